@@ -1,0 +1,111 @@
+// Command accord publishes, gossips and verifies cross-border trust lists and
+// the documents they vouch for. Run `accord --help` for the commands.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
+)
+
+// Exit statuses, the same for every command.
+const (
+	exitOK       = 0 // success; every document valid
+	exitNo       = 1 // a verification or acceptance said no
+	exitBadInput = 2 // bad usage, or input that cannot be read or decoded
+)
+
+var (
+	topCommands   []*cli.Command
+	issueCommands []*cli.Command
+)
+
+// register adds a top-level command; each feature's file calls it from init.
+func register(c *cli.Command) { topCommands = append(topCommands, c) }
+
+// registerIssue adds a subcommand of `accord issue`.
+func registerIssue(c *cli.Command) { issueCommands = append(issueCommands, c) }
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	cmds := append([]*cli.Command(nil), topCommands...)
+	if len(issueCommands) > 0 {
+		sub := append([]*cli.Command(nil), issueCommands...)
+		sort.Slice(sub, func(i, j int) bool { return sub[i].Name < sub[j].Name })
+		cmds = append(cmds, &cli.Command{
+			Name:        "issue",
+			Usage:       "issue test documents (health certificates, e-BLs, signed PDFs) for fixtures and demos",
+			Description: "Issuing is for fixtures, tests and demos: real issuers use their own systems.\nThe documents are real and signed with the key you give.",
+			Subcommands: sub,
+		})
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	return &cli.App{
+		Name:  "accord",
+		Usage: "cross-border trust lists and document verification",
+		Description: "Trust anchors (countries) publish signed lists of the keys that may issue documents;\n" +
+			"nodes gossip them peer to peer; anyone verifies documents against them, online or offline.\n\n" +
+			"Start with `accord demo`. Exit status: 0 success, 1 a verification said no, 2 bad usage or unreadable input.",
+		Commands:       cmds,
+		Writer:         stdout,
+		ErrWriter:      stderr,
+		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors itself, once
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErr("%v (see `accord %s --help`)", err, c.Command.FullName())
+		},
+	}
+}
+
+func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
+
+// run executes the CLI and maps errors to exit statuses and one-line messages.
+func run(args []string, stdout, stderr io.Writer) int {
+	err := newApp(stdout, stderr).Run(args)
+	if err == nil {
+		return exitOK
+	}
+	code := exitBadInput
+	var ce cli.ExitCoder
+	switch {
+	case errors.As(err, &ce):
+		code = ce.ExitCode()
+	case trustlist.ReasonOf(err) != "" && trustlist.ReasonOf(err) != trustlist.ReasonMalformed:
+		code = exitNo
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(stderr, "accord: %s\n", msg)
+	}
+	return code
+}
+
+// usageErr is bad usage: exit status 2.
+func usageErr(format string, args ...any) error {
+	return cli.Exit(fmt.Sprintf(format, args...), exitBadInput)
+}
+
+// inputErr is input that cannot be read or decoded: exit status 2.
+func inputErr(format string, args ...any) error {
+	return cli.Exit(fmt.Sprintf(format, args...), exitBadInput)
+}
+
+// noErr is a verification or acceptance that said no: exit status 1.
+func noErr(format string, args ...any) error {
+	return cli.Exit(fmt.Sprintf(format, args...), exitNo)
+}
+
+// silentExit ends with a status and no extra message (the output said it all).
+func silentExit(code int) error { return cli.Exit("", code) }
+
+// exitFor maps a verify error to the right exit: malformed input is 2.
+func exitFor(err error) int {
+	if errors.Is(err, verify.ErrMalformed) || errors.Is(err, trustlist.ErrMalformed) {
+		return exitBadInput
+	}
+	return exitNo
+}

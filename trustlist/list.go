@@ -1,0 +1,507 @@
+package trustlist
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// DocType names a kind of document an issuer key may sign.
+type DocType string
+
+// Document types known to this version. Entries may carry other lowercase
+// tokens; verifiers ignore uses they do not know.
+const (
+	DocHCert DocType = "hcert" // EU Digital COVID Certificate style CBOR/COSE
+	DocOA    DocType = "oa"    // OpenAttestation / TradeTrust documents
+	DocPDF   DocType = "pdf"   // signed PDF
+)
+
+// EntryKind says what an entry's Data holds.
+type EntryKind string
+
+// Entry kinds.
+const (
+	EntryX509    EntryKind = "x509"     // a DER X.509 certificate
+	EntryCOSEKey EntryKind = "cose_key" // a canonical COSE_Key (P-256 or Ed25519)
+	EntryEth     EntryKind = "eth"      // a 20-byte Ethereum address
+)
+
+// Status is an entry's revocation status.
+type Status string
+
+// Entry statuses.
+const (
+	StatusActive  Status = "active"
+	StatusRevoked Status = "revoked"
+)
+
+// Entry is one issuer key in a trust list.
+type Entry struct {
+	KID        []byte    `json:"kid"`        // x509: SHA-256(DER)[:8]; cose_key: SHA-256(COSE_Key)[:8]; eth: the address
+	Thumbprint []byte    `json:"thumbprint"` // full SHA-256 of Data (x509, cose_key)
+	Kind       EntryKind `json:"kind"`
+	Data       []byte    `json:"data"`
+	CA         bool      `json:"ca,omitempty"` // x509 only: a CA whose issued certificates are trusted, not a signer itself
+	Uses       []DocType `json:"uses"`
+	NotBefore  time.Time `json:"not_before"`
+	NotAfter   time.Time `json:"not_after"`
+	Status     Status    `json:"status"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	Reason     string    `json:"revocation_reason,omitempty"`
+	Name       string    `json:"name"`
+	Domain     string    `json:"domain,omitempty"`
+
+	cert *x509.Certificate
+}
+
+type entryWire struct {
+	KID        []byte   `cbor:"1,keyasint"`
+	Kind       string   `cbor:"2,keyasint"`
+	Data       []byte   `cbor:"3,keyasint"`
+	CA         bool     `cbor:"4,keyasint,omitempty"`
+	Uses       []string `cbor:"5,keyasint"`
+	NotBefore  int64    `cbor:"6,keyasint"`
+	NotAfter   int64    `cbor:"7,keyasint"`
+	Status     string   `cbor:"8,keyasint"`
+	RevokedAt  int64    `cbor:"9,keyasint,omitempty"`
+	Reason     string   `cbor:"10,keyasint,omitempty"`
+	Name       string   `cbor:"11,keyasint"`
+	Domain     string   `cbor:"12,keyasint,omitempty"`
+	Thumbprint []byte   `cbor:"13,keyasint,omitempty"`
+}
+
+var useToken = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,15}$`)
+
+// Certificate returns the parsed certificate of an x509 entry, or nil.
+func (e *Entry) Certificate() *x509.Certificate { return e.cert }
+
+// Allows reports whether the entry may sign documents of type t.
+func (e *Entry) Allows(t DocType) bool {
+	for _, u := range e.Uses {
+		if u == t {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidAt reports whether t lies in the entry's validity window.
+func (e *Entry) ValidAt(t time.Time) bool {
+	return !t.Before(e.NotBefore) && !t.After(e.NotAfter)
+}
+
+// RevokedBy reports whether the entry is revoked as of t. A revocation takes
+// effect at RevokedAt: documents signed before it stay valid.
+func (e *Entry) RevokedBy(t time.Time) bool {
+	return e.Status == StatusRevoked && !t.Before(e.RevokedAt)
+}
+
+// NewX509Entry makes an entry for a DER certificate. The validity window is
+// the certificate's own; uses must name at least one document type.
+func NewX509Entry(der []byte, ca bool, uses []DocType, name string) (*Entry, error) {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate: %v", ErrMalformed, err)
+	}
+	if name == "" {
+		name = c.Subject.CommonName
+		if len(c.Subject.Organization) > 0 {
+			name = c.Subject.Organization[0]
+		}
+	}
+	sum := sha256.Sum256(der)
+	e := &Entry{KID: sum[:8], Thumbprint: sum[:], Kind: EntryX509, Data: der, CA: ca, Uses: uses,
+		NotBefore: c.NotBefore.UTC().Truncate(time.Second), NotAfter: c.NotAfter.UTC().Truncate(time.Second),
+		Status: StatusActive, Name: name, cert: c}
+	return e, e.check()
+}
+
+// NewCOSEKeyEntry makes an entry for a raw P-256 or Ed25519 key.
+func NewCOSEKeyEntry(key *PublicKey, uses []DocType, name string, notBefore, notAfter time.Time) (*Entry, error) {
+	sum := sha256.Sum256(key.enc)
+	e := &Entry{KID: sum[:8], Thumbprint: sum[:], Kind: EntryCOSEKey, Data: key.enc, Uses: uses,
+		NotBefore: notBefore.UTC().Truncate(time.Second), NotAfter: notAfter.UTC().Truncate(time.Second), Status: StatusActive, Name: name}
+	return e, e.check()
+}
+
+// NewEthEntry makes an entry for a 20-byte Ethereum address.
+func NewEthEntry(addr []byte, uses []DocType, name, domain string, notBefore, notAfter time.Time) (*Entry, error) {
+	e := &Entry{KID: append([]byte(nil), addr...), Kind: EntryEth, Data: append([]byte(nil), addr...), Uses: uses,
+		NotBefore: notBefore.UTC().Truncate(time.Second), NotAfter: notAfter.UTC().Truncate(time.Second), Status: StatusActive, Name: name, Domain: domain}
+	return e, e.check()
+}
+
+// check enforces the structural rules of spec/trustlist.md §Entry.
+func (e *Entry) check() error {
+	bad := func(f string, a ...any) error {
+		return fmt.Errorf("%w: entry %x: %s", ErrMalformed, e.KID, fmt.Sprintf(f, a...))
+	}
+	switch e.Kind {
+	case EntryX509:
+		if e.cert == nil {
+			c, err := x509.ParseCertificate(e.Data)
+			if err != nil {
+				return bad("certificate: %v", err)
+			}
+			e.cert = c
+		}
+		sum := sha256.Sum256(e.Data)
+		if !bytes.Equal(e.KID, sum[:8]) || !bytes.Equal(e.Thumbprint, sum[:]) {
+			return bad("kid and thumbprint must be SHA-256 of the certificate (first 8 bytes, and all)")
+		}
+	case EntryCOSEKey:
+		if e.CA {
+			return bad("only x509 entries can be CAs")
+		}
+		if _, err := ParsePublicKey(e.Data); err != nil {
+			return bad("key: %v", err)
+		}
+		sum := sha256.Sum256(e.Data)
+		if !bytes.Equal(e.KID, sum[:8]) || !bytes.Equal(e.Thumbprint, sum[:]) {
+			return bad("kid and thumbprint must be SHA-256 of the COSE_Key (first 8 bytes, and all)")
+		}
+	case EntryEth:
+		if e.CA || len(e.Data) != 20 || !bytes.Equal(e.KID, e.Data) || len(e.Thumbprint) != 0 {
+			return bad("an eth entry holds a 20-byte address, which is also its kid")
+		}
+	default:
+		return bad("unknown kind %q", e.Kind)
+	}
+	if len(e.Uses) == 0 || len(e.Uses) > 16 {
+		return bad("1 to 16 uses required")
+	}
+	for _, u := range e.Uses {
+		if !useToken.MatchString(string(u)) {
+			return bad("use %q is not a lowercase token", u)
+		}
+	}
+	if e.NotAfter.Before(e.NotBefore) {
+		return bad("not_after before not_before")
+	}
+	switch e.Status {
+	case StatusActive:
+		if !e.RevokedAt.IsZero() || e.Reason != "" {
+			return bad("an active entry has no revocation time or reason")
+		}
+	case StatusRevoked:
+		if e.RevokedAt.IsZero() || e.Reason == "" {
+			return bad("a revoked entry needs a revocation time and reason")
+		}
+	default:
+		return bad("status %q", e.Status)
+	}
+	if e.Name == "" || len(e.Name) > 256 || len(e.Domain) > 253 {
+		return bad("name must be 1 to 256 bytes, domain at most 253")
+	}
+	return nil
+}
+
+func (e *Entry) wire() entryWire {
+	w := entryWire{KID: e.KID, Kind: string(e.Kind), Data: e.Data, CA: e.CA, NotBefore: toUnix(e.NotBefore), NotAfter: toUnix(e.NotAfter),
+		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint}
+	for _, u := range e.Uses {
+		w.Uses = append(w.Uses, string(u))
+	}
+	return w
+}
+
+func entryFromWire(w entryWire) (*Entry, error) {
+	e := &Entry{KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
+		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint}
+	for _, u := range w.Uses {
+		e.Uses = append(e.Uses, DocType(u))
+	}
+	return e, e.check()
+}
+
+// List is one version of an anchor's trust list.
+type List struct {
+	Country           string
+	DescriptorVersion uint64
+	Seq               uint64
+	IssuedAt          time.Time
+	NextUpdate        time.Time
+	Prev              []byte // Hash of the previous list of this anchor; empty for the first
+	Entries           []*Entry
+	signed
+}
+
+type listWire struct {
+	Type              string      `cbor:"0,keyasint"`
+	Country           string      `cbor:"1,keyasint"`
+	DescriptorVersion uint64      `cbor:"2,keyasint"`
+	Seq               uint64      `cbor:"3,keyasint"`
+	IssuedAt          int64       `cbor:"4,keyasint"`
+	NextUpdate        int64       `cbor:"5,keyasint"`
+	Prev              []byte      `cbor:"6,keyasint"`
+	Entries           []entryWire `cbor:"7,keyasint"`
+}
+
+func (w *listWire) kind() string { return w.Type }
+
+// MaxEntries bounds the entries of one list.
+const MaxEntries = 100_000
+
+func (l *List) wire() (*listWire, error) {
+	if err := checkCountry(l.Country); err != nil {
+		return nil, err
+	}
+	if l.Seq < 1 || l.DescriptorVersion < 1 {
+		return nil, fmt.Errorf("%w: seq and descriptor version start at 1", ErrMalformed)
+	}
+	if (l.Seq == 1) != (len(l.Prev) == 0) || (len(l.Prev) != 0 && len(l.Prev) != 32) {
+		return nil, fmt.Errorf("%w: the first list (seq 1) has an empty prev, every later one a 32-byte hash", ErrMalformed)
+	}
+	if l.IssuedAt.IsZero() || !l.NextUpdate.After(l.IssuedAt) {
+		return nil, fmt.Errorf("%w: next_update must be after issued_at", ErrMalformed)
+	}
+	if len(l.Entries) > MaxEntries {
+		return nil, fmt.Errorf("%w: %d entries (at most %d)", ErrMalformed, len(l.Entries), MaxEntries)
+	}
+	w := &listWire{Type: string(KindList), Country: l.Country, DescriptorVersion: l.DescriptorVersion, Seq: l.Seq,
+		IssuedAt: toUnix(l.IssuedAt), NextUpdate: toUnix(l.NextUpdate), Prev: l.Prev, Entries: make([]entryWire, 0, len(l.Entries))}
+	if w.Prev == nil {
+		w.Prev = []byte{}
+	}
+	seen := make(map[string]bool, len(l.Entries))
+	for _, e := range l.Entries {
+		if err := e.check(); err != nil {
+			return nil, err
+		}
+		k := string(e.Kind) + string(e.KID)
+		if seen[k] {
+			return nil, fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
+		}
+		seen[k] = true
+		w.Entries = append(w.Entries, e.wire())
+	}
+	return w, nil
+}
+
+// SignList encodes l and signs it with keys (t keys of the anchor's
+// descriptor of version l.DescriptorVersion).
+func SignList(l *List, keys []*PrivateKey) (*List, error) {
+	w, err := l.wire()
+	if err != nil {
+		return nil, err
+	}
+	payload, err := marshal(w)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newSigned(payload, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := *l
+	out.signed = s
+	return &out, nil
+}
+
+// ParseList decodes a signed trust list. It checks structure only.
+func ParseList(raw []byte) (*List, error) {
+	var w listWire
+	s, err := decodeSigned(raw, KindList, &w)
+	if err != nil {
+		return nil, err
+	}
+	l := &List{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt),
+		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: s, Entries: make([]*Entry, 0, len(w.Entries))}
+	if len(l.Prev) == 0 {
+		l.Prev = nil
+	}
+	for _, ew := range w.Entries {
+		e, err := entryFromWire(ew)
+		if err != nil {
+			return nil, err
+		}
+		l.Entries = append(l.Entries, e)
+	}
+	if _, err := l.wire(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Verify checks that t keys of d signed the list and that d is the descriptor
+// the list names.
+func (l *List) Verify(d *Descriptor) error {
+	if d.Country != l.Country || d.Version != l.DescriptorVersion {
+		return reject(ReasonUnknownAnchor, "list names %s descriptor v%d, not %s v%d", l.Country, l.DescriptorVersion, d.Country, d.Version)
+	}
+	return l.verifyBy(d.Keys, d.Threshold, fmt.Sprintf("%s descriptor v%d", d.Country, d.Version))
+}
+
+// Fresh reports whether the list is still current at t (t before next_update).
+func (l *List) Fresh(t time.Time) bool { return t.Before(l.NextUpdate) }
+
+// Endorsement is anchor A vouching for anchor B's descriptor (by hash).
+type Endorsement struct {
+	Endorser        string
+	EndorserVersion uint64
+	Subject         string
+	SubjectHash     []byte
+	IssuedAt        time.Time
+	signed
+}
+
+type endorsementWire struct {
+	Type            string `cbor:"0,keyasint"`
+	Endorser        string `cbor:"1,keyasint"`
+	EndorserVersion uint64 `cbor:"2,keyasint"`
+	Subject         string `cbor:"3,keyasint"`
+	SubjectHash     []byte `cbor:"4,keyasint"`
+	IssuedAt        int64  `cbor:"5,keyasint"`
+}
+
+func (w *endorsementWire) kind() string { return w.Type }
+
+func (e *Endorsement) wire() (*endorsementWire, error) {
+	if err := checkCountry(e.Endorser); err != nil {
+		return nil, err
+	}
+	if err := checkCountry(e.Subject); err != nil {
+		return nil, err
+	}
+	if e.Endorser == e.Subject || len(e.SubjectHash) != 32 || e.EndorserVersion < 1 {
+		return nil, fmt.Errorf("%w: an endorsement names another anchor's 32-byte descriptor hash", ErrMalformed)
+	}
+	return &endorsementWire{Type: string(KindEndorsement), Endorser: e.Endorser, EndorserVersion: e.EndorserVersion,
+		Subject: e.Subject, SubjectHash: e.SubjectHash, IssuedAt: toUnix(e.IssuedAt)}, nil
+}
+
+// Endorse makes endorser's signed endorsement of subject, with t of endorser's keys.
+func Endorse(endorser, subject *Descriptor, keys []*PrivateKey, at time.Time) (*Endorsement, error) {
+	e := &Endorsement{Endorser: endorser.Country, EndorserVersion: endorser.Version, Subject: subject.Country,
+		SubjectHash: subject.Hash(), IssuedAt: at.UTC().Truncate(time.Second)}
+	w, err := e.wire()
+	if err != nil {
+		return nil, err
+	}
+	payload, err := marshal(w)
+	if err != nil {
+		return nil, err
+	}
+	if e.signed, err = newSigned(payload, keys); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ParseEndorsement decodes a signed endorsement. It checks structure only.
+func ParseEndorsement(raw []byte) (*Endorsement, error) {
+	var w endorsementWire
+	s, err := decodeSigned(raw, KindEndorsement, &w)
+	if err != nil {
+		return nil, err
+	}
+	e := &Endorsement{Endorser: w.Endorser, EndorserVersion: w.EndorserVersion, Subject: w.Subject, SubjectHash: w.SubjectHash,
+		IssuedAt: unixTime(w.IssuedAt), signed: s}
+	if _, err := e.wire(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Verify checks the endorsement against the endorser's descriptor.
+func (e *Endorsement) Verify(endorser *Descriptor) error {
+	if endorser.Country != e.Endorser || endorser.Version != e.EndorserVersion {
+		return reject(ReasonUnknownAnchor, "endorsement names %s v%d, not %s v%d", e.Endorser, e.EndorserVersion, endorser.Country, endorser.Version)
+	}
+	return e.verifyBy(endorser.Keys, endorser.Threshold, fmt.Sprintf("%s descriptor v%d", e.Endorser, e.EndorserVersion))
+}
+
+// Evidence proves that an anchor equivocated: two different lists, both
+// validly signed under one descriptor, with the same seq or the same prev.
+// It carries the descriptor, so anyone can check it without any other state.
+type Evidence struct {
+	Descriptor *Descriptor
+	A, B       *List
+	raw        []byte
+}
+
+type evidenceWire struct {
+	Type       string `cbor:"0,keyasint"`
+	Descriptor []byte `cbor:"1,keyasint"`
+	A          []byte `cbor:"2,keyasint"`
+	B          []byte `cbor:"3,keyasint"`
+}
+
+// NewEvidence builds and checks evidence from two conflicting lists. The lists
+// are ordered by hash, so the same conflict always encodes the same way.
+func NewEvidence(d *Descriptor, a, b *List) (*Evidence, error) {
+	if bytes.Compare(a.Hash(), b.Hash()) > 0 {
+		a, b = b, a
+	}
+	ev := &Evidence{Descriptor: d, A: a, B: b}
+	raw, err := marshal(evidenceWire{Type: string(KindEvidence), Descriptor: d.Raw(), A: a.Raw(), B: b.Raw()})
+	if err != nil {
+		return nil, err
+	}
+	ev.raw = raw
+	return ev, ev.Verify()
+}
+
+// ParseEvidence decodes evidence and checks that it proves what it claims.
+func ParseEvidence(raw []byte) (*Evidence, error) {
+	var w evidenceWire
+	if err := unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	if w.Type != string(KindEvidence) {
+		return nil, fmt.Errorf("%w: not equivocation evidence", ErrMalformed)
+	}
+	d, err := ParseDescriptor(w.Descriptor)
+	if err != nil {
+		return nil, fmt.Errorf("evidence descriptor: %w", err)
+	}
+	a, err := ParseList(w.A)
+	if err != nil {
+		return nil, fmt.Errorf("evidence list A: %w", err)
+	}
+	b, err := ParseList(w.B)
+	if err != nil {
+		return nil, fmt.Errorf("evidence list B: %w", err)
+	}
+	if bytes.Compare(a.Hash(), b.Hash()) >= 0 {
+		return nil, fmt.Errorf("%w: evidence lists must be distinct and ordered by hash", ErrMalformed)
+	}
+	ev := &Evidence{Descriptor: d, A: a, B: b, raw: raw}
+	return ev, ev.Verify()
+}
+
+// Raw returns the encoded evidence.
+func (ev *Evidence) Raw() []byte { return ev.raw }
+
+// Hash returns SHA-256 of the encoded evidence.
+func (ev *Evidence) Hash() []byte { s := sha256.Sum256(ev.raw); return s[:] }
+
+// Country returns the equivocating anchor.
+func (ev *Evidence) Country() string { return ev.Descriptor.Country }
+
+// Verify checks the evidence on its own: the descriptor is signed by t of its
+// own keys, both lists by t of those keys, and they conflict.
+func (ev *Evidence) Verify() error {
+	d := ev.Descriptor
+	if err := d.VerifySelf(); err != nil {
+		return fmt.Errorf("evidence descriptor: %w", err)
+	}
+	for _, l := range []*List{ev.A, ev.B} {
+		if err := l.Verify(d); err != nil {
+			return fmt.Errorf("evidence list seq %d: %w", l.Seq, err)
+		}
+	}
+	if bytes.Equal(ev.A.Hash(), ev.B.Hash()) {
+		return reject(ReasonMalformed, "evidence lists are the same list")
+	}
+	sameSeq := ev.A.Seq == ev.B.Seq
+	fork := len(ev.A.Prev) > 0 && bytes.Equal(ev.A.Prev, ev.B.Prev)
+	if !sameSeq && !fork {
+		return reject(ReasonMalformed, "lists seq %d and %d neither share a seq nor a prev: no conflict", ev.A.Seq, ev.B.Seq)
+	}
+	return nil
+}

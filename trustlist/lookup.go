@@ -1,0 +1,157 @@
+package trustlist
+
+import (
+	"time"
+)
+
+// Match is an entry found in an admitted anchor's current list, with what a
+// verifier needs to judge it: the anchor, the list it came from, and whether
+// the anchor has been caught equivocating.
+type Match struct {
+	Entry             *Entry    `json:"entry"`
+	Country           string    `json:"country"`
+	Anchor            string    `json:"anchor"` // the anchor's display name
+	DescriptorVersion uint64    `json:"descriptor_version"`
+	Seq               uint64    `json:"seq"`
+	ListHash          []byte    `json:"list_hash"`
+	IssuedAt          time.Time `json:"issued_at"`
+	NextUpdate        time.Time `json:"next_update"`
+	Equivocated       bool      `json:"equivocated"`
+}
+
+// Query selects entries. Exactly one of KID, Thumbprint or Address may be set;
+// with none, all entries of Country (required then) are candidates.
+type Query struct {
+	KID        []byte    // entry kid (x509, cose_key: 8 bytes; eth: the address)
+	Thumbprint []byte    // full SHA-256 of the certificate or COSE_Key
+	Address    []byte    // 20-byte Ethereum address
+	Country    string    // only this anchor, if set
+	Use        DocType   // only entries allowed for this document type, if set
+	Kind       EntryKind // only this kind, if set
+	CA         *bool     // only CAs (true) or only non-CAs (false), if set
+	// ActiveAt, if set, keeps only entries active at that time: inside their
+	// validity window and not revoked by then. Leave it zero to also get
+	// revoked and expired entries, so a verifier can say why a key failed.
+	ActiveAt time.Time
+}
+
+// Bool returns a pointer to b, for Query.CA.
+func Bool(b bool) *bool { return &b }
+
+const (
+	idxKID   = "k"
+	idxThumb = "t"
+	idxAddr  = "a"
+)
+
+// reindex rebuilds the lookup entries of one anchor from its head list. It is
+// called with s.mu held. Cost is O(entries of that anchor); lookups are a map
+// access plus a scan of the (usually single) entries sharing a key.
+func (s *Set) reindex(country string) {
+	for _, m := range s.byCountry[country] {
+		for _, k := range indexKeys(m.Entry) {
+			list := s.index[k]
+			kept := list[:0]
+			for _, x := range list {
+				if x.Country != country {
+					kept = append(kept, x)
+				}
+			}
+			if len(kept) == 0 {
+				delete(s.index, k)
+			} else {
+				s.index[k] = kept
+			}
+		}
+	}
+	delete(s.byCountry, country)
+	a := s.anchors[country]
+	if a == nil || a.head == nil {
+		return
+	}
+	h := a.head
+	all := make([]Match, 0, len(h.Entries))
+	for _, e := range h.Entries {
+		m := Match{Entry: e, Country: country, Anchor: a.current.Name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
+			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: a.equivocated}
+		all = append(all, m)
+		for _, k := range indexKeys(e) {
+			s.index[k] = append(s.index[k], m)
+		}
+	}
+	s.byCountry[country] = all
+}
+
+func indexKeys(e *Entry) []string {
+	switch e.Kind {
+	case EntryEth:
+		return []string{idxAddr + string(e.Data)}
+	default:
+		return []string{idxKID + string(e.KID), idxThumb + string(e.Thumbprint)}
+	}
+}
+
+// Find returns the entries matching q from the current lists of admitted
+// anchors, ordered by country. It never returns entries of anchors that are
+// not admitted; it does return revoked or expired entries unless q.ActiveAt
+// is set.
+func (s *Set) Find(q Query) []Match {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var cands []Match
+	switch {
+	case q.KID != nil:
+		cands = s.index[idxKID+string(q.KID)]
+		if len(q.KID) == 20 {
+			cands = append(append([]Match(nil), cands...), s.index[idxAddr+string(q.KID)]...)
+		}
+	case q.Thumbprint != nil:
+		cands = s.index[idxThumb+string(q.Thumbprint)]
+	case q.Address != nil:
+		cands = s.index[idxAddr+string(q.Address)]
+	case q.Country != "":
+		cands = s.byCountry[q.Country]
+	default:
+		for _, a := range s.anchorsSorted() {
+			cands = append(cands, s.byCountry[a]...)
+		}
+	}
+	var out []Match
+	for _, m := range cands {
+		e := m.Entry
+		if (q.Country != "" && m.Country != q.Country) || (q.Use != "" && !e.Allows(q.Use)) ||
+			(q.Kind != "" && e.Kind != q.Kind) || (q.CA != nil && e.CA != *q.CA) {
+			continue
+		}
+		if !q.ActiveAt.IsZero() && (!e.ValidAt(q.ActiveAt) || e.RevokedBy(q.ActiveAt)) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (s *Set) anchorsSorted() []string {
+	out := make([]string, 0, len(s.byCountry))
+	for cc := range s.byCountry {
+		out = append(out, cc)
+	}
+	sortStrings(out)
+	return out
+}
+
+// Freshness is the one place the staleness rule lives (spec/trustlist.md
+// §Freshness). A list is fresh before its next_update. A stale list fails,
+// unless the verifier says it is working offline, in which case it passes
+// with a warning naming how stale it is: an officer at a border post without
+// a connection can still verify, and is told the list may be out of date.
+func Freshness(nextUpdate, at time.Time, offline bool) (ok bool, warning string) {
+	if at.Before(nextUpdate) {
+		return true, ""
+	}
+	late := at.Sub(nextUpdate).Round(time.Minute)
+	if offline {
+		return true, "list is stale by " + late.String() + " (next_update " + nextUpdate.Format(time.RFC3339) + "); accepted because verifying offline"
+	}
+	return false, "list is stale by " + late.String() + " (next_update " + nextUpdate.Format(time.RFC3339) + "); update the trust store or verify with --offline"
+}

@@ -1,0 +1,148 @@
+package trustlist
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/veraison/go-cose"
+)
+
+// Kind names the type of a signed object. It is the first field (key 0) of
+// every payload, so a signature over one kind can never be replayed as another.
+type Kind string
+
+// Object kinds.
+const (
+	KindDescriptor  Kind = "descriptor"
+	KindList        Kind = "list"
+	KindEndorsement Kind = "endorsement"
+	KindEvidence    Kind = "evidence"
+)
+
+// signed is the part every COSE_Sign object shares.
+type signed struct {
+	raw     []byte
+	payload []byte
+	hash    [32]byte
+	msg     *cose.SignMessage
+}
+
+// Raw returns the signed COSE_Sign bytes exactly as received.
+func (s *signed) Raw() []byte { return s.raw }
+
+// Hash returns SHA-256 of the payload: the object's identity. Two encodings of
+// one payload with different signature sets are the same object.
+func (s *signed) Hash() []byte { return s.hash[:] }
+
+// Payload returns the deterministic CBOR payload.
+func (s *signed) Payload() []byte { return s.payload }
+
+func (s *signed) verifyBy(keys []*PublicKey, t int, who string) error {
+	rep := verifySigners(s.msg, keys)
+	switch {
+	case rep.Count() >= t:
+		return nil
+	case rep.Count() == 0:
+		return reject(ReasonBadSignature, "no valid signature by a key of %s (%s)", who, joinProblems(rep.Problems))
+	default:
+		return reject(ReasonThresholdNotMet, "%d of the %d signatures required from %s (%s)", rep.Count(), t, who, joinProblems(rep.Problems))
+	}
+}
+
+func joinProblems(p []string) string {
+	if len(p) == 0 {
+		return "no other signatures"
+	}
+	if len(p) > 3 {
+		return fmt.Sprintf("%s; and %d more", bytesJoin(p[:3]), len(p)-3)
+	}
+	return bytesJoin(p)
+}
+
+func bytesJoin(p []string) string {
+	var b bytes.Buffer
+	for i, s := range p {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// decodeSigned parses a COSE_Sign, decodes its payload into v, checks the kind
+// and that the payload is in deterministic form.
+func decodeSigned(raw []byte, want Kind, v interface{ kind() string }) (signed, error) {
+	msg, err := decodeSignMessage(raw)
+	if err != nil {
+		return signed{}, err
+	}
+	if err := unmarshal(msg.Payload, v); err != nil {
+		return signed{}, fmt.Errorf("%s payload: %w", want, err)
+	}
+	if got := v.kind(); got != string(want) {
+		return signed{}, fmt.Errorf("%w: object is a %q, not a %s", ErrMalformed, got, want)
+	}
+	again, err := marshal(v)
+	if err != nil || !bytes.Equal(again, msg.Payload) {
+		return signed{}, fmt.Errorf("%w: %s payload is not deterministic CBOR (RFC 8949 §4.2.1) or has unknown fields", ErrMalformed, want)
+	}
+	return signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}, nil
+}
+
+func newSigned(payload []byte, keys []*PrivateKey) (signed, error) {
+	raw, err := signPayload(payload, keys, nil)
+	if err != nil {
+		return signed{}, err
+	}
+	msg, err := decodeSignMessage(raw)
+	if err != nil {
+		return signed{}, err
+	}
+	return signed{raw: raw, payload: payload, hash: sha256.Sum256(payload), msg: msg}, nil
+}
+
+// PeekKind reports which kind of object b is, without verifying anything.
+func PeekKind(b []byte) (Kind, error) {
+	if bytes.HasPrefix(b, signMessagePrefix) {
+		msg, err := decodeSignMessage(b)
+		if err != nil {
+			return "", err
+		}
+		var h struct {
+			Type string `cbor:"0,keyasint"`
+		}
+		var all map[int]any
+		if err := unmarshal(msg.Payload, &all); err != nil {
+			return "", err
+		}
+		s, _ := all[0].(string)
+		h.Type = s
+		switch Kind(h.Type) {
+		case KindDescriptor, KindList, KindEndorsement:
+			return Kind(h.Type), nil
+		}
+		return "", fmt.Errorf("%w: unknown object type %q", ErrMalformed, h.Type)
+	}
+	var ev evidenceWire
+	if err := unmarshal(b, &ev); err == nil && ev.Type == string(KindEvidence) {
+		return KindEvidence, nil
+	}
+	return "", fmt.Errorf("%w: not an Accord object (expected a COSE_Sign descriptor, list or endorsement, or equivocation evidence)", ErrMalformed)
+}
+
+func unixTime(t int64) time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return time.Unix(t, 0).UTC()
+}
+
+func toUnix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
