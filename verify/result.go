@@ -45,9 +45,9 @@ type Check struct {
 // Issuer identifies who signed a document, as the trust list names them.
 type Issuer struct {
 	Country string `json:"country"`
-	Anchor  string `json:"anchor"`         // the anchor's display name
-	Name    string `json:"name"`           // the entry's issuer name
-	KID     string `json:"kid"`            // hex
+	Anchor  string `json:"anchor"` // the anchor's display name
+	Name    string `json:"name"`   // the entry's issuer name
+	KID     string `json:"kid"`    // hex
 	Domain  string `json:"domain,omitempty"`
 	Seq     uint64 `json:"list_seq,omitempty"`
 }
