@@ -89,11 +89,11 @@ func TrustOne(t testing.TB, country string, entries ...*trustlist.Entry) *trustl
 	return Set(t, a)
 }
 
-// Must fails the test on err and returns v.
-func Must[T any](t testing.TB, v T, err error) T {
-	t.Helper()
+// Must returns v, or panics on err. For test setup, where any error is a bug
+// in the test itself; the panic fails the test with a stack trace.
+func Must[T any](v T, err error) T {
 	if err != nil {
-		t.Fatal(err)
+		panic("trustlisttest.Must: " + err.Error())
 	}
 	return v
 }
