@@ -15,17 +15,25 @@ type Descriptor struct {
 	Threshold int
 	Keys      []*PublicKey
 	IssuedAt  time.Time
+	// SealedSeq and SealedHash (rotations only) name the last list signed
+	// under the previous version's keys. Lists under the previous version are
+	// accepted up to that seq, and none after it: a rotation after a key
+	// compromise closes the old keys for good.
+	SealedSeq  uint64
+	SealedHash []byte
 	signed
 }
 
 type descriptorWire struct {
-	Type      string   `cbor:"0,keyasint"`
-	Country   string   `cbor:"1,keyasint"`
-	Name      string   `cbor:"2,keyasint"`
-	Version   uint64   `cbor:"3,keyasint"`
-	Keys      [][]byte `cbor:"4,keyasint"`
-	Threshold uint64   `cbor:"5,keyasint"`
-	IssuedAt  int64    `cbor:"6,keyasint"`
+	Type       string   `cbor:"0,keyasint"`
+	Country    string   `cbor:"1,keyasint"`
+	Name       string   `cbor:"2,keyasint"`
+	Version    uint64   `cbor:"3,keyasint"`
+	Keys       [][]byte `cbor:"4,keyasint"`
+	Threshold  uint64   `cbor:"5,keyasint"`
+	IssuedAt   int64    `cbor:"6,keyasint"`
+	SealedSeq  uint64   `cbor:"7,keyasint,omitempty"`
+	SealedHash []byte   `cbor:"8,keyasint,omitempty"`
 }
 
 func (w *descriptorWire) kind() string { return w.Type }
@@ -50,7 +58,10 @@ func (d *Descriptor) wire() (*descriptorWire, error) {
 		return nil, fmt.Errorf("%w: threshold %d is not between 1 and the %d keys", ErrMalformed, d.Threshold, len(d.Keys))
 	}
 	w := &descriptorWire{Type: string(KindDescriptor), Country: d.Country, Name: d.Name, Version: d.Version,
-		Threshold: uint64(d.Threshold), IssuedAt: toUnix(d.IssuedAt)}
+		Threshold: uint64(d.Threshold), IssuedAt: toUnix(d.IssuedAt), SealedSeq: d.SealedSeq, SealedHash: d.SealedHash}
+	if (d.SealedSeq == 0) != (len(d.SealedHash) == 0) || (len(d.SealedHash) != 0 && len(d.SealedHash) != 32) || (d.Version == 1 && d.SealedSeq != 0) {
+		return nil, fmt.Errorf("%w: a rotation seals the last list with both its seq and 32-byte hash; version 1 seals nothing", ErrMalformed)
+	}
 	seen := map[string]bool{}
 	for _, k := range d.Keys {
 		if seen[string(k.kid)] {
@@ -91,7 +102,8 @@ func ParseDescriptor(raw []byte) (*Descriptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Descriptor{Country: w.Country, Name: w.Name, Version: w.Version, IssuedAt: unixTime(w.IssuedAt), signed: s}
+	d := &Descriptor{Country: w.Country, Name: w.Name, Version: w.Version, IssuedAt: unixTime(w.IssuedAt),
+		SealedSeq: w.SealedSeq, SealedHash: w.SealedHash, signed: s}
 	if w.Threshold > MaxAnchorKeys {
 		return nil, fmt.Errorf("%w: threshold %d", ErrMalformed, w.Threshold)
 	}

@@ -330,7 +330,15 @@ func (s *Set) acceptList(raw []byte, at time.Time, replay bool) *Decision {
 		}
 	}
 	if l.DescriptorVersion != a.current.Version {
-		return fail(ReasonBadVersion, "%s list seq %d is signed under descriptor v%d, superseded by v%d", l.Country, l.Seq, l.DescriptorVersion, a.current.Version)
+		// Allowed only up to the list the successor descriptor sealed.
+		next := a.versions[l.DescriptorVersion+1]
+		switch {
+		case next == nil || l.Seq > next.SealedSeq:
+			return fail(ReasonBadVersion, "%s list seq %d is signed under descriptor v%d, superseded by v%d (which accepts v%d lists up to seq %d)",
+				l.Country, l.Seq, l.DescriptorVersion, a.current.Version, l.DescriptorVersion, sealed(next))
+		case l.Seq == next.SealedSeq && !bytes.Equal(l.Hash(), next.SealedHash):
+			return fail(ReasonBadVersion, "%s list seq %d is not the list descriptor v%d sealed (hash %x)", l.Country, l.Seq, next.Version, short(next.SealedHash))
+		}
 	}
 	if !replay {
 		if !l.Fresh(at) {
@@ -345,6 +353,13 @@ func (s *Set) acceptList(raw []byte, at time.Time, replay bool) *Decision {
 	s.reindex(l.Country)
 	ctx.Outcome = Accepted
 	return ctx
+}
+
+func sealed(d *Descriptor) uint64 {
+	if d == nil {
+		return 0
+	}
+	return d.SealedSeq
 }
 
 func short(b []byte) []byte {

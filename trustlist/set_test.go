@@ -381,3 +381,37 @@ func TestStoreReplayAndMirror(t *testing.T) {
 		t.Fatalf("after restart: %+v", d)
 	}
 }
+
+func TestRotationSealsOldLists(t *testing.T) {
+	d1, k1 := anchorKeys(t, "KE", 1, 1)
+	l1 := signList(t, "KE", 1, 1, nil, k1, now.Add(-time.Hour), 24*time.Hour)
+	l2 := signList(t, "KE", 1, 2, l1.Hash(), k1, now.Add(-time.Hour), 24*time.Hour)
+	k2 := tt.Must(trustlist.GenerateKey(trustlist.AlgEdDSA, nil))
+	d2 := tt.Must(trustlist.SignDescriptor(&trustlist.Descriptor{Country: "KE", Name: "KE", Version: 2, Threshold: 1,
+		Keys: []*trustlist.PublicKey{k2.Public()}, IssuedAt: now, SealedSeq: 2, SealedHash: l2.Hash()}, []*trustlist.PrivateKey{k1[0], k2}))
+	forgedOld := signList(t, "KE", 1, 2, l1.Hash(), k1, now.Add(-time.Hour), 24*time.Hour, ethEntry(t, 6, "planted"))
+	lateOld := signList(t, "KE", 1, 3, l2.Hash(), k1, now.Add(-time.Hour), 24*time.Hour)
+	l3 := signList(t, "KE", 2, 3, l2.Hash(), []*trustlist.PrivateKey{k2}, now.Add(-time.Hour), 24*time.Hour)
+
+	s := trustlist.NewSet(trustlist.DefaultPolicy())
+	tt.Must(s.Pin(d1.Raw()))
+	for _, step := range []struct {
+		name string
+		raw  []byte
+		want trustlist.Reason
+	}{
+		{"v1 list before rotation", l1.Raw(), ""},
+		{"rotation sealing seq 2", d2.Raw(), ""},
+		{"old-key list that is not the sealed one", forgedOld.Raw(), trustlist.ReasonBadVersion},
+		{"the sealed old-key list", l2.Raw(), ""},
+		{"old-key list after the seal", lateOld.Raw(), trustlist.ReasonBadVersion},
+		{"new-key list continues the chain", l3.Raw(), ""},
+	} {
+		if dec := s.Accept(step.raw, now); dec.Reason != step.want {
+			t.Fatalf("%s: got %s %q (%s), want %q", step.name, dec.Outcome, dec.Reason, dec.Detail, step.want)
+		}
+	}
+	if s.Head("KE").Seq != 3 {
+		t.Fatal("head")
+	}
+}

@@ -66,7 +66,8 @@ func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
 
 // run executes the CLI and maps errors to exit statuses and one-line messages.
 func run(args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).Run(args)
+	app := newApp(stdout, stderr)
+	err := app.Run(interspersed(app, args))
 	if err == nil {
 		return exitOK
 	}

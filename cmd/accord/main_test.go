@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -15,5 +19,45 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI behaviour pinned down in testdata/*.txt.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata", RequireExplicitExec: true})
+	testscript.Run(t, testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: scriptCmds})
+}
+
+// scriptCmds are extra testscript commands:
+//
+//	flipbyte FILE NEEDLE   flip the low bit of the first byte of NEEDLE in FILE (tamper test)
+//	exitcode N CMD ARGS... run accord with ARGS and require exit status N
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: flipbyte FILE NEEDLE")
+		}
+		path := ts.MkAbs(args[0])
+		b, err := os.ReadFile(path)
+		ts.Check(err)
+		i := bytes.Index(b, []byte(args[1]))
+		if i < 0 {
+			ts.Fatalf("%q not found in %s", args[1], args[0])
+		}
+		b[i] ^= 1
+		ts.Check(os.WriteFile(path, b, 0o644))
+	},
+	"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) < 2 {
+			ts.Fatalf("usage: exitcode N accord ARGS...")
+		}
+		want, err := strconv.Atoi(args[0])
+		ts.Check(err)
+		err = ts.Exec(args[1], args[2:]...)
+		got := 0
+		if err != nil {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				ts.Fatalf("%v", err)
+			}
+			got = ee.ExitCode()
+		}
+		if got != want {
+			ts.Fatalf("exit status %d, want %d", got, want)
+		}
+	},
 }

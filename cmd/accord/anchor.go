@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/trustlist/anchor"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:  "anchor",
+		Usage: "create and manage a trust anchor (a country's signing keys and descriptor)",
+		Description: "A trust anchor speaks for one country. Its descriptor names its public keys and how many\n" +
+			"of them (the threshold) must sign each list. Verifiers pin the descriptor once.",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "init",
+				Usage:     "create anchor keys and a signed descriptor v1 in a new directory",
+				UsageText: "accord anchor init --country NL --name \"Netherlands Health Authority\" --dir nl-anchor [--keys 3 --threshold 2]",
+				Description: "Writes private keys (mode 0600) under DIR/keys and the signed descriptor to\n" +
+					"DIR/descriptor.cose. Give descriptor.cose to verifiers to pin; keep the keys offline.",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "country", Usage: "ISO 3166-1 alpha-2 code, e.g. NL", Required: true},
+					&cli.StringFlag{Name: "name", Usage: "display name of the anchor", Required: true},
+					&cli.StringFlag{Name: "dir", Usage: "anchor directory to create", Required: true},
+					&cli.IntFlag{Name: "keys", Value: 1, Usage: "number of signing keys"},
+					&cli.IntFlag{Name: "threshold", Value: 1, Usage: "signatures required on every descriptor and list"},
+					&cli.StringFlag{Name: "alg", Value: "ES256", Usage: "key algorithm: ES256 (P-256) or EdDSA (Ed25519)"},
+				},
+				Action: func(c *cli.Context) error {
+					w, err := anchor.Init(c.String("dir"), strings.ToUpper(c.String("country")), c.String("name"), c.Int("keys"), c.Int("threshold"), trustlist.KeyAlg(c.String("alg")))
+					if err != nil {
+						return usageErr("anchor init: %v", err)
+					}
+					d, err := w.Descriptor()
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "Created anchor %s (%s) in %s\n  descriptor v1: %d keys, threshold %d, hash %x\n  descriptor file: %s\n",
+						d.Country, d.Name, w.Dir, len(d.Keys), d.Threshold, d.Hash(), w.DescriptorPath())
+					fmt.Fprintf(c.App.Writer, "Next: add issuers with `accord list add --dir %s ...`, then `accord list sign --dir %s --out list.cose`.\n", w.Dir, w.Dir)
+					return nil
+				},
+			},
+			{
+				Name:      "rotate",
+				Usage:     "replace the anchor's keys: descriptor v(n+1) signed by t old and t new keys",
+				UsageText: "accord anchor rotate --dir nl-anchor [--keys 3 --threshold 2]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					&cli.IntFlag{Name: "keys", Value: 1, Usage: "number of new keys"},
+					&cli.IntFlag{Name: "threshold", Value: 1, Usage: "new threshold"},
+					&cli.StringFlag{Name: "alg", Value: "ES256", Usage: "ES256 or EdDSA"},
+				},
+				Action: func(c *cli.Context) error {
+					w, err := anchor.Open(c.String("dir"))
+					if err != nil {
+						return usageErr("%v", err)
+					}
+					d, err := w.Rotate(c.Int("keys"), c.Int("threshold"), trustlist.KeyAlg(c.String("alg")))
+					if err != nil {
+						return usageErr("anchor rotate: %v", err)
+					}
+					fmt.Fprintf(c.App.Writer, "Rotated %s to descriptor v%d (%d keys, threshold %d), hash %x\nPublish %s to your peers; lists are now signed with the new keys.\n",
+						d.Country, d.Version, len(d.Keys), d.Threshold, d.Hash(), w.DescriptorPath())
+					return nil
+				},
+			},
+			{
+				Name:      "endorse",
+				Usage:     "vouch for another anchor's descriptor (verifiers may admit anchors endorsed by k pinned anchors)",
+				UsageText: "accord anchor endorse --dir nl-anchor sg-descriptor.cose --out nl-endorses-sg.cose",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "your anchor directory"},
+					&cli.StringFlag{Name: "out", Required: true, Usage: "where to write the endorsement"},
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return usageErr("anchor endorse needs exactly one descriptor file to endorse")
+					}
+					w, err := anchor.Open(c.String("dir"))
+					if err != nil {
+						return usageErr("%v", err)
+					}
+					b, err := readInput(c.Args().First())
+					if err != nil {
+						return err
+					}
+					e, err := w.Endorse(b)
+					if err != nil {
+						return inputErr("anchor endorse: %v", err)
+					}
+					if err := trustlist.WriteFileAtomic(c.String("out"), e.Raw(), 0o644); err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "%s endorses %s descriptor %x\nwrote %s\n", e.Endorser, e.Subject, e.SubjectHash, c.String("out"))
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// readInput reads a file, or stdin for "-", with a size bound.
+func readInput(path string) ([]byte, error) {
+	var f *os.File
+	if path == "-" {
+		f = os.Stdin
+	} else {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return nil, inputErr("%v", err)
+		}
+		defer f.Close()
+	}
+	b, err := readBounded(f, trustlist.MaxObjectSize*4)
+	if err != nil {
+		return nil, inputErr("%s: %v", path, err)
+	}
+	return b, nil
+}
+
+func parseUses(s string) ([]trustlist.DocType, error) {
+	var out []trustlist.DocType
+	for _, u := range strings.Split(s, ",") {
+		u = strings.TrimSpace(u)
+		switch trustlist.DocType(u) {
+		case trustlist.DocHCert, trustlist.DocOA, trustlist.DocPDF:
+			out = append(out, trustlist.DocType(u))
+		case "":
+		default:
+			return nil, fmt.Errorf("--use %q: document types are hcert, oa and pdf", u)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--use is required: which documents may this key sign? (hcert, oa, pdf, comma-separated)")
+	}
+	return out, nil
+}
+
+func kidHex(e *trustlist.Entry) string {
+	if e.Kind == trustlist.EntryEth {
+		return "0x" + hex.EncodeToString(e.KID)
+	}
+	return hex.EncodeToString(e.KID)
+}
+
+func baseName(p string) string { return filepath.Base(p) }

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/trustlist/anchor"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:  "list",
+		Usage: "edit, sign and inspect an anchor's trust list",
+		Description: "Entries are added to a draft in the anchor directory; `list sign` turns the draft\n" +
+			"into the next signed list (seq + 1, prev = hash of the last list).",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "add",
+				Usage: "add issuer keys (certificates or Ethereum addresses) to the draft list",
+				UsageText: "accord list add --dir nl-anchor --cert dsc.pem --use hcert [--name \"NL DSC 1\"]\n" +
+					"accord list add --dir nl-anchor --cert csca.pem --ca --use hcert,pdf\n" +
+					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
+					&cli.BoolFlag{Name: "ca", Usage: "the certificates are CAs: documents signed by certificates they issue are trusted"},
+					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
+					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
+					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
+					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
+					&cli.DurationFlag{Name: "valid-for", Value: 2 * 365 * 24 * time.Hour, Usage: "validity of an --eth entry from now (certificates carry their own)"},
+				},
+				Action: listAdd,
+			},
+			{
+				Name:      "revoke",
+				Usage:     "mark an entry revoked in the draft (takes effect when the next list is signed)",
+				UsageText: "accord list revoke --dir nl-anchor --kid 0a1b2c3d4e5f6071 --reason \"key compromise\"",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					&cli.StringFlag{Name: "kid", Required: true, Usage: "entry kid in hex (an eth entry's kid is its address)"},
+					&cli.StringFlag{Name: "reason", Required: true, Usage: "why, shown to verifiers"},
+					&cli.TimestampFlag{Name: "at", Layout: time.RFC3339, Usage: "revocation time (RFC 3339; default now)"},
+				},
+				Action: func(c *cli.Context) error {
+					w, err := anchor.Open(c.String("dir"))
+					if err != nil {
+						return usageErr("%v", err)
+					}
+					at := time.Now()
+					if t := c.Timestamp("at"); t != nil {
+						at = *t
+					}
+					e, err := w.Revoke(c.String("kid"), c.String("reason"), at)
+					if err != nil {
+						return usageErr("list revoke: %v", err)
+					}
+					fmt.Fprintf(c.App.Writer, "revoked %s %s (%s) at %s: %s\nSign and publish the next list: `accord list sign --dir %s --out ...`\n",
+						e.Kind, kidHex(e), e.Name, e.RevokedAt.Format(time.RFC3339), e.Reason, w.Dir)
+					return nil
+				},
+			},
+			{
+				Name:      "sign",
+				Usage:     "sign the draft as the anchor's next list",
+				UsageText: "accord list sign --dir nl-anchor --out nl-list.cose [--valid-for 720h]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					&cli.StringFlag{Name: "out", Usage: "also write the signed list here (it is always kept in DIR/lists)"},
+					&cli.DurationFlag{Name: "valid-for", Value: 720 * time.Hour, Usage: "time until next_update, after which verifiers call the list stale"},
+				},
+				Action: func(c *cli.Context) error {
+					w, err := anchor.Open(c.String("dir"))
+					if err != nil {
+						return usageErr("%v", err)
+					}
+					l, path, err := w.Sign(c.Duration("valid-for"), time.Now())
+					if err != nil {
+						return usageErr("list sign: %v", err)
+					}
+					if out := c.String("out"); out != "" {
+						if err := trustlist.WriteFileAtomic(out, l.Raw(), 0o644); err != nil {
+							return err
+						}
+						path = out
+					}
+					fmt.Fprintf(c.App.Writer, "signed %s list seq %d: %d entries, next update %s, hash %x\nwrote %s\n",
+						l.Country, l.Seq, len(l.Entries), l.NextUpdate.Format(time.RFC3339), l.Hash(), path)
+					return nil
+				},
+			},
+			{
+				Name:      "show",
+				Usage:     "print a signed list: country, seq, dates, freshness and every entry",
+				UsageText: "accord list show nl-list.cose [--json] [--descriptor nl-descriptor.cose]",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+					&cli.StringFlag{Name: "descriptor", Usage: "check the signatures against this anchor descriptor"},
+				},
+				Action: listShow,
+			},
+		},
+	})
+}
+
+func listAdd(c *cli.Context) error {
+	w, err := anchor.Open(c.String("dir"))
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	uses, err := parseUses(c.String("use"))
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	certs, eth := c.StringSlice("cert"), c.String("eth")
+	if (len(certs) == 0) == (eth == "") {
+		return usageErr("list add needs either --cert FILE (one or more) or --eth 0xADDRESS")
+	}
+	var entries []*trustlist.Entry
+	for _, path := range certs {
+		b, err := readInput(path)
+		if err != nil {
+			return err
+		}
+		ders, err := certsFrom(b)
+		if err != nil {
+			return inputErr("%s: %v", path, err)
+		}
+		for _, der := range ders {
+			e, err := trustlist.NewX509Entry(der, c.Bool("ca"), uses, c.String("name"))
+			if err != nil {
+				return inputErr("%s: %v", path, err)
+			}
+			e.Domain = c.String("domain")
+			entries = append(entries, e)
+		}
+	}
+	if eth != "" {
+		addr, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(eth), "0x"))
+		if err != nil || len(addr) != 20 {
+			return usageErr("--eth %q is not an Ethereum address (0x followed by 40 hex digits)", eth)
+		}
+		if c.String("name") == "" {
+			return usageErr("--eth entries need --name: the organisation verifiers will be shown")
+		}
+		now := time.Now()
+		e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), now, now.Add(c.Duration("valid-for")))
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		entries = append(entries, e)
+	}
+	if err := w.Add(entries...); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		role := ""
+		if e.CA {
+			role = " (CA)"
+		}
+		fmt.Fprintf(c.App.Writer, "added %s%s %s %q for %s, valid %s to %s\n", e.Kind, role, kidHex(e), e.Name, joinUses(e.Uses),
+			e.NotBefore.Format("2006-01-02"), e.NotAfter.Format("2006-01-02"))
+	}
+	fmt.Fprintf(c.App.Writer, "draft now has %d entries; sign it with `accord list sign --dir %s`\n", len(w.Draft.Entries), w.Dir)
+	return nil
+}
+
+// certsFrom returns the DER certificates in b: PEM CERTIFICATE blocks, or b itself as DER.
+func certsFrom(b []byte) ([][]byte, error) {
+	var out [][]byte
+	rest := b
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if blk.Type == "CERTIFICATE" {
+			out = append(out, blk.Bytes)
+		}
+	}
+	if len(out) == 0 {
+		if len(b) > 0 && b[0] == 0x30 {
+			return [][]byte{b}, nil
+		}
+		return nil, fmt.Errorf("no certificate found (expected PEM CERTIFICATE blocks or DER)")
+	}
+	return out, nil
+}
+
+func joinUses(u []trustlist.DocType) string {
+	s := make([]string, len(u))
+	for i, x := range u {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ",")
+}
+
+type entryView struct {
+	KID        string    `json:"kid"`
+	Kind       string    `json:"kind"`
+	CA         bool      `json:"ca,omitempty"`
+	Name       string    `json:"name"`
+	Domain     string    `json:"domain,omitempty"`
+	Uses       string    `json:"uses"`
+	Subject    string    `json:"subject,omitempty"`
+	NotBefore  time.Time `json:"not_before"`
+	NotAfter   time.Time `json:"not_after"`
+	Status     string    `json:"status"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	Reason     string    `json:"revocation_reason,omitempty"`
+	Thumbprint string    `json:"thumbprint,omitempty"`
+}
+
+type listView struct {
+	Country           string      `json:"country"`
+	DescriptorVersion uint64      `json:"descriptor_version"`
+	Seq               uint64      `json:"seq"`
+	Hash              string      `json:"hash"`
+	Prev              string      `json:"prev,omitempty"`
+	IssuedAt          time.Time   `json:"issued_at"`
+	NextUpdate        time.Time   `json:"next_update"`
+	Fresh             bool        `json:"fresh"`
+	Signatures        string      `json:"signatures"`
+	Entries           []entryView `json:"entries"`
+}
+
+func listShow(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageErr("list show needs one list file")
+	}
+	b, err := readInput(c.Args().First())
+	if err != nil {
+		return err
+	}
+	l, err := trustlist.ParseList(b)
+	if err != nil {
+		return inputErr("%s: %v", c.Args().First(), err)
+	}
+	v := listView{Country: l.Country, DescriptorVersion: l.DescriptorVersion, Seq: l.Seq, Hash: hex.EncodeToString(l.Hash()),
+		Prev: hex.EncodeToString(l.Prev), IssuedAt: l.IssuedAt, NextUpdate: l.NextUpdate, Fresh: l.Fresh(time.Now()),
+		Signatures: "not checked (give --descriptor, or import the list into a trust store)"}
+	var verr error
+	if dp := c.String("descriptor"); dp != "" {
+		db, err := readInput(dp)
+		if err != nil {
+			return err
+		}
+		d, err := trustlist.ParseDescriptor(db)
+		if err != nil {
+			return inputErr("%s: %v", dp, err)
+		}
+		if verr = d.VerifySelf(); verr == nil {
+			verr = l.Verify(d)
+		}
+		if verr == nil {
+			v.Signatures = fmt.Sprintf("valid: threshold %d of %s descriptor v%d met", d.Threshold, d.Country, d.Version)
+		} else {
+			v.Signatures = "INVALID: " + verr.Error()
+		}
+	}
+	for _, e := range l.Entries {
+		ev := entryView{KID: kidHex(e), Kind: string(e.Kind), CA: e.CA, Name: e.Name, Domain: e.Domain, Uses: joinUses(e.Uses),
+			NotBefore: e.NotBefore, NotAfter: e.NotAfter, Status: string(e.Status), RevokedAt: e.RevokedAt, Reason: e.Reason}
+		if len(e.Thumbprint) > 0 {
+			ev.Thumbprint = hex.EncodeToString(e.Thumbprint)
+		}
+		if cert := e.Certificate(); cert != nil {
+			ev.Subject = cert.Subject.String()
+		}
+		v.Entries = append(v.Entries, ev)
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	} else {
+		printList(c.App.Writer, v)
+	}
+	if verr != nil {
+		return silentExit(exitNo)
+	}
+	return nil
+}
+
+func printList(w io.Writer, v listView) {
+	fresh := "fresh"
+	if !v.Fresh {
+		fresh = "STALE (past next_update)"
+	}
+	fmt.Fprintf(w, "%s trust list seq %d (descriptor v%d)\n  hash        %s\n  prev        %s\n  issued      %s\n  next update %s  %s\n  signatures  %s\n  entries     %d\n",
+		v.Country, v.Seq, v.DescriptorVersion, v.Hash, orNone(v.Prev), v.IssuedAt.Format(time.RFC3339), v.NextUpdate.Format(time.RFC3339), fresh, v.Signatures, len(v.Entries))
+	for _, e := range v.Entries {
+		status := e.Status
+		if e.Status == string(trustlist.StatusRevoked) {
+			status = fmt.Sprintf("REVOKED %s (%s)", e.RevokedAt.Format(time.RFC3339), e.Reason)
+		}
+		ca := ""
+		if e.CA {
+			ca = " CA"
+		}
+		fmt.Fprintf(w, "  - %s%s %s  %q  uses=%s  %s..%s  %s\n", e.Kind, ca, e.KID, e.Name, e.Uses,
+			e.NotBefore.Format("2006-01-02"), e.NotAfter.Format("2006-01-02"), status)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none: first list)"
+	}
+	return s
+}
+
+var _ = os.Stdout

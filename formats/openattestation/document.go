@@ -1,0 +1,249 @@
+package openattestation
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/accord-network/accord/verify"
+)
+
+// Schema URLs of wrapped documents.
+const (
+	SchemaV2 = "https://schema.openattestation.com/2.0/schema.json"
+	SchemaV3 = "https://schema.openattestation.com/3.0/schema.json"
+)
+
+// Signature and proof type names.
+const (
+	TypeMerkleV2     = "SHA3MerkleProof"
+	TypeMerkleV3     = "OpenAttestationMerkleProofSignature2018"
+	TypeDIDSignature = "OpenAttestationSignature2018"
+)
+
+// Issuer kinds: how a document's issuance is proven.
+const (
+	IssuedByDID           = "DID"
+	IssuedByDocumentStore = "DOCUMENT_STORE"
+	IssuedByTokenRegistry = "TOKEN_REGISTRY"
+)
+
+// IssuerInfo is one issuer as a document declares it.
+type IssuerInfo struct {
+	Name string
+	// Method is DID, DOCUMENT_STORE or TOKEN_REGISTRY.
+	Method string
+	// Store is the contract address for DOCUMENT_STORE / TOKEN_REGISTRY.
+	Store string
+	// IdentityType is DID, DNS-DID or DNS-TXT.
+	IdentityType string
+	// Key is the DID URL of the signing key ("did:ethr:0x…#controller").
+	Key string
+	// Location is the domain named by DNS-DID / DNS-TXT identity proofs.
+	Location string
+	// Revocation is the declared revocation type (NONE, REVOCATION_STORE,
+	// OCSP_RESPONDER) and its location.
+	Revocation, RevocationLocation string
+	// Signature is the DID signature made with Key, if the document has one.
+	Signature string
+}
+
+// Document is a parsed wrapped OpenAttestation document.
+type Document struct {
+	Version    int    // 2 or 3
+	Root       *Value // the whole document
+	Data       *Value // v2: data with salts removed; v3: the credential without proof
+	TargetHash string
+	MerkleRoot string
+	Proof      []string
+	Issuers    []IssuerInfo
+	Obfuscated int
+	Fields     int // visible leaves
+	Unsalted   int // v2: string leaves without a salt
+	// SaltErr is the first malformed v2 salt, if any.
+	SaltErr error
+}
+
+// Parse reads a wrapped OpenAttestation v2 or v3 document. Errors wrap
+// verify.ErrMalformed.
+func Parse(in []byte) (*Document, error) {
+	root, err := ParseJSON(in)
+	if err != nil {
+		return nil, err
+	}
+	return fromValue(root)
+}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: OpenAttestation: %s", verify.ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+func fromValue(root *Value) (*Document, error) {
+	if root.Kind() != Object {
+		return nil, malformed("document is not a JSON object")
+	}
+	d := &Document{Root: root}
+	switch {
+	case root.Path("signature", "type") != nil:
+		d.Version = 2
+		if t, _ := root.Path("signature", "type").Str(); t != TypeMerkleV2 {
+			return nil, malformed("signature.type is %q, want %s", clip(t), TypeMerkleV2)
+		}
+		if root.Get("data").Kind() != Object {
+			return nil, malformed("data is missing or not an object")
+		}
+		sig := root.Get("signature")
+		d.TargetHash, _ = sig.Get("targetHash").Str()
+		d.MerkleRoot, _ = sig.Get("merkleRoot").Str()
+		pf := sig.Get("proof")
+		if pf != nil && pf.Kind() != Array {
+			return nil, malformed("signature.proof is not an array")
+		}
+		for i, e := range pf.Elems() {
+			s, ok := e.Str()
+			if !ok {
+				return nil, malformed("signature.proof[%d] is not a string", i)
+			}
+			d.Proof = append(d.Proof, s)
+		}
+		if obf := root.Path("privacy", "obfuscatedData"); obf != nil {
+			d.Obfuscated = len(obf.Elems())
+		}
+		var unsalted int
+		data, err := unsaltTree(root.Get("data"), "data", &unsalted)
+		if err != nil {
+			d.SaltErr = err
+			data = root.Get("data")
+		}
+		d.Data, d.Unsalted = data, unsalted
+		_ = v2Leaves(root.Get("data"), "", 0, func(string, *Value) { d.Fields++ })
+		d.Issuers = v2Issuers(d.Data, root.Get("proof"))
+	case root.Path("proof", "type") != nil:
+		d.Version = 3
+		pr := root.Get("proof")
+		if t, _ := pr.Get("type").Str(); t != TypeMerkleV3 {
+			return nil, malformed("proof.type is %q, want %s", clip(t), TypeMerkleV3)
+		}
+		d.TargetHash, _ = pr.Get("targetHash").Str()
+		d.MerkleRoot, _ = pr.Get("merkleRoot").Str()
+		pf := pr.Get("proofs")
+		if pf != nil && pf.Kind() != Array {
+			return nil, malformed("proof.proofs is not an array")
+		}
+		for i, e := range pf.Elems() {
+			s, ok := e.Str()
+			if !ok {
+				return nil, malformed("proof.proofs[%d] is not a string", i)
+			}
+			d.Proof = append(d.Proof, s)
+		}
+		d.Obfuscated = len(pr.Path("privacy", "obfuscated").Elems())
+		d.Data = withoutProof(root)
+		_ = v3Leaves(d.Data, "", 0, func(string, *Value) { d.Fields++ })
+		d.Issuers = v3Issuers(root)
+	default:
+		return nil, malformed("neither a wrapped v2 document (signature.type %s) nor a v3 one (proof.type %s)", TypeMerkleV2, TypeMerkleV3)
+	}
+	return d, nil
+}
+
+func str(v *Value) string { s, _ := v.Str(); return s }
+
+func v2Issuers(data, proofs *Value) []IssuerInfo {
+	var out []IssuerInfo
+	for _, is := range data.Get("issuers").Elems() {
+		in := IssuerInfo{Name: str(is.Get("name"))}
+		switch {
+		case str(is.Get("tokenRegistry")) != "":
+			in.Method, in.Store = IssuedByTokenRegistry, str(is.Get("tokenRegistry"))
+		case str(is.Get("documentStore")) != "":
+			in.Method, in.Store = IssuedByDocumentStore, str(is.Get("documentStore"))
+		case str(is.Get("certificateStore")) != "":
+			in.Method, in.Store = IssuedByDocumentStore, str(is.Get("certificateStore"))
+		default:
+			in.Method = IssuedByDID
+		}
+		ip := is.Get("identityProof")
+		in.IdentityType = str(ip.Get("type"))
+		in.Key = str(ip.Get("key"))
+		in.Location = str(ip.Get("location"))
+		in.Revocation = str(is.Path("revocation", "type"))
+		in.RevocationLocation = str(is.Path("revocation", "location"))
+		if in.Method == IssuedByDID && in.Key == "" {
+			in.Key = str(is.Get("id")) // fall back to the issuer id
+		}
+		for _, p := range proofs.Elems() {
+			if str(p.Get("type")) == TypeDIDSignature && strings.EqualFold(str(p.Get("verificationMethod")), in.Key) {
+				in.Signature = str(p.Get("signature"))
+				break
+			}
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+func v3Issuers(root *Value) []IssuerInfo {
+	meta := root.Get("openAttestationMetadata")
+	pm := meta.Get("proof")
+	in := IssuerInfo{Name: str(root.Path("issuer", "name")), Method: str(pm.Get("method"))}
+	switch in.Method {
+	case IssuedByDocumentStore, IssuedByTokenRegistry:
+		in.Store = str(pm.Get("value"))
+	}
+	in.IdentityType = str(meta.Path("identityProof", "type"))
+	switch in.IdentityType {
+	case "DNS-DID", "DNS-TXT":
+		in.Location = str(meta.Path("identityProof", "identifier"))
+	}
+	in.Revocation = str(pm.Path("revocation", "type"))
+	in.RevocationLocation = str(pm.Path("revocation", "location"))
+	pr := root.Get("proof")
+	in.Key = str(pr.Get("key"))
+	in.Signature = str(pr.Get("signature"))
+	if in.Method == IssuedByDID && in.Key == "" {
+		in.Key = str(pm.Get("value"))
+	}
+	return []IssuerInfo{in}
+}
+
+// CheckIntegrity recomputes the target hash and folds the merkle proof. It
+// returns nil when both match, else an error saying which failed.
+func (d *Document) CheckIntegrity() error {
+	var digest string
+	var err error
+	if d.Version == 2 {
+		digest, err = DigestV2(d.Root)
+	} else {
+		digest, err = DigestV3(d.Root)
+	}
+	if err != nil {
+		return err
+	}
+	if d.TargetHash == "" {
+		return fmt.Errorf("targetHash is missing")
+	}
+	if digest != d.TargetHash {
+		return fmt.Errorf("the document's fields hash to %s, not the targetHash %s: a field was altered, added or removed, or an obfuscated hash was dropped", digest[:16]+"…", clip(d.TargetHash))
+	}
+	target, err := parseHash(d.TargetHash)
+	if err != nil {
+		return err
+	}
+	root, err := parseHash(d.MerkleRoot)
+	if err != nil {
+		return fmt.Errorf("merkleRoot: %v", err)
+	}
+	proof := make([]Hash, len(d.Proof))
+	for i, p := range d.Proof {
+		if proof[i], err = parseHash(p); err != nil {
+			return fmt.Errorf("merkle proof step %d: %v", i, err)
+		}
+	}
+	if got := foldProof(target, proof); got != root {
+		return fmt.Errorf("the merkle proof (%d steps) leads to %s, not the merkleRoot %s", len(proof), got.Hex()[:16]+"…", clip(d.MerkleRoot))
+	}
+	return nil
+}
+
+// RootHash returns the merkle root as bytes.
+func (d *Document) RootHash() (Hash, error) { return parseHash(d.MerkleRoot) }

@@ -1,0 +1,102 @@
+package openattestation
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"sort"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Hash is a 32-byte keccak256 digest.
+type Hash [32]byte
+
+// Hex returns the lowercase hex form OpenAttestation writes (no 0x).
+func (h Hash) Hex() string { return hex.EncodeToString(h[:]) }
+
+func keccak(b ...[]byte) Hash {
+	var h Hash
+	copy(h[:], crypto.Keccak256(b...))
+	return h
+}
+
+// parseHash decodes a 64-digit hex hash (either case, optional 0x).
+func parseHash(s string) (Hash, error) {
+	var h Hash
+	if len(s) == 66 && (s[:2] == "0x" || s[:2] == "0X") {
+		s = s[2:]
+	}
+	if len(s) != 64 {
+		return h, fmt.Errorf("hash %q is not 64 hex digits", clip(s))
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, fmt.Errorf("hash %q is not hex", clip(s))
+	}
+	return h, nil
+}
+
+// combine is OpenAttestation's sorted-pair node hash: keccak256 of the two
+// 32-byte children concatenated in ascending byte order.
+func combine(a, b Hash) Hash {
+	if bytes.Compare(a[:], b[:]) > 0 {
+		a, b = b, a
+	}
+	return keccak(a[:], b[:])
+}
+
+// foldProof walks a merkle proof from the target hash up to the root.
+func foldProof(target Hash, proof []Hash) Hash {
+	h := target
+	for _, p := range proof {
+		h = combine(h, p)
+	}
+	return h
+}
+
+// merkleTree builds the tree OpenAttestation builds for a batch: leaves
+// sorted ascending and de-duplicated by value, pairs combined level by level,
+// an odd last node promoted unchanged. It returns the root and each input
+// leaf's proof (in input order).
+func merkleTree(leaves []Hash) (Hash, [][]Hash) {
+	if len(leaves) == 0 {
+		return Hash{}, nil
+	}
+	sorted := append([]Hash(nil), leaves...)
+	sort.Slice(sorted, func(i, j int) bool { return bytes.Compare(sorted[i][:], sorted[j][:]) < 0 })
+	layers := [][]Hash{sorted}
+	for len(layers[len(layers)-1]) > 1 {
+		cur := layers[len(layers)-1]
+		next := make([]Hash, 0, (len(cur)+1)/2)
+		for i := 0; i < len(cur); i += 2 {
+			if i+1 < len(cur) {
+				next = append(next, combine(cur[i], cur[i+1]))
+			} else {
+				next = append(next, cur[i])
+			}
+		}
+		layers = append(layers, next)
+	}
+	root := layers[len(layers)-1][0]
+	proofs := make([][]Hash, len(leaves))
+	for li, leaf := range leaves {
+		idx := sort.Search(len(sorted), func(i int) bool { return bytes.Compare(sorted[i][:], leaf[:]) >= 0 })
+		proof := []Hash{}
+		for _, layer := range layers[:len(layers)-1] {
+			pair := idx ^ 1
+			if pair < len(layer) {
+				proof = append(proof, layer[pair])
+			}
+			idx /= 2
+		}
+		proofs[li] = proof
+	}
+	return root, proofs
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}

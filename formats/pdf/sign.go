@@ -1,0 +1,80 @@
+package pdf
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	pdflib "github.com/digitorus/pdf"
+	"github.com/digitorus/pdfsign/sign"
+
+	"github.com/accord-network/accord/verify"
+)
+
+// SignOptions describe a signature to add to a PDF.
+type SignOptions struct {
+	// Key signs; Cert is its certificate. Both are required.
+	Key  crypto.Signer
+	Cert *x509.Certificate
+	// Chain holds intermediate (and optionally root) certificates to embed
+	// after Cert, so a verifier can build the path to a listed CA.
+	Chain []*x509.Certificate
+	// Name, Reason, Location and Contact fill the signature dictionary.
+	Name, Reason, Location, Contact string
+	// Date is the signing time written to /M (the signer's own claim); zero
+	// means now.
+	Date time.Time
+	// Certify makes a certification (DocMDP P=1, no changes allowed)
+	// signature instead of the default approval signature. A certified
+	// document cannot carry later signatures.
+	Certify bool
+}
+
+// Sign adds a signature to in with digitorus/pdfsign, as an incremental
+// update, and returns the signed file. Signing an already signed file keeps
+// its earlier signatures valid (each covers its own revision).
+func Sign(in []byte, o SignOptions) (out []byte, err error) {
+	if o.Key == nil || o.Cert == nil {
+		return nil, errors.New("pdf sign: a key and its certificate are required")
+	}
+	if !Detect(in) {
+		return nil, fmt.Errorf("%w: not a PDF (no %%PDF- header in the first 1024 bytes)", verify.ErrMalformed)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%w: pdf sign: the PDF library failed on this input (%v)", verify.ErrMalformed, p)
+		}
+	}()
+	rdr, err := pdflib.NewReader(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: pdf sign: cannot read the PDF: %v", verify.ErrMalformed, err)
+	}
+	certType := sign.ApprovalSignature
+	if o.Certify {
+		certType = sign.CertificationSignature
+	}
+	data := sign.SignData{
+		Signature: sign.SignDataSignature{
+			CertType:   certType,
+			DocMDPPerm: sign.AllowFillingExistingFormFieldsAndSignaturesPerms,
+			Info: sign.SignDataSignatureInfo{
+				Name: o.Name, Reason: o.Reason, Location: o.Location, ContactInfo: o.Contact, Date: o.Date,
+			},
+		},
+		Signer:            o.Key,
+		DigestAlgorithm:   crypto.SHA256,
+		Certificate:       o.Cert,
+		CertificateChains: [][]*x509.Certificate{append([]*x509.Certificate{o.Cert}, o.Chain...)},
+	}
+	if o.Certify {
+		data.Signature.DocMDPPerm = sign.DoNotAllowAnyChangesPerms
+	}
+	var buf bytes.Buffer
+	if err := sign.SignWithData(bytes.NewReader(in), &buf, rdr, int64(len(in)), data); err != nil {
+		return nil, fmt.Errorf("pdf sign: %w", err)
+	}
+	return buf.Bytes(), nil
+}

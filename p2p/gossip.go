@@ -1,0 +1,318 @@
+package p2p
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math"
+	"net"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/accord-network/accord/trustlist"
+)
+
+// Gossip topics. Each carries raw signed objects, one per message.
+const (
+	TopicLists    = "/accord/lists/1"    // trust lists
+	TopicAnchors  = "/accord/anchors/1"  // anchor descriptors (v1 and rotations) and endorsements
+	TopicEvidence = "/accord/evidence/1" // equivocation evidence
+)
+
+// topicFor returns the topic an object kind is published on.
+func topicFor(k trustlist.Kind) string {
+	switch k {
+	case trustlist.KindList:
+		return TopicLists
+	case trustlist.KindEvidence:
+		return TopicEvidence
+	default:
+		return TopicAnchors
+	}
+}
+
+// messageID identifies a gossip message by the SHA-256 of its content, so the
+// same object published by two nodes is one message.
+func messageID(m *pb.Message) string {
+	s := sha256.Sum256(m.Data)
+	return string(s[:])
+}
+
+// ScoreParams are the peer-scoring parameters (documented in spec/network.md).
+// Only invalid messages (P4) and protocol misbehaviour (P7) cost score;
+// first deliveries (P2) earn a little. Mesh-delivery deficits (P3) are off:
+// trust lists are rare, so a quiet mesh is normal.
+func ScoreParams() (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
+	topic := func(weight float64) *pubsub.TopicScoreParams {
+		return &pubsub.TopicScoreParams{
+			TopicWeight:                    weight,
+			TimeInMeshWeight:               0.01,
+			TimeInMeshQuantum:              time.Second,
+			TimeInMeshCap:                  100,
+			FirstMessageDeliveriesWeight:   1,
+			FirstMessageDeliveriesDecay:    pubsub.ScoreParameterDecay(time.Hour),
+			FirstMessageDeliveriesCap:      50,
+			InvalidMessageDeliveriesWeight: -100,
+			InvalidMessageDeliveriesDecay:  pubsub.ScoreParameterDecay(6 * time.Hour),
+			SkipAtomicValidation:           true,
+		}
+	}
+	_, lo4, _ := net.ParseCIDR("127.0.0.0/8")
+	_, lo6, _ := net.ParseCIDR("::1/128")
+	p := &pubsub.PeerScoreParams{
+		SkipAtomicValidation: true,
+		Topics: map[string]*pubsub.TopicScoreParams{
+			TopicLists: topic(1), TopicAnchors: topic(1), TopicEvidence: topic(1),
+		},
+		TopicScoreCap:     100,
+		AppSpecificScore:  func(peer.ID) float64 { return 0 },
+		AppSpecificWeight: 1,
+		// Many Sybil identities behind one IP are penalised, except on loopback
+		// (tests and co-located nodes).
+		IPColocationFactorWeight:    -10,
+		IPColocationFactorThreshold: 8,
+		IPColocationFactorWhitelist: []*net.IPNet{lo4, lo6},
+		BehaviourPenaltyWeight:      -10,
+		BehaviourPenaltyThreshold:   6,
+		BehaviourPenaltyDecay:       pubsub.ScoreParameterDecay(10 * time.Minute),
+		DecayInterval:               time.Second,
+		DecayToZero:                 0.01,
+		RetainScore:                 time.Hour,
+	}
+	th := &pubsub.PeerScoreThresholds{
+		GossipThreshold:             -100,
+		PublishThreshold:            -200,
+		GraylistThreshold:           -400,
+		AcceptPXThreshold:           10,
+		OpportunisticGraftThreshold: 5,
+	}
+	return p, th
+}
+
+func (n *Node) startGossip() error {
+	params, th := ScoreParams()
+	ps, err := pubsub.NewGossipSub(n.ctx, n.host,
+		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithMaxMessageSize(2*n.cfg.MaxObjectSize+64<<10),
+		pubsub.WithFloodPublish(true),
+		pubsub.WithPeerExchange(true),
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
+		pubsub.WithPeerScore(params, th),
+		pubsub.WithPeerScoreInspect(func(m map[peer.ID]float64) {
+			n.mu.Lock()
+			n.scores = m
+			n.mu.Unlock()
+		}, time.Second),
+	)
+	if err != nil {
+		return fmt.Errorf("p2p: gossipsub: %w", err)
+	}
+	n.ps = ps
+	for _, k := range []trustlist.Kind{trustlist.KindList, trustlist.KindDescriptor, trustlist.KindEvidence} {
+		name := topicFor(k)
+		if err := ps.RegisterTopicValidator(name, n.validate(name), pubsub.WithValidatorTimeout(time.Minute)); err != nil {
+			return fmt.Errorf("p2p: validator for %s: %w", name, err)
+		}
+		t, err := ps.Join(name)
+		if err != nil {
+			return fmt.Errorf("p2p: join %s: %w", name, err)
+		}
+		sub, err := t.Subscribe()
+		if err != nil {
+			return fmt.Errorf("p2p: subscribe %s: %w", name, err)
+		}
+		n.topics[k] = t
+		n.subs = append(n.subs, sub)
+		n.wg.Add(1)
+		go n.drain(sub)
+	}
+	n.topics[trustlist.KindEndorsement] = n.topics[trustlist.KindDescriptor]
+	return nil
+}
+
+// drain reads a subscription: objects were already imported by the
+// validator, so delivered messages need no further work.
+func (n *Node) drain(sub *pubsub.Subscription) {
+	defer n.wg.Done()
+	for {
+		if _, err := sub.Next(n.ctx); err != nil {
+			return
+		}
+	}
+}
+
+// validate is the topic validator: every message is imported (verified and
+// stored) before pubsub may relay it. See spec/network.md §Validation.
+func (n *Node) validate(topic string) pubsub.ValidatorEx {
+	return func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if from == n.host.ID() {
+			// Our own publish: the object was imported by whoever called publish.
+			return pubsub.ValidationAccept
+		}
+		if len(m.Data) > n.cfg.MaxObjectSize {
+			n.metrics.message(topic, "reject", "oversized")
+			return pubsub.ValidationReject
+		}
+		kind, err := trustlist.PeekKind(m.Data)
+		if err != nil {
+			n.metrics.message(topic, "reject", string(trustlist.ReasonMalformed))
+			return pubsub.ValidationReject
+		}
+		if topicFor(kind) != topic {
+			n.metrics.message(topic, "reject", "wrong_topic")
+			return pubsub.ValidationReject
+		}
+		var head uint64
+		if kind == trustlist.KindList {
+			if l, err := trustlist.ParseList(m.Data); err == nil {
+				if h := n.Set().Head(l.Country); h != nil {
+					head = h.Seq
+				}
+			}
+		}
+		d, err := n.store.Import(m.Data, n.cfg.Now())
+		if err != nil {
+			n.log.Error("store import failed", "err", err)
+			n.metrics.message(topic, "ignore", "store_error")
+			return pubsub.ValidationIgnore
+		}
+		if d.Evidence != nil {
+			n.publishEvidence(d.Evidence)
+		}
+		res, why := verdict(d, head)
+		n.metrics.message(topic, res.String(), why)
+		if why == "gap" {
+			// The sender holds lists we miss: fetch them.
+			n.goSync(m.ReceivedFrom)
+		}
+		return res
+	}
+}
+
+// verdict maps an import decision to a gossip validation result: reject what
+// no honest node would send (the sender's score drops), ignore what an honest
+// node may legitimately send but is of no use here.
+func verdict(d *trustlist.Decision, head uint64) (vr validationResult, reason string) {
+	switch d.Outcome {
+	case trustlist.Accepted:
+		return validationResult(pubsub.ValidationAccept), string(d.Outcome)
+	case trustlist.History, trustlist.Duplicate, trustlist.Pending:
+		return validationResult(pubsub.ValidationIgnore), string(d.Outcome)
+	}
+	switch d.Reason {
+	case trustlist.ReasonMalformed, trustlist.ReasonBadSignature, trustlist.ReasonThresholdNotMet, trustlist.ReasonRollback:
+		return validationResult(pubsub.ValidationReject), string(d.Reason)
+	case trustlist.ReasonBrokenChain:
+		if d.Kind == trustlist.KindList && head > 0 && d.Number > head+1 {
+			return validationResult(pubsub.ValidationIgnore), "gap"
+		}
+		return validationResult(pubsub.ValidationReject), string(d.Reason)
+	case trustlist.ReasonBadVersion:
+		if d.Kind == trustlist.KindDescriptor {
+			return validationResult(pubsub.ValidationReject), string(d.Reason)
+		}
+	}
+	// unknown_anchor (not admitted by this node's policy), expired,
+	// equivocation (the evidence is published separately), bad_version of a
+	// list signed under a superseded descriptor: an honest peer may send these.
+	return validationResult(pubsub.ValidationIgnore), string(d.Reason)
+}
+
+type validationResult pubsub.ValidationResult
+
+func (v validationResult) String() string {
+	switch pubsub.ValidationResult(v) {
+	case pubsub.ValidationAccept:
+		return "accept"
+	case pubsub.ValidationReject:
+		return "reject"
+	default:
+		return "ignore"
+	}
+}
+
+// publish sends raw (already imported) on its kind's topic.
+func (n *Node) publish(ctx context.Context, kind trustlist.Kind, raw []byte) error {
+	t := n.topics[kind]
+	if t == nil {
+		return fmt.Errorf("p2p: no topic for %s", kind)
+	}
+	if err := t.Publish(ctx, raw); err != nil {
+		return fmt.Errorf("p2p: publish %s: %w", kind, err)
+	}
+	return nil
+}
+
+func (n *Node) publishEvidence(ev *trustlist.Evidence) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+		defer cancel()
+		if err := n.publish(ctx, trustlist.KindEvidence, ev.Raw()); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("publish evidence", "err", err)
+		}
+	}()
+}
+
+// Submit imports a signed object (list, descriptor, endorsement or evidence)
+// into the store and, if it is new, publishes it to the network. It is what
+// POST /v1/lists does.
+func (n *Node) Submit(ctx context.Context, raw []byte) (*trustlist.Decision, error) {
+	if len(raw) > n.cfg.MaxObjectSize {
+		return &trustlist.Decision{Outcome: trustlist.Rejected, Reason: trustlist.ReasonMalformed,
+			Detail: fmt.Sprintf("object of %d bytes exceeds the %d byte limit", len(raw), n.cfg.MaxObjectSize)}, nil
+	}
+	d, err := n.store.Import(raw, n.cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("p2p: store: %w", err)
+	}
+	n.metrics.message("submit", map[bool]string{true: "accept", false: "ignore"}[d.Changed()], string(d.Outcome)+string(d.Reason))
+	if d.Evidence != nil {
+		n.publishEvidence(d.Evidence)
+	}
+	if d.Changed() || d.Outcome == trustlist.Duplicate {
+		// Duplicates are republished too: re-announcing is how an operator
+		// pushes an object to peers that missed it. Gossip dedups by content.
+		if err := n.publish(ctx, d.Kind, raw); err != nil && d.Changed() {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// Pin pins a descriptor as a local trust root (as `accord trust pin` does
+// when no node holds the store) and publishes it.
+func (n *Node) Pin(ctx context.Context, raw []byte) (*trustlist.Descriptor, error) {
+	d, err := n.store.Pin(raw)
+	if err != nil {
+		return nil, err
+	}
+	_ = n.publish(ctx, trustlist.KindDescriptor, raw)
+	n.goSyncAll()
+	return d, nil
+}
+
+// PeerScores returns the latest GossipSub score of each peer.
+func (n *Node) PeerScores() map[peer.ID]float64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[peer.ID]float64, len(n.scores))
+	for k, v := range n.scores {
+		out[k] = v
+	}
+	return out
+}
+
+// Score returns the GossipSub score of p (NaN if unknown).
+func (n *Node) Score(p peer.ID) float64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s, ok := n.scores[p]; ok {
+		return s
+	}
+	return math.NaN()
+}

@@ -1,0 +1,261 @@
+package p2p
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
+)
+
+// ListInfo is one row of GET /v1/lists.
+type ListInfo struct {
+	Country           string    `json:"country"`
+	Anchor            string    `json:"anchor"`
+	DescriptorVersion uint64    `json:"descriptor_version"`
+	Seq               uint64    `json:"seq"`
+	Hash              string    `json:"hash"`
+	Entries           int       `json:"entries"`
+	IssuedAt          time.Time `json:"issued_at"`
+	NextUpdate        time.Time `json:"next_update"`
+	Fresh             bool      `json:"fresh"`
+	History           int       `json:"history"`
+	Equivocated       bool      `json:"equivocated"`
+}
+
+// SubmitResponse is the body of POST /v1/lists and /v1/pins.
+type SubmitResponse struct {
+	Kind     string `json:"kind,omitempty"`
+	Country  string `json:"country,omitempty"`
+	Number   uint64 `json:"number,omitempty"`
+	Hash     string `json:"hash,omitempty"`
+	Outcome  string `json:"outcome"`
+	Reason   string `json:"reason,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+	Evidence bool   `json:"evidence,omitempty"` // the object revealed an equivocation; evidence was published
+}
+
+// PeerInfo is one row of GET /v1/peers.
+type PeerInfo struct {
+	ID    string   `json:"id"`
+	Addrs []string `json:"addrs"`
+	Score float64  `json:"score"`
+}
+
+// Status is the body of GET /v1/status and /healthz.
+type Status struct {
+	Status  string   `json:"status"`
+	PeerID  string   `json:"peer_id"`
+	Addrs   []string `json:"addrs"`
+	Peers   int      `json:"peers"`
+	Anchors int      `json:"anchors"`
+	Lists   int      `json:"lists"`
+}
+
+// maxVerifyBody bounds POST /v1/verify bodies.
+const maxVerifyBody = 32 << 20
+
+// Mux returns the node's HTTP API. The route "/" is left free for a web
+// page; register it on the returned mux.
+func (n *Node) Mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/anchors", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, nonNil(n.Set().Anchors()))
+	})
+	mux.HandleFunc("GET /v1/lists", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, n.Lists())
+	})
+	mux.HandleFunc("GET /v1/lists/{country}", func(w http.ResponseWriter, r *http.Request) {
+		cc := r.PathValue("country")
+		l := n.Set().Head(cc)
+		if l == nil {
+			writeError(w, http.StatusNotFound, "no list held for %q", cc)
+			return
+		}
+		writeCOSE(w, l.Raw())
+	})
+	mux.HandleFunc("GET /v1/lists/{country}/{seq}", func(w http.ResponseWriter, r *http.Request) {
+		cc := r.PathValue("country")
+		seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "seq %q is not a number", r.PathValue("seq"))
+			return
+		}
+		l := n.Set().ListAt(cc, seq)
+		if l == nil {
+			writeError(w, http.StatusNotFound, "no list %s seq %d held", cc, seq)
+			return
+		}
+		writeCOSE(w, l.Raw())
+	})
+	mux.HandleFunc("POST /v1/lists", func(w http.ResponseWriter, r *http.Request) {
+		body, ok := readBody(w, r, int64(n.cfg.MaxObjectSize))
+		if !ok {
+			return
+		}
+		d, err := n.Submit(r.Context(), body)
+		if err != nil && d == nil {
+			writeError(w, http.StatusInternalServerError, "%v", err)
+			return
+		}
+		resp := decisionResponse(d)
+		switch {
+		case d.Changed():
+			writeJSON(w, http.StatusAccepted, resp)
+		case d.Outcome == trustlist.Duplicate:
+			writeJSON(w, http.StatusOK, resp)
+		case d.Reason == trustlist.ReasonMalformed:
+			writeJSON(w, http.StatusBadRequest, resp)
+		default:
+			writeJSON(w, http.StatusUnprocessableEntity, resp)
+		}
+	})
+	mux.HandleFunc("POST /v1/pins", func(w http.ResponseWriter, r *http.Request) {
+		body, ok := readBody(w, r, int64(n.cfg.MaxObjectSize))
+		if !ok {
+			return
+		}
+		d, err := n.Pin(r.Context(), body)
+		if err != nil {
+			code := http.StatusUnprocessableEntity
+			reason := trustlist.ReasonOf(err)
+			if reason == trustlist.ReasonMalformed || reason == "" {
+				code = http.StatusBadRequest
+			}
+			writeJSON(w, code, SubmitResponse{Kind: string(trustlist.KindDescriptor), Outcome: string(trustlist.Rejected),
+				Reason: string(reason), Detail: err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, SubmitResponse{Kind: string(trustlist.KindDescriptor), Country: d.Country,
+			Number: d.Version, Hash: hex.EncodeToString(d.Hash()), Outcome: "pinned"})
+	})
+	mux.HandleFunc("POST /v1/verify", func(w http.ResponseWriter, r *http.Request) {
+		body, ok := readBody(w, r, maxVerifyBody)
+		if !ok {
+			return
+		}
+		start := time.Now()
+		opts := verify.Options{Offline: r.URL.Query().Get("offline") == "1"}
+		res, err := verify.New(n.Set(), opts).Verify(r.Context(), body)
+		n.metrics.verifyTime.Observe(time.Since(start).Seconds())
+		code := http.StatusOK
+		switch {
+		case err != nil:
+			n.metrics.verifies.WithLabelValues("malformed").Inc()
+			code = http.StatusBadRequest
+		case res.Valid:
+			n.metrics.verifies.WithLabelValues("valid").Inc()
+		default:
+			n.metrics.verifies.WithLabelValues("invalid").Inc()
+		}
+		writeJSON(w, code, res)
+	})
+	mux.HandleFunc("GET /v1/peers", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, n.Peers())
+	})
+	status := func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Status()) }
+	mux.HandleFunc("GET /v1/status", status)
+	mux.HandleFunc("GET /healthz", status)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// Lists returns the rows of GET /v1/lists.
+func (n *Node) Lists() []ListInfo {
+	now := n.cfg.Now()
+	out := []ListInfo{}
+	for _, a := range n.Set().Anchors() {
+		if a.Seq == 0 {
+			continue
+		}
+		out = append(out, ListInfo{Country: a.Country, Anchor: a.Name, DescriptorVersion: a.Version, Seq: a.Seq,
+			Hash: hex.EncodeToString(a.ListHash), Entries: a.Entries, IssuedAt: a.IssuedAt, NextUpdate: a.NextUpdate,
+			Fresh: now.Before(a.NextUpdate), History: a.History, Equivocated: a.Equivocated})
+	}
+	return out
+}
+
+// Peers returns the connected peers with their scores.
+func (n *Node) Peers() []PeerInfo {
+	scores := n.PeerScores()
+	out := []PeerInfo{}
+	for _, p := range n.host.Network().Peers() {
+		pi := PeerInfo{ID: p.String(), Score: scores[p], Addrs: []string{}}
+		for _, c := range n.host.Network().ConnsToPeer(p) {
+			pi.Addrs = append(pi.Addrs, c.RemoteMultiaddr().String())
+		}
+		out = append(out, pi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Status returns the node's health summary.
+func (n *Node) Status() Status {
+	anchors := n.Set().Anchors()
+	lists := 0
+	for _, a := range anchors {
+		if a.Seq > 0 {
+			lists++
+		}
+	}
+	return Status{Status: "ok", PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
+		Anchors: len(anchors), Lists: lists}
+}
+
+func decisionResponse(d *trustlist.Decision) SubmitResponse {
+	return SubmitResponse{Kind: string(d.Kind), Country: d.Country, Number: d.Number, Hash: hex.EncodeToString(d.Hash),
+		Outcome: string(d.Outcome), Reason: string(d.Reason), Detail: d.Detail, Evidence: d.Evidence != nil}
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body exceeds the %d byte limit", max)
+		} else {
+			writeError(w, http.StatusBadRequest, "read body: %v", err)
+		}
+		return nil, false
+	}
+	if len(b) == 0 {
+		writeError(w, http.StatusBadRequest, "empty body")
+		return nil, false
+	}
+	return b, true
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, format string, args ...any) {
+	writeJSON(w, code, map[string]string{"error": fmt.Sprintf(format, args...)})
+}
+
+func writeCOSE(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/cose")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
+}

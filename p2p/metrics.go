@@ -1,0 +1,67 @@
+package p2p
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the node's Prometheus series, on a registry of its own (so
+// several nodes can run in one process, as the tests do).
+type metrics struct {
+	reg        *prometheus.Registry
+	messages   *prometheus.CounterVec
+	syncRounds *prometheus.CounterVec
+	syncServed prometheus.Counter
+	verifies   *prometheus.CounterVec
+	verifyTime prometheus.Histogram
+}
+
+func newMetrics(n *Node) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_messages_total",
+		Help: "Objects received by gossip (topic), sync or submit, by validation result and reason.",
+	}, []string{"source", "result", "reason"})
+	m.syncRounds = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_sync_rounds_total", Help: "Sync rounds this node started, by result.",
+	}, []string{"result"})
+	m.syncServed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "accord_sync_requests_served_total", Help: "Sync requests answered for peers.",
+	})
+	m.verifies = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_verify_total", Help: "Documents verified through POST /v1/verify, by outcome.",
+	}, []string{"outcome"})
+	m.verifyTime = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "accord_verify_seconds", Help: "Latency of POST /v1/verify.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	})
+	lists := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "accord_lists_held", Help: "Anchors with a current trust list.",
+	}, func() float64 {
+		c := 0
+		for _, a := range n.Set().Anchors() {
+			if a.Seq > 0 {
+				c++
+			}
+		}
+		return float64(c)
+	})
+	anchors := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "accord_anchors_admitted", Help: "Anchors admitted by this node's policy.",
+	}, func() float64 { return float64(len(n.Set().Anchors())) })
+	peers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "accord_peers", Help: "Connected libp2p peers.",
+	}, func() float64 {
+		if n.host == nil {
+			return 0
+		}
+		return float64(len(n.host.Network().Peers()))
+	})
+	m.reg.MustRegister(m.messages, m.syncRounds, m.syncServed, m.verifies, m.verifyTime, lists, anchors, peers,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) message(source, result, reason string) {
+	m.messages.WithLabelValues(source, result, reason).Inc()
+}

@@ -1,0 +1,382 @@
+// Package p2p runs an Accord node: a libp2p host that gossips trust-list
+// objects over GossipSub, catches up through the /accord/sync/1.0.0 stream
+// protocol, persists everything it accepts in a trustlist.Store, and serves
+// the HTTP API. spec/network.md is the normative description.
+package p2p
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/accord-network/accord/trustlist"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMaxObjectSize = 4 << 20 // one signed object; a 1,000-certificate list is ~0.6 MB
+	DefaultSyncInterval  = 30 * time.Second
+	DefaultSyncTimeout   = 30 * time.Second
+	identityFile         = "node.key"
+	peersFile            = "peers.json"
+	maxRememberedPeers   = 64
+)
+
+// DefaultListen are the listen addresses when Config.Listen is empty:
+// loopback only, TCP and QUIC, on ports chosen by the system.
+var DefaultListen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+
+// Config configures a Node.
+type Config struct {
+	// DataDir holds the trust store, the node's identity key (node.key,
+	// mode 0600) and the peers it remembers (peers.json). Required.
+	DataDir string
+	// Listen are libp2p multiaddrs to listen on (DefaultListen if empty).
+	Listen []string
+	// Bootstrap are full multiaddrs (with /p2p/ID) of peers to dial at start.
+	Bootstrap []string
+	// MDNS enables LAN discovery by multicast DNS.
+	MDNS bool
+	// DHT enables a Kademlia DHT (protocol prefix /accord) and rendezvous
+	// discovery of other Accord nodes through it.
+	DHT bool
+	// MaxObjectSize bounds one gossiped or synced object (DefaultMaxObjectSize if 0).
+	MaxObjectSize int
+	// SyncInterval is how often the node syncs with a few random peers
+	// (DefaultSyncInterval if 0; negative disables periodic sync).
+	SyncInterval time.Duration
+	// SyncTimeout is the deadline of one sync request (DefaultSyncTimeout if 0).
+	SyncTimeout time.Duration
+	// Now returns the current time (time.Now if nil); tests move the clock.
+	Now func() time.Time
+	// Logger receives operational logs (discarded if nil).
+	Logger *slog.Logger
+	// StoreOptions are passed to trustlist.OpenStore.
+	StoreOptions trustlist.StoreOptions
+}
+
+// Node is a running Accord node.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *trustlist.Store
+	host    host.Host
+	ps      *pubsub.PubSub
+	topics  map[trustlist.Kind]*pubsub.Topic
+	subs    []*pubsub.Subscription
+	dht     *dht.IpfsDHT
+	closers []func() error
+	metrics *metrics
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	scores  map[peer.ID]float64
+	syncing map[peer.ID]bool
+	closed  bool
+}
+
+// New opens the store in cfg.DataDir, starts the libp2p host, joins the
+// gossip topics and starts discovery and sync. Close stops it.
+func New(ctx context.Context, cfg Config) (n *Node, err error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("p2p: a data directory is required")
+	}
+	if len(cfg.Listen) == 0 {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.MaxObjectSize <= 0 {
+		cfg.MaxObjectSize = DefaultMaxObjectSize
+	}
+	if cfg.SyncInterval == 0 {
+		cfg.SyncInterval = DefaultSyncInterval
+	}
+	if cfg.SyncTimeout <= 0 {
+		cfg.SyncTimeout = DefaultSyncTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := trustlist.OpenStore(cfg.DataDir, cfg.StoreOptions)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: open trust store: %w", err)
+	}
+	n = &Node{cfg: cfg, log: cfg.Logger, store: st, topics: map[trustlist.Kind]*pubsub.Topic{},
+		scores: map[peer.ID]float64{}, syncing: map[peer.ID]bool{}}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			n.Close()
+			n = nil
+		}
+	}()
+	n.closers = append(n.closers, st.Close)
+	n.metrics = newMetrics(n)
+
+	key, err := loadIdentity(filepath.Join(cfg.DataDir, identityFile))
+	if err != nil {
+		return n, err
+	}
+	cm, err := connmgr.NewConnManager(64, 192, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return n, fmt.Errorf("p2p: connection manager: %w", err)
+	}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(rcmgr.DefaultLimits.AutoScale()))
+	if err != nil {
+		return n, fmt.Errorf("p2p: resource manager: %w", err)
+	}
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings(cfg.Listen...),
+		libp2p.ConnectionManager(cm), libp2p.ResourceManager(rm), libp2p.UserAgent("accord/1"))
+	if err != nil {
+		rm.Close()
+		return n, fmt.Errorf("p2p: libp2p host: %w", err)
+	}
+	n.host = h
+	n.closers = append(n.closers, h.Close)
+
+	if err := n.startGossip(); err != nil {
+		return n, err
+	}
+	h.SetStreamHandler(SyncProtocol, n.handleSync)
+	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		// Both sides learn what the other holds as soon as they meet.
+		n.goSync(c.RemotePeer())
+	}})
+	if err := n.startDiscovery(ctx); err != nil {
+		return n, err
+	}
+	if cfg.SyncInterval > 0 {
+		n.wg.Add(1)
+		go n.syncLoop()
+	}
+	n.wg.Add(1)
+	go n.rememberLoop()
+	return n, nil
+}
+
+// ID returns the node's peer ID.
+func (n *Node) ID() peer.ID { return n.host.ID() }
+
+// Host returns the libp2p host.
+func (n *Node) Host() host.Host { return n.host }
+
+// Store returns the node's trust store.
+func (n *Node) Store() *trustlist.Store { return n.store }
+
+// Set returns the node's trusted state.
+func (n *Node) Set() *trustlist.Set { return n.store.Set() }
+
+// Addrs returns the node's full multiaddrs (with /p2p/ID), for --bootstrap.
+func (n *Node) Addrs() []string {
+	info := peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}
+	full, err := peer.AddrInfoToP2pAddrs(&info)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(full))
+	for i, a := range full {
+		out[i] = a.String()
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Connect dials a peer given as a full multiaddr.
+func (n *Node) Connect(ctx context.Context, addr string) error {
+	info, err := peer.AddrInfoFromString(addr)
+	if err != nil {
+		return fmt.Errorf("p2p: peer address %q: %w", addr, err)
+	}
+	if err := n.host.Connect(ctx, *info); err != nil {
+		return fmt.Errorf("p2p: connect %s: %w", info.ID, err)
+	}
+	return nil
+}
+
+// Close stops discovery, sync and gossip, remembers the connected peers and
+// closes the host and the store. Everything accepted is already on disk.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	n.mu.Unlock()
+	if n.host != nil {
+		n.rememberPeers()
+	}
+	n.cancel()
+	for _, s := range n.subs {
+		s.Cancel()
+	}
+	var errs []error
+	// Close in reverse order of opening: discovery, host, then the store.
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		if i == 0 {
+			n.wg.Wait() // no goroutine may touch the store once it closes
+		}
+		if err := n.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func loadIdentity(path string) (crypto.PrivKey, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := crypto.UnmarshalPrivateKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("p2p: identity key %s: %w", path, err)
+		}
+		return k, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("p2p: identity key: %w", err)
+	}
+	k, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: generate identity key: %w", err)
+	}
+	b, err := crypto.MarshalPrivateKey(k)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: encode identity key: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return nil, fmt.Errorf("p2p: write identity key: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("p2p: write identity key: %w", err)
+	}
+	return k, nil
+}
+
+// rememberPeers writes the addresses of connected peers to peers.json so a
+// restarted node can find the network again without --bootstrap.
+func (n *Node) rememberPeers() {
+	var out []string
+	for _, p := range n.host.Network().Peers() {
+		addrs := n.host.Peerstore().Addrs(p)
+		if len(addrs) == 0 {
+			continue
+		}
+		full, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: p, Addrs: addrs})
+		if err != nil {
+			continue
+		}
+		for _, a := range full {
+			out = append(out, a.String())
+		}
+		if len(out) >= maxRememberedPeers {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	path := filepath.Join(n.cfg.DataDir, peersFile)
+	if err := os.WriteFile(path+".tmp", b, 0o600); err == nil {
+		_ = os.Rename(path+".tmp", path)
+	}
+}
+
+func (n *Node) rememberedPeers() []string {
+	b, err := os.ReadFile(filepath.Join(n.cfg.DataDir, peersFile))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if json.Unmarshal(b, &out) != nil {
+		return nil
+	}
+	return out
+}
+
+func (n *Node) rememberLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+			n.rememberPeers()
+		}
+	}
+}
+
+// dialAll connects to the given full multiaddrs (grouped by peer) in parallel.
+func (n *Node) dialAll(ctx context.Context, addrs []string) int {
+	byPeer := map[peer.ID]*peer.AddrInfo{}
+	for _, s := range addrs {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			n.log.Warn("bad peer address", "addr", s, "err", err)
+			continue
+		}
+		info, err := peer.AddrInfoFromP2pAddr(a)
+		if err != nil || info.ID == n.host.ID() {
+			continue
+		}
+		if have := byPeer[info.ID]; have != nil {
+			have.Addrs = append(have.Addrs, info.Addrs...)
+		} else {
+			byPeer[info.ID] = info
+		}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for _, info := range byPeer {
+		wg.Add(1)
+		go func(info peer.AddrInfo) {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := n.host.Connect(cctx, info); err != nil {
+				n.log.Info("dial failed", "peer", info.ID, "err", err)
+				return
+			}
+			mu.Lock()
+			ok++
+			mu.Unlock()
+		}(*info)
+	}
+	wg.Wait()
+	return ok
+}
+
+func (n *Node) randomPeers(k int) []peer.ID {
+	ps := n.host.Network().Peers()
+	rand.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+	if len(ps) > k {
+		ps = ps[:k]
+	}
+	return ps
+}
