@@ -12,6 +12,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Tests that need the real CLI as a separate process re-run this binary.
+	if os.Getenv("ACCORD_AS_CLI") == "1" {
+		os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	}
 	testscript.Main(m, map[string]func(){
 		"accord": func() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) },
 	})

@@ -1,0 +1,113 @@
+package trustlist_test
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/accord-network/accord/trustlist"
+	tt "github.com/accord-network/accord/trustlist/trustlisttest"
+)
+
+// countries returns n distinct valid country codes.
+func countries(n int) []string {
+	var out []string
+	for a := 'A'; a <= 'Z' && len(out) < n; a++ {
+		for b := 'A'; b <= 'Z' && len(out) < n; b++ {
+			if cc := string([]rune{a, b}); trustlist.ValidCountry(cc) {
+				out = append(out, cc)
+			}
+		}
+	}
+	return out
+}
+
+// kidEntries makes n cose_key-free eth entries plus n x509-shaped lookups are
+// costly to build; lookups index kid bytes the same way for every kind, so
+// eth entries (kid = address) measure the index fairly.
+func bigEntries(b testing.TB, seed string, n int) []*trustlist.Entry {
+	out := make([]*trustlist.Entry, n)
+	for i := range out {
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], uint64(i))
+		h := sha256.Sum256(append([]byte(seed), buf[:]...))
+		out[i] = tt.Must(trustlist.NewEthEntry(h[:20], []trustlist.DocType{trustlist.DocOA}, fmt.Sprintf("Issuer %d", i), "", now.Add(-time.Hour), now.Add(24*time.Hour*365)))
+	}
+	return out
+}
+
+func BenchmarkSignList1000(b *testing.B) {
+	_, keys := anchorKeys(b, "NL", 1, 1)
+	entries := bigEntries(b, "NL", 1000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		signList(b, "NL", 1, 1, nil, keys, now, time.Hour, entries...)
+	}
+}
+
+func BenchmarkParseVerifyList1000(b *testing.B) {
+	d, keys := anchorKeys(b, "NL", 1, 1)
+	l := signList(b, "NL", 1, 1, nil, keys, now, time.Hour, bigEntries(b, "NL", 1000)...)
+	b.SetBytes(int64(len(l.Raw())))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p, err := trustlist.ParseList(l.Raw())
+		if err != nil || p.Verify(d) != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// bigSet is 200 anchors × 1,000 entries.
+func bigSet(b *testing.B) (*trustlist.Set, [][]byte) {
+	s := trustlist.NewSet(trustlist.DefaultPolicy())
+	var kids [][]byte
+	for _, cc := range countries(200) {
+		d, keys := anchorKeys(b, cc, 1, 1)
+		tt.Must(s.Pin(d.Raw()))
+		entries := bigEntries(b, cc, 1000)
+		if dec := s.Accept(signList(b, cc, 1, 1, nil, keys, now.Add(-time.Minute), time.Hour, entries...).Raw(), now); dec.Err() != nil {
+			b.Fatal(dec.Err())
+		}
+		kids = append(kids, entries[len(entries)/2].KID)
+	}
+	return s, kids
+}
+
+func BenchmarkLookup200x1000(b *testing.B) {
+	s, kids := bigSet(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if m := s.Find(trustlist.Query{Address: kids[i%len(kids)], Use: trustlist.DocOA}); len(m) != 1 {
+			b.Fatal(len(m))
+		}
+	}
+}
+
+func BenchmarkStoreImport200Lists(b *testing.B) {
+	type anchorObjs struct{ desc, list []byte }
+	var objs []anchorObjs
+	for _, cc := range countries(200) {
+		d, keys := anchorKeys(b, cc, 1, 1)
+		objs = append(objs, anchorObjs{d.Raw(), signList(b, cc, 1, 1, nil, keys, now.Add(-time.Minute), time.Hour, bigEntries(b, cc, 10)...).Raw()})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st := tt.Must(trustlist.OpenStore(b.TempDir(), trustlist.StoreOptions{}))
+		for _, o := range objs {
+			tt.Must(st.Pin(o.desc))
+		}
+		b.StartTimer()
+		for _, o := range objs {
+			if d, err := st.Import(o.list, now); err != nil || d.Outcome != trustlist.Accepted {
+				b.Fatal(d, err)
+			}
+		}
+		b.StopTimer()
+		st.Close()
+		b.StartTimer()
+	}
+}
