@@ -86,7 +86,12 @@ func BenchmarkLookup200x1000(b *testing.B) {
 	}
 }
 
-func BenchmarkStoreImport200Lists(b *testing.B) {
+func BenchmarkStoreImport200Lists(b *testing.B) { benchImport(b, false) }
+
+// BenchmarkStoreImportAll200Lists imports the same 200 lists in one commit.
+func BenchmarkStoreImportAll200Lists(b *testing.B) { benchImport(b, true) }
+
+func benchImport(b *testing.B, batch bool) {
 	type anchorObjs struct{ desc, list []byte }
 	var objs []anchorObjs
 	for _, cc := range countries(200) {
@@ -101,7 +106,20 @@ func BenchmarkStoreImport200Lists(b *testing.B) {
 			tt.Must(st.Pin(o.desc))
 		}
 		b.StartTimer()
+		if batch {
+			var raws [][]byte
+			for _, o := range objs {
+				raws = append(raws, o.list)
+			}
+			ds, err := st.ImportAll(raws, now)
+			if err != nil || ds[199].Outcome != trustlist.Accepted {
+				b.Fatal(err)
+			}
+		}
 		for _, o := range objs {
+			if batch {
+				break
+			}
 			if d, err := st.Import(o.list, now); err != nil || d.Outcome != trustlist.Accepted {
 				b.Fatal(d, err)
 			}

@@ -246,37 +246,53 @@ func (w *listWire) kind() string { return w.Type }
 // MaxEntries bounds the entries of one list.
 const MaxEntries = 100_000
 
-func (l *List) wire() (*listWire, error) {
+func (l *List) checkHeader() error {
 	if err := checkCountry(l.Country); err != nil {
-		return nil, err
+		return err
 	}
 	if l.Seq < 1 || l.DescriptorVersion < 1 {
-		return nil, fmt.Errorf("%w: seq and descriptor version start at 1", ErrMalformed)
+		return fmt.Errorf("%w: seq and descriptor version start at 1", ErrMalformed)
 	}
 	if (l.Seq == 1) != (len(l.Prev) == 0) || (len(l.Prev) != 0 && len(l.Prev) != 32) {
-		return nil, fmt.Errorf("%w: the first list (seq 1) has an empty prev, every later one a 32-byte hash", ErrMalformed)
+		return fmt.Errorf("%w: the first list (seq 1) has an empty prev, every later one a 32-byte hash", ErrMalformed)
 	}
 	if l.IssuedAt.IsZero() || !l.NextUpdate.After(l.IssuedAt) {
-		return nil, fmt.Errorf("%w: next_update must be after issued_at", ErrMalformed)
+		return fmt.Errorf("%w: next_update must be after issued_at", ErrMalformed)
 	}
 	if len(l.Entries) > MaxEntries {
-		return nil, fmt.Errorf("%w: %d entries (at most %d)", ErrMalformed, len(l.Entries), MaxEntries)
+		return fmt.Errorf("%w: %d entries (at most %d)", ErrMalformed, len(l.Entries), MaxEntries)
+	}
+	return nil
+}
+
+func checkUniqueEntries(entries []*Entry) error {
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		k := string(e.Kind) + string(e.KID)
+		if seen[k] {
+			return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+func (l *List) wire() (*listWire, error) {
+	if err := l.checkHeader(); err != nil {
+		return nil, err
+	}
+	if err := checkUniqueEntries(l.Entries); err != nil {
+		return nil, err
 	}
 	w := &listWire{Type: string(KindList), Country: l.Country, DescriptorVersion: l.DescriptorVersion, Seq: l.Seq,
 		IssuedAt: toUnix(l.IssuedAt), NextUpdate: toUnix(l.NextUpdate), Prev: l.Prev, Entries: make([]entryWire, 0, len(l.Entries))}
 	if w.Prev == nil {
 		w.Prev = []byte{}
 	}
-	seen := make(map[string]bool, len(l.Entries))
 	for _, e := range l.Entries {
 		if err := e.check(); err != nil {
 			return nil, err
 		}
-		k := string(e.Kind) + string(e.KID)
-		if seen[k] {
-			return nil, fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
-		}
-		seen[k] = true
 		w.Entries = append(w.Entries, e.wire())
 	}
 	return w, nil
@@ -321,7 +337,11 @@ func ParseList(raw []byte) (*List, error) {
 		}
 		l.Entries = append(l.Entries, e)
 	}
-	if _, err := l.wire(); err != nil {
+	// Entries were checked as they were decoded; the header and uniqueness remain.
+	if err := l.checkHeader(); err != nil {
+		return nil, err
+	}
+	if err := checkUniqueEntries(l.Entries); err != nil {
 		return nil, err
 	}
 	return l, nil
