@@ -80,11 +80,7 @@ func SignDescriptor(d *Descriptor, keys []*PrivateKey) (*Descriptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := marshal(w)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newSigned(payload, keys)
+	s, err := signWire(w, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -305,11 +305,7 @@ func SignList(l *List, keys []*PrivateKey) (*List, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := marshal(w)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newSigned(payload, keys)
+	s, err := signWire(w, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -402,11 +398,7 @@ func Endorse(endorser, subject *Descriptor, keys []*PrivateKey, at time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	payload, err := marshal(w)
-	if err != nil {
-		return nil, err
-	}
-	if e.signed, err = newSigned(payload, keys); err != nil {
+	if e.signed, err = signWire(w, keys); err != nil {
 		return nil, err
 	}
 	return e, nil

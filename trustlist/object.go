@@ -92,6 +92,15 @@ func decodeSigned(raw []byte, want Kind, v interface{ kind() string }) (signed, 
 	return signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}, nil
 }
 
+// signWire encodes a payload in deterministic CBOR and signs it with keys.
+func signWire(w any, keys []*PrivateKey) (signed, error) {
+	payload, err := marshal(w)
+	if err != nil {
+		return signed{}, err
+	}
+	return newSigned(payload, keys)
+}
+
 func newSigned(payload []byte, keys []*PrivateKey) (signed, error) {
 	raw, err := signPayload(payload, keys, nil)
 	if err != nil {
