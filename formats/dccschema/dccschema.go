@@ -247,10 +247,11 @@ func Validate(dcc []byte) error {
 	return validateObject(obj)
 }
 
-// ValidateValue is Validate for a payload already decoded into the values
-// encoding/json produces (map[string]any, []any, string, float64 or
-// json.Number, bool, nil), e.g. from a CBOR payload converted to JSON types.
-// Integers should be json.Number or float64.
+// ValidateValue is Validate for a payload already decoded into JSON-like Go
+// values: map[string]any, []any, string, bool, nil, and numbers as
+// json.Number or any Go integer or float type (so a CBOR-decoded payload
+// whose maps have text keys can be passed as it is). Other types (a
+// time.Time from a tagged CBOR date, []byte) fail as a type mismatch.
 func ValidateValue(v any) error {
 	obj, ok := v.(map[string]any)
 	if !ok {

@@ -153,6 +153,30 @@ func TestVersionSelection(t *testing.T) {
 	}
 }
 
+func TestValidateValue(t *testing.T) {
+	// As a CBOR decoder returns it: Go integer types, text keys.
+	v := map[string]any{
+		"ver": "1.3.0", "dob": "1964-08-12",
+		"nam": map[string]any{"fnt": "MUSTERFRAU"},
+		"v": []any{map[string]any{"tg": "840539006", "vp": "1119349007", "mp": "EU/1/20/1528", "ma": "ORG-100030215",
+			"dn": uint64(2), "sd": int64(2), "dt": "2021-05-29", "co": "AT", "is": "BMSGPK", "ci": "URN:UVCI:01:AT:X"}},
+	}
+	if err := ValidateValue(v); err != nil {
+		t.Fatalf("CBOR-typed payload rejected: %v", err)
+	}
+	v["v"].([]any)[0].(map[string]any)["dn"] = uint64(0)
+	if err := ValidateValue(v); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "/v/0/dn") {
+		t.Errorf("dn 0: %v", err)
+	}
+	v["v"].([]any)[0].(map[string]any)["dn"] = time.Now()
+	if err := ValidateValue(v); !errors.Is(err, ErrInvalid) {
+		t.Errorf("time.Time dn: %v", err)
+	}
+	if err := ValidateValue([]any{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("array: %v", err)
+	}
+}
+
 func TestConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
@@ -468,4 +492,16 @@ func FuzzValidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkJSONDecodeOnly is the floor under Validate: parsing the payload
+// (with json.Number) without validating it.
+func BenchmarkJSONDecodeOnly(b *testing.B) {
+	payload := []byte(vaccination)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := decode(payload); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
