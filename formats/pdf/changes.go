@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	pdflib "github.com/digitorus/pdf"
 
@@ -35,18 +36,58 @@ func unsignedChanges(r *verify.Result, in []byte, rdr *pdflib.Reader, lastEnd in
 		r.Add(CheckUnsignedChanges, verify.Pass, "the last signature covers the file to byte %d; only %d byte(s) of whitespace follow", lastEnd, len(tail))
 		return
 	}
+	ch := describeChanges(in, rdr, lastEnd, int64(len(in)))
+	if allowUnsignedUpdates.Load() && !ch.risky {
+		r.Add(CheckUnsignedChanges, verify.Pass, "%d byte(s) appended after the last signature (from byte %d) only add annotations or form data, which this verifier is set to allow: %s",
+			len(tail), lastEnd, ch.desc)
+		r.Warn("content no signature covers was appended after the last signature: %s", ch.desc)
+		return
+	}
 	r.Add(CheckUnsignedChanges, verify.Fail, "%d byte(s) were appended after the last signature (from byte %d) as an incremental update no signature covers: %s",
-		len(tail), lastEnd, describeChanges(in, rdr, lastEnd))
+		len(tail), lastEnd, ch.desc)
 }
 
-// describeChanges says, in words, what the bytes of in after from change.
-func describeChanges(in []byte, rdr *pdflib.Reader, from int64) (desc string) {
+var allowUnsignedUpdates atomic.Bool
+
+// SetAllowUnsignedUpdates makes an incremental update after the last
+// signature acceptable (with a warning) when it only adds annotations or
+// form data — a reviewer's sticky note on a signed PDF. By default any
+// unsigned update fails no_unsigned_changes. Updates that change what a
+// page shows fail either way.
+func SetAllowUnsignedUpdates(allow bool) { allowUnsignedUpdates.Store(allow) }
+
+// laterRevisions adds, to the part of a signature that is not the last,
+// the check that the revisions added after it (and covered by later
+// signatures) only add signatures, form fields, annotations and the
+// dictionaries that reference them. Replacing or adding what a page shows —
+// content streams, images, form XObjects, fonts — or changing the page
+// count is what a "shadow attack" does, and fails.
+func laterRevisions(part *verify.Result, in []byte, rdr *pdflib.Reader, end, lastEnd int64) {
+	if end >= lastEnd {
+		return
+	}
+	ch := describeChanges(in, rdr, end, lastEnd)
+	if ch.risky {
+		part.Add(CheckLaterRevisions, verify.Fail, "revisions signed later (bytes %d-%d) change what this signature's revision shows: %s", end, lastEnd, ch.desc)
+		return
+	}
+	part.Add(CheckLaterRevisions, verify.Pass, "revisions signed later (bytes %d-%d) only add signatures, fields or annotations: %s", end, lastEnd, ch.desc)
+}
+
+type changes struct {
+	desc  string
+	risky bool // changes page content, resources or the page count
+}
+
+// describeChanges says, in words, what the bytes of in from from to to
+// change, judged against the final document rdr.
+func describeChanges(in []byte, rdr *pdflib.Reader, from, to int64) (ch changes) {
 	defer func() {
 		if p := recover(); p != nil {
-			desc = "the changes could not be analysed"
+			ch = changes{desc: "the changes could not be analysed", risky: true}
 		}
 	}()
-	tail := in[from:]
+	tail := in[from:to]
 	var prev *pdflib.Reader
 	if p, err := pdflib.NewReader(bytes.NewReader(in[:from]), from); err == nil {
 		prev = p
@@ -61,13 +102,20 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from int64) (desc string) {
 		}
 		seen[id64] = true
 		id := uint32(id64)
-		what := describeObject(rdr, id, pageNo, contentOf)
+		what, risky := describeObject(rdr, id, pageNo, contentOf)
 		existed := false
 		if prev != nil {
-			if _, err := prev.GetObject(id); err == nil {
+			if old, err := prev.GetObject(id); err == nil {
 				existed = true
+				if _, isPage := pageNo[id]; isPage {
+					if cur, err := rdr.GetObject(id); err == nil && pagePrint(old) != pagePrint(cur) {
+						what += ", with other content, resources or size"
+						risky = true
+					}
+				}
 			}
 		}
+		ch.risky = ch.risky || risky
 		s := fmt.Sprintf("object %d (%s)", id, what)
 		if existed {
 			replaced = append(replaced, s)
@@ -86,12 +134,42 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from int64) (desc string) {
 		before, after := prev.NumPage(), rdr.NumPage()
 		if before != after {
 			parts = append(parts, fmt.Sprintf("the page count changed from %d to %d", before, after))
+			ch.risky = true
 		}
 	}
 	if len(parts) == 0 {
-		return "the appended bytes define no objects the verifier can name"
+		ch.desc = "the appended bytes define no objects the verifier can name"
+		return ch
 	}
-	return strings.Join(parts, "; ")
+	ch.desc = strings.Join(parts, "; ")
+	return ch
+}
+
+// pagePrint summarises what a page dictionary makes the page show: its
+// content streams, the fonts and XObjects it names, and its boxes. Adding
+// /Annots to a page leaves it unchanged.
+func pagePrint(v pdflib.Value) string {
+	var b strings.Builder
+	c := v.Key("Contents")
+	if c.Kind() == pdflib.Array {
+		for i := 0; i < c.Len() && i < 1000; i++ {
+			fmt.Fprintf(&b, "c%d ", c.Index(i).GetPtr().GetID())
+		}
+	} else {
+		fmt.Fprintf(&b, "c%d ", c.GetPtr().GetID())
+	}
+	res := v.Key("Resources")
+	fmt.Fprintf(&b, "r%d ", res.GetPtr().GetID())
+	for _, kind := range []string{"Font", "XObject"} {
+		d := res.Key(kind)
+		for _, k := range d.Keys() {
+			fmt.Fprintf(&b, "%s/%s=%d ", kind, k, d.Key(k).GetPtr().GetID())
+		}
+	}
+	for _, box := range []string{"MediaBox", "CropBox", "Rotate"} {
+		fmt.Fprintf(&b, "%s=%v ", box, v.Key(box))
+	}
+	return b.String()
 }
 
 func list(s []string) string {
@@ -105,31 +183,11 @@ func list(s []string) string {
 // stream object numbers to the page they draw.
 func pageIndex(rdr *pdflib.Reader) (pageNo, contentOf map[uint32]int) {
 	pageNo, contentOf = map[uint32]int{}, map[uint32]int{}
-	visited := map[uint32]bool{}
-	n, steps := 0, 0
-	var walk func(v pdflib.Value, depth int)
-	walk = func(v pdflib.Value, depth int) {
-		if steps++; steps > 100000 || depth > 64 || v.Kind() != pdflib.Dict {
-			return
-		}
-		id := v.GetPtr().GetID()
-		if id != 0 {
-			if visited[id] {
-				return
-			}
-			visited[id] = true
-		}
-		if kids := v.Key("Kids"); kids.Kind() == pdflib.Array {
-			for i := 0; i < kids.Len(); i++ {
-				walk(kids.Index(i), depth+1)
-			}
-			return
-		}
-		n++
-		if id != 0 {
+	walkPages(rdr, -1, func(n int, page, _ pdflib.Value) bool {
+		if id := page.GetPtr().GetID(); id != 0 {
 			pageNo[id] = n
 		}
-		c := v.Key("Contents")
+		c := page.Key("Contents")
 		if c.Kind() == pdflib.Array {
 			for i := 0; i < c.Len(); i++ {
 				if cid := c.Index(i).GetPtr().GetID(); cid != 0 {
@@ -139,53 +197,95 @@ func pageIndex(rdr *pdflib.Reader) (pageNo, contentOf map[uint32]int) {
 		} else if cid := c.GetPtr().GetID(); cid != 0 {
 			contentOf[cid] = n
 		}
-	}
-	walk(rdr.Trailer().Key("Root").Key("Pages"), 0)
+		return true
+	})
 	return pageNo, contentOf
 }
 
-func describeObject(rdr *pdflib.Reader, id uint32, pageNo, contentOf map[uint32]int) string {
+// walkPages calls fn for each leaf of the page tree in order, with its
+// page number (1-based) and its resources (inherited from an ancestor when
+// the page has none), until fn returns false or limit pages (if > 0) were
+// visited. It guards against cycles and absurd depth.
+func walkPages(rdr *pdflib.Reader, limit int, fn func(n int, page, resources pdflib.Value) bool) {
+	visited := map[uint32]bool{}
+	n, steps := 0, 0
+	stop := false
+	var walk func(v, res pdflib.Value, depth int)
+	walk = func(v, res pdflib.Value, depth int) {
+		if stop || v.Kind() != pdflib.Dict {
+			return
+		}
+		if steps++; steps > 200000 || depth > 64 {
+			stop = true
+			return
+		}
+		if id := v.GetPtr().GetID(); id != 0 {
+			if visited[id] {
+				return
+			}
+			visited[id] = true
+		}
+		if r := v.Key("Resources"); r.Kind() == pdflib.Dict {
+			res = r
+		}
+		if kids := v.Key("Kids"); kids.Kind() == pdflib.Array {
+			for i := 0; i < kids.Len() && !stop; i++ {
+				walk(kids.Index(i), res, depth+1)
+			}
+			return
+		}
+		n++
+		if !fn(n, v, res) || (limit > 0 && n >= limit) {
+			stop = true
+		}
+	}
+	walk(rdr.Trailer().Key("Root").Key("Pages"), pdflib.Value{}, 0)
+}
+
+// describeObject names object id of the final document, and says whether
+// changing it changes what a page shows.
+func describeObject(rdr *pdflib.Reader, id uint32, pageNo, contentOf map[uint32]int) (string, bool) {
 	if p, ok := pageNo[id]; ok {
-		return fmt.Sprintf("page %d", p)
+		return fmt.Sprintf("page %d", p), false
 	}
 	if p, ok := contentOf[id]; ok {
-		return fmt.Sprintf("the content stream of page %d: what the page shows", p)
+		return fmt.Sprintf("the content stream of page %d: what the page shows", p), true
 	}
 	v, err := rdr.GetObject(id)
 	if err != nil {
-		return "no longer in use"
+		return "no longer in use", false
 	}
 	typ, subtype := v.Key("Type").Name(), v.Key("Subtype").Name()
 	switch {
 	case typ == "Annot" && subtype == "Widget" && v.Key("FT").Name() == "Sig":
-		return "a signature field"
-	case typ == "Annot":
-		return "an annotation /" + subtype
-	case typ == "Sig" || !v.Key("ByteRange").IsNull():
-		return "a signature"
+		return "a signature field", false
+	case typ == "Annot" || subtype == "Widget" || subtype == "Text" || subtype == "FreeText":
+		return "an annotation /" + subtype, false
+	case typ == "Sig" || typ == "DocTimeStamp" || !v.Key("ByteRange").IsNull():
+		return "a signature", false
 	case typ == "Catalog":
-		return "the document catalog"
+		return "the document catalog", false
 	case typ == "Pages":
-		return "the page tree"
-	case typ == "XObject" && subtype == "Image":
-		return "an image"
-	case typ == "XObject":
-		return "a form XObject /" + subtype
+		return "the page tree", true
+	case subtype == "Image":
+		return "an image", true
+	case typ == "XObject" || subtype == "Form":
+		return "a form XObject (a signature appearance, or page content)", false
 	case typ == "Font":
-		return "a font"
+		return "a font", true
 	case typ == "XRef":
-		return "a cross-reference stream"
+		return "a cross-reference stream", false
 	case typ == "ObjStm":
-		return "an object stream (its objects are not named here)"
+		return "an object stream (its objects are not named here)", true
 	case typ == "Metadata":
-		return "XMP metadata"
+		return "XMP metadata", false
 	case typ != "":
-		return "/" + typ
+		return "/" + typ, false
 	case v.Kind() == pdflib.Stream:
-		return "a stream"
+		return "a stream", false
 	case !v.Key("Producer").IsNull() || !v.Key("Title").IsNull():
-		return "the document information"
+		return "the document information", false
 	default:
-		return "an object"
+		return "an object", false
 	}
 }

@@ -41,6 +41,10 @@ const Name = "pdf"
 // the signing time and has a valid path to the trust-list entry.
 const CheckCertificate = "certificate"
 
+// CheckLaterRevisions is the check, on a signature that is not the last,
+// that the revisions signed after it do not change what its revision shows.
+const CheckLaterRevisions = "later_revisions"
+
 // CheckUnsignedChanges is the document-level check that nothing was
 // appended after the last signature.
 const CheckUnsignedChanges = "no_unsigned_changes"
@@ -125,7 +129,11 @@ func Verify(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result
 		return malformed(r, "not a PDF: no %%PDF- header in the first 1024 bytes")
 	}
 	if !bytes.Contains(lastBytes(in, 2048), []byte("%%EOF")) {
-		return malformed(r, "truncated PDF: no %%%%EOF marker at the end of the %d byte file", len(in))
+		return malformed(r, "truncated PDF: no %%EOF marker at the end of the %d byte file", len(in))
+	}
+	mayHaveImages, err := prescan(in)
+	if err != nil {
+		return malformed(r, "%v", err)
 	}
 	file := bytes.NewReader(in)
 	rdr, err := pdflib.NewReader(file, int64(len(in)))
@@ -152,14 +160,24 @@ func Verify(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result
 	trust := newTrust(env)
 	opts := trust.pdfsignOptions(env)
 	var lastEnd int64
+	ends := make([]int64, len(sigs))
 	for i, sv := range sigs {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
 		part, end := verifySignature(i+1, len(sigs), sv, in, trust, opts, env)
+		if env != nil {
+			part.At = env.At
+		}
 		r.Parts = append(r.Parts, part)
+		ends[i] = end
 		if end > lastEnd {
 			lastEnd = end
+		}
+	}
+	for i, end := range ends {
+		if end > 0 {
+			laterRevisions(r.Parts[i], in, rdr, end, lastEnd)
 		}
 	}
 	if len(sigs) > 0 {
@@ -174,7 +192,10 @@ func Verify(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result
 		}
 	}
 
-	qrParts := verifyEmbeddedQR(ctx, rdr, in, env, r)
+	qrParts := 0
+	if mayHaveImages {
+		qrParts = verifyEmbeddedQR(ctx, rdr, in, env, r)
+	}
 	if len(sigs) == 0 {
 		if qrParts == 0 {
 			r.Add(verify.CheckSignature, verify.Fail, "the PDF carries no digital signature (no signature field with a value in its AcroForm) and no verifiable QR code")
@@ -376,8 +397,8 @@ func stripEKU(c *x509.Certificate) *x509.Certificate {
 }
 
 var (
-	oidDocumentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}        // RFC 9336
-	oidAdobeAuthentic  = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 5}        // Adobe Authentic Documents Trust
+	oidDocumentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}       // RFC 9336
+	oidAdobeAuthentic  = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 5}       // Adobe Authentic Documents Trust
 	oidMSDocSigning    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 10, 3, 12} // Microsoft document signing
 )
 
@@ -473,6 +494,14 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ' ' || c == '\n' || c == '\r' || c == '\t'
 }
 
+// oneLine keeps the first line of a library message.
+func oneLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
 func signerCert(p7 *pkcs7.PKCS7) *x509.Certificate {
 	if c := p7.GetOnlySigner(); c != nil {
 		return c
@@ -495,9 +524,6 @@ func certName(c *x509.Certificate) string {
 func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env) (*verify.Result, int64) {
 	part := &verify.Result{Format: Name}
 	label := fmt.Sprintf("signature %d of %d", n, total)
-	if name := v.Key("Name").Text(); name != "" {
-		part.Summary = append(part.Summary, verify.Field{Label: "Name", Value: name})
-	}
 	sub := v.Key("SubFilter").Name()
 	part.Summary = append(part.Summary, verify.Field{Label: "Signature", Value: fmt.Sprintf("%s (%s)", label, sub)})
 	for _, f := range [][2]string{{"Reason", "Reason"}, {"Location", "Location"}, {"ContactInfo", "Contact"}} {
@@ -532,6 +558,9 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 		return part, end
 	}
 	part.Summary = append(part.Summary, verify.Field{Label: "Signer", Value: certName(leaf)})
+	if name := v.Key("Name").Text(); name != "" && name != certName(leaf) {
+		part.Summary = append(part.Summary, verify.Field{Label: "Name", Value: name})
+	}
 	tp := sha256.Sum256(leaf.Raw)
 	part.Claims = map[string]any{
 		"signer_subject": leaf.Subject.String(), "signer_issuer": leaf.Issuer.String(),
@@ -548,7 +577,7 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 	sigOK, integrityOK := signer.ValidSignature, true
 	var sigErr string
 	for _, e := range signer.ValidationErrors {
-		msg := e.Error()
+		msg := oneLine(e.Error())
 		var inv *pdfverify.InvalidSignatureError
 		var rev *pdfverify.RevocationError
 		switch {
@@ -578,7 +607,7 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 	case docMDPErr != "":
 		part.Add(verify.CheckIntegrity, verify.Fail, "%s %s, but the document was changed in a way its certification (DocMDP) does not permit: %s", label, covered, docMDPErr)
 	case !integrityOK:
-		part.Add(verify.CheckIntegrity, verify.Fail, "%s: the signed bytes (%s) do not match the digest in the signature: the document was altered after signing (%s)", label, covered, sigErr)
+		part.Add(verify.CheckIntegrity, verify.Fail, "%s: the signed bytes (%s) do not match the message digest in the signature: the document was altered after signing", label, covered)
 	default:
 		part.Add(verify.CheckIntegrity, verify.Pass, "%s %s; their SHA digest matches the signed message digest", label, covered)
 	}
@@ -639,9 +668,12 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 	m, how, pathErr := t.find(leaf, p7.Certificates, at)
 	certCheck := func() {
 		switch {
-		case at.Before(leaf.NotBefore) || at.After(leaf.NotAfter) || certTimeErr != "":
+		case at.Before(leaf.NotBefore) || at.After(leaf.NotAfter):
 			part.Add(CheckCertificate, verify.Fail, "signer certificate %q is valid %s to %s, not at the signing time %s",
 				certName(leaf), leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+		case certTimeErr != "":
+			part.Add(CheckCertificate, verify.Fail, "signer certificate %q is valid %s to %s, not at the signing time in the CMS signed attributes (%s)",
+				certName(leaf), leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), certTimeErr)
 		case pathErr != nil:
 			part.Add(CheckCertificate, verify.Fail, "the path to the listed CA is not valid at the signing time %s: %v", at.UTC().Format(time.RFC3339), pathErr)
 		case revErr != "":

@@ -171,7 +171,7 @@ func TestByteFlippedInSignedRange(t *testing.T) {
 
 func TestIncrementalUpdateAfterSigning(t *testing.T) {
 	s := newSigner(t, "Issuer")
-	signed := s.sign(t, pdftest.Document(pdftest.Options{}), "r")
+	signed := s.sign(t, pdftest.Document(pdftest.Options{Pages: 2}), "r")
 	set := trustlisttest.TrustOne(t, "NL", pdfEntry(t, s.cert, false, "Issuer"))
 	for _, tc := range []struct {
 		u    pdftest.Update
@@ -179,6 +179,7 @@ func TestIncrementalUpdateAfterSigning(t *testing.T) {
 	}{
 		{pdftest.AddAnnotation, []string{"replaced object 5 (page 1)", "added object", "an annotation /Text"}},
 		{pdftest.ReplaceContent, []string{"replaced object 6 (the content stream of page 1"}},
+		{pdftest.RepointContent, []string{"replaced object 5 (page 1, with other content, resources or size)"}},
 	} {
 		doc, err := pdftest.Append(signed, tc.u)
 		if err != nil {
@@ -187,6 +188,13 @@ func TestIncrementalUpdateAfterSigning(t *testing.T) {
 		r, err := run(t, set, doc)
 		if err != nil || r.Valid {
 			t.Fatalf("want invalid, err=%v\n%s", err, dump(t, r))
+		}
+		// With unsigned annotations allowed, only the content change fails.
+		SetAllowUnsignedUpdates(true)
+		r2, _ := run(t, set, doc)
+		SetAllowUnsignedUpdates(false)
+		if r2.Valid != (tc.u == pdftest.AddAnnotation) {
+			t.Fatalf("allowing unsigned annotations: valid=%v for update %d\n%s", r2.Valid, tc.u, dump(t, r2))
 		}
 		// The signature itself still verifies over what it covers.
 		want(t, r, 0, verify.CheckSignature, verify.Pass, "")
@@ -364,5 +372,80 @@ func TestDetect(t *testing.T) {
 	}
 	if !Detect(append(bytes.Repeat([]byte{' '}, 900), "%PDF-1.4"...)) || Detect(append(bytes.Repeat([]byte{' '}, 1100), "%PDF-1.4"...)) || Detect(nil) {
 		t.Fatal("Detect must find %PDF- within the first 1024 bytes only")
+	}
+}
+
+// TestUnterminatedArrayDoesNotHang pins a fuzz finding: digitorus/pdf loops
+// forever on an array still open at endobj; prescan refuses it first.
+func TestUnterminatedArrayDoesNotHang(t *testing.T) {
+	s := newSigner(t, "Issuer")
+	doc := s.sign(t, pdftest.Document(pdftest.Options{}), "r")
+	bad := bytes.Replace(doc, []byte("/Kids [5 0 R ]"), []byte("/Kids [5 0 R  "), 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Verify(context.Background(), bad, &verify.Env{At: time.Now()})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, verify.ErrMalformed) || !strings.Contains(err.Error(), "array still open") {
+			t.Fatalf("err = %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Verify hung on an unterminated array")
+	}
+}
+
+func TestCertifiedThenChanged(t *testing.T) {
+	a, b := newSigner(t, "Certifier"), newSigner(t, "Later")
+	doc, err := Sign(pdftest.Document(pdftest.Options{}), SignOptions{Key: a.key, Cert: a.cert, Certify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = b.sign(t, doc, "later")
+	r, err := run(t, trustlisttest.TrustOne(t, "NL", pdfEntry(t, a.cert, false, "A"), pdfEntry(t, b.cert, false, "B")), doc)
+	if err != nil || r.Valid {
+		t.Fatalf("want invalid, err=%v\n%s", err, dump(t, r))
+	}
+	want(t, r, 0, verify.CheckIntegrity, verify.Fail, "certification (DocMDP) does not permit")
+}
+
+// TestChangesBetweenSignatures: a later signature covers an update made
+// after the first one. Adding an annotation is allowed; replacing what the
+// page shows (a shadow attack) fails the first signature's part.
+func TestChangesBetweenSignatures(t *testing.T) {
+	a, b := newSigner(t, "First"), newSigner(t, "Second")
+	set := trustlisttest.TrustOne(t, "NL", pdfEntry(t, a.cert, false, "A"), pdfEntry(t, b.cert, false, "B"))
+	first := a.sign(t, pdftest.Document(pdftest.Options{}), "first")
+
+	plain := b.sign(t, first, "second")
+	r, _ := run(t, set, plain)
+	want(t, r, 0, CheckLaterRevisions, verify.Pass, "a signature")
+	if !r.Valid {
+		t.Fatalf("want valid\n%s", dump(t, r))
+	}
+
+	annotated, err := pdftest.Append(first, pdftest.AddAnnotation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ = run(t, set, b.sign(t, annotated, "second"))
+	want(t, r, 0, CheckLaterRevisions, verify.Pass, "an annotation /Text")
+	if !r.Valid {
+		t.Fatalf("want valid\n%s", dump(t, r))
+	}
+
+	shadow, err := pdftest.Append(first, pdftest.ReplaceContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ = run(t, set, b.sign(t, shadow, "second"))
+	if r.Valid {
+		t.Fatalf("want invalid\n%s", dump(t, r))
+	}
+	want(t, r, 0, CheckLaterRevisions, verify.Fail, "the content stream of page 1")
+	want(t, r, 1, verify.CheckSignature, verify.Pass, "")
+	if status(r, 1, CheckLaterRevisions) != "missing" {
+		t.Fatal("the last signature has no later revisions to judge")
 	}
 }

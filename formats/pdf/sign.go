@@ -27,6 +27,10 @@ type SignOptions struct {
 	// Date is the signing time written to /M (the signer's own claim); zero
 	// means now.
 	Date time.Time
+	// TSA, if set, is the URL of an RFC 3161 time-stamping authority whose
+	// token is embedded in the signature: a signing time the signer does not
+	// control (trusted when the TSA's certificate is listed for pdf).
+	TSA string
 	// Certify makes a certification (DocMDP P=1, no changes allowed)
 	// signature instead of the default approval signature. A certified
 	// document cannot carry later signatures.
@@ -68,6 +72,7 @@ func Sign(in []byte, o SignOptions) (out []byte, err error) {
 		DigestAlgorithm:   crypto.SHA256,
 		Certificate:       o.Cert,
 		CertificateChains: [][]*x509.Certificate{append([]*x509.Certificate{o.Cert}, o.Chain...)},
+		TSA:               sign.TSA{URL: o.TSA},
 	}
 	if o.Certify {
 		data.Signature.DocMDPPerm = sign.DoNotAllowAnyChangesPerms

@@ -121,6 +121,10 @@ const (
 	// ReplaceContent replaces page 1's content stream with other text: what a
 	// forger does to change what a signed document says.
 	ReplaceContent
+	// RepointContent rewrites page 1 to show page 2's existing content
+	// stream: no new content object, only a changed page dictionary. The
+	// document needs at least two pages.
+	RepointContent
 )
 
 // Append writes an incremental update to doc (a PDF with a classic xref
@@ -162,6 +166,8 @@ func Append(doc []byte, u Update) ([]byte, error) {
 	case ReplaceContent:
 		content := "BT /F1 18 Tf 72 760 Td (Amount due: 1,000,000 EUR) Tj ET\n"
 		obj(6, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
+	case RepointContent:
+		obj(5, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 8 0 R >>")
 	default:
 		return nil, fmt.Errorf("pdftest: unknown update %d", u)
 	}
