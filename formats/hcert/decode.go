@@ -3,11 +3,13 @@ package hcert
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
@@ -25,17 +27,22 @@ const Prefix = "HC1:"
 // photo-less payload) a few kilobytes; anything over this is a zip bomb.
 const MaxDecompressed = 1 << 20
 
+// MaxText bounds the base45 text of an HC1 string. A QR code holds at most
+// 4296 alphanumeric characters; the bound leaves room for HC1 strings that
+// travel as text, while keeping memory use per document small.
+const MaxText = 1 << 20
+
 // Step names a stage of the decoding pipeline.
 type Step string
 
 // Decoding steps, in order.
 const (
-	StepPrefix Step = "prefix"  // "HC1:" context identifier
-	StepBase45 Step = "base45"  // RFC 9285
-	StepZlib   Step = "zlib"    // RFC 1950, when the payload starts with a zlib header
-	StepCOSE   Step = "cose"    // COSE_Sign1 structure and headers
-	StepCWT    Step = "cwt"     // CWT claims map
-	StepDCC    Step = "dcc"     // hcert claim -260 → 1 → DCC
+	StepPrefix Step = "prefix" // "HC1:" context identifier
+	StepBase45 Step = "base45" // RFC 9285
+	StepZlib   Step = "zlib"   // RFC 1950, when the payload starts with a zlib header
+	StepCOSE   Step = "cose"   // COSE_Sign1 structure and headers
+	StepCWT    Step = "cwt"    // CWT claims map
+	StepDCC    Step = "dcc"    // hcert claim -260 → 1 → DCC
 )
 
 // StepError is a decoding failure at one step. It wraps verify.ErrMalformed.
@@ -44,6 +51,7 @@ type StepError struct {
 	Err  error
 }
 
+// Error returns "hcert STEP: reason" on one line.
 func (e *StepError) Error() string { return "hcert " + string(e.Step) + ": " + e.Err.Error() }
 
 // Unwrap returns verify.ErrMalformed and the cause.
@@ -232,6 +240,9 @@ func decode(in []byte, d *Decoded, sc *scratch) error {
 		if err != nil {
 			return err
 		}
+		if len(text) > MaxText {
+			return stepErr(StepBase45, "%d characters of base45 is more than any DCC (a QR code holds at most 4296); refused above %d", len(text), MaxText)
+		}
 		sc.b45, err = base45.AppendDecode(sc.b45[:0], text)
 		if err != nil {
 			return &StepError{Step: StepBase45, Err: err}
@@ -324,13 +335,12 @@ func decodeCOSE(b []byte, d *Decoded) error {
 		return stepErr(StepCOSE, "detached or nil payload")
 	}
 	d.Protected, d.Payload, d.Signature = m.Protected, m.Payload, m.Signature
-	prot := map[any]any{}
+	var prot, unprot coseHeader
 	if len(m.Protected) > 0 {
 		if err := headerMode.Unmarshal(m.Protected, &prot); err != nil {
 			return stepErr(StepCOSE, "protected header: %v", err)
 		}
 	}
-	unprot := map[any]any{}
 	if err := headerMode.Unmarshal(m.Unprotected, &unprot); err != nil {
 		return stepErr(StepCOSE, "unprotected header: %v", err)
 	}
@@ -338,24 +348,32 @@ func decodeCOSE(b []byte, d *Decoded) error {
 	// consulted only for a parameter the protected one lacks.
 	for _, h := range []struct {
 		name string
-		m    map[any]any
-	}{{"protected", prot}, {"unprotected", unprot}} {
-		if v, ok := h.m[int64(labelAlg)]; ok && !d.HasAlg && d.AlgText == "" {
-			switch a := v.(type) {
-			case int64:
-				d.Alg, d.HasAlg, d.AlgFrom = a, true, h.name
-			case string:
-				d.AlgText, d.AlgFrom = a, h.name
+		h    *coseHeader
+	}{{"protected", &prot}, {"unprotected", &unprot}} {
+		if h.h.Alg != nil && !d.HasAlg && d.AlgText == "" {
+			switch h.h.Alg[0] >> 5 {
+			case 0, 1:
+				if err := headerMode.Unmarshal(h.h.Alg, &d.Alg); err != nil {
+					return stepErr(StepCOSE, "%s header: alg: %v", h.name, err)
+				}
+				d.HasAlg, d.AlgFrom = true, h.name
+			case 3:
+				if err := headerMode.Unmarshal(h.h.Alg, &d.AlgText); err != nil {
+					return stepErr(StepCOSE, "%s header: alg: %v", h.name, err)
+				}
+				d.AlgFrom = h.name
 			default:
-				return stepErr(StepCOSE, "%s header: alg is a %T, not an integer", h.name, v)
+				return stepErr(StepCOSE, "%s header: alg is %s, not an integer", h.name, cborKind(h.h.Alg[0]))
 			}
 		}
-		if v, ok := h.m[int64(labelKID)]; ok && d.KID == nil {
-			k, isBytes := v.([]byte)
-			if !isBytes {
-				return stepErr(StepCOSE, "%s header: kid is a %T, not a byte string", h.name, v)
+		if h.h.KID != nil && d.KID == nil {
+			if h.h.KID[0]>>5 != 2 {
+				return stepErr(StepCOSE, "%s header: kid is %s, not a byte string", h.name, cborKind(h.h.KID[0]))
 			}
-			d.KID, d.KIDFrom = k, h.name
+			if err := headerMode.Unmarshal(h.h.KID, &d.KID); err != nil {
+				return stepErr(StepCOSE, "%s header: kid: %v", h.name, err)
+			}
+			d.KIDFrom = h.name
 			if d.KID == nil {
 				d.KID = []byte{}
 			}
@@ -364,64 +382,68 @@ func decodeCOSE(b []byte, d *Decoded) error {
 	return nil
 }
 
-func claimKey(k any) (int64, bool) {
-	switch v := k.(type) {
-	case int64:
-		return v, true
-	case uint64:
-		if v <= math.MaxInt64 {
-			return int64(v), true
-		}
-	}
-	return 0, false
+// coseHeader holds the header parameters this verifier reads; others are
+// ignored. They stay raw so a wrongly typed value gets a clear error.
+type coseHeader struct {
+	Alg cbor.RawMessage `cbor:"1,keyasint,omitempty"`
+	KID cbor.RawMessage `cbor:"4,keyasint,omitempty"`
+}
+
+// cwtClaims are the CWT claims of an HC1 (RFC 8392; -260 is hcert).
+type cwtClaims struct {
+	Iss   cbor.RawMessage `cbor:"1,keyasint,omitempty"`
+	Exp   cbor.RawMessage `cbor:"4,keyasint,omitempty"`
+	Iat   cbor.RawMessage `cbor:"6,keyasint,omitempty"`
+	HCert cbor.RawMessage `cbor:"-260,keyasint,omitempty"`
+}
+
+type hcertClaim struct {
+	DCC cbor.RawMessage `cbor:"1,keyasint,omitempty"`
+}
+
+func cborKind(b byte) string {
+	return [...]string{"an unsigned integer", "a negative integer", "a byte string", "a text string", "an array", "a map", "a tagged value", "a simple value or float"}[b>>5]
 }
 
 // decodeCWT reads the CWT claims iss, iat, exp and the DCC.
 func decodeCWT(d *Decoded) error {
-	var claims map[any]cbor.RawMessage
-	if err := headerMode.Unmarshal(d.Payload, &claims); err != nil {
+	if len(d.Payload) == 0 || d.Payload[0]>>5 != 5 {
+		return stepErr(StepCWT, "CWT claims are not a CBOR map")
+	}
+	var c cwtClaims
+	if err := headerMode.Unmarshal(d.Payload, &c); err != nil {
 		return stepErr(StepCWT, "CWT claims: %v", err)
 	}
-	var hcert cbor.RawMessage
-	for k, raw := range claims {
-		n, ok := claimKey(k)
-		if !ok {
-			continue
-		}
-		switch n {
-		case 1:
-			if err := headerMode.Unmarshal(raw, &d.Issuer); err != nil {
-				return stepErr(StepCWT, "iss (claim 1) is not text: %v", err)
-			}
-		case 4, 6:
-			t, err := numericDate(raw)
-			if err != nil {
-				return stepErr(StepCWT, "claim %d: %v", n, err)
-			}
-			if n == 4 {
-				d.Expires = t
-			} else {
-				d.IssuedAt = t
-			}
-		case -260:
-			hcert = raw
+	if c.Iss != nil {
+		if err := headerMode.Unmarshal(c.Iss, &d.Issuer); err != nil {
+			return stepErr(StepCWT, "iss (claim 1) is not text: %v", err)
 		}
 	}
-	if hcert == nil {
+	var err error
+	if c.Exp != nil {
+		if d.Expires, err = numericDate(c.Exp); err != nil {
+			return stepErr(StepCWT, "exp (claim 4): %v", err)
+		}
+	}
+	if c.Iat != nil {
+		if d.IssuedAt, err = numericDate(c.Iat); err != nil {
+			return stepErr(StepCWT, "iat (claim 6): %v", err)
+		}
+	}
+	if c.HCert == nil {
 		return stepErr(StepCWT, "no hcert claim (-260)")
 	}
-	var hc map[any]cbor.RawMessage
-	if err := headerMode.Unmarshal(hcert, &hc); err != nil {
+	var hc hcertClaim
+	if len(c.HCert) == 0 || c.HCert[0]>>5 != 5 {
+		return stepErr(StepDCC, "hcert claim (-260) is not a map")
+	}
+	if err := headerMode.Unmarshal(c.HCert, &hc); err != nil {
 		return stepErr(StepDCC, "hcert claim (-260): %v", err)
 	}
-	for k, raw := range hc {
-		if n, ok := claimKey(k); ok && n == 1 {
-			d.DCCRaw = raw
-		}
-	}
-	if d.DCCRaw == nil {
+	if hc.DCC == nil {
 		return stepErr(StepDCC, "hcert claim has no DCC v1 (key 1)")
 	}
+	d.DCCRaw = hc.DCC
 	var dcc any
 	if err := decMode.Unmarshal(d.DCCRaw, &dcc); err != nil {
 		return stepErr(StepDCC, "DCC: %v", err)
@@ -469,7 +491,10 @@ func numericDate(raw cbor.RawMessage) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("NumericDate is a %T, not a number", v)
 }
 
-// jsonable turns decoded CBOR into values encoding/json can write.
+// jsonable turns decoded CBOR into the values encoding/json produces with
+// UseNumber: maps, slices, strings, bools, nil and json.Number. CBOR
+// date-time tags become RFC 3339 strings, other tags their content, byte
+// strings stay []byte (JSON: base64), NaN and infinities become null.
 func jsonable(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -486,10 +511,15 @@ func jsonable(v any) any {
 		return x.UTC().Format(time.RFC3339)
 	case cbor.Tag:
 		return jsonable(x.Content)
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10))
+	case uint64:
+		return json.Number(strconv.FormatUint(x, 10))
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil
 		}
+		return json.Number(strconv.FormatFloat(x, 'g', -1, 64))
 	}
 	return v
 }

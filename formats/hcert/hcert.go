@@ -154,7 +154,7 @@ func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *scratch) *tr
 			why = append(why, fmt.Sprintf("%s DSC %q: %v", m.Country, m.Entry.Name, err))
 			continue
 		}
-		r.Add(verify.CheckSignature, verify.Pass, "%s signature verifies with the DSC %q (kid %s, %s)", AlgName(d.Alg), cert.Subject.String(), kidString(d.KID), m.Country)
+		r.Add(verify.CheckSignature, verify.Pass, "%s signature verifies with the DSC %q (kid %s, listed by %s)", AlgName(d.Alg), m.Entry.Name, kidString(d.KID), m.Country)
 		return m
 	}
 	r.Add(verify.CheckSignature, verify.Fail, "%s", strings.Join(why, "; "))
@@ -288,15 +288,20 @@ func typeList(ts []string) string {
 }
 
 func checkKeyUsage(r *verify.Result, d *Decoded, cert *x509.Certificate) {
-	types := certTypes(d.DCC)
+	st, detail := keyUsageVerdict(d.DCC, cert)
+	r.Add(verify.CheckKeyUsage, st, "%s", detail)
+}
+
+// keyUsageVerdict judges whether the DSC's extended key usage allows the
+// certificate types the DCC holds.
+func keyUsageVerdict(dcc map[string]any, cert *x509.Certificate) (verify.Status, string) {
+	types := certTypes(dcc)
 	if len(types) == 0 {
-		r.Add(verify.CheckKeyUsage, verify.Fail, "the DCC holds no vaccination, test or recovery entry")
-		return
+		return verify.Fail, "the DCC holds no vaccination, test or recovery entry"
 	}
 	allowed := allowedTypes(cert)
 	if allowed == nil {
-		r.Add(verify.CheckKeyUsage, verify.Pass, "the DSC carries no DCC extended key usage, so it may sign every certificate type (this is a %s certificate)", typeList(types))
-		return
+		return verify.Pass, fmt.Sprintf("the DSC carries no DCC extended key usage, so it may sign every certificate type (this is a %s certificate)", typeList(types))
 	}
 	var may []string
 	for t := range allowed {
@@ -305,11 +310,10 @@ func checkKeyUsage(r *verify.Result, d *Decoded, cert *x509.Certificate) {
 	sort.Strings(may)
 	for _, t := range types {
 		if !allowed[t] {
-			r.Add(verify.CheckKeyUsage, verify.Fail, "this is a %s certificate, but the DSC's extended key usage allows only %s", typeNames[t], typeList(may))
-			return
+			return verify.Fail, fmt.Sprintf("this is a %s certificate, but the DSC's extended key usage allows only %s", typeNames[t], typeList(may))
 		}
 	}
-	r.Add(verify.CheckKeyUsage, verify.Pass, "the DSC's extended key usage allows %s; this is a %s certificate", typeList(may), typeList(types))
+	return verify.Pass, fmt.Sprintf("the DSC's extended key usage allows %s; this is a %s certificate", typeList(may), typeList(types))
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }

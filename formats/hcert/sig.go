@@ -11,7 +11,8 @@ import (
 	"github.com/veraison/go-cose"
 )
 
-// appendBstrHeader appends the CBOR head of a byte string of length n.
+// appendHead appends the CBOR head of an item of major type major and
+// length (or value) n.
 func appendHead(dst []byte, major byte, n int) []byte {
 	switch {
 	case n < 24:
@@ -26,7 +27,7 @@ func appendHead(dst []byte, major byte, n int) []byte {
 }
 
 // appendSigStructure appends the ToBeSigned bytes of a COSE_Sign1 with no
-// external AAD (RFC 9052 §4.4): ["Signature1", protected, h'', payload].
+// external AAD (RFC 9052 §4.4): ["Signature1", protected, h”, payload].
 func appendSigStructure(dst, protected, payload []byte) []byte {
 	dst = append(dst, 0x84, 0x6a, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r', 'e', '1')
 	dst = appendHead(dst, 2, len(protected))

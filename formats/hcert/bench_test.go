@@ -1,0 +1,161 @@
+package hcert
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"fmt"
+	"math/big"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/accord-network/accord/verify"
+)
+
+// benchDoc issues one HC1 and returns it with a verifier and the parts a
+// raw signature check needs.
+func benchDoc(b *testing.B, alg string) (hc1 []byte, v *verify.Verifier, tbs, sig []byte, pub crypto.PublicKey) {
+	b.Helper()
+	d := newDSC(b, alg)
+	s := d.issue(b, vaccJSON)
+	dec, err := Decode([]byte(s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []byte(s), verify.New(d.set, verify.Options{At: now}), appendSigStructure(nil, dec.Protected, dec.Payload), dec.Signature, d.cert.PublicKey
+}
+
+func benchVerify(b *testing.B, alg string) {
+	hc1, v, _, _, _ := benchDoc(b, alg)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := v.Verify(ctx, hc1)
+		if err != nil || !r.Valid {
+			b.Fatalf("%v %+v", err, r.FirstFailure())
+		}
+	}
+}
+
+// BenchmarkVerifyES256 is the whole pipeline for one ES256 HC1: base45,
+// zlib, COSE, CWT, signature, trust lookup, key usage, validity, schema.
+func BenchmarkVerifyES256(b *testing.B) { benchVerify(b, "ES256") }
+
+// BenchmarkVerifyPS256 is the same for a PS256 (RSA-2048) HC1.
+func BenchmarkVerifyPS256(b *testing.B) { benchVerify(b, "PS256") }
+
+// BenchmarkRawES256 is the floor: SHA-256 of the same Sig_structure and
+// ecdsa.Verify with the same key.
+func BenchmarkRawES256(b *testing.B) {
+	_, _, tbs, sig, pub := benchDoc(b, "ES256")
+	k := pub.(*ecdsa.PublicKey)
+	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		h := sha256.Sum256(tbs)
+		if !ecdsa.Verify(k, h[:], r, s) {
+			b.Fatal("raw verify failed")
+		}
+	}
+}
+
+// BenchmarkRawPS256 is the floor for PS256: SHA-256 and rsa.VerifyPSS.
+func BenchmarkRawPS256(b *testing.B) {
+	_, _, tbs, sig, pub := benchDoc(b, "PS256")
+	k := pub.(*rsa.PublicKey)
+	opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		h := sha256.Sum256(tbs)
+		if err := rsa.VerifyPSS(k, crypto.SHA256, h[:], sig, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBulk verifies 10,000 ES256 HC1 documents (from 100 DSCs) with
+// verify.Verifier.VerifyAll on one worker and on all cores.
+func BenchmarkBulk(b *testing.B) {
+	const n, signers = 10000, 100
+	var entries []*trustlistEntry
+	jobs := make([]verify.Job, 0, n)
+	var docs [][]byte
+	for i := 0; i < signers; i++ {
+		d := newDSC(b, "ES256")
+		entries = append(entries, &trustlistEntry{d: d})
+		docs = append(docs, []byte(d.issue(b, vaccJSON)))
+	}
+	set := bulkSet(b, entries)
+	for i := 0; i < n; i++ {
+		jobs = append(jobs, verify.Job{Name: fmt.Sprint(i), Data: docs[i%signers]})
+	}
+	v := verify.New(set, verify.Options{At: now})
+	for _, workers := range []int{1, runtime.NumCPU()} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			start := time.Now()
+			for b.Loop() {
+				bad := 0
+				v.VerifyAll(context.Background(), jobs, workers, func(o verify.Outcome) {
+					if o.Err != nil || !o.Result.Valid {
+						bad++
+					}
+				})
+				if bad > 0 {
+					b.Fatalf("%d documents invalid", bad)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "docs/s")
+		})
+	}
+}
+
+// BenchmarkDecode is the decoding pipeline alone (no signature, no trust).
+func BenchmarkDecode(b *testing.B) {
+	hc1, _, _, _, _ := benchDoc(b, "ES256")
+	sc := getScratch()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		var d Decoded
+		if err := decode(hc1, &d, sc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSchema is the DCC JSON schema check alone.
+func BenchmarkSchema(b *testing.B) {
+	hc1, _, _, _, _ := benchDoc(b, "ES256")
+	d, _ := Decode(hc1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := schemaValidate(d.DCC); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyES256NoSchema is BenchmarkVerifyES256 without the JSON
+// schema check, to show what the schema costs.
+func BenchmarkVerifyES256NoSchema(b *testing.B) {
+	saved := schemaValidate
+	schemaValidate = nil
+	defer func() { schemaValidate = saved }()
+	hc1, v, _, _, _ := benchDoc(b, "ES256")
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := v.Verify(ctx, hc1)
+		if err != nil || r.Check(verify.CheckSignature).Status != verify.Pass {
+			b.Fatal(err)
+		}
+	}
+}
