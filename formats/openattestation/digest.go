@@ -1,6 +1,7 @@
 package openattestation
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // v2Leaves flattens a v2 document's data as the reference library does
@@ -131,29 +135,142 @@ func digestHashes(hashes []string) string {
 	return d.Hex()
 }
 
+// errProtoKey refuses "__proto__" keys: JavaScript verifiers silently drop
+// such a field from the hash, so it could be added to a signed document.
+var errProtoKey = errors.New(`a "__proto__" key is not allowed (JavaScript verifiers would not hash it)`)
+
 // DigestV2 computes the targetHash of an OpenAttestation v2 document: the
 // hashes of every flattened leaf of data plus privacy.obfuscatedData,
 // sorted, hashed as a JSON array.
 func DigestV2(doc *Value) (string, error) {
+	h, _, err := digestV2(doc)
+	if err != nil {
+		return "", err
+	}
+	return h.Hex(), nil
+}
+
+// digestV2 returns the digest and the number of visible leaves.
+func digestV2(doc *Value) (Hash, int, error) {
 	data := doc.Get("data")
 	if data.Kind() != Object {
-		return "", errors.New("data is missing or not an object")
+		return Hash{}, 0, errors.New("data is missing or not an object")
 	}
 	obf, err := obfuscatedHashes(doc.Path("privacy", "obfuscatedData"), "privacy.obfuscatedData")
 	if err != nil {
-		return "", err
+		return Hash{}, 0, err
 	}
-	hashes := obf
-	var buf []byte
-	var h string
-	err = v2Leaves(data, "", 0, func(path string, leaf *Value) {
-		buf, h = leafHash(buf, path, leaf)
-		hashes = append(hashes, h)
-	})
-	if err != nil {
-		return "", err
+	dg := digesters.Get().(*digester)
+	defer func() {
+		if cap(dg.buf) > 1<<20 || cap(dg.hashes) > 1<<14 {
+			dg.buf, dg.hashes = nil, nil // do not keep a huge document's buffers
+		}
+		digesters.Put(dg)
+	}()
+	dg.hashes, dg.path = dg.hashes[:0], dg.path[:0]
+	for _, o := range obf {
+		h, _ := parseHash(o)
+		dg.hashes = append(dg.hashes, h)
 	}
-	return digestHashes(hashes), nil
+	if err := dg.walkV2(data, 0); err != nil {
+		return Hash{}, 0, err
+	}
+	return dg.digest(), len(dg.hashes) - len(obf), nil
+}
+
+// digesters recycles digesters (keccak state and buffers) across documents.
+var digesters = sync.Pool{New: func() any {
+	return &digester{st: crypto.NewKeccakState(), hashes: make([]Hash, 0, 128), buf: make([]byte, 0, 4096)}
+}}
+
+// digester hashes v2 leaves without allocating per leaf: the JSON-escaped
+// path is kept on a stack and each {"path":value} is built in one buffer.
+type digester struct {
+	st     crypto.KeccakState
+	path   []byte
+	buf    []byte
+	hashes []Hash
+}
+
+func (d *digester) sum(b []byte) Hash {
+	var h Hash
+	d.st.Reset()
+	d.st.Write(b)
+	d.st.Read(h[:])
+	return h
+}
+
+func (d *digester) leaf(v *Value) {
+	d.buf = append(d.buf[:0], '{', '"')
+	d.buf = append(d.buf, d.path...)
+	d.buf = append(d.buf, '"', ':')
+	d.buf = appendValue(d.buf, v, "", "")
+	d.buf = append(d.buf, '}')
+	d.hashes = append(d.hashes, d.sum(d.buf))
+}
+
+func (d *digester) child(key string, idx int, v *Value, depth int) error {
+	mark := len(d.path)
+	if mark > 0 {
+		d.path = append(d.path, '.')
+	}
+	if idx >= 0 {
+		d.path = strconv.AppendInt(d.path, int64(idx), 10)
+	} else {
+		d.path = appendJSStringBody(d.path, key)
+	}
+	var err error
+	if (v.Kind() == Object && len(v.obj) > 0) || (v.Kind() == Array && len(v.arr) > 0) {
+		err = d.walkV2(v, depth+1)
+	} else {
+		d.leaf(v)
+	}
+	d.path = d.path[:mark]
+	return err
+}
+
+func (d *digester) walkV2(v *Value, depth int) error {
+	if depth > MaxDepth {
+		return fmt.Errorf("data nested deeper than %d", MaxDepth)
+	}
+	if v.Kind() == Array {
+		for i, e := range v.arr {
+			if err := d.child("", i, e, depth); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, m := range v.obj {
+		if strings.Contains(m.Key, ".") {
+			return fmt.Errorf("key %q contains '.', which OpenAttestation forbids", clip(m.Key))
+		}
+		if m.Key == "__proto__" {
+			return errProtoKey
+		}
+		if err := d.child(m.Key, -1, m.Value, depth); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// digest is keccak256(JSON.stringify(sortBy(hex hashes))). Lowercase hex
+// strings sort as their bytes do.
+func (d *digester) digest() Hash {
+	sort.Slice(d.hashes, func(i, j int) bool { return bytes.Compare(d.hashes[i][:], d.hashes[j][:]) < 0 })
+	buf := append(d.buf[:0], '[')
+	for i, h := range d.hashes {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = hex.AppendEncode(buf, h[:])
+		buf = append(buf, '"')
+	}
+	buf = append(buf, ']')
+	d.buf = buf
+	return d.sum(buf)
 }
 
 // Salt is one v3 salt: the random value for the leaf at Path.
@@ -225,6 +342,9 @@ func v3Leaves(v *Value, path string, depth int, fn func(path string, leaf *Value
 		}
 	case Object:
 		for _, m := range v.obj {
+			if m.Key == "__proto__" {
+				return errProtoKey
+			}
 			if strings.ContainsAny(m.Key, ".[]") {
 				return fmt.Errorf("key %q contains '.', '[' or ']', which OpenAttestation v3 forbids", clip(m.Key))
 			}
@@ -407,32 +527,67 @@ func isJSSpace(r rune) bool {
 // replaced by its typed value. It counts unsalted strings and returns the
 // first malformed salt found (with its path).
 func unsaltTree(v *Value, path string, unsalted *int) (*Value, error) {
+	var sl slab
+	u, se := sl.unsalt(v, unsalted)
+	if se != nil {
+		for i := len(se.path) - 1; i >= 0; i-- {
+			path = joinPath(path, se.path[i])
+		}
+		return nil, fmt.Errorf("at %s: %w", path, se.err)
+	}
+	return u, nil
+}
+
+// saltErr is a malformed salt and its path, innermost key first.
+type saltErr struct {
+	path []string
+	err  error
+}
+
+// slab hands out Values in chunks.
+type slab struct{ vs []Value }
+
+func (s *slab) new() *Value {
+	if len(s.vs) == 0 {
+		s.vs = make([]Value, 64)
+	}
+	v := &s.vs[0]
+	s.vs = s.vs[1:]
+	return v
+}
+
+func (s *slab) unsalt(v *Value, unsalted *int) (*Value, *saltErr) {
 	switch v.Kind() {
 	case String:
 		u, salted, err := unsaltString(v.s)
 		if err != nil {
-			return nil, fmt.Errorf("at %s: %w", path, err)
+			return nil, &saltErr{err: err}
 		}
 		if !salted {
 			*unsalted++
+			return v, nil
 		}
 		return u, nil
 	case Object:
-		out := &Value{kind: Object, obj: make([]Member, len(v.obj))}
+		out := s.new()
+		out.kind, out.obj = Object, make([]Member, len(v.obj))
 		for i, m := range v.obj {
-			c, err := unsaltTree(m.Value, joinPath(path, m.Key), unsalted)
-			if err != nil {
-				return nil, err
+			c, se := s.unsalt(m.Value, unsalted)
+			if se != nil {
+				se.path = append(se.path, m.Key)
+				return nil, se
 			}
 			out.obj[i] = Member{Key: m.Key, Value: c}
 		}
 		return out, nil
 	case Array:
-		out := &Value{kind: Array, arr: make([]*Value, len(v.arr))}
+		out := s.new()
+		out.kind, out.arr = Array, make([]*Value, len(v.arr))
 		for i, e := range v.arr {
-			c, err := unsaltTree(e, joinPath(path, strconv.Itoa(i)), unsalted)
-			if err != nil {
-				return nil, err
+			c, se := s.unsalt(e, unsalted)
+			if se != nil {
+				se.path = append(se.path, strconv.Itoa(i))
+				return nil, se
 			}
 			out.arr[i] = c
 		}

@@ -45,6 +45,9 @@ type IssuerInfo struct {
 	Revocation, RevocationLocation string
 	// Signature is the DID signature made with Key, if the document has one.
 	Signature string
+	// DID is the issuer's DID as the document declares it (v2 issuer id, v3
+	// proof value); Key must belong to it.
+	DID string
 }
 
 // Document is a parsed wrapped OpenAttestation document.
@@ -115,7 +118,6 @@ func fromValue(root *Value) (*Document, error) {
 			data = root.Get("data")
 		}
 		d.Data, d.Unsalted = data, unsalted
-		_ = v2Leaves(root.Get("data"), "", 0, func(string, *Value) { d.Fields++ })
 		d.Issuers = v2Issuers(d.Data, root.Get("proof"))
 	case root.Path("proof", "type") != nil:
 		d.Version = 3
@@ -168,8 +170,11 @@ func v2Issuers(data, proofs *Value) []IssuerInfo {
 		in.Location = str(ip.Get("location"))
 		in.Revocation = str(is.Path("revocation", "type"))
 		in.RevocationLocation = str(is.Path("revocation", "location"))
-		if in.Method == IssuedByDID && in.Key == "" {
-			in.Key = str(is.Get("id")) // fall back to the issuer id
+		if in.Method == IssuedByDID {
+			in.DID = str(is.Get("id"))
+			if in.Key == "" {
+				in.Key = in.DID // fall back to the issuer id
+			}
 		}
 		for _, p := range proofs.Elems() {
 			if str(p.Get("type")) == TypeDIDSignature && strings.EqualFold(str(p.Get("verificationMethod")), in.Key) {
@@ -200,8 +205,11 @@ func v3Issuers(root *Value) []IssuerInfo {
 	pr := root.Get("proof")
 	in.Key = str(pr.Get("key"))
 	in.Signature = str(pr.Get("signature"))
-	if in.Method == IssuedByDID && in.Key == "" {
-		in.Key = str(pm.Get("value"))
+	if in.Method == IssuedByDID {
+		in.DID = str(pm.Get("value"))
+		if in.Key == "" {
+			in.Key = in.DID
+		}
 	}
 	return []IssuerInfo{in}
 }
@@ -212,7 +220,16 @@ func (d *Document) CheckIntegrity() error {
 	var digest string
 	var err error
 	if d.Version == 2 {
-		digest, err = DigestV2(d.Root)
+		var h Hash
+		h, d.Fields, err = digestV2(d.Root)
+		if err == nil && isLowerHex64(d.TargetHash) {
+			if t, _ := parseHash(d.TargetHash); t == h {
+				digest = d.TargetHash // equal: skip formatting
+			}
+		}
+		if digest == "" {
+			digest = h.Hex()
+		}
 	} else {
 		digest, err = DigestV3(d.Root)
 	}

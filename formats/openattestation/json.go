@@ -156,11 +156,11 @@ func (v *Value) clone() *Value {
 }
 
 // Constructors.
-func strV(s string) *Value      { return &Value{kind: String, s: s} }
-func numV(n float64) *Value     { return &Value{kind: Number, n: n} }
-func boolV(b bool) *Value       { return &Value{kind: Bool, b: b} }
-func objV(m ...Member) *Value   { return &Value{kind: Object, obj: m} }
-func arrV(e ...*Value) *Value   { return &Value{kind: Array, arr: e} }
+func strV(s string) *Value          { return &Value{kind: String, s: s} }
+func numV(n float64) *Value         { return &Value{kind: Number, n: n} }
+func boolV(b bool) *Value           { return &Value{kind: Bool, b: b} }
+func objV(m ...Member) *Value       { return &Value{kind: Object, obj: m} }
+func arrV(e ...*Value) *Value       { return &Value{kind: Array, arr: e} }
 func mem(k string, v *Value) Member { return Member{Key: k, Value: v} }
 
 // MarshalJSON encodes v as JSON.stringify would.
@@ -174,7 +174,7 @@ func ParseJSON(in []byte) (*Value, error) {
 		return nil, fmt.Errorf("%w: document of %d bytes exceeds the %d byte limit", verify.ErrMalformed, len(in), MaxDocumentSize)
 	}
 	in = bytes.TrimPrefix(in, []byte("\xef\xbb\xbf"))
-	p := parser{in: in}
+	p := parser{in: in, src: string(in)}
 	p.ws()
 	v, err := p.value(0)
 	if err == nil {
@@ -190,8 +190,21 @@ func ParseJSON(in []byte) (*Value, error) {
 }
 
 type parser struct {
-	in []byte
-	i  int
+	in   []byte
+	src  string // in as one string: unescaped strings are substrings of it
+	i    int
+	slab []Value
+}
+
+// alloc hands out Values from a slab, so a document costs a few
+// allocations instead of one per node.
+func (p *parser) alloc() *Value {
+	if len(p.slab) == 0 {
+		p.slab = make([]Value, 64)
+	}
+	v := &p.slab[0]
+	p.slab = p.slab[1:]
+	return v
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -229,15 +242,23 @@ func (p *parser) value(depth int) (*Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Value{kind: String, s: s}, nil
+		v := p.alloc()
+		v.kind, v.s = String, s
+		return v, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case p.lit("true"):
-		return &Value{kind: Bool, b: true}, nil
+		v := p.alloc()
+		v.kind, v.b = Bool, true
+		return v, nil
 	case p.lit("false"):
-		return &Value{kind: Bool}, nil
+		v := p.alloc()
+		v.kind = Bool
+		return v, nil
 	case p.lit("null"):
-		return &Value{kind: Null}, nil
+		v := p.alloc()
+		v.kind = Null
+		return v, nil
 	default:
 		return nil, p.errf("unexpected character %q", c)
 	}
@@ -253,7 +274,8 @@ func (p *parser) lit(s string) bool {
 
 func (p *parser) object(depth int) (*Value, error) {
 	p.i++ // {
-	v := &Value{kind: Object}
+	v := p.alloc()
+	v.kind = Object
 	p.ws()
 	if p.i < len(p.in) && p.in[p.i] == '}' {
 		p.i++
@@ -357,7 +379,8 @@ func isArrayIndex(k string) bool {
 
 func (p *parser) array(depth int) (*Value, error) {
 	p.i++ // [
-	v := &Value{kind: Array, arr: []*Value{}}
+	v := p.alloc()
+	v.kind, v.arr = Array, []*Value{}
 	p.ws()
 	if p.i < len(p.in) && p.in[p.i] == ']' {
 		p.i++
@@ -423,7 +446,9 @@ func (p *parser) number() (*Value, error) {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return nil, p.errf("invalid number %q", p.in[start:p.i])
 	}
-	return &Value{kind: Number, n: f}, nil // out of range: ±Inf or 0, as JavaScript
+	v := p.alloc()
+	v.kind, v.n = Number, f // out of range: ±Inf or 0, as JavaScript
+	return v, nil
 }
 
 func hexVal(c byte) int {
@@ -467,7 +492,7 @@ func (p *parser) str() (string, error) {
 			if !utf8.Valid(s) {
 				return "", fmt.Errorf("at byte %d: string is not valid UTF-8", start)
 			}
-			return string(s), nil
+			return p.src[start : p.i-1], nil
 		}
 		if c == '\\' {
 			break
@@ -667,6 +692,12 @@ const hexDigits = "0123456789abcdef"
 // is written as is.
 func appendJSString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendJSStringBody(b, s)
+	return append(b, '"')
+}
+
+// appendJSStringBody is appendJSString without the quotes.
+func appendJSStringBody(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -708,8 +739,7 @@ func appendJSString(b []byte, s string) []byte {
 		i++
 		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 // appendJSNumber formats f as ECMAScript Number::toString (radix 10) does,

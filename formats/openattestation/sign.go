@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -133,9 +134,10 @@ func AddressOf(key *ecdsa.PrivateKey) Address {
 // when full it is emptied (a batch is verified in one go, so recency hardly
 // matters and the bound is what protects memory).
 type sigCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]Address
+	mu         sync.Mutex
+	max        int
+	m          map[string]Address
+	recoveries atomic.Int64 // secp256k1 recoveries made (for tests and metrics)
 }
 
 func newSigCache(max int) *sigCache { return &sigCache{max: max, m: make(map[string]Address)} }
@@ -151,6 +153,7 @@ func (c *sigCache) recover(root Hash, sig string) (Address, error) {
 	if ok {
 		return a, nil
 	}
+	c.recoveries.Add(1)
 	a, err := RecoverRootSigner(root, sig)
 	if err != nil {
 		return a, err

@@ -1,0 +1,409 @@
+// Package openattestation verifies OpenAttestation (TradeTrust) documents —
+// v2 wrapped documents and v3 verifiable credentials, typically electronic
+// bills of lading — offline: integrity exactly as the reference library
+// computes it, DID signatures recovered with secp256k1, and the issuer's
+// Ethereum address looked up in admitted trust lists instead of DNS and a
+// blockchain. It also wraps, signs and obfuscates documents.
+//
+// Import it for its side effect of registering the "oa" format with verify:
+//
+//	import _ "github.com/accord-network/accord/formats/openattestation"
+package openattestation
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
+)
+
+// Names of the checks in oa-verify that ours correspond to.
+const (
+	FragmentIntegrity = "DOCUMENT_INTEGRITY"
+	FragmentStatus    = "DOCUMENT_STATUS"
+	FragmentIdentity  = "ISSUER_IDENTITY"
+)
+
+// Checks this format adds beside the standard ones.
+const (
+	CheckRevocation   = "revocation"
+	CheckIssuerDomain = "issuer_domain"
+)
+
+// FormatName is the name the format registers under.
+const FormatName = "oa"
+
+// Format verifies OpenAttestation documents. The zero value is not usable;
+// use NewFormat.
+type Format struct {
+	cache *sigCache
+}
+
+// NewFormat returns a Format whose signature cache holds up to cacheSize
+// (merkle root, signature) → signer entries; 0 disables the cache.
+func NewFormat(cacheSize int) *Format { return &Format{cache: newSigCache(cacheSize)} }
+
+// DefaultCacheSize bounds the signature cache of the registered format.
+const DefaultCacheSize = 4096
+
+func init() { verify.Register(NewFormat(DefaultCacheSize)) }
+
+// Name implements verify.Format.
+func (*Format) Name() string { return FormatName }
+
+// Detect implements verify.Format: a JSON object naming one of the
+// OpenAttestation merkle proof types.
+func (*Format) Detect(in []byte) bool {
+	t := bytes.TrimLeft(in, " \t\r\n\xef\xbb\xbf")
+	if len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	return bytes.Contains(in, []byte(`"`+TypeMerkleV2+`"`)) || bytes.Contains(in, []byte(`"`+TypeMerkleV3+`"`))
+}
+
+// Verify implements verify.Format.
+func (f *Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
+	r := &verify.Result{Format: FormatName}
+	d, err := Parse(in)
+	if err != nil {
+		r.Add(verify.CheckDecoded, verify.Error, "%s", err.Error())
+		return r, err
+	}
+	f.verifyDoc(ctx, d, env, r)
+	return r, nil
+}
+
+func add(r *verify.Result, name string, st verify.Status, fragment, format string, args ...any) {
+	c := r.Add(name, st, format, args...)
+	c.Fragment = fragment
+}
+
+func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r *verify.Result) {
+	integrity := d.CheckIntegrity() // also counts the fields
+	desc := fmt.Sprintf("OpenAttestation v%d wrapped document, %d fields", d.Version, d.Fields)
+	if d.Obfuscated > 0 {
+		desc += fmt.Sprintf(", %d obfuscated", d.Obfuscated)
+	}
+	r.Add(verify.CheckDecoded, verify.Pass, "%s", desc)
+	r.Claims = d.Data
+
+	// Integrity: DOCUMENT_INTEGRITY (OpenAttestationHash).
+	if err := integrity; err != nil {
+		add(r, verify.CheckIntegrity, verify.Fail, FragmentIntegrity, "%s", err.Error())
+	} else {
+		add(r, verify.CheckIntegrity, verify.Pass, FragmentIntegrity, "target hash %s matches the %d fields and %d obfuscated hashes; the merkle proof leads to root %s",
+			short(d.TargetHash), d.Fields, d.Obfuscated, short(d.MerkleRoot))
+	}
+	if d.Version == 2 {
+		switch {
+		case d.SaltErr != nil:
+			r.Add(verify.CheckSchema, verify.Fail, "%s", d.SaltErr.Error())
+		case d.Unsalted > 0:
+			r.Warn("%d data fields are not salted: their values can be guessed from their hashes if obfuscated", d.Unsalted)
+		}
+	}
+
+	// e-BL shape.
+	kind := EBLShape(d)
+	if kind != NotEBL {
+		body := eblBody(d)
+		missing, probs := validateEBL(body, kind)
+		if d.Obfuscated > 0 && len(missing) > 0 {
+			r.Warn("bill of lading: %d required fields are not visible (obfuscated?): %s", len(missing), strings.Join(missing, "; "))
+		} else {
+			probs = append(missing, probs...)
+		}
+		if len(probs) > 0 {
+			more := ""
+			if len(probs) > 1 {
+				more = fmt.Sprintf(" (and %d more: %s)", len(probs)-1, strings.Join(probs[1:], "; "))
+			}
+			r.Add(verify.CheckSchema, verify.Fail, "bill of lading: %s%s", probs[0], more)
+		} else if kind == EBLDCSA {
+			r.Add(verify.CheckSchema, verify.Pass, "bill of lading has the required DCSA eBL 3.0 transport document fields")
+		} else {
+			r.Add(verify.CheckSchema, verify.Pass, "TradeTrust bill of lading: B/L number present, ports and dates well formed")
+		}
+		r.Summary = EBLSummary(body, kind)
+	} else {
+		r.Summary = genericSummary(d)
+	}
+
+	signed := signingTime(d)
+	if len(d.Issuers) == 0 {
+		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "the document names no issuer")
+	}
+	if len(d.Issuers) > 1 {
+		for i, is := range d.Issuers {
+			if is.Method != IssuedByDID {
+				add(r, verify.CheckSignature, verify.Fail, FragmentStatus,
+					"issuer %d of %d (%s) cannot be verified offline, and a document is valid only if all its issuers are", i+1, len(d.Issuers), orDash(is.Name))
+			}
+		}
+	}
+	for _, is := range d.Issuers {
+		if ctx.Err() != nil {
+			r.Add(verify.CheckSignature, verify.Error, "%v", ctx.Err())
+			return
+		}
+		f.issuerChecks(d, is, env, r, signed)
+	}
+	r.Summary = append(r.Summary, verify.Field{Label: "Merkle root", Value: d.MerkleRoot})
+
+	// Expiry.
+	if exp := str(d.Data.Get("expirationDate")); exp != "" {
+		t, err := parseTime(exp)
+		switch {
+		case err != nil:
+			r.Add(verify.CheckNotExpired, verify.Error, "expirationDate %q is not a date", clip(exp))
+		case env.At.After(t):
+			r.Add(verify.CheckNotExpired, verify.Fail, "expired at %s", t.UTC().Format(time.RFC3339))
+		default:
+			r.Add(verify.CheckNotExpired, verify.Pass, "valid until %s", t.UTC().Format(time.RFC3339))
+		}
+	} else {
+		r.Add(verify.CheckNotExpired, verify.Skip, "the document carries no expiry date")
+	}
+}
+
+func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *verify.Result, signed verify.SigningTime) {
+	who := is.Name
+	if who == "" {
+		who = "the issuer"
+	}
+	if is.Method != IssuedByDID {
+		what := "document store"
+		if is.Method == IssuedByTokenRegistry {
+			what = "token registry (transferable record)"
+		}
+		add(r, verify.CheckSignature, verify.Skip, FragmentStatus,
+			"%s issues by recording the merkle root in %s %s on Ethereum; that can only be confirmed on chain, which this offline verifier does not consult",
+			who, what, is.Store)
+		add(r, verify.CheckIssuerTrusted, verify.Skip, FragmentIdentity,
+			"identity proof %s %s needs DNS; trust lists vouch only for DID-signing keys", orDash(is.IdentityType), is.Location)
+		r.Warn("not valid offline: issuance through %s %s cannot be checked without a blockchain (integrity alone proves nothing about the issuer)", what, is.Store)
+		return
+	}
+	switch is.IdentityType {
+	case "DID", "DNS-DID", "":
+	default:
+		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "DID-issued document with identity proof type %q (want DID or DNS-DID)", clip(is.IdentityType))
+		return
+	}
+	keyAddr, _, err := ParseDIDEthr(is.Key)
+	if err != nil {
+		add(r, verify.CheckSignature, verify.Error, FragmentStatus, "issuer key: %v", err)
+		return
+	}
+	if strings.HasPrefix(is.DID, "did:") {
+		didAddr, _, err := ParseDIDEthr(is.DID)
+		if err != nil || didAddr != keyAddr {
+			add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "the signing key %s does not belong to the issuer's DID %s", clip(is.Key), clip(is.DID))
+			skipIdentity(r, "key does not belong to the issuer")
+			return
+		}
+	}
+	if is.Signature == "" {
+		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "the document is wrapped but not signed: no %s proof by %s", TypeDIDSignature, clip(is.Key))
+		skipIdentity(r, "no signature")
+		return
+	}
+	root, err := d.RootHash()
+	if err != nil {
+		add(r, verify.CheckSignature, verify.Error, FragmentStatus, "merkleRoot: %v", err)
+		skipIdentity(r, "no signature")
+		return
+	}
+	signer, err := f.cache.recover(root, is.Signature)
+	if err != nil {
+		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "DID signature by %s: %v", clip(is.Key), err)
+		skipIdentity(r, "signature did not verify")
+		return
+	}
+	if signer != keyAddr {
+		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "the merkle root was signed by %s, not by the issuer's key %s (wrong signer)", signer.Hex(), keyAddr.Hex())
+		skipIdentity(r, "signature did not verify")
+		return
+	}
+	add(r, verify.CheckSignature, verify.Pass, FragmentStatus, "merkle root signed by %s (EIP-191 personal_sign, %s)", signer.Hex(), orDash(is.IdentityType))
+	revocationCheck(r, is)
+	f.trustChecks(r, env, signer, is, signed)
+}
+
+func skipIdentity(r *verify.Result, why string) {
+	add(r, verify.CheckIssuerTrusted, verify.Skip, FragmentIdentity, "not looked up: %s", why)
+}
+
+func revocationCheck(r *verify.Result, is IssuerInfo) {
+	switch is.Revocation {
+	case "", "NONE":
+		add(r, CheckRevocation, verify.Skip, FragmentStatus, "the issuer declares no revocation method; key revocation comes from the trust list")
+	case "REVOCATION_STORE":
+		add(r, CheckRevocation, verify.Skip, FragmentStatus, "revocation store %s is on Ethereum and cannot be consulted offline; key revocation comes from the trust list", is.RevocationLocation)
+		r.Warn("the issuer may revoke individual documents in revocation store %s; that is not checked offline", is.RevocationLocation)
+	case "OCSP_RESPONDER":
+		add(r, CheckRevocation, verify.Skip, FragmentStatus, "OCSP responder %s is not consulted offline; key revocation comes from the trust list", is.RevocationLocation)
+		r.Warn("the issuer may revoke individual documents at OCSP responder %s; that is not checked offline", is.RevocationLocation)
+	default:
+		add(r, CheckRevocation, verify.Skip, FragmentStatus, "unknown revocation type %q", clip(is.Revocation))
+	}
+}
+
+// trustChecks binds the recovered signer to an organisation through the
+// trust lists: an eth entry for the address, allowed for oa.
+func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, is IssuerInfo, signed verify.SigningTime) {
+	first := len(r.Checks)
+	defer func() {
+		for i := first; i < len(r.Checks); i++ {
+			if r.Checks[i].Fragment == "" {
+				r.Checks[i].Fragment = FragmentIdentity
+			}
+		}
+	}()
+	if env == nil || env.Trust == nil {
+		env = &verify.Env{Trust: emptyTrust{}, At: time.Now()}
+	}
+	all := env.Trust.Find(trustlist.Query{Address: signer[:], Kind: trustlist.EntryEth})
+	var oa []trustlist.Match
+	for _, m := range all {
+		if m.Entry.Allows(trustlist.DocOA) {
+			oa = append(oa, m)
+		}
+	}
+	switch {
+	case len(all) == 0:
+		env.NotListed(r, fmt.Sprintf("%s is not in any admitted trust list (unknown issuer)", signer.Hex()))
+		return
+	case len(oa) == 0:
+		m := all[0]
+		r.Add(verify.CheckKeyUsage, verify.Fail, "%s is listed by %s (%s) but not for OpenAttestation documents (uses: %v)", signer.Hex(), m.Country, m.Entry.Name, m.Entry.Uses)
+		env.NotListed(r, fmt.Sprintf("%s is not listed for oa documents", signer.Hex()))
+		return
+	}
+	// Prefer an entry that is usable now and, when the document names a
+	// domain, one bound to that domain (a key may be listed by several
+	// anchors).
+	m, best := oa[0], -1
+	for _, c := range oa {
+		score := 0
+		if c.Entry.ValidAt(env.At) && !c.Entry.RevokedBy(env.At) && !c.Equivocated {
+			score += 2
+		}
+		if d := normDomain(is.Location); d != "" && d == normDomain(c.Entry.Domain) {
+			score++
+		}
+		if score > best {
+			m, best = c, score
+		}
+	}
+	r.Add(verify.CheckKeyUsage, verify.Pass, "%s may sign oa documents", signer.Hex())
+	env.IssuerChecks(r, m, signed)
+	docDomain := normDomain(is.Location)
+	listDomain := normDomain(m.Entry.Domain)
+	switch {
+	case docDomain != "" && listDomain != "" && docDomain != listDomain:
+		r.Add(CheckIssuerDomain, verify.Fail, "the document claims domain %s but the %s trust list binds this key to %s", docDomain, m.Country, listDomain)
+	case docDomain != "" && listDomain != "":
+		r.Add(CheckIssuerDomain, verify.Pass, "domain %s matches the trust list entry", docDomain)
+	case docDomain != "":
+		r.Add(CheckIssuerDomain, verify.Skip, "the document claims domain %s; the trust list entry names no domain, so the claim is not verified", docDomain)
+		r.Warn("domain %s named in the document is not vouched for by the trust list", docDomain)
+	default:
+		r.Add(CheckIssuerDomain, verify.Skip, "the document names no domain")
+	}
+}
+
+type emptyTrust struct{}
+
+// Find implements verify.TrustedMaterial: nothing is trusted.
+func (emptyTrust) Find(trustlist.Query) []trustlist.Match { return nil }
+
+func normDomain(s string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	return h
+}
+
+// signingTime is the document's own issue date: the issuer's claim, not
+// trusted (a holder of a stolen key could backdate it).
+func signingTime(d *Document) verify.SigningTime {
+	var cands []string
+	if d.Version == 3 {
+		cands = []string{"issuanceDate", "validFrom"}
+	} else {
+		cands = []string{"issueDate", "issuanceDate", "issuedOn"}
+	}
+	for _, k := range cands {
+		if s := str(d.Data.Get(k)); s != "" {
+			if t, err := signingTimeOf(s); err == nil {
+				return verify.SigningTime{Time: t, Trusted: false, Source: k + " in the document (issuer's claim)"}
+			}
+		}
+	}
+	if d.Version == 2 {
+		if s := str(d.Data.Get("shippedOnBoardDate")); s != "" {
+			if t, err := signingTimeOf(s); err == nil {
+				return verify.SigningTime{Time: t, Trusted: false, Source: "shippedOnBoardDate in the document (issuer's claim)"}
+			}
+		}
+	}
+	return verify.SigningTime{}
+}
+
+// signingTimeOf reads an issue date claim. A date without a time of day
+// stands for the whole day; its last second is used, so that a key listed
+// on the day a document was issued covers it (spec/openattestation.md).
+func signingTimeOf(s string) (time.Time, error) {
+	if len(s) == len("2006-01-02") {
+		t, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return t, err
+		}
+		return t.Add(24*time.Hour - time.Second), nil
+	}
+	return parseTime(s)
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a date")
+}
+
+func genericSummary(d *Document) []verify.Field {
+	var f []verify.Field
+	add := func(l, v string) {
+		if v != "" {
+			f = append(f, verify.Field{Label: l, Value: v})
+		}
+	}
+	if d.Version == 2 {
+		add("Document", str(d.Data.Path("$template", "name")))
+		add("Name", str(d.Data.Get("name")))
+		add("Issued", str(d.Data.Get("issuedOn")))
+	} else {
+		add("Document", str(d.Data.Get("name")))
+		add("Reference", str(d.Data.Get("reference")))
+		add("Issued", str(d.Data.Get("issuanceDate")))
+	}
+	var names []string
+	for _, is := range d.Issuers {
+		if is.Name != "" {
+			names = append(names, is.Name)
+		}
+	}
+	add("Issuer (as the document says)", strings.Join(names, ", "))
+	return f
+}

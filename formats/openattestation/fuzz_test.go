@@ -1,0 +1,128 @@
+package openattestation
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/verify"
+)
+
+// fuzzSeeds returns the upstream fixtures (when present) and our sample.
+func fuzzSeeds(f *testing.F) [][]byte {
+	var seeds [][]byte
+	if b, err := os.ReadFile("testdata/ebl-dcsa.json"); err == nil {
+		seeds = append(seeds, b)
+	}
+	if root, err := fixtures.Root(); err == nil {
+		files, _ := filepath.Glob(filepath.Join(root, "..", "shared", "fixtures", "openattestation", "*", "*", "*.json"))
+		gen, _ := filepath.Glob(filepath.Join(root, "..", "shared", "fixtures", "openattestation", "generated", "*.json"))
+		for _, p := range append(files, gen...) {
+			if b, err := os.ReadFile(p); err == nil {
+				seeds = append(seeds, b)
+			}
+		}
+	}
+	return seeds
+}
+
+// FuzzParseJSON: the parser never panics, errors are malformed and one
+// line, and Stringify is a fixed point after one round.
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	for _, s := range []string{`"\ud800"`, `{"1":1,"a":2,"0":3}`, `1e400`, `[[[[]]]]`, `"\u2028"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		v, err := ParseJSON(in)
+		if err != nil {
+			if !errors.Is(err, verify.ErrMalformed) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("bad error %q", err)
+			}
+			return
+		}
+		a := Stringify(v)
+		v2, err := ParseJSON(a)
+		if err != nil {
+			t.Fatalf("our own output does not parse: %v\n%s", err, a)
+		}
+		if b := Stringify(v2); !bytes.Equal(a, b) {
+			t.Fatalf("not a fixed point:\n%s\n%s", a, b)
+		}
+	})
+}
+
+// FuzzVerify: any input gives a result or a malformed error, never a panic,
+// and every check carries a one-line reason.
+func FuzzVerify(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	format := NewFormat(64)
+	env := &verify.Env{Trust: emptyTrust{}, At: time.Now()}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r, err := format.Verify(context.Background(), in, env)
+		if err != nil {
+			if !errors.Is(err, verify.ErrMalformed) {
+				t.Fatalf("error not malformed: %v", err)
+			}
+			return
+		}
+		r.Finish()
+		if r.Valid {
+			t.Fatal("valid without any trusted issuer")
+		}
+		for _, c := range r.Checks {
+			if c.Detail == "" || strings.Contains(c.Detail, "\n") {
+				t.Fatalf("check %s: reason %q", c.Name, c.Detail)
+			}
+		}
+	})
+}
+
+// FuzzSalt: salted strings and v3 salt lists never panic the decoders.
+func FuzzSalt(f *testing.F) {
+	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:x", "W3sidmFsdWUiOiIxIiwicGF0aCI6ImEifV0=")
+	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:number:1e3", "")
+	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:", "!!!")
+	f.Fuzz(func(t *testing.T, salted, salts string) {
+		if v, isSalted, err := unsaltString(salted); err == nil && v == nil {
+			t.Fatal("nil value without error")
+		} else if err != nil && !isSalted {
+			t.Fatal("error on an unsalted string")
+		}
+		_, _ = decodeSalts(salts)
+		_, _ = splitPath(salted)
+	})
+}
+
+// FuzzObfuscate: obfuscating any paths of a valid document either fails
+// cleanly or yields a document that still verifies.
+func FuzzObfuscate(f *testing.F) {
+	b := issueBatch(f, 1, IssueOptions{}, "")
+	doc := b.docs[0]
+	f.Add("documentParties.consignee")
+	f.Add("consignmentItems[0].descriptionOfGoods")
+	f.Add("transports.vesselVoyages.0")
+	f.Fuzz(func(t *testing.T, path string) {
+		out, err := Obfuscate(doc, strings.Split(path, ","))
+		if err != nil {
+			return
+		}
+		d, err := Parse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.CheckIntegrity(); err != nil {
+			t.Fatalf("obfuscated %q does not verify: %v", path, err)
+		}
+	})
+}
