@@ -37,7 +37,8 @@ func init() {
 					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
-					&cli.DurationFlag{Name: "valid-for", Value: 2 * 365 * 24 * time.Hour, Usage: "validity of an --eth entry from now (certificates carry their own)"},
+					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
+					&cli.DurationFlag{Name: "valid-for", Value: 2 * 365 * 24 * time.Hour, Usage: "validity of an --eth entry from --not-before (certificates carry their own)"},
 				},
 				Action: listAdd,
 			},
@@ -152,8 +153,11 @@ func listAdd(c *cli.Context) error {
 		if c.String("name") == "" {
 			return usageErr("--eth entries need --name: the organisation verifiers will be shown")
 		}
-		now := time.Now()
-		e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), now, now.Add(c.Duration("valid-for")))
+		from := time.Now()
+		if t := c.Timestamp("not-before"); t != nil {
+			from = *t
+		}
+		e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, from.Add(c.Duration("valid-for")))
 		if err != nil {
 			return usageErr("%v", err)
 		}
