@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -52,7 +51,7 @@ func issueHCertAction(c *cli.Context) error {
 	if err != nil || validity <= 0 {
 		return usageErr("--exp %q: want a positive duration such as 720h or 30d", c.String("exp"))
 	}
-	key, err := hcertReadKey(c.String("key"))
+	key, err := readSignerKey(c.String("key"))
 	if err != nil {
 		return inputErr("--key %s: %v", c.String("key"), err)
 	}
@@ -101,41 +100,6 @@ func parseDays(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-func hcertReadKey(p string) (crypto.Signer, error) {
-	if err := trustlist.CheckKeyFileMode(p); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, err
-	}
-	for rest := b; ; {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		if blk == nil {
-			return nil, errors.New("no PEM private key block (PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY)")
-		}
-		var k any
-		switch blk.Type {
-		case "PRIVATE KEY":
-			k, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
-		case "EC PRIVATE KEY":
-			k, err = x509.ParseECPrivateKey(blk.Bytes)
-		case "RSA PRIVATE KEY":
-			k, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
-		default:
-			continue // e.g. EC PARAMETERS before the key
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", blk.Type, err)
-		}
-		s, ok := k.(crypto.Signer)
-		if !ok {
-			return nil, fmt.Errorf("a %T cannot sign", k)
-		}
-		return s, nil
-	}
-}
 
 func hcertReadCert(p string) (*x509.Certificate, error) {
 	b, err := os.ReadFile(p)

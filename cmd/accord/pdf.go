@@ -48,7 +48,7 @@ func issuePDFAction(c *cli.Context) error {
 		return usageErr("issue pdf needs IN.pdf and OUT.pdf (see `accord issue pdf --help`)")
 	}
 	in, out := c.Args().Get(0), c.Args().Get(1)
-	key, err := pdfReadKey(c.String("key"))
+	key, err := readSignerKey(c.String("key"))
 	if err != nil {
 		return inputErr("--key %s: %v", c.String("key"), err)
 	}
@@ -108,35 +108,6 @@ func readFileLimited(p string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-func pdfReadKey(p string) (crypto.Signer, error) {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, err
-	}
-	for rest := b; ; {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		if blk == nil {
-			return nil, errors.New("no PEM private key block (EC PRIVATE KEY, PRIVATE KEY or RSA PRIVATE KEY)")
-		}
-		switch blk.Type {
-		case "EC PRIVATE KEY":
-			return x509.ParseECPrivateKey(blk.Bytes)
-		case "RSA PRIVATE KEY":
-			return x509.ParsePKCS1PrivateKey(blk.Bytes)
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-			if err != nil {
-				return nil, err
-			}
-			s, ok := k.(crypto.Signer)
-			if !ok {
-				return nil, fmt.Errorf("unsupported private key type %T", k)
-			}
-			return s, nil
-		}
-	}
-}
 
 func pdfReadCerts(p string) ([]*x509.Certificate, error) {
 	b, err := os.ReadFile(p)
