@@ -100,7 +100,6 @@ func parseDays(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-
 func hcertReadCert(p string) (*x509.Certificate, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {

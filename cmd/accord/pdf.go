@@ -108,7 +108,6 @@ func readFileLimited(p string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-
 func pdfReadCerts(p string) ([]*x509.Certificate, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
