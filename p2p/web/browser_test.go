@@ -1,0 +1,131 @@
+package web_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/fixtures/world"
+	_ "github.com/accord-network/accord/formats/openattestation"
+	_ "github.com/accord-network/accord/formats/pdf"
+	"github.com/accord-network/accord/p2p/web"
+	tt "github.com/accord-network/accord/trustlist/trustlisttest"
+)
+
+// nodeModules is where .ci/run installs the npm peers (ACCORD_NODE_MODULES).
+func nodeModules(t *testing.T) string {
+	if d := os.Getenv("ACCORD_NODE_MODULES"); d != "" {
+		return d
+	}
+	root, err := fixtures.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, ".ci", "node_modules")
+}
+
+// TestBrowser uploads a valid and a tampered document of each format in
+// headless Chromium and checks the verdict the page shows. Screenshots go to
+// $ACCORD_ARTEFACTS/browser (or a temporary directory).
+func TestBrowser(t *testing.T) {
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("SKIP: no Chromium at %s (apt-get install chromium; .ci/run does)", chromium)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("SKIP: node is not installed")
+	}
+	mods := nodeModules(t)
+	if _, err := os.Stat(filepath.Join(mods, "playwright-core")); err != nil {
+		t.Skipf("SKIP: playwright-core not in %s (npm install --prefix .ci playwright-core; .ci/run does)", mods)
+	}
+
+	is := tt.Must(world.NewIssuers())
+	entries := tt.Must(is.Entries())
+	var anchors []*tt.Anchor
+	for _, cc := range []string{"NL", "SG", "KE"} {
+		a := tt.NewAnchor(t, cc)
+		a.SignList(t, time.Now().Add(-time.Hour), 24*time.Hour, entries[cc]...)
+		anchors = append(anchors, a)
+	}
+	set := tt.Set(t, anchors...)
+	docs := tt.Must(is.Issue())
+	srv := httptest.NewServer(web.Handler(backend{set}, "browser-test node"))
+	defer srv.Close()
+
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	type tcase struct {
+		Name     string `json:"name"`
+		File     string `json:"file,omitempty"`
+		Field    string `json:"field,omitempty"`
+		Text     string `json:"text,omitempty"`
+		Expect   string `json:"expect"`
+		Mobile   bool   `json:"mobile,omitempty"`
+		Keyboard bool   `json:"keyboard,omitempty"`
+		Anchors  bool   `json:"anchors,omitempty"`
+	}
+	cases := []tcase{
+		{Name: "hc1-pasted-valid", Text: string(docs.HC1), Expect: "VALID", Anchors: true},
+		{Name: "hc1-pasted-tampered", Text: string(docs.HC1Tampered), Expect: "NOT VALID"},
+		{Name: "hc1-keyboard-only", Text: string(docs.HC1), Expect: "VALID", Keyboard: true},
+		{Name: "qr-photo-valid-mobile", File: write("qr.png", docs.QR), Field: "photo", Expect: "VALID", Mobile: true},
+		{Name: "ebl-valid", File: write("bl.json", docs.EBL), Expect: "VALID"},
+		{Name: "ebl-tampered", File: write("bl-tampered.json", docs.EBLTampered), Expect: "NOT VALID"},
+		{Name: "pdf-valid", File: write("origin.pdf", docs.PDF), Expect: "VALID"},
+		{Name: "pdf-tampered-mobile", File: write("origin-tampered.pdf", docs.PDFTampered), Expect: "NOT VALID", Mobile: true},
+	}
+	casesFile := write("cases.json", tt.Must(json.Marshal(cases)))
+	shots := filepath.Join(os.Getenv("ACCORD_ARTEFACTS"), "browser")
+	if os.Getenv("ACCORD_ARTEFACTS") == "" {
+		shots = filepath.Join(dir, "screenshots")
+	}
+	os.MkdirAll(shots, 0o755)
+
+	cmd := exec.Command("node", "testdata/browser.cjs", mods, srv.URL, casesFile, shots)
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	seen := 0
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		var out struct {
+			Name, Verdict, Why, Error, Anchors string
+			External                           []string
+			Overflow, OK                       bool
+		}
+		if json.Unmarshal(sc.Bytes(), &out) != nil {
+			continue
+		}
+		seen++
+		t.Logf("%-24s %-12s %s", out.Name, out.Verdict, out.Why)
+		if !out.OK {
+			t.Errorf("%s: verdict %q why %q error %q external requests %v horizontal overflow %v", out.Name, out.Verdict, out.Why, out.Error, out.External, out.Overflow)
+		}
+		if out.Anchors != "" && !(strings.Contains(out.Anchors, "NL") && strings.Contains(out.Anchors, "KE") && strings.Contains(out.Anchors, "fresh")) {
+			t.Errorf("anchors view: %s", out.Anchors)
+		}
+	}
+	if seen != len(cases) {
+		t.Fatalf("browser ran %d of %d cases (%v)\n%s", seen, len(cases), err, stderr.String())
+	}
+	t.Logf("screenshots in %s", shots)
+}
