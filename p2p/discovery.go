@@ -71,11 +71,11 @@ func (n *Node) startDiscovery(ctx context.Context) error {
 }
 
 // dhtLoop advertises this node under the rendezvous key and connects to the
-// Accord nodes it finds there, every minute.
+// Accord nodes it finds there, every Config.DHTInterval.
 func (n *Node) dhtLoop(rd *drouting.RoutingDiscovery) {
 	defer n.wg.Done()
 	dutil.Advertise(n.ctx, rd, DHTRendezvous)
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(n.cfg.DHTInterval)
 	defer t.Stop()
 	for {
 		n.findDHTPeers(rd)

@@ -1,16 +1,20 @@
 package p2p
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"math"
 	"net"
+	"sync"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/accord-network/accord/trustlist"
 )
@@ -93,9 +97,11 @@ func ScoreParams() (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
 }
 
 func (n *Node) startGossip() error {
+	n.mesh = &meshTracer{n: n}
 	params, th := ScoreParams()
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host,
 		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithRawTracer(n.mesh),
 		pubsub.WithMaxMessageSize(2*n.cfg.MaxObjectSize+64<<10),
 		pubsub.WithFloodPublish(true),
 		pubsub.WithPeerExchange(true),
@@ -167,8 +173,13 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 		}
 		var head uint64
 		if kind == trustlist.KindList {
-			if l, err := trustlist.ParseList(m.Data); err == nil {
-				if h := n.Set().Head(l.Country); h != nil {
+			if f, ok := peekListFields(m.Data); ok {
+				// Already held, byte for byte: skip the full verification.
+				if held := n.Set().ListAt(f.Country, f.Seq); held != nil && bytes.Equal(held.Raw(), m.Data) {
+					n.metrics.message(topic, "ignore", string(trustlist.Duplicate))
+					return pubsub.ValidationIgnore
+				}
+				if h := n.Set().Head(f.Country); h != nil {
 					head = h.Seq
 				}
 			}
@@ -188,7 +199,7 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 			// The sender holds lists we miss: fetch them.
 			n.goSync(m.ReceivedFrom)
 		}
-		return res
+		return pubsub.ValidationResult(res)
 	}
 }
 
@@ -246,14 +257,23 @@ func (n *Node) publish(ctx context.Context, kind trustlist.Kind, raw []byte) err
 	return nil
 }
 
-func (n *Node) publishEvidence(ev *trustlist.Evidence) {
+func (n *Node) publishEvidence(ev *trustlist.Evidence) { n.republish(trustlist.KindEvidence, ev.Raw()) }
+
+// republish publishes an already imported object in the background.
+func (n *Node) republish(kind trustlist.Kind, raw []byte) {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
 	n.wg.Add(1)
+	n.mu.Unlock()
 	go func() {
 		defer n.wg.Done()
 		ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
 		defer cancel()
-		if err := n.publish(ctx, trustlist.KindEvidence, ev.Raw()); err != nil && n.ctx.Err() == nil {
-			n.log.Warn("publish evidence", "err", err)
+		if err := n.publish(ctx, kind, raw); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("publish", "kind", kind, "err", err)
 		}
 	}()
 }
@@ -316,3 +336,55 @@ func (n *Node) Score(p peer.ID) float64 {
 	}
 	return math.NaN()
 }
+
+// meshTracer follows GossipSub mesh membership (GRAFT/PRUNE), for
+// GET /v1/peers and for tests that must wait until meshes have formed.
+type meshTracer struct {
+	n    *Node
+	mu   sync.Mutex
+	mesh map[string]map[peer.ID]bool
+}
+
+func (m *meshTracer) set(p peer.ID, topic string, in bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mesh == nil {
+		m.mesh = map[string]map[peer.ID]bool{}
+	}
+	if m.mesh[topic] == nil {
+		m.mesh[topic] = map[peer.ID]bool{}
+	}
+	if in {
+		m.mesh[topic][p] = true
+	} else {
+		delete(m.mesh[topic], p)
+	}
+}
+
+func (m *meshTracer) peers(topic string) []peer.ID {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []peer.ID
+	for p := range m.mesh[topic] {
+		if m.n.host.Network().Connectedness(p) == network.Connected {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (m *meshTracer) Graft(p peer.ID, topic string)            { m.set(p, topic, true) }
+func (m *meshTracer) Prune(p peer.ID, topic string)            { m.set(p, topic, false) }
+func (m *meshTracer) OnNewOutboundStream(peer.ID, protocol.ID) {}
+func (m *meshTracer) OnClosedOutboundStream(peer.ID)           {}
+func (m *meshTracer) Join(string)                              {}
+func (m *meshTracer) Leave(string)                             {}
+func (m *meshTracer) ValidateMessage(*pubsub.Message)          {}
+func (m *meshTracer) DeliverMessage(*pubsub.Message)           {}
+func (m *meshTracer) RejectMessage(*pubsub.Message, string)    {}
+func (m *meshTracer) DuplicateMessage(*pubsub.Message)         {}
+func (m *meshTracer) ThrottlePeer(peer.ID)                     {}
+func (m *meshTracer) RecvRPC(*pubsub.RPC)                      {}
+func (m *meshTracer) SendRPC(*pubsub.RPC, peer.ID)             {}
+func (m *meshTracer) DropRPC(*pubsub.RPC, peer.ID)             {}
+func (m *meshTracer) UndeliverableMessage(*pubsub.Message)     {}

@@ -49,6 +49,8 @@ type PeerInfo struct {
 	ID    string   `json:"id"`
 	Addrs []string `json:"addrs"`
 	Score float64  `json:"score"`
+	// Mesh lists the gossip topics in which this node has grafted the peer.
+	Mesh []string `json:"mesh"`
 }
 
 // Status is the body of GET /v1/status and /healthz.
@@ -145,6 +147,14 @@ func (n *Node) Mux() *http.ServeMux {
 		}
 		start := time.Now()
 		opts := verify.Options{Offline: r.URL.Query().Get("offline") == "1"}
+		if at := r.URL.Query().Get("at"); at != "" {
+			t, err := time.Parse(time.RFC3339, at)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "at=%q is not an RFC 3339 time", at)
+				return
+			}
+			opts.At = t
+		}
 		res, err := verify.New(n.Set(), opts).Verify(r.Context(), body)
 		n.metrics.verifyTime.Observe(time.Since(start).Seconds())
 		code := http.StatusOK
@@ -189,7 +199,14 @@ func (n *Node) Peers() []PeerInfo {
 	scores := n.PeerScores()
 	out := []PeerInfo{}
 	for _, p := range n.host.Network().Peers() {
-		pi := PeerInfo{ID: p.String(), Score: scores[p], Addrs: []string{}}
+		pi := PeerInfo{ID: p.String(), Score: scores[p], Addrs: []string{}, Mesh: []string{}}
+		for _, topic := range []string{TopicLists, TopicAnchors, TopicEvidence} {
+			for _, q := range n.mesh.peers(topic) {
+				if q == p {
+					pi.Mesh = append(pi.Mesh, topic)
+				}
+			}
+		}
 		for _, c := range n.host.Network().ConnsToPeer(p) {
 			pi.Addrs = append(pi.Addrs, c.RemoteMultiaddr().String())
 		}

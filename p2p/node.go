@@ -59,6 +59,9 @@ type Config struct {
 	// DHT enables a Kademlia DHT (protocol prefix /accord) and rendezvous
 	// discovery of other Accord nodes through it.
 	DHT bool
+	// DHTInterval is how often the node looks for Accord nodes in the DHT
+	// (1 minute if 0).
+	DHTInterval time.Duration
 	// MaxObjectSize bounds one gossiped or synced object (DefaultMaxObjectSize if 0).
 	MaxObjectSize int
 	// SyncInterval is how often the node syncs with a few random peers
@@ -84,6 +87,7 @@ type Node struct {
 	topics  map[trustlist.Kind]*pubsub.Topic
 	subs    []*pubsub.Subscription
 	dht     *dht.IpfsDHT
+	mesh    *meshTracer
 	closers []func() error
 	metrics *metrics
 
@@ -114,6 +118,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	if cfg.SyncTimeout <= 0 {
 		cfg.SyncTimeout = DefaultSyncTimeout
+	}
+	if cfg.DHTInterval <= 0 {
+		cfg.DHTInterval = time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -319,7 +326,9 @@ func (n *Node) rememberedPeers() []string {
 
 func (n *Node) rememberLoop() {
 	defer n.wg.Done()
-	t := time.NewTicker(time.Minute)
+	// Soon after start (so a node killed early still remembers its peers),
+	// then every minute.
+	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
 	for {
 		select {
@@ -327,6 +336,7 @@ func (n *Node) rememberLoop() {
 			return
 		case <-t.C:
 			n.rememberPeers()
+			t.Reset(time.Minute)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -316,6 +317,14 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 				n.publishEvidence(d.Evidence)
 			}
 			switch {
+			case d.Outcome == trustlist.Accepted:
+				// New current state learned by sync is gossiped on, so that
+				// a healed partition converges without waiting for every
+				// node's next sync round.
+				st.Imported++
+				if n.hasPeersBesides(p) {
+					n.republish(d.Kind, o)
+				}
 			case d.Changed():
 				st.Imported++
 			case d.Outcome == trustlist.Rejected:
@@ -347,14 +356,56 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 		}
 		importAll(objs, now)
 	}
-	// 3. Lists: newer ones in order, then older history.
+	// 3. Lists: newer ones in order, then older history. A few anchors at a
+	// time, so that fetching one overlaps verifying another.
+	work := make(chan headInfo)
+	errc := make(chan error, syncWorkers)
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards st
+	for w := 0; w < syncWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for h := range work {
+				err := n.syncLists(ctx, h, func(req syncRequest) ([][]byte, error) {
+					mu.Lock()
+					st.Requests++
+					mu.Unlock()
+					return n.request(ctx, p, req, n.cfg.MaxObjectSize)
+				}, func(objs [][]byte, at func([]byte) time.Time) {
+					mu.Lock()
+					defer mu.Unlock()
+					importAll(objs, at)
+				})
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	var firstErr error
+feed:
 	for _, h := range remote.Anchors {
-		if set.Descriptor(h.Country) == nil || h.Seq == 0 {
+		if set.Descriptor(h.Country) == nil || h.Seq == 0 || !n.missesLists(h) {
 			continue
 		}
-		if err := n.syncLists(ctx, h, fetch, importAll); err != nil {
-			return st, err
+		select {
+		case work <- h:
+		case firstErr = <-errc:
+			break feed
 		}
+	}
+	close(work)
+	wg.Wait()
+	if firstErr == nil {
+		select {
+		case firstErr = <-errc:
+		default:
+		}
+	}
+	if firstErr != nil {
+		return st, firstErr
 	}
 	// 4. Evidence.
 	for _, h := range remote.Anchors {
@@ -368,6 +419,28 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 		importAll(objs, now)
 	}
 	return st, nil
+}
+
+// syncWorkers is how many anchors one sync round fetches at a time.
+const syncWorkers = 4
+
+// missesLists reports whether the remote head h has lists this node lacks.
+func (n *Node) missesLists(h headInfo) bool {
+	head := n.Set().Head(h.Country)
+	if head == nil || head.Seq < h.Seq {
+		return true
+	}
+	ls := n.Set().Lists(h.Country)
+	return len(ls) > 0 && h.Low > 0 && ls[0].Seq > h.Low
+}
+
+func (n *Node) hasPeersBesides(p peer.ID) bool {
+	for _, q := range n.host.Network().Peers() {
+		if q != p {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *Node) syncLists(ctx context.Context, h headInfo, fetch func(syncRequest) ([][]byte, error), importAll func([][]byte, func([]byte) time.Time)) error {
@@ -448,9 +521,21 @@ func seqOf(raw []byte) uint64 {
 	return seq
 }
 
-// peekList reads a list's seq and issued_at without verifying or fully
-// parsing it (ordering a sync batch); Import checks everything afterwards.
+// peekList reads a list's country, seq and issued_at without verifying or
+// fully parsing it (ordering a sync batch, spotting a duplicate); Import
+// checks everything afterwards.
 func peekList(raw []byte) (seq uint64, issuedAt time.Time, ok bool) {
+	p, ok := peekListFields(raw)
+	return p.Seq, time.Unix(p.IssuedAt, 0).UTC(), ok
+}
+
+type listFields struct {
+	Country  string `cbor:"1,keyasint"`
+	Seq      uint64 `cbor:"3,keyasint"`
+	IssuedAt int64  `cbor:"4,keyasint"`
+}
+
+func peekListFields(raw []byte) (listFields, bool) {
 	var msg struct {
 		_           struct{} `cbor:",toarray"`
 		Protected   cbor.RawMessage
@@ -458,17 +543,14 @@ func peekList(raw []byte) (seq uint64, issuedAt time.Time, ok bool) {
 		Payload     []byte
 		Signatures  cbor.RawMessage
 	}
+	var p listFields
 	if syncDec.Unmarshal(raw, &msg) != nil {
-		return 0, time.Time{}, false
-	}
-	var p struct {
-		Seq      uint64 `cbor:"3,keyasint"`
-		IssuedAt int64  `cbor:"4,keyasint"`
+		return p, false
 	}
 	if syncDec.Unmarshal(msg.Payload, &p) != nil {
-		return 0, time.Time{}, false
+		return p, false
 	}
-	return p.Seq, time.Unix(p.IssuedAt, 0).UTC(), true
+	return p, true
 }
 
 func sortBySeq(objs [][]byte, desc bool) {
@@ -491,3 +573,5 @@ func sortBySeq(objs [][]byte, desc bool) {
 		return key(objs[i]) < key(objs[j])
 	})
 }
+
+func newFrameWriter(w io.Writer) *bufio.Writer { return bufio.NewWriter(w) }

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/accord-network/accord/p2p"
+	"github.com/accord-network/accord/trustlist"
+)
+
+func init() {
+	nodeFlag := &cli.StringFlag{Name: "node", Usage: "base URL of a node's HTTP API", Value: "http://127.0.0.1:8080", EnvVars: []string{"ACCORD_NODE"}}
+	register(&cli.Command{
+		Name:  "node",
+		Usage: "run a node that gossips trust lists peer to peer and serves the HTTP API",
+		Description: "A node stores every object its policy admits in its data directory (a trust store:\n" +
+			"`accord verify --trust DIR` works on it while the node runs), relays it to its peers over\n" +
+			"GossipSub, catches up with them by the sync protocol, and serves verification over HTTP.\n" +
+			"See spec/network.md.",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "run",
+				Usage:     "run a node until SIGINT or SIGTERM",
+				ArgsUsage: " ",
+				Description: "Prints the node's peer ID and full multiaddrs (give them to other nodes as --bootstrap).\n" +
+					"Pin anchors before starting with `accord trust pin --dir DIR`, or while it runs with\n" +
+					"`accord node pin --node URL DESCRIPTOR` (the running node holds the store).",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "data", Usage: "data directory: trust store, node key, remembered peers", Required: true, EnvVars: []string{"ACCORD_DATA"}},
+					&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen multiaddr (repeatable; default loopback TCP and QUIC on free ports)"},
+					&cli.StringSliceFlag{Name: "bootstrap", Usage: "full multiaddr of a peer to dial at start (repeatable)"},
+					&cli.StringFlag{Name: "http", Usage: "HTTP API address, or \"off\"", Value: "127.0.0.1:8080"},
+					&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the LAN by multicast DNS"},
+					&cli.BoolFlag{Name: "dht", Usage: "discover Accord nodes through a Kademlia DHT rendezvous"},
+					&cli.StringFlag{Name: "policy", Usage: "policy JSON file ({\"endorsement_threshold\": k, \"max_clock_skew\": \"5m\"}); saved in the store"},
+					&cli.DurationFlag{Name: "sync-interval", Usage: "how often to sync with a few random peers", Value: p2p.DefaultSyncInterval},
+					&cli.BoolFlag{Name: "verbose", Usage: "log network events to stderr"},
+				},
+				Action: nodeRun,
+			},
+			{
+				Name:      "publish",
+				Usage:     "submit signed lists, descriptors, endorsements or evidence to a node, which publishes them",
+				ArgsUsage: "FILE...",
+				Flags:     []cli.Flag{nodeFlag},
+				Action:    func(c *cli.Context) error { return nodePost(c, "/v1/lists") },
+			},
+			{
+				Name:      "pin",
+				Usage:     "pin anchor descriptors as trust roots in a running node",
+				ArgsUsage: "DESCRIPTOR...",
+				Flags:     []cli.Flag{nodeFlag},
+				Action:    func(c *cli.Context) error { return nodePost(c, "/v1/pins") },
+			},
+			{
+				Name:      "status",
+				Usage:     "show a node's peers and the lists it holds",
+				ArgsUsage: " ",
+				Flags:     []cli.Flag{nodeFlag, &cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				Action:    nodeStatus,
+			},
+		},
+	})
+}
+
+func readPolicyFile(path string) (*trustlist.Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, inputErr("--policy: %v", err)
+	}
+	var pj struct {
+		EndorsementThreshold int    `json:"endorsement_threshold"`
+		MaxClockSkew         string `json:"max_clock_skew"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pj); err != nil {
+		return nil, inputErr("--policy %s: %v", path, err)
+	}
+	p := trustlist.DefaultPolicy()
+	p.EndorsementThreshold = pj.EndorsementThreshold
+	if pj.MaxClockSkew != "" {
+		d, err := time.ParseDuration(pj.MaxClockSkew)
+		if err != nil {
+			return nil, inputErr("--policy %s: max_clock_skew: %v", path, err)
+		}
+		p.MaxClockSkew = d
+	}
+	if p.EndorsementThreshold < 0 || p.MaxClockSkew < 0 {
+		return nil, inputErr("--policy %s: negative values", path)
+	}
+	return &p, nil
+}
+
+func nodeRun(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErr("node run takes no arguments (got %q)", c.Args().First())
+	}
+	cfg := p2p.Config{DataDir: c.String("data"), Listen: c.StringSlice("listen"), Bootstrap: c.StringSlice("bootstrap"),
+		MDNS: c.Bool("mdns"), DHT: c.Bool("dht"), SyncInterval: c.Duration("sync-interval")}
+	level := slog.LevelWarn
+	if c.Bool("verbose") {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))
+	if p := c.String("policy"); p != "" {
+		pol, err := readPolicyFile(p)
+		if err != nil {
+			return err
+		}
+		cfg.StoreOptions.Policy = pol
+	}
+	if cfg.MDNS && loopbackOnly(cfg.Listen) {
+		fmt.Fprintf(c.App.ErrWriter, "accord: warning: --mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001\n")
+	}
+	var ln net.Listener
+	if addr := c.String("http"); addr != "off" {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return usageErr("--http %s: %v", addr, err)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := p2p.New(ctx, cfg)
+	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		if errors.Is(err, trustlist.ErrStoreBusy) {
+			return usageErr("%v", err)
+		}
+		return fmt.Errorf("node: %w", err)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "peer id: %s\n", n.ID())
+	for _, a := range n.Addrs() {
+		fmt.Fprintf(w, "listen: %s\n", a)
+	}
+	st := n.Status()
+	fmt.Fprintf(w, "data: %s (%d anchors, %d lists)\n", cfg.DataDir, st.Anchors, st.Lists)
+	if st.Anchors == 0 {
+		fmt.Fprintf(c.App.ErrWriter, "accord: warning: no anchor is pinned; the node relays nothing until you pin one (`accord node pin --node URL DESCRIPTOR`)\n")
+	}
+	var srv *http.Server
+	errc := make(chan error, 1)
+	if ln != nil {
+		srv = &http.Server{Handler: n.Mux(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute}
+		fmt.Fprintf(w, "http: http://%s\n", ln.Addr())
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	fmt.Fprintf(w, "running; stop with Ctrl-C\n")
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = srv.Shutdown(sctx)
+		cancel()
+	}
+	if cerr := n.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	fmt.Fprintf(w, "stopped\n")
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("node: %w", err)
+	}
+	return nil
+}
+
+var nodeClient = &http.Client{Timeout: 60 * time.Second}
+
+func nodeURL(c *cli.Context, path string) string {
+	return strings.TrimRight(c.String("node"), "/") + path
+}
+
+// nodeGet fetches a JSON document from a node into v.
+func nodeGet(c *cli.Context, path string, v any) error {
+	resp, err := nodeClient.Get(nodeURL(c, path))
+	if err != nil {
+		return inputErr("cannot reach node %s: %v (is `accord node run` listening there?)", c.String("node"), err)
+	}
+	defer resp.Body.Close()
+	b, err := readBounded(resp.Body, 64<<20)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return inputErr("node %s: GET %s: %s %s", c.String("node"), path, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return inputErr("node %s: GET %s: %v", c.String("node"), path, err)
+	}
+	return nil
+}
+
+// nodePost submits each file to a node endpoint and prints the outcome.
+func nodePost(c *cli.Context, path string) error {
+	if c.NArg() == 0 {
+		return usageErr("give at least one FILE")
+	}
+	refused, malformed := 0, 0
+	for _, f := range c.Args().Slice() {
+		b, err := readInput(f)
+		if err != nil {
+			return err
+		}
+		resp, err := nodeClient.Post(nodeURL(c, path), "application/cose", bytes.NewReader(b))
+		if err != nil {
+			return inputErr("cannot reach node %s: %v (is `accord node run` listening there?)", c.String("node"), err)
+		}
+		body, _ := readBounded(resp.Body, 1<<20)
+		resp.Body.Close()
+		var sr p2p.SubmitResponse
+		if err := json.Unmarshal(body, &sr); err != nil || sr.Outcome == "" {
+			return inputErr("node %s: %s %s", c.String("node"), resp.Status, strings.TrimSpace(string(body)))
+		}
+		line := fmt.Sprintf("%s: %s", f, sr.Outcome)
+		if sr.Kind != "" {
+			line += fmt.Sprintf(" %s %s", sr.Kind, sr.Country)
+			if sr.Number > 0 {
+				line += fmt.Sprintf(" #%d", sr.Number)
+			}
+		}
+		if sr.Reason != "" {
+			line += fmt.Sprintf(" (%s: %s)", sr.Reason, sr.Detail)
+		}
+		if sr.Evidence {
+			line += " — equivocation evidence recorded and published"
+		}
+		fmt.Fprintln(c.App.Writer, line)
+		if resp.StatusCode >= 400 {
+			refused++
+		}
+		if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusRequestEntityTooLarge {
+			malformed++
+		}
+	}
+	if malformed > 0 {
+		return inputErr("%d of %d objects could not be decoded", malformed, c.NArg())
+	}
+	if refused > 0 {
+		return noErr("%d of %d objects refused", refused, c.NArg())
+	}
+	return nil
+}
+
+func nodeStatus(c *cli.Context) error {
+	var st p2p.Status
+	var lists []p2p.ListInfo
+	var peers []p2p.PeerInfo
+	if err := nodeGet(c, "/v1/status", &st); err != nil {
+		return err
+	}
+	if err := nodeGet(c, "/v1/lists", &lists); err != nil {
+		return err
+	}
+	if err := nodeGet(c, "/v1/peers", &peers); err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"status": st, "lists": lists, "peers": peers})
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "node %s: %s, %d peers, %d anchors, %d lists\n", st.PeerID, st.Status, st.Peers, st.Anchors, st.Lists)
+	for _, a := range st.Addrs {
+		fmt.Fprintf(w, "  %s\n", a)
+	}
+	if len(lists) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "COUNTRY\tSEQ\tENTRIES\tNEXT UPDATE\tFRESH\tEQUIVOCATED\tANCHOR")
+		for _, l := range lists {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", l.Country, l.Seq, l.Entries, l.NextUpdate.Format(time.RFC3339),
+				yesNo(l.Fresh), yesNo(l.Equivocated), l.Anchor)
+		}
+		tw.Flush()
+	}
+	if len(peers) > 0 {
+		fmt.Fprintln(w)
+		for _, p := range peers {
+			fmt.Fprintf(w, "peer %s score %.1f mesh %d %s\n", p.ID, p.Score, len(p.Mesh), strings.Join(p.Addrs, " "))
+		}
+	}
+	return nil
+}
+
+// loopbackOnly reports whether every listen address is a loopback one (the
+// default when none is given).
+func loopbackOnly(listen []string) bool {
+	if len(listen) == 0 {
+		return true
+	}
+	for _, a := range listen {
+		if !strings.HasPrefix(a, "/ip4/127.") && !strings.HasPrefix(a, "/ip6/::1/") {
+			return false
+		}
+	}
+	return true
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,179 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/trustlist/trustlisttest"
+)
+
+// BenchmarkPropagation measures the time from submitting a list on one node
+// to every node holding it, over real loopback TCP connections.
+// Run: go test -run X -bench Propagation -benchtime 20x ./p2p
+func BenchmarkPropagation(b *testing.B) {
+	for _, k := range []int{25, 50, 100} {
+		b.Run(fmt.Sprintf("nodes=%d", k), func(b *testing.B) {
+			a := trustlisttest.NewAnchor(b, "NL")
+			nodes := make([]*Node, k)
+			for i := range nodes {
+				cfg := testConfig(b.TempDir())
+				nodes[i] = startNode(b, cfg)
+				pinAll(b, nodes[i], a)
+			}
+			// Each node dials its predecessor and two random earlier nodes.
+			for i := 1; i < k; i++ {
+				link(b, nodes[i], nodes[i-1])
+				for j := 0; j < 2 && i > 1; j++ {
+					link(b, nodes[i], nodes[rand.IntN(i-1)])
+				}
+			}
+			// Every node in some mesh; with 100 nodes GossipSub prunes
+			// oversubscribed meshes, so "4 grafts each" may never hold.
+			waitMeshN(b, 1, nodes...)
+			e := entry(b, "DSC")
+			lists := make([]*trustlist.List, b.N)
+			for i := range lists {
+				lists[i] = a.SignList(b, time.Time{}, 24*time.Hour, e)
+			}
+			var lat []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				if d := submit(b, nodes[rand.IntN(k)], lists[i].Raw()); d.Outcome != trustlist.Accepted {
+					b.Fatalf("%+v", d)
+				}
+				seq := lists[i].Seq
+				waitFor(b, 30*time.Second, "propagation", func() bool { return allHold(nodes, "NL", seq) })
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+			b.ReportMetric(float64(lat[(len(lat)*99)/100].Milliseconds()), "p99-ms")
+		})
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkCatchUp measures how long a fresh node takes to sync every list
+// from a peer holding ACCORD_BENCH_ANCHORS (200) anchors × ACCORD_BENCH_ENTRIES
+// (1,000) X.509 entries, and the memory of the node afterwards.
+// Run: go test -run X -bench CatchUp -benchtime 1x ./p2p
+func BenchmarkCatchUp(b *testing.B) {
+	nAnchors, nEntries := envInt("ACCORD_BENCH_ANCHORS", 200), envInt("ACCORD_BENCH_ENTRIES", 1000)
+	entries := make([]*trustlist.Entry, nEntries)
+	for i := range entries {
+		entries[i] = entry(b, fmt.Sprintf("DSC %d", i))
+	}
+	anchors := make([]*trustlisttest.Anchor, nAnchors)
+	src, err := New(context.Background(), testConfig(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bytesTotal := 0
+	var codes []string
+	for a := 'A'; a <= 'Z'; a++ {
+		for c := 'A'; c <= 'Z'; c++ {
+			if cc := string(a) + string(c); trustlist.ValidCountry(cc) {
+				codes = append(codes, cc)
+			}
+		}
+	}
+	if nAnchors > len(codes) {
+		b.Fatalf("at most %d anchors (one per country code)", len(codes))
+	}
+	for i := range anchors {
+		cc := codes[i]
+		anchors[i] = trustlisttest.NewAnchor(b, cc)
+		l := anchors[i].SignList(b, time.Time{}, 24*time.Hour, entries...)
+		bytesTotal += len(l.Raw())
+		pinAll(b, src, anchors[i])
+		if d := submit(b, src, l.Raw()); d.Outcome != trustlist.Accepted {
+			b.Fatalf("%+v", d)
+		}
+	}
+	b.Logf("source holds %d anchors × %d entries, %.1f MB of signed lists", nAnchors, nEntries, float64(bytesTotal)/1e6)
+	b.ResetTimer()
+	var fresh *Node
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if fresh != nil {
+			fresh.Close()
+		}
+		fresh = startNode(b, testConfig(b.TempDir()))
+		pinAll(b, fresh, anchors...)
+		b.StartTimer()
+		start := time.Now()
+		link(b, fresh, src)
+		waitFor(b, 5*time.Minute, "catch-up", func() bool {
+			for _, a := range anchors {
+				if !holds(fresh, a.Country, 1) {
+					return false
+				}
+			}
+			return true
+		})
+		b.ReportMetric(time.Since(start).Seconds(), "catchup-s")
+	}
+	b.StopTimer()
+	// The floor: importing the same lists straight into a store, no network.
+	floor, err := trustlist.OpenStore(b.TempDir(), trustlist.StoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, a := range anchors {
+		if _, err := floor.Pin(a.Descriptor.Raw()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now()
+	for _, a := range anchors {
+		if d, err := floor.Import(a.Lists[0].Raw(), time.Now()); err != nil || !d.Changed() {
+			b.Fatalf("%v %+v", err, d)
+		}
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "import-only-s")
+	floor.Close()
+	floor = nil
+	// Memory of one node holding everything: drop the source, collect.
+	src.Close()
+	src = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/1e6, "heap-MB")
+	b.ReportMetric(rssMB(), "rss-MB")
+}
+
+// rssMB reads the process's resident set size from /proc (Linux).
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
