@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -55,7 +56,14 @@ type Entry struct {
 	Name       string    `json:"name"`
 	Domain     string    `json:"domain,omitempty"`
 
-	cert *x509.Certificate
+	cert *certCache
+}
+
+// certCache holds an x509 entry's parsed certificate, made on first use: a
+// store of 200,000 entries keeps DER bytes, not 200,000 parsed certificates.
+type certCache struct {
+	once sync.Once
+	c    *x509.Certificate
 }
 
 type entryWire struct {
@@ -76,8 +84,22 @@ type entryWire struct {
 
 var useToken = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,15}$`)
 
-// Certificate returns the parsed certificate of an x509 entry, or nil.
-func (e *Entry) Certificate() *x509.Certificate { return e.cert }
+// Certificate returns the parsed certificate of an x509 entry, or nil. It is
+// parsed on first use and cached; safe for concurrent use.
+func (e *Entry) Certificate() *x509.Certificate {
+	if e.Kind != EntryX509 {
+		return nil
+	}
+	if e.cert == nil { // an Entry built by hand rather than by a constructor or parser
+		c, err := x509.ParseCertificate(e.Data)
+		if err != nil {
+			return nil
+		}
+		return c
+	}
+	e.cert.once.Do(func() { e.cert.c, _ = x509.ParseCertificate(e.Data) })
+	return e.cert.c
+}
 
 // Allows reports whether the entry may sign documents of type t.
 func (e *Entry) Allows(t DocType) bool {
@@ -116,7 +138,8 @@ func NewX509Entry(der []byte, ca bool, uses []DocType, name string) (*Entry, err
 	sum := sha256.Sum256(der)
 	e := &Entry{KID: sum[:8], Thumbprint: sum[:], Kind: EntryX509, Data: der, CA: ca, Uses: uses,
 		NotBefore: c.NotBefore.UTC().Truncate(time.Second), NotAfter: c.NotAfter.UTC().Truncate(time.Second),
-		Status: StatusActive, Name: name, cert: c}
+		Status: StatusActive, Name: name, cert: &certCache{}}
+	e.cert.once.Do(func() { e.cert.c = c })
 	return e, e.check()
 }
 
@@ -143,11 +166,11 @@ func (e *Entry) check() error {
 	switch e.Kind {
 	case EntryX509:
 		if e.cert == nil {
-			c, err := x509.ParseCertificate(e.Data)
-			if err != nil {
+			// Parse to validate, but do not keep the result (see certCache).
+			if _, err := x509.ParseCertificate(e.Data); err != nil {
 				return bad("certificate: %v", err)
 			}
-			e.cert = c
+			e.cert = &certCache{}
 		}
 		sum := sha256.Sum256(e.Data)
 		if !bytes.Equal(e.KID, sum[:8]) || !bytes.Equal(e.Thumbprint, sum[:]) {

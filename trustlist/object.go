@@ -120,15 +120,13 @@ func PeekKind(b []byte) (Kind, error) {
 		if err != nil {
 			return "", err
 		}
+		// Only field 0 is decoded; the rest of the payload is skipped.
 		var h struct {
 			Type string `cbor:"0,keyasint"`
 		}
-		var all map[int]any
-		if err := unmarshal(msg.Payload, &all); err != nil {
+		if err := unmarshal(msg.Payload, &h); err != nil {
 			return "", err
 		}
-		s, _ := all[0].(string)
-		h.Type = s
 		switch Kind(h.Type) {
 		case KindDescriptor, KindList, KindEndorsement:
 			return Kind(h.Type), nil

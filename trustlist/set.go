@@ -43,6 +43,9 @@ type Decision struct {
 	Reason   Reason    `json:"reason,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
 	Evidence *Evidence `json:"-"` // set when this object revealed an equivocation
+	// Admitted is set when this endorsement admitted a pending descriptor;
+	// a store persists that descriptor (pending ones are kept in memory only).
+	Admitted *Descriptor `json:"-"`
 }
 
 // Err returns the rejection as an error, or nil.
@@ -67,6 +70,10 @@ type anchor struct {
 	evidence    map[string]*Evidence
 	equivocated bool
 }
+
+// MaxPending bounds the descriptors held in memory while they wait for
+// endorsements; they are never persisted, so strangers cannot fill a disk.
+const MaxPending = 1024
 
 // Set is a verifier's trusted material: admitted anchors, their lists and
 // history, endorsements and evidence. Nothing enters it except through Pin and
@@ -145,6 +152,12 @@ func (s *Set) accept(raw []byte, at time.Time, replay bool) *Decision {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.acceptLocked(raw, kind, at, replay)
+}
+
+// acceptLocked is accept with s.mu held by the caller (a Store holds it
+// across the durable commit, so no reader sees state that is not on disk).
+func (s *Set) acceptLocked(raw []byte, kind Kind, at time.Time, replay bool) *Decision {
 	var d *Decision
 	switch kind {
 	case KindDescriptor:
@@ -210,6 +223,12 @@ func (s *Set) acceptDescriptor(raw []byte) *Decision {
 		s.admit(d, by)
 		return dec(Accepted)
 	}
+	if len(s.pending) >= MaxPending {
+		for h := range s.pending { // drop an arbitrary one: pending is a courtesy, not state
+			delete(s.pending, h)
+			break
+		}
+	}
 	s.pending[string(d.Hash())] = d
 	out := rejected(reject(ReasonUnknownAnchor, "%s is not pinned and is endorsed by %d pinned anchors of the %d required", d.Country, n, k))
 	out.Outcome = Pending
@@ -269,6 +288,7 @@ func (s *Set) acceptEndorsement(raw []byte) *Decision {
 		if n, by := s.endorsedBy(d); s.policy.EndorsementThreshold > 0 && n >= s.policy.EndorsementThreshold {
 			if cur := s.anchors[d.Country]; cur == nil {
 				s.admit(d, by)
+				ctx.Admitted = d
 				ctx.Detail = fmt.Sprintf("%s admitted: endorsed by %v", d.Country, by)
 			}
 		}

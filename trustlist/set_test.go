@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -413,5 +415,39 @@ func TestRotationSealsOldLists(t *testing.T) {
 	}
 	if s.Head("KE").Seq != 3 {
 		t.Fatal("head")
+	}
+}
+
+func TestStorePendingAndAdmitted(t *testing.T) {
+	dir := t.TempDir()
+	nl, nlKeys := anchorKeys(t, "NL", 1, 1)
+	sg, sgKeys := anchorKeys(t, "SG", 1, 1)
+	st := tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{Policy: &trustlist.Policy{EndorsementThreshold: 1}}))
+	tt.Must(st.Pin(nl.Raw()))
+	// A stranger's descriptors are held in memory only: nothing reaches disk.
+	for i := 0; i < 5; i++ {
+		d, _ := anchorKeys(t, "FR", 1, 1)
+		if dec, err := st.Import(d.Raw(), now); err != nil || dec.Outcome != trustlist.Pending {
+			t.Fatal(dec, err)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "objects")); len(ents) != 1 {
+		t.Fatalf("pending descriptors were persisted: %d objects", len(ents))
+	}
+	// SG becomes admitted by NL's endorsement; after a restart it still is.
+	tt.Must(st.Import(sg.Raw(), now))
+	e := tt.Must(trustlist.Endorse(nl, sg, nlKeys, now))
+	if dec, err := st.Import(e.Raw(), now); err != nil || dec.Admitted == nil {
+		t.Fatal(dec, err)
+	}
+	l := signList(t, "SG", 1, 1, nil, sgKeys, now.Add(-time.Minute), time.Hour)
+	if dec, _ := st.Import(l.Raw(), now); dec.Outcome != trustlist.Accepted {
+		t.Fatal(dec)
+	}
+	st.Close()
+	st = tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{}))
+	defer st.Close()
+	if h := st.Set().Head("SG"); h == nil || st.Skipped != 0 {
+		t.Fatalf("after restart SG head %v, %d skipped", h, st.Skipped)
 	}
 }

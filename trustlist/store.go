@@ -80,7 +80,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	db, err := bolt.Open(filepath.Join(dir, storeDB), 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("%w: %s (stop the node using it, or read it with `accord verify --trust %s`, which works alongside a running node)", ErrStoreBusy, dir, dir)
+			return nil, fmt.Errorf("%w: %s (a running node holds it: pin through the node with `accord node pin`, read it with `accord verify --trust %s`, which works alongside a running node, or stop the node)", ErrStoreBusy, dir, dir)
 		}
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 	}
@@ -135,18 +135,29 @@ func (st *Store) Pin(raw []byte) (*Descriptor, error) {
 // Import accepts raw into the set and, if it changed anything (or was kept
 // pending, or revealed an equivocation), records it durably before
 // returning. The error is non-nil only when persisting failed.
+//
+// The set's write lock is held from the decision until the commit is on disk,
+// so nothing a reader can see is lost if the process dies. After a persist
+// error the in-memory set is ahead of the disk: the caller should stop.
 func (st *Store) Import(raw []byte, at time.Time) (*Decision, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	d := st.set.Accept(raw, at)
+	ds, err := st.ImportAll([][]byte{raw}, at)
+	return ds[0], err
+}
+
+// toPersist lists what a decision adds to the log. Pending descriptors are
+// not persisted; a descriptor an endorsement admitted is, after it.
+func toPersist(raw []byte, d *Decision) []record {
 	var recs []record
-	if d.Changed() || d.Outcome == Pending {
+	if d.Changed() {
 		recs = append(recs, record{kind: recordObj, raw: raw})
+	}
+	if d.Admitted != nil {
+		recs = append(recs, record{kind: recordObj, raw: d.Admitted.Raw()})
 	}
 	if d.Evidence != nil {
 		recs = append(recs, record{kind: recordObj, raw: d.Evidence.Raw()})
 	}
-	return d, st.append(recs...)
+	return recs
 }
 
 // ImportAll accepts several objects, in order, and persists everything that
@@ -156,18 +167,29 @@ func (st *Store) ImportAll(raws [][]byte, at time.Time) ([]*Decision, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := make([]*Decision, len(raws))
-	var recs []record
+	kinds := make([]Kind, len(raws))
 	for i, raw := range raws {
-		d := st.set.Accept(raw, at)
-		out[i] = d
-		if d.Changed() || d.Outcome == Pending {
-			recs = append(recs, record{kind: recordObj, raw: raw})
+		k, err := PeekKind(raw) // outside the set's lock: decoding can be slow
+		if err != nil {
+			out[i] = &Decision{Outcome: Rejected, Reason: ReasonMalformed, Detail: err.Error()}
 		}
-		if d.Evidence != nil {
-			recs = append(recs, record{kind: recordObj, raw: d.Evidence.Raw()})
-		}
+		kinds[i] = k
 	}
-	return out, st.append(recs...)
+	var recs []record
+	st.set.mu.Lock()
+	for i, raw := range raws {
+		if out[i] != nil {
+			continue
+		}
+		out[i] = st.set.acceptLocked(raw, kinds[i], at, false)
+		recs = append(recs, toPersist(raw, out[i])...)
+	}
+	err := st.commit(recs)
+	st.set.mu.Unlock()
+	if err != nil {
+		return out, err
+	}
+	return out, st.mirror(recs)
 }
 
 type record struct {
@@ -177,6 +199,15 @@ type record struct {
 }
 
 func (st *Store) append(recs ...record) error {
+	if err := st.commit(recs); err != nil {
+		return err
+	}
+	return st.mirror(recs)
+}
+
+// commit appends recs to the log in one durable bbolt transaction and sets
+// each one's log seq (0 for records already logged).
+func (st *Store) commit(recs []record) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -207,6 +238,11 @@ func (st *Store) append(recs ...record) error {
 	if err != nil {
 		return fmt.Errorf("persist to trust store: %w", err)
 	}
+	return nil
+}
+
+// mirror writes the committed records as files for concurrent readers.
+func (st *Store) mirror(recs []record) error {
 	for _, r := range recs {
 		if r.seq == 0 {
 			continue
