@@ -145,7 +145,6 @@ func (n *Node) Mux() *http.ServeMux {
 		if !ok {
 			return
 		}
-		start := time.Now()
 		opts := verify.Options{Offline: r.URL.Query().Get("offline") == "1"}
 		if at := r.URL.Query().Get("at"); at != "" {
 			t, err := time.Parse(time.RFC3339, at)
@@ -155,17 +154,10 @@ func (n *Node) Mux() *http.ServeMux {
 			}
 			opts.At = t
 		}
-		res, err := verify.New(n.Set(), opts).Verify(r.Context(), body)
-		n.metrics.verifyTime.Observe(time.Since(start).Seconds())
+		res, err := n.Verify(r.Context(), body, opts)
 		code := http.StatusOK
-		switch {
-		case err != nil:
-			n.metrics.verifies.WithLabelValues("malformed").Inc()
+		if err != nil {
 			code = http.StatusBadRequest
-		case res.Valid:
-			n.metrics.verifies.WithLabelValues("valid").Inc()
-		default:
-			n.metrics.verifies.WithLabelValues("invalid").Inc()
 		}
 		writeJSON(w, code, res)
 	})

@@ -1,28 +1,41 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/fixtures/world"
+	"github.com/accord-network/accord/p2p"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/anchor"
+	"github.com/accord-network/accord/verify"
 )
 
 func init() {
 	register(&cli.Command{
 		Name:  "demo",
-		Usage: "run a local demonstration: anchors publish lists, a verifier pins and imports them, attacks are refused",
-		UsageText: "accord demo [--dir DIR]\n\n" +
-			"Everything runs on this machine in DIR (default: a new temporary folder).",
+		Usage: "run a three-country network on this machine: anchors publish lists, nodes gossip them, documents are verified",
+		UsageText: "accord demo [--dir DIR] [--keep]\n\n" +
+			"Starts three nodes (NL, SG, KE) over libp2p on 127.0.0.1, has each anchor publish a signed list,\n" +
+			"issues an HC1 health certificate, an e-BL and a signed PDF, verifies each at another country's\n" +
+			"node, then shows what must fail: tampering, a revoked issuer, a rolled-back list. Ends with an\n" +
+			"offline verification from a stopped node's data. Nothing leaves this machine.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Usage: "where to keep the demo's anchors, stores and documents (default: a temp dir)"},
+			&cli.StringFlag{Name: "dir", Usage: "an empty folder for the demo's anchors, nodes and documents (default: a new temp dir)"},
+			&cli.BoolFlag{Name: "keep", Usage: "leave the network running afterwards and print each node's verifier page URL"},
 		},
 		Action: demoAction,
 	})
@@ -63,6 +76,14 @@ func (d *demoRun) table() {
 	tw.Flush()
 }
 
+type demoNode struct {
+	cc   string
+	dir  string
+	node *p2p.Node
+	srv  *http.Server
+	url  string
+}
+
 func demoAction(c *cli.Context) error {
 	dir := c.String("dir")
 	if dir == "" {
@@ -73,152 +94,313 @@ func demoAction(c *cli.Context) error {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+		return usageErr("--dir %s is not empty; the demo creates anchors and nodes from scratch (give a new folder)", dir)
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
 	start := time.Now()
 	d := &demoRun{w: c.App.Writer}
-	fmt.Fprintf(d.w, "Accord demo in %s\n\n", dir)
-	if err := demoCore(d, dir); err != nil {
+	fmt.Fprintf(d.w, "Accord demo: three countries, three nodes on loopback, real documents. Working in %s\n\n", dir)
+	nodes, err := demoNetwork(ctx, d, dir, c.Bool("keep"))
+	defer func() {
+		for _, n := range nodes {
+			if n != nil && n.node != nil {
+				n.srv.Close()
+				n.node.Close()
+			}
+		}
+	}()
+	if err != nil {
 		return err
 	}
 	d.table()
-	fmt.Fprintf(d.w, "\nArtefacts: %s (anchors in */, the verifier's trust store in verifier-trust/)\nFinished in %s.\n", dir, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(d.w, "\nArtefacts in %s:\n  anchors/     each country's keys (0600), descriptors and signed lists\n  nodes/       each node's data dir (a trust store: try `accord verify --trust %s/nodes/sg %s/documents/*`)\n  documents/   the documents issued, valid and tampered\nFinished in %s.\n",
+		dir, dir, dir, time.Since(start).Round(100*time.Millisecond))
 	if d.fails > 0 {
 		return noErr("%d demo steps did not behave as expected", d.fails)
 	}
+	if c.Bool("keep") {
+		fmt.Fprintf(d.w, "\nThe network keeps running. Verifier pages:\n")
+		for _, n := range nodes {
+			if n.node != nil {
+				fmt.Fprintf(d.w, "  %s node  %s/\n", n.cc, n.url)
+			}
+		}
+		fmt.Fprintf(d.w, "Press Ctrl-C to stop.\n")
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		select {
+		case <-sig:
+		case <-c.Context.Done():
+		}
+	}
 	return nil
 }
 
-// demoCore: two anchors publish, a verifier pins and imports, attacks are refused.
-func demoCore(d *demoRun, dir string) error {
-	now := time.Now()
-	nl, err := anchor.Init(filepath.Join(dir, "nl-anchor"), "NL", "Netherlands Trade & Health Authority", 3, 2, trustlist.AlgES256)
+func startDemoNode(ctx context.Context, cc, dir string, bootstrap []string) (*demoNode, error) {
+	n, err := p2p.New(ctx, p2p.Config{DataDir: dir, Listen: p2p.DefaultListen, Bootstrap: bootstrap, SyncInterval: 2 * time.Second})
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("start %s node: %w", cc, err)
 	}
-	sg, err := anchor.Init(filepath.Join(dir, "sg-anchor"), "SG", "Singapore Maritime Authority", 1, 1, trustlist.AlgEdDSA)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		n.Close()
+		return nil, err
 	}
-	d.step("anchors", "NL (3 P-256 keys, threshold 2) and SG (1 Ed25519 key) created their descriptors", "ok")
-	ethNL, _ := trustlist.NewEthEntry(mustHex("1111111111111111111111111111111111111111"), []trustlist.DocType{trustlist.DocOA}, "Rotterdam Lines B.V.", "rotterdam-lines.example", now, now.AddDate(2, 0, 0))
-	ethSG, _ := trustlist.NewEthEntry(mustHex("2222222222222222222222222222222222222222"), []trustlist.DocType{trustlist.DocOA}, "Lion City Shipping Pte Ltd", "lioncity.example", now, now.AddDate(2, 0, 0))
-	if err := nl.Add(ethNL); err != nil {
-		return err
-	}
-	if err := sg.Add(ethSG); err != nil {
-		return err
-	}
-	nl1, _, err := nl.Sign(30*24*time.Hour, now)
-	if err != nil {
-		return err
-	}
-	sg1, _, err := sg.Sign(30*24*time.Hour, now)
-	if err != nil {
-		return err
-	}
-	d.step("publish", fmt.Sprintf("NL signed list seq %d (%d entries), SG signed list seq %d", nl1.Seq, len(nl1.Entries), sg1.Seq), "ok")
+	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return &demoNode{cc: cc, dir: dir, node: n, srv: srv, url: "http://" + ln.Addr().String()}, nil
+}
 
-	st, err := trustlist.OpenStore(filepath.Join(dir, "verifier-trust"), trustlist.StoreOptions{})
-	if err != nil {
-		return err
+// waitFor polls until cond holds or the deadline passes.
+func waitFor(d time.Duration, cond func() bool) (time.Duration, bool) {
+	start := time.Now()
+	for time.Since(start) < d {
+		if cond() {
+			return time.Since(start), true
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	defer st.Close()
-	for _, w := range []*anchor.Workspace{nl, sg} {
-		desc, err := os.ReadFile(w.DescriptorPath())
+	return time.Since(start), cond()
+}
+
+func holdsAll(nodes []*demoNode, cc string, seq uint64) func() bool {
+	return func() bool {
+		for _, n := range nodes {
+			if n.node == nil {
+				continue
+			}
+			if h := n.node.Set().Head(cc); h == nil || h.Seq < seq {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// verifyAt verifies a document through a node's HTTP API, as `accord verify --node` does.
+func verifyAt(ctx context.Context, n *demoNode, name string, doc []byte) (*verify.Result, error) {
+	return verifyViaNode(ctx, n.url, verify.Job{Name: name, Data: doc}, verify.Options{})
+}
+
+func verdict(r *verify.Result) string {
+	if r == nil {
+		return "error"
+	}
+	if r.Valid {
+		return "VALID"
+	}
+	if f := r.FirstFailure(); f != nil {
+		return "NOT VALID (" + f.Name + ")"
+	}
+	return "NOT VALID"
+}
+
+func demoNetwork(ctx context.Context, d *demoRun, dir string, keep bool) ([]*demoNode, error) {
+	countries := []struct{ cc, name string }{
+		{"NL", "Netherlands Ministry of Health"}, {"SG", "Maritime and Port Authority of Singapore"}, {"KE", "Kenya Trade Network Agency"},
+	}
+	// Issuers and anchors.
+	is, err := world.NewIssuers()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := is.Entries()
+	if err != nil {
+		return nil, err
+	}
+	anchors := map[string]*anchor.Workspace{}
+	for _, c := range countries {
+		w, err := anchor.Init(filepath.Join(dir, "anchors", strings.ToLower(c.cc)), c.cc, c.name, 3, 2, trustlist.AlgES256)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := st.Pin(desc); err != nil {
-			return err
+		if err := w.Add(entries[c.cc]...); err != nil {
+			return nil, err
 		}
+		anchors[c.cc] = w
 	}
-	d.step("pin", "a customs verifier pinned the NL and SG descriptors (checked by hash out of band)", "ok")
-	for _, l := range []*trustlist.List{nl1, sg1} {
-		dec, err := st.Import(l.Raw(), time.Now())
+	d.step("anchors", "NL, SG and KE each made 3 keys (threshold 2) and listed an issuer: a DCC signer, a carrier's Ethereum key, a PDF signing CA", "ok")
+
+	// Three nodes on loopback: SG and KE bootstrap from NL.
+	nodes := make([]*demoNode, 0, 3)
+	var boot []string
+	for _, c := range countries {
+		n, err := startDemoNode(ctx, c.cc, filepath.Join(dir, "nodes", strings.ToLower(c.cc)), boot)
 		if err != nil {
-			return err
+			return nodes, err
 		}
-		d.expect("import "+l.Country, fmt.Sprintf("%s list seq %d checked: threshold signatures, chain, freshness", l.Country, l.Seq), string(dec.Outcome), "accepted")
+		nodes = append(nodes, n)
+		if boot == nil {
+			boot = n.node.Addrs()
+		}
 	}
-	// NL revokes its carrier and publishes seq 2; the verifier takes it.
-	if _, err := nl.Revoke("0x1111111111111111111111111111111111111111", "key compromise", time.Now()); err != nil {
-		return err
-	}
-	nl2, _, err := nl.Sign(30*24*time.Hour, time.Now())
-	if err != nil {
-		return err
-	}
-	dec, err := st.Import(nl2.Raw(), time.Now())
-	if err != nil {
-		return err
-	}
-	d.expect("revoke", "NL revoked Rotterdam Lines' key and published seq 2", string(dec.Outcome), "accepted")
+	byCC := map[string]*demoNode{"NL": nodes[0], "SG": nodes[1], "KE": nodes[2]}
+	_, meshed := waitFor(10*time.Second, func() bool {
+		for _, n := range nodes {
+			if len(n.node.Peers()) < 1 {
+				return false
+			}
+		}
+		return true
+	})
+	d.expect("network", fmt.Sprintf("3 nodes started on 127.0.0.1 (libp2p TCP+QUIC); SG and KE bootstrapped from NL"), okIf(meshed), "ok")
 
-	// Attacks.
-	dec, _ = st.Import(nl1.Raw(), time.Now())
-	d.expect("replay old list", "an attacker re-sends NL seq 1 (before the revocation)", outcome(dec), "duplicate (already held; the head does not move)")
-	// A routine refresh (seq 3); a second verifier starts from it.
-	nl3, _, err := nl.Sign(30*24*time.Hour, time.Now())
-	if err != nil {
-		return err
+	// Every node pins the three descriptors (out of band, as an operator would).
+	for _, n := range nodes {
+		for _, c := range countries {
+			desc, err := os.ReadFile(anchors[c.cc].DescriptorPath())
+			if err != nil {
+				return nodes, err
+			}
+			if _, err := n.node.Pin(ctx, desc); err != nil {
+				return nodes, fmt.Errorf("%s node pin %s: %w", n.cc, c.cc, err)
+			}
+		}
 	}
-	if _, err := st.Import(nl3.Raw(), time.Now()); err != nil {
-		return err
-	}
-	fresh, err := trustlist.OpenStore(filepath.Join(dir, "verifier2-trust"), trustlist.StoreOptions{})
-	if err != nil {
-		return err
-	}
-	desc, _ := os.ReadFile(nl.DescriptorPath())
-	fresh.Pin(desc)
-	fresh.Import(nl3.Raw(), time.Now())
-	dec, _ = fresh.Import(nl1.Raw(), time.Now())
-	fresh.Close()
-	d.expect("rollback", "a second verifier holding seq 3 is offered seq 1 (which does not link to it)", outcome(dec), "rejected: rollback")
+	d.step("pin", "each node's operator pinned the three anchor descriptors", "ok")
 
-	tampered := append([]byte(nil), nl3.Raw()...)
-	i := strings.Index(string(tampered), "key compromise")
-	tampered[i] ^= 0x20
-	dec, _ = st.Import(tampered, time.Now())
-	d.expect("tamper", "one byte of NL seq 3 changed in transit", outcome(dec), "rejected: bad_signature")
+	// Each anchor publishes its list at its own node; gossip carries it to the others.
+	for _, c := range countries {
+		l, _, err := anchors[c.cc].Sign(30*24*time.Hour, time.Now())
+		if err != nil {
+			return nodes, err
+		}
+		dec, err := byCC[c.cc].node.Submit(ctx, l.Raw())
+		if err != nil {
+			return nodes, err
+		}
+		if dec.Outcome != trustlist.Accepted {
+			return nodes, fmt.Errorf("%s node refused its own list: %s", c.cc, dec.Detail)
+		}
+	}
+	took, ok := waitFor(15*time.Second, func() bool {
+		return holdsAll(nodes, "NL", 1)() && holdsAll(nodes, "SG", 1)() && holdsAll(nodes, "KE", 1)()
+	})
+	d.expect("gossip", fmt.Sprintf("each anchor published list seq 1 at its own node; all 3 nodes held all 3 lists after %s", took.Round(time.Millisecond)), okIf(ok), "ok")
 
-	stranger, err := anchor.Init(filepath.Join(dir, "fake-nl-anchor"), "NL", "Totally Legit NL", 1, 1, trustlist.AlgES256)
+	// Documents.
+	docs, err := is.Issue()
 	if err != nil {
-		return err
+		return nodes, err
 	}
-	stranger.Draft = nl.Draft
-	stranger.Draft.Seq, stranger.Draft.LastHash = 0, ""
-	fake, _, err := stranger.Sign(time.Hour, time.Now())
-	if err != nil {
-		return err
+	docDir := filepath.Join(dir, "documents")
+	os.MkdirAll(docDir, 0o755)
+	files := map[string][]byte{"health-certificate.txt": docs.HC1, "health-certificate-qr.png": docs.QR, "bill-of-lading.json": docs.EBL,
+		"certificate-of-origin.pdf": docs.PDF, "tampered-health-certificate.txt": docs.HC1Tampered, "tampered-bill-of-lading.json": docs.EBLTampered,
+		"tampered-certificate-of-origin.pdf": docs.PDFTampered}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(docDir, name), b, 0o644); err != nil {
+			return nodes, err
+		}
 	}
-	dec, _ = st.Import(fake.Raw(), time.Now())
-	d.expect("impostor", "a stranger signs its own 'NL' list with its own keys", outcome(dec), "rejected: bad_signature")
+	d.step("issue", "NL signed an HC1 health certificate (+QR), SG's carrier an e-BL, KE's chamber a certificate-of-origin PDF", "ok")
 
-	set := st.Set()
-	if m := set.Find(trustlist.Query{Address: mustHex("1111111111111111111111111111111111111111"), Use: trustlist.DocOA, ActiveAt: time.Now()}); len(m) != 0 {
-		d.expect("lookup", "revoked carrier still active", "wrong", "revoked")
-	} else {
-		d.step("lookup", "the verifier finds Rotterdam Lines revoked and Lion City Shipping active", "ok")
+	checks := []struct {
+		what, at, file string
+		want           bool
+	}{
+		{"verify HC1", "SG", "health-certificate.txt", true},
+		{"verify QR photo", "KE", "health-certificate-qr.png", true},
+		{"verify e-BL", "KE", "bill-of-lading.json", true},
+		{"verify PDF", "NL", "certificate-of-origin.pdf", true},
+		{"tampered HC1", "SG", "tampered-health-certificate.txt", false},
+		{"tampered e-BL", "NL", "tampered-bill-of-lading.json", false},
+		{"tampered PDF", "SG", "tampered-certificate-of-origin.pdf", false},
 	}
-	return nil
+	for _, ch := range checks {
+		r, _ := verifyAt(ctx, byCC[ch.at], ch.file, files[ch.file])
+		want := "VALID"
+		if !ch.want {
+			want = "NOT VALID"
+		}
+		got := verdict(r)
+		issuer := ""
+		if r != nil && r.Issuer != nil {
+			issuer = fmt.Sprintf(", issuer %s (%s)", r.Issuer.Name, r.Issuer.Country)
+		}
+		d.expect(ch.what, fmt.Sprintf("%s checked at the %s node's API%s", ch.file, ch.at, issuer), strings.SplitN(got, " (", 2)[0], want)
+		if !ch.want && r != nil && !r.Valid {
+			d.rows[len(d.rows)-1][2] = got
+		}
+	}
+
+	// Revocation: SG revokes the carrier; the revocation propagates; the e-BL now fails at KE.
+	if _, err := anchors["SG"].Revoke(is.CarrierAddress(), "carrier key reported compromised", time.Now()); err != nil {
+		return nodes, err
+	}
+	sg2, _, err := anchors["SG"].Sign(30*24*time.Hour, time.Now())
+	if err != nil {
+		return nodes, err
+	}
+	if _, err := byCC["SG"].node.Submit(ctx, sg2.Raw()); err != nil {
+		return nodes, err
+	}
+	took, ok = waitFor(15*time.Second, holdsAll(nodes, "SG", 2))
+	d.expect("revoke", fmt.Sprintf("SG revoked the carrier and published seq 2; every node held it after %s", took.Round(time.Millisecond)), okIf(ok), "ok")
+	r, _ := verifyAt(ctx, byCC["KE"], "bill-of-lading.json", docs.EBL)
+	d.expect("revoked e-BL", "the same e-BL checked again at the KE node", verdict(r), "NOT VALID (not_revoked)")
+
+	// Rollback: a refresh (seq 3); an officer's offline store holds only seq 3 and is offered seq 1.
+	sg3, _, err := anchors["SG"].Sign(30*24*time.Hour, time.Now())
+	if err != nil {
+		return nodes, err
+	}
+	byCC["SG"].node.Submit(ctx, sg3.Raw())
+	laptop, err := trustlist.OpenStore(filepath.Join(dir, "officer-laptop"), trustlist.StoreOptions{})
+	if err != nil {
+		return nodes, err
+	}
+	desc, _ := os.ReadFile(anchors["SG"].DescriptorPath())
+	laptop.Pin(desc)
+	laptop.Import(sg3.Raw(), time.Now())
+	sg1, _ := os.ReadFile(filepath.Join(anchors["SG"].Dir, "lists", "seq-000001.cose"))
+	dec, _ := laptop.Import(sg1, time.Now())
+	laptop.Close()
+	d.expect("rollback", "an attacker offers an officer's store (at SG seq 3) the old seq 1 that still trusts the carrier", outcome(dec), "rejected: rollback")
+	resp, err := http.Post(byCC["NL"].url+"/v1/lists", "application/cose", bytes.NewReader(sg1))
+	if err == nil {
+		resp.Body.Close()
+	}
+	cur := byCC["NL"].node.Set().Head("SG")
+	d.expect("replay", "the same old list posted to the NL node's API", fmt.Sprintf("head stays seq %d", cur.Seq), "head stays seq 3")
+
+	// Offline: the NL node stops; its stored lists still verify documents.
+	nl := byCC["NL"]
+	nl.srv.Close()
+	nl.node.Close()
+	nl.node = nil
+	set, err := trustlist.LoadDir(nl.dir)
+	if err != nil {
+		return nodes, err
+	}
+	r, _ = verify.New(set, verify.Options{Offline: true}).Verify(ctx, docs.PDF)
+	d.expect("offline", "NL node stopped; the PDF verified from its data dir alone (accord verify --trust nodes/nl --offline)", verdict(r), "VALID")
+	if keep {
+		// Bring NL back so the whole network keeps running.
+		n, err := startDemoNode(ctx, "NL", nl.dir, byCC["SG"].node.Addrs())
+		if err != nil {
+			return nodes, err
+		}
+		nodes[0] = n
+	}
+	return nodes, nil
+}
+
+func okIf(b bool) string {
+	if b {
+		return "ok"
+	}
+	return "timed out"
 }
 
 func outcome(d *trustlist.Decision) string {
-	switch d.Outcome {
-	case trustlist.Rejected:
+	if d == nil {
+		return "error"
+	}
+	if d.Outcome == trustlist.Rejected {
 		return "rejected: " + string(d.Reason)
-	case trustlist.Duplicate:
-		return "duplicate (already held; the head does not move)"
 	}
 	return string(d.Outcome)
-}
-
-func mustHex(s string) []byte {
-	var b []byte
-	for i := 0; i+1 < len(s); i += 2 {
-		var x byte
-		fmt.Sscanf(s[i:i+2], "%02x", &x)
-		b = append(b, x)
-	}
-	return b
 }

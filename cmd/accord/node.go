@@ -159,7 +159,7 @@ func nodeRun(c *cli.Context) error {
 	var srv *http.Server
 	errc := make(chan error, 1)
 	if ln != nil {
-		srv = &http.Server{Handler: n.Mux(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute}
+		srv = &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute}
 		fmt.Fprintf(w, "http: http://%s\n", ln.Addr())
 		go func() { errc <- srv.Serve(ln) }()
 	}

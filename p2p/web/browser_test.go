@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"os"
@@ -16,7 +17,8 @@ import (
 	"github.com/accord-network/accord/fixtures/world"
 	_ "github.com/accord-network/accord/formats/openattestation"
 	_ "github.com/accord-network/accord/formats/pdf"
-	"github.com/accord-network/accord/p2p/web"
+	"github.com/accord-network/accord/p2p"
+	"github.com/accord-network/accord/trustlist"
 	tt "github.com/accord-network/accord/trustlist/trustlisttest"
 )
 
@@ -32,7 +34,7 @@ func nodeModules(t *testing.T) string {
 	return filepath.Join(root, ".ci", "node_modules")
 }
 
-// TestBrowser uploads a valid and a tampered document of each format in
+// TestBrowser starts a real node on loopback and uploads a valid and a tampered document of each format in
 // headless Chromium and checks the verdict the page shows. Screenshots go to
 // $ACCORD_ARTEFACTS/browser (or a temporary directory).
 func TestBrowser(t *testing.T) {
@@ -59,9 +61,23 @@ func TestBrowser(t *testing.T) {
 		a.SignList(t, time.Now().Add(-time.Hour), 24*time.Hour, entries[cc]...)
 		anchors = append(anchors, a)
 	}
-	set := tt.Set(t, anchors...)
+	// A real node on loopback: libp2p host, store, API and the page at /.
+	ctx := context.Background()
+	node, err := p2p.New(ctx, p2p.Config{DataDir: t.TempDir(), Listen: p2p.DefaultListen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	for _, a := range anchors {
+		if _, err := node.Pin(ctx, a.Descriptor.Raw()); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := node.Submit(ctx, a.Lists[0].Raw()); err != nil || d.Outcome != trustlist.Accepted {
+			t.Fatalf("submit %s: %v %v", a.Country, d, err)
+		}
+	}
 	docs := tt.Must(is.Issue())
-	srv := httptest.NewServer(web.Handler(backend{set}, "browser-test node"))
+	srv := httptest.NewServer(node.Handler())
 	defer srv.Close()
 
 	dir := t.TempDir()
@@ -103,7 +119,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	seen := 0
 	sc := bufio.NewScanner(&stdout)
 	for sc.Scan() {

@@ -1,0 +1,48 @@
+package p2p
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/accord-network/accord/p2p/web"
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
+)
+
+// Verify checks a document against what the node holds and counts it in the
+// node's metrics. It serves POST /v1/verify and the web page alike.
+func (n *Node) Verify(ctx context.Context, in []byte, opts verify.Options) (*verify.Result, error) {
+	start := time.Now()
+	res, err := verify.New(n.Set(), opts).Verify(ctx, in)
+	n.metrics.verifyTime.Observe(time.Since(start).Seconds())
+	switch {
+	case err != nil:
+		n.metrics.verifies.WithLabelValues("malformed").Inc()
+	case res.Valid:
+		n.metrics.verifies.WithLabelValues("valid").Inc()
+	default:
+		n.metrics.verifies.WithLabelValues("invalid").Inc()
+	}
+	return res, err
+}
+
+// Handler returns everything the node serves over HTTP: the API (Mux) and the
+// verifier web page at "/" (package web).
+func (n *Node) Handler() http.Handler {
+	mux := n.Mux()
+	id := n.ID().String()
+	if len(id) > 14 {
+		id = id[:6] + "…" + id[len(id)-6:]
+	}
+	mux.Handle("/", web.Handler(pageBackend{n}, "node "+id))
+	return mux
+}
+
+type pageBackend struct{ n *Node }
+
+func (b pageBackend) Verify(ctx context.Context, in []byte, offline bool) (*verify.Result, error) {
+	return b.n.Verify(ctx, in, verify.Options{Offline: offline})
+}
+
+func (b pageBackend) Anchors() []trustlist.AnchorInfo { return b.n.Set().Anchors() }
