@@ -151,9 +151,14 @@ func BenchmarkCatchUp(b *testing.B) {
 	b.ReportMetric(time.Since(start).Seconds(), "import-only-s")
 	floor.Close()
 	floor = nil
-	// Memory of one node holding everything: drop the source, collect.
+	// Memory of one node holding everything: drop the source and the test's
+	// own copies of the lists, collect.
 	src.Close()
 	src = nil
+	for i := range anchors {
+		anchors[i] = nil
+	}
+	entries = nil
 	runtime.GC()
 	debug.FreeOSMemory()
 	var ms runtime.MemStats

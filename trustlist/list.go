@@ -361,6 +361,13 @@ func ParseList(raw []byte) (*List, error) {
 		}
 		l.Entries = append(l.Entries, e)
 	}
+	// Entry bytes appear in order inside the payload: keep views, not copies.
+	pos := 0
+	for _, e := range l.Entries {
+		e.KID, pos = alias(l.payload, pos, e.KID)
+		e.Data, pos = alias(l.payload, pos, e.Data)
+		e.Thumbprint, pos = alias(l.payload, pos, e.Thumbprint)
+	}
 	// Entries were checked as they were decoded; the header and uniqueness remain.
 	if err := l.checkHeader(); err != nil {
 		return nil, err
@@ -544,4 +551,19 @@ func (ev *Evidence) Verify() error {
 		return reject(ReasonMalformed, "lists seq %d and %d neither share a seq nor a prev: no conflict", ev.A.Seq, ev.B.Seq)
 	}
 	return nil
+}
+
+// alias returns a view of buf equal to b, searching forward from pos, and the
+// position after it; b itself if it is not found. Equal bytes are
+// interchangeable, so any match is correct.
+func alias(buf []byte, pos int, b []byte) ([]byte, int) {
+	if len(b) == 0 || pos > len(buf) {
+		return b, pos
+	}
+	i := bytes.Index(buf[pos:], b)
+	if i < 0 {
+		return b, pos
+	}
+	j := pos + i
+	return buf[j : j+len(b) : j+len(b)], j + len(b)
 }

@@ -70,9 +70,9 @@ func (s *Set) reindex(country string) {
 		return
 	}
 	h := a.head
-	all := make([]Match, 0, len(h.Entries))
+	all := make([]*Match, 0, len(h.Entries))
 	for _, e := range h.Entries {
-		m := Match{Entry: e, Country: country, Anchor: a.current.Name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
+		m := &Match{Entry: e, Country: country, Anchor: a.current.Name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
 			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: a.equivocated}
 		all = append(all, m)
 		for _, k := range indexKeys(e) {
@@ -98,12 +98,12 @@ func indexKeys(e *Entry) []string {
 func (s *Set) Find(q Query) []Match {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var cands []Match
+	var cands []*Match
 	switch {
 	case q.KID != nil:
 		cands = s.index[idxKID+string(q.KID)]
 		if len(q.KID) == 20 {
-			cands = append(append([]Match(nil), cands...), s.index[idxAddr+string(q.KID)]...)
+			cands = append(append([]*Match(nil), cands...), s.index[idxAddr+string(q.KID)]...)
 		}
 	case q.Thumbprint != nil:
 		cands = s.index[idxThumb+string(q.Thumbprint)]
@@ -126,7 +126,7 @@ func (s *Set) Find(q Query) []Match {
 		if !q.ActiveAt.IsZero() && (!e.ValidAt(q.ActiveAt) || e.RevokedBy(q.ActiveAt)) {
 			continue
 		}
-		out = append(out, m)
+		out = append(out, *m)
 	}
 	return out
 }

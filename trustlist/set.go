@@ -84,14 +84,14 @@ type Set struct {
 	anchors      map[string]*anchor
 	pending      map[string]*Descriptor             // by hash: descriptors waiting for endorsements
 	endorsements map[string]map[string]*Endorsement // subject hash → endorser country → endorsement
-	index        map[string][]Match                 // lookup key → matches (head lists only)
-	byCountry    map[string][]Match                 // country → all its head entries
+	index        map[string][]*Match                // lookup key → matches (head lists only), shared with byCountry
+	byCountry    map[string][]*Match                // country → all its head entries
 }
 
 // NewSet returns an empty Set under policy p.
 func NewSet(p Policy) *Set {
 	return &Set{policy: p, anchors: map[string]*anchor{}, pending: map[string]*Descriptor{},
-		endorsements: map[string]map[string]*Endorsement{}, index: map[string][]Match{}, byCountry: map[string][]Match{}}
+		endorsements: map[string]map[string]*Endorsement{}, index: map[string][]*Match{}, byCountry: map[string][]*Match{}}
 }
 
 // Policy returns the set's policy.
