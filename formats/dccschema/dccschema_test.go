@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -249,27 +247,13 @@ func loadCases(t *testing.T) ([]tcase, map[string]string) {
 		}
 	}
 	var cases []tcase
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
+	for _, fc := range fixtures.DCCCases(t) {
+		c := fc.Fields
+		if c["TESTCTX"] == nil {
+			continue
 		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		var c map[string]json.RawMessage
-		if json.Unmarshal(raw, &c) != nil || c["TESTCTX"] == nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		tc := tcase{rel: rel, country: strings.SplitN(rel, "/", 2)[0], set: strings.TrimSuffix(filepath.Base(p), ".json")}
-		var er map[string]any
-		_ = json.Unmarshal(c["EXPECTEDRESULTS"], &er)
-		if inner, ok := er["EXPECTEDRESULTS"].(map[string]any); ok { // upstream nests it in 3 files
-			er = inner
-		}
-		if b, ok := er["EXPECTEDSCHEMAVALIDATION"].(bool); ok {
+		tc := tcase{rel: fc.Rel, country: fc.Folder(), set: strings.TrimSuffix(filepath.Base(fc.Rel), ".json")}
+		if b, ok := fc.Expected()["EXPECTEDSCHEMAVALIDATION"].(bool); ok {
 			tc.expected = &b
 		}
 		if len(c["JSON"]) > 0 && string(c["JSON"]) != "null" {
@@ -280,12 +264,7 @@ func loadCases(t *testing.T) ([]tcase, map[string]string) {
 			tc.cosePay = cosePayloadJSON(coseHex)
 		}
 		cases = append(cases, tc)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	sort.Slice(cases, func(i, j int) bool { return cases[i].rel < cases[j].rel })
 	return cases, known
 }
 

@@ -55,23 +55,14 @@ func caseCountry(folder string) string {
 }
 
 func loadDCCCases(t testing.TB) []*dccCase {
-	dir := fixtures.Shared(t, "dcc-testdata")
 	var out []*dccCase
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
+	for _, fc := range fixtures.DCCCases(t) {
 		c := &dccCase{Expected: map[string]bool{}}
-		if err := json.Unmarshal(b, c); err != nil {
-			return fmt.Errorf("%s: %v", p, err)
+		if err := json.Unmarshal(fc.Raw, c); err != nil {
+			t.Fatalf("%s: %v", fc.Rel, err)
 		}
-		rel, _ := filepath.Rel(dir, p)
-		c.Path = filepath.ToSlash(rel)
-		c.Country = caseCountry(strings.SplitN(c.Path, "/", 2)[0])
+		c.Path = fc.Rel
+		c.Country = caseCountry(fc.Folder())
 		if c.TwoD == "" {
 			c.TwoD = c.TwoDMisc
 		}
@@ -81,12 +72,7 @@ func loadDCCCases(t testing.TB) []*dccCase {
 			}
 		}
 		out = append(out, c)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
 

@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -112,50 +111,31 @@ type dccCase struct {
 
 // dccPictures loads every dcc-testdata case that carries a QR picture.
 func dccPictures(t testing.TB) []dccCase {
-	root := fixtures.Shared(t, "dcc-testdata")
 	var out []dccCase
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		var c map[string]json.RawMessage
-		if json.Unmarshal(raw, &c) != nil || c["TESTCTX"] == nil {
-			return nil
+	for _, fc := range fixtures.DCCCases(t) {
+		c := fc.Fields
+		if c["TESTCTX"] == nil {
+			continue
 		}
 		var b64, prefix string
 		if json.Unmarshal(c["2DCODE"], &b64) != nil || b64 == "" {
 			_ = json.Unmarshal(c["_2DCODE"], &b64) // 3 upstream files misspell the key
 		}
 		if b64 == "" {
-			return nil
+			continue
 		}
 		_ = json.Unmarshal(c["PREFIX"], &prefix)
 		pic, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
 		if err != nil {
-			t.Errorf("%s: 2DCODE is not base64: %v", p, err)
-			return nil
+			t.Errorf("%s: 2DCODE is not base64: %v", fc.Rel, err)
+			continue
 		}
-		rel, _ := filepath.Rel(root, p)
-		dc := dccCase{rel: filepath.ToSlash(rel), prefix: prefix, png: pic}
-		var er map[string]any
-		_ = json.Unmarshal(c["EXPECTEDRESULTS"], &er)
-		if inner, ok := er["EXPECTEDRESULTS"].(map[string]any); ok {
-			er = inner
-		}
-		if v, ok := er["EXPECTEDPICTUREDECODE"].(bool); ok {
+		dc := dccCase{rel: fc.Rel, prefix: prefix, png: pic}
+		if v, ok := fc.Expected()["EXPECTEDPICTUREDECODE"].(bool); ok {
 			dc.expected = &v
 		}
 		out = append(out, dc)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
 	return out
 }
 
