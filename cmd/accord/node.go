@@ -33,9 +33,11 @@ func init() {
 			"See spec/network.md.",
 		Subcommands: []*cli.Command{
 			{
-				Name:      "run",
-				Usage:     "run a node until SIGINT or SIGTERM",
-				ArgsUsage: " ",
+				Name:  "run",
+				Usage: "run a node until SIGINT or SIGTERM",
+				UsageText: "accord node run --data /var/lib/accord [--listen /ip4/0.0.0.0/tcp/4001 ...] [--bootstrap MULTIADDR ...] [--http 127.0.0.1:8080] [--mdns] [--dht]\n\n" +
+					"Example, a second node joining the first on one machine:\n" +
+					"  accord node run --data node2 --http 127.0.0.1:8081 --bootstrap /ip4/127.0.0.1/tcp/40001/p2p/12D3KooW...",
 				Description: "Prints the node's peer ID and full multiaddrs (give them to other nodes as --bootstrap).\n" +
 					"Pin anchors before starting with `accord trust pin --dir DIR`, or while it runs with\n" +
 					"`accord node pin --node URL DESCRIPTOR` (the running node holds the store).",
@@ -55,21 +57,21 @@ func init() {
 			{
 				Name:      "publish",
 				Usage:     "submit signed lists, descriptors, endorsements or evidence to a node, which publishes them",
-				ArgsUsage: "FILE...",
+				UsageText: "accord node publish --node http://127.0.0.1:8080 nl-list.cose [more.cose ...]",
 				Flags:     []cli.Flag{nodeFlag},
 				Action:    func(c *cli.Context) error { return nodePost(c, "/v1/lists") },
 			},
 			{
 				Name:      "pin",
 				Usage:     "pin anchor descriptors as trust roots in a running node",
-				ArgsUsage: "DESCRIPTOR...",
+				UsageText: "accord node pin --node http://127.0.0.1:8080 nl-anchor/descriptor.cose",
 				Flags:     []cli.Flag{nodeFlag},
 				Action:    func(c *cli.Context) error { return nodePost(c, "/v1/pins") },
 			},
 			{
 				Name:      "status",
 				Usage:     "show a node's peers and the lists it holds",
-				ArgsUsage: " ",
+				UsageText: "accord node status --node http://127.0.0.1:8080 [--json]",
 				Flags:     []cli.Flag{nodeFlag, &cli.BoolFlag{Name: "json", Usage: "print JSON"}},
 				Action:    nodeStatus,
 			},
