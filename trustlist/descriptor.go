@@ -3,6 +3,8 @@ package trustlist
 import (
 	"fmt"
 	"time"
+
+	"github.com/veraison/go-cose"
 )
 
 // Descriptor is a trust anchor's self-description: who it is and which keys
@@ -92,9 +94,11 @@ func SignDescriptor(d *Descriptor, keys []*PrivateKey) (*Descriptor, error) {
 
 // ParseDescriptor decodes a signed descriptor. It checks structure only;
 // signatures are checked by VerifySelf, VerifyRotation or a Set.
-func ParseDescriptor(raw []byte) (*Descriptor, error) {
+func ParseDescriptor(raw []byte) (*Descriptor, error) { return parseDescriptor(raw, nil) }
+
+func parseDescriptor(raw []byte, msg *cose.SignMessage) (*Descriptor, error) {
 	var w descriptorWire
-	s, err := decodeSigned(raw, KindDescriptor, &w)
+	s, err := decodeSigned(raw, msg, KindDescriptor, &w)
 	if err != nil {
 		return nil, err
 	}

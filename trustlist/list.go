@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	"github.com/veraison/go-cose"
 )
 
 // DocType names a kind of document an issuer key may sign.
@@ -343,9 +345,11 @@ func SignList(l *List, keys []*PrivateKey) (*List, error) {
 }
 
 // ParseList decodes a signed trust list. It checks structure only.
-func ParseList(raw []byte) (*List, error) {
+func ParseList(raw []byte) (*List, error) { return parseList(raw, nil) }
+
+func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 	var w listWire
-	s, err := decodeSigned(raw, KindList, &w)
+	s, err := decodeSigned(raw, msg, KindList, &w)
 	if err != nil {
 		return nil, err
 	}
@@ -440,9 +444,11 @@ func Endorse(endorser, subject *Descriptor, keys []*PrivateKey, at time.Time) (*
 }
 
 // ParseEndorsement decodes a signed endorsement. It checks structure only.
-func ParseEndorsement(raw []byte) (*Endorsement, error) {
+func ParseEndorsement(raw []byte) (*Endorsement, error) { return parseEndorsement(raw, nil) }
+
+func parseEndorsement(raw []byte, msg *cose.SignMessage) (*Endorsement, error) {
 	var w endorsementWire
-	s, err := decodeSigned(raw, KindEndorsement, &w)
+	s, err := decodeSigned(raw, msg, KindEndorsement, &w)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package trustlist
 
 import (
+	"sort"
 	"time"
 )
 
@@ -136,7 +137,7 @@ func (s *Set) anchorsSorted() []string {
 	for cc := range s.byCountry {
 		out = append(out, cc)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
 

@@ -74,10 +74,13 @@ func bytesJoin(p []string) string {
 
 // decodeSigned parses a COSE_Sign, decodes its payload into v, checks the kind
 // and that the payload is in deterministic form.
-func decodeSigned(raw []byte, want Kind, v interface{ kind() string }) (signed, error) {
-	msg, err := decodeSignMessage(raw)
-	if err != nil {
-		return signed{}, err
+// msg is raw already decoded (by peek), or nil to decode it here.
+func decodeSigned(raw []byte, msg *cose.SignMessage, want Kind, v interface{ kind() string }) (signed, error) {
+	if msg == nil {
+		var err error
+		if msg, err = decodeSignMessage(raw); err != nil {
+			return signed{}, err
+		}
 	}
 	if err := unmarshal(msg.Payload, v); err != nil {
 		return signed{}, fmt.Errorf("%s payload: %w", want, err)
@@ -107,11 +110,9 @@ func signWire(w any, keys []*PrivateKey) (signed, error) {
 }
 
 func newSigned(payload []byte, keys []*PrivateKey) (signed, error) {
-	raw, err := signPayload(payload, keys, nil)
-	if err != nil {
-		return signed{}, err
-	}
-	msg, err := decodeSignMessage(raw)
+	msg := cose.NewSignMessage()
+	msg.Payload = payload
+	raw, err := addSignatures(msg, keys, nil)
 	if err != nil {
 		return signed{}, err
 	}
@@ -120,29 +121,36 @@ func newSigned(payload []byte, keys []*PrivateKey) (signed, error) {
 
 // PeekKind reports which kind of object b is, without verifying anything.
 func PeekKind(b []byte) (Kind, error) {
+	k, _, err := peek(b)
+	return k, err
+}
+
+// peek reports b's kind and, for a COSE_Sign object, returns it decoded so
+// that the parser does not decode it a second time.
+func peek(b []byte) (Kind, *cose.SignMessage, error) {
 	if bytes.HasPrefix(b, signMessagePrefix) {
 		msg, err := decodeSignMessage(b)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		// Only field 0 is decoded; the rest of the payload is skipped.
 		var h struct {
 			Type string `cbor:"0,keyasint"`
 		}
 		if err := unmarshal(msg.Payload, &h); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		switch Kind(h.Type) {
 		case KindDescriptor, KindList, KindEndorsement:
-			return Kind(h.Type), nil
+			return Kind(h.Type), msg, nil
 		}
-		return "", fmt.Errorf("%w: unknown object type %q", ErrMalformed, h.Type)
+		return "", nil, fmt.Errorf("%w: unknown object type %q", ErrMalformed, h.Type)
 	}
 	var ev evidenceWire
 	if err := unmarshal(b, &ev); err == nil && ev.Type == string(KindEvidence) {
-		return KindEvidence, nil
+		return KindEvidence, nil, nil
 	}
-	return "", fmt.Errorf("%w: not an Accord object (expected a COSE_Sign descriptor, list or endorsement, or equivocation evidence)", ErrMalformed)
+	return "", nil, fmt.Errorf("%w: not an Accord object (expected a COSE_Sign descriptor, list or endorsement, or equivocation evidence)", ErrMalformed)
 }
 
 func unixTime(t int64) time.Time {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/veraison/go-cose"
 )
 
 // Policy is a verifier's trust decision: which anchors it pins, and how many
@@ -146,26 +148,27 @@ func (s *Set) Accept(raw []byte, at time.Time) *Decision { return s.accept(raw, 
 func (s *Set) Replay(raw []byte) *Decision { return s.accept(raw, time.Time{}, true) }
 
 func (s *Set) accept(raw []byte, at time.Time, replay bool) *Decision {
-	kind, err := PeekKind(raw)
+	kind, msg, err := peek(raw)
 	if err != nil {
 		return &Decision{Outcome: Rejected, Reason: ReasonMalformed, Detail: err.Error()}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.acceptLocked(raw, kind, at, replay)
+	return s.acceptLocked(raw, kind, msg, at, replay)
 }
 
 // acceptLocked is accept with s.mu held by the caller (a Store holds it
 // across the durable commit, so no reader sees state that is not on disk).
-func (s *Set) acceptLocked(raw []byte, kind Kind, at time.Time, replay bool) *Decision {
+// msg is raw decoded by peek (nil for evidence).
+func (s *Set) acceptLocked(raw []byte, kind Kind, msg *cose.SignMessage, at time.Time, replay bool) *Decision {
 	var d *Decision
 	switch kind {
 	case KindDescriptor:
-		d = s.acceptDescriptor(raw)
+		d = s.acceptDescriptor(raw, msg)
 	case KindList:
-		d = s.acceptList(raw, at, replay)
+		d = s.acceptList(raw, msg, at, replay)
 	case KindEndorsement:
-		d = s.acceptEndorsement(raw)
+		d = s.acceptEndorsement(raw, msg)
 	case KindEvidence:
 		d = s.acceptEvidence(raw)
 	}
@@ -185,8 +188,8 @@ func rejected(err error) *Decision {
 	return &Decision{Outcome: Rejected, Reason: r, Detail: detail}
 }
 
-func (s *Set) acceptDescriptor(raw []byte) *Decision {
-	d, err := ParseDescriptor(raw)
+func (s *Set) acceptDescriptor(raw []byte, msg *cose.SignMessage) *Decision {
+	d, err := parseDescriptor(raw, msg)
 	if err != nil {
 		return rejected(err)
 	}
@@ -260,8 +263,8 @@ func (s *Set) admit(d *Descriptor, by []string) {
 	delete(s.pending, string(d.Hash()))
 }
 
-func (s *Set) acceptEndorsement(raw []byte) *Decision {
-	e, err := ParseEndorsement(raw)
+func (s *Set) acceptEndorsement(raw []byte, msg *cose.SignMessage) *Decision {
+	e, err := parseEndorsement(raw, msg)
 	if err != nil {
 		return rejected(err)
 	}
@@ -296,8 +299,8 @@ func (s *Set) acceptEndorsement(raw []byte) *Decision {
 	return ctx
 }
 
-func (s *Set) acceptList(raw []byte, at time.Time, replay bool) *Decision {
-	l, err := ParseList(raw)
+func (s *Set) acceptList(raw []byte, msg *cose.SignMessage, at time.Time, replay bool) *Decision {
+	l, err := parseList(raw, msg)
 	if err != nil {
 		return rejected(err)
 	}
@@ -560,5 +563,3 @@ func (s *Set) Evidence(country string) []*Evidence {
 	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Hash(), out[j].Hash()) < 0 })
 	return out
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

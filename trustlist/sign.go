@@ -17,16 +17,6 @@ import (
 
 var signMessagePrefix = []byte{0xd8, 0x62} // tag 98
 
-// signPayload makes a COSE_Sign over payload with one signature per key.
-func signPayload(payload []byte, keys []*PrivateKey, r io.Reader) ([]byte, error) {
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("no signing keys")
-	}
-	msg := cose.NewSignMessage()
-	msg.Payload = payload
-	return addSignatures(msg, keys, r)
-}
-
 func addSignatures(msg *cose.SignMessage, keys []*PrivateKey, r io.Reader) ([]byte, error) {
 	if r == nil {
 		r = rand.Reader

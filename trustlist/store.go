@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veraison/go-cose"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -168,12 +170,13 @@ func (st *Store) ImportAll(raws [][]byte, at time.Time) ([]*Decision, error) {
 	defer st.mu.Unlock()
 	out := make([]*Decision, len(raws))
 	kinds := make([]Kind, len(raws))
+	msgs := make([]*cose.SignMessage, len(raws))
 	for i, raw := range raws {
-		k, err := PeekKind(raw) // outside the set's lock: decoding can be slow
+		k, msg, err := peek(raw) // outside the set's lock: decoding can be slow
 		if err != nil {
 			out[i] = &Decision{Outcome: Rejected, Reason: ReasonMalformed, Detail: err.Error()}
 		}
-		kinds[i] = k
+		kinds[i], msgs[i] = k, msg
 	}
 	var recs []record
 	st.set.mu.Lock()
@@ -181,7 +184,7 @@ func (st *Store) ImportAll(raws [][]byte, at time.Time) ([]*Decision, error) {
 		if out[i] != nil {
 			continue
 		}
-		out[i] = st.set.acceptLocked(raw, kinds[i], at, false)
+		out[i] = st.set.acceptLocked(raw, kinds[i], msgs[i], at, false)
 		recs = append(recs, toPersist(raw, out[i])...)
 	}
 	err := st.commit(recs)
