@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -60,9 +59,9 @@ func init() {
 					&cli.StringFlag{Name: "alg", Value: "ES256", Usage: "ES256 or EdDSA"},
 				},
 				Action: func(c *cli.Context) error {
-					w, err := anchor.Open(c.String("dir"))
+					w, err := openAnchor(c)
 					if err != nil {
-						return usageErr("%v", err)
+						return err
 					}
 					d, err := w.Rotate(c.Int("keys"), c.Int("threshold"), trustlist.KeyAlg(c.String("alg")))
 					if err != nil {
@@ -85,9 +84,9 @@ func init() {
 					if c.NArg() != 1 {
 						return usageErr("anchor endorse needs exactly one descriptor file to endorse")
 					}
-					w, err := anchor.Open(c.String("dir"))
+					w, err := openAnchor(c)
 					if err != nil {
-						return usageErr("%v", err)
+						return err
 					}
 					b, err := readInput(c.Args().First())
 					if err != nil {
@@ -152,4 +151,12 @@ func kidHex(e *trustlist.Entry) string {
 	return hex.EncodeToString(e.KID)
 }
 
-func baseName(p string) string { return filepath.Base(p) }
+// openAnchor opens the anchor directory named by --dir; a directory without an
+// anchor is bad usage, and the error says how to create one.
+func openAnchor(c *cli.Context) (*anchor.Workspace, error) {
+	w, err := anchor.Open(c.String("dir"))
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return w, nil
+}

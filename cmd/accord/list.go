@@ -6,14 +6,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/trustlist"
-	"github.com/accord-network/accord/trustlist/anchor"
 )
 
 func init() {
@@ -53,9 +51,9 @@ func init() {
 					&cli.TimestampFlag{Name: "at", Layout: time.RFC3339, Usage: "revocation time (RFC 3339; default now)"},
 				},
 				Action: func(c *cli.Context) error {
-					w, err := anchor.Open(c.String("dir"))
+					w, err := openAnchor(c)
 					if err != nil {
-						return usageErr("%v", err)
+						return err
 					}
 					at := time.Now()
 					if t := c.Timestamp("at"); t != nil {
@@ -80,9 +78,9 @@ func init() {
 					&cli.DurationFlag{Name: "valid-for", Value: 720 * time.Hour, Usage: "time until next_update, after which verifiers call the list stale"},
 				},
 				Action: func(c *cli.Context) error {
-					w, err := anchor.Open(c.String("dir"))
+					w, err := openAnchor(c)
 					if err != nil {
-						return usageErr("%v", err)
+						return err
 					}
 					l, path, err := w.Sign(c.Duration("valid-for"), time.Now())
 					if err != nil {
@@ -114,9 +112,9 @@ func init() {
 }
 
 func listAdd(c *cli.Context) error {
-	w, err := anchor.Open(c.String("dir"))
+	w, err := openAnchor(c)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
 	uses, err := parseUses(c.String("use"))
 	if err != nil {
@@ -325,5 +323,3 @@ func orNone(s string) string {
 	}
 	return s
 }
-
-var _ = os.Stdout

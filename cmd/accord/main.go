@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/trustlist"
-	"github.com/accord-network/accord/verify"
 )
 
 // Exit statuses, the same for every command.
@@ -102,11 +101,3 @@ func noErr(format string, args ...any) error {
 
 // silentExit ends with a status and no extra message (the output said it all).
 func silentExit(code int) error { return cli.Exit("", code) }
-
-// exitFor maps a verify error to the right exit: malformed input is 2.
-func exitFor(err error) int {
-	if errors.Is(err, verify.ErrMalformed) || errors.Is(err, trustlist.ErrMalformed) {
-		return exitBadInput
-	}
-	return exitNo
-}

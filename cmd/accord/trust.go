@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -224,7 +225,7 @@ func trustImport(c *cli.Context) error {
 					what += fmt.Sprintf(" v%d", d.Number)
 				}
 			}
-			line := fmt.Sprintf("%-9s %s (%s)", d.Outcome, what, baseName(it.path))
+			line := fmt.Sprintf("%-9s %s (%s)", d.Outcome, what, filepath.Base(it.path))
 			if d.Reason != "" {
 				line += fmt.Sprintf(": %s: %s", d.Reason, d.Detail)
 			} else if d.Detail != "" {
