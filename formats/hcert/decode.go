@@ -120,39 +120,35 @@ type Decoded struct {
 	InputWasText bool
 }
 
-var decMode = func() cbor.DecMode {
-	dm, err := cbor.DecOptions{
-		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
-		MaxNestedLevels:  24,
-		MaxArrayElements: 4096,
-		MaxMapPairs:      4096,
-		IndefLength:      cbor.IndefLengthAllowed,
-		DefaultMapType:   typeMapStringAny,
-		IntDec:           cbor.IntDecConvertSigned,
-		TimeTag:          cbor.DecTagOptional,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	return dm
-}()
+// limits are the decoding bounds shared by every CBOR decoder of a DCC.
+var limits = cbor.DecOptions{
+	DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+	MaxNestedLevels:  24,
+	MaxArrayElements: 4096,
+	MaxMapPairs:      4096,
+	IndefLength:      cbor.IndefLengthAllowed,
+	IntDec:           cbor.IntDecConvertSigned,
+}
+
+// decMode decodes the DCC itself: its maps have text keys.
+var decMode = mustDecMode(func(o *cbor.DecOptions) {
+	o.DefaultMapType = typeMapStringAny
+	o.TimeTag = cbor.DecTagOptional
+})
 
 // headerMode decodes header maps and the claims map, whose labels are ints
 // or text: the default map type there is map[any]any.
-var headerMode = func() cbor.DecMode {
-	dm, err := cbor.DecOptions{
-		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
-		MaxNestedLevels:  24,
-		MaxArrayElements: 4096,
-		MaxMapPairs:      4096,
-		IndefLength:      cbor.IndefLengthAllowed,
-		IntDec:           cbor.IntDecConvertSigned,
-	}.DecMode()
+var headerMode = mustDecMode(func(*cbor.DecOptions) {})
+
+func mustDecMode(adjust func(*cbor.DecOptions)) cbor.DecMode {
+	o := limits
+	adjust(&o)
+	dm, err := o.DecMode()
 	if err != nil {
 		panic(err)
 	}
 	return dm
-}()
+}
 
 var typeMapStringAny = reflect.TypeOf(map[string]any(nil))
 
