@@ -162,10 +162,17 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 			n.metrics.message(topic, "reject", "oversized")
 			return pubsub.ValidationReject
 		}
-		kind, err := trustlist.PeekKind(m.Data)
-		if err != nil {
-			n.metrics.message(topic, "reject", string(trustlist.ReasonMalformed))
-			return pubsub.ValidationReject
+		// A cheap structural peek routes the message; Import below does the
+		// one full decode and every check. Only evidence (not a COSE_Sign,
+		// and rare) needs trustlist's own peek.
+		f, isSigned := peekListFields(m.Data)
+		kind := trustlist.Kind(f.Type)
+		if !isSigned {
+			var err error
+			if kind, err = trustlist.PeekKind(m.Data); err != nil {
+				n.metrics.message(topic, "reject", string(trustlist.ReasonMalformed))
+				return pubsub.ValidationReject
+			}
 		}
 		if topicFor(kind) != topic {
 			n.metrics.message(topic, "reject", "wrong_topic")
@@ -173,15 +180,13 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 		}
 		var head uint64
 		if kind == trustlist.KindList {
-			if f, ok := peekListFields(m.Data); ok {
-				// Already held, byte for byte: skip the full verification.
-				if held := n.Set().ListAt(f.Country, f.Seq); held != nil && bytes.Equal(held.Raw(), m.Data) {
-					n.metrics.message(topic, "ignore", string(trustlist.Duplicate))
-					return pubsub.ValidationIgnore
-				}
-				if h := n.Set().Head(f.Country); h != nil {
-					head = h.Seq
-				}
+			// Already held, byte for byte: skip the full verification.
+			if held := n.Set().ListAt(f.Country, f.Seq); held != nil && bytes.Equal(held.Raw(), m.Data) {
+				n.metrics.message(topic, "ignore", string(trustlist.Duplicate))
+				return pubsub.ValidationIgnore
+			}
+			if h := n.Set().Head(f.Country); h != nil {
+				head = h.Seq
 			}
 		}
 		d, err := n.store.Import(m.Data, n.cfg.Now())

@@ -530,6 +530,7 @@ func peekList(raw []byte) (seq uint64, issuedAt time.Time, ok bool) {
 }
 
 type listFields struct {
+	Type     string `cbor:"0,keyasint"` // the object kind (every signed payload has it)
 	Country  string `cbor:"1,keyasint"`
 	Seq      uint64 `cbor:"3,keyasint"`
 	IssuedAt int64  `cbor:"4,keyasint"`
