@@ -112,17 +112,22 @@ func (s *Set) Pin(raw []byte) (*Descriptor, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return d, s.pinLocked(d)
+}
+
+// pinLocked makes the verified descriptor d a trust root; s.mu is held.
+func (s *Set) pinLocked(d *Descriptor) error {
 	a := s.anchors[d.Country]
 	if a != nil && a.current != nil {
 		switch {
 		case bytes.Equal(a.current.Hash(), d.Hash()):
 			a.pinned = true
-			return d, nil
+			return nil
 		case d.Version <= a.current.Version:
-			return nil, reject(ReasonRollback, "%s descriptor v%d is already held; cannot pin older v%d", d.Country, a.current.Version, d.Version)
+			return reject(ReasonRollback, "%s descriptor v%d is already held; cannot pin older v%d", d.Country, a.current.Version, d.Version)
 		case d.Version == a.current.Version+1:
 			if err := d.VerifyRotation(a.current); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -134,7 +139,7 @@ func (s *Set) Pin(raw []byte) (*Descriptor, error) {
 	a.current = d
 	a.pinned = true
 	s.reindex(d.Country)
-	return d, nil
+	return nil
 }
 
 // Accept verifies raw (a descriptor, list, endorsement or evidence) against the

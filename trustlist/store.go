@@ -124,14 +124,30 @@ func (st *Store) Set() *Set { return st.set }
 func (st *Store) Close() error { return st.db.Close() }
 
 // Pin verifies and pins a descriptor and records the pin durably.
+//
+// Like Import, it holds the set's lock until the pin is on disk.
 func (st *Store) Pin(raw []byte) (*Descriptor, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	d, err := st.set.Pin(raw)
+	d, err := ParseDescriptor(raw)
 	if err != nil {
 		return nil, err
 	}
-	return d, st.append(record{kind: recordPin, raw: raw})
+	if err := d.VerifySelf(); err != nil {
+		return nil, err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	recs := []record{{kind: recordPin, raw: raw}}
+	st.set.mu.Lock()
+	if err := st.set.pinLocked(d); err != nil {
+		st.set.mu.Unlock()
+		return nil, err
+	}
+	err = st.commit(recs)
+	st.set.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return d, st.mirror(recs)
 }
 
 // Import accepts raw into the set and, if it changed anything (or was kept
@@ -199,13 +215,6 @@ type record struct {
 	seq  uint64
 	kind byte
 	raw  []byte
-}
-
-func (st *Store) append(recs ...record) error {
-	if err := st.commit(recs); err != nil {
-		return err
-	}
-	return st.mirror(recs)
 }
 
 // commit appends recs to the log in one durable bbolt transaction and sets
