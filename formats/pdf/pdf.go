@@ -104,7 +104,7 @@ func Detect(in []byte) bool {
 }
 
 func malformed(r *verify.Result, format string, args ...any) (*verify.Result, error) {
-	err := fmt.Errorf("%w: pdf: %s", verify.ErrMalformed, fmt.Sprintf(format, args...))
+	err := fmt.Errorf("%w: pdf: could not be read: %s", verify.ErrMalformed, fmt.Sprintf(format, args...))
 	r.Add(verify.CheckDecoded, verify.Error, "%s", err.Error())
 	r.Error = err.Error()
 	return r, err
@@ -113,7 +113,47 @@ func malformed(r *verify.Result, format string, args ...any) (*verify.Result, er
 // Verify checks the PDF in against env. The error is non-nil (wrapping
 // verify.ErrMalformed) only when in cannot be read as a PDF at all; a PDF
 // without signatures, or with a bad one, gives a Result with failing checks.
-func Verify(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result, err error) {
+//
+// After WorkerMain, the PDF is parsed and verified in a worker process under
+// a deadline and a memory ceiling (see Isolation); a PDF that exceeds them
+// could not be read.
+func Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
+	r := &verify.Result{Format: Name}
+	if _, err := precheck(in); err != nil {
+		return malformed(r, "%v", err)
+	}
+	p := activePool()
+	if p == nil {
+		return verifyInProcess(ctx, in, env)
+	}
+	res, err := p.verify(ctx, in, env)
+	var we *errWorker
+	switch {
+	case errors.As(err, &we):
+		return malformed(r, "%s", we.msg)
+	case res == nil:
+		return r, err
+	}
+	return res, err
+}
+
+// precheck runs the cheap checks that need no PDF library: size, header,
+// end marker and the structural pre-scan.
+func precheck(in []byte) (mayHaveImages bool, err error) {
+	if lim := MaxSize(); int64(len(in)) > lim {
+		return false, fmt.Errorf("file of %d bytes exceeds the %d byte limit for PDFs (raise it with pdf.SetMaxSize)", len(in), lim)
+	}
+	if !Detect(in) {
+		return false, errors.New("not a PDF: no %PDF- header in the first 1024 bytes")
+	}
+	if !bytes.Contains(lastBytes(in, 2048), []byte("%%EOF")) {
+		return false, fmt.Errorf("truncated PDF: no %%%%EOF marker at the end of the %d byte file", len(in))
+	}
+	return prescan(in)
+}
+
+// verifyInProcess verifies in with the PDF library in this process.
+func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result, err error) {
 	r := &verify.Result{Format: Name}
 	defer func() {
 		if p := recover(); p != nil {
@@ -121,16 +161,7 @@ func Verify(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result
 			res, err = malformed(r, "the PDF library failed on this input (%v)", p)
 		}
 	}()
-	if lim := MaxSize(); int64(len(in)) > lim {
-		return malformed(r, "file of %d bytes exceeds the %d byte limit for PDFs (raise it with pdf.SetMaxSize)", len(in), lim)
-	}
-	if !Detect(in) {
-		return malformed(r, "not a PDF: no %%PDF- header in the first 1024 bytes")
-	}
-	if !bytes.Contains(lastBytes(in, 2048), []byte("%%EOF")) {
-		return malformed(r, "truncated PDF: no %%EOF marker at the end of the %d byte file", len(in))
-	}
-	mayHaveImages, err := prescan(in)
+	mayHaveImages, err := precheck(in)
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
