@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-network/accord/formats/pdf/pdftest"
 	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/formats/pdf/pdftest"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
 )

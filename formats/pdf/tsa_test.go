@@ -1,12 +1,15 @@
 package pdf
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"io"
 	"math/big"
 	"net/http"
@@ -260,4 +263,69 @@ func TestTimestampNonCriticalEKU(t *testing.T) {
 	r, _ := run(t, trustlisttest.Set(t, a), doc)
 	want(t, r, 0, CheckTimestamp, verify.Skip, "critical extended key usage timeStamping")
 	want(t, r, 0, verify.CheckNotRevoked, verify.Fail, "")
+}
+
+// FuzzTimestampToken feeds arbitrary bytes to the CMS and TSTInfo readers
+// and the token checks, seeded with a real token and a real PDF signature.
+// They must never panic, and a token that is not exactly right is never
+// trusted.
+func FuzzTimestampToken(f *testing.F) {
+	c, k := tsaCert(f, "NL TSA", true, nil, nil)
+	sig := []byte("the signature value a token stamps")
+	sum := sha256Sum(sig)
+	resp, err := tsa{signer: c, key: k, bag: []*x509.Certificate{c}, at: time.Now().Add(-time.Hour)}.respond(&timestamp.Request{HashedMessage: sum})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var tr struct {
+		Status struct{ Status int }
+		Token  asn1.RawValue
+	}
+	if _, err := asn1.Unmarshal(resp, &tr); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tr.Token.FullBytes)
+	s := newSigner(f, "Fuzz")
+	doc := s.sign(f, pdftest.Document(pdftest.Options{}), "fuzz")
+	if p7 := cmsOf(f, doc); p7 != nil {
+		f.Add(p7)
+	}
+	env := &verify.Env{Trust: trustlisttest.TrustOne(f, "NL", tsaEntry(f, c, false, "NL TSA")), At: time.Now()}
+	tr0 := newTrust(env)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if sd, err := parseCMS(in); err == nil && sd.Content != nil {
+			_, _ = parseTSTInfo(sd.Content)
+		}
+		res := tr0.checkTimestampToken(in, sig)
+		if !res.Trusted {
+			return
+		}
+		// Only the listed TSA's own key can make a token trusted.
+		sd, err := parseCMS(in)
+		if err != nil || len(sd.Signers) != 1 {
+			t.Fatalf("trusted a token that does not parse: %v", err)
+		}
+		if sc := sd.signerCertificate(&sd.Signers[0]); sc == nil || !bytes.Equal(sc.Raw, c.Raw) {
+			t.Fatal("trusted a token not signed by the listed TSA certificate")
+		}
+	})
+}
+
+func sha256Sum(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
+}
+
+// cmsOf returns the DER of the first signature's /Contents in doc.
+func cmsOf(t testing.TB, doc []byte) []byte {
+	i := bytes.Index(doc, []byte("/Contents <"))
+	if i < 0 {
+		return nil
+	}
+	j := bytes.IndexByte(doc[i+11:], '>')
+	b, err := hex.DecodeString(string(doc[i+11 : i+11+j]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimRight(b, "\x00")
 }
