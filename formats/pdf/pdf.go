@@ -55,6 +55,8 @@ const DefaultMaxSize = 64 << 20
 const (
 	maxSignatures = 64
 	maxFields     = 4096
+	maxPageNodes  = 1 << 17
+	maxAnnots     = 1 << 16
 )
 
 var maxSize atomic.Int64
@@ -250,51 +252,148 @@ func pdfVersion(in []byte) string {
 	return string(bytes.TrimRight(v, "\r\n \t"))
 }
 
-// findSignatures walks the AcroForm field tree and returns the value
-// (signature dictionary) of every signature field that has one, in field
-// order.
+// findSignatures returns the value (signature dictionary) of every
+// signature field that has one: first through the AcroForm field tree, in
+// field order, then through the pages' /Annots (widget annotations whose
+// field, or a parent field, is of type Sig), as pdfsig and other
+// validators do; poppler's `pdfsig -add-signature` and other signers may
+// leave a signature field out of /Fields. Each signature is found once.
 func findSignatures(root pdflib.Value) ([]pdflib.Value, error) {
-	fields := root.Key("AcroForm").Key("Fields")
-	var out []pdflib.Value
-	seen := map[uint32]bool{}
-	visited := 0
-	var walk func(arr pdflib.Value, depth int) error
-	walk = func(arr pdflib.Value, depth int) error {
-		if arr.Kind() != pdflib.Array {
+	f := &sigFinder{seen: map[uint32]bool{}, seenValue: map[uint32]bool{}}
+	if err := f.walkFields(root.Key("AcroForm").Key("Fields"), 0); err != nil {
+		return nil, err
+	}
+	if err := f.walkPages(root.Key("Pages"), 0); err != nil {
+		return nil, err
+	}
+	return f.out, nil
+}
+
+type sigFinder struct {
+	out       []pdflib.Value
+	seen      map[uint32]bool // fields and page-tree nodes visited
+	seenValue map[uint32]bool // signature dictionaries found
+	visited   int             // form fields
+	pages     int             // page tree nodes
+	annots    int             // annotations
+}
+
+func (f *sigFinder) visit(v pdflib.Value) (skip bool, err error) {
+	if f.visited++; f.visited > maxFields {
+		return false, fmt.Errorf("more than %d form fields and pages", maxFields)
+	}
+	if id := v.GetPtr().GetID(); id != 0 {
+		if f.seen[id] {
+			return true, nil
+		}
+		f.seen[id] = true
+	}
+	return false, nil
+}
+
+// add records field's signature value (inherited through /Parent, up to
+// 32 levels) if the field is of type Sig and has one.
+func (f *sigFinder) add(field pdflib.Value) error {
+	var ft string
+	var v, holder pdflib.Value
+	n := field
+	for depth := 0; depth < 32 && n.Kind() == pdflib.Dict; depth++ {
+		if ft == "" {
+			ft = n.Key("FT").Name()
+		}
+		if v.Kind() != pdflib.Dict {
+			if x := n.Key("V"); x.Kind() == pdflib.Dict {
+				v, holder = x, n
+			}
+		}
+		if ft != "" && v.Kind() == pdflib.Dict {
+			break
+		}
+		n = n.Key("Parent")
+	}
+	if ft != "Sig" || v.Kind() != pdflib.Dict {
+		return nil
+	}
+	id := v.GetPtr().GetID()
+	if id == 0 {
+		id = holder.GetPtr().GetID()
+	}
+	if id != 0 {
+		if f.seenValue[id] {
 			return nil
 		}
-		if depth > 32 {
-			return errors.New("the form field tree is nested more than 32 deep")
+		f.seenValue[id] = true
+	}
+	if len(f.out) >= maxSignatures {
+		return fmt.Errorf("more than %d signatures", maxSignatures)
+	}
+	f.out = append(f.out, v)
+	return nil
+}
+
+func (f *sigFinder) walkFields(arr pdflib.Value, depth int) error {
+	if arr.Kind() != pdflib.Array {
+		return nil
+	}
+	if depth > 32 {
+		return errors.New("the form field tree is nested more than 32 deep")
+	}
+	for i := 0; i < arr.Len(); i++ {
+		fld := arr.Index(i)
+		if skip, err := f.visit(fld); skip || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
 		}
-		for i := 0; i < arr.Len(); i++ {
-			if visited++; visited > maxFields {
-				return fmt.Errorf("more than %d form fields", maxFields)
-			}
-			f := arr.Index(i)
-			if id := f.GetPtr().GetID(); id != 0 {
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
-			}
-			if f.Key("FT").Name() == "Sig" {
-				if v := f.Key("V"); v.Kind() == pdflib.Dict {
-					if len(out) >= maxSignatures {
-						return fmt.Errorf("more than %d signatures", maxSignatures)
-					}
-					out = append(out, v)
-				}
-			}
-			if err := walk(f.Key("Kids"), depth+1); err != nil {
+		if err := f.add(fld); err != nil {
+			return err
+		}
+		if err := f.walkFields(fld.Key("Kids"), depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *sigFinder) walkPages(node pdflib.Value, depth int) error {
+	if node.Kind() != pdflib.Dict {
+		return nil
+	}
+	if depth > 32 {
+		return errors.New("the page tree is nested more than 32 deep")
+	}
+	if f.pages++; f.pages > maxPageNodes {
+		return fmt.Errorf("more than %d page tree nodes", maxPageNodes)
+	}
+	if id := node.GetPtr().GetID(); id != 0 {
+		if f.seen[id] {
+			return nil
+		}
+		f.seen[id] = true
+	}
+	if kids := node.Key("Kids"); kids.Kind() == pdflib.Array {
+		for i := 0; i < kids.Len(); i++ {
+			if err := f.walkPages(kids.Index(i), depth+1); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := walk(fields, 0); err != nil {
-		return nil, err
+	annots := node.Key("Annots")
+	for i := 0; i < annots.Len(); i++ {
+		if f.annots++; f.annots > maxAnnots {
+			return fmt.Errorf("more than %d annotations", maxAnnots)
+		}
+		a := annots.Index(i)
+		if a.Key("Subtype").Name() != "Widget" {
+			continue
+		}
+		if err := f.add(a); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // trust holds the trust-list material for pdf signatures and timestamps.
