@@ -206,3 +206,25 @@ func TestWorkerSameResult(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestHostileInputs runs every file in testdata/hostile through a worker
+// under a short deadline: each is "could not be read", promptly.
+func TestHostileInputs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "hostile", "*.pdf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no hostile inputs: %v", err)
+	}
+	isolate(t, Isolation{Timeout: 2 * time.Second, Workers: 1})
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = verifyWithin(t, 15*time.Second, b, &verify.Env{At: time.Now()})
+			if !errors.Is(err, verify.ErrMalformed) || !strings.Contains(err.Error(), "could not be read") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
