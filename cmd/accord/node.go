@@ -83,12 +83,12 @@ func init() {
 				Action: func(c *cli.Context) error { return nodePost(c, "/v1/pins", true) },
 			},
 			{
-				Name:      "status",
-				Usage:     "show a node's peers and the lists it holds",
-				UsageText: "accord node status --node http://127.0.0.1:8080 [--json]",
+				Name:        "status",
+				Usage:       "show a node's peers and the lists it holds",
+				UsageText:   "accord node status --node http://127.0.0.1:8080 [--json]",
 				Description: "Peers are shown with the node's operator token (found as for `accord node pin`).",
 				Flags:       append(nodeClientFlags(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
-				Action:    nodeStatus,
+				Action:      nodeStatus,
 			},
 		},
 	})
