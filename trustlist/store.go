@@ -563,7 +563,13 @@ func LoadDirReport(dir string) (*Set, LoadReport, error) {
 	}
 	set := NewSet(p)
 	path := filepath.Join(dir, storeDB)
-	if _, serr := os.Stat(path); serr == nil {
+	if fi, serr := os.Stat(path); serr == nil && fi.Size() == 0 {
+		// An emptied database (bbolt would initialise it, but a reader may not write).
+		if err := checkMirror(dir, set, nil); err != nil {
+			return nil, rep, err
+		}
+		return set, rep, nil
+	} else if serr == nil {
 		db, err := openDB(path, true)
 		if err == nil {
 			recs, rerr := readLog(db)

@@ -175,7 +175,7 @@ func repairInstall(dir string, recs []record, rep *RepairReport) error {
 	}
 	db := filepath.Join(dir, storeDB)
 	if fi, err := os.Stat(db); err == nil {
-		rep.Backup = db + ".damaged-" + stamp
+		rep.Backup = freeName(db + ".damaged-" + stamp)
 		if fi.Size() == 0 {
 			rep.Backup = ""
 			os.Remove(db)
@@ -187,7 +187,7 @@ func repairInstall(dir string, recs []record, rep *RepairReport) error {
 		return fmt.Errorf("install rebuilt store: %w", err)
 	}
 	objs := filepath.Join(dir, objectsDir)
-	rep.OldObjects = objs + ".before-repair-" + stamp
+	rep.OldObjects = freeName(objs + ".before-repair-" + stamp)
 	if err := os.Rename(objs, rep.OldObjects); err != nil {
 		if !os.IsNotExist(err) {
 			return fmt.Errorf("keep old objects: %w", err)
@@ -231,4 +231,15 @@ func writeLog(path string, recs []record) error {
 		err = cerr
 	}
 	return err
+}
+
+// freeName returns base, or base-2, base-3, ... whichever does not exist.
+func freeName(base string) string {
+	name := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); os.IsNotExist(err) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
 }

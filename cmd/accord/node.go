@@ -143,8 +143,8 @@ func nodeRun(c *cli.Context) error {
 		if ln != nil {
 			ln.Close()
 		}
-		if errors.Is(err, trustlist.ErrStoreBusy) {
-			return usageErr("%v", err)
+		if errors.Is(err, trustlist.ErrStoreBusy) || errors.Is(err, trustlist.ErrStoreDamaged) || errors.Is(err, trustlist.ErrStoreBehind) {
+			return storeErr(cfg.DataDir, err)
 		}
 		return fmt.Errorf("node: %w", err)
 	}
