@@ -160,7 +160,9 @@ func parseRuleSet(raw []byte, msg *cose.SignMessage) (*RuleSet, error) {
 }
 
 // Verify checks that t keys of d signed the rule set.
-func (rs *RuleSet) Verify(d *Descriptor) error { return verifyPub(&rs.signed, &rs.pubHeader, KindRuleSet, d) }
+func (rs *RuleSet) Verify(d *Descriptor) error {
+	return verifyPub(&rs.signed, &rs.pubHeader, KindRuleSet, d)
+}
 
 // ValueSets is an anchor's signed value sets: name (e.g.
 // "vaccines-covid-19-names") to the codes it holds, as rules read them
@@ -239,7 +241,9 @@ func parseValueSets(raw []byte, msg *cose.SignMessage) (*ValueSets, error) {
 }
 
 // Verify checks that t keys of d signed the value sets.
-func (vs *ValueSets) Verify(d *Descriptor) error { return verifyPub(&vs.signed, &vs.pubHeader, KindValueSets, d) }
+func (vs *ValueSets) Verify(d *Descriptor) error {
+	return verifyPub(&vs.signed, &vs.pubHeader, KindValueSets, d)
+}
 
 // pubState is what a Set holds of one anchor's publications.
 type pubState struct {

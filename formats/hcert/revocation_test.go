@@ -22,7 +22,7 @@ func TestRevocationHashVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	var vectors []struct {
-		File, Alg, KID, CI, CO string
+		File, Alg, KID, CI, CO         string
 		UCI, COUNTRYCODEUCI, SIGNATURE struct{ Hex, B64 string }
 	}
 	if err := json.Unmarshal(b, &vectors); err != nil {
