@@ -22,11 +22,23 @@ func fail(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(for
 
 // Evaluate evaluates the CertLogic expression expr against the data context
 // data. Both are values as ParseJSON returns them.
-func Evaluate(expr, data any) (any, error) { return eval(expr, data, 0) }
+func Evaluate(expr, data any) (any, error) {
+	ev := &evaluator{}
+	return ev.eval(expr, data, 0)
+}
 
-func eval(expr, data any, depth int) (any, error) {
+// MaxSteps bounds the operations one evaluation performs: nested reduce
+// over data can otherwise take time exponential in the expression's size.
+const MaxSteps = 1_000_000
+
+type evaluator struct{ steps int }
+
+func (ev *evaluator) eval(expr, data any, depth int) (any, error) {
 	if depth > MaxDepth {
 		return nil, fail("expression nested deeper than %d levels", MaxDepth)
+	}
+	if ev.steps++; ev.steps > MaxSteps {
+		return nil, fail("evaluation takes more than %d steps", MaxSteps)
 	}
 	switch x := expr.(type) {
 	case string, bool, int64:
@@ -34,7 +46,7 @@ func eval(expr, data any, depth int) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, item := range x {
-			v, err := eval(item, data, depth+1)
+			v, err := ev.eval(item, data, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -42,14 +54,14 @@ func eval(expr, data any, depth int) (any, error) {
 		}
 		return out, nil
 	case map[string]any:
-		return evalOperation(x, data, depth)
+		return ev.evalOperation(x, data, depth)
 	case nil:
 		return nil, fail("null is not a valid expression")
 	}
 	return nil, fail("invalid expression: %v (literals are booleans, integers, strings and arrays)", expr)
 }
 
-func evalOperation(x map[string]any, data any, depth int) (any, error) {
+func (ev *evaluator) evalOperation(x map[string]any, data any, depth int) (any, error) {
 	if len(x) != 1 {
 		return nil, fail("an operation object must have exactly one key, not %d", len(x))
 	}
@@ -67,23 +79,23 @@ func evalOperation(x map[string]any, data any, depth int) (any, error) {
 	}
 	switch op {
 	case "if":
-		return evalIf(args, data, depth)
+		return ev.evalIf(args, data, depth)
 	case "and":
-		return evalAnd(args, data, depth)
+		return ev.evalAnd(args, data, depth)
 	case "===", "in", "+":
-		return evalBinary(op, args, data, depth)
+		return ev.evalBinary(op, args, data, depth)
 	case ">", "<", ">=", "<=", "after", "before", "not-after", "not-before":
-		return evalCompare(op, args, data, depth)
+		return ev.evalCompare(op, args, data, depth)
 	case "!":
-		return evalNot(args, data, depth)
+		return ev.evalNot(args, data, depth)
 	case "plusTime":
-		return evalPlusTime(args, data, depth)
+		return ev.evalPlusTime(args, data, depth)
 	case "dccDateOfBirth":
-		return evalDateOfBirth(args, data, depth)
+		return ev.evalDateOfBirth(args, data, depth)
 	case "reduce":
-		return evalReduce(args, data, depth)
+		return ev.evalReduce(args, data, depth)
 	case "extractFromUVCI":
-		return evalExtractFromUVCI(args, data, depth)
+		return ev.evalExtractFromUVCI(args, data, depth)
 	}
 	return nil, fail("unknown operation %q", op)
 }
@@ -120,26 +132,26 @@ func evalVar(operand, data any) (any, error) {
 	return cur, nil
 }
 
-func evalIf(args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalIf(args []any, data any, depth int) (any, error) {
 	if len(args) != 3 {
 		return nil, fail("if needs a guard, a then and an else (3 operands), not %d", len(args))
 	}
-	g, err := eval(args[0], data, depth+1)
+	g, err := ev.eval(args[0], data, depth+1)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case IsTruthy(g):
-		return eval(args[1], data, depth+1)
+		return ev.eval(args[1], data, depth+1)
 	case IsFalsy(g):
-		return eval(args[2], data, depth+1)
+		return ev.eval(args[2], data, depth+1)
 	}
 	return nil, fail("if guard is neither truthy nor falsy: %v", g)
 }
 
 // evalAnd returns the first falsy operand, or the last one; operands are
 // evaluated lazily, in order, and each before the last must be truthy or falsy.
-func evalAnd(args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalAnd(args []any, data any, depth int) (any, error) {
 	if len(args) < 2 {
 		return nil, fail("and needs at least 2 operands")
 	}
@@ -149,7 +161,7 @@ func evalAnd(args []any, data any, depth int) (any, error) {
 		case IsFalsy(acc):
 			return acc, nil
 		case IsTruthy(acc):
-			v, err := eval(a, data, depth+1)
+			v, err := ev.eval(a, data, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -161,10 +173,10 @@ func evalAnd(args []any, data any, depth int) (any, error) {
 	return acc, nil
 }
 
-func evalArgs(args []any, data any, depth int) ([]any, error) {
+func (ev *evaluator) evalArgs(args []any, data any, depth int) ([]any, error) {
 	out := make([]any, len(args))
 	for i, a := range args {
-		v, err := eval(a, data, depth+1)
+		v, err := ev.eval(a, data, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -173,11 +185,11 @@ func evalArgs(args []any, data any, depth int) ([]any, error) {
 	return out, nil
 }
 
-func evalBinary(op string, args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalBinary(op string, args []any, data any, depth int) (any, error) {
 	if len(args) != 2 {
 		return nil, fail("%s needs 2 operands, not %d", op, len(args))
 	}
-	v, err := evalArgs(args, data, depth)
+	v, err := ev.evalArgs(args, data, depth)
 	if err != nil {
 		return nil, err
 	}
@@ -238,11 +250,11 @@ func strictEqual(a, b any) bool {
 
 var dateOps = map[string]string{"after": ">", "before": "<", "not-after": "<=", "not-before": ">="}
 
-func evalCompare(op string, args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalCompare(op string, args []any, data any, depth int) (any, error) {
 	if len(args) != 2 && len(args) != 3 {
 		return nil, fail("%s needs 2 or 3 operands, not %d", op, len(args))
 	}
-	v, err := evalArgs(args, data, depth)
+	v, err := ev.evalArgs(args, data, depth)
 	if err != nil {
 		return nil, err
 	}
@@ -285,11 +297,11 @@ func compare(op string, l, r int64) bool {
 	return l <= r
 }
 
-func evalNot(args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalNot(args []any, data any, depth int) (any, error) {
 	if len(args) != 1 {
 		return nil, fail("! needs 1 operand, not %d", len(args))
 	}
-	v, err := eval(args[0], data, depth+1)
+	v, err := ev.eval(args[0], data, depth+1)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +314,7 @@ func evalNot(args []any, data any, depth int) (any, error) {
 	return nil, fail("operand of ! is neither truthy nor falsy: %v", v)
 }
 
-func evalPlusTime(args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalPlusTime(args []any, data any, depth int) (any, error) {
 	if len(args) != 3 {
 		return nil, fail("plusTime needs a date-time, an amount and a unit (3 operands), not %d", len(args))
 	}
@@ -314,7 +326,7 @@ func evalPlusTime(args []any, data any, depth int) (any, error) {
 	if !ok || (unit != "year" && unit != "month" && unit != "day" && unit != "hour") {
 		return nil, fail(`the unit (operand 3) of plusTime must be "year", "month", "day" or "hour"`)
 	}
-	v, err := eval(args[0], data, depth+1)
+	v, err := ev.eval(args[0], data, depth+1)
 	if err != nil {
 		return nil, err
 	}
@@ -333,11 +345,11 @@ func evalPlusTime(args []any, data any, depth int) (any, error) {
 	return d, nil
 }
 
-func evalDateOfBirth(args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalDateOfBirth(args []any, data any, depth int) (any, error) {
 	if len(args) != 1 {
 		return nil, fail("dccDateOfBirth needs 1 operand, not %d", len(args))
 	}
-	v, err := eval(args[0], data, depth+1)
+	v, err := ev.eval(args[0], data, depth+1)
 	if err != nil {
 		return nil, err
 	}
@@ -352,15 +364,15 @@ func evalDateOfBirth(args []any, data any, depth int) (any, error) {
 	return d, nil
 }
 
-func evalReduce(args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalReduce(args []any, data any, depth int) (any, error) {
 	if len(args) != 3 {
 		return nil, fail("reduce needs an operand, a lambda and an initial value (3 operands), not %d", len(args))
 	}
-	v, err := eval(args[0], data, depth+1)
+	v, err := ev.eval(args[0], data, depth+1)
 	if err != nil {
 		return nil, err
 	}
-	acc, err := eval(args[2], data, depth+1)
+	acc, err := ev.eval(args[2], data, depth+1)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +384,7 @@ func evalReduce(args []any, data any, depth int) (any, error) {
 		return nil, fail("the operand of reduce must be an array or null, not %T", v)
 	}
 	for _, cur := range list {
-		if acc, err = eval(args[1], map[string]any{"accumulator": acc, "current": cur}, depth+1); err != nil {
+		if acc, err = ev.eval(args[1], map[string]any{"accumulator": acc, "current": cur}, depth+1); err != nil {
 			return nil, err
 		}
 	}
@@ -405,7 +417,7 @@ func splitAny(s, seps string) []string {
 	return append(out, s[start:])
 }
 
-func evalExtractFromUVCI(args []any, data any, depth int) (any, error) {
+func (ev *evaluator) evalExtractFromUVCI(args []any, data any, depth int) (any, error) {
 	if len(args) != 2 {
 		return nil, fail("extractFromUVCI needs an operand and an index (2 operands), not %d", len(args))
 	}
@@ -413,7 +425,7 @@ func evalExtractFromUVCI(args []any, data any, depth int) (any, error) {
 	if !ok {
 		return nil, fail("the index (operand 2) of extractFromUVCI must be an integer literal")
 	}
-	v, err := eval(args[0], data, depth+1)
+	v, err := ev.eval(args[0], data, depth+1)
 	if err != nil {
 		return nil, err
 	}

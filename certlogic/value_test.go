@@ -72,3 +72,21 @@ func TestEvaluateRejectsInvalidExpressions(t *testing.T) {
 		t.Error("an expression nested beyond MaxDepth evaluated")
 	}
 }
+
+func TestEvaluateBoundsWork(t *testing.T) {
+	// Three nested reductions over a 1,000-element array carried in the
+	// accumulator: 10^9 steps unless the budget stops it.
+	inner := `{"reduce":[{"var":"accumulator"},{"var":"accumulator"},{"var":"accumulator"}]}`
+	mid := `{"reduce":[{"var":"accumulator"},` + inner + `,{"var":"accumulator"}]}`
+	expr, err := ParseJSON([]byte(`{"reduce":[{"var":"x"},` + mid + `,{"var":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]any, 1000)
+	for i := range x {
+		x[i] = int64(i)
+	}
+	if _, err := Evaluate(expr, map[string]any{"x": x}); err == nil || !IsEvalError(err) {
+		t.Fatalf("an exponential evaluation was not stopped: %v", err)
+	}
+}

@@ -34,16 +34,16 @@ const (
 	MaxValueSetCodes = 10_000
 )
 
-// pubHeader is the part every publication shares, with its wire keys: kind
-// (0), country (1), descriptor version (2), seq (3), issued_at (4).
-type pubHeader struct {
+// PublicationHeader is the part every publication shares, with its wire keys:
+// kind (0), country (1), descriptor version (2), seq (3), issued_at (4).
+type PublicationHeader struct {
 	Country           string
 	DescriptorVersion uint64
 	Seq               uint64
 	IssuedAt          time.Time
 }
 
-func (h *pubHeader) check() error {
+func (h *PublicationHeader) check() error {
 	if err := checkCountry(h.Country); err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (h *pubHeader) check() error {
 }
 
 // verifyPub checks that t keys of d signed s and that d is the descriptor h names.
-func verifyPub(s *signed, h *pubHeader, kind Kind, d *Descriptor) error {
+func verifyPub(s *signed, h *PublicationHeader, kind Kind, d *Descriptor) error {
 	if d.Country != h.Country || d.Version != h.DescriptorVersion {
 		return reject(ReasonUnknownAnchor, "%s names %s descriptor v%d, not %s v%d", kind, h.Country, h.DescriptorVersion, d.Country, d.Version)
 	}
@@ -68,7 +68,7 @@ func verifyPub(s *signed, h *pubHeader, kind Kind, d *Descriptor) error {
 // of every rule it currently publishes, each the rule's JSON as authored
 // (validation-rule.schema.json). A rule set replaces the previous one whole.
 type RuleSet struct {
-	pubHeader
+	PublicationHeader
 	Rules [][]byte
 	signed
 }
@@ -95,7 +95,7 @@ type ruleHead struct {
 var ruleIDRE = regexp.MustCompile(`^(GR|VR|TR|RR|IR)-[A-Z]{2}-\d{4}$`)
 
 func (rs *RuleSet) check() error {
-	if err := rs.pubHeader.check(); err != nil {
+	if err := rs.PublicationHeader.check(); err != nil {
 		return err
 	}
 	if len(rs.Rules) > MaxRules {
@@ -151,7 +151,7 @@ func parseRuleSet(raw []byte, msg *cose.SignMessage) (*RuleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs := &RuleSet{pubHeader: pubHeader{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt)},
+	rs := &RuleSet{PublicationHeader: PublicationHeader{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt)},
 		Rules: w.Rules, signed: s}
 	if err := rs.check(); err != nil {
 		return nil, err
@@ -161,14 +161,14 @@ func parseRuleSet(raw []byte, msg *cose.SignMessage) (*RuleSet, error) {
 
 // Verify checks that t keys of d signed the rule set.
 func (rs *RuleSet) Verify(d *Descriptor) error {
-	return verifyPub(&rs.signed, &rs.pubHeader, KindRuleSet, d)
+	return verifyPub(&rs.signed, &rs.PublicationHeader, KindRuleSet, d)
 }
 
 // ValueSets is an anchor's signed value sets: name (e.g.
 // "vaccines-covid-19-names") to the codes it holds, as rules read them
 // through external.valueSets.<name>.
 type ValueSets struct {
-	pubHeader
+	PublicationHeader
 	Sets map[string][]string
 	signed
 }
@@ -187,7 +187,7 @@ func (w *valueSetsWire) kind() string { return w.Type }
 var valueSetNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func (vs *ValueSets) check() error {
-	if err := vs.pubHeader.check(); err != nil {
+	if err := vs.PublicationHeader.check(); err != nil {
 		return err
 	}
 	if len(vs.Sets) > MaxValueSets {
@@ -232,7 +232,7 @@ func parseValueSets(raw []byte, msg *cose.SignMessage) (*ValueSets, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs := &ValueSets{pubHeader: pubHeader{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt)},
+	vs := &ValueSets{PublicationHeader: PublicationHeader{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt)},
 		Sets: w.Sets, signed: s}
 	if err := vs.check(); err != nil {
 		return nil, err
@@ -242,7 +242,7 @@ func parseValueSets(raw []byte, msg *cose.SignMessage) (*ValueSets, error) {
 
 // Verify checks that t keys of d signed the value sets.
 func (vs *ValueSets) Verify(d *Descriptor) error {
-	return verifyPub(&vs.signed, &vs.pubHeader, KindValueSets, d)
+	return verifyPub(&vs.signed, &vs.PublicationHeader, KindValueSets, d)
 }
 
 // pubState is what a Set holds of one anchor's publications.
@@ -267,7 +267,7 @@ func (s *Set) pubsFor(country string) *pubState {
 // acceptPublication is acceptLocked for the publication kinds.
 func (s *Set) acceptPublication(raw []byte, kind Kind, msg *cose.SignMessage, at time.Time, replay bool) *Decision {
 	var (
-		h   *pubHeader
+		h   *PublicationHeader
 		sg  *signed
 		obj any
 	)
@@ -277,19 +277,19 @@ func (s *Set) acceptPublication(raw []byte, kind Kind, msg *cose.SignMessage, at
 		if err != nil {
 			return rejected(err)
 		}
-		h, sg, obj = &rs.pubHeader, &rs.signed, rs
+		h, sg, obj = &rs.PublicationHeader, &rs.signed, rs
 	case KindValueSets:
 		vs, err := parseValueSets(raw, msg)
 		if err != nil {
 			return rejected(err)
 		}
-		h, sg, obj = &vs.pubHeader, &vs.signed, vs
+		h, sg, obj = &vs.PublicationHeader, &vs.signed, vs
 	default:
 		rv, err := parseRevocations(raw, msg)
 		if err != nil {
 			return rejected(err)
 		}
-		h, sg, obj = &rv.pubHeader, &rv.signed, rv
+		h, sg, obj = &rv.PublicationHeader, &rv.signed, rv
 	}
 	ctx := &Decision{Country: h.Country, Number: h.Seq, Hash: sg.Hash()}
 	fail := func(r Reason, f string, args ...any) *Decision { return withCtx(rejected(reject(r, f, args...)), ctx) }
@@ -317,20 +317,20 @@ func (s *Set) acceptPublication(raw []byte, kind Kind, msg *cose.SignMessage, at
 	p := s.pubsFor(h.Country)
 	switch o := obj.(type) {
 	case *RuleSet:
-		var held *pubHeader
+		var held *PublicationHeader
 		var heldHash []byte
 		if p.rules != nil {
-			held, heldHash = &p.rules.pubHeader, p.rules.Hash()
+			held, heldHash = &p.rules.PublicationHeader, p.rules.Hash()
 		}
 		if out := snapshotOrder(held, heldHash, h, sg.Hash(), kind, ctx); out != nil {
 			return out
 		}
 		p.rules = o
 	case *ValueSets:
-		var held *pubHeader
+		var held *PublicationHeader
 		var heldHash []byte
 		if p.valueSets != nil {
-			held, heldHash = &p.valueSets.pubHeader, p.valueSets.Hash()
+			held, heldHash = &p.valueSets.PublicationHeader, p.valueSets.Hash()
 		}
 		if out := snapshotOrder(held, heldHash, h, sg.Hash(), kind, ctx); out != nil {
 			return out
@@ -347,7 +347,7 @@ func (s *Set) acceptPublication(raw []byte, kind Kind, msg *cose.SignMessage, at
 
 // snapshotOrder applies the rollback rule to a snapshot publication: only a
 // higher seq replaces the held one. It returns nil when h may replace held.
-func snapshotOrder(held *pubHeader, heldHash []byte, h *pubHeader, hash []byte, kind Kind, ctx *Decision) *Decision {
+func snapshotOrder(held *PublicationHeader, heldHash []byte, h *PublicationHeader, hash []byte, kind Kind, ctx *Decision) *Decision {
 	if held == nil {
 		return nil
 	}

@@ -108,7 +108,7 @@ type BatchRef struct {
 // per descriptor version, like lists; a new descriptor version starts a new
 // chain at seq 1 that restates every batch still in force.
 type Revocations struct {
-	pubHeader
+	PublicationHeader
 	Prev      []byte
 	Batches   []*RevocationBatch
 	Withdrawn []BatchRef
@@ -137,7 +137,7 @@ type revocationsWire struct {
 func (w *revocationsWire) kind() string { return w.Type }
 
 func (r *Revocations) check() error {
-	if err := r.pubHeader.check(); err != nil {
+	if err := r.PublicationHeader.check(); err != nil {
 		return err
 	}
 	if (r.Seq == 1) != (len(r.Prev) == 0) || (len(r.Prev) != 0 && len(r.Prev) != 32) {
@@ -209,7 +209,7 @@ func parseRevocations(raw []byte, msg *cose.SignMessage) (*Revocations, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Revocations{pubHeader: pubHeader{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt)},
+	r := &Revocations{PublicationHeader: PublicationHeader{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt)},
 		Prev: w.Prev, Withdrawn: w.Withdrawn, signed: s}
 	pos := 0
 	for _, bw := range w.Batches {
@@ -226,7 +226,7 @@ func parseRevocations(raw []byte, msg *cose.SignMessage) (*Revocations, error) {
 
 // Verify checks that t keys of d signed the delta.
 func (r *Revocations) Verify(d *Descriptor) error {
-	return verifyPub(&r.signed, &r.pubHeader, KindRevocations, d)
+	return verifyPub(&r.signed, &r.PublicationHeader, KindRevocations, d)
 }
 
 // revChain is an anchor's revocation chain under one descriptor version and
