@@ -96,6 +96,7 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		checkChain(r, m, env)
 		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"})
 		checkKeyUsage(r, &d, cert)
+		env.DocumentNotRevoked(r, m.Country, d.KID, RevocationQueries(&d)...)
 	} else {
 		r.Add(verify.CheckKeyUsage, verify.Skip, "no listed DSC verified the signature, so its key usage is not known")
 	}
