@@ -141,7 +141,7 @@ func (w *Workspace) SignRules(now time.Time) (*trustlist.RuleSet, *trustlist.Val
 		return nil, nil, nil, err
 	}
 	files := []string{filepath.Join(w.Dir, "rules", fmt.Sprintf("seq-%06d.cose", rs.Seq))}
-	if err := trustlist.WriteFileAtomic(files[0], rs.Raw(), 0o644); err != nil {
+	if err := writeObject(files[0], rs.Raw()); err != nil {
 		return nil, nil, nil, err
 	}
 	d.Seq = rs.Seq
@@ -158,7 +158,7 @@ func (w *Workspace) SignRules(now time.Time) (*trustlist.RuleSet, *trustlist.Val
 		return rs, nil, files, err
 	}
 	p := filepath.Join(w.Dir, "valuesets", fmt.Sprintf("seq-%06d.cose", vs.Seq))
-	if err := trustlist.WriteFileAtomic(p, vs.Raw(), 0o644); err != nil {
+	if err := writeObject(p, vs.Raw()); err != nil {
 		return rs, nil, files, err
 	}
 	vd.Seq = vs.Seq
@@ -212,7 +212,7 @@ func (w *Workspace) RevokeDocuments(batch *trustlist.RevocationBatch, now time.T
 		return nil, "", err
 	}
 	path := filepath.Join(w.Dir, "revocations", fmt.Sprintf("v%d-seq-%06d.cose", sr.DescriptorVersion, sr.Seq))
-	if err := trustlist.WriteFileAtomic(path, sr.Raw(), 0o644); err != nil {
+	if err := writeObject(path, sr.Raw()); err != nil {
 		return nil, "", err
 	}
 	st.Version, st.Seq, st.LastHash = sr.DescriptorVersion, sr.Seq, hex.EncodeToString(sr.Hash())
@@ -241,4 +241,12 @@ func (hb HeldBatch) batch() (*trustlist.RevocationBatch, error) {
 		hs = append(hs, [trustlist.RevocationHashSize]byte(b))
 	}
 	return trustlist.NewRevocationBatch(trustlist.HashType(hb.HashType), kid, hb.Expires, hb.Reason, hs), nil
+}
+
+// writeObject writes a signed object, creating its folder on first use.
+func writeObject(path string, raw []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return trustlist.WriteFileAtomic(path, raw, 0o644)
 }
