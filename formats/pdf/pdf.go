@@ -412,7 +412,7 @@ func newTrust(env *verify.Env) *trust {
 	if env == nil || env.Trust == nil {
 		return t
 	}
-	for _, m := range env.Trust.Find(trustlist.Query{Use: trustlist.DocPDF, Kind: trustlist.EntryX509, CA: trustlist.Bool(true)}) {
+	for _, m := range env.Trust.Find(trustlist.Query{Use: trustlist.DocPDF, Kind: trustlist.EntryX509, CA: new(true)}) {
 		switch {
 		case m.Entry.Certificate() == nil:
 		case m.Entry.Status == trustlist.StatusRevoked:
@@ -421,7 +421,7 @@ func newTrust(env *verify.Env) *trust {
 			t.cas = append(t.cas, m)
 		}
 	}
-	for _, m := range env.Trust.Find(trustlist.Query{Use: trustlist.DocTSA, Kind: trustlist.EntryX509, CA: trustlist.Bool(true)}) {
+	for _, m := range env.Trust.Find(trustlist.Query{Use: trustlist.DocTSA, Kind: trustlist.EntryX509, CA: new(true)}) {
 		if m.Entry.Certificate() != nil && m.Entry.Status != trustlist.StatusRevoked {
 			t.tsaCAs = append(t.tsaCAs, m)
 		}

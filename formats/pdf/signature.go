@@ -131,6 +131,7 @@ func (j *sigJob) parseCMS() bool {
 		"signer_sha256": hex.EncodeToString(tp[:]), "sub_filter": j.sub,
 		"byte_range": j.br, "certificates": len(p7.Certificates),
 	}
+	revocationClaim(p7, j.part.Claims.(map[string]any))
 	j.p7, j.leaf = p7, leaf
 	return true
 }
@@ -289,6 +290,7 @@ func (j *sigJob) checkTrust(st verify.SigningTime, at time.Time) {
 	}
 	j.checkCertificate(found, at)
 	j.env.IssuerChecks(part, *found.m, st)
+	j.env.DocumentNotRevoked(part, found.m.Country, nil, revocationQueries(j.p7)...)
 	if c := part.Check(verify.CheckIssuerTrusted); c != nil && c.Status == verify.Pass {
 		c.Detail += "; " + found.how
 	}
