@@ -152,8 +152,8 @@ func activePool() *workerPool {
 const (
 	frameRequest = 'V' // parent → worker: workRequest (JSON)
 	frameData    = 'D' // parent → worker: the PDF bytes
-	frameFind    = 'F' // worker → parent: trustlist.Query (JSON)
-	frameMatches = 'M' // parent → worker: []trustlist.Match (JSON)
+	frameFind    = 'F' // worker → parent: trustCall (JSON)
+	frameMatches = 'M' // parent → worker: the call's answer (JSON)
 	frameResult  = 'R' // worker → parent: workResult (JSON)
 
 	maxFrame = 128 << 20
@@ -162,8 +162,23 @@ const (
 type workRequest struct {
 	At          time.Time
 	Offline     bool
+	Arrival     *verify.ArrivalOptions
 	HasVerifier bool
 	Options     verify.Options
+	// What the parent's trusted material answers besides Find.
+	Revocations, Rules bool
+}
+
+// trustCall is a question a worker asks about the parent's trusted
+// material: one of the methods of verify.TrustedMaterial,
+// verify.RevocationSource and verify.RuleSource.
+type trustCall struct {
+	Method  string
+	Query   trustlist.Query             `json:",omitzero"`
+	Country string                      `json:",omitempty"`
+	KID     []byte                      `json:",omitempty"`
+	At      time.Time                   `json:",omitzero"`
+	Queries []trustlist.RevocationQuery `json:",omitempty"`
 }
 
 type workResult struct {
@@ -223,11 +238,11 @@ func serveWorker(stdin io.Reader, stdout io.Writer) int {
 			return 3
 		}
 		proxy := &trustProxy{in: in, out: out}
-		env := &verify.Env{Trust: proxy, At: req.At, Offline: req.Offline}
+		env := &verify.Env{Trust: proxy.material(req.Revocations, req.Rules), At: req.At, Offline: req.Offline, Arrival: req.Arrival}
 		if req.HasVerifier {
 			o := req.Options
 			o.At = req.At
-			env.Verifier = verify.New(proxy, o)
+			env.Verifier = verify.New(env.Trust, o)
 		}
 		res, verr := verifyInProcess(context.Background(), doc, env)
 		wr := workResult{Result: res}
@@ -253,7 +268,8 @@ func limitOwnMemory() {
 	setDataLimit(n)
 }
 
-// trustProxy answers Find in a worker by asking the parent.
+// trustProxy answers questions about trusted material in a worker by
+// asking the parent.
 type trustProxy struct {
 	mu  sync.Mutex
 	in  io.Reader
@@ -261,17 +277,17 @@ type trustProxy struct {
 	err error
 }
 
-func (p *trustProxy) Find(q trustlist.Query) []trustlist.Match {
+// call asks the parent and decodes its answer into out.
+func (p *trustProxy) call(c trustCall, out any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
-		return nil
+		return
 	}
-	b, err := json.Marshal(q)
+	b, err := json.Marshal(c)
 	if err == nil {
 		err = writeFrame(p.out, frameFind, b)
 	}
-	var ms []trustlist.Match
 	if err == nil {
 		var kind byte
 		kind, b, err = readFrame(p.in)
@@ -279,14 +295,96 @@ func (p *trustProxy) Find(q trustlist.Query) []trustlist.Match {
 			err = fmt.Errorf("unexpected frame %q", kind)
 		}
 		if err == nil {
-			err = json.Unmarshal(b, &ms)
+			err = json.Unmarshal(b, out)
 		}
 	}
-	if err != nil {
-		p.err = err
-		return nil
-	}
+	p.err = err
+}
+
+func (p *trustProxy) Find(q trustlist.Query) []trustlist.Match {
+	var ms []trustlist.Match
+	p.call(trustCall{Method: "Find", Query: q}, &ms)
 	return ms
+}
+
+func (p *trustProxy) revoked(country string, kid []byte, at time.Time, qs ...trustlist.RevocationQuery) *trustlist.Revocation {
+	var r *trustlist.Revocation
+	p.call(trustCall{Method: "Revoked", Country: country, KID: kid, At: at, Queries: qs}, &r)
+	return r
+}
+
+func (p *trustProxy) revocationSummary(country string) *trustlist.RevocationInfo {
+	var r *trustlist.RevocationInfo
+	p.call(trustCall{Method: "RevocationSummary", Country: country}, &r)
+	return r
+}
+
+func (p *trustProxy) ruleSet(country string) *trustlist.RuleSet {
+	var r *trustlist.RuleSet
+	p.call(trustCall{Method: "RuleSet", Country: country}, &r)
+	return r
+}
+
+func (p *trustProxy) valueSets(country string) *trustlist.ValueSets {
+	var r *trustlist.ValueSets
+	p.call(trustCall{Method: "ValueSets", Country: country}, &r)
+	return r
+}
+
+// The proxy offers exactly the interfaces the parent's material has, so
+// that a check such as document_not_revoked skips in the worker when it
+// would skip in the parent.
+type (
+	findOnly struct{ p *trustProxy }
+	withRev  struct{ findOnly }
+	withRule struct{ findOnly }
+	withBoth struct{ withRev }
+)
+
+func (f findOnly) Find(q trustlist.Query) []trustlist.Match { return f.p.Find(q) }
+func (w withRev) Revoked(country string, kid []byte, at time.Time, qs ...trustlist.RevocationQuery) *trustlist.Revocation {
+	return w.p.revoked(country, kid, at, qs...)
+}
+func (w withRev) RevocationSummary(country string) *trustlist.RevocationInfo {
+	return w.p.revocationSummary(country)
+}
+func (w withRule) RuleSet(country string) *trustlist.RuleSet     { return w.p.ruleSet(country) }
+func (w withRule) ValueSets(country string) *trustlist.ValueSets { return w.p.valueSets(country) }
+func (w withBoth) RuleSet(country string) *trustlist.RuleSet     { return w.p.ruleSet(country) }
+func (w withBoth) ValueSets(country string) *trustlist.ValueSets { return w.p.valueSets(country) }
+
+func (p *trustProxy) material(revocations, rules bool) verify.TrustedMaterial {
+	f := findOnly{p}
+	switch {
+	case revocations && rules:
+		return withBoth{withRev{f}}
+	case revocations:
+		return withRev{f}
+	case rules:
+		return withRule{f}
+	}
+	return f
+}
+
+// answer answers a worker's question from the parent's trusted material.
+func answer(trust verify.TrustedMaterial, c trustCall) (any, error) {
+	rev, _ := trust.(verify.RevocationSource)
+	rules, _ := trust.(verify.RuleSource)
+	switch {
+	case c.Method == "Find" && trust != nil:
+		return trust.Find(c.Query), nil
+	case c.Method == "Revoked" && rev != nil:
+		return rev.Revoked(c.Country, c.KID, c.At, c.Queries...), nil
+	case c.Method == "RevocationSummary" && rev != nil:
+		return rev.RevocationSummary(c.Country), nil
+	case c.Method == "RuleSet" && rules != nil:
+		return rules.RuleSet(c.Country), nil
+	case c.Method == "ValueSets" && rules != nil:
+		return rules.ValueSets(c.Country), nil
+	case c.Method == "Find":
+		return []trustlist.Match{}, nil
+	}
+	return nil, fmt.Errorf("the worker asked %q, which the trusted material does not answer", c.Method)
 }
 
 // workerPool runs verifications in at most iso.Workers processes.
@@ -428,7 +526,9 @@ func (p *workerPool) verify(ctx context.Context, in []byte, env *verify.Env) (*v
 // exchange sends one document to the worker, answers its trust-list
 // questions and reads its result.
 func (w *worker) exchange(in []byte, env *verify.Env) (workResult, error) {
-	req := workRequest{At: env.At, Offline: env.Offline}
+	req := workRequest{At: env.At, Offline: env.Offline, Arrival: env.Arrival}
+	_, req.Revocations = env.Trust.(verify.RevocationSource)
+	_, req.Rules = env.Trust.(verify.RuleSource)
 	if env.Verifier != nil {
 		req.HasVerifier, req.Options = true, env.Verifier.Options()
 	}
@@ -449,15 +549,15 @@ func (w *worker) exchange(in []byte, env *verify.Env) (workResult, error) {
 		}
 		switch kind {
 		case frameFind:
-			var q trustlist.Query
-			if err := json.Unmarshal(b, &q); err != nil {
+			var c trustCall
+			if err := json.Unmarshal(b, &c); err != nil {
 				return workResult{}, err
 			}
-			var ms []trustlist.Match
-			if env.Trust != nil {
-				ms = env.Trust.Find(q)
+			a, err := answer(env.Trust, c)
+			if err != nil {
+				return workResult{}, err
 			}
-			if b, err = json.Marshal(ms); err != nil {
+			if b, err = json.Marshal(a); err != nil {
 				return workResult{}, err
 			}
 			if err := writeFrame(w.stdin, frameMatches, b); err != nil {
