@@ -191,13 +191,14 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 
 	trust := newTrust(env)
 	opts := trust.pdfsignOptions(env)
+	poe := proofsOfExistence(sigs, in, trust)
 	var lastEnd int64
 	ends := make([]int64, len(sigs))
 	for i, sv := range sigs {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		part, end := verifySignature(i+1, len(sigs), sv, in, trust, opts, env)
+		part, end := verifySignature(i+1, len(sigs), sv, in, trust, opts, env, poe)
 		if env != nil {
 			part.At = env.At
 		}
@@ -228,9 +229,18 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	if mayHaveImages {
 		qrParts = verifyEmbeddedQR(ctx, rdr, in, env, r)
 	}
-	if len(sigs) == 0 {
+	stamps := 0
+	for _, v := range sigs {
+		if isDocTimestamp(v) {
+			stamps++
+		}
+	}
+	switch {
+	case len(sigs) > 0 && stamps == len(sigs) && qrParts == 0:
+		r.Add(verify.CheckSignature, verify.Fail, "the PDF carries only document timestamps (%d): they prove when it existed, not who signed it", stamps)
+	case len(sigs) == 0:
 		if qrParts == 0 {
-			r.Add(verify.CheckSignature, verify.Fail, "the PDF carries no digital signature (no signature field with a value in its AcroForm) and no verifiable QR code")
+			r.Add(verify.CheckSignature, verify.Fail, "the PDF carries no digital signature (no signature field with a value in its AcroForm or page annotations) and no verifiable QR code")
 		} else {
 			r.Add(verify.CheckSignature, verify.Skip, "the PDF itself carries no digital signature; only the QR code found in it was verified")
 			r.Warn("the PDF's own text and layout are not signed: only the certificate in its QR code is verified")

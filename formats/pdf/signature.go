@@ -39,6 +39,7 @@ type sigJob struct {
 	leaf    *x509.Certificate
 	lib     libOutcome
 	signer  *pdfverify.Signer
+	poe     []proof // trusted document timestamps of the file
 }
 
 // libOutcome is what pdfsign's verification said, sorted by kind.
@@ -50,11 +51,15 @@ type libOutcome struct {
 // verifySignature verifies signature n of total and returns its result and
 // the end of the byte range it covers. The steps run in order and each
 // records its checks; a step that makes the rest meaningless stops it.
-func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env) (*verify.Result, int64) {
-	j := &sigJob{part: &verify.Result{Format: Name}, label: fmt.Sprintf("signature %d of %d", n, total), v: v, in: in, t: t, opts: opts, env: env}
+func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env, poe []proof) (*verify.Result, int64) {
+	j := &sigJob{part: &verify.Result{Format: Name}, label: fmt.Sprintf("signature %d of %d", n, total), v: v, in: in, t: t, opts: opts, env: env, poe: poe}
 	j.describe()
 	if !j.checkByteRange() {
 		return j.part, 0
+	}
+	if isDocTimestamp(v) {
+		j.verifyDocTimestamp()
+		return j.part, j.end
 	}
 	if !j.parseCMS() {
 		return j.part, j.end
@@ -75,6 +80,11 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 		}
 	}
 	j.checkKeyUsage()
+	algAt := j.env.At
+	if st.Trusted || algAt.IsZero() {
+		algAt = at
+	}
+	j.checkAlgorithms(algAt, st.Trusted)
 	j.checkTrust(st, at)
 	return j.part, j.end
 }
@@ -221,6 +231,11 @@ func (j *sigJob) signingTime() verify.SigningTime {
 		tokenTime = tc.GenTime
 		j.part.Add(CheckTimestamp, verify.Skip, "the signature's timestamp is not used as a trusted time: %s", tc.Why)
 		j.part.Warn("the signature's RFC 3161 timestamp is not trusted (%s); the signing time is the signer's claim", tc.Why)
+	}
+	if p, ok := proofFor(j.poe, j.end); ok {
+		st = verify.SigningTime{Time: p.at, Trusted: true, Source: fmt.Sprintf("no later than the document timestamp by TSA %q that covers it (proof of existence)", p.tsa)}
+		j.recordTime(st)
+		return st
 	}
 	switch {
 	case j.signer.SignatureTime != nil:
