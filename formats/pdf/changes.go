@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,11 +60,6 @@ var strict atomic.Bool
 // warning and modifications fail (spec/pdf.md §Allowed changes).
 func SetStrict(on bool) { strict.Store(on) }
 
-// SetAllowUnsignedUpdates is the opposite of SetStrict, kept for callers
-// of earlier versions.
-//
-// Deprecated: allowed changes are accepted by default; use SetStrict.
-func SetAllowUnsignedUpdates(allow bool) { strict.Store(!allow) }
 
 // laterRevisions adds, to the part of a signature that is not the last,
 // the check that the revisions added after it (and covered by later
@@ -111,21 +107,30 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from, to int64) (ch changes)
 			replaced = append(replaced, fmt.Sprintf("object %d (its cross-reference entry points at another object's bytes)", id))
 		}
 	}
-	for _, m := range reObjHeader.FindAllSubmatch(tail, -1) {
-		id64, err := strconv.ParseUint(string(m[1]), 10, 32)
-		if err != nil || seen[id64] {
-			continue
+	var judge func(id uint32, depth int)
+	judge = func(id uint32, depth int) {
+		if seen[uint64(id)] {
+			return
 		}
-		seen[id64] = true
-		id := uint32(id64)
+		seen[uint64(id)] = true
 		what, risky := describeObject(rdr, id, pageNo, contentOf)
+		if what == "an object stream (its objects are not named here)" && depth == 0 {
+			// Judge the objects it holds instead, one by one.
+			if members, ok := objStmMembers(rdr, id); ok {
+				for _, m := range members {
+					judge(m, depth+1)
+				}
+				added = append(added, fmt.Sprintf("object %d (an object stream of %d object(s))", id, len(members)))
+				return
+			}
+		}
 		if xrefMoved[id] {
-			what += fmt.Sprintf(", which the update's cross-reference table places at another object's bytes")
+			what += ", which the update's cross-reference table places at another object's bytes"
 			risky = true
 		}
 		existed := false
 		if prev != nil {
-			if old, err := prev.GetObject(id); err == nil {
+			if old, err := prev.GetObject(id); err == nil && old.Kind() != pdflib.Null {
 				existed = true
 				if _, isPage := pageNo[id]; isPage {
 					if cur, err := rdr.GetObject(id); err == nil && pagePrint(old) != pagePrint(cur) {
@@ -140,7 +145,7 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from, to int64) (ch changes)
 			what += ", replaced: a signed signature dictionary or field was rewritten"
 			risky = true
 		case !existed && addedIsHarmless(what):
-			risky = false // a new font, image or form XObject shows nothing until a page uses it
+			risky = false // a new font or image shows nothing until a page uses it
 		}
 		ch.risky = ch.risky || risky
 		s := fmt.Sprintf("object %d (%s)", id, what)
@@ -149,6 +154,13 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from, to int64) (ch changes)
 		} else {
 			added = append(added, s)
 		}
+	}
+	for _, m := range reObjHeader.FindAllSubmatch(tail, -1) {
+		id64, err := strconv.ParseUint(string(m[1]), 10, 32)
+		if err != nil {
+			continue
+		}
+		judge(uint32(id64), 0)
 	}
 	var parts []string
 	if len(replaced) > 0 {
@@ -401,4 +413,36 @@ func headerIDs(b []byte) map[uint32]bool {
 		}
 	}
 	return out
+}
+
+// objStmMembers returns the object numbers an object stream holds (its
+// header of /N number pairs), reading at most /First bytes of it.
+func objStmMembers(rdr *pdflib.Reader, id uint32) ([]uint32, bool) {
+	v, err := rdr.GetObject(id)
+	if err != nil || v.Key("Type").Name() != "ObjStm" {
+		return nil, false
+	}
+	n, first := v.Key("N").Int64(), v.Key("First").Int64()
+	if n <= 0 || n > 100000 || first <= 0 || first > 1<<20 {
+		return nil, false
+	}
+	rc := v.Reader()
+	defer rc.Close()
+	hdr, err := io.ReadAll(io.LimitReader(rc, first))
+	if err != nil {
+		return nil, false
+	}
+	f := strings.Fields(string(hdr))
+	if int64(len(f)) < 2*n {
+		return nil, false
+	}
+	out := make([]uint32, 0, n)
+	for i := int64(0); i < n; i++ {
+		m, err := strconv.ParseUint(f[2*i], 10, 32)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, uint32(m))
+	}
+	return out, true
 }
