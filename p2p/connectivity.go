@@ -37,6 +37,7 @@ const (
 	maxKnownPeers     = 256
 	minRedial         = time.Second
 	maxRedial         = time.Minute
+	maxRedialAlone    = 4 * time.Second // a node with no peer at all retries fast
 	aloneLogEvery     = time.Minute
 	exchangeEvery     = 30 * time.Second
 	nudgeEvery        = time.Second
@@ -176,7 +177,7 @@ func (c *connectivity) tend() {
 	have := len(c.n.host.Network().Peers())
 	c.noteAlone(have)
 	if have < c.target {
-		c.dial(c.target - have)
+		c.dial(c.target-have, have == 0)
 	}
 	c.exchange(have)
 }
@@ -189,6 +190,12 @@ func (c *connectivity) noteAlone(have int) {
 		return
 	}
 	now := time.Now()
+	if !c.alone {
+		// Just lost the last peer: everything known is worth a try now.
+		for _, kp := range c.known {
+			kp.next = time.Time{}
+		}
+	}
 	if !c.alone || now.Sub(c.aloneLog) >= aloneLogEvery {
 		c.n.log.Warn("no peers connected: this node neither receives nor relays updates; redialing known peers",
 			"known", len(c.known))
@@ -203,7 +210,7 @@ func (c *connectivity) Alone() bool {
 }
 
 // dial tries up to k due candidates in parallel; failures back off.
-func (c *connectivity) dial(k int) {
+func (c *connectivity) dial(k int, alone bool) {
 	now := time.Now()
 	net := c.n.host.Network()
 	c.mu.Lock()
@@ -231,6 +238,9 @@ func (c *connectivity) dial(k int) {
 		g.Go(func() error {
 			ctx, cancel := context.WithTimeout(c.n.ctx, 10*time.Second)
 			defer cancel()
+			// Our own backoff governs redials; the swarm's (5 s and up,
+			// quadratic) would hold a returning peer off for minutes.
+			ctx = network.WithForceDirectDial(ctx, "accord redial")
 			err := c.n.host.Connect(ctx, info)
 			c.mu.Lock()
 			if kp := c.known[info.ID]; kp != nil {
@@ -238,7 +248,11 @@ func (c *connectivity) dial(k int) {
 					kp.failures, kp.next = 0, time.Time{}
 				} else {
 					kp.failures++
-					back := min(maxRedial, minRedial<<min(kp.failures, 10))
+					limit := maxRedial
+					if alone {
+						limit = maxRedialAlone
+					}
+					back := min(limit, minRedial<<min(kp.failures, 10))
 					kp.next = time.Now().Add(back/2 + rand.N(back/2+1))
 				}
 			}
