@@ -14,8 +14,8 @@ type metrics struct {
 	syncServed prometheus.Counter
 	// syncPenalties counts peers penalised for serving invalid objects by sync.
 	syncPenalties *prometheus.CounterVec
-	verifies   *prometheus.CounterVec
-	verifyTime prometheus.Histogram
+	verifies      *prometheus.CounterVec
+	verifyTime    prometheus.Histogram
 }
 
 func newMetrics(n *Node) *metrics {
