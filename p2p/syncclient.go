@@ -61,7 +61,7 @@ type SyncStats struct {
 	Rejected int // objects refused by validation
 	Skipped  int // objects dropped by the cheap checks before any signature was verified
 	Bytes    int // bytes of objects received
-	Verified int // signatures the round allowed itself to verify (an upper bound)
+	Verified int // signatures of the objects imported: an upper bound of the verifications
 }
 
 // syncRound is one sync round with one peer. Its steps are methods named
@@ -327,10 +327,14 @@ func (r *syncRound) walkForward(h headInfo, have uint64) error {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		to := min(from+maxBatchObjects-1, h.Seq)
-		objs, err := r.fetchLists(h.Country, from, to)
-		if err != nil || len(objs) == 0 {
-			return err
+		batch := r.batchSize()
+		if batch == 0 {
+			return errBudget
+		}
+		to := min(from+uint64(batch)-1, h.Seq)
+		objs, ferr := r.fetchLists(h.Country, from, to)
+		if len(objs) == 0 {
+			return ferr
 		}
 		sortBySeq(objs, false)
 		last := seqOf(objs[len(objs)-1])
@@ -342,6 +346,9 @@ func (r *syncRound) walkForward(h headInfo, have uint64) error {
 		}
 		if err := r.importAll(syncRequest{Op: opLists, Country: h.Country}, objs, at); err != nil {
 			return err
+		}
+		if ferr != nil {
+			return ferr
 		}
 		if hd := set.Head(h.Country); hd == nil || hd.Seq < last {
 			return nil // the chain did not link; stop rather than loop
@@ -364,13 +371,24 @@ func (r *syncRound) backfill(h headInfo) error {
 			return nil
 		}
 		low := ls[0].Seq
-		objs, err := r.fetchLists(h.Country, h.Low, low-1)
-		if err != nil || len(objs) == 0 {
-			return err
+		batch := r.batchSize()
+		if batch == 0 {
+			return errBudget
+		}
+		from := h.Low
+		if low-h.Low > uint64(batch) {
+			from = low - uint64(batch)
+		}
+		objs, ferr := r.fetchLists(h.Country, from, low-1)
+		if len(objs) == 0 {
+			return ferr
 		}
 		sortBySeq(objs, true)
 		if err := r.importAll(syncRequest{Op: opLists, Country: h.Country}, objs, r.issuedAt); err != nil {
 			return err
+		}
+		if ferr != nil {
+			return ferr
 		}
 		if ls := set.Lists(h.Country); ls[0].Seq >= low {
 			return nil // nothing linked
@@ -399,7 +417,18 @@ func (r *syncRound) fetchLists(country string, from, to uint64) ([][]byte, error
 		objs = append(objs, o)
 		return nil
 	})
-	return objs, err
+	if err != nil && !errors.Is(err, errBudget) {
+		return nil, err
+	}
+	return objs, err // on errBudget: what arrived within the budget
+}
+
+// batchSize is how many lists the next request may ask for: a batch that
+// the round's object budget can take whole.
+func (r *syncRound) batchSize() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return max(0, min(maxBatchObjects, r.budget.Objects))
 }
 
 func (r *syncRound) now([]byte) time.Time { return r.n.cfg.Now() }
@@ -417,9 +446,8 @@ func (r *syncRound) skip() {
 	r.mu.Unlock()
 }
 
-// charge takes an object's bytes, one object and its signatures from the
-// round's budget.
-func (r *syncRound) charge(bytes, sigs int) error {
+// charge takes an object's bytes and one object from the round's budget.
+func (r *syncRound) charge(bytes int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.st.Bytes += bytes
@@ -429,6 +457,19 @@ func (r *syncRound) charge(bytes, sigs int) error {
 	if r.budget.Objects--; r.budget.Objects < 0 {
 		return errBudget
 	}
+	return nil
+}
+
+// chargeSignatures takes what verifying o may cost from the round's
+// signature budget: its signatures (at most a descriptor's key limit; a
+// rotation's twice, checked against the old keys and the new).
+func (r *syncRound) chargeSignatures(o []byte) error {
+	sigs := signatureCount(o)
+	if pk, ok := peekObject(o); ok && pk.Kind == trustlist.KindDescriptor && pk.Number > 1 {
+		sigs *= 2
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.budget.Signatures -= sigs; r.budget.Signatures < 0 {
 		return errBudget
 	}
@@ -444,14 +485,7 @@ func (r *syncRound) fetch(req syncRequest, maxFrame int, each func([]byte) error
 	r.st.Requests++
 	r.mu.Unlock()
 	return r.n.requestEach(r.ctx, r.p, req, maxFrame, func(f []byte) error {
-		sigs := 0
-		if req.Op != opHeads {
-			sigs = signatureCount(f)
-			if pk, ok := peekObject(f); ok && pk.Kind == trustlist.KindDescriptor && pk.Number > 1 {
-				sigs *= 2 // a rotation is verified against the old keys and the new
-			}
-		}
-		if err := r.charge(len(f), sigs); err != nil {
+		if err := r.charge(len(f)); err != nil {
 			return err
 		}
 		return each(f)
@@ -464,6 +498,9 @@ func (r *syncRound) fetch(req syncRequest, maxFrame int, each func([]byte) error
 func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) time.Time) error {
 	n := r.n
 	for _, o := range objs {
+		if err := r.chargeSignatures(o); err != nil {
+			return err
+		}
 		var head uint64
 		if h := n.Set().Head(req.Country); h != nil {
 			head = h.Seq
