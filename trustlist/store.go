@@ -17,6 +17,7 @@ import (
 	"github.com/veraison/go-cose"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // A store is a directory:
@@ -81,7 +82,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	}
 	db, err := bolt.Open(filepath.Join(dir, storeDB), 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s (a running node holds it: pin through the node with `accord node pin`, read it with `accord verify --trust %s`, which works alongside a running node, or stop the node)", ErrStoreBusy, dir, dir)
 		}
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
@@ -350,7 +351,7 @@ func LoadDir(dir string) (*Set, error) {
 		replay(set, recs)
 		return set, nil
 	}
-	if !errors.Is(err, bolt.ErrTimeout) && !os.IsNotExist(err) {
+	if !errors.Is(err, berrors.ErrTimeout) && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("read trust store %s: %w", dir, err)
 	}
 	recs, err := readMirror(dir)
