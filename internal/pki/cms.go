@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -146,9 +147,17 @@ func parseSignedData(der []byte) (*SignedData, error) {
 }
 
 // readOctets reads an OCTET STRING, primitive or constructed (BER chunks).
-func readOctets(s *cryptobyte.String) ([]byte, error) {
+func readOctets(s *cryptobyte.String) ([]byte, error) { return readOctetsDepth(s, 0) }
+
+func readOctetsDepth(s *cryptobyte.String, depth int) ([]byte, error) {
+	if depth > 8 {
+		return nil, errors.New("constructed OCTET STRING nested too deep")
+	}
 	var b cryptobyte.String
-	if s.ReadASN1(&b, cbasn1.OCTET_STRING) {
+	if s.PeekASN1Tag(cbasn1.OCTET_STRING) { // ReadASN1 consumes even a mismatched element: peek first
+		if !s.ReadASN1(&b, cbasn1.OCTET_STRING) {
+			return nil, errors.New("malformed OCTET STRING")
+		}
 		return b, nil
 	}
 	if !s.ReadASN1(&b, cbasn1.OCTET_STRING.Constructed()) {
@@ -156,7 +165,7 @@ func readOctets(s *cryptobyte.String) ([]byte, error) {
 	}
 	var out []byte
 	for !b.Empty() {
-		part, err := readOctets(&b)
+		part, err := readOctetsDepth(&b, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -407,4 +416,21 @@ func appendTLV(hdr, body []byte) []byte {
 		out = append(out, 0x84, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
 	}
 	return append(out, body...)
+}
+
+// SigningTime returns the signingTime signed attribute, when present.
+func (si *SignerInfo) SigningTime() (time.Time, bool) {
+	s := cryptobyte.String(si.signingTime)
+	var t time.Time
+	switch {
+	case s.PeekASN1Tag(cbasn1.UTCTime):
+		if s.ReadASN1UTCTime(&t) {
+			return t.UTC(), true
+		}
+	case s.PeekASN1Tag(cbasn1.GeneralizedTime):
+		if s.ReadASN1GeneralizedTime(&t) {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
