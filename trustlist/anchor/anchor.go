@@ -150,6 +150,7 @@ func Recheck(e *trustlist.Entry) error {
 		return err
 	}
 	fresh.NotBefore, fresh.NotAfter, fresh.Status, fresh.RevokedAt, fresh.Reason, fresh.Domain = e.NotBefore, e.NotAfter, e.Status, e.RevokedAt, e.Reason, e.Domain
+	fresh.Country, fresh.Source = e.Country, e.Source
 	*e = *fresh
 	return nil
 }
