@@ -22,6 +22,10 @@ const (
 	DocHCert DocType = "hcert" // EU Digital COVID Certificate style CBOR/COSE
 	DocOA    DocType = "oa"    // OpenAttestation / TradeTrust documents
 	DocPDF   DocType = "pdf"   // signed PDF
+	// DocTSA marks an RFC 3161 time-stamping authority (its certificate, or
+	// the CA of its certificates): it vouches for the time of a signature,
+	// it does not sign documents. Lists keep TSAs apart from "pdf" signers.
+	DocTSA DocType = "tsa"
 )
 
 // EntryKind says what an entry's Data holds.
