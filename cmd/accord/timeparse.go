@@ -13,7 +13,7 @@ var isoLayouts = []struct {
 	hasOffset bool
 	dateOnly  bool
 }{
-	{time.RFC3339, true, false},           // 2021-07-02T07:38:27Z, +02:00
+	{time.RFC3339, true, false},               // 2021-07-02T07:38:27Z, +02:00
 	{"2006-01-02T15:04:05Z0700", true, false}, // +0000
 	{"2006-01-02T15:04:05Z07", true, false},   // +00
 	{"2006-01-02T15:04Z07:00", true, false},

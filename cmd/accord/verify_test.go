@@ -161,7 +161,10 @@ func TestVerifyProgressOnTerminal(t *testing.T) {
 	}
 	var out, bar bytes.Buffer
 	r := &verifyRun{inputs: ins, out: &out, progress: &bar, many: true, workers: 4,
-		check: func(ctx context.Context, _ string, data []byte) *verify.Result { res, _ := v.Verify(ctx, data); return res }}
+		check: func(ctx context.Context, _ string, data []byte) *verify.Result {
+			res, _ := v.Verify(ctx, data)
+			return res
+		}}
 	r.Run(context.Background())
 	lines := strings.Split(strings.TrimSpace(strings.SplitN(out.String(), "\n\n", 2)[0]), "\n")
 	if len(lines) != 50 {
