@@ -42,13 +42,14 @@ func CombineParts(parts ...[]byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("part %d: %w", i+1, err)
 		}
+		sigs := msg.Signatures
 		if out == nil {
 			out = msg
 			out.Signatures = nil
 		} else if !bytes.Equal(msg.Payload, out.Payload) {
 			return nil, fmt.Errorf("part %d signs a different payload than part 1: every custodian must sign the same object", i+1)
 		}
-		for _, s := range msg.Signatures {
+		for _, s := range sigs {
 			kid, _ := s.Headers.Protected[cose.HeaderLabelKeyID].([]byte)
 			if seen[string(kid)] {
 				continue
