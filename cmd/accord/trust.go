@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -23,8 +24,8 @@ func init() {
 			"A node's --data directory is a trust store too: `accord verify --trust DATA` works beside a running node.",
 		Subcommands: []*cli.Command{
 			{
-				Name:      "init",
-				Usage:     "create an empty trust store",
+				Name:  "init",
+				Usage: "create an empty trust store",
 				UsageText: "accord trust init --dir trust [--endorsements 2]\n" +
 					"accord trust init --dir trust --endorsements 1 --change-policy   (an existing store)",
 				Flags: []cli.Flag{
@@ -45,7 +46,7 @@ func init() {
 					}
 					st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
 					if err != nil {
-						return err
+						return storeErr(c.String("dir"), err)
 					}
 					defer st.Close()
 					for _, path := range c.Args().Slice() {
@@ -55,6 +56,9 @@ func init() {
 						}
 						d, err := st.Pin(b)
 						if err != nil {
+							if errors.Is(err, trustlist.ErrStoreWrite) {
+								return storeErr(c.String("dir"), err)
+							}
 							if wk := describeWrongKind(path, b, trustlist.KindDescriptor, err); wk != err {
 								return inputErr("%v", wk)
 							}
@@ -82,6 +86,7 @@ func init() {
 				},
 				Action: trustImport,
 			},
+			trustRepairCommand(),
 			{
 				Name:      "show",
 				Usage:     "print the anchors and lists a trust store holds",
@@ -91,9 +96,12 @@ func init() {
 					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
 				},
 				Action: func(c *cli.Context) error {
-					set, err := trustlist.LoadDir(c.String("dir"))
+					set, rep, err := trustlist.LoadDirReport(c.String("dir"))
 					if err != nil {
-						return inputErr("%v", err)
+						return storeErr(c.String("dir"), err)
+					}
+					if rep.Skipped > 0 {
+						fmt.Fprintf(c.App.ErrWriter, "accord: warning: %d stored records no longer verify and were skipped\n", rep.Skipped)
 					}
 					anchors := set.Anchors()
 					if c.Bool("json") {
@@ -189,7 +197,7 @@ func trustImport(c *cli.Context) error {
 	})
 	st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
 	if err != nil {
-		return err
+		return storeErr(c.String("dir"), err)
 	}
 	defer st.Close()
 	rejected, malformed := 0, 0
@@ -198,7 +206,7 @@ func trustImport(c *cli.Context) error {
 	for _, it := range items {
 		d, err := st.Import(it.raw, time.Now())
 		if err != nil {
-			return err
+			return storeErr(c.String("dir"), err)
 		}
 		if c.Bool("json") {
 			enc.Encode(struct {

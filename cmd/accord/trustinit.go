@@ -29,7 +29,7 @@ func trustInit(c *cli.Context) error {
 	p.EndorsementThreshold = k
 	st, err := trustlist.OpenStore(dir, trustlist.StoreOptions{Policy: &p})
 	if err != nil {
-		return err
+		return storeErr(dir, err)
 	}
 	defer st.Close()
 	fmt.Fprintf(c.App.Writer, "trust store ready in %s (endorsement threshold %d)\nNext: `accord trust pin --dir %s DESCRIPTOR` for each anchor you trust.\n",
@@ -40,7 +40,7 @@ func trustInit(c *cli.Context) error {
 func trustChangePolicy(c *cli.Context, dir string, k int) error {
 	st, err := trustlist.OpenStore(dir, trustlist.StoreOptions{})
 	if err != nil {
-		return err
+		return storeErr(dir, err)
 	}
 	before := st.Set().Anchors()
 	old := st.Set().Policy()
@@ -56,7 +56,7 @@ func trustChangePolicy(c *cli.Context, dir string, k int) error {
 	p.EndorsementThreshold = k
 	st, err = trustlist.OpenStore(dir, trustlist.StoreOptions{Policy: &p})
 	if err != nil {
-		return err
+		return storeErr(dir, err)
 	}
 	defer st.Close()
 	after := map[string]bool{}
