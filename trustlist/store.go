@@ -347,7 +347,7 @@ func (st *Store) rollbackLocked() error {
 	fresh := NewSet(st.set.policy)
 	replayEach(fresh, recs)
 	s := st.set
-	s.anchors, s.endorsements, s.index, s.byCountry = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry
+	s.anchors, s.endorsements, s.index, s.byCountry, s.pubs = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry, fresh.pubs
 	return nil
 }
 

@@ -58,6 +58,9 @@ func init() {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per input"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every check of every input, also for many inputs"},
 			&cli.BoolFlag{Name: "no-recurse", Usage: "verify only the files directly in a folder, not its subfolders"},
+			&cli.StringFlag{Name: "arrival", Usage: "country of arrival (e.g. NL): also judge health certificates against its entry rules"},
+			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
+			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
 		},
 		Action: verifyAction,
 	})
@@ -74,7 +77,7 @@ func verifyAction(c *cli.Context) error {
 	if (c.String("trust") == "") == (c.String("node") == "") {
 		return usageErr("verify needs exactly one of --trust DIR (verify locally) or --node URL (ask a node)")
 	}
-	opts := verify.Options{Offline: c.Bool("offline")}
+	opts := verify.Options{Offline: c.Bool("offline"), Arrival: arrivalOptions(c)}
 	if s := c.String("at"); s != "" {
 		t, note, err := parseISOTime("--at", s)
 		if err != nil {
@@ -283,6 +286,9 @@ type verifyRun struct {
 	quiet    bool
 	verbose  bool
 	many     bool
+	// refusedEntry counts documents the arrival country's rules refused
+	// (--arrival): exit status 1 even when every signature is valid.
+	refusedEntry int
 }
 
 // attention is a document that was not valid, for the closing block.
@@ -331,6 +337,9 @@ func (r *verifyRun) Run(ctx context.Context) int {
 			results[next] = nil // keep only what the closing block needs
 			v := res.Verdict()
 			counts[v]++
+			if res.Arrival != nil && !res.Arrival.Accepted {
+				r.refusedEntry++
+			}
 			if v != verify.VerdictValid {
 				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v})
 			}
@@ -353,7 +362,7 @@ func (r *verifyRun) Run(ctx context.Context) int {
 		r.closingBlock(counts, need, time.Since(start))
 	}
 	worst := exitOK
-	if counts[verify.VerdictInvalid] > 0 {
+	if counts[verify.VerdictInvalid] > 0 || r.refusedEntry > 0 {
 		worst = exitNo
 	}
 	if counts[verify.VerdictUnreadable] > 0 || counts[verify.VerdictNotChecked] > 0 {
@@ -512,6 +521,11 @@ func newVerifyClient(ctx context.Context, node string, opts verify.Options) (*ve
 	if opts.Offline {
 		q.Set("offline", "1")
 	}
+	for _, kv := range arrivalQuery(opts.Arrival) {
+		k, v, _ := strings.Cut(kv, "=")
+		v, _ = url.QueryUnescape(v)
+		q.Set(k, v)
+	}
 	nc.query = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, nc.base+"/healthz", nil)
 	if err != nil {
@@ -589,6 +603,7 @@ var marks = map[verify.Status]string{verify.Pass: "✓", verify.Fail: "✗", ver
 // verdict line.
 func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
 	fmt.Fprintln(w, verdictLine(r, indent))
+	printArrival(w, r, indent, quiet)
 	if quiet {
 		return
 	}

@@ -102,6 +102,7 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	}
 	checkValidity(r, &d, cert, env.At)
 	checkSchema(r, &d)
+	env.ApplyArrival(r, verify.ArrivalInput{Payload: d.DCC, IssuerCountry: d.Issuer, Expires: d.Expires, IssuedAt: d.IssuedAt, KID: d.KID})
 	return r, nil
 }
 
