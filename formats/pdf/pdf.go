@@ -688,12 +688,19 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 	}
 	if m == nil {
 		why := fmt.Sprintf("signer certificate %q (SHA-256 %s) is not in any trust list for pdf and does not chain to a listed pdf CA", certName(leaf), hex.EncodeToString(tp[:8]))
+		if how == "" {
+			how = t.listedForOtherUse(leaf, p7.Certificates, at)
+		}
 		if how != "" {
 			why = how
 		} else if pathErr != nil {
 			why += fmt.Sprintf(" (%v)", pathErr)
 		}
-		part.Add(CheckCertificate, verify.Skip, "no trusted path: the certificate's issuer is not listed")
+		if how != "" {
+			part.Add(CheckCertificate, verify.Skip, "no trusted path for pdf: %s", how)
+		} else {
+			part.Add(CheckCertificate, verify.Skip, "no trusted path: the certificate's issuer is not listed")
+		}
 		env.NotListed(part, why)
 		return part, end
 	}
