@@ -124,7 +124,9 @@ func (v *Verifier) run(ctx context.Context, f Format, in []byte, env *Env) (res 
 		}
 	}()
 	if err := ctx.Err(); err != nil {
-		return errorResult(f.Name(), env.At, err), err
+		res := NotChecked("", env.At, err)
+		res.Format = f.Name()
+		return res, err
 	}
 	res, err = f.Verify(ctx, in, env)
 	if res == nil {
