@@ -32,6 +32,9 @@ type Options struct {
 	MaxInput int64
 	// Formats, if set, restricts detection to these format names.
 	Formats []string
+	// Chains, if set, is consulted for issuance recorded on a blockchain;
+	// nil means no chain is reachable (such documents cannot be checked).
+	Chains ChainReader
 }
 
 // Env is what a Format sees: the trusted material and the options, with the
@@ -42,6 +45,8 @@ type Env struct {
 	Offline bool
 	// Verifier lets a format verify embedded documents (a QR code in a PDF).
 	Verifier *Verifier
+	// Chains answers contract calls; nil when none is configured.
+	Chains ChainReader
 }
 
 // Verifier verifies documents against trusted material. It is safe for
@@ -67,7 +72,7 @@ func (v *Verifier) env() *Env {
 	if at.IsZero() {
 		at = time.Now().UTC()
 	}
-	return &Env{Trust: v.trust, At: at, Offline: v.opts.Offline, Verifier: v}
+	return &Env{Trust: v.trust, At: at, Offline: v.opts.Offline, Verifier: v, Chains: v.opts.Chains}
 }
 
 // Verify detects the format of in and verifies it. The error is non-nil only
