@@ -21,7 +21,7 @@ import (
 
 // Defaults for a Reader.
 const (
-	DefaultWindow   = 2 * time.Millisecond
+	DefaultWindow   = 5 * time.Millisecond
 	DefaultMaxBatch = 200
 	DefaultTimeout  = 20 * time.Second
 )
