@@ -215,6 +215,10 @@ func (e *Entry) check() error {
 		if e.CA || len(e.Data) != 20 || !bytes.Equal(e.KID, e.Data) || len(e.Thumbprint) != 0 {
 			return bad("an eth entry holds a 20-byte address, which is also its kid")
 		}
+	case EntryContract:
+		if msg := e.checkContract(); msg != "" {
+			return bad("%s", msg)
+		}
 	default:
 		return bad("unknown kind %q", e.Kind)
 	}

@@ -103,6 +103,9 @@ type Result struct {
 	Arrival *Arrival `json:"arrival,omitempty"`
 	// Error is set when the input could not be read or decoded at all.
 	Error string `json:"error,omitempty"`
+	// CannotCheck is set when a check the document's validity needs could
+	// not be made because a service was unreachable (see OutcomeCannotCheck).
+	CannotCheck string `json:"cannot_check,omitempty"`
 }
 
 // Add appends a check.
