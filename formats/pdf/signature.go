@@ -294,12 +294,19 @@ func (j *sigJob) checkTrust(st verify.SigningTime, at time.Time) {
 	if found.m == nil {
 		tp := sha256.Sum256(leaf.Raw)
 		why := fmt.Sprintf("signer certificate %q (SHA-256 %s) is not in any trust list for pdf and does not chain to a listed pdf CA", certName(leaf), hex.EncodeToString(tp[:8]))
-		if found.how != "" {
-			why = found.how
-		} else if pathErr != nil {
-			why += fmt.Sprintf(" (%v)", pathErr)
+		how := found.how
+		if how == "" {
+			how = j.t.listedForOtherUse(leaf, j.p7.Certificates, at)
 		}
-		part.Add(CheckCertificate, verify.Skip, "no trusted path: the certificate's issuer is not listed")
+		if how != "" {
+			why = how
+			part.Add(CheckCertificate, verify.Skip, "no trusted path for pdf: %s", how)
+		} else {
+			if pathErr != nil {
+				why += fmt.Sprintf(" (%v)", pathErr)
+			}
+			part.Add(CheckCertificate, verify.Skip, "no trusted path: the certificate's issuer is not listed")
+		}
 		j.env.NotListed(part, why)
 		return
 	}
