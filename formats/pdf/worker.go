@@ -531,6 +531,9 @@ func (w *worker) exchange(in []byte, env *verify.Env) (workResult, error) {
 	_, req.Rules = env.Trust.(verify.RuleSource)
 	if env.Verifier != nil {
 		req.HasVerifier, req.Options = true, env.Verifier.Options()
+		// A blockchain reader stays in the parent: a document inside a PDF
+		// whose issuance is on chain cannot be checked in a worker.
+		req.Options.Chains = nil
 	}
 	b, err := json.Marshal(req)
 	if err != nil {
