@@ -43,18 +43,13 @@ func (j *sigJob) checkAlgorithms(at time.Time, trusted bool) {
 	if trusted {
 		when = "the trusted signing time"
 	}
-	i := j.signerIndex()
-	if i < 0 {
-		j.part.Add(CheckAlgorithms, verify.Skip, "the CMS names no signer to judge")
-		return
-	}
-	si := &j.p7.Signers[i]
-	h, ok := hashOf(si.DigestAlgorithm.Algorithm)
+	si := j.cms.si
+	h := si.DigestAlgorithm
 	switch {
-	case !ok:
-		j.part.Add(CheckAlgorithms, verify.Fail, "digest algorithm %s is not acceptable", si.DigestAlgorithm.Algorithm)
+	case h == 0 || h == crypto.MD5 || h == crypto.MD4:
+		j.part.Add(CheckAlgorithms, verify.Fail, "digest algorithm %v is not acceptable", h)
 		return
-	case h == crypto.SHA1 && len(si.AuthenticatedAttributes) == 0:
+	case h == crypto.SHA1 && si.RawSignedAttrs == nil:
 		j.part.Add(CheckAlgorithms, verify.Fail, "the CMS signs the document's SHA-1 digest directly, without signed attributes: SHA-1 collisions make such a signature transferable to another document")
 		return
 	case h == crypto.SHA1 && at.After(sha1Until):
@@ -66,10 +61,9 @@ func (j *sigJob) checkAlgorithms(at time.Time, trusted bool) {
 		return
 	}
 	var legacy []string
-	for _, c := range j.p7.Certificates {
-		switch c.SignatureAlgorithm {
-		case x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1:
-			legacy = append(legacy, fmt.Sprintf("%q", certName(c)))
+	for _, c := range j.cms.certs {
+		if usesSHA1(c) {
+			legacy = append(legacy, fmt.Sprintf("%q", c.Subject.CommonName))
 		}
 	}
 	detail := fmt.Sprintf("digest %s, %s key of the signer acceptable at %s", h, keyDesc(j.leaf), when)
@@ -78,18 +72,6 @@ func (j *sigJob) checkAlgorithms(at time.Time, trusted bool) {
 		detail += "; SHA-1 certificate signature(s) accepted with a warning"
 	}
 	j.part.Add(CheckAlgorithms, verify.Pass, "%s", detail)
-}
-
-// signerIndex returns the index of the SignerInfo of the signer
-// certificate, or -1.
-func (j *sigJob) signerIndex() int {
-	for i := range j.p7.Signers {
-		s := &j.p7.Signers[i]
-		if len(j.p7.Signers) == 1 || j.leaf.SerialNumber.Cmp(s.IssuerAndSerialNumber.SerialNumber) == 0 {
-			return i
-		}
-	}
-	return -1
 }
 
 func keyTooWeak(c *x509.Certificate, at time.Time) string {

@@ -60,7 +60,6 @@ var strict atomic.Bool
 // warning and modifications fail (spec/pdf.md §Allowed changes).
 func SetStrict(on bool) { strict.Store(on) }
 
-
 // laterRevisions adds, to the part of a signature that is not the last,
 // the check that the revisions added after it (and covered by later
 // signatures) only add signatures, form fields, annotations and the

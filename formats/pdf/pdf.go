@@ -27,8 +27,8 @@ import (
 
 	pdflib "github.com/digitorus/pdf"
 	pdfverify "github.com/digitorus/pdfsign/verify"
-	"github.com/digitorus/pkcs7"
 
+	"github.com/accord-network/accord/internal/pki"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -541,6 +541,11 @@ func (t *trust) chain(leaf *x509.Certificate, carried []*x509.Certificate, at ti
 			chains, err = verifyAt(leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2))
 		}
 		if err != nil {
+			// crypto/x509 cannot verify brainpool, RSASSA-PSS or SHA-1
+			// certificate signatures: build the path with the PKI layer.
+			if pst, ok := t.pkiPath(leaf, carried, at, cas); ok {
+				return pst, nil
+			}
 			return signerTrust{}, err
 		}
 	}
@@ -688,19 +693,41 @@ func oneLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-func signerCert(p7 *pkcs7.PKCS7) *x509.Certificate {
-	if c := p7.GetOnlySigner(); c != nil {
-		return c
-	}
-	if len(p7.Certificates) > 0 {
-		return p7.Certificates[0]
-	}
-	return nil
-}
-
 func certName(c *x509.Certificate) string {
 	if c.Subject.CommonName != "" {
 		return c.Subject.CommonName
 	}
 	return c.Subject.String()
+}
+
+// pkiPath builds the signer's path to one of cas with the government-PKI
+// layer (internal/pki), which verifies what crypto/x509 refuses. Key usage,
+// basic constraints and validity at time at are checked along the path.
+func (t *trust) pkiPath(leaf *x509.Certificate, carried []*x509.Certificate, at time.Time, cas []trustlist.Match) (signerTrust, bool) {
+	pl, err := pki.Parse(leaf.Raw)
+	if err != nil {
+		return signerTrust{}, false
+	}
+	var inter, roots []*pki.Certificate
+	for _, c := range carried {
+		if pc, err := pki.Parse(c.Raw); err == nil && string(c.Raw) != string(leaf.Raw) {
+			inter = append(inter, pc)
+		}
+	}
+	idx := []int{}
+	for i, m := range cas {
+		if pc, err := pki.Parse(m.Entry.Data); err == nil {
+			roots = append(roots, pc)
+			idx = append(idx, i)
+		}
+	}
+	r, n, err := pkiChain(pl, inter, roots, at)
+	if err != nil {
+		return signerTrust{}, false
+	}
+	how := fmt.Sprintf("the signer certificate chains to the listed CA %q", roots[r].Subject.CommonName)
+	if n > 2 {
+		how += fmt.Sprintf(" through %d intermediate certificate(s) carried in the PDF", n-2)
+	}
+	return signerTrust{m: pickBest(cas, idx[r]), how: how + " (verified with the government-PKI layer)"}, true
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/accord-network/accord/internal/pki"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -102,6 +103,9 @@ func (c *tokenCheck) at(stage int) *tokenCheck {
 //     be used to backdate, so revoked entries vouch for nothing).
 func (t *trust) checkTimestampToken(token, imprinted []byte) *tokenCheck {
 	c := &tokenCheck{Stage: stageRead}
+	if der, err := pki.BERToDER(trimCMS(token)); err == nil {
+		token = der // a token in a /Contents placeholder is padded, and may be BER
+	}
 	sd, err := parseCMS(token)
 	if err != nil {
 		return c.fail("the timestamp token cannot be read: %v", err)
