@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -128,6 +129,11 @@ func TestDSSPades(t *testing.T) {
 			why := ""
 			if f := r.FirstFailure(); f != nil {
 				why = f.Name + ": " + f.Detail
+			}
+			for _, p := range r.Parts {
+				if c, ok := p.Claims.(map[string]any); ok {
+					why = fmt.Sprintf("[%v %v %v] ", c[ClaimIndication], c[ClaimSubIndication], c[ClaimPAdESLevel]) + why
+				}
 			}
 			if got == c.expect {
 				agree++

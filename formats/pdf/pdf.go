@@ -215,6 +215,7 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	}
 	if len(sigs) > 0 {
 		unsignedChanges(r, in, rdr, lastEnd)
+		addIndications(r, root, sigs, ends, poe)
 		if r.Issuer == nil {
 			for _, p := range r.Parts {
 				if p.Issuer != nil {
