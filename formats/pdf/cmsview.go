@@ -224,3 +224,20 @@ func pkiChain(leaf *pki.Certificate, carried []*pki.Certificate, roots []*pki.Ce
 func usesSHA1(c *pki.Certificate) bool {
 	return c.SignatureAlgorithm.Hash == crypto.SHA1
 }
+
+var oidAdobeRevocation = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}
+
+// hasRevocationInfo reports whether the signer's signed attributes carry
+// Adobe's revocationInfoArchival (embedded OCSP responses and CRLs).
+func (c *signatureCMS) hasRevocationInfo() bool {
+	sd, err := parseCMS(c.der)
+	if err != nil {
+		return false
+	}
+	for i := range sd.Signers {
+		if _, ok := sd.Signers[i].attr(sd.Signers[i].SignedAttrs, oidAdobeRevocation); ok {
+			return true
+		}
+	}
+	return false
+}

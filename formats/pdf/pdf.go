@@ -120,13 +120,13 @@ func malformed(r *verify.Result, format string, args ...any) (*verify.Result, er
 // a deadline and a memory ceiling (see Isolation); a PDF that exceeds them
 // could not be read.
 func Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
-	r := &verify.Result{Format: Name}
-	if _, err := precheck(in); err != nil {
-		return malformed(r, "%v", err)
-	}
 	p := activePool()
 	if p == nil {
 		return verifyInProcess(ctx, in, env)
+	}
+	r := &verify.Result{Format: Name}
+	if _, err := precheck(in); err != nil {
+		return malformed(r, "%v", err) // answered without starting a worker
 	}
 	res, err := p.verify(ctx, in, env)
 	var we *errWorker
@@ -177,7 +177,7 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 		return malformed(r, "the trailer has no document catalog (/Root)")
 	}
 	pages := int(root.Key("Pages").Key("Count").Int64())
-	sigs, err := findSignatures(root)
+	sigs, err := findSignatures(root, in)
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
@@ -269,13 +269,19 @@ func pdfVersion(in []byte) string {
 // field, or a parent field, is of type Sig), as pdfsig and other
 // validators do; poppler's `pdfsig -add-signature` and other signers may
 // leave a signature field out of /Fields. Each signature is found once.
-func findSignatures(root pdflib.Value) ([]pdflib.Value, error) {
+//
+// The page walk reads every page object, so it is skipped when the fields
+// already gave as many signatures as the file has /ByteRange keys and no
+// object stream could hide one.
+func findSignatures(root pdflib.Value, in []byte) ([]pdflib.Value, error) {
 	f := &sigFinder{seen: map[uint32]bool{}, seenValue: map[uint32]bool{}}
 	if err := f.walkFields(root.Key("AcroForm").Key("Fields"), 0); err != nil {
 		return nil, err
 	}
-	if err := f.walkPages(root.Key("Pages"), 0); err != nil {
-		return nil, err
+	if len(f.out) < bytes.Count(in, []byte("/ByteRange")) || bytes.Contains(in, []byte("/ObjStm")) {
+		if err := f.walkPages(root.Key("Pages"), 0); err != nil {
+			return nil, err
+		}
 	}
 	return f.out, nil
 }

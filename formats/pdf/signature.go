@@ -156,7 +156,13 @@ func (j *sigJob) runLibrary() bool {
 		o.sigOK, o.sigErr = false, o.timeErr
 	}
 	// pdfsign checks DocMDP before it reads the CMS, so its DocMDP verdict
-	// stands even when it cannot read a CMS that the PKI layer reads.
+	// stands even when it cannot read a CMS that the PKI layer reads. It
+	// hashes the document again, so it runs only when there is something
+	// for it to judge: a DocMDP reference or embedded revocation data.
+	if j.v.Key("Reference").Kind() == pdflib.Null && !j.cms.hasRevocationInfo() {
+		j.lib = o
+		return true
+	}
 	signer, _ := pdfverify.VerifySignature(j.v, bytes.NewReader(j.in), int64(len(j.in)), j.opts)
 	if signer != nil {
 		j.signer = signer
@@ -224,9 +230,10 @@ func (j *sigJob) signingTime() verify.SigningTime {
 		j.recordTime(st)
 		return st
 	}
+	m, hasM := pdfDate(j.v.Key("M").Text())
 	switch {
-	case j.signer != nil && j.signer.SignatureTime != nil:
-		st.Time = j.signer.SignatureTime.UTC()
+	case hasM:
+		st.Time = m
 		st.Source = "the signer's own claim (/M), no trusted timestamp"
 		j.part.Warn("signing time %s is the signer's own claim (/M): the signature carries no trusted timestamp", st.Time.Format(time.RFC3339))
 	case !tokenTime.IsZero():
@@ -305,4 +312,39 @@ func (j *sigJob) checkCertificate(found signerTrust, at time.Time) {
 	default:
 		j.part.Add(CheckCertificate, verify.Pass, "signer certificate %q valid %s covers the signing time; %s", certName(leaf), validity, found.how)
 	}
+}
+
+// pdfDate parses a PDF date string (ISO 32000-1 §7.9.4):
+// D:YYYYMMDDHHmmSSOHH'mm', every part after the year optional.
+func pdfDate(s string) (time.Time, bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "D:")
+	digits := 0
+	for digits < len(s) && digits < 14 && s[digits] >= '0' && s[digits] <= '9' {
+		digits++
+	}
+	if digits < 4 || digits%2 != 0 {
+		return time.Time{}, false
+	}
+	base := s[:digits] + "0101000000"[digits-4:]
+	t, err := time.Parse("20060102150405", base)
+	if err != nil {
+		return time.Time{}, false
+	}
+	rest := strings.ReplaceAll(s[digits:], "'", "")
+	if len(rest) >= 1 && (rest[0] == '+' || rest[0] == '-') {
+		hh, mm := 0, 0
+		if len(rest) >= 3 {
+			fmt.Sscanf(rest[1:3], "%d", &hh)
+		}
+		if len(rest) >= 5 {
+			fmt.Sscanf(rest[3:5], "%d", &mm)
+		}
+		off := time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute
+		if rest[0] == '+' {
+			t = t.Add(-off)
+		} else {
+			t = t.Add(off)
+		}
+	}
+	return t.UTC(), true
 }

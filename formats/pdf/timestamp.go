@@ -152,7 +152,7 @@ func (t *trust) checkTimestampToken(token, imprinted []byte) *tokenCheck {
 		return c.fail("TSA certificate %q is valid %s to %s, not at the time it claims, %s", certName(cert),
 			rfc3339(cert.NotBefore), rfc3339(cert.NotAfter), rfc3339(info.GenTime))
 	}
-	m, how, err := t.findTSA(cert, sd.Certs, info.GenTime)
+	m, how, err := t.findTSA(cert, sd.Certs(), info.GenTime)
 	if err != nil {
 		return c.fail("%v", err)
 	}
