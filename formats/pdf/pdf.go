@@ -167,10 +167,18 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
-	file := bytes.NewReader(in)
-	rdr, err := pdflib.NewReader(file, int64(len(in)))
+	rdr, err := pdflib.NewReader(bytes.NewReader(in), int64(len(in)))
 	if err != nil {
-		return malformed(r, "cannot read the PDF structure: %v", err)
+		rebuilt, ok := rebuildXref(in)
+		if !ok {
+			return malformed(r, "cannot read the PDF structure: %v", err)
+		}
+		rdr2, err2 := pdflib.NewReader(bytes.NewReader(rebuilt), int64(len(rebuilt)))
+		if err2 != nil {
+			return malformed(r, "cannot read the PDF structure (%v), nor rebuild its cross-reference table (%v)", err, err2)
+		}
+		rdr = rdr2
+		r.Warn("the PDF's cross-reference table is broken (%v); it was rebuilt by scanning the file's objects", err)
 	}
 	root := rdr.Trailer().Key("Root")
 	if root.Kind() != pdflib.Dict {
