@@ -32,7 +32,7 @@ func rebuildXref(in []byte) ([]byte, bool) {
 	ms := reObjAtLine.FindAllSubmatchIndex(in, maxRebuiltObjects)
 	for k, m := range ms {
 		id, err := strconv.ParseUint(string(in[m[2]:m[3]]), 10, 32)
-		if err != nil || id == 0 {
+		if err != nil || id == 0 || id > maxObjectNumber {
 			continue
 		}
 		start := m[2]
