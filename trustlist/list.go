@@ -58,6 +58,10 @@ type Entry struct {
 	Reason     string    `json:"revocation_reason,omitempty"`
 	Name       string    `json:"name"`
 	Domain     string    `json:"domain,omitempty"`
+	// Country is set only on entries an anchor relays for another country
+	// from another ecosystem's list (e.g. the EU gateway's DSCs): the
+	// country the key issues for. Empty means the anchor's own country.
+	Country string `json:"country,omitempty"`
 
 	cert *certCache
 }
@@ -83,6 +87,7 @@ type entryWire struct {
 	Name       string   `cbor:"11,keyasint"`
 	Domain     string   `cbor:"12,keyasint,omitempty"`
 	Thumbprint []byte   `cbor:"13,keyasint,omitempty"`
+	Country    string   `cbor:"14,keyasint,omitempty"`
 }
 
 var useToken = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,15}$`)
@@ -227,12 +232,16 @@ func (e *Entry) check() error {
 	if e.Name == "" || len(e.Name) > 256 || len(e.Domain) > 253 {
 		return bad("name must be 1 to 256 bytes, domain at most 253")
 	}
+	if e.Country != "" && !ValidCountry(e.Country) {
+		return bad("country %q is not an ISO 3166-1 alpha-2 code", e.Country)
+	}
 	return nil
 }
 
 func (e *Entry) wire() entryWire {
 	w := entryWire{KID: e.KID, Kind: string(e.Kind), Data: e.Data, CA: e.CA, NotBefore: toUnix(e.NotBefore), NotAfter: toUnix(e.NotAfter),
-		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint}
+		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint,
+		Country: e.Country}
 	for _, u := range e.Uses {
 		w.Uses = append(w.Uses, string(u))
 	}
@@ -241,7 +250,8 @@ func (e *Entry) wire() entryWire {
 
 func entryFromWire(w entryWire) (*Entry, error) {
 	e := &Entry{KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
-		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint}
+		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint,
+		Country: w.Country}
 	for _, u := range w.Uses {
 		e.Uses = append(e.Uses, DocType(u))
 	}
@@ -394,15 +404,21 @@ func (l *List) Verify(d *Descriptor) error {
 // Fresh reports whether the list is still current at t (t before next_update).
 func (l *List) Fresh(t time.Time) bool { return t.Before(l.NextUpdate) }
 
-// Endorsement is anchor A vouching for anchor B's descriptor (by hash).
+// Endorsement is anchor A vouching for anchor B's descriptor (by hash) until
+// ExpiresAt. It counts only while A's descriptor version that signed it is
+// A's current one (spec/trustlist.md §3.2).
 type Endorsement struct {
 	Endorser        string
 	EndorserVersion uint64
 	Subject         string
 	SubjectHash     []byte
 	IssuedAt        time.Time
+	ExpiresAt       time.Time
 	signed
 }
+
+// DefaultEndorsementValidity is how long Endorse's endorsements last.
+const DefaultEndorsementValidity = 365 * 24 * time.Hour
 
 type endorsementWire struct {
 	Type            string `cbor:"0,keyasint"`
@@ -411,6 +427,7 @@ type endorsementWire struct {
 	Subject         string `cbor:"3,keyasint"`
 	SubjectHash     []byte `cbor:"4,keyasint"`
 	IssuedAt        int64  `cbor:"5,keyasint"`
+	ExpiresAt       int64  `cbor:"6,keyasint"`
 }
 
 func (w *endorsementWire) kind() string { return w.Type }
@@ -425,14 +442,23 @@ func (e *Endorsement) wire() (*endorsementWire, error) {
 	if e.Endorser == e.Subject || len(e.SubjectHash) != 32 || e.EndorserVersion < 1 {
 		return nil, fmt.Errorf("%w: an endorsement names another anchor's 32-byte descriptor hash", ErrMalformed)
 	}
+	if e.IssuedAt.IsZero() || !e.ExpiresAt.After(e.IssuedAt) {
+		return nil, fmt.Errorf("%w: an endorsement expires after it is issued", ErrMalformed)
+	}
 	return &endorsementWire{Type: string(KindEndorsement), Endorser: e.Endorser, EndorserVersion: e.EndorserVersion,
-		Subject: e.Subject, SubjectHash: e.SubjectHash, IssuedAt: toUnix(e.IssuedAt)}, nil
+		Subject: e.Subject, SubjectHash: e.SubjectHash, IssuedAt: toUnix(e.IssuedAt), ExpiresAt: toUnix(e.ExpiresAt)}, nil
 }
 
-// Endorse makes endorser's signed endorsement of subject, with t of endorser's keys.
+// Endorse makes endorser's signed endorsement of subject, with t of
+// endorser's keys, valid for DefaultEndorsementValidity from at.
 func Endorse(endorser, subject *Descriptor, keys []*PrivateKey, at time.Time) (*Endorsement, error) {
+	return EndorseUntil(endorser, subject, keys, at, at.Add(DefaultEndorsementValidity))
+}
+
+// EndorseUntil is Endorse with an explicit expiry.
+func EndorseUntil(endorser, subject *Descriptor, keys []*PrivateKey, at, expires time.Time) (*Endorsement, error) {
 	e := &Endorsement{Endorser: endorser.Country, EndorserVersion: endorser.Version, Subject: subject.Country,
-		SubjectHash: subject.Hash(), IssuedAt: at.UTC().Truncate(time.Second)}
+		SubjectHash: subject.Hash(), IssuedAt: at.UTC().Truncate(time.Second), ExpiresAt: expires.UTC().Truncate(time.Second)}
 	w, err := e.wire()
 	if err != nil {
 		return nil, err
@@ -453,7 +479,7 @@ func parseEndorsement(raw []byte, msg *cose.SignMessage) (*Endorsement, error) {
 		return nil, err
 	}
 	e := &Endorsement{Endorser: w.Endorser, EndorserVersion: w.EndorserVersion, Subject: w.Subject, SubjectHash: w.SubjectHash,
-		IssuedAt: unixTime(w.IssuedAt), signed: s}
+		IssuedAt: unixTime(w.IssuedAt), ExpiresAt: unixTime(w.ExpiresAt), signed: s}
 	if _, err := e.wire(); err != nil {
 		return nil, err
 	}
@@ -530,8 +556,18 @@ func ParseEvidence(raw []byte) (*Evidence, error) {
 // Raw returns the encoded evidence.
 func (ev *Evidence) Raw() []byte { return ev.raw }
 
-// Hash returns SHA-256 of the encoded evidence.
-func (ev *Evidence) Hash() []byte { s := sha256.Sum256(ev.raw); return s[:] }
+// Hash returns the evidence's identity: SHA-256 over the hashes of its two
+// lists' signed payloads, in order. It depends on nothing an attacker can
+// re-encode (the COSE envelopes and their unprotected headers, the copy of
+// the descriptor), so one equivocation is one piece of evidence however it
+// is re-wrapped (spec/trustlist.md §1.5).
+func (ev *Evidence) Hash() []byte {
+	h := sha256.New()
+	h.Write([]byte("accord evidence\x00"))
+	h.Write(ev.A.Hash())
+	h.Write(ev.B.Hash())
+	return h.Sum(nil)
+}
 
 // Country returns the equivocating anchor.
 func (ev *Evidence) Country() string { return ev.Descriptor.Country }

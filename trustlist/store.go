@@ -33,14 +33,17 @@ import (
 // replays objects/ instead (see spec/trustlist.md §Store).
 
 const (
-	storeDB     = "store.db"
-	objectsDir  = "objects"
-	policyFile  = "policy.json"
-	recordPin   = byte('p')
-	recordObj   = byte('o')
-	bucketLog   = "log"
-	bucketSeen  = "seen"
-	lockTimeout = 2 * time.Second
+	storeDB    = "store.db"
+	objectsDir = "objects"
+	policyFile = "policy.json"
+	recordPin  = byte('p')
+	recordObj  = byte('o')
+	// recordReplace is a descriptor the operator pinned as a replacement
+	// of its anchor, outright (PinOptions.Replace).
+	recordReplace = byte('r')
+	bucketLog     = "log"
+	bucketSeen    = "seen"
+	lockTimeout   = 2 * time.Second
 )
 
 // ErrStoreBusy is returned when another process holds the store for writing.
@@ -126,19 +129,30 @@ func (st *Store) Close() error { return st.db.Close() }
 // Pin verifies and pins a descriptor and records the pin durably.
 //
 // Like Import, it holds the set's lock until the pin is on disk.
-func (st *Store) Pin(raw []byte) (*Descriptor, error) {
-	d, err := ParseDescriptor(raw)
+func (st *Store) Pin(raw []byte) (*Descriptor, error) { return st.PinWith(raw, PinOptions{}) }
+
+// PinWith is Pin with the operator's options (Set.PinWith). The rotation
+// chain is logged as accepted descriptors before the pin; an explicit
+// replacement is logged as its own record kind, so replaying the store
+// repeats it and `accord trust show` can say the anchor was replaced.
+func (st *Store) PinWith(raw []byte, o PinOptions) (*Descriptor, error) {
+	d, chain, err := parsePin(raw, o)
 	if err != nil {
-		return nil, err
-	}
-	if err := d.VerifySelf(); err != nil {
 		return nil, err
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	recs := []record{{kind: recordPin, raw: raw}}
+	var recs []record
+	if o.Replace {
+		recs = append(recs, record{kind: recordReplace, raw: raw})
+	} else {
+		for _, c := range chain {
+			recs = append(recs, record{kind: recordObj, raw: c.Raw()})
+		}
+		recs = append(recs, record{kind: recordPin, raw: raw})
+	}
 	st.set.mu.Lock()
-	if err := st.set.pinLocked(d); err != nil {
+	if err := st.set.pinLocked(d, chain, o); err != nil {
 		st.set.mu.Unlock()
 		return nil, err
 	}
@@ -296,6 +310,11 @@ func replay(s *Set, recs []record) int {
 			if _, err := s.Pin(r.raw); err != nil {
 				skipped++
 			}
+		case recordReplace:
+			h := sha256.Sum256(r.raw)
+			if _, err := s.PinWith(r.raw, PinOptions{Replace: true, ExpectHash: h[:]}); err != nil {
+				skipped++
+			}
 		case recordObj:
 			if d := s.Replay(r.raw); d.Outcome == Rejected && d.Reason != ReasonEquivocation {
 				skipped++
@@ -310,8 +329,11 @@ func replay(s *Set, recs []record) int {
 func mirrorName(r record) string {
 	h := sha256.Sum256(r.raw)
 	kind := "pin"
-	if r.kind == recordObj {
+	switch r.kind {
+	case recordObj:
 		kind = "obj"
+	case recordReplace:
+		kind = "replace"
 	}
 	return fmt.Sprintf("%012d-%s-%x.cose", r.seq, kind, h[:6])
 }
@@ -383,8 +405,11 @@ func readMirror(dir string) ([]record, error) {
 			return nil, fmt.Errorf("read trust store object %s: %w", n, err)
 		}
 		kind := recordObj
-		if strings.Contains(n, "-pin-") {
+		switch {
+		case strings.Contains(n, "-pin-"):
 			kind = recordPin
+		case strings.Contains(n, "-replace-"):
+			kind = recordReplace
 		}
 		recs = append(recs, record{kind: kind, raw: b})
 	}

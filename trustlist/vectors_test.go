@@ -85,6 +85,7 @@ func buildVectors(t *testing.T) (map[string][]byte, vectorSuite) {
 		Keys: []*trustlist.PublicKey{nl2k.Public()}, IssuedAt: vectorTime.Add(3 * time.Hour), SealedSeq: 2, SealedHash: l2.Hash()}, append(nl[:2:2], nl2k)))
 	l3 := list(3, l2.Hash(), 2, []*trustlist.PrivateKey{nl2k}, dsc)
 	end := tt.Must(trustlist.Endorse(nlD, sgD, nl[:2], vectorTime))
+	end2 := tt.Must(trustlist.Endorse(nlD2, sgD, []*trustlist.PrivateKey{nl2k}, vectorTime.Add(4*time.Hour)))
 	ev := tt.Must(trustlist.NewEvidence(nlD, l2, l2b))
 
 	add := func(name string, b []byte) string { files[name] = b; return name }
@@ -105,6 +106,10 @@ func buildVectors(t *testing.T) (map[string][]byte, vectorSuite) {
 	step("descriptor-SG-v1.cose", sgD.Raw(), trustlist.KindDescriptor, trustlist.Pending, trustlist.ReasonUnknownAnchor, sgD.Hash())
 	step("endorsement-NL-SG.cose", end.Raw(), trustlist.KindEndorsement, trustlist.Accepted, "", end.Hash())
 	step("descriptor-NL-v2.cose", nlD2.Raw(), trustlist.KindDescriptor, trustlist.Accepted, "", nlD2.Hash())
+	// NL rotated away from the keys that endorsed SG: that endorsement no
+	// longer counts (SG lost admission), and is refused if offered again.
+	step("endorsement-NL-SG.cose", end.Raw(), trustlist.KindEndorsement, trustlist.Rejected, trustlist.ReasonBadVersion, end.Hash())
+	step("endorsement-NL-v2-SG.cose", end2.Raw(), trustlist.KindEndorsement, trustlist.Accepted, "", end2.Hash())
 	step("list-NL-3.cose", l3.Raw(), trustlist.KindList, trustlist.Accepted, "", l3.Hash())
 	step("list-NL-2-conflicting.cose", l2b.Raw(), trustlist.KindList, trustlist.Rejected, trustlist.ReasonEquivocation, l2b.Hash())
 	suite.Evidence = add("evidence-NL-seq2.cbor", ev.Raw())
@@ -151,8 +156,12 @@ func TestVectors(t *testing.T) {
 			t.Errorf("step %d %s: got %s %s %q %x (%s), want %s %s %q %s", i, st.File, d.Kind, d.Outcome, d.Reason, d.Hash, d.Detail, st.Kind, st.Outcome, st.Reason, st.Hash)
 		}
 	}
-	if _, err := trustlist.ParseEvidence(tt.Must(os.ReadFile(filepath.Join(dir, suite.Evidence)))); err != nil {
+	evRaw := tt.Must(os.ReadFile(filepath.Join(dir, suite.Evidence)))
+	if _, err := trustlist.ParseEvidence(evRaw); err != nil {
 		t.Errorf("evidence vector: %v", err)
+	}
+	if d := s.Accept(evRaw, suite.At); d.Outcome != trustlist.Duplicate {
+		t.Errorf("the evidence the conflicting list produced is held already: got %s %s", d.Outcome, d.Detail)
 	}
 	if !s.Anchors()[0].Equivocated || len(s.Anchors()) != 2 {
 		t.Errorf("after the steps NL is flagged and SG admitted: %+v", s.Anchors())

@@ -149,7 +149,7 @@ func Recheck(e *trustlist.Entry) error {
 	if err != nil {
 		return err
 	}
-	fresh.NotBefore, fresh.NotAfter, fresh.Status, fresh.RevokedAt, fresh.Reason, fresh.Domain = e.NotBefore, e.NotAfter, e.Status, e.RevokedAt, e.Reason, e.Domain
+	fresh.NotBefore, fresh.NotAfter, fresh.Status, fresh.RevokedAt, fresh.Reason, fresh.Domain, fresh.Country = e.NotBefore, e.NotAfter, e.Status, e.RevokedAt, e.Reason, e.Domain, e.Country
 	*e = *fresh
 	return nil
 }
