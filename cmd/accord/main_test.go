@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -30,7 +31,18 @@ func TestScripts(t *testing.T) {
 //
 //	flipbyte FILE NEEDLE   flip the low bit of the first byte of NEEDLE in FILE (tamper test)
 //	exitcode N CMD ARGS... run accord with ARGS and require exit status N
+//	firstword VAR FILE     set $VAR to the first word of FILE (e.g. what sha256sum printed)
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"firstword": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: firstword VAR FILE")
+		}
+		f := strings.Fields(ts.ReadFile(args[1]))
+		if len(f) == 0 {
+			ts.Fatalf("%s is empty", args[1])
+		}
+		ts.Setenv(args[0], f[0])
+	},
 	"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
 			ts.Fatalf("usage: flipbyte FILE NEEDLE")

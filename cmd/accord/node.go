@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -64,9 +65,14 @@ func init() {
 			{
 				Name:      "pin",
 				Usage:     "pin anchor descriptors as trust roots in a running node",
-				UsageText: "accord node pin --node http://127.0.0.1:8080 nl-anchor/descriptor.cose",
-				Flags:     []cli.Flag{nodeFlag},
-				Action:    func(c *cli.Context) error { return nodePost(c, "/v1/pins") },
+				UsageText: "accord node pin --node http://127.0.0.1:8080 [--expect-hash HEX [--replace]] nl-anchor/descriptor.cose",
+				Description: "Same rule as `accord trust pin`: a newer version of a held anchor only through its rotation\n" +
+					"chain (give the descriptors oldest first), an outright replacement only with --replace --expect-hash.",
+				Flags: []cli.Flag{nodeFlag,
+					&cli.StringFlag{Name: "expect-hash", Usage: "the descriptor's SHA-256 as the anchor gave it out of band (hex)"},
+					&cli.BoolFlag{Name: "replace", Usage: "replace the anchor outright, without a rotation chain (needs --expect-hash)"},
+				},
+				Action: nodePin,
 			},
 			{
 				Name:      "status",
@@ -239,6 +245,9 @@ func nodePost(c *cli.Context, path string) error {
 		if sr.Reason != "" {
 			line += fmt.Sprintf(" (%s: %s)", sr.Reason, sr.Detail)
 		}
+		if sr.Hash != "" {
+			line += " hash " + sr.Hash
+		}
 		if sr.Evidence {
 			line += " — equivocation evidence recorded and published"
 		}
@@ -320,4 +329,27 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// nodePin pins descriptors through a node, with the same options as
+// `accord trust pin`.
+func nodePin(c *cli.Context) error {
+	q := url.Values{}
+	if h := c.String("expect-hash"); h != "" {
+		if _, err := trustlist.ParseHash(h); err != nil {
+			return usageErr("--expect-hash: %v", err)
+		}
+		q.Set("expect_hash", h)
+	}
+	if c.Bool("replace") {
+		if q.Get("expect_hash") == "" {
+			return usageErr("--replace needs --expect-hash: replacing an anchor is trusted only for the descriptor whose hash the anchor gave you out of band")
+		}
+		q.Set("replace", "1")
+	}
+	path := "/v1/pins"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return nodePost(c, path)
 }

@@ -249,8 +249,18 @@ func (w *Workspace) Rotate(n, t int, alg trustlist.KeyAlg) (*trustlist.Descripto
 	return d, w.save()
 }
 
-// Endorse signs an endorsement of another anchor's descriptor.
+// Endorse signs an endorsement of another anchor's descriptor, valid for
+// trustlist.DefaultEndorsementValidity.
 func (w *Workspace) Endorse(other []byte) (*trustlist.Endorsement, error) {
+	return w.EndorseFor(other, trustlist.DefaultEndorsementValidity)
+}
+
+// EndorseFor signs an endorsement of another anchor's descriptor that
+// expires validFor from now.
+func (w *Workspace) EndorseFor(other []byte, validFor time.Duration) (*trustlist.Endorsement, error) {
+	if validFor <= 0 {
+		return nil, fmt.Errorf("an endorsement's validity must be positive")
+	}
 	subject, err := trustlist.ParseDescriptor(other)
 	if err != nil {
 		return nil, err
@@ -266,7 +276,8 @@ func (w *Workspace) Endorse(other []byte) (*trustlist.Endorsement, error) {
 	if err != nil {
 		return nil, err
 	}
-	return trustlist.Endorse(me, subject, keys, time.Now())
+	now := time.Now()
+	return trustlist.EndorseUntil(me, subject, keys, now, now.Add(validFor))
 }
 
 // Add puts entries into the draft. An entry with the same kind and kid
