@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -38,7 +39,7 @@ func init() {
 					}
 					st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{Policy: &p})
 					if err != nil {
-						return err
+						return storeErr(c.String("dir"), err)
 					}
 					defer st.Close()
 					fmt.Fprintf(c.App.Writer, "trust store ready in %s (endorsement threshold %d)\nNext: `accord trust pin --dir %s DESCRIPTOR` for each anchor you trust.\n",
@@ -78,6 +79,7 @@ func init() {
 				},
 				Action: trustImport,
 			},
+			trustRepairCommand(),
 			{
 				Name:      "show",
 				Usage:     "print the anchors and lists a trust store holds",
@@ -87,9 +89,12 @@ func init() {
 					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
 				},
 				Action: func(c *cli.Context) error {
-					set, err := trustlist.LoadDir(c.String("dir"))
+					set, rep, err := trustlist.LoadDirReport(c.String("dir"))
 					if err != nil {
-						return inputErr("%v", err)
+						return storeErr(c.String("dir"), err)
+					}
+					if rep.Skipped > 0 {
+						fmt.Fprintf(c.App.ErrWriter, "accord: warning: %d stored records no longer verify and were skipped\n", rep.Skipped)
 					}
 					anchors := set.Anchors()
 					if c.Bool("json") {
@@ -191,7 +196,7 @@ func trustImport(c *cli.Context) error {
 	})
 	st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
 	if err != nil {
-		return err
+		return storeErr(c.String("dir"), err)
 	}
 	defer st.Close()
 	rejected, malformed := 0, 0
@@ -200,7 +205,7 @@ func trustImport(c *cli.Context) error {
 	for _, it := range items {
 		d, err := st.Import(it.raw, time.Now())
 		if err != nil {
-			return err
+			return storeErr(c.String("dir"), err)
 		}
 		if c.Bool("json") {
 			enc.Encode(struct {
@@ -318,13 +323,16 @@ func trustPin(c *cli.Context) error {
 	}
 	st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
 	if err != nil {
-		return err
+		return storeErr(c.String("dir"), err)
 	}
 	defer st.Close()
 	for _, g := range groups {
 		held := st.Set().Descriptor(g.final.Country)
 		d, err := st.PinWith(g.final.Raw(), trustlist.PinOptions{Chain: g.chain, ExpectHash: expect, Replace: c.Bool("replace")})
 		if err != nil {
+			if errors.Is(err, trustlist.ErrStoreWrite) {
+				return storeErr(c.String("dir"), err)
+			}
 			switch trustlist.ReasonOf(err) {
 			case trustlist.ReasonMalformed:
 				return inputErr("%s: %v", g.path, err)

@@ -70,7 +70,7 @@ func verifyAction(c *cli.Context) error {
 	} else {
 		set, err := trustlist.LoadDir(c.String("trust"))
 		if err != nil {
-			return inputErr("%v", err)
+			return storeErr(c.String("trust"), err)
 		}
 		if len(set.Anchors()) == 0 {
 			fmt.Fprintf(c.App.ErrWriter, "accord: warning: trust store %s holds no anchors; every document will fail issuer_trusted\n", c.String("trust"))
