@@ -333,3 +333,19 @@ func TestEquivocationEvidenceReportedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPinningAnEndorsedAnchor: pinning an anchor that endorsements admitted
+// makes it a root; the endorsements' expiry no longer applies to it.
+func TestPinningAnEndorsedAnchor(t *testing.T) {
+	s, _, _, sg, _ := endorsedSet(t, now.Add(time.Hour))
+	if _, err := s.Pin(sg.Raw()); err != nil {
+		t.Fatal(err)
+	}
+	m := s.Find(trustlist.Query{Country: "SG"})
+	if len(m) != 1 || !m[0].AdmittedUntil.IsZero() {
+		t.Fatalf("pinned SG still carries an admission expiry: %+v", m)
+	}
+	if info := s.Anchors()[1]; !info.Pinned || !info.AdmittedUntil.IsZero() {
+		t.Fatalf("%+v", info)
+	}
+}

@@ -186,7 +186,8 @@ func (s *Set) pinLocked(d *Descriptor, chain []*Descriptor, o PinOptions) error 
 		return nil
 	}
 	if a.current.SameContent(d) {
-		a.pinned, a.admittedBy = true, nil
+		a.pinned, a.admittedBy, a.admittedUntil = true, nil, time.Time{}
+		s.reindex(d.Country)
 		return nil
 	}
 	if o.Replace {
@@ -204,7 +205,7 @@ func (s *Set) pinLocked(d *Descriptor, chain []*Descriptor, o PinOptions) error 
 	for _, st := range steps {
 		a.versions[st.Version] = st
 	}
-	a.current, a.pinned, a.admittedBy = d, true, nil
+	a.current, a.pinned, a.admittedBy, a.admittedUntil = d, true, nil, time.Time{}
 	s.reindex(d.Country)
 	s.reevaluate()
 	return nil
