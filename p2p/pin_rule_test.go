@@ -41,4 +41,8 @@ func TestPinEndpointFollowsPinRule(t *testing.T) {
 	if a := n.Set().Anchors(); len(a) != 1 || a[0].Replaced == nil || hex.EncodeToString(a[0].Hash) != otherHash {
 		t.Fatalf("after replace: %+v", a)
 	}
+	// The API shows the hash in hex, as the CLI and sha256sum do (issue 17 item 8).
+	if code, body, _ := do(t, "GET", u+"/v1/anchors", "", nil); code != http.StatusOK || !strings.Contains(string(body), otherHash) || !strings.Contains(string(body), `"replaced"`) {
+		t.Fatalf("GET /v1/anchors: %d %s", code, body)
+	}
 }
