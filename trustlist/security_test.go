@@ -349,3 +349,40 @@ func TestPinningAnEndorsedAnchor(t *testing.T) {
 		t.Fatalf("%+v", info)
 	}
 }
+
+// TestReplaceBackAndForthSurvivesRestart: each replacement is logged, so a
+// store replays to the anchor the operator chose last.
+func TestReplaceBackAndForthSurvivesRestart(t *testing.T) {
+	a, _ := anchorKeys(t, "NL", 1, 1)
+	b, _ := anchorKeys(t, "NL", 1, 1)
+	dir := t.TempDir()
+	st := tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{}))
+	tt.Must(st.Pin(a.Raw()))
+	for _, d := range []*trustlist.Descriptor{b, a, b} {
+		if _, err := st.PinWith(d.Raw(), trustlist.PinOptions{Replace: true, ExpectHash: d.Hash()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	st = tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{}))
+	defer st.Close()
+	if got := st.Set().Descriptor("NL"); !bytes.Equal(got.Hash(), b.Hash()) {
+		t.Fatal("after restart NL is not the descriptor the operator replaced it with last")
+	}
+	ls := tt.Must(trustlist.LoadDir(dir))
+	if got := ls.Descriptor("NL"); !bytes.Equal(got.Hash(), b.Hash()) {
+		t.Fatal("the mirror replays to another descriptor")
+	}
+	st.Close()
+	// A repair (rebuilding store.db from the log and the mirror) keeps them all.
+	if err := os.Remove(filepath.Join(dir, "store.db")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trustlist.RepairStore(dir); err != nil {
+		t.Fatal(err)
+	}
+	st = tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{}))
+	if got := st.Set().Descriptor("NL"); !bytes.Equal(got.Hash(), b.Hash()) {
+		t.Fatal("after repair NL is not the descriptor the operator replaced it with last")
+	}
+}

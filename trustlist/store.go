@@ -413,7 +413,9 @@ func (st *Store) commit(recs []record) error {
 			lg, seen := tx.Bucket([]byte(bucketLog)), tx.Bucket([]byte(bucketSeen))
 			for i := range recs {
 				h := sha256.Sum256(append([]byte{recs[i].kind}, recs[i].raw...))
-				if seen.Get(h[:]) != nil {
+				// A replacement is an act, not an object: replacing back
+				// and forth must log each one, or replay ends elsewhere.
+				if recs[i].kind != recordReplace && seen.Get(h[:]) != nil {
 					recs[i].seq = 0
 					continue
 				}

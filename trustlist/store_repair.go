@@ -70,8 +70,15 @@ func repairCandidates(dir string, rep *RepairReport) ([]record, error) {
 	seen := map[[32]byte]bool{}
 	add := func(rs []record) int {
 		n := 0
+		occ := map[[32]byte]int{}
 		for _, r := range rs {
 			h := sha256.Sum256(append([]byte{r.kind}, r.raw...))
+			if r.kind == recordReplace {
+				// Replacements repeat (back and forth); the n-th of one
+				// source is the n-th of the other.
+				occ[h]++
+				h = sha256.Sum256(append(h[:], byte(occ[h]), byte(occ[h]>>8)))
+			}
 			if seen[h] {
 				continue
 			}
@@ -159,7 +166,7 @@ func dedupRecords(recs []record) []record {
 	out := recs[:0]
 	for _, r := range recs {
 		h := sha256.Sum256(append([]byte{r.kind}, r.raw...))
-		if !seen[h] {
+		if r.kind == recordReplace || !seen[h] { // replacements repeat: keep each
 			seen[h] = true
 			out = append(out, r)
 		}
