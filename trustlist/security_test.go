@@ -386,3 +386,23 @@ func TestReplaceBackAndForthSurvivesRestart(t *testing.T) {
 		t.Fatal("after repair NL is not the descriptor the operator replaced it with last")
 	}
 }
+
+// TestEndorsementByReplacedAnchor: when the operator replaces an endorser
+// outright (even with a new v1), what its old keys endorsed stops counting.
+func TestEndorsementByReplacedAnchor(t *testing.T) {
+	s, _, _, sg, _ := endorsedSet(t, now.Add(24*time.Hour))
+	fresh, fk := anchorKeys(t, "NL", 1, 1)
+	if _, err := s.PinWith(fresh.Raw(), trustlist.PinOptions{Replace: true, ExpectHash: fresh.Hash()}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Descriptor("SG") != nil {
+		t.Fatal("SG still admitted by the replaced NL keys' endorsement")
+	}
+	if n := len(s.Endorsements()); n != 0 {
+		t.Fatalf("%d endorsements kept that can no longer count", n)
+	}
+	e := tt.Must(trustlist.Endorse(fresh, sg, fk, now))
+	if d := s.Accept(e.Raw(), now); d.Admitted == nil {
+		t.Fatalf("the new NL keys' endorsement: %+v", d)
+	}
+}

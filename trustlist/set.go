@@ -252,6 +252,14 @@ func (s *Set) installRoot(d *Descriptor, replaced *Descriptor) {
 	delete(s.pending, string(d.Hash()))
 	s.reindex(d.Country)
 	if replaced != nil {
+		// What the replaced keys endorsed no longer counts, even where the
+		// replacement reuses a version number.
+		for h, m := range s.endorsements {
+			delete(m, d.Country)
+			if len(m) == 0 {
+				delete(s.endorsements, h)
+			}
+		}
 		s.reevaluate()
 	}
 }
@@ -416,6 +424,7 @@ func (s *Set) admit(d *Descriptor, e endorsement) {
 // new endorsement can admit it again. Admission by endorsement never chains
 // (only pinned anchors endorse), so one pass suffices.
 func (s *Set) reevaluate() {
+	s.dropSuperseded()
 	for cc, a := range s.anchors {
 		if a.pinned {
 			continue
@@ -436,6 +445,23 @@ func (s *Set) reevaluate() {
 		delete(s.anchors, cc)
 		s.reindex(cc)
 		s.addPending(a.current)
+	}
+}
+
+// dropSuperseded forgets endorsements that can no longer count: those whose
+// endorser is no longer held, or was rotated away from the signing version
+// (or replaced, see installRoot). Keeping them would only make sync serve
+// objects every peer refuses.
+func (s *Set) dropSuperseded() {
+	for h, m := range s.endorsements {
+		for endorser, e := range m {
+			if a := s.anchors[endorser]; a == nil || a.current.Version != e.EndorserVersion {
+				delete(m, endorser)
+			}
+		}
+		if len(m) == 0 {
+			delete(s.endorsements, h)
+		}
 	}
 }
 
