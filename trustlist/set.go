@@ -653,7 +653,9 @@ func (s *Set) addEvidence(a *anchor, ev *Evidence) bool {
 }
 
 func (s *Set) acceptEvidence(raw []byte) *Decision {
-	ev, err := ParseEvidence(raw)
+	// Cheap checks first: the identity of evidence is known before any
+	// signature is verified, and a duplicate costs nothing more.
+	ev, err := parseEvidence(raw)
 	if err != nil {
 		return rejected(err)
 	}
@@ -661,6 +663,11 @@ func (s *Set) acceptEvidence(raw []byte) *Decision {
 	a := s.anchors[ev.Country()]
 	if a == nil || a.versions[ev.Descriptor.Version] == nil || !a.versions[ev.Descriptor.Version].SameContent(ev.Descriptor) {
 		return withCtx(rejected(reject(ReasonUnknownAnchor, "evidence is about %s descriptor v%d, which is not an admitted descriptor", ev.Country(), ev.Descriptor.Version)), ctx)
+	}
+	if a.evidence[string(ev.Hash())] == nil && len(a.evidence) < MaxEvidencePerAnchor {
+		if err := ev.Verify(); err != nil {
+			return withCtx(rejected(err), ctx)
+		}
 	}
 	if !s.addEvidence(a, ev) {
 		ctx.Outcome = Duplicate
