@@ -361,8 +361,8 @@ func (st *Store) rollbackLocked() error {
 	fresh := NewSet(st.set.policy)
 	replayEach(fresh, recs)
 	s := st.set
-	s.anchors, s.endorsements, s.index, s.byCountry = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry
-	s.pending, s.pubs = fresh.pending, fresh.pubs
+	s.anchors, s.endorsements, s.index, s.byCountry, s.pubs = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry, fresh.pubs
+	s.pending = fresh.pending
 	return nil
 }
 
