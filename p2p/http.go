@@ -56,7 +56,8 @@ type PeerInfo struct {
 
 // Status is the body of GET /v1/status and /healthz.
 type Status struct {
-	Status  string   `json:"status"`
+	Status  string   `json:"status"`          // "ok", or "degraded" (see Stale)
+	Stale   []string `json:"stale,omitempty"` // anchors whose head list is past next_update
 	PeerID  string   `json:"peer_id"`
 	Addrs   []string `json:"addrs"`
 	Peers   int      `json:"peers"`
@@ -226,8 +227,24 @@ func (n *Node) Status() Status {
 			lists++
 		}
 	}
-	return Status{Status: "ok", PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
+	st := Status{Status: "ok", PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
 		Anchors: len(anchors), Lists: lists}
+	if st.Stale = staleLists(anchors, n.cfg.Now()); len(st.Stale) > 0 {
+		st.Status = "degraded"
+	}
+	return st
+}
+
+// staleLists names the anchors whose head list is past its next_update:
+// online verification against them fails until a new list arrives.
+func staleLists(anchors []trustlist.AnchorInfo, now time.Time) []string {
+	var out []string
+	for _, a := range anchors {
+		if a.Seq > 0 && !now.Before(a.NextUpdate) {
+			out = append(out, a.Country)
+		}
+	}
+	return out
 }
 
 func decisionResponse(d *trustlist.Decision) SubmitResponse {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/accord-network/accord/p2p"
 )
 
 func TestMain(m *testing.M) {
@@ -35,7 +37,20 @@ func TestScripts(t *testing.T) {
 //	flipbyte FILE NEEDLE   flip the low bit of the first byte of NEEDLE in FILE (tamper test)
 //	exitcode N CMD ARGS... run accord with ARGS and require exit status N
 //	waitnode DATA VAR      wait (up to 60 s) until the node on DATA serves HTTP; set VAR to its URL
+//	tokenabsent DATA       the last command's stdout and stderr do not contain DATA's operator token
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"tokenabsent": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: tokenabsent DATA")
+		}
+		tok, err := p2p.ReadOperatorToken(ts.MkAbs(args[0]))
+		ts.Check(err)
+		for _, stream := range []string{"stdout", "stderr"} {
+			if strings.Contains(ts.ReadFile(stream), tok) {
+				ts.Fatalf("the operator token appears in %s", stream)
+			}
+		}
+	},
 	"waitnode": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
 			ts.Fatalf("usage: waitnode DATA VAR")
