@@ -56,13 +56,20 @@ type PeerInfo struct {
 
 // Status is the body of GET /v1/status and /healthz.
 type Status struct {
-	Status  string   `json:"status"`          // "ok", or "degraded" (see Stale)
-	Stale   []string `json:"stale,omitempty"` // anchors whose head list is past next_update
-	PeerID  string   `json:"peer_id"`
-	Addrs   []string `json:"addrs"`
-	Peers   int      `json:"peers"`
-	Anchors int      `json:"anchors"`
-	Lists   int      `json:"lists"`
+	// Status is ok, degraded (no peers, or stale lists) or failing (the
+	// store cannot take writes; /healthz then answers 503); Reasons says why
+	// it is not ok.
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons"`
+	// Stale names the anchors whose head list is past next_update.
+	Stale []string `json:"stale,omitempty"`
+	// Store is the trust store's write health.
+	Store   trustlist.StoreHealth `json:"store"`
+	PeerID  string                `json:"peer_id"`
+	Addrs   []string              `json:"addrs"`
+	Peers   int                   `json:"peers"`
+	Anchors int                   `json:"anchors"`
+	Lists   int                   `json:"lists"`
 }
 
 // maxVerifyBody bounds POST /v1/verify bodies.
@@ -114,6 +121,11 @@ func (n *Node) apiMux() *http.ServeMux {
 			return
 		}
 		d, err := n.Submit(r.Context(), body)
+		if err != nil && isStoreError(err) {
+			code, resp := storeErrorResponse("", err)
+			writeJSON(w, code, resp)
+			return
+		}
 		if err != nil && d == nil {
 			writeError(w, http.StatusInternalServerError, "%v", err)
 			return
@@ -136,6 +148,11 @@ func (n *Node) apiMux() *http.ServeMux {
 			return
 		}
 		d, err := n.Pin(r.Context(), body)
+		if err != nil && isStoreError(err) {
+			code, resp := storeErrorResponse(string(trustlist.KindDescriptor), err)
+			writeJSON(w, code, resp)
+			return
+		}
 		if err != nil {
 			code := http.StatusUnprocessableEntity
 			reason := trustlist.ReasonOf(err)
@@ -163,6 +180,13 @@ func (n *Node) apiMux() *http.ServeMux {
 			}
 			opts.At = t
 		}
+		if cc := r.URL.Query().Get("arrival"); cc != "" {
+			if !trustlist.ValidCountry(cc) {
+				writeError(w, http.StatusBadRequest, "arrival=%q is not an ISO 3166-1 alpha-2 country code", cc)
+				return
+			}
+			opts.Arrival = &verify.ArrivalOptions{Country: cc, Region: r.URL.Query().Get("region"), Lang: r.URL.Query().Get("lang")}
+		}
 		res, err := n.Verify(r.Context(), body, opts)
 		code := http.StatusOK
 		if err != nil {
@@ -173,9 +197,11 @@ func (n *Node) apiMux() *http.ServeMux {
 	get("/v1/peers", operator, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, n.Peers())
 	})
-	status := func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Status()) }
-	get("/v1/status", public, status)
-	get("/healthz", public, status)
+	get("/v1/status", public, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Status()) })
+	get("/healthz", public, func(w http.ResponseWriter, r *http.Request) {
+		st := n.Status()
+		writeJSON(w, healthCode(st.Status), st)
+	})
 	metrics := promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})
 	get("/metrics", public, metrics.ServeHTTP)
 	return mux
@@ -227,10 +253,14 @@ func (n *Node) Status() Status {
 			lists++
 		}
 	}
-	st := Status{Status: "ok", PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
+	state, reasons, sh := n.health()
+	st := Status{Status: state, Reasons: reasons, Store: sh, PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
 		Anchors: len(anchors), Lists: lists}
 	if st.Stale = staleLists(anchors, n.cfg.Now()); len(st.Stale) > 0 {
-		st.Status = "degraded"
+		if st.Status == HealthOK {
+			st.Status = HealthDegraded
+		}
+		st.Reasons = append(st.Reasons, fmt.Sprintf("stale lists (past next_update; online verification against them fails): %s", strings.Join(st.Stale, ", ")))
 	}
 	return st
 }

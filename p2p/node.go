@@ -71,6 +71,9 @@ type Config struct {
 	SyncTimeout time.Duration
 	// Now returns the current time (time.Now if nil); tests move the clock.
 	Now func() time.Time
+	// TargetPeers is how many connections the node keeps, redialing known
+	// peers with backoff and asking peers for theirs (DefaultTargetPeers if 0).
+	TargetPeers int
 	// Logger receives operational logs (discarded if nil).
 	Logger *slog.Logger
 	// StoreOptions are passed to trustlist.OpenStore.
@@ -96,6 +99,7 @@ type Node struct {
 	subs    []*pubsub.Subscription
 	dht     *dht.IpfsDHT
 	mesh    *meshTracer
+	conn    *connectivity
 	closers []func() error
 	metrics *metrics
 
@@ -107,10 +111,11 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	scores  map[peer.ID]float64
-	syncing map[peer.ID]bool
-	closed  bool
+	mu        sync.Mutex
+	scores    map[peer.ID]float64
+	syncing   map[peer.ID]bool
+	syncAgain map[peer.ID]bool // a sync was asked for while one ran: run another after it
+	closed    bool
 }
 
 // New opens the store in cfg.DataDir, starts the libp2p host, joins the
@@ -142,6 +147,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.TargetPeers <= 0 {
+		cfg.TargetPeers = DefaultTargetPeers
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -159,7 +167,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("p2p: open trust store: %w", err)
 	}
 	n = &Node{cfg: cfg, log: cfg.Logger, store: st, topics: map[trustlist.Kind]*pubsub.Topic{},
-		scores: map[peer.ID]float64{}, syncing: map[peer.ID]bool{}}
+		scores: map[peer.ID]float64{}, syncing: map[peer.ID]bool{}, syncAgain: map[peer.ID]bool{}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -169,6 +177,10 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	}()
 	n.closers = append(n.closers, st.Close)
 	n.metrics = newMetrics(n)
+	registerHealthMetrics(n)
+	if h := st.Health(); h.Skipped > 0 {
+		n.log.Warn("stored records no longer verify and were skipped at open", "skipped", h.Skipped)
+	}
 	n.submitLimits, n.verifyLimits = newClientLimits(cfg.SubmitLimit), newClientLimits(cfg.VerifyLimit)
 	if n.opToken, err = loadOperatorToken(cfg.DataDir); err != nil {
 		return n, err
@@ -207,6 +219,8 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.startDiscovery(ctx); err != nil {
 		return n, err
 	}
+	n.conn = newConnectivity(n, cfg.TargetPeers)
+	n.conn.start(cfg.Bootstrap, n.rememberedPeers())
 	if cfg.SyncInterval > 0 {
 		n.wg.Add(1)
 		go n.syncLoop()
@@ -317,7 +331,13 @@ func loadIdentity(path string) (crypto.PrivKey, error) {
 // restarted node can find the network again without --bootstrap.
 func (n *Node) rememberPeers() {
 	var out []string
+	if n.conn != nil {
+		out = n.conn.knownAddrs(maxRememberedPeers)
+	}
 	for _, p := range n.host.Network().Peers() {
+		if n.conn != nil {
+			break
+		}
 		addrs := n.host.Peerstore().Addrs(p)
 		if len(addrs) == 0 {
 			continue

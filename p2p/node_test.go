@@ -487,17 +487,6 @@ func TestSyncFrames(t *testing.T) {
 	}
 }
 
-func dumpMessages(t testing.TB, n *Node) {
-	mfs, _ := n.metrics.reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() == "accord_messages_total" {
-			for _, m := range mf.GetMetric() {
-				t.Logf("%v %v", m.GetLabel(), m.GetCounter().GetValue())
-			}
-		}
-	}
-}
-
 func TestDHTDiscovery(t *testing.T) {
 	cfg := func() Config {
 		c := testConfig(t.TempDir())

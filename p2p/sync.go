@@ -198,13 +198,21 @@ func (n *Node) handleSync(s network.Stream) {
 	n.metrics.syncServed.Inc()
 }
 
+// goSync starts a sync round with p in the background. If one is running,
+// another follows it: what triggered this call (a reconnect, a gap, a
+// dropped message) may postdate the running round's heads.
 func (n *Node) goSync(p peer.ID) {
 	if n.penalties.banned(p) {
 		n.disconnect(p)
 		return
 	}
 	n.mu.Lock()
-	if n.closed || n.syncing[p] || p == n.host.ID() {
+	if n.closed || p == n.host.ID() {
+		n.mu.Unlock()
+		return
+	}
+	if n.syncing[p] {
+		n.syncAgain[p] = true
 		n.mu.Unlock()
 		return
 	}
@@ -213,9 +221,19 @@ func (n *Node) goSync(p peer.ID) {
 	n.mu.Unlock()
 	go func() {
 		defer n.wg.Done()
-		defer func() { n.mu.Lock(); delete(n.syncing, p); n.mu.Unlock() }()
-		if _, err := n.SyncWith(n.ctx, p); err != nil && n.ctx.Err() == nil {
-			n.log.Debug("sync failed", "peer", p, "err", err)
+		for {
+			if _, err := n.SyncWith(n.ctx, p); err != nil && n.ctx.Err() == nil {
+				n.log.Debug("sync failed", "peer", p, "err", err)
+			}
+			n.mu.Lock()
+			if !n.syncAgain[p] || n.closed {
+				delete(n.syncing, p)
+				delete(n.syncAgain, p)
+				n.mu.Unlock()
+				return
+			}
+			delete(n.syncAgain, p)
+			n.mu.Unlock()
 		}
 	}()
 }

@@ -147,7 +147,10 @@ func nodeRun(c *cli.Context) error {
 		if ln != nil {
 			ln.Close()
 		}
-		if errors.Is(err, trustlist.ErrStoreBusy) || errors.Is(err, p2p.ErrListenAddrInUse) {
+		if errors.Is(err, trustlist.ErrStoreBusy) || errors.Is(err, trustlist.ErrStoreDamaged) || errors.Is(err, trustlist.ErrStoreBehind) {
+			return storeErr(cfg.DataDir, err)
+		}
+		if errors.Is(err, p2p.ErrListenAddrInUse) {
 			return usageErr("%v", err)
 		}
 		return fmt.Errorf("node: %w", err)

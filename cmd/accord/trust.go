@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -38,7 +39,7 @@ func init() {
 					}
 					st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{Policy: &p})
 					if err != nil {
-						return err
+						return storeErr(c.String("dir"), err)
 					}
 					defer st.Close()
 					fmt.Fprintf(c.App.Writer, "trust store ready in %s (endorsement threshold %d)\nNext: `accord trust pin --dir %s DESCRIPTOR` for each anchor you trust.\n",
@@ -57,7 +58,7 @@ func init() {
 					}
 					st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
 					if err != nil {
-						return err
+						return storeErr(c.String("dir"), err)
 					}
 					defer st.Close()
 					for _, path := range c.Args().Slice() {
@@ -67,6 +68,9 @@ func init() {
 						}
 						d, err := st.Pin(b)
 						if err != nil {
+							if errors.Is(err, trustlist.ErrStoreWrite) {
+								return storeErr(c.String("dir"), err)
+							}
 							if trustlist.ReasonOf(err) == trustlist.ReasonMalformed {
 								return inputErr("%s: %v", path, err)
 							}
@@ -91,6 +95,7 @@ func init() {
 				},
 				Action: trustImport,
 			},
+			trustRepairCommand(),
 			{
 				Name:      "show",
 				Usage:     "print the anchors and lists a trust store holds",
@@ -100,9 +105,12 @@ func init() {
 					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
 				},
 				Action: func(c *cli.Context) error {
-					set, err := trustlist.LoadDir(c.String("dir"))
+					set, rep, err := trustlist.LoadDirReport(c.String("dir"))
 					if err != nil {
-						return inputErr("%v", err)
+						return storeErr(c.String("dir"), err)
+					}
+					if rep.Skipped > 0 {
+						fmt.Fprintf(c.App.ErrWriter, "accord: warning: %d stored records no longer verify and were skipped\n", rep.Skipped)
 					}
 					anchors := set.Anchors()
 					if c.Bool("json") {
@@ -198,7 +206,7 @@ func trustImport(c *cli.Context) error {
 	})
 	st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
 	if err != nil {
-		return err
+		return storeErr(c.String("dir"), err)
 	}
 	defer st.Close()
 	rejected, malformed := 0, 0
@@ -207,7 +215,7 @@ func trustImport(c *cli.Context) error {
 	for _, it := range items {
 		d, err := st.Import(it.raw, time.Now())
 		if err != nil {
-			return err
+			return storeErr(c.String("dir"), err)
 		}
 		if c.Bool("json") {
 			enc.Encode(struct {
