@@ -385,6 +385,9 @@ func nodeStatus(c *cli.Context) error {
 	for _, a := range st.Addrs {
 		fmt.Fprintf(w, "  %s\n", a)
 	}
+	if len(st.Stale) > 0 {
+		fmt.Fprintf(w, "  stale lists (past next_update; online verification against them fails): %s\n", strings.Join(st.Stale, ", "))
+	}
 	if len(lists) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
