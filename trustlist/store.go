@@ -348,6 +348,7 @@ func (st *Store) rollbackLocked() error {
 	replayEach(fresh, recs)
 	s := st.set
 	s.anchors, s.endorsements, s.index, s.byCountry = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry
+	s.pubs = fresh.pubs // rules, value sets, revocations (publication.go)
 	return nil
 }
 
