@@ -56,6 +56,8 @@ type headInfo struct {
 	Lists       int    `cbor:"6,keyasint"` // lists held
 	Evidence    int    `cbor:"7,keyasint"` // evidence held against this anchor
 	Descriptors int    `cbor:"8,keyasint"` // descriptor versions held
+	PubDigest   []byte `cbor:"9,keyasint,omitempty"`  // digest of the rule sets, value sets and revocation deltas held (publications.go)
+	PubCount    int    `cbor:"10,keyasint,omitempty"` // how many
 }
 
 type syncHeads struct {
@@ -105,6 +107,7 @@ func (n *Node) heads() *syncHeads {
 		if ls := set.Lists(a.Country); len(ls) > 0 {
 			hi.Low = ls[0].Seq
 		}
+		hi.PubDigest, hi.PubCount = pubDigest(set, a.Country)
 		h.Anchors = append(h.Anchors, hi)
 	}
 	return h
@@ -158,6 +161,8 @@ func (n *Node) handleSync(s network.Stream) {
 			}
 			objs = append(objs, e.Raw())
 		}
+	case opPublications:
+		objs = servePublications(set, req.Country, req.From)
 	case opEvidence:
 		for _, ev := range set.Evidence(req.Country) {
 			if len(objs) == maxBatchObjects {
@@ -407,7 +412,11 @@ feed:
 	if firstErr != nil {
 		return st, firstErr
 	}
-	// 4. Evidence.
+	// 4. Rule sets, value sets and revocation deltas.
+	if err := n.syncPublications(remote.Anchors, fetch, func(objs [][]byte) { importAll(objs, now) }); err != nil {
+		return st, err
+	}
+	// 5. Evidence.
 	for _, h := range remote.Anchors {
 		if h.Evidence == 0 || set.Descriptor(h.Country) == nil || len(set.Evidence(h.Country)) >= h.Evidence {
 			continue

@@ -1,0 +1,75 @@
+package p2p
+
+import (
+	"testing"
+	"time"
+
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/trustlist/trustlisttest"
+)
+
+func pubHeader(a *trustlisttest.Anchor, seq uint64) trustlist.PublicationHeader {
+	return trustlist.PublicationHeader{Country: a.Country, DescriptorVersion: 1, Seq: seq, IssuedAt: time.Now().Add(-time.Minute).UTC().Truncate(time.Second)}
+}
+
+func revokes(n *Node, cc string, q trustlist.RevocationQuery) bool {
+	return n.Set().Revoked(cc, nil, time.Now(), q) != nil
+}
+
+// TestRevocationReachesEveryNode publishes a revocation delta at one node of
+// a loopback network and waits until every node refuses the document; then
+// a late joiner gets rules, value sets and the whole revocation chain by
+// sync alone.
+func TestRevocationReachesEveryNode(t *testing.T) {
+	a := trustlisttest.NewAnchor(t, "NL")
+	keys := []*trustlist.PrivateKey{a.Key}
+	nodes := startNodes(t, size(8, 50), a)
+
+	h := trustlist.RevocationHash([]byte("URN:UVCI:01:NL:SOLD"))
+	q := trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: h}
+	b := trustlist.NewRevocationBatch(trustlist.HashUCI, nil, time.Now().Add(24*time.Hour), "sold", [][16]byte{h})
+	r1 := trustlisttest.Must(trustlist.SignRevocations(&trustlist.Revocations{PublicationHeader: pubHeader(a, 1), Batches: []*trustlist.RevocationBatch{b}}, keys))
+	start := time.Now()
+	if d := submit(t, nodes[len(nodes)-1], r1.Raw()); d.Outcome != trustlist.Accepted {
+		t.Fatalf("submit: %+v", d)
+	}
+	waitFor(t, 20*time.Second, "every node to hold the revocation", func() bool {
+		for _, n := range nodes {
+			if !revokes(n, "NL", q) {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("a revocation published at one node was held by all %d nodes after %s", len(nodes), time.Since(start).Round(time.Millisecond))
+
+	// A second delta that withdraws the first batch, rules and value sets.
+	r2 := trustlisttest.Must(trustlist.SignRevocations(&trustlist.Revocations{PublicationHeader: pubHeader(a, 2), Prev: r1.Hash(),
+		Withdrawn: []trustlist.BatchRef{{Seq: 1, Index: 0}}}, keys))
+	rs := trustlisttest.Must(trustlist.SignRuleSet(&trustlist.RuleSet{PublicationHeader: pubHeader(a, 1),
+		Rules: [][]byte{[]byte(`{"Identifier":"VR-NL-0001","Country":"NL","Version":"1.0.0"}`)}}, keys))
+	vs := trustlisttest.Must(trustlist.SignValueSets(&trustlist.ValueSets{PublicationHeader: pubHeader(a, 1), Sets: map[string][]string{"x": {"1"}}}, keys))
+	for _, raw := range [][]byte{r2.Raw(), rs.Raw(), vs.Raw()} {
+		if d := submit(t, nodes[0], raw); d.Outcome != trustlist.Accepted {
+			t.Fatalf("submit %s: %+v", d.Kind, d)
+		}
+	}
+	waitFor(t, 20*time.Second, "every node to hold the withdrawal and the rules", func() bool {
+		for _, n := range nodes {
+			if revokes(n, "NL", q) || n.Set().RuleSet("NL") == nil || n.Set().ValueSets("NL") == nil {
+				return false
+			}
+		}
+		return true
+	})
+
+	late := startNode(t, testConfig(t.TempDir()))
+	pinAll(t, late, a)
+	link(t, late, nodes[len(nodes)/2])
+	waitFor(t, 20*time.Second, "a late joiner to sync the publications", func() bool {
+		return len(late.Set().RevocationChain("NL")) == 2 && late.Set().RuleSet("NL") != nil && late.Set().ValueSets("NL") != nil
+	})
+	if revokes(late, "NL", q) {
+		t.Fatal("the late joiner applies a withdrawn batch")
+	}
+}
