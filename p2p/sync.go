@@ -49,15 +49,17 @@ type syncRequest struct {
 
 type headInfo struct {
 	Country     string `cbor:"1,keyasint"`
-	Version     uint64 `cbor:"2,keyasint"`            // current descriptor version
-	Seq         uint64 `cbor:"3,keyasint"`            // head list seq (0: none)
-	Hash        []byte `cbor:"4,keyasint"`            // head list hash
-	Low         uint64 `cbor:"5,keyasint"`            // lowest list seq held
-	Lists       int    `cbor:"6,keyasint"`            // lists held
-	Evidence    int    `cbor:"7,keyasint"`            // evidence held against this anchor
-	Descriptors int    `cbor:"8,keyasint"`            // descriptor versions held
-	PubDigest   []byte `cbor:"9,keyasint,omitempty"`  // digest of the rule sets, value sets and revocation deltas held (publications.go)
-	PubCount    int    `cbor:"10,keyasint,omitempty"` // how many
+	Version     uint64 `cbor:"2,keyasint"` // current descriptor version
+	Seq         uint64 `cbor:"3,keyasint"` // head list seq (0: none)
+	Hash        []byte `cbor:"4,keyasint"` // head list hash
+	Low         uint64 `cbor:"5,keyasint"` // lowest list seq held
+	Lists       int    `cbor:"6,keyasint"` // lists held
+	Evidence    int    `cbor:"7,keyasint"` // evidence held against this anchor
+	Descriptors int    `cbor:"8,keyasint"` // descriptor versions held
+
+	// Publications held (publications.go): digest and count.
+	PubDigest []byte `cbor:"9,keyasint,omitempty"`
+	PubCount  int    `cbor:"10,keyasint,omitempty"`
 }
 
 type syncHeads struct {
