@@ -237,8 +237,8 @@ type revChain struct {
 	deltas  []*Revocations // deltas[i].Seq == i+1
 	batches []batchState
 	byRef   map[BatchRef]uint32
-	first   map[uint64]uint32   // first 8 bytes of a hash → a batch holding such a hash
-	more    map[uint64][]uint32 // further batches holding a hash with that prefix (rare)
+	first   map[uint64]uint64   // first 8 bytes of a hash → slot (batch index << 32 | position in the batch)
+	more    map[uint64][]uint64 // further slots whose hash has that prefix (rare)
 	live    int                 // distinct prefixes indexed
 }
 
@@ -249,7 +249,7 @@ type batchState struct {
 }
 
 func newRevChain(version uint64) *revChain {
-	return &revChain{version: version, byRef: map[BatchRef]uint32{}, first: map[uint64]uint32{}, more: map[uint64][]uint32{}}
+	return &revChain{version: version, byRef: map[BatchRef]uint32{}, first: map[uint64]uint64{}, more: map[uint64][]uint64{}}
 }
 
 // acceptRevocations applies the chain rules to r and takes it in; it
@@ -309,11 +309,12 @@ func (c *revChain) add(ref BatchRef, b *RevocationBatch) {
 	c.byRef[ref] = idx
 	for i, n := 0, b.Len(); i < n; i++ {
 		k := binary.BigEndian.Uint64(b.Hash(i))
+		slot := uint64(idx)<<32 | uint64(i)
 		if _, dup := c.first[k]; dup {
-			c.more[k] = append(c.more[k], idx)
+			c.more[k] = append(c.more[k], slot)
 			continue
 		}
-		c.first[k] = idx
+		c.first[k] = slot
 		c.live++
 	}
 }
@@ -323,8 +324,9 @@ func (c *revChain) withdraw(idx uint32) {
 	st.withdrawn = true
 	for i, n := 0, st.b.Len(); i < n; i++ {
 		k := binary.BigEndian.Uint64(st.b.Hash(i))
+		slot := uint64(idx)<<32 | uint64(i)
 		others := c.more[k]
-		if c.first[k] == idx {
+		if c.first[k] == slot {
 			if len(others) == 0 {
 				delete(c.first, k)
 				c.live--
@@ -334,7 +336,7 @@ func (c *revChain) withdraw(idx uint32) {
 			others = others[1:]
 		} else {
 			for j, o := range others {
-				if o == idx {
+				if o == slot {
 					others = append(others[:j:j], others[j+1:]...)
 					break
 				}
@@ -385,8 +387,8 @@ func (s *Set) Revoked(country string, kid []byte, at time.Time, qs ...Revocation
 		if r := c.match(first, country, kid, at, q); r != nil {
 			return r
 		}
-		for _, idx := range c.more[k] {
-			if r := c.match(idx, country, kid, at, q); r != nil {
+		for _, slot := range c.more[k] {
+			if r := c.match(slot, country, kid, at, q); r != nil {
 				return r
 			}
 		}
@@ -394,17 +396,15 @@ func (s *Set) Revoked(country string, kid []byte, at time.Time, qs ...Revocation
 	return nil
 }
 
-// match reports batch idx if it is in force and holds q's full hash (the
-// index is keyed by an 8-byte prefix; the batch's sorted hashes settle it).
-func (c *revChain) match(idx uint32, country string, kid []byte, at time.Time, q RevocationQuery) *Revocation {
-	st := &c.batches[idx]
+// match reports the batch of slot if it is in force and the hash at the
+// slot is q's in full (the index is keyed by an 8-byte prefix).
+func (c *revChain) match(slot uint64, country string, kid []byte, at time.Time, q RevocationQuery) *Revocation {
+	st := &c.batches[slot>>32]
 	b := st.b
 	if st.withdrawn || b.HashType != q.Type || (len(b.KID) > 0 && !bytes.Equal(b.KID, kid)) || (!at.IsZero() && at.After(b.Expires)) {
 		return nil
 	}
-	n := b.Len()
-	i := sort.Search(n, func(i int) bool { return bytes.Compare(b.Hash(i), q.Hash[:]) >= 0 })
-	if i == n || !bytes.Equal(b.Hash(i), q.Hash[:]) {
+	if !bytes.Equal(b.Hash(int(uint32(slot))), q.Hash[:]) {
 		return nil
 	}
 	return &Revocation{Country: country, HashType: q.Type, Batch: st.ref, Seq: st.ref.Seq, Reason: b.Reason, Expires: b.Expires}
