@@ -191,7 +191,9 @@ func TestRevocationPrefixCollision(t *testing.T) {
 	exp := now.Add(time.Hour)
 	r1 := revDelta(t, hdr("NL", 1, 1), nil, keys[:2], nil, trustlist.NewRevocationBatch(trustlist.HashUCI, nil, exp, "a", [][16]byte{a}))
 	expect(t, s.Accept(r1.Raw(), now), trustlist.Accepted, "")
-	q := func(h [16]byte) trustlist.RevocationQuery { return trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: h} }
+	q := func(h [16]byte) trustlist.RevocationQuery {
+		return trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: h}
+	}
 	if s.Revoked("NL", nil, now, q(b)) != nil {
 		t.Fatal("a hash sharing only the 8-byte prefix matched")
 	}
