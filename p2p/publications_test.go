@@ -1,11 +1,16 @@
 package p2p
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
+	"github.com/accord-network/accord/verify"
 )
 
 func pubHeader(a *trustlisttest.Anchor, seq uint64) trustlist.PublicationHeader {
@@ -71,5 +76,38 @@ func TestRevocationReachesEveryNode(t *testing.T) {
 	})
 	if revokes(late, "NL", q) {
 		t.Fatal("the late joiner applies a withdrawn batch")
+	}
+}
+
+// TestVerifyArrivalOverHTTP: POST /v1/verify?arrival=NL answers the entry
+// decision of the rule set the node holds, beside the signature verdict.
+func TestVerifyArrivalOverHTTP(t *testing.T) {
+	n := startNode(t, testConfig(t.TempDir()))
+	srv := httptest.NewServer(n.Handler())
+	defer srv.Close()
+	a := trustlisttest.NewAnchor(t, "NL")
+	pinAll(t, n, a)
+	cert, key := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "NL DSC", Country: "NL"})
+	dsc := trustlisttest.Must(trustlist.NewX509Entry(cert.Raw, false, []trustlist.DocType{trustlist.DocHCert}, "NL DSC"))
+	rule := `{"Identifier":"VR-NL-0001","Type":"Acceptance","Country":"NL","Version":"1.0.0","SchemaVersion":"1.0.0","Engine":"CERTLOGIC",` +
+		`"EngineVersion":"0.7.5","CertificateType":"Vaccination","Description":[{"lang":"en","desc":"At least three doses are required"}],` +
+		`"ValidFrom":"2021-01-01T00:00:00Z","ValidTo":"2035-01-01T00:00:00Z","AffectedFields":["v.0.dn"],"Logic":{">=":[{"var":"payload.v.0.dn"},3]}}`
+	rs := trustlisttest.Must(trustlist.SignRuleSet(&trustlist.RuleSet{PublicationHeader: pubHeader(a, 1), Rules: [][]byte{[]byte(rule)}}, []*trustlist.PrivateKey{a.Key}))
+	for _, raw := range [][]byte{a.SignList(t, time.Time{}, 24*time.Hour, dsc).Raw(), rs.Raw()} {
+		if d := submit(t, n, raw); d.Outcome != trustlist.Accepted {
+			t.Fatalf("submit %s: %+v", d.Kind, d)
+		}
+	}
+	hc1 := trustlisttest.Must(hcert.Issue([]byte(dccJSON), hcert.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)}))
+	var res verify.Result
+	code, body, _ := do(t, "POST", srv.URL+"/v1/verify?arrival=NL&lang=de", "application/octet-stream", []byte(hc1))
+	if err := json.Unmarshal(body, &res); err != nil || code != 200 || !res.Valid || res.Arrival == nil {
+		t.Fatalf("verify: %d %s", code, body)
+	}
+	if res.Arrival.Accepted || res.Arrival.Verdict != "NOT ACCEPTED: rule VR-NL-0001: At least three doses are required" || len(res.Arrival.Rules) != 1 {
+		t.Fatalf("arrival: %+v", res.Arrival)
+	}
+	if code, body, _ = do(t, "POST", srv.URL+"/v1/verify?arrival=Netherlands", "application/octet-stream", []byte(hc1)); code != http.StatusBadRequest {
+		t.Fatalf("bad arrival: %d %s", code, body)
 	}
 }
