@@ -1,7 +1,9 @@
 package p2p
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"fmt"
 
 	"github.com/accord-network/accord/trustlist"
 )
@@ -45,29 +47,80 @@ func servePublications(set *trustlist.Set, country string, from uint64) [][]byte
 }
 
 // syncPublications fetches, for each anchor whose publications differ from
-// the peer's, the peer's publications in order and imports them; each is
-// verified as if gossiped (older or equal ones come back as duplicates or
-// rollbacks and change nothing).
-func (n *Node) syncPublications(remote []headInfo, fetch func(syncRequest) ([][]byte, error), importAll func([][]byte)) error {
-	set := n.Set()
-	for _, h := range remote {
+// the peer's, the peer's publications in acceptance order, page by page, and
+// imports those newer than what this node holds (an older one from an
+// honest peer that is behind is skipped, not held against it).
+func (r *syncRound) syncPublications() error {
+	set := r.n.Set()
+	for _, h := range r.remote.Anchors {
 		if h.PubCount == 0 || set.Descriptor(h.Country) == nil {
 			continue
 		}
-		if mine, _ := pubDigest(set, h.Country); string(mine) == string(h.PubDigest) {
+		if mine, _ := pubDigest(set, h.Country); bytes.Equal(mine, h.PubDigest) {
 			continue
 		}
 		for from := uint64(0); from < uint64(h.PubCount); {
-			objs, err := fetch(syncRequest{Op: opPublications, Country: h.Country, From: from})
+			req := syncRequest{Op: opPublications, Country: h.Country, From: from}
+			var objs [][]byte
+			n := 0
+			err := r.fetch(req, r.n.cfg.MaxObjectSize, func(o []byte) error {
+				n++
+				want, err := newPublication(set, h.Country, o)
+				if err != nil {
+					return invalid(req.Op, "%v", err)
+				}
+				if want {
+					objs = append(objs, o)
+				} else {
+					r.skip()
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
-			if len(objs) == 0 {
+			if n == 0 {
 				break
 			}
-			importAll(objs)
-			from += uint64(len(objs))
+			if err := r.importAll(req, objs, r.now); err != nil {
+				return err
+			}
+			from += uint64(n)
 		}
 	}
 	return nil
+}
+
+// newPublication reports whether o, a publication of country, is newer than
+// what set holds (a structural decode; Import verifies it).
+func newPublication(set *trustlist.Set, country string, o []byte) (bool, error) {
+	k, err := trustlist.PeekKind(o)
+	if err != nil {
+		return false, err
+	}
+	switch k {
+	case trustlist.KindRuleSet:
+		rs, err := trustlist.ParseRuleSet(o)
+		if err != nil || rs.Country != country {
+			return false, fmt.Errorf("rule set: %v", err)
+		}
+		held := set.RuleSet(country)
+		return held == nil || rs.Seq > held.Seq, nil
+	case trustlist.KindValueSets:
+		vs, err := trustlist.ParseValueSets(o)
+		if err != nil || vs.Country != country {
+			return false, fmt.Errorf("value sets: %v", err)
+		}
+		held := set.ValueSets(country)
+		return held == nil || vs.Seq > held.Seq, nil
+	case trustlist.KindRevocations:
+		rv, err := trustlist.ParseRevocations(o)
+		if err != nil || rv.Country != country {
+			return false, fmt.Errorf("revocation delta: %v", err)
+		}
+		info := set.RevocationSummary(country)
+		return info == nil || rv.DescriptorVersion > info.DescriptorVersion ||
+			(rv.DescriptorVersion == info.DescriptorVersion && rv.Seq > info.Seq), nil
+	}
+	return false, fmt.Errorf("a %s is not a publication", k)
 }

@@ -25,7 +25,7 @@ type Match struct {
 type Query struct {
 	KID        []byte    // entry kid (x509, cose_key: 8 bytes; eth: the address)
 	Thumbprint []byte    // full SHA-256 of the certificate or COSE_Key
-	Address    []byte    // 20-byte Ethereum address
+	Address    []byte    // 20-byte Ethereum address (eth and evm_contract entries)
 	Country    string    // only this anchor, if set
 	Use        DocType   // only entries allowed for this document type, if set
 	Kind       EntryKind // only this kind, if set
@@ -84,6 +84,8 @@ func indexKeys(e *Entry) []string {
 	switch e.Kind {
 	case EntryEth:
 		return []string{idxAddr + string(e.Data)}
+	case EntryContract:
+		return []string{idxAddr + string(e.Data[8:])} // by address; the chain is in the entry
 	default:
 		return []string{idxKID + string(e.KID), idxThumb + string(e.Thumbprint)}
 	}

@@ -89,10 +89,13 @@ func demoRulesAndRevocation(ctx context.Context, d *demoRun, docDir string, nl *
 			return err
 		}
 	}
-	arrival := verify.Options{Arrival: &verify.ArrivalOptions{Country: "NL"}}
-	r, _ := verifyViaNode(ctx, byCC["SG"].url, verify.Job{Name: "old-vaccination.txt", Data: old}, arrival)
+	nc, err := newVerifyClient(ctx, byCC["SG"].url, verify.Options{Arrival: &verify.ArrivalOptions{Country: "NL"}})
+	if err != nil {
+		return err
+	}
+	r := nc.verify(ctx, "old-vaccination.txt", old)
 	d.expect("entry refused", "a genuine NL certificate vaccinated 300 days ago, checked for entry into NL at the SG node", arrivalVerdict(r), "NOT ACCEPTED (VR-NL-0001 failed)")
-	r, _ = verifyViaNode(ctx, byCC["SG"].url, verify.Job{Name: "recent-vaccination.txt", Data: recent}, arrival)
+	r = nc.verify(ctx, "recent-vaccination.txt", recent)
 	d.expect("entry allowed", "a certificate vaccinated 30 days ago, same check", arrivalVerdict(r), "ACCEPTED")
 
 	// NL revokes that one certificate (it was sold): a 16-byte hash, gossiped.

@@ -13,9 +13,12 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/accord-network/accord/formats/pdf"
 )
 
 func TestMain(m *testing.M) {
+	pdf.WorkerMain() // serve as a PDF worker when started as one; else parse PDFs in workers, as main does
 	// Tests that need the real CLI as a separate process re-run this binary.
 	if os.Getenv("ACCORD_AS_CLI") == "1" {
 		os.Exit(run(os.Args, os.Stdout, os.Stderr))
