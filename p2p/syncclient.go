@@ -92,6 +92,7 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 		r.syncEndorsements,
 		r.syncEndorsedDescriptors,
 		r.syncLists,
+		r.syncPublications,
 		r.syncEvidence,
 	} {
 		if err := step(); err != nil {
