@@ -29,6 +29,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
 )
 
 // Defaults for Config fields left zero.
@@ -75,6 +76,9 @@ type Config struct {
 	Logger *slog.Logger
 	// StoreOptions are passed to trustlist.OpenStore.
 	StoreOptions trustlist.StoreOptions
+	// Chains answers contract calls for documents issued on a blockchain
+	// (nil: none configured; such documents cannot be checked).
+	Chains verify.ChainReader
 }
 
 // Node is a running Accord node.

@@ -51,6 +51,7 @@ func init() {
 					&cli.StringFlag{Name: "policy", Usage: "policy JSON file ({\"endorsement_threshold\": k, \"max_clock_skew\": \"5m\"}); saved in the store"},
 					&cli.DurationFlag{Name: "sync-interval", Usage: "how often to sync with a few random peers", Value: p2p.DefaultSyncInterval},
 					&cli.BoolFlag{Name: "verbose", Usage: "log network events to stderr"},
+					ethRPCFlag,
 				},
 				Action: nodeRun,
 			},
@@ -125,6 +126,12 @@ func nodeRun(c *cli.Context) error {
 			return err
 		}
 		cfg.StoreOptions.Policy = pol
+	}
+	if chains, err := chainReader(c); err != nil {
+		return err
+	} else if chains != nil {
+		defer chains.Close()
+		cfg.Chains = chains
 	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {
 		fmt.Fprintf(c.App.ErrWriter, "accord: warning: --mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001\n")

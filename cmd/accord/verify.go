@@ -41,6 +41,7 @@ func init() {
 			&cli.BoolFlag{Name: "json", Usage: "print each result as JSON (one object per line for many inputs)"},
 			&cli.IntFlag{Name: "workers", Usage: "parallel workers for many inputs (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per input"},
+			ethRPCFlag,
 		},
 		Action: verifyAction,
 	})
@@ -60,6 +61,12 @@ func verifyAction(c *cli.Context) error {
 	opts := verify.Options{Offline: c.Bool("offline")}
 	if t := c.Timestamp("at"); t != nil {
 		opts.At = t.UTC()
+	}
+	if chains, err := chainReader(c); err != nil {
+		return err
+	} else if chains != nil {
+		defer chains.Close()
+		opts.Chains = chains
 	}
 	var verifyOne func(ctx context.Context, j verify.Job) (*verify.Result, error)
 	var v *verify.Verifier
@@ -262,6 +269,9 @@ func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
 	if !r.Valid {
 		verdict = "NOT VALID"
 	}
+	if !r.Valid && r.CannotCheck != "" && r.FirstFailure() == nil {
+		verdict = "CANNOT CHECK" // verify.OutcomeCannotCheck: neither valid nor forged
+	}
 	format := r.Format
 	if format == "" {
 		format = "unknown"
@@ -273,6 +283,8 @@ func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
 	if !r.Valid {
 		if f := r.FirstFailure(); f != nil {
 			line += fmt.Sprintf("  — %s: %s", f.Name, f.Detail)
+		} else if r.CannotCheck != "" {
+			line += "  — " + r.CannotCheck + " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"
 		} else if r.Error == "" {
 			line += "  — no check established the signature"
 		}
