@@ -22,6 +22,10 @@ const (
 	DocHCert DocType = "hcert" // EU Digital COVID Certificate style CBOR/COSE
 	DocOA    DocType = "oa"    // OpenAttestation / TradeTrust documents
 	DocPDF   DocType = "pdf"   // signed PDF
+	// DocTSA marks an RFC 3161 time-stamping authority (its certificate, or
+	// the CA of its certificates): it vouches for the time of a signature,
+	// it does not sign documents. Lists keep TSAs apart from "pdf" signers.
+	DocTSA DocType = "tsa"
 )
 
 // EntryKind says what an entry's Data holds.
@@ -58,6 +62,13 @@ type Entry struct {
 	Reason     string    `json:"revocation_reason,omitempty"`
 	Name       string    `json:"name"`
 	Domain     string    `json:"domain,omitempty"`
+	// Country is set only on entries an anchor relays for another country
+	// from another ecosystem's list (e.g. the EU gateway's DSCs): the
+	// country the key issues for. Empty means the anchor's own country.
+	Country string `json:"country,omitempty"`
+	// Source is set on entries imported from another ecosystem's list
+	// (accord list import): where they came from.
+	Source *Provenance `json:"source,omitempty"`
 
 	cert *certCache
 }
@@ -70,19 +81,21 @@ type certCache struct {
 }
 
 type entryWire struct {
-	KID        []byte   `cbor:"1,keyasint"`
-	Kind       string   `cbor:"2,keyasint"`
-	Data       []byte   `cbor:"3,keyasint"`
-	CA         bool     `cbor:"4,keyasint,omitempty"`
-	Uses       []string `cbor:"5,keyasint"`
-	NotBefore  int64    `cbor:"6,keyasint"`
-	NotAfter   int64    `cbor:"7,keyasint"`
-	Status     string   `cbor:"8,keyasint"`
-	RevokedAt  int64    `cbor:"9,keyasint,omitempty"`
-	Reason     string   `cbor:"10,keyasint,omitempty"`
-	Name       string   `cbor:"11,keyasint"`
-	Domain     string   `cbor:"12,keyasint,omitempty"`
-	Thumbprint []byte   `cbor:"13,keyasint,omitempty"`
+	KID        []byte      `cbor:"1,keyasint"`
+	Kind       string      `cbor:"2,keyasint"`
+	Data       []byte      `cbor:"3,keyasint"`
+	CA         bool        `cbor:"4,keyasint,omitempty"`
+	Uses       []string    `cbor:"5,keyasint"`
+	NotBefore  int64       `cbor:"6,keyasint"`
+	NotAfter   int64       `cbor:"7,keyasint"`
+	Status     string      `cbor:"8,keyasint"`
+	RevokedAt  int64       `cbor:"9,keyasint,omitempty"`
+	Reason     string      `cbor:"10,keyasint,omitempty"`
+	Name       string      `cbor:"11,keyasint"`
+	Domain     string      `cbor:"12,keyasint,omitempty"`
+	Thumbprint []byte      `cbor:"13,keyasint,omitempty"`
+	Country    string      `cbor:"14,keyasint,omitempty"`
+	Source     *Provenance `cbor:"15,keyasint,omitempty"`
 }
 
 var useToken = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,15}$`)
@@ -94,13 +107,13 @@ func (e *Entry) Certificate() *x509.Certificate {
 		return nil
 	}
 	if e.cert == nil { // an Entry built by hand rather than by a constructor or parser
-		c, err := x509.ParseCertificate(e.Data)
+		c, err := parseCertificate(e.Data)
 		if err != nil {
 			return nil
 		}
 		return c
 	}
-	e.cert.once.Do(func() { e.cert.c, _ = x509.ParseCertificate(e.Data) })
+	e.cert.once.Do(func() { e.cert.c, _ = parseCertificate(e.Data) })
 	return e.cert.c
 }
 
@@ -128,9 +141,9 @@ func (e *Entry) RevokedBy(t time.Time) bool {
 // NewX509Entry makes an entry for a DER certificate. The validity window is
 // the certificate's own; uses must name at least one document type.
 func NewX509Entry(der []byte, ca bool, uses []DocType, name string) (*Entry, error) {
-	c, err := x509.ParseCertificate(der)
+	c, err := parseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: certificate: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if name == "" {
 		name = c.Subject.CommonName
@@ -194,6 +207,10 @@ func (e *Entry) check() error {
 		if !bytes.Equal(e.KID, sum[:8]) || !bytes.Equal(e.Thumbprint, sum[:]) {
 			return bad("kid and thumbprint must be SHA-256 of the COSE_Key (first 8 bytes, and all)")
 		}
+	case EntrySPKI:
+		if err := e.checkSPKI(); err != nil {
+			return bad("%v", err)
+		}
 	case EntryEth:
 		if e.CA || len(e.Data) != 20 || !bytes.Equal(e.KID, e.Data) || len(e.Thumbprint) != 0 {
 			return bad("an eth entry holds a 20-byte address, which is also its kid")
@@ -231,12 +248,24 @@ func (e *Entry) check() error {
 	if e.Name == "" || len(e.Name) > 256 || len(e.Domain) > 253 {
 		return bad("name must be 1 to 256 bytes, domain at most 253")
 	}
+	if e.Country != "" && !ValidCountry(e.Country) {
+		return bad("country %q is not an ISO 3166-1 alpha-2 code", e.Country)
+	}
+	if err := e.Source.check(); err != nil {
+		return bad("%v", err)
+	}
 	return nil
 }
 
 func (e *Entry) wire() entryWire {
 	w := entryWire{KID: e.KID, Kind: string(e.Kind), Data: e.Data, CA: e.CA, NotBefore: toUnix(e.NotBefore), NotAfter: toUnix(e.NotAfter),
-		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint}
+		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint,
+		Country: e.Country, Source: e.Source}
+	if w.Source != nil {
+		src := *w.Source
+		src.IssuedUnix = toUnix(src.Issued)
+		w.Source = &src
+	}
 	for _, u := range e.Uses {
 		w.Uses = append(w.Uses, string(u))
 	}
@@ -245,7 +274,11 @@ func (e *Entry) wire() entryWire {
 
 func entryFromWire(w entryWire) (*Entry, error) {
 	e := &Entry{KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
-		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint}
+		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint,
+		Country: w.Country, Source: w.Source}
+	if e.Source != nil {
+		e.Source.Issued = unixTime(e.Source.IssuedUnix)
+	}
 	for _, u := range w.Uses {
 		e.Uses = append(e.Uses, DocType(u))
 	}

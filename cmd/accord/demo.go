@@ -183,7 +183,11 @@ func holdsAll(nodes []*demoNode, cc string, seq uint64) func() bool {
 
 // verifyAt verifies a document through a node's HTTP API, as `accord verify --node` does.
 func verifyAt(ctx context.Context, n *demoNode, name string, doc []byte) (*verify.Result, error) {
-	return verifyViaNode(ctx, n.url, verify.Job{Name: name, Data: doc}, verify.Options{})
+	nc, err := newVerifyClient(ctx, n.url, verify.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return nc.verify(ctx, name, doc), nil
 }
 
 func verdict(r *verify.Result) string {
@@ -247,7 +251,7 @@ func demoNetwork(ctx context.Context, d *demoRun, dir string, keep bool) ([]*dem
 		}
 		return true
 	})
-	d.expect("network", fmt.Sprintf("3 nodes started on 127.0.0.1 (libp2p TCP+QUIC); SG and KE bootstrapped from NL"), okIf(meshed), "ok")
+	d.expect("network", "3 nodes started on 127.0.0.1 (libp2p TCP+QUIC); SG and KE bootstrapped from NL", okIf(meshed), "ok")
 
 	// Every node pins the three descriptors (out of band, as an operator would).
 	for _, n := range nodes {
