@@ -155,7 +155,9 @@ func (r *Result) Finish() *Result {
 			sigPassed = true
 		}
 	}
-	r.Valid = valid && sigPassed
+	// A check the document needs but that could not be made (CannotCheck)
+	// keeps it from being valid, whatever else passed.
+	r.Valid = valid && sigPassed && r.CannotCheck == ""
 	r.Outcome = verdictOf(r)
 	return r
 }
