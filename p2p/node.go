@@ -29,6 +29,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
 )
 
 // Defaults for Config fields left zero.
@@ -86,6 +87,9 @@ type Config struct {
 	// SubmitLimit and VerifyLimit are the per-client budgets of POST
 	// /v1/lists and of verifying (DefaultSubmitLimit, DefaultVerifyLimit if zero).
 	SubmitLimit, VerifyLimit HTTPLimit
+	// Chains answers contract calls for documents issued on a blockchain
+	// (nil: none configured; such documents cannot be checked).
+	Chains verify.ChainReader
 }
 
 // Node is a running Accord node.

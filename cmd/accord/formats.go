@@ -7,4 +7,5 @@ import (
 	_ "github.com/accord-network/accord/formats/openattestation"
 	_ "github.com/accord-network/accord/formats/pdf"
 	_ "github.com/accord-network/accord/formats/qr"
+	_ "github.com/accord-network/accord/formats/vc"
 )

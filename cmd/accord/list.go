@@ -28,7 +28,8 @@ func init() {
 				Usage: "add issuer keys (certificates or Ethereum addresses) to the draft list",
 				UsageText: "accord list add --dir nl-anchor --cert dsc.pem --use hcert [--name \"NL DSC 1\"]\n" +
 					"accord list add --dir nl-anchor --cert csca.pem --ca --use hcert,pdf\n" +
-					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
+					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
+					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
 					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
@@ -36,6 +37,7 @@ func init() {
 						"hcert: a CSCA; each DSC must still be listed itself (HC1s name their DSC by kid), and once a CSCA is listed for hcert " +
 						"every listed DSC must have been issued by a listed CSCA (issuer_chain). oa: unused (e-BLs are signed by --eth addresses)"},
 					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
+					contractFlag,
 					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
@@ -138,8 +140,18 @@ func listAdd(c *cli.Context) error {
 		return usageErr("%v", err)
 	}
 	certs, eth := c.StringSlice("cert"), c.String("eth")
+	if c.IsSet(contractFlag.Name) {
+		if len(certs) > 0 || eth != "" {
+			return usageErr("list add takes one of --cert, --eth or --contract")
+		}
+		e, err := contractEntry(c, uses)
+		if err != nil {
+			return err
+		}
+		return addEntries(c, w, []*trustlist.Entry{e})
+	}
 	if (len(certs) == 0) == (eth == "") {
-		return usageErr("list add needs either --cert FILE (one or more) or --eth 0xADDRESS")
+		return usageErr("list add needs either --cert FILE (one or more), --eth 0xADDRESS or --contract NETWORK:0xADDRESS")
 	}
 	var entries []*trustlist.Entry
 	for _, path := range certs {
@@ -182,6 +194,11 @@ func listAdd(c *cli.Context) error {
 		}
 		entries = append(entries, e)
 	}
+	return addEntries(c, w, entries)
+}
+
+// addEntries adds entries to the draft and says what was added.
+func addEntries(c *cli.Context, w *anchor.Workspace, entries []*trustlist.Entry) error {
 	if err := w.AddWith(c.Bool("replace"), entries...); err != nil {
 		switch {
 		case errors.Is(err, anchor.ErrRevoked):

@@ -60,6 +60,7 @@ func init() {
 					&cli.DurationFlag{Name: "sync-interval", Usage: "how often to sync with a few random peers", Value: p2p.DefaultSyncInterval},
 					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
 					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
+					ethRPCFlag,
 				},
 				Action: nodeRun,
 			},
@@ -136,6 +137,12 @@ func nodeRun(c *cli.Context) error {
 	cfg, err := nodeConfig(c)
 	if err != nil {
 		return err
+	}
+	if chains, err := chainReader(c); err != nil {
+		return err
+	} else if chains != nil {
+		defer chains.Close()
+		cfg.Chains = chains
 	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {
 		cfg.Logger.Warn("--mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001")
