@@ -14,6 +14,8 @@ import (
 	"github.com/accord-network/accord/internal/listimport"
 	"github.com/accord-network/accord/internal/listimport/dccg"
 	"github.com/accord-network/accord/internal/listimport/dcckeys"
+	"github.com/accord-network/accord/internal/listimport/etsitl"
+	"github.com/accord-network/accord/internal/listimport/gdhcn"
 	"github.com/accord-network/accord/internal/listimport/icaoml"
 	"github.com/accord-network/accord/internal/pki"
 	"github.com/accord-network/accord/trustlist"
@@ -24,8 +26,8 @@ import (
 var importFormats = []struct{ name, what string }{
 	{dccg.Format, "EU DCC gateway trust list: {certificates: [{certificateType, country, kid, rawData, signature, ...}]}; each DSC's CMS upload signature is checked"},
 	{dcckeys.Format, "key-only national DCC lists (Switzerland's JWK-like {kid: [{x, y | n, e}]}, the Netherlands' {eu_keys: {kid: [{subjectPk, ian}]}}, a JWK Set, PEM public keys)"},
-	{"etsi-tl", "ETSI TS 119 612 trusted list or the EU List of Trusted Lists (XAdES-signed XML); CA/QC services become pdf CAs, qualified timestamping services tsa"},
-	{"gdhcn", "WHO GDHCN DID trust-list document (verificationMethod JWKs with x5c; JsonWebSignature2020 proof)"},
+	{etsitl.Format, "ETSI TS 119 612 trusted list or the EU List of Trusted Lists (XAdES-signed XML); CA/QC services become pdf CAs, qualified timestamping services tsa"},
+	{gdhcn.Format, "WHO GDHCN DID trust-list document (verificationMethod JWKs with x5c; JsonWebSignature2020 proof)"},
 	{icaoml.Format, "ICAO CSCA master list (CMS SignedData of CscaMasterList); CSCAs become CA entries for use icao-csca"},
 }
 
@@ -160,6 +162,9 @@ func readSources(c *cli.Context, opts listimport.Options) ([]importedFile, error
 		notBefore = *t
 	}
 	win := dcckeys.Window{NotBefore: notBefore, NotAfter: time.Now().Add(c.Duration("key-valid-for"))}
+	if c.String("format") == etsitl.Format {
+		return readETSI(c, opts)
+	}
 	for _, path := range c.Args().Slice() {
 		b, err := readBounded64(path)
 		if err != nil {
@@ -171,6 +176,8 @@ func readSources(c *cli.Context, opts listimport.Options) ([]importedFile, error
 			src, err = dccg.Parse(b, opts)
 		case dcckeys.Format:
 			src, err = dcckeys.Parse(b, win)
+		case gdhcn.Format:
+			src, err = gdhcn.Parse(b, opts)
 		case icaoml.Format:
 			src, err = icaoml.Parse(b, opts)
 		default:
@@ -180,6 +187,28 @@ func readSources(c *cli.Context, opts listimport.Options) ([]importedFile, error
 			return nil, inputErr("%s: %v (is --format %s right?)", path, err, c.String("format"))
 		}
 		out = append(out, importedFile{path: path, src: src})
+	}
+	return out, nil
+}
+
+// readETSI reads trusted lists together: LOTLs given in the same call vouch
+// for the national lists' signers through their pointers.
+func readETSI(c *cli.Context, opts listimport.Options) ([]importedFile, error) {
+	var bs [][]byte
+	for _, path := range c.Args().Slice() {
+		b, err := readBounded64(path)
+		if err != nil {
+			return nil, err
+		}
+		bs = append(bs, b)
+	}
+	lists, err := etsitl.ParseAll(bs, opts)
+	if err != nil {
+		return nil, inputErr("%v (is --format etsi-tl right?)", err)
+	}
+	out := make([]importedFile, len(lists))
+	for i, l := range lists {
+		out[i] = importedFile{path: c.Args().Get(i), src: l.Source}
 	}
 	return out, nil
 }
