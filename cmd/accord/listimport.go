@@ -104,6 +104,13 @@ func listImport(c *cli.Context) error {
 	if country != "" && c.Bool("all-countries") {
 		return usageErr("--country and --all-countries exclude each other: --country CC imports CC's items, --all-countries every country's")
 	}
+	known := false
+	for _, f := range importFormats {
+		known = known || f.name == c.String("format")
+	}
+	if !known {
+		return usageErr("--format %q: formats are dccg, dcc-keys, etsi-tl, gdhcn and icao-ml (see `accord list import --help`)", c.String("format"))
+	}
 	opts, err := importOptions(c)
 	if err != nil {
 		return err

@@ -82,7 +82,7 @@ func build(t testing.TB, der bool) fixture {
 	}
 	put("proof", map[string]any{"type": "JsonWebSignature2020", "created": "2024-11-10T12:00:21Z", "nonce": "n", "proofPurpose": "assertionMethod",
 		"verificationMethod": "did:web:raw.githubusercontent.com:WorldHealthOrganization:tng-participants-dev:main:WHO:signing:DID",
-		"jws": header + ".." + b64(sig)})
+		"jws":                header + ".." + b64(sig)})
 	out, _ := json.MarshalIndent(doc, "", "  ")
 	signer, _ := pki.Parse(who.Raw)
 	return fixture{doc: out, signer: signer, kid: kid}
