@@ -404,10 +404,10 @@ func TestEquivocationEvidenceReachesEveryNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(nodes[k/2].Mux())
+	srv := httptest.NewServer(nodes[k/2].Handler())
 	defer srv.Close()
 	verifyValid := func() (bool, string) {
-		resp, err := http.Post(srv.URL+"/v1/verify", "text/plain", strings.NewReader(hc1))
+		resp, err := http.Post(srv.URL+"/v1/verify", "application/octet-stream", strings.NewReader(hc1))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,6 +22,10 @@ const (
 	DocHCert DocType = "hcert" // EU Digital COVID Certificate style CBOR/COSE
 	DocOA    DocType = "oa"    // OpenAttestation / TradeTrust documents
 	DocPDF   DocType = "pdf"   // signed PDF
+	// DocTSA marks an RFC 3161 time-stamping authority (its certificate, or
+	// the CA of its certificates): it vouches for the time of a signature,
+	// it does not sign documents. Lists keep TSAs apart from "pdf" signers.
+	DocTSA DocType = "tsa"
 )
 
 // EntryKind says what an entry's Data holds.
@@ -210,6 +214,10 @@ func (e *Entry) check() error {
 	case EntryEth:
 		if e.CA || len(e.Data) != 20 || !bytes.Equal(e.KID, e.Data) || len(e.Thumbprint) != 0 {
 			return bad("an eth entry holds a 20-byte address, which is also its kid")
+		}
+	case EntryContract:
+		if msg := e.checkContract(); msg != "" {
+			return bad("%s", msg)
 		}
 	default:
 		return bad("unknown kind %q", e.Kind)

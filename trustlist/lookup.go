@@ -25,19 +25,16 @@ type Match struct {
 type Query struct {
 	KID        []byte    // entry kid (x509, cose_key: 8 bytes; eth: the address)
 	Thumbprint []byte    // full SHA-256 of the certificate or COSE_Key
-	Address    []byte    // 20-byte Ethereum address
+	Address    []byte    // 20-byte Ethereum address (eth and evm_contract entries)
 	Country    string    // only this anchor, if set
 	Use        DocType   // only entries allowed for this document type, if set
 	Kind       EntryKind // only this kind, if set
-	CA         *bool     // only CAs (true) or only non-CAs (false), if set
+	CA         *bool     // only CAs (true) or only non-CAs (false), if set: new(true), new(false)
 	// ActiveAt, if set, keeps only entries active at that time: inside their
 	// validity window and not revoked by then. Leave it zero to also get
 	// revoked and expired entries, so a verifier can say why a key failed.
 	ActiveAt time.Time
 }
-
-// Bool returns a pointer to b, for Query.CA.
-func Bool(b bool) *bool { return &b }
 
 const (
 	idxKID   = "k"
@@ -87,6 +84,8 @@ func indexKeys(e *Entry) []string {
 	switch e.Kind {
 	case EntryEth:
 		return []string{idxAddr + string(e.Data)}
+	case EntryContract:
+		return []string{idxAddr + string(e.Data[8:])} // by address; the chain is in the entry
 	default:
 		return []string{idxKID + string(e.KID), idxThumb + string(e.Thumbprint)}
 	}

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/veraison/go-cose"
@@ -44,28 +46,71 @@ const (
 	lockTimeout = 2 * time.Second
 )
 
-// ErrStoreBusy is returned when another process holds the store for writing.
-var ErrStoreBusy = errors.New("trust store is in use by another process")
+// Store errors. They say what is wrong; what to do about it is the caller's
+// (the CLI names the command). Each is matched with errors.Is.
+var (
+	// ErrStoreBusy: another process holds the store for writing.
+	ErrStoreBusy = errors.New("trust store is in use by another process")
+	// ErrStoreDamaged: store.db cannot be read (garbled pages, a bad
+	// checksum, a structure bbolt refuses). The objects/ mirror can rebuild it.
+	ErrStoreDamaged = errors.New("trust store is damaged")
+	// ErrStoreBehind: objects/ holds verified state that store.db lacks (an
+	// emptied, deleted, truncated or restored-from-old-backup store.db).
+	ErrStoreBehind = errors.New("trust store is behind its objects/ mirror")
+	// ErrStoreWrite: a durable write failed (a full disk, an I/O error).
+	// Nothing of the failed write was kept, in memory or on disk.
+	ErrStoreWrite = errors.New("trust store write failed")
+)
 
 // StoreOptions configure OpenStore.
 type StoreOptions struct {
 	// Policy, if non-nil, replaces the policy saved in the store.
 	Policy *Policy
+	// WriteFault, if non-nil, is called before each durable commit; a
+	// non-nil result fails the commit exactly as a failed disk write does.
+	// It is a seam for fault tests on machines where a full filesystem
+	// cannot be mounted.
+	WriteFault func() error
 }
 
 // Store is a persistent Set. All methods are safe for concurrent use.
 type Store struct {
-	dir string
-	db  *bolt.DB
-	set *Set
-	mu  sync.Mutex // serialises writes so the log order is the acceptance order
+	dir   string
+	db    *bolt.DB
+	set   *Set
+	fault func() error
+	mu    sync.Mutex // serialises writes so the log order is the acceptance order
 	// Skipped counts log records that no longer pass under the current policy.
 	Skipped int
+
+	hmu         sync.Mutex
+	writeErrors uint64
+	lastErr     error
+	lastErrAt   time.Time
+	mirrorDebt  []record // committed records whose mirror file could not be written
+}
+
+// StoreHealth describes whether a store is taking writes (Store.Health).
+type StoreHealth struct {
+	// OK is false while the last durable write failed (or a mirror file is
+	// owed); it turns true again with the next successful write.
+	OK bool `json:"ok"`
+	// WriteErrors counts failed durable writes since the store was opened.
+	WriteErrors uint64 `json:"write_errors"`
+	// LastError is the most recent write failure, if any.
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// NoSpace is true if the last failure was a full disk or quota.
+	NoSpace bool `json:"no_space,omitempty"`
+	// Skipped counts stored records that did not verify when the store was opened.
+	Skipped int `json:"skipped"`
 }
 
 // OpenStore opens (creating if needed) the store in dir for reading and
 // writing, and replays it. It fails with ErrStoreBusy if another process has
-// it open for writing.
+// it open for writing, ErrStoreDamaged if store.db cannot be read, and
+// ErrStoreBehind if the objects/ mirror holds verified state the database
+// lacks (RepairStore rebuilds the database from the mirror).
 func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, objectsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create trust store: %w", err)
@@ -80,39 +125,93 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 			return nil, err
 		}
 	}
-	db, err := bolt.Open(filepath.Join(dir, storeDB), 0o600, &bolt.Options{Timeout: lockTimeout})
+	db, err := openDB(filepath.Join(dir, storeDB), false)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%w: %s (a running node holds it: pin through the node with `accord node pin`, read it with `accord verify --trust %s`, which works alongside a running node, or stop the node)", ErrStoreBusy, dir, dir)
-		}
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range []string{bucketLog, bucketSeen} {
-			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
-				return err
+	if err := contain(func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			for _, b := range []string{bucketLog, bucketSeen} {
+				if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 	}
-	st := &Store{dir: dir, db: db, set: NewSet(p)}
+	st := &Store{dir: dir, db: db, set: NewSet(p), fault: opts.WriteFault}
 	recs, err := readLog(db)
 	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
+	}
+	ok := replayEach(st.set, recs)
+	for _, good := range ok {
+		if !good {
+			st.Skipped++
+		}
+	}
+	if err := checkMirror(dir, st.set, recs); err != nil {
+		db.Close()
 		return nil, err
 	}
-	st.Skipped = replay(st.set, recs)
-	// Restore mirror files a crash may have lost between commit and write.
-	for _, r := range recs {
+	// Restore mirror files a crash may have lost between commit and write
+	// (only for records that verified: garbage is never mirrored).
+	for i, r := range recs {
+		if !ok[i] {
+			continue
+		}
 		if err := writeMirror(dir, r); err != nil {
 			db.Close()
-			return nil, err
+			return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 		}
 	}
 	return st, nil
+}
+
+// openDB opens store.db, mapping bbolt's failures (and panics) to the store
+// errors.
+func openDB(path string, readOnly bool) (db *bolt.DB, err error) {
+	timeout := lockTimeout
+	if readOnly {
+		timeout = 100 * time.Millisecond
+	}
+	if err := precheckDB(path); err != nil {
+		return nil, err
+	}
+	err = contain(func() error {
+		var oerr error
+		db, oerr = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
+		return oerr
+	})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s", ErrStoreBusy, filepath.Dir(path))
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch),
+		errors.Is(err, ErrStoreDamaged):
+		if errors.Is(err, ErrStoreDamaged) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrStoreDamaged, err)
+	}
+	return nil, err
+}
+
+// contain runs f, turning a panic (bbolt asserts on garbled pages) or a
+// memory fault in the map of a damaged file into ErrStoreDamaged.
+func contain(f func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrStoreDamaged, r)
+		}
+	}()
+	return f()
 }
 
 // Dir returns the store's directory.
@@ -143,21 +242,23 @@ func (st *Store) Pin(raw []byte) (*Descriptor, error) {
 		st.set.mu.Unlock()
 		return nil, err
 	}
-	err = st.commit(recs)
+	err = st.commitLocked(recs)
 	st.set.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	return d, st.mirror(recs)
+	st.mirror(recs)
+	return d, nil
 }
 
 // Import accepts raw into the set and, if it changed anything (or was kept
 // pending, or revealed an equivocation), records it durably before
-// returning. The error is non-nil only when persisting failed.
+// returning. The error is non-nil only when persisting failed; it wraps
+// ErrStoreWrite, and then nothing of raw was kept: the set is rolled back to
+// exactly what the disk holds, so a retry is decided afresh.
 //
 // The set's write lock is held from the decision until the commit is on disk,
-// so nothing a reader can see is lost if the process dies. After a persist
-// error the in-memory set is ahead of the disk: the caller should stop.
+// so nothing a reader can see is lost if the process dies.
 func (st *Store) Import(raw []byte, at time.Time) (*Decision, error) {
 	ds, err := st.ImportAll([][]byte{raw}, at)
 	return ds[0], err
@@ -204,12 +305,13 @@ func (st *Store) ImportAll(raws [][]byte, at time.Time) ([]*Decision, error) {
 		out[i] = st.set.acceptLocked(raw, kinds[i], msgs[i], at, false)
 		recs = append(recs, toPersist(raw, out[i])...)
 	}
-	err := st.commit(recs)
+	err := st.commitLocked(recs)
 	st.set.mu.Unlock()
 	if err != nil {
 		return out, err
 	}
-	return out, st.mirror(recs)
+	st.mirror(recs)
+	return out, nil
 }
 
 type record struct {
@@ -218,72 +320,158 @@ type record struct {
 	raw  []byte
 }
 
+// commitLocked makes recs durable with st.set.mu held. On failure it rolls
+// the set back to what the log holds, so memory never runs ahead of disk.
+func (st *Store) commitLocked(recs []record) error {
+	err := st.commit(recs)
+	if err == nil {
+		if len(recs) > 0 {
+			st.noteWrite(nil)
+		}
+		return nil
+	}
+	st.noteWrite(err)
+	if rerr := st.rollbackLocked(); rerr != nil {
+		return fmt.Errorf("%w (and reloading the store failed: %v)", err, rerr)
+	}
+	return err
+}
+
+// rollbackLocked rebuilds the set from the durable log, with st.set.mu held.
+// Descriptors waiting for endorsements (never persisted) are kept.
+func (st *Store) rollbackLocked() error {
+	recs, err := readLog(st.db)
+	if err != nil {
+		return err
+	}
+	fresh := NewSet(st.set.policy)
+	replayEach(fresh, recs)
+	s := st.set
+	s.anchors, s.endorsements, s.index, s.byCountry, s.pubs = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry, fresh.pubs
+	return nil
+}
+
+// noteWrite records the outcome of a durable write for Health.
+func (st *Store) noteWrite(err error) {
+	st.hmu.Lock()
+	defer st.hmu.Unlock()
+	if err == nil {
+		st.lastErr = nil
+		return
+	}
+	st.writeErrors++
+	st.lastErr, st.lastErrAt = err, time.Now()
+}
+
+// Health reports whether the store is taking writes.
+func (st *Store) Health() StoreHealth {
+	st.hmu.Lock()
+	defer st.hmu.Unlock()
+	h := StoreHealth{OK: st.lastErr == nil && len(st.mirrorDebt) == 0, WriteErrors: st.writeErrors, Skipped: st.Skipped}
+	if st.lastErr != nil {
+		h.LastError, h.LastErrorAt = st.lastErr.Error(), st.lastErrAt
+		h.NoSpace = IsNoSpace(st.lastErr)
+	} else if len(st.mirrorDebt) > 0 {
+		h.LastError = fmt.Sprintf("%d objects/ mirror files could not be written", len(st.mirrorDebt))
+	}
+	return h
+}
+
+// IsNoSpace reports whether err is a full filesystem or an exhausted quota.
+func IsNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
+}
+
 // commit appends recs to the log in one durable bbolt transaction and sets
 // each one's log seq (0 for records already logged).
 func (st *Store) commit(recs []record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	err := st.db.Update(func(tx *bolt.Tx) error {
-		lg, seen := tx.Bucket([]byte(bucketLog)), tx.Bucket([]byte(bucketSeen))
-		for i := range recs {
-			h := sha256.Sum256(append([]byte{recs[i].kind}, recs[i].raw...))
-			if seen.Get(h[:]) != nil {
-				recs[i].seq = 0
-				continue
-			}
-			n, err := lg.NextSequence()
-			if err != nil {
-				return err
-			}
-			recs[i].seq = n
-			var k [8]byte
-			binary.BigEndian.PutUint64(k[:], n)
-			if err := lg.Put(k[:], append([]byte{recs[i].kind}, recs[i].raw...)); err != nil {
-				return err
-			}
-			if err := seen.Put(h[:], k[:]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("persist to trust store: %w", err)
-	}
-	return nil
-}
-
-// mirror writes the committed records as files for concurrent readers.
-func (st *Store) mirror(recs []record) error {
-	for _, r := range recs {
-		if r.seq == 0 {
-			continue
-		}
-		if err := writeMirror(st.dir, r); err != nil {
-			return err
+	if st.fault != nil {
+		if err := st.fault(); err != nil {
+			return fmt.Errorf("%w: %w", ErrStoreWrite, err)
 		}
 	}
-	return nil
-}
-
-func readLog(db *bolt.DB) ([]record, error) {
-	var recs []record
-	err := db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucketLog))
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if len(k) != 8 || len(v) < 1 {
-				return fmt.Errorf("corrupt log record")
+	err := contain(func() error {
+		return st.db.Update(func(tx *bolt.Tx) error {
+			lg, seen := tx.Bucket([]byte(bucketLog)), tx.Bucket([]byte(bucketSeen))
+			for i := range recs {
+				h := sha256.Sum256(append([]byte{recs[i].kind}, recs[i].raw...))
+				if seen.Get(h[:]) != nil {
+					recs[i].seq = 0
+					continue
+				}
+				n, err := lg.NextSequence()
+				if err != nil {
+					return err
+				}
+				recs[i].seq = n
+				var k [8]byte
+				binary.BigEndian.PutUint64(k[:], n)
+				if err := lg.Put(k[:], append([]byte{recs[i].kind}, recs[i].raw...)); err != nil {
+					return err
+				}
+				if err := seen.Put(h[:], k[:]); err != nil {
+					return err
+				}
 			}
-			recs = append(recs, record{seq: binary.BigEndian.Uint64(k), kind: v[0], raw: append([]byte(nil), v[1:]...)})
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read trust store: %w", err)
+		return fmt.Errorf("%w: %w", ErrStoreWrite, err)
+	}
+	return nil
+}
+
+// mirror writes the committed records as files for concurrent readers. The
+// records are durable in the log already, so a failure here does not fail
+// the write: the files are owed (Health says so) and written with the next
+// commit, or at the next open.
+func (st *Store) mirror(recs []record) {
+	st.hmu.Lock()
+	todo := append(st.mirrorDebt, recs...)
+	st.mirrorDebt = nil
+	st.hmu.Unlock()
+	var owed []record
+	for _, r := range todo {
+		if r.seq == 0 {
+			continue
+		}
+		if err := writeMirror(st.dir, r); err != nil {
+			owed = append(owed, r)
+		}
+	}
+	st.hmu.Lock()
+	st.mirrorDebt = append(st.mirrorDebt, owed...)
+	st.hmu.Unlock()
+}
+
+// readLog reads every log record; damage (a failed check, a malformed
+// record, a bbolt panic) is ErrStoreDamaged.
+func readLog(db *bolt.DB) ([]record, error) {
+	var recs []record
+	err := contain(func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			for cerr := range tx.Check() {
+				return fmt.Errorf("%w: %v", ErrStoreDamaged, cerr)
+			}
+			b := tx.Bucket([]byte(bucketLog))
+			if b == nil {
+				return nil
+			}
+			return b.ForEach(func(k, v []byte) error {
+				if len(k) != 8 || len(v) < 1 {
+					return fmt.Errorf("%w: malformed log record", ErrStoreDamaged)
+				}
+				recs = append(recs, record{seq: binary.BigEndian.Uint64(k), kind: v[0], raw: append([]byte(nil), v[1:]...)})
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read log: %w", err)
 	}
 	return recs, nil
 }
@@ -291,21 +479,38 @@ func readLog(db *bolt.DB) ([]record, error) {
 // replay feeds records into s in order and returns how many were refused.
 func replay(s *Set, recs []record) int {
 	skipped := 0
-	for _, r := range recs {
-		switch r.kind {
-		case recordPin:
-			if _, err := s.Pin(r.raw); err != nil {
-				skipped++
-			}
-		case recordObj:
-			if d := s.Replay(r.raw); d.Outcome == Rejected && d.Reason != ReasonEquivocation {
-				skipped++
-			}
-		default:
+	for _, ok := range replayEach(s, recs) {
+		if !ok {
 			skipped++
 		}
 	}
 	return skipped
+}
+
+// replayEach feeds records into s in order and reports which verified.
+func replayEach(s *Set, recs []record) []bool {
+	ok := make([]bool, len(recs))
+	for i, r := range recs {
+		ok[i] = replayOne(s, r) == nil
+	}
+	return ok
+}
+
+// replayOne feeds one record into s; the decision is non-nil for objects.
+func replayOne(s *Set, r record) *Decision {
+	switch r.kind {
+	case recordPin:
+		if _, err := s.Pin(r.raw); err != nil {
+			return rejected(err)
+		}
+		return nil
+	case recordObj:
+		if d := s.Replay(r.raw); d.Outcome == Rejected && d.Reason != ReasonEquivocation {
+			return d
+		}
+		return nil
+	}
+	return &Decision{Outcome: Rejected, Reason: ReasonMalformed, Detail: fmt.Sprintf("unknown record kind %q", r.kind)}
 }
 
 func mirrorName(r record) string {
@@ -333,33 +538,118 @@ func writeMirror(dir string, r record) error {
 // holds it, it replays the mirror files in objects/. Either way every object
 // is verified again under the store's policy.
 func LoadDir(dir string) (*Set, error) {
+	set, _, err := LoadDirReport(dir)
+	return set, err
+}
+
+// LoadReport says how a store was read by LoadDirReport.
+type LoadReport struct {
+	// FromMirror is true if a writer held store.db and objects/ was replayed.
+	FromMirror bool
+	// Skipped counts stored records that did not verify under the policy.
+	Skipped int
+}
+
+// LoadDirReport is LoadDir, also reporting where the state came from and how
+// many stored records were skipped. A database that is damaged or behind its
+// mirror is an error (ErrStoreDamaged, ErrStoreBehind), as for OpenStore.
+func LoadDirReport(dir string) (*Set, LoadReport, error) {
+	var rep LoadReport
 	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("trust store %s: %w (create one with `accord trust init --dir %s`)", dir, err, dir)
+		return nil, rep, fmt.Errorf("trust store %s: %w", dir, err)
 	}
 	p, err := readPolicy(dir)
 	if err != nil {
-		return nil, err
+		return nil, rep, err
 	}
 	set := NewSet(p)
-	db, err := bolt.Open(filepath.Join(dir, storeDB), 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
-	if err == nil {
-		recs, rerr := readLog(db)
-		db.Close()
-		if rerr != nil {
-			return nil, rerr
+	path := filepath.Join(dir, storeDB)
+	if fi, serr := os.Stat(path); serr == nil && fi.Size() == 0 {
+		// An emptied database (bbolt would initialise it, but a reader may not write).
+		if err := checkMirror(dir, set, nil); err != nil {
+			return nil, rep, err
 		}
-		replay(set, recs)
-		return set, nil
-	}
-	if !errors.Is(err, berrors.ErrTimeout) && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("read trust store %s: %w", dir, err)
+		return set, rep, nil
+	} else if serr == nil {
+		db, err := openDB(path, true)
+		if err == nil {
+			recs, rerr := readLog(db)
+			db.Close()
+			if rerr != nil {
+				return nil, rep, fmt.Errorf("read trust store %s: %w", dir, rerr)
+			}
+			rep.Skipped = replay(set, recs)
+			if err := checkMirror(dir, set, recs); err != nil {
+				return nil, rep, err
+			}
+			return set, rep, nil
+		}
+		if !errors.Is(err, ErrStoreBusy) {
+			return nil, rep, fmt.Errorf("read trust store %s: %w", dir, err)
+		}
 	}
 	recs, err := readMirror(dir)
 	if err != nil {
-		return nil, err
+		return nil, rep, err
 	}
-	replay(set, recs)
-	return set, nil
+	rep.FromMirror = true
+	rep.Skipped = replay(set, recs)
+	return set, rep, nil
+}
+
+// checkMirror refuses a store whose database is behind its objects/ mirror.
+// Every mirror file is named after a log record; if all of them are, the
+// database holds everything (cheap, the usual case). Otherwise the mirror is
+// replayed, verifying every object, and each anchor's descriptor version
+// and head list is compared with the database's.
+func checkMirror(dir string, set *Set, recs []record) error {
+	names := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		names[mirrorName(r)] = true
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, objectsDir))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("read trust store objects: %w", err)
+	}
+	unknown := false
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".cose") && !strings.HasPrefix(e.Name(), ".") && !names[e.Name()] {
+			unknown = true
+			break
+		}
+	}
+	if !unknown {
+		return nil
+	}
+	mrecs, err := readMirror(dir)
+	if err != nil {
+		return err
+	}
+	mset := NewSet(set.Policy())
+	replay(mset, mrecs)
+	have := map[string]AnchorInfo{}
+	for _, a := range set.Anchors() {
+		have[a.Country] = a
+	}
+	var behind []string
+	for _, m := range mset.Anchors() {
+		h, ok := have[m.Country]
+		switch {
+		case !ok:
+			behind = append(behind, fmt.Sprintf("%s: absent from store.db, list seq %d in objects/", m.Country, m.Seq))
+		case h.Version < m.Version:
+			behind = append(behind, fmt.Sprintf("%s: descriptor v%d in store.db, v%d in objects/", m.Country, h.Version, m.Version))
+		case h.Seq < m.Seq:
+			behind = append(behind, fmt.Sprintf("%s: list seq %d in store.db, seq %d in objects/", m.Country, h.Seq, m.Seq))
+		}
+	}
+	if len(behind) > 0 {
+		return fmt.Errorf("%w: %s (%s)", ErrStoreBehind, dir, strings.Join(behind, "; "))
+	}
+	return nil
 }
 
 func readMirror(dir string) ([]record, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -23,28 +24,16 @@ func init() {
 			"A node's --data directory is a trust store too: `accord verify --trust DATA` works beside a running node.",
 		Subcommands: []*cli.Command{
 			{
-				Name:      "init",
-				Usage:     "create an empty trust store",
-				UsageText: "accord trust init --dir trust [--endorsements 2]",
+				Name:  "init",
+				Usage: "create an empty trust store",
+				UsageText: "accord trust init --dir trust [--endorsements 2]\n" +
+					"accord trust init --dir trust --endorsements 1 --change-policy   (an existing store)",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
 					&cli.IntFlag{Name: "endorsements", Usage: "k: admit an unpinned anchor endorsed by k pinned anchors (0: pinned anchors only)"},
+					&cli.BoolFlag{Name: "change-policy", Usage: "the store exists: change its endorsement threshold to --endorsements (anchors admitted by endorsement may leave)"},
 				},
-				Action: func(c *cli.Context) error {
-					p := trustlist.DefaultPolicy()
-					p.EndorsementThreshold = c.Int("endorsements")
-					if p.EndorsementThreshold < 0 {
-						return usageErr("--endorsements must be 0 or more")
-					}
-					st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{Policy: &p})
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					fmt.Fprintf(c.App.Writer, "trust store ready in %s (endorsement threshold %d)\nNext: `accord trust pin --dir %s DESCRIPTOR` for each anchor you trust.\n",
-						st.Dir(), p.EndorsementThreshold, st.Dir())
-					return nil
-				},
+				Action: trustInit,
 			},
 			{
 				Name:      "pin",
@@ -57,7 +46,7 @@ func init() {
 					}
 					st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
 					if err != nil {
-						return err
+						return storeErr(c.String("dir"), err)
 					}
 					defer st.Close()
 					for _, path := range c.Args().Slice() {
@@ -67,12 +56,18 @@ func init() {
 						}
 						d, err := st.Pin(b)
 						if err != nil {
+							if errors.Is(err, trustlist.ErrStoreWrite) {
+								return storeErr(c.String("dir"), err)
+							}
+							if wk := describeWrongKind(path, b, trustlist.KindDescriptor, err); wk != err {
+								return inputErr("%v", wk)
+							}
 							if trustlist.ReasonOf(err) == trustlist.ReasonMalformed {
 								return inputErr("%s: %v", path, err)
 							}
 							return noErr("%s: not pinned: %v", path, err)
 						}
-						fmt.Fprintf(c.App.Writer, "pinned %s (%s) descriptor v%d, %d keys, threshold %d, hash %x\n", d.Country, d.Name, d.Version, len(d.Keys), d.Threshold, d.Hash())
+						fmt.Fprintf(c.App.Writer, "pinned %s (%s) descriptor v%d, %s, threshold %d, hash %x\n", d.Country, d.Name, d.Version, plural(len(d.Keys), "key"), d.Threshold, d.Hash())
 					}
 					return nil
 				},
@@ -91,6 +86,7 @@ func init() {
 				},
 				Action: trustImport,
 			},
+			trustRepairCommand(),
 			{
 				Name:      "show",
 				Usage:     "print the anchors and lists a trust store holds",
@@ -100,9 +96,12 @@ func init() {
 					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
 				},
 				Action: func(c *cli.Context) error {
-					set, err := trustlist.LoadDir(c.String("dir"))
+					set, rep, err := trustlist.LoadDirReport(c.String("dir"))
 					if err != nil {
-						return inputErr("%v", err)
+						return storeErr(c.String("dir"), err)
+					}
+					if rep.Skipped > 0 {
+						fmt.Fprintf(c.App.ErrWriter, "accord: warning: %d stored records no longer verify and were skipped\n", rep.Skipped)
 					}
 					anchors := set.Anchors()
 					if c.Bool("json") {
@@ -120,7 +119,7 @@ func init() {
 						if !a.Pinned {
 							how = fmt.Sprintf("endorsed by %v", a.AdmittedBy)
 						}
-						fmt.Fprintf(c.App.Writer, "%s  %s  descriptor v%d (%s, %d keys, threshold %d)\n", a.Country, a.Name, a.Version, how, a.Keys, a.Threshold)
+						fmt.Fprintf(c.App.Writer, "%s  %s  descriptor v%d (%s, %s, threshold %d)\n", a.Country, a.Name, a.Version, how, plural(a.Keys, "key"), a.Threshold)
 						if a.Seq == 0 {
 							fmt.Fprintf(c.App.Writer, "    no list yet\n")
 						} else {
@@ -128,8 +127,8 @@ func init() {
 							if ok, _ := trustlist.Freshness(a.NextUpdate, now, false); !ok {
 								fresh = "STALE"
 							}
-							fmt.Fprintf(c.App.Writer, "    list seq %d, %d entries, issued %s, next update %s (%s), %d versions held, hash %s\n",
-								a.Seq, a.Entries, a.IssuedAt.Format(time.RFC3339), a.NextUpdate.Format(time.RFC3339), fresh, a.History, hex.EncodeToString(a.ListHash)[:16])
+							fmt.Fprintf(c.App.Writer, "    list seq %d, %s, issued %s, next update %s (%s), %s held, hash %s\n",
+								a.Seq, plural(a.Entries, "entry"), a.IssuedAt.Format(time.RFC3339), a.NextUpdate.Format(time.RFC3339), fresh, plural(a.History, "version"), hex.EncodeToString(a.ListHash)[:16])
 						}
 						if a.Equivocated {
 							fmt.Fprintf(c.App.Writer, "    EQUIVOCATION: this anchor signed conflicting lists; documents it vouches for fail\n")
@@ -198,7 +197,7 @@ func trustImport(c *cli.Context) error {
 	})
 	st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
 	if err != nil {
-		return err
+		return storeErr(c.String("dir"), err)
 	}
 	defer st.Close()
 	rejected, malformed := 0, 0
@@ -207,7 +206,7 @@ func trustImport(c *cli.Context) error {
 	for _, it := range items {
 		d, err := st.Import(it.raw, time.Now())
 		if err != nil {
-			return err
+			return storeErr(c.String("dir"), err)
 		}
 		if c.Bool("json") {
 			enc.Encode(struct {
