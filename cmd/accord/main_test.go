@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 //	flipbyte FILE NEEDLE   flip the low bit of the first byte of NEEDLE in FILE (tamper test)
 //	exitcode N CMD ARGS... run accord with ARGS and require exit status N
 //	waitnode DATA VAR      wait (up to 60 s) until the node on DATA serves HTTP; set VAR to its URL
+//	notshown FILE          fail if FILE's content (a secret) appears in the last command's stdout or stderr
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"waitnode": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
@@ -68,6 +69,20 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 			}
 		}
 		ts.Fatalf("no node serving on %s after 60 s", args[0])
+	},
+	"notshown": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 || neg {
+			ts.Fatalf("usage: notshown FILE")
+		}
+		secret := strings.TrimSpace(ts.ReadFile(args[0]))
+		if secret == "" {
+			ts.Fatalf("%s is empty", args[0])
+		}
+		for _, stream := range []string{"stdout", "stderr"} {
+			if strings.Contains(ts.ReadFile(stream), secret) {
+				ts.Fatalf("the content of %s appears in %s", args[0], stream)
+			}
+		}
 	},
 	"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
