@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,7 +32,17 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI behaviour pinned down in testdata/*.txt.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: scriptCmds})
+	shared, _ := filepath.Abs("../../../shared/fixtures")
+	testscript.Run(t, testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: scriptCmds,
+		Setup: func(env *testscript.Env) error { env.Setenv("SHARED", shared); return nil },
+		// [shared]: the real-data fixtures in ../shared/fixtures ($SHARED) are present.
+		Condition: func(cond string) (bool, error) {
+			if cond != "shared" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := os.Stat(shared)
+			return err == nil, nil
+		}})
 }
 
 // scriptCmds are extra testscript commands:
