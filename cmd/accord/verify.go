@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/accord-network/accord/formats/pdf"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -56,6 +57,7 @@ func init() {
 			&cli.BoolFlag{Name: "json", Usage: "print each result as JSON (one object per line for many inputs)"},
 			&cli.IntFlag{Name: "workers", Usage: "parallel verifications for many inputs (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per input"},
+			&cli.BoolFlag{Name: "strict", Usage: "PDFs: refuse any change after the last signature, even an allowed one (validation data, a document timestamp, an annotation)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every check of every input, also for many inputs"},
 			&cli.BoolFlag{Name: "no-recurse", Usage: "verify only the files directly in a folder, not its subfolders"},
 			&cli.StringFlag{Name: "arrival", Usage: "country of arrival (e.g. NL): also judge health certificates against its entry rules"},
@@ -79,6 +81,7 @@ func verifyAction(c *cli.Context) error {
 		return usageErr("verify needs exactly one of --trust DIR (verify locally) or --node URL (ask a node)")
 	}
 	opts := verify.Options{Offline: c.Bool("offline"), Arrival: arrivalOptions(c)}
+	pdf.SetStrict(c.Bool("strict"))
 	if s := c.String("at"); s != "" {
 		t, note, err := parseISOTime("--at", s)
 		if err != nil {
