@@ -180,6 +180,12 @@ func (c *connectivity) tend() {
 		c.dial(c.target-have, have == 0)
 	}
 	c.exchange(have)
+	if c.n.storeOwed.Swap(false) {
+		// Objects from peers were lost to a failing store: fetch them again
+		// (a sync that fails to store sets the flag again, so this retries
+		// every tick until the disk takes writes).
+		c.n.goSyncAll()
+	}
 }
 
 func (c *connectivity) noteAlone(have int) {

@@ -160,3 +160,33 @@ func TestSubmitAheadCatchesUp(t *testing.T) {
 		t.Fatalf("after catch-up: %+v", nodes[1].Lists())
 	}
 }
+
+// TestFullDiskThenCatchUp: lists gossiped while a node's disk was full are
+// fetched once it has space again, without more gossip or a sync timer.
+func TestFullDiskThenCatchUp(t *testing.T) {
+	a := trustlisttest.NewAnchor(t, "NL")
+	var full atomic.Bool
+	cfg := testConfig(t.TempDir())
+	cfg.StoreOptions.WriteFault = func() error {
+		if full.Load() {
+			return syscall.ENOSPC
+		}
+		return nil
+	}
+	victim := startNode(t, cfg)
+	pinAll(t, victim, a)
+	other := startNode(t, testConfig(t.TempDir()))
+	pinAll(t, other, a)
+	link(t, victim, other)
+	waitMesh(t, victim, other)
+	full.Store(true)
+	for i := 0; i < 3; i++ {
+		submit(t, other, a.SignList(t, time.Time{}, 24*time.Hour, entry(t, "x")).Raw())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if holds(victim, "NL", 1) {
+		t.Fatal("a node with a full disk holds a list it could not store")
+	}
+	full.Store(false)
+	waitFor(t, 10*time.Second, "the node to catch up once its disk has space", func() bool { return holds(victim, "NL", 3) })
+}

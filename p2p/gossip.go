@@ -196,6 +196,7 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 		}
 		d, err := n.store.Import(m.Data, n.cfg.Now())
 		if err != nil {
+			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)
 			n.metrics.message(topic, "ignore", "store_error")
 			return pubsub.ValidationIgnore

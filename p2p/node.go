@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -104,6 +105,8 @@ type Node struct {
 	syncing   map[peer.ID]bool
 	syncAgain map[peer.ID]bool // a sync was asked for while one ran: run another after it
 	closed    bool
+
+	storeOwed atomic.Bool // an object from a peer could not be stored: sync again soon
 }
 
 // New opens the store in cfg.DataDir, starts the libp2p host, joins the

@@ -328,6 +328,7 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 		for _, o := range objs {
 			d, err := n.store.Import(o, at(o))
 			if err != nil {
+				n.storeOwed.Store(true)
 				n.log.Error("store import failed", "err", err)
 				continue
 			}
