@@ -134,7 +134,15 @@ func (p *proc) get(path string) (int, []byte) {
 
 func runCLI(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(bin, args...).CombinedOutput()
+	return runCLIIn(t, "", bin, args...)
+}
+
+// runCLIIn runs the CLI in dir (as an operator does beside the data dirs).
+func runCLIIn(t *testing.T, dir, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("accord %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -179,8 +187,13 @@ func TestMultiProcess(t *testing.T) {
 	n2 := startProc(t, bin, d(2), "--bootstrap", n1.addrs[0])
 	n3 := startProc(t, bin, d(3), "--bootstrap", n2.addrs[0])
 	n4 := startProc(t, bin, d(4), "--bootstrap", n3.addrs[0], "--bootstrap", n1.addrs[0])
-	for _, n := range []*proc{n2, n3, n4} {
-		runCLI(t, bin, "node", "pin", "--node", n.url, desc)
+	// Node 2 by --data; nodes 3 and 4 from beside their data dirs, where the
+	// CLI finds the operator token of the node it talks to by itself.
+	runCLI(t, bin, "node", "pin", "--node", n2.url, "--data", d(2), desc)
+	for _, n := range []*proc{n3, n4} {
+		if out := runCLIIn(t, dir, bin, "node", "pin", "--node", n.url, desc); !strings.Contains(out, "pinned descriptor NL") {
+			t.Fatalf("pin: %s", out)
+		}
 	}
 	out := runCLI(t, bin, "node", "publish", "--node", n1.url, f1)
 	if !strings.Contains(out, "accepted list NL #1") {
@@ -211,8 +224,8 @@ func TestMultiProcess(t *testing.T) {
 			return code == 200 && bytes.Equal(b, l2.Raw())
 		})
 	}
-	status := runCLI(t, bin, "node", "status", "--node", n4.url)
-	if !strings.Contains(status, "1 lists") || !strings.Contains(status, "NL") {
+	status := runCLIIn(t, dir, bin, "node", "status", "--node", n4.url)
+	if !strings.Contains(status, "1 lists") || !strings.Contains(status, "NL") || !strings.Contains(status, "peer 12D3") {
 		t.Fatalf("status: %s", status)
 	}
 
@@ -221,7 +234,7 @@ func TestMultiProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(n4.url+"/v1/verify", "text/plain", strings.NewReader(hc1))
+	resp, err := http.Post(n4.url+"/v1/verify", "application/octet-stream", strings.NewReader(hc1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,18 +32,23 @@ func TestSubmitOnFullDisk(t *testing.T) {
 		return nil
 	}
 	n := startNode(t, cfg)
-	srv := httptest.NewServer(n.Mux())
+	srv := httptest.NewServer(n.Handler())
 	defer srv.Close()
+	tok, err := ReadOperatorToken(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := []string{"Authorization", "Bearer " + tok}
 	a := trustlisttest.NewAnchor(t, "NL")
 	pinAll(t, n, a)
 	l1 := a.SignList(t, time.Time{}, 24*time.Hour, entry(t, "one"))
 	l2 := a.SignList(t, time.Time{}, 24*time.Hour, entry(t, "two"))
-	if code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l1.Raw()); code != http.StatusAccepted {
+	if code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l1.Raw(), auth...); code != http.StatusAccepted {
 		t.Fatalf("l1: %d %s", code, body)
 	}
 	full.Store(true)
 	for try := 0; try < 2; try++ {
-		code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l2.Raw())
+		code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l2.Raw(), auth...)
 		var sr SubmitResponse
 		json.Unmarshal(body, &sr)
 		if code != http.StatusInsufficientStorage || sr.Reason != "insufficient_storage" || !strings.Contains(sr.Detail, "no space") {
@@ -64,7 +69,7 @@ func TestSubmitOnFullDisk(t *testing.T) {
 		t.Fatal("metric accord_store_write_errors_total does not count the failures")
 	}
 	full.Store(false)
-	if code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l2.Raw()); code != http.StatusAccepted {
+	if code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l2.Raw(), auth...); code != http.StatusAccepted {
 		t.Fatalf("after space returns: %d %s", code, body)
 	}
 	if code, body, _ := do(t, "GET", srv.URL+"/healthz", "", nil); code != http.StatusOK || strings.Contains(string(body), HealthFailing) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -71,18 +72,25 @@ type Status struct {
 // maxVerifyBody bounds POST /v1/verify bodies.
 const maxVerifyBody = 32 << 20
 
-// Mux returns the node's HTTP API. The route "/" is left free for a web
-// page; register it on the returned mux.
-func (n *Node) Mux() *http.ServeMux {
+// apiMux returns the node's HTTP API routes, each wrapped with its access
+// class (httpguard.go). Handler adds the web page at "/" and the rules that
+// hold for every request; it is the only way the API is served.
+func (n *Node) apiMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/anchors", func(w http.ResponseWriter, r *http.Request) {
+	get := func(pattern string, a access, h http.HandlerFunc) {
+		mux.HandleFunc("GET "+pattern, n.route(a, 0, nil, h))
+	}
+	post := func(pattern string, a access, body bodyKind, lim *clientLimits, h http.HandlerFunc) {
+		mux.HandleFunc("POST "+pattern, n.route(a, body, lim, h))
+	}
+	get("/v1/anchors", public, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, nonNil(n.Set().Anchors()))
 	})
-	mux.HandleFunc("GET /v1/lists", func(w http.ResponseWriter, r *http.Request) {
+	get("/v1/lists", public, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, n.Lists())
 	})
-	mux.HandleFunc("GET /v1/lists/{country}", func(w http.ResponseWriter, r *http.Request) {
-		cc := r.PathValue("country")
+	get("/v1/lists/{country}", public, func(w http.ResponseWriter, r *http.Request) {
+		cc := strings.ToUpper(r.PathValue("country"))
 		l := n.Set().Head(cc)
 		if l == nil {
 			writeError(w, http.StatusNotFound, "no list held for %q", cc)
@@ -90,8 +98,8 @@ func (n *Node) Mux() *http.ServeMux {
 		}
 		writeCOSE(w, l.Raw())
 	})
-	mux.HandleFunc("GET /v1/lists/{country}/{seq}", func(w http.ResponseWriter, r *http.Request) {
-		cc := r.PathValue("country")
+	get("/v1/lists/{country}/{seq}", public, func(w http.ResponseWriter, r *http.Request) {
+		cc := strings.ToUpper(r.PathValue("country"))
 		seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "seq %q is not a number", r.PathValue("seq"))
@@ -104,7 +112,7 @@ func (n *Node) Mux() *http.ServeMux {
 		}
 		writeCOSE(w, l.Raw())
 	})
-	mux.HandleFunc("POST /v1/lists", func(w http.ResponseWriter, r *http.Request) {
+	post("/v1/lists", public, bodyObject, n.submitLimits, func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readBody(w, r, int64(n.cfg.MaxObjectSize))
 		if !ok {
 			return
@@ -131,7 +139,7 @@ func (n *Node) Mux() *http.ServeMux {
 			writeJSON(w, http.StatusUnprocessableEntity, resp)
 		}
 	})
-	mux.HandleFunc("POST /v1/pins", func(w http.ResponseWriter, r *http.Request) {
+	post("/v1/pins", operator, bodyObject, nil, func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readBody(w, r, int64(n.cfg.MaxObjectSize))
 		if !ok {
 			return
@@ -155,7 +163,7 @@ func (n *Node) Mux() *http.ServeMux {
 		writeJSON(w, http.StatusOK, SubmitResponse{Kind: string(trustlist.KindDescriptor), Country: d.Country,
 			Number: d.Version, Hash: hex.EncodeToString(d.Hash()), Outcome: "pinned"})
 	})
-	mux.HandleFunc("POST /v1/verify", func(w http.ResponseWriter, r *http.Request) {
+	post("/v1/verify", public, bodyDocument, n.verifyLimits, func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readBody(w, r, maxVerifyBody)
 		if !ok {
 			return
@@ -169,6 +177,13 @@ func (n *Node) Mux() *http.ServeMux {
 			}
 			opts.At = t
 		}
+		if cc := r.URL.Query().Get("arrival"); cc != "" {
+			if !trustlist.ValidCountry(cc) {
+				writeError(w, http.StatusBadRequest, "arrival=%q is not an ISO 3166-1 alpha-2 country code", cc)
+				return
+			}
+			opts.Arrival = &verify.ArrivalOptions{Country: cc, Region: r.URL.Query().Get("region"), Lang: r.URL.Query().Get("lang")}
+		}
 		res, err := n.Verify(r.Context(), body, opts)
 		code := http.StatusOK
 		if err != nil {
@@ -176,15 +191,16 @@ func (n *Node) Mux() *http.ServeMux {
 		}
 		writeJSON(w, code, res)
 	})
-	mux.HandleFunc("GET /v1/peers", func(w http.ResponseWriter, r *http.Request) {
+	get("/v1/peers", operator, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, n.Peers())
 	})
-	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Status()) })
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	get("/v1/status", public, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Status()) })
+	get("/healthz", public, func(w http.ResponseWriter, r *http.Request) {
 		st := n.Status()
 		writeJSON(w, healthCode(st.Status), st)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+	metrics := promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})
+	get("/metrics", public, metrics.ServeHTTP)
 	return mux
 }
 
@@ -248,7 +264,10 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, bool) 
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.Is(err, errBudgetSpent) {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusTooManyRequests, "%v", err)
+		} else if errors.As(err, &mbe) {
 			writeError(w, http.StatusRequestEntityTooLarge, "body exceeds the %d byte limit", max)
 		} else {
 			writeError(w, http.StatusBadRequest, "read body: %v", err)

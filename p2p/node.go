@@ -79,6 +79,12 @@ type Config struct {
 	Logger *slog.Logger
 	// StoreOptions are passed to trustlist.OpenStore.
 	StoreOptions trustlist.StoreOptions
+	// HTTPHosts are host names, besides IP literals and "localhost", that
+	// the HTTP API answers to (the Host header; spec/network.md §7.1).
+	HTTPHosts []string
+	// SubmitLimit and VerifyLimit are the per-client budgets of POST
+	// /v1/lists and of verifying (DefaultSubmitLimit, DefaultVerifyLimit if zero).
+	SubmitLimit, VerifyLimit HTTPLimit
 }
 
 // Node is a running Accord node.
@@ -95,6 +101,9 @@ type Node struct {
 	conn    *connectivity
 	closers []func() error
 	metrics *metrics
+
+	opToken                    string // DATA/operator.token
+	submitLimits, verifyLimits *clientLimits
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -114,6 +123,11 @@ type Node struct {
 func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("p2p: a data directory is required")
+	}
+	for _, b := range cfg.Bootstrap {
+		if err := CheckPeerAddr(b); err != nil {
+			return nil, fmt.Errorf("p2p: bootstrap: %w", err)
+		}
 	}
 	if len(cfg.Listen) == 0 {
 		cfg.Listen = DefaultListen
@@ -139,6 +153,12 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.SubmitLimit == (HTTPLimit{}) {
+		cfg.SubmitLimit = DefaultSubmitLimit
+	}
+	if cfg.VerifyLimit == (HTTPLimit{}) {
+		cfg.VerifyLimit = DefaultVerifyLimit
+	}
 	st, err := trustlist.OpenStore(cfg.DataDir, cfg.StoreOptions)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: open trust store: %w", err)
@@ -158,6 +178,10 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if h := st.Health(); h.Skipped > 0 {
 		n.log.Warn("stored records no longer verify and were skipped at open", "skipped", h.Skipped)
 	}
+	n.submitLimits, n.verifyLimits = newClientLimits(cfg.SubmitLimit), newClientLimits(cfg.VerifyLimit)
+	if n.opToken, err = loadOperatorToken(cfg.DataDir); err != nil {
+		return n, err
+	}
 
 	key, err := loadIdentity(filepath.Join(cfg.DataDir, identityFile))
 	if err != nil {
@@ -171,11 +195,11 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return n, fmt.Errorf("p2p: resource manager: %w", err)
 	}
-	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings(cfg.Listen...),
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings(cfg.Listen...), transports(),
 		libp2p.ConnectionManager(cm), libp2p.ResourceManager(rm), libp2p.UserAgent("accord/1"))
 	if err != nil {
 		rm.Close()
-		return n, fmt.Errorf("p2p: libp2p host: %w", err)
+		return n, listenError(err)
 	}
 	n.host = h
 	n.closers = append(n.closers, h.Close)

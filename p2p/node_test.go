@@ -404,10 +404,10 @@ func TestEquivocationEvidenceReachesEveryNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(nodes[k/2].Mux())
+	srv := httptest.NewServer(nodes[k/2].Handler())
 	defer srv.Close()
 	verifyValid := func() (bool, string) {
-		resp, err := http.Post(srv.URL+"/v1/verify", "text/plain", strings.NewReader(hc1))
+		resp, err := http.Post(srv.URL+"/v1/verify", "application/octet-stream", strings.NewReader(hc1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -484,17 +484,6 @@ func TestSyncFrames(t *testing.T) {
 	objs, err := c.request(context.Background(), n.ID(), syncRequest{Op: opHeads}, maxHeadsResponse)
 	if err != nil || len(objs) != 1 {
 		t.Fatalf("heads: %v %d", err, len(objs))
-	}
-}
-
-func dumpMessages(t testing.TB, n *Node) {
-	mfs, _ := n.metrics.reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() == "accord_messages_total" {
-			for _, m := range mf.GetMetric() {
-				t.Logf("%v %v", m.GetLabel(), m.GetCounter().GetValue())
-			}
-		}
 	}
 }
 

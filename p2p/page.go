@@ -27,16 +27,25 @@ func (n *Node) Verify(ctx context.Context, in []byte, opts verify.Options) (*ver
 	return res, err
 }
 
-// Handler returns everything the node serves over HTTP: the API (Mux) and the
-// verifier web page at "/" (package web).
+// Handler returns everything the node serves over HTTP: the API and the
+// verifier web page at "/" (package web), under the access rules of
+// spec/network.md §7.1 (httpguard.go).
 func (n *Node) Handler() http.Handler {
-	mux := n.Mux()
+	mux := n.apiMux()
 	id := n.ID().String()
 	if len(id) > 14 {
 		id = id[:6] + "…" + id[len(id)-6:]
 	}
-	mux.Handle("/", web.Handler(pageBackend{n}, "node "+id))
-	return mux
+	page := web.Handler(pageBackend{n}, "node "+id)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The page's form posts (multipart, same origin) verify documents:
+		// they share the API's verify budget.
+		if r.Method == http.MethodPost && !n.verifyLimits.admit(w, r) {
+			return
+		}
+		page.ServeHTTP(w, r)
+	}))
+	return n.guard(mux)
 }
 
 type pageBackend struct{ n *Node }

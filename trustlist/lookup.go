@@ -29,15 +29,12 @@ type Query struct {
 	Country    string    // only this anchor, if set
 	Use        DocType   // only entries allowed for this document type, if set
 	Kind       EntryKind // only this kind, if set
-	CA         *bool     // only CAs (true) or only non-CAs (false), if set
+	CA         *bool     // only CAs (true) or only non-CAs (false), if set: new(true), new(false)
 	// ActiveAt, if set, keeps only entries active at that time: inside their
 	// validity window and not revoked by then. Leave it zero to also get
 	// revoked and expired entries, so a verifier can say why a key failed.
 	ActiveAt time.Time
 }
-
-// Bool returns a pointer to b, for Query.CA.
-func Bool(b bool) *bool { return &b }
 
 const (
 	idxKID   = "k"

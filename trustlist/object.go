@@ -144,6 +144,9 @@ func peek(b []byte) (Kind, *cose.SignMessage, error) {
 		case KindDescriptor, KindList, KindEndorsement:
 			return Kind(h.Type), msg, nil
 		}
+		if isPublication(Kind(h.Type)) { // rules, value sets, revocations: publication.go
+			return Kind(h.Type), msg, nil
+		}
 		return "", nil, fmt.Errorf("%w: unknown object type %q", ErrMalformed, h.Type)
 	}
 	var ev evidenceWire

@@ -88,6 +88,7 @@ type Set struct {
 	endorsements map[string]map[string]*Endorsement // subject hash → endorser country → endorsement
 	index        map[string][]*Match                // lookup key → matches (head lists only), shared with byCountry
 	byCountry    map[string][]*Match                // country → all its head entries
+	pubs         map[string]*pubState               // country → rules, value sets, revocations (publication.go)
 }
 
 // NewSet returns an empty Set under policy p.
@@ -176,6 +177,8 @@ func (s *Set) acceptLocked(raw []byte, kind Kind, msg *cose.SignMessage, at time
 		d = s.acceptEndorsement(raw, msg)
 	case KindEvidence:
 		d = s.acceptEvidence(raw)
+	case KindRuleSet, KindValueSets, KindRevocations:
+		d = s.acceptPublication(raw, kind, msg, at, replay)
 	}
 	d.Kind = kind
 	return d

@@ -313,7 +313,7 @@ func TestLookup(t *testing.T) {
 	if m := s.Find(trustlist.Query{Thumbprint: sum[:]}); len(m) != 1 {
 		t.Fatal("by thumbprint")
 	}
-	if m := s.Find(trustlist.Query{Country: "NL", CA: trustlist.Bool(true)}); len(m) != 1 || m[0].Entry.Name != "CSCA NL" {
+	if m := s.Find(trustlist.Query{Country: "NL", CA: new(true)}); len(m) != 1 || m[0].Entry.Name != "CSCA NL" {
 		t.Fatalf("CAs: %+v", m)
 	}
 	addr := bytes.Repeat([]byte{5}, 20)

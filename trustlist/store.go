@@ -19,6 +19,7 @@ import (
 	"github.com/veraison/go-cose"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // A store is a directory:
@@ -189,9 +190,9 @@ func openDB(path string, readOnly bool) (db *bolt.DB, err error) {
 	switch {
 	case err == nil:
 		return db, nil
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("%w: %s", ErrStoreBusy, filepath.Dir(path))
-	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch),
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch),
 		errors.Is(err, ErrStoreDamaged):
 		if errors.Is(err, ErrStoreDamaged) {
 			return nil, err
@@ -346,7 +347,7 @@ func (st *Store) rollbackLocked() error {
 	fresh := NewSet(st.set.policy)
 	replayEach(fresh, recs)
 	s := st.set
-	s.anchors, s.endorsements, s.index, s.byCountry = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry
+	s.anchors, s.endorsements, s.index, s.byCountry, s.pubs = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry, fresh.pubs
 	return nil
 }
 

@@ -72,7 +72,7 @@ func precheckDB(path string) error {
 	}
 	head = head[:n]
 	var best *boltMeta
-	sizes := []int{4096}
+	var sizes []int
 	if m0, ok := parseBoltMeta(head); ok {
 		best = &m0
 		sizes = []int{int(m0.pageSize)}

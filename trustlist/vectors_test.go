@@ -84,6 +84,15 @@ func buildVectors(t *testing.T) (map[string][]byte, vectorSuite) {
 	nlD2 := tt.Must(trustlist.SignDescriptor(&trustlist.Descriptor{Country: "NL", Name: "Netherlands (test vectors)", Version: 2, Threshold: 1,
 		Keys: []*trustlist.PublicKey{nl2k.Public()}, IssuedAt: vectorTime.Add(3 * time.Hour), SealedSeq: 2, SealedHash: l2.Hash()}, append(nl[:2:2], nl2k)))
 	l3 := list(3, l2.Hash(), 2, []*trustlist.PrivateKey{nl2k}, dsc)
+	// One list or descriptor for each remaining rejection reason (spec/trustlist.md §3),
+	// each offered after list-NL-3 is the head under descriptor v2.
+	nlD1other := tt.Must(trustlist.SignDescriptor(&trustlist.Descriptor{Country: "NL", Name: "Netherlands (a second v1)", Version: 1, Threshold: 2, Keys: pub(nl), IssuedAt: vectorTime}, nl[:2]))
+	l4intruder := list(4, l3.Hash(), 2, []*trustlist.PrivateKey{seedKey("intruder")}, dsc)
+	l4old := list(4, l3.Hash(), 1, nl[:2], dsc)
+	l5gap := list(5, l3.Hash(), 2, []*trustlist.PrivateKey{nl2k}, dsc)
+	l4stale := tt.Must(trustlist.SignList(&trustlist.List{Country: "NL", DescriptorVersion: 2, Seq: 4, Prev: l3.Hash(),
+		IssuedAt: vectorTime.Add(4 * time.Hour), NextUpdate: vectorTime.Add(5 * time.Hour), Entries: []*trustlist.Entry{dsc}}, []*trustlist.PrivateKey{nl2k}))
+	garbage := []byte("this is not a COSE_Sign message")
 	end := tt.Must(trustlist.Endorse(nlD, sgD, nl[:2], vectorTime))
 	ev := tt.Must(trustlist.NewEvidence(nlD, l2, l2b))
 
@@ -106,6 +115,12 @@ func buildVectors(t *testing.T) (map[string][]byte, vectorSuite) {
 	step("endorsement-NL-SG.cose", end.Raw(), trustlist.KindEndorsement, trustlist.Accepted, "", end.Hash())
 	step("descriptor-NL-v2.cose", nlD2.Raw(), trustlist.KindDescriptor, trustlist.Accepted, "", nlD2.Hash())
 	step("list-NL-3.cose", l3.Raw(), trustlist.KindList, trustlist.Accepted, "", l3.Hash())
+	step("garbage.bin", garbage, "", trustlist.Rejected, trustlist.ReasonMalformed, nil)
+	step("list-NL-4-intruder.cose", l4intruder.Raw(), trustlist.KindList, trustlist.Rejected, trustlist.ReasonBadSignature, l4intruder.Hash())
+	step("descriptor-NL-v1-other.cose", nlD1other.Raw(), trustlist.KindDescriptor, trustlist.Rejected, trustlist.ReasonRollback, nlD1other.Hash())
+	step("list-NL-5-gap.cose", l5gap.Raw(), trustlist.KindList, trustlist.Rejected, trustlist.ReasonBrokenChain, l5gap.Hash())
+	step("list-NL-4-old-descriptor.cose", l4old.Raw(), trustlist.KindList, trustlist.Rejected, trustlist.ReasonBadVersion, l4old.Hash())
+	step("list-NL-4-stale.cose", l4stale.Raw(), trustlist.KindList, trustlist.Rejected, trustlist.ReasonExpired, l4stale.Hash())
 	step("list-NL-2-conflicting.cose", l2b.Raw(), trustlist.KindList, trustlist.Rejected, trustlist.ReasonEquivocation, l2b.Hash())
 	suite.Evidence = add("evidence-NL-seq2.cbor", ev.Raw())
 	js, _ := json.MarshalIndent(suite, "", "  ")
@@ -149,6 +164,19 @@ func TestVectors(t *testing.T) {
 		d := s.Accept(tt.Must(os.ReadFile(filepath.Join(dir, st.File))), suite.At)
 		if string(d.Outcome) != st.Outcome || string(d.Reason) != st.Reason || hex.EncodeToString(d.Hash) != st.Hash || string(d.Kind) != st.Kind {
 			t.Errorf("step %d %s: got %s %s %q %x (%s), want %s %s %q %s", i, st.File, d.Kind, d.Outcome, d.Reason, d.Hash, d.Detail, st.Kind, st.Outcome, st.Reason, st.Hash)
+		}
+	}
+	// The vectors cover every rejection reason, so another implementation can be
+	// checked against all of them from fixtures/ alone.
+	covered := map[string]bool{}
+	for _, st := range suite.Steps {
+		covered[st.Reason] = true
+	}
+	for _, r := range []trustlist.Reason{trustlist.ReasonMalformed, trustlist.ReasonBadSignature, trustlist.ReasonThresholdNotMet,
+		trustlist.ReasonUnknownAnchor, trustlist.ReasonRollback, trustlist.ReasonBrokenChain, trustlist.ReasonBadVersion,
+		trustlist.ReasonExpired, trustlist.ReasonEquivocation} {
+		if !covered[string(r)] {
+			t.Errorf("no vector step is rejected with reason %s", r)
 		}
 	}
 	if _, err := trustlist.ParseEvidence(tt.Must(os.ReadFile(filepath.Join(dir, suite.Evidence)))); err != nil {

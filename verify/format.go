@@ -2,15 +2,17 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/accord-network/accord/trustlist"
 )
 
 // ErrMalformed is wrapped by errors for input that cannot be read or decoded;
-// the CLI maps it to exit status 2.
-var ErrMalformed = errors.New("malformed input")
+// the CLI maps it to exit status 2. It is the same value as
+// trustlist.ErrMalformed, so one errors.Is covers documents and trust objects.
+var ErrMalformed = trustlist.ErrMalformed
 
 // ErrUnknownFormat is returned when no registered format recognises the input.
 var ErrUnknownFormat = fmt.Errorf("%w: not a document this verifier knows (no registered format recognised it)", ErrMalformed)

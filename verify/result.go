@@ -73,6 +73,9 @@ type Result struct {
 	// a PDF, a QR code found inside a PDF. The document is valid only if
 	// every part is.
 	Parts []*Result `json:"parts,omitempty"`
+	// Arrival is the entry decision of a country of arrival's rules, when
+	// one was asked for (Options.Arrival; spec/rules.md).
+	Arrival *Arrival `json:"arrival,omitempty"`
 	// Error is set when the input could not be read or decoded at all.
 	Error string `json:"error,omitempty"`
 }

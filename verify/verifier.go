@@ -32,6 +32,9 @@ type Options struct {
 	MaxInput int64
 	// Formats, if set, restricts detection to these format names.
 	Formats []string
+	// Arrival, if set, also judges health certificates against a country
+	// of arrival's business rules (see ApplyArrival).
+	Arrival *ArrivalOptions
 }
 
 // Env is what a Format sees: the trusted material and the options, with the
@@ -42,6 +45,8 @@ type Env struct {
 	Offline bool
 	// Verifier lets a format verify embedded documents (a QR code in a PDF).
 	Verifier *Verifier
+	// Arrival is Options.Arrival.
+	Arrival *ArrivalOptions
 }
 
 // Verifier verifies documents against trusted material. It is safe for
@@ -67,7 +72,7 @@ func (v *Verifier) env() *Env {
 	if at.IsZero() {
 		at = time.Now().UTC()
 	}
-	return &Env{Trust: v.trust, At: at, Offline: v.opts.Offline, Verifier: v}
+	return &Env{Trust: v.trust, At: at, Offline: v.opts.Offline, Verifier: v, Arrival: v.opts.Arrival}
 }
 
 // Verify detects the format of in and verifies it. The error is non-nil only
@@ -132,7 +137,9 @@ func (v *Verifier) run(ctx context.Context, f Format, in []byte, env *Env) (res 
 	if err != nil && res.Error == "" {
 		res.Error = err.Error()
 	}
-	return res.Finish(), err
+	res.Finish()
+	env.NoArrivalRules(res)
+	return res, err
 }
 
 func errorResult(format string, at time.Time, err error) *Result {

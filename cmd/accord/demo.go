@@ -247,7 +247,7 @@ func demoNetwork(ctx context.Context, d *demoRun, dir string, keep bool) ([]*dem
 		}
 		return true
 	})
-	d.expect("network", fmt.Sprintf("3 nodes started on 127.0.0.1 (libp2p TCP+QUIC); SG and KE bootstrapped from NL"), okIf(meshed), "ok")
+	d.expect("network", "3 nodes started on 127.0.0.1 (libp2p TCP+QUIC); SG and KE bootstrapped from NL", okIf(meshed), "ok")
 
 	// Every node pins the three descriptors (out of band, as an operator would).
 	for _, n := range nodes {

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -30,7 +34,27 @@ func TestScripts(t *testing.T) {
 //
 //	flipbyte FILE NEEDLE   flip the low bit of the first byte of NEEDLE in FILE (tamper test)
 //	exitcode N CMD ARGS... run accord with ARGS and require exit status N
+//	waitnode DATA VAR      wait (up to 60 s) until the node on DATA serves HTTP; set VAR to its URL
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"waitnode": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: waitnode DATA VAR")
+		}
+		path := filepath.Join(ts.MkAbs(args[0]), nodeURLFile)
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			u := strings.TrimSpace(string(b))
+			if resp, err := http.Get(u + "/healthz"); err == nil {
+				resp.Body.Close()
+				ts.Setenv(args[1], u)
+				return
+			}
+		}
+		ts.Fatalf("no node serving on %s after 60 s", args[0])
+	},
 	"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
 			ts.Fatalf("usage: flipbyte FILE NEEDLE")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -23,7 +24,6 @@ import (
 )
 
 func init() {
-	nodeFlag := &cli.StringFlag{Name: "node", Usage: "base URL of a node's HTTP API", Value: "http://127.0.0.1:8080", EnvVars: []string{"ACCORD_NODE"}}
 	register(&cli.Command{
 		Name:  "node",
 		Usage: "run a node that gossips trust lists peer to peer and serves the HTTP API",
@@ -40,17 +40,25 @@ func init() {
 					"  accord node run --data node2 --http 127.0.0.1:8081 --bootstrap /ip4/127.0.0.1/tcp/40001/p2p/12D3KooW...",
 				Description: "Prints the node's peer ID and full multiaddrs (give them to other nodes as --bootstrap).\n" +
 					"Pin anchors before starting with `accord trust pin --dir DIR`, or while it runs with\n" +
-					"`accord node pin --node URL DESCRIPTOR` (the running node holds the store).",
+					"`accord node pin --node URL DESCRIPTOR` (the running node holds the store).\n\n" +
+					"Operator token: at its first start the node writes a random token to DATA/operator.token\n" +
+					"(mode 0600). Endpoints that change what the node trusts (POST /v1/pins) or reveal its\n" +
+					"peers need it as `Authorization: Bearer TOKEN`; `accord node pin|publish|status` read it\n" +
+					"from --data DIR, --token-file FILE or $ACCORD_NODE_TOKEN, or find it by themselves when run\n" +
+					"beside the data directory (the node records its URL in DATA/node.url). See spec/network.md §7.1.\n\n" +
+					"Logs go to stderr: one structured line per event (text, or JSON with --log-format json).",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "data", Usage: "data directory: trust store, node key, remembered peers", Required: true, EnvVars: []string{"ACCORD_DATA"}},
 					&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen multiaddr (repeatable; default loopback TCP and QUIC on free ports)"},
 					&cli.StringSliceFlag{Name: "bootstrap", Usage: "full multiaddr of a peer to dial at start (repeatable)"},
 					&cli.StringFlag{Name: "http", Usage: "HTTP API address, or \"off\"", Value: "127.0.0.1:8080"},
+					&cli.StringSliceFlag{Name: "http-host", Usage: "a host name the HTTP API answers to besides IP addresses and localhost (repeatable; other Host headers are refused against DNS rebinding)"},
 					&cli.BoolFlag{Name: "mdns", Usage: "discover peers on the LAN by multicast DNS"},
 					&cli.BoolFlag{Name: "dht", Usage: "discover Accord nodes through a Kademlia DHT rendezvous"},
 					&cli.StringFlag{Name: "policy", Usage: "policy JSON file ({\"endorsement_threshold\": k, \"max_clock_skew\": \"5m\"}); saved in the store"},
 					&cli.DurationFlag{Name: "sync-interval", Usage: "how often to sync with a few random peers", Value: p2p.DefaultSyncInterval},
-					&cli.BoolFlag{Name: "verbose", Usage: "log network events to stderr"},
+					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
+					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
 				},
 				Action: nodeRun,
 			},
@@ -58,22 +66,29 @@ func init() {
 				Name:      "publish",
 				Usage:     "submit signed lists, descriptors, endorsements or evidence to a node, which publishes them",
 				UsageText: "accord node publish --node http://127.0.0.1:8080 nl-list.cose [more.cose ...]",
-				Flags:     []cli.Flag{nodeFlag},
-				Action:    func(c *cli.Context) error { return nodePost(c, "/v1/lists") },
+				Description: "Signed objects are self-authenticating, so publishing needs no operator token; when one\n" +
+					"is found (see `accord node run --help`) it is sent, which exempts the requests from the\n" +
+					"node's per-client rate limits.",
+				Flags:  nodeClientFlags(),
+				Action: func(c *cli.Context) error { return nodePost(c, "/v1/lists", false) },
 			},
 			{
 				Name:      "pin",
 				Usage:     "pin anchor descriptors as trust roots in a running node",
-				UsageText: "accord node pin --node http://127.0.0.1:8080 nl-anchor/descriptor.cose",
-				Flags:     []cli.Flag{nodeFlag},
-				Action:    func(c *cli.Context) error { return nodePost(c, "/v1/pins") },
+				UsageText: "accord node pin [--node http://127.0.0.1:8080] [--data DIR | --token-file FILE] nl-anchor/descriptor.cose",
+				Description: "Pinning changes what the node trusts, so it needs the node's operator token: from\n" +
+					"--token-file FILE, $ACCORD_NODE_TOKEN, --data DIR (DIR/operator.token), or, run beside the\n" +
+					"node's data directory, found there (the directory whose node.url names --node).",
+				Flags:  nodeClientFlags(),
+				Action: func(c *cli.Context) error { return nodePost(c, "/v1/pins", true) },
 			},
 			{
-				Name:      "status",
-				Usage:     "show a node's peers and the lists it holds",
-				UsageText: "accord node status --node http://127.0.0.1:8080 [--json]",
-				Flags:     []cli.Flag{nodeFlag, &cli.BoolFlag{Name: "json", Usage: "print JSON"}},
-				Action:    nodeStatus,
+				Name:        "status",
+				Usage:       "show a node's peers and the lists it holds",
+				UsageText:   "accord node status --node http://127.0.0.1:8080 [--json]",
+				Description: "Peers are shown with the node's operator token (found as for `accord node pin`).",
+				Flags:       append(nodeClientFlags(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
+				Action:      nodeStatus,
 			},
 		},
 	})
@@ -112,26 +127,15 @@ func nodeRun(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageErr("node run takes no arguments (got %q)", c.Args().First())
 	}
-	cfg := p2p.Config{DataDir: c.String("data"), Listen: c.StringSlice("listen"), Bootstrap: c.StringSlice("bootstrap"),
-		MDNS: c.Bool("mdns"), DHT: c.Bool("dht"), SyncInterval: c.Duration("sync-interval")}
-	level := slog.LevelWarn
-	if c.Bool("verbose") {
-		level = slog.LevelDebug
-	}
-	cfg.Logger = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))
-	if p := c.String("policy"); p != "" {
-		pol, err := readPolicyFile(p)
-		if err != nil {
-			return err
-		}
-		cfg.StoreOptions.Policy = pol
+	cfg, err := nodeConfig(c)
+	if err != nil {
+		return err
 	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {
-		fmt.Fprintf(c.App.ErrWriter, "accord: warning: --mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001\n")
+		cfg.Logger.Warn("--mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001")
 	}
 	var ln net.Listener
 	if addr := c.String("http"); addr != "off" {
-		var err error
 		if ln, err = net.Listen("tcp", addr); err != nil {
 			return usageErr("--http %s: %v", addr, err)
 		}
@@ -146,8 +150,63 @@ func nodeRun(c *cli.Context) error {
 		if errors.Is(err, trustlist.ErrStoreBusy) || errors.Is(err, trustlist.ErrStoreDamaged) || errors.Is(err, trustlist.ErrStoreBehind) {
 			return storeErr(cfg.DataDir, err)
 		}
+		if errors.Is(err, p2p.ErrListenAddrInUse) {
+			return usageErr("%v", err)
+		}
 		return fmt.Errorf("node: %w", err)
 	}
+	printNodeCard(c, cfg, n, ln)
+	return serveNode(ctx, c, cfg, n, ln)
+}
+
+// nodeConfig builds the node's configuration from the flags; bad flags are
+// usage errors.
+func nodeConfig(c *cli.Context) (p2p.Config, error) {
+	cfg := p2p.Config{DataDir: c.String("data"), Listen: c.StringSlice("listen"), Bootstrap: c.StringSlice("bootstrap"),
+		MDNS: c.Bool("mdns"), DHT: c.Bool("dht"), SyncInterval: c.Duration("sync-interval"), HTTPHosts: c.StringSlice("http-host")}
+	for _, b := range cfg.Bootstrap {
+		if err := p2p.CheckPeerAddr(b); err != nil {
+			return cfg, usageErr("--bootstrap: %v (give the full multiaddr that `accord node run` prints, ending in /p2p/PEER-ID)", err)
+		}
+	}
+	logger, err := nodeLogger(c)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Logger = logger
+	if p := c.String("policy"); p != "" {
+		pol, err := readPolicyFile(p)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.StoreOptions.Policy = pol
+	}
+	return cfg, nil
+}
+
+// nodeLogger is the node's one structured log on stderr: text (for a
+// terminal and journald) or JSON (for log collectors). INFO carries every
+// event an operator acts on; --verbose adds DEBUG.
+func nodeLogger(c *cli.Context) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if c.Bool("verbose") {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f := c.String("log-format"); f {
+	case "text":
+		return slog.New(slog.NewTextHandler(c.App.ErrWriter, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(c.App.ErrWriter, opts)), nil
+	default:
+		return nil, usageErr("--log-format %q: choose text or json", f)
+	}
+}
+
+// printNodeCard prints what other nodes and the operator need: the peer ID,
+// the multiaddrs, the HTTP URL and where the operator token is. The token
+// itself is never printed or logged.
+func printNodeCard(c *cli.Context, cfg p2p.Config, n *p2p.Node, ln net.Listener) {
 	w := c.App.Writer
 	fmt.Fprintf(w, "peer id: %s\n", n.ID())
 	for _, a := range n.Addrs() {
@@ -155,17 +214,32 @@ func nodeRun(c *cli.Context) error {
 	}
 	st := n.Status()
 	fmt.Fprintf(w, "data: %s (%d anchors, %d lists)\n", cfg.DataDir, st.Anchors, st.Lists)
+	fmt.Fprintf(w, "operator token: %s\n", filepath.Join(cfg.DataDir, p2p.OperatorTokenFile))
 	if st.Anchors == 0 {
-		fmt.Fprintf(c.App.ErrWriter, "accord: warning: no anchor is pinned; the node relays nothing until you pin one (`accord node pin --node URL DESCRIPTOR`)\n")
+		cfg.Logger.Warn("no anchor is pinned; the node relays nothing until you pin one (accord node pin DESCRIPTOR, beside the data directory)")
 	}
+	if ln != nil {
+		if err := writeNodeURL(cfg.DataDir, ln); err != nil {
+			cfg.Logger.Warn("accord node pin|status will need --data", "err", err)
+		}
+		fmt.Fprintf(w, "http: http://%s\n", ln.Addr())
+	}
+}
+
+// serveNode serves the HTTP API until a signal or a server error, then
+// stops the server and the node.
+func serveNode(ctx context.Context, c *cli.Context, cfg p2p.Config, n *p2p.Node, ln net.Listener) error {
+	w := c.App.Writer
 	var srv *http.Server
 	errc := make(chan error, 1)
 	if ln != nil {
-		srv = &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute}
-		fmt.Fprintf(w, "http: http://%s\n", ln.Addr())
+		srv = &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 		go func() { errc <- srv.Serve(ln) }()
 	}
 	fmt.Fprintf(w, "running; stop with Ctrl-C\n")
+	cfg.Logger.Info("node started", "peer", n.ID().String(), "anchors", n.Status().Anchors, "lists", n.Status().Lists)
+	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -178,6 +252,7 @@ func nodeRun(c *cli.Context) error {
 	if cerr := n.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
+	cfg.Logger.Info("node stopped")
 	fmt.Fprintf(w, "stopped\n")
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("node: %w", err)
@@ -185,17 +260,11 @@ func nodeRun(c *cli.Context) error {
 	return nil
 }
 
-var nodeClient = &http.Client{Timeout: 60 * time.Second}
-
-func nodeURL(c *cli.Context, path string) string {
-	return strings.TrimRight(c.String("node"), "/") + path
-}
-
 // nodeGet fetches a JSON document from a node into v.
-func nodeGet(c *cli.Context, path string, v any) error {
-	resp, err := nodeClient.Get(nodeURL(c, path))
+func nodeGet(c *cli.Context, path string, tok opToken, v any) error {
+	resp, err := nodeDo(c, http.MethodGet, path, "", nil, tok)
 	if err != nil {
-		return inputErr("cannot reach node %s: %v (is `accord node run` listening there?)", c.String("node"), err)
+		return err
 	}
 	defer resp.Body.Close()
 	b, err := readBounded(resp.Body, 64<<20)
@@ -209,19 +278,31 @@ func nodeGet(c *cli.Context, path string, v any) error {
 }
 
 // nodePost submits each file to a node endpoint and prints the outcome.
-func nodePost(c *cli.Context, path string) error {
+// Operator endpoints need the operator token; others send it when found.
+func nodePost(c *cli.Context, path string, needsOperator bool) error {
 	if c.NArg() == 0 {
 		return usageErr("give at least one FILE")
 	}
-	refused, malformed := 0, 0
-	for _, f := range c.Args().Slice() {
+	files := make([][]byte, c.NArg())
+	for i, f := range c.Args().Slice() {
 		b, err := readInput(f)
 		if err != nil {
 			return err
 		}
-		resp, err := nodeClient.Post(nodeURL(c, path), "application/cose", bytes.NewReader(b))
+		files[i] = b
+	}
+	tok, err := operatorToken(c)
+	if err != nil {
+		return err
+	}
+	if needsOperator && tok.token == "" {
+		return needToken(c.String("node"))
+	}
+	refused, malformed := 0, 0
+	for i, f := range c.Args().Slice() {
+		resp, err := nodeDo(c, http.MethodPost, path, "application/cose", bytes.NewReader(files[i]), tok)
 		if err != nil {
-			return inputErr("cannot reach node %s: %v (is `accord node run` listening there?)", c.String("node"), err)
+			return err
 		}
 		body, _ := readBounded(resp.Body, 1<<20)
 		resp.Body.Close()
@@ -229,20 +310,7 @@ func nodePost(c *cli.Context, path string) error {
 		if err := json.Unmarshal(body, &sr); err != nil || sr.Outcome == "" {
 			return inputErr("node %s: %s %s", c.String("node"), resp.Status, strings.TrimSpace(string(body)))
 		}
-		line := fmt.Sprintf("%s: %s", f, sr.Outcome)
-		if sr.Kind != "" {
-			line += fmt.Sprintf(" %s %s", sr.Kind, sr.Country)
-			if sr.Number > 0 {
-				line += fmt.Sprintf(" #%d", sr.Number)
-			}
-		}
-		if sr.Reason != "" {
-			line += fmt.Sprintf(" (%s: %s)", sr.Reason, sr.Detail)
-		}
-		if sr.Evidence {
-			line += " — equivocation evidence recorded and published"
-		}
-		fmt.Fprintln(c.App.Writer, line)
+		fmt.Fprintln(c.App.Writer, submitLine(f, sr))
 		if resp.StatusCode >= 400 {
 			refused++
 		}
@@ -259,18 +327,44 @@ func nodePost(c *cli.Context, path string) error {
 	return nil
 }
 
+// submitLine is the one line printed per submitted file.
+func submitLine(file string, sr p2p.SubmitResponse) string {
+	line := fmt.Sprintf("%s: %s", file, sr.Outcome)
+	if sr.Kind != "" {
+		line += fmt.Sprintf(" %s %s", sr.Kind, sr.Country)
+		if sr.Number > 0 {
+			line += fmt.Sprintf(" #%d", sr.Number)
+		}
+	}
+	if sr.Reason != "" {
+		line += fmt.Sprintf(" (%s: %s)", sr.Reason, sr.Detail)
+	}
+	if sr.Evidence {
+		line += " — equivocation evidence recorded and published"
+	}
+	return line
+}
+
 func nodeStatus(c *cli.Context) error {
 	var st p2p.Status
 	var lists []p2p.ListInfo
 	var peers []p2p.PeerInfo
-	if err := nodeGet(c, "/v1/status", &st); err != nil {
+	tok, err := operatorToken(c)
+	if err != nil {
 		return err
 	}
-	if err := nodeGet(c, "/v1/lists", &lists); err != nil {
+	if err := nodeGet(c, "/v1/status", tok, &st); err != nil {
 		return err
 	}
-	if err := nodeGet(c, "/v1/peers", &peers); err != nil {
+	if err := nodeGet(c, "/v1/lists", tok, &lists); err != nil {
 		return err
+	}
+	if tok.token != "" {
+		if err := nodeGet(c, "/v1/peers", tok, &peers); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(c.App.ErrWriter, "accord: peers not shown: they need the node's operator token (run beside its data directory, or give --data DIR, --token-file FILE or %s)\n", nodeTokenEnv)
 	}
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)

@@ -41,6 +41,9 @@ func init() {
 			&cli.BoolFlag{Name: "json", Usage: "print each result as JSON (one object per line for many inputs)"},
 			&cli.IntFlag{Name: "workers", Usage: "parallel workers for many inputs (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per input"},
+			&cli.StringFlag{Name: "arrival", Usage: "country of arrival (e.g. NL): also judge health certificates against its entry rules"},
+			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
+			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
 		},
 		Action: verifyAction,
 	})
@@ -61,6 +64,7 @@ func verifyAction(c *cli.Context) error {
 	if t := c.Timestamp("at"); t != nil {
 		opts.At = t.UTC()
 	}
+	opts.Arrival = arrivalOptions(c)
 	var verifyOne func(ctx context.Context, j verify.Job) (*verify.Result, error)
 	var v *verify.Verifier
 	if node := c.String("node"); node != "" {
@@ -85,7 +89,7 @@ func verifyAction(c *cli.Context) error {
 		switch {
 		case err != nil && (errors.Is(err, verify.ErrMalformed) || errors.Is(err, trustlist.ErrMalformed)):
 			worst = max(worst, exitBadInput)
-		case err != nil || !res.Valid:
+		case err != nil || !res.Valid || (res.Arrival != nil && !res.Arrival.Accepted):
 			worst = max(worst, exitNo)
 		}
 	}
@@ -208,6 +212,7 @@ func verifyViaNode(ctx context.Context, node string, j verify.Job, opts verify.O
 	if opts.Offline {
 		q = append(q, "offline=1")
 	}
+	q = append(q, arrivalQuery(opts.Arrival)...)
 	if len(q) > 0 {
 		u += "?" + strings.Join(q, "&")
 	}
@@ -278,6 +283,7 @@ func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
 		}
 	}
 	fmt.Fprintln(w, line)
+	printArrival(w, r, indent, quiet)
 	if quiet {
 		return
 	}

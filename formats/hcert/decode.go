@@ -72,9 +72,6 @@ func StepOf(err error) Step {
 
 // COSE header labels and algorithms used here (RFC 9052, RFC 9053, RFC 8230).
 const (
-	labelAlg = 1
-	labelKID = 4
-
 	AlgES256 int64 = -7
 	AlgES384 int64 = -35
 	AlgEdDSA int64 = -8
@@ -127,7 +124,7 @@ var limits = cbor.DecOptions{
 	MaxArrayElements: 4096,
 	MaxMapPairs:      4096,
 	IndefLength:      cbor.IndefLengthAllowed,
-	IntDec:           cbor.IntDecConvertSigned,
+	IntDec:           cbor.IntDecConvertSignedOrFail,
 }
 
 // decMode decodes the DCC itself: its maps have text keys.
@@ -154,13 +151,12 @@ var typeMapStringAny = reflect.TypeOf(map[string]any(nil))
 
 // scratch holds the reusable buffers of one decode.
 type scratch struct {
-	b45  []byte
-	out  bytes.Buffer
-	zr   io.ReadCloser
-	br   bytes.Reader
-	tbs  []byte
-	lim  io.LimitedReader
-	used bool
+	b45 []byte
+	out bytes.Buffer
+	zr  io.ReadCloser
+	br  bytes.Reader
+	tbs []byte
+	lim io.LimitedReader
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

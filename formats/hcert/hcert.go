@@ -96,11 +96,13 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		checkChain(r, m, env)
 		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"})
 		checkKeyUsage(r, &d, cert)
+		env.DocumentNotRevoked(r, m.Country, d.KID, RevocationQueries(&d)...)
 	} else {
 		r.Add(verify.CheckKeyUsage, verify.Skip, "no listed DSC verified the signature, so its key usage is not known")
 	}
 	checkValidity(r, &d, cert, env.At)
 	checkSchema(r, &d)
+	env.ApplyArrival(r, verify.ArrivalInput{Payload: d.DCC, IssuerCountry: d.Issuer, Expires: d.Expires, IssuedAt: d.IssuedAt, KID: d.KID})
 	return r, nil
 }
 
@@ -136,7 +138,7 @@ func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *scratch) *tr
 	}
 	var cands []trustlist.Match
 	if env.Trust != nil {
-		cands = env.Trust.Find(trustlist.Query{KID: d.KID, Use: trustlist.DocHCert, Kind: trustlist.EntryX509, CA: trustlist.Bool(false)})
+		cands = env.Trust.Find(trustlist.Query{KID: d.KID, Use: trustlist.DocHCert, Kind: trustlist.EntryX509, CA: new(false)})
 	}
 	if len(cands) == 0 {
 		r.Add(verify.CheckSignature, verify.Skip, "no trusted key for kid %s (from the %s header), so the signature cannot be checked", kidString(d.KID), d.KIDFrom)
@@ -196,7 +198,7 @@ func kidString(kid []byte) string {
 // checkChain requires the DSC to chain to a CSCA when its anchor lists CSCAs
 // for hcert, as the DCC gateway checks on upload.
 func checkChain(r *verify.Result, m *trustlist.Match, env *verify.Env) {
-	cas := env.Trust.Find(trustlist.Query{Country: m.Country, Use: trustlist.DocHCert, Kind: trustlist.EntryX509, CA: trustlist.Bool(true)})
+	cas := env.Trust.Find(trustlist.Query{Country: m.Country, Use: trustlist.DocHCert, Kind: trustlist.EntryX509, CA: new(true)})
 	if len(cas) == 0 {
 		r.Add(CheckIssuerChain, verify.Skip, "%s lists no CSCA for hcert; the DSC is trusted because it is listed itself", m.Country)
 		return

@@ -232,6 +232,9 @@ func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *ve
 	add(r, verify.CheckSignature, verify.Pass, FragmentStatus, "merkle root signed by %s (EIP-191 personal_sign, %s)", signer.Hex(), orDash(is.IdentityType))
 	revocationCheck(r, is)
 	f.trustChecks(r, env, signer, is, signed)
+	if r.Issuer != nil && env != nil {
+		env.DocumentNotRevoked(r, r.Issuer.Country, nil, RevocationQueries(d)...)
+	}
 }
 
 func skipIdentity(r *verify.Result, why string) {

@@ -134,27 +134,6 @@ func (v *Value) del(key string) bool {
 	return false
 }
 
-// clone copies v deeply.
-func (v *Value) clone() *Value {
-	if v == nil {
-		return nil
-	}
-	c := *v
-	if v.obj != nil {
-		c.obj = make([]Member, len(v.obj))
-		for i, m := range v.obj {
-			c.obj[i] = Member{Key: m.Key, Value: m.Value.clone()}
-		}
-	}
-	if v.arr != nil {
-		c.arr = make([]*Value, len(v.arr))
-		for i, e := range v.arr {
-			c.arr[i] = e.clone()
-		}
-	}
-	return &c
-}
-
 // Constructors.
 func strV(s string) *Value          { return &Value{kind: String, s: s} }
 func numV(n float64) *Value         { return &Value{kind: Number, n: n} }

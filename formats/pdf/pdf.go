@@ -567,6 +567,7 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 		"signer_sha256": hex.EncodeToString(tp[:]), "sub_filter": sub,
 		"byte_range": br, "certificates": len(p7.Certificates),
 	}
+	revocationClaim(p7, part.Claims.(map[string]any))
 
 	signer, err := pdfverify.VerifySignature(v, bytes.NewReader(in), int64(len(in)), opts)
 	if err != nil || signer == nil {
@@ -698,6 +699,7 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 	}
 	certCheck()
 	env.IssuerChecks(part, *m, st)
+	env.DocumentNotRevoked(part, m.Country, nil, revocationQueries(p7)...)
 	if c := part.Check(verify.CheckIssuerTrusted); c != nil && c.Status == verify.Pass {
 		c.Detail += "; " + how
 	}

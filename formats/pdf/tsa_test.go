@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/x509"
 	"io"
@@ -30,7 +31,7 @@ func tsaServer(t *testing.T, cert *x509.Certificate, key *ecdsa.PrivateKey, at t
 		}
 		ts := timestamp.Timestamp{HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Time: at,
 			Nonce: req.Nonce, Policy: []int{1, 2, 3, 4, 1}, SerialNumber: big.NewInt(time.Now().UnixNano()), AddTSACertificate: true}
-		resp, err := ts.CreateResponse(cert, key)
+		resp, err := ts.CreateResponseWithOpts(cert, key, crypto.SHA256)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

@@ -131,9 +131,7 @@ func Cert(t testing.TB, o CertOptions) (*x509.Certificate, *ecdsa.PrivateKey) {
 		NotBefore: o.NotBefore, NotAfter: o.NotAfter, ExtKeyUsage: o.ExtKeyUsage,
 		KeyUsage: x509.KeyUsageDigitalSignature, BasicConstraintsValid: true, IsCA: o.IsCA,
 	}
-	for _, oid := range o.UnknownExtKeyUsage {
-		tmpl.UnknownExtKeyUsage = append(tmpl.UnknownExtKeyUsage, oid)
-	}
+	tmpl.UnknownExtKeyUsage = append(tmpl.UnknownExtKeyUsage, o.UnknownExtKeyUsage...)
 	if o.IsCA {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign
 	}

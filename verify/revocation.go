@@ -1,0 +1,52 @@
+package verify
+
+import (
+	"time"
+
+	"github.com/accord-network/accord/trustlist"
+)
+
+// CheckDocumentNotRevoked is the check that the document itself (not its
+// signing key) is not in a revocation batch of its issuer's anchor.
+const CheckDocumentNotRevoked = "document_not_revoked"
+
+// RevocationSource is trusted material that holds anchors' revocation
+// batches. A *trustlist.Set implements it.
+type RevocationSource interface {
+	Revoked(country string, kid []byte, at time.Time, qs ...trustlist.RevocationQuery) *trustlist.Revocation
+	RevocationSummary(country string) *trustlist.RevocationInfo
+}
+
+// DocumentNotRevoked records the document_not_revoked check: whether the
+// anchor of country (the one that lists the document's issuer) published a
+// revocation batch, in force at env.At, holding one of the document's hashes
+// qs for the signing key kid. It is the one place every format's document
+// revocation is decided (spec/rules.md §Revocation).
+func (env *Env) DocumentNotRevoked(r *Result, country string, kid []byte, qs ...trustlist.RevocationQuery) {
+	src, ok := env.Trust.(RevocationSource)
+	switch {
+	case !ok:
+		r.Add(CheckDocumentNotRevoked, Skip, "the trusted material carries no revocation batches")
+		return
+	case country == "":
+		r.Add(CheckDocumentNotRevoked, Skip, "no anchor lists the issuer, so there are no batches to consult")
+		return
+	case len(qs) == 0:
+		r.Add(CheckDocumentNotRevoked, Skip, "the document yields no revocation hash")
+		return
+	}
+	if rev := src.Revoked(country, kid, env.At, qs...); rev != nil {
+		reason := rev.Reason
+		if reason == "" {
+			reason = "no reason given"
+		}
+		r.Add(CheckDocumentNotRevoked, Fail, "revoked by %s (%s hash, revocation delta seq %d, batch expires %s): %s",
+			country, rev.HashType, rev.Seq, ts(rev.Expires), reason)
+		return
+	}
+	if info := src.RevocationSummary(country); info != nil {
+		r.Add(CheckDocumentNotRevoked, Pass, "not among the %d hashes %s revokes (revocation delta seq %d)", info.Hashes, country, info.Seq)
+		return
+	}
+	r.Add(CheckDocumentNotRevoked, Pass, "%s has published no document revocations", country)
+}
