@@ -228,7 +228,7 @@ func TestStoreDamageNeverPanics(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	const page = 4096
 	outcomes := map[string]int{}
-	for round := 0; round < 40; round++ {
+	for round := 0; round < 24; round++ {
 		dir := t.TempDir()
 		os.MkdirAll(filepath.Join(dir, "objects"), 0o700)
 		for _, e := range objs {
