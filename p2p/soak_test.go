@@ -138,6 +138,7 @@ func (s *soak) stop(sn *soakNode) {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
 	if sn.n != nil {
+		s.harvest(sn.n)
 		sn.n.Close()
 		sn.n, sn.downAt = nil, time.Now()
 	}
@@ -263,10 +264,11 @@ func runSoak(t *testing.T, p soakParams) {
 		last = time.Now()
 	}
 	converged := s.waitConverged(anchors, p.converge)
-	t.Logf("soak: %d nodes, %d updates acknowledged in %v; converged %v after the last restart; events %v",
-		p.nodes, len(s.acks), elapsed.Round(time.Millisecond), converged.Sub(last).Round(time.Millisecond), s.stats)
+	t.Logf("soak: %d nodes, %d updates acknowledged in %v; converged %v after the last restart",
+		p.nodes, len(s.acks), elapsed.Round(time.Millisecond), converged.Sub(last).Round(time.Millisecond))
 	s.report()
 	s.checkForged()
+	defer func() { t.Logf("events (counters summed over every node run): %v", s.stats) }()
 	// Nothing acknowledged is lost across a final clean restart either.
 	for _, sn := range s.nodes {
 		s.stop(sn)
@@ -458,4 +460,37 @@ func (s *soak) report() {
 	}
 	s.t.Logf("propagation (ack → held, nodes up throughout; %d samples, 10 ms polling): p50 %v, p90 %v, p99 %v, max %v",
 		len(lat), q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(time.Millisecond))
+}
+
+// harvest adds a node's counters of where updates waited to the soak's
+// events: gossip missed for lack of capacity, gaps seen, sync rounds.
+func (s *soak) harvest(n *Node) {
+	mfs, err := n.metrics.reg.Gather()
+	if err != nil {
+		return
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			v := int(m.GetCounter().GetValue())
+			switch {
+			case v == 0:
+			case mf.GetName() == "accord_gossip_missed_total":
+				s.add("missed: "+labels["why"], v)
+			case mf.GetName() == "accord_messages_total" && labels["reason"] == "gap":
+				s.add("gossip gap → sync", v)
+			case mf.GetName() == "accord_sync_rounds_total":
+				s.add("sync rounds "+labels["result"], v)
+			}
+		}
+	}
+}
+
+func (s *soak) add(what string, v int) {
+	s.mu.Lock()
+	s.stats[what] += v
+	s.mu.Unlock()
 }
