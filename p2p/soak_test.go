@@ -36,6 +36,7 @@ var (
 	soakNodes   = flag.Int("soak.nodes", 12, "long soak: nodes in the chain")
 	soakUpdates = flag.Int("soak.updates", 1000, "long soak: list updates to publish")
 	soakKill    = flag.Duration("soak.kill", 4*time.Second, "long soak: minimum time between restarts (up to 2.5x)")
+	soakPace    = flag.Duration("soak.pace", 40*time.Millisecond, "long soak: time between updates")
 )
 
 type soakParams struct {
@@ -48,7 +49,7 @@ type soakParams struct {
 func TestSoak(t *testing.T) {
 	p := soakParams{nodes: 5, updates: 150, killEvery: time.Second, pace: 150 * time.Millisecond, converge: 30 * time.Second}
 	if *soakLong {
-		p = soakParams{nodes: *soakNodes, updates: *soakUpdates, killEvery: *soakKill, pace: 40 * time.Millisecond, converge: 60 * time.Second}
+		p = soakParams{nodes: *soakNodes, updates: *soakUpdates, killEvery: *soakKill, pace: *soakPace, converge: 60 * time.Second}
 	} else if testing.Short() {
 		p.updates, p.nodes = 60, 4
 	}
@@ -79,8 +80,9 @@ type soak struct {
 	nodes  []*soakNode
 	mu     sync.Mutex
 	acks   []ack
-	lat    []time.Duration // propagation samples: ack → held, for nodes up throughout
-	forged [][]byte        // forged objects that must never be held
+	lat    []time.Duration            // propagation samples: ack → held, for nodes up throughout
+	forged [][]byte                   // forged objects that must never be held
+	last   map[string]*trustlist.List // each anchor's last acknowledged list
 	stats  map[string]int
 }
 
@@ -170,7 +172,7 @@ func (s *soak) damage(sn *soakNode, rng *rand.Rand) {
 }
 
 func runSoak(t *testing.T, p soakParams) {
-	s := &soak{t: t, p: p, stats: map[string]int{}}
+	s := &soak{t: t, p: p, stats: map[string]int{}, last: map[string]*trustlist.List{}}
 	anchors := []*trustlisttest.Anchor{trustlisttest.NewAnchor(t, "NL"), trustlisttest.NewAnchor(t, "SG"), trustlisttest.NewAnchor(t, "KE")}
 	entries := map[string]*trustlist.Entry{}
 	for _, a := range anchors {
@@ -301,6 +303,7 @@ func (s *soak) publish(l *trustlist.List, rng *rand.Rand) {
 		case err == nil && (d.Changed() || d.Outcome == trustlist.Duplicate):
 			s.mu.Lock()
 			s.acks = append(s.acks, ack{cc: l.Country, seq: l.Seq, hash: l.Hash(), at: time.Now()})
+			s.last[l.Country] = l
 			s.mu.Unlock()
 			return
 		case errors.Is(err, trustlist.ErrStoreWrite):
@@ -328,16 +331,17 @@ func (s *soak) hostile(ctx context.Context, anchors []*trustlisttest.Anchor) {
 		var raw []byte
 		switch rng.IntN(4) {
 		case 0: // a held list with one signature byte flipped
-			if len(a.Lists) == 0 {
+			last := s.lastOf(a.Country)
+			if last == nil {
 				continue
 			}
-			raw = bytes.Clone(a.Lists[len(a.Lists)-1].Raw())
+			raw = bytes.Clone(last.Raw())
 			raw[len(raw)-5] ^= 0x40
 		case 1: // the next seq, signed by a key the anchor does not hold
-			l := &trustlist.List{Country: a.Country, DescriptorVersion: 1, Seq: uint64(len(a.Lists) + 1),
+			l := &trustlist.List{Country: a.Country, DescriptorVersion: 1, Seq: 1,
 				IssuedAt: time.Now().Add(-time.Minute).UTC().Truncate(time.Second), NextUpdate: time.Now().Add(time.Hour).UTC().Truncate(time.Second)}
-			if n := len(a.Lists); n > 0 {
-				l.Prev = a.Lists[n-1].Hash()
+			if last := s.lastOf(a.Country); last != nil {
+				l.Seq, l.Prev = last.Seq+1, last.Hash()
 			}
 			sl, err := trustlist.SignList(l, []*trustlist.PrivateKey{rogue.Key})
 			if err != nil {
@@ -493,4 +497,10 @@ func (s *soak) add(what string, v int) {
 	s.mu.Lock()
 	s.stats[what] += v
 	s.mu.Unlock()
+}
+
+func (s *soak) lastOf(cc string) *trustlist.List {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last[cc]
 }
