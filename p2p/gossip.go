@@ -101,6 +101,7 @@ func ScoreParams() (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
 func (n *Node) startGossip() error {
 	n.mesh = &meshTracer{n: n}
 	params, th := ScoreParams()
+	params.AppSpecificScore, params.AppSpecificWeight = n.appScore, appSpecificWeight
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host,
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithRawTracer(n.mesh),
@@ -207,6 +208,9 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 		}
 		res, why := verdict(d, head)
 		n.metrics.message(topic, res.String(), why)
+		if d.Changed() {
+			n.logAccepted(d, "gossip", m.ReceivedFrom)
+		}
 		if why == "gap" {
 			// The sender holds lists we miss: fetch them.
 			n.goSync(m.ReceivedFrom)
@@ -314,6 +318,9 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (*trustlist.Decision, err
 	if d.Evidence != nil {
 		n.publishEvidence(d.Evidence)
 	}
+	if d.Changed() {
+		n.logAccepted(d, "submit", "")
+	}
 	if d.Changed() || d.Outcome == trustlist.Duplicate {
 		// Duplicates are republished too: re-announcing is how an operator
 		// pushes an object to peers that missed it. Gossip dedups by content.
@@ -327,13 +334,21 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (*trustlist.Decision, err
 // Pin pins a descriptor as a local trust root (as `accord trust pin` does
 // when no node holds the store) and publishes it.
 func (n *Node) Pin(ctx context.Context, raw []byte) (*trustlist.Descriptor, error) {
-	d, err := n.store.Pin(raw)
+	return n.PinWith(ctx, raw, trustlist.PinOptions{})
+}
+
+// PinWith is Pin with the operator's options (an expected hash, an explicit
+// replacement): the same rule as `accord trust pin` (trustlist.Set.PinWith).
+func (n *Node) PinWith(ctx context.Context, raw []byte, o trustlist.PinOptions) (*trustlist.Descriptor, error) {
+	d, err := n.store.PinWith(raw, o)
 	if err != nil {
 		if errors.Is(err, trustlist.ErrStoreWrite) {
 			n.log.Error("store write failed: pin refused, nothing kept", "err", err)
 		}
 		return nil, err
 	}
+	n.log.Info(fmt.Sprintf("pinned %s descriptor v%d (%s) as a trust root", d.Country, d.Version, d.Name),
+		"country", d.Country, "version", d.Version, "hash", fmt.Sprintf("%x", d.Hash()))
 	_ = n.publish(ctx, trustlist.KindDescriptor, raw)
 	n.goSyncAll()
 	return d, nil

@@ -83,6 +83,8 @@ type Config struct {
 	// HTTPHosts are host names, besides IP literals and "localhost", that
 	// the HTTP API answers to (the Host header; spec/network.md §7.1).
 	HTTPHosts []string
+	// SyncBudget bounds one sync round with one peer (DefaultSyncBudget if zero).
+	SyncBudget SyncBudget
 	// SubmitLimit and VerifyLimit are the per-client budgets of POST
 	// /v1/lists and of verifying (DefaultSubmitLimit, DefaultVerifyLimit if zero).
 	SubmitLimit, VerifyLimit HTTPLimit
@@ -103,7 +105,8 @@ type Node struct {
 	closers []func() error
 	metrics *metrics
 
-	opToken                    string // DATA/operator.token
+	penalties                  penaltyBook // sync offences, by peer
+	opToken                    string      // DATA/operator.token
 	submitLimits, verifyLimits *clientLimits
 
 	ctx    context.Context
@@ -154,6 +157,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SyncBudget == (SyncBudget{}) {
+		cfg.SyncBudget = DefaultSyncBudget
 	}
 	if cfg.SubmitLimit == (HTTPLimit{}) {
 		cfg.SubmitLimit = DefaultSubmitLimit
@@ -210,6 +216,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		return n, err
 	}
 	h.SetStreamHandler(SyncProtocol, n.handleSync)
+	h.Network().Notify(n.peerEvents())
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		// Both sides learn what the other holds as soon as they meet.
 		n.goSync(c.RemotePeer())
@@ -419,7 +426,7 @@ func (n *Node) dialAll(ctx context.Context, addrs []string) int {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
 			if err := n.host.Connect(cctx, info); err != nil {
-				n.log.Info("dial failed", "peer", info.ID, "err", err)
+				n.log.Warn("peer unreachable at start "+shortID(info.ID), "peer", info.ID.String(), "err", err)
 				return
 			}
 			mu.Lock()
