@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -27,6 +28,7 @@ import (
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
@@ -120,6 +122,9 @@ type Node struct {
 	syncing   map[peer.ID]bool
 	syncAgain map[peer.ID]bool // a sync was asked for while one ran: run another after it
 	closed    bool
+
+	storeOwed atomic.Bool            // an object from a peer could not be stored: sync again soon
+	missed    *prometheus.CounterVec // gossip messages missed for lack of capacity, by why
 }
 
 // New opens the store in cfg.DataDir, starts the libp2p host, joins the

@@ -507,6 +507,7 @@ func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) ti
 		}
 		d, err := n.store.Import(o, at(o))
 		if err != nil {
+			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)
 			continue
 		}
