@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -99,12 +100,17 @@ func ScoreParams() (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
 func (n *Node) startGossip() error {
 	n.mesh = &meshTracer{n: n}
 	params, th := ScoreParams()
+	params.AppSpecificScore, params.AppSpecificWeight = n.appScore, appSpecificWeight
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host,
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithRawTracer(n.mesh),
 		pubsub.WithMaxMessageSize(2*n.cfg.MaxObjectSize+64<<10),
 		pubsub.WithFloodPublish(true),
 		pubsub.WithPeerExchange(true),
+		// Bursts of updates must queue, not drop: a dropped message waits
+		// for a sync (see DropRPC and RejectMessage in meshTracer).
+		pubsub.WithPeerOutboundQueueSize(512),
+		pubsub.WithValidateQueueSize(512),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithPeerScore(params, th),
 		pubsub.WithPeerScoreInspect(func(m map[peer.ID]float64) {
@@ -200,6 +206,9 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 		}
 		res, why := verdict(d, head)
 		n.metrics.message(topic, res.String(), why)
+		if d.Changed() {
+			n.logAccepted(d, "gossip", m.ReceivedFrom)
+		}
 		if why == "gap" {
 			// The sender holds lists we miss: fetch them.
 			n.goSync(m.ReceivedFrom)
@@ -293,11 +302,22 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (*trustlist.Decision, err
 	}
 	d, err := n.store.Import(raw, n.cfg.Now())
 	if err != nil {
+		n.log.Error("store write failed: submission refused, nothing kept", "err", err)
 		return nil, fmt.Errorf("p2p: store: %w", err)
+	}
+	if n.aheadOfHead(d) {
+		// The list is ahead of what this node holds: fetch the gap from
+		// peers (as the gossip path does), then decide again.
+		if d, err = n.catchUp(ctx, raw, d); err != nil {
+			return nil, err
+		}
 	}
 	n.metrics.message("submit", map[bool]string{true: "accept", false: "ignore"}[d.Changed()], string(d.Outcome)+string(d.Reason))
 	if d.Evidence != nil {
 		n.publishEvidence(d.Evidence)
+	}
+	if d.Changed() {
+		n.logAccepted(d, "submit", "")
 	}
 	if d.Changed() || d.Outcome == trustlist.Duplicate {
 		// Duplicates are republished too: re-announcing is how an operator
@@ -312,10 +332,21 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (*trustlist.Decision, err
 // Pin pins a descriptor as a local trust root (as `accord trust pin` does
 // when no node holds the store) and publishes it.
 func (n *Node) Pin(ctx context.Context, raw []byte) (*trustlist.Descriptor, error) {
-	d, err := n.store.Pin(raw)
+	return n.PinWith(ctx, raw, trustlist.PinOptions{})
+}
+
+// PinWith is Pin with the operator's options (an expected hash, an explicit
+// replacement): the same rule as `accord trust pin` (trustlist.Set.PinWith).
+func (n *Node) PinWith(ctx context.Context, raw []byte, o trustlist.PinOptions) (*trustlist.Descriptor, error) {
+	d, err := n.store.PinWith(raw, o)
 	if err != nil {
+		if errors.Is(err, trustlist.ErrStoreWrite) {
+			n.log.Error("store write failed: pin refused, nothing kept", "err", err)
+		}
 		return nil, err
 	}
+	n.log.Info(fmt.Sprintf("pinned %s descriptor v%d (%s) as a trust root", d.Country, d.Version, d.Name),
+		"country", d.Country, "version", d.Version, "hash", fmt.Sprintf("%x", d.Hash()))
 	_ = n.publish(ctx, trustlist.KindDescriptor, raw)
 	n.goSyncAll()
 	return d, nil
@@ -386,10 +417,22 @@ func (m *meshTracer) Join(string)                              {}
 func (m *meshTracer) Leave(string)                             {}
 func (m *meshTracer) ValidateMessage(*pubsub.Message)          {}
 func (m *meshTracer) DeliverMessage(*pubsub.Message)           {}
-func (m *meshTracer) RejectMessage(*pubsub.Message, string)    {}
-func (m *meshTracer) DuplicateMessage(*pubsub.Message)         {}
-func (m *meshTracer) ThrottlePeer(peer.ID)                     {}
-func (m *meshTracer) RecvRPC(*pubsub.RPC)                      {}
-func (m *meshTracer) SendRPC(*pubsub.RPC, peer.ID)             {}
-func (m *meshTracer) DropRPC(*pubsub.RPC, peer.ID)             {}
-func (m *meshTracer) UndeliverableMessage(*pubsub.Message)     {}
+func (m *meshTracer) RejectMessage(msg *pubsub.Message, why string) {
+	// A message this node could not validate for lack of capacity is a
+	// missed message: catch up with its sender now, not at the next timer.
+	if why == pubsub.RejectValidationThrottled || why == pubsub.RejectValidationQueueFull {
+		m.n.goSync(msg.ReceivedFrom)
+	}
+}
+func (m *meshTracer) DuplicateMessage(*pubsub.Message) {}
+func (m *meshTracer) ThrottlePeer(p peer.ID)           { m.n.goSync(p) }
+func (m *meshTracer) RecvRPC(*pubsub.RPC)              {}
+func (m *meshTracer) SendRPC(*pubsub.RPC, peer.ID)     {}
+func (m *meshTracer) DropRPC(rpc *pubsub.RPC, p peer.ID) {
+	// Our gossip to p was dropped (its outbound queue was full): ask p to
+	// sync with us so it does not wait for its periodic sync.
+	if len(rpc.GetPublish()) > 0 && m.n.conn != nil {
+		m.n.conn.nudge(p)
+	}
+}
+func (m *meshTracer) UndeliverableMessage(*pubsub.Message) {}

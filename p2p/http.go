@@ -56,12 +56,17 @@ type PeerInfo struct {
 
 // Status is the body of GET /v1/status and /healthz.
 type Status struct {
+	// Status is ok, degraded (no peers) or failing (the store cannot take
+	// writes; /healthz then answers 503); Reasons says why it is not ok.
 	Status  string   `json:"status"`
-	PeerID  string   `json:"peer_id"`
-	Addrs   []string `json:"addrs"`
-	Peers   int      `json:"peers"`
-	Anchors int      `json:"anchors"`
-	Lists   int      `json:"lists"`
+	Reasons []string `json:"reasons"`
+	// Store is the trust store's write health.
+	Store   trustlist.StoreHealth `json:"store"`
+	PeerID  string                `json:"peer_id"`
+	Addrs   []string              `json:"addrs"`
+	Peers   int                   `json:"peers"`
+	Anchors int                   `json:"anchors"`
+	Lists   int                   `json:"lists"`
 }
 
 // maxVerifyBody bounds POST /v1/verify bodies.
@@ -113,6 +118,11 @@ func (n *Node) apiMux() *http.ServeMux {
 			return
 		}
 		d, err := n.Submit(r.Context(), body)
+		if err != nil && isStoreError(err) {
+			code, resp := storeErrorResponse("", err)
+			writeJSON(w, code, resp)
+			return
+		}
 		if err != nil && d == nil {
 			writeError(w, http.StatusInternalServerError, "%v", err)
 			return
@@ -134,7 +144,18 @@ func (n *Node) apiMux() *http.ServeMux {
 		if !ok {
 			return
 		}
-		d, err := n.Pin(r.Context(), body)
+		opts, err := pinOptions(r)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, SubmitResponse{Kind: string(trustlist.KindDescriptor), Outcome: string(trustlist.Rejected),
+				Reason: string(trustlist.ReasonHashMismatch), Detail: err.Error()})
+			return
+		}
+		d, err := n.PinWith(r.Context(), body, opts)
+		if err != nil && isStoreError(err) {
+			code, resp := storeErrorResponse(string(trustlist.KindDescriptor), err)
+			writeJSON(w, code, resp)
+			return
+		}
 		if err != nil {
 			code := http.StatusUnprocessableEntity
 			reason := trustlist.ReasonOf(err)
@@ -179,9 +200,11 @@ func (n *Node) apiMux() *http.ServeMux {
 	get("/v1/peers", operator, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, n.Peers())
 	})
-	status := func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Status()) }
-	get("/v1/status", public, status)
-	get("/healthz", public, status)
+	get("/v1/status", public, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Status()) })
+	get("/healthz", public, func(w http.ResponseWriter, r *http.Request) {
+		st := n.Status()
+		writeJSON(w, healthCode(st.Status), st)
+	})
 	metrics := promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{})
 	get("/metrics", public, metrics.ServeHTTP)
 	return mux
@@ -233,7 +256,8 @@ func (n *Node) Status() Status {
 			lists++
 		}
 	}
-	return Status{Status: "ok", PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
+	state, reasons, sh := n.health()
+	return Status{Status: state, Reasons: reasons, Store: sh, PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
 		Anchors: len(anchors), Lists: lists}
 }
 
@@ -286,4 +310,27 @@ func writeCOSE(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/cose")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
+}
+
+// pinOptions reads POST /v1/pins's query: expect_hash=HEX (the descriptor's
+// SHA-256, as the anchor gave it out of band) and replace=1 (replace the
+// anchor outright; needs expect_hash).
+func pinOptions(r *http.Request) (trustlist.PinOptions, error) {
+	var o trustlist.PinOptions
+	q := r.URL.Query()
+	if h := q.Get("expect_hash"); h != "" {
+		b, err := trustlist.ParseHash(h)
+		if err != nil {
+			return o, fmt.Errorf("expect_hash: %w", err)
+		}
+		o.ExpectHash = b
+	}
+	switch q.Get("replace") {
+	case "", "0", "false":
+	case "1", "true":
+		o.Replace = true
+	default:
+		return o, fmt.Errorf("replace must be 1 or 0, not %q", q.Get("replace"))
+	}
+	return o, nil
 }

@@ -12,8 +12,10 @@ type metrics struct {
 	messages   *prometheus.CounterVec
 	syncRounds *prometheus.CounterVec
 	syncServed prometheus.Counter
-	verifies   *prometheus.CounterVec
-	verifyTime prometheus.Histogram
+	// syncPenalties counts peers penalised for serving invalid objects by sync.
+	syncPenalties *prometheus.CounterVec
+	verifies      *prometheus.CounterVec
+	verifyTime    prometheus.Histogram
 }
 
 func newMetrics(n *Node) *metrics {
@@ -28,6 +30,9 @@ func newMetrics(n *Node) *metrics {
 	m.syncServed = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "accord_sync_requests_served_total", Help: "Sync requests answered for peers.",
 	})
+	m.syncPenalties = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_sync_peer_penalties_total", Help: "Peers penalised and disconnected for serving invalid objects by sync, by request.",
+	}, []string{"op"})
 	m.verifies = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "accord_verify_total", Help: "Documents verified through POST /v1/verify, by outcome.",
 	}, []string{"outcome"})
@@ -57,7 +62,7 @@ func newMetrics(n *Node) *metrics {
 		}
 		return float64(len(n.host.Network().Peers()))
 	})
-	m.reg.MustRegister(m.messages, m.syncRounds, m.syncServed, m.verifies, m.verifyTime, lists, anchors, peers,
+	m.reg.MustRegister(m.messages, m.syncRounds, m.syncServed, m.syncPenalties, m.verifies, m.verifyTime, lists, anchors, peers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -71,6 +71,9 @@ type Config struct {
 	SyncTimeout time.Duration
 	// Now returns the current time (time.Now if nil); tests move the clock.
 	Now func() time.Time
+	// TargetPeers is how many connections the node keeps, redialing known
+	// peers with backoff and asking peers for theirs (DefaultTargetPeers if 0).
+	TargetPeers int
 	// Logger receives operational logs (discarded if nil).
 	Logger *slog.Logger
 	// OperatorName is who runs this node ("Port of Rotterdam customs"),
@@ -81,6 +84,8 @@ type Config struct {
 	// HTTPHosts are host names, besides IP literals and "localhost", that
 	// the HTTP API answers to (the Host header; spec/network.md §7.1).
 	HTTPHosts []string
+	// SyncBudget bounds one sync round with one peer (DefaultSyncBudget if zero).
+	SyncBudget SyncBudget
 	// SubmitLimit and VerifyLimit are the per-client budgets of POST
 	// /v1/lists and of verifying (DefaultSubmitLimit, DefaultVerifyLimit if zero).
 	SubmitLimit, VerifyLimit HTTPLimit
@@ -97,20 +102,23 @@ type Node struct {
 	subs    []*pubsub.Subscription
 	dht     *dht.IpfsDHT
 	mesh    *meshTracer
+	conn    *connectivity
 	closers []func() error
 	metrics *metrics
 
-	opToken                    string // DATA/operator.token
+	penalties                  penaltyBook // sync offences, by peer
+	opToken                    string      // DATA/operator.token
 	submitLimits, verifyLimits *clientLimits
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	scores  map[peer.ID]float64
-	syncing map[peer.ID]bool
-	closed  bool
+	mu        sync.Mutex
+	scores    map[peer.ID]float64
+	syncing   map[peer.ID]bool
+	syncAgain map[peer.ID]bool // a sync was asked for while one ran: run another after it
+	closed    bool
 }
 
 // New opens the store in cfg.DataDir, starts the libp2p host, joins the
@@ -142,8 +150,14 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.TargetPeers <= 0 {
+		cfg.TargetPeers = DefaultTargetPeers
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SyncBudget == (SyncBudget{}) {
+		cfg.SyncBudget = DefaultSyncBudget
 	}
 	if cfg.SubmitLimit == (HTTPLimit{}) {
 		cfg.SubmitLimit = DefaultSubmitLimit
@@ -156,7 +170,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("p2p: open trust store: %w", err)
 	}
 	n = &Node{cfg: cfg, log: cfg.Logger, store: st, topics: map[trustlist.Kind]*pubsub.Topic{},
-		scores: map[peer.ID]float64{}, syncing: map[peer.ID]bool{}}
+		scores: map[peer.ID]float64{}, syncing: map[peer.ID]bool{}, syncAgain: map[peer.ID]bool{}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -166,6 +180,10 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	}()
 	n.closers = append(n.closers, st.Close)
 	n.metrics = newMetrics(n)
+	registerHealthMetrics(n)
+	if h := st.Health(); h.Skipped > 0 {
+		n.log.Warn("stored records no longer verify and were skipped at open", "skipped", h.Skipped)
+	}
 	n.submitLimits, n.verifyLimits = newClientLimits(cfg.SubmitLimit), newClientLimits(cfg.VerifyLimit)
 	if n.opToken, err = loadOperatorToken(cfg.DataDir); err != nil {
 		return n, err
@@ -196,6 +214,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		return n, err
 	}
 	h.SetStreamHandler(SyncProtocol, n.handleSync)
+	h.Network().Notify(n.peerEvents())
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		// Both sides learn what the other holds as soon as they meet.
 		n.goSync(c.RemotePeer())
@@ -203,6 +222,8 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.startDiscovery(ctx); err != nil {
 		return n, err
 	}
+	n.conn = newConnectivity(n, cfg.TargetPeers)
+	n.conn.start(cfg.Bootstrap, n.rememberedPeers())
 	if cfg.SyncInterval > 0 {
 		n.wg.Add(1)
 		go n.syncLoop()
@@ -313,7 +334,13 @@ func loadIdentity(path string) (crypto.PrivKey, error) {
 // restarted node can find the network again without --bootstrap.
 func (n *Node) rememberPeers() {
 	var out []string
+	if n.conn != nil {
+		out = n.conn.knownAddrs(maxRememberedPeers)
+	}
 	for _, p := range n.host.Network().Peers() {
+		if n.conn != nil {
+			break
+		}
 		addrs := n.host.Peerstore().Addrs(p)
 		if len(addrs) == 0 {
 			continue
@@ -397,7 +424,7 @@ func (n *Node) dialAll(ctx context.Context, addrs []string) int {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
 			if err := n.host.Connect(cctx, info); err != nil {
-				n.log.Info("dial failed", "peer", info.ID, "err", err)
+				n.log.Warn("peer unreachable at start "+shortID(info.ID), "peer", info.ID.String(), "err", err)
 				return
 			}
 			mu.Lock()

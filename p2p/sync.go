@@ -2,33 +2,31 @@ package p2p
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"github.com/accord-network/accord/trustlist"
 )
 
 // SyncProtocol is the libp2p stream protocol by which peers exchange heads
 // and fetch what they miss (spec/network.md §Sync).
 const SyncProtocol = "/accord/sync/1.0.0"
 
-// Sync limits.
+// Sync limits, sized to real use: a network of a few hundred anchors, each
+// with a descriptor rotation now and then and a list or two a day.
 const (
 	maxSyncRequest   = 4 << 10  // one request frame
-	maxHeadsResponse = 4 << 20  // the heads frame
-	maxBatchObjects  = 64       // objects in one response
+	maxHeadsResponse = 1 << 20  // the heads frame (~100 bytes per anchor)
+	maxHeadsAnchors  = 1024     // anchors named in one heads frame
+	maxBatchObjects  = 64       // lists or evidence in one response
 	maxBatchBytes    = 64 << 20 // bytes in one response
-	maxEndorsements  = 4096     // endorsements in one response
+	maxEndorsements  = 1024     // endorsements in one response
+	maxDescriptors   = 64       // descriptor versions in one response
 )
 
 // Sync operations.
@@ -83,7 +81,7 @@ func readFrame(r *bufio.Reader, max int) ([]byte, error) {
 		return nil, err
 	}
 	if n > uint64(max) {
-		return nil, fmt.Errorf("frame of %d bytes exceeds the %d byte limit", n, max)
+		return nil, &frameSizeError{n, max}
 	}
 	if n == 0 {
 		return nil, nil
@@ -95,7 +93,17 @@ func readFrame(r *bufio.Reader, max int) ([]byte, error) {
 	return b, nil
 }
 
-// heads summarises what this node holds.
+// frameSizeError is a frame longer than the receiver's limit.
+type frameSizeError struct {
+	size uint64
+	max  int
+}
+
+func (e *frameSizeError) Error() string {
+	return fmt.Sprintf("frame of %d bytes exceeds the %d byte limit", e.size, e.max)
+}
+
+// heads summarises what this node holds (at most maxHeadsAnchors anchors).
 func (n *Node) heads() *syncHeads {
 	set := n.Set()
 	h := &syncHeads{Endorsements: len(set.Endorsements())}
@@ -106,13 +114,20 @@ func (n *Node) heads() *syncHeads {
 			hi.Low = ls[0].Seq
 		}
 		h.Anchors = append(h.Anchors, hi)
+		if len(h.Anchors) == maxHeadsAnchors {
+			break
+		}
 	}
 	return h
 }
 
-// handleSync serves one request per stream.
+// handleSync serves one request per stream. Penalised peers are not served.
 func (n *Node) handleSync(s network.Stream) {
 	defer s.Close()
+	if n.penalties.banned(s.Conn().RemotePeer()) {
+		_ = s.Reset()
+		return
+	}
 	_ = s.SetDeadline(time.Now().Add(n.cfg.SyncTimeout))
 	r := bufio.NewReader(s)
 	w := bufio.NewWriter(s)
@@ -137,7 +152,8 @@ func (n *Node) handleSync(s network.Stream) {
 		}
 		objs = [][]byte{out}
 	case opDescriptors:
-		for _, d := range set.Descriptors(req.Country) {
+		ds := set.Descriptors(req.Country)
+		for _, d := range ds[max(0, len(ds)-maxDescriptors):] {
 			objs = append(objs, d.Raw())
 		}
 	case opLists:
@@ -182,56 +198,21 @@ func (n *Node) handleSync(s network.Stream) {
 	n.metrics.syncServed.Inc()
 }
 
-// request sends req to p and returns the objects of the response.
-func (n *Node) request(ctx context.Context, p peer.ID, req syncRequest, maxFrame int) ([][]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.SyncTimeout)
-	defer cancel()
-	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, SyncProtocol)
-	if err != nil {
-		return nil, fmt.Errorf("open sync stream: %w", err)
-	}
-	defer s.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = s.SetDeadline(dl)
-	}
-	b, err := syncEnc.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
-	w := bufio.NewWriter(s)
-	if err := writeFrame(w, b); err != nil {
-		_ = s.Reset()
-		return nil, fmt.Errorf("send %s request: %w", req.Op, err)
-	}
-	if err := w.Flush(); err != nil {
-		_ = s.Reset()
-		return nil, fmt.Errorf("send %s request: %w", req.Op, err)
-	}
-	_ = s.CloseWrite()
-	r := bufio.NewReader(s)
-	var out [][]byte
-	total := 0
-	for {
-		f, err := readFrame(r, maxFrame)
-		if err != nil {
-			_ = s.Reset()
-			return nil, fmt.Errorf("%s response: %w", req.Op, err)
-		}
-		if f == nil {
-			return out, nil
-		}
-		total += len(f)
-		if len(out) >= maxEndorsements || total > maxBatchBytes+maxFrame {
-			_ = s.Reset()
-			return nil, fmt.Errorf("%s response exceeds the batch limits", req.Op)
-		}
-		out = append(out, f)
-	}
-}
-
+// goSync starts a sync round with p in the background. If one is running,
+// another follows it: what triggered this call (a reconnect, a gap, a
+// dropped message) may postdate the running round's heads.
 func (n *Node) goSync(p peer.ID) {
+	if n.penalties.banned(p) {
+		n.disconnect(p)
+		return
+	}
 	n.mu.Lock()
-	if n.closed || n.syncing[p] || p == n.host.ID() {
+	if n.closed || p == n.host.ID() {
+		n.mu.Unlock()
+		return
+	}
+	if n.syncing[p] {
+		n.syncAgain[p] = true
 		n.mu.Unlock()
 		return
 	}
@@ -240,9 +221,19 @@ func (n *Node) goSync(p peer.ID) {
 	n.mu.Unlock()
 	go func() {
 		defer n.wg.Done()
-		defer func() { n.mu.Lock(); delete(n.syncing, p); n.mu.Unlock() }()
-		if _, err := n.SyncWith(n.ctx, p); err != nil && n.ctx.Err() == nil {
-			n.log.Debug("sync failed", "peer", p, "err", err)
+		for {
+			if _, err := n.SyncWith(n.ctx, p); err != nil && n.ctx.Err() == nil {
+				n.log.Debug("sync failed", "peer", p, "err", err)
+			}
+			n.mu.Lock()
+			if !n.syncAgain[p] || n.closed {
+				delete(n.syncing, p)
+				delete(n.syncAgain, p)
+				n.mu.Unlock()
+				return
+			}
+			delete(n.syncAgain, p)
+			n.mu.Unlock()
 		}
 	}()
 }
@@ -269,161 +260,6 @@ func (n *Node) syncLoop() {
 	}
 }
 
-// SyncStats counts what one sync round imported.
-type SyncStats struct {
-	Requests int // requests sent
-	Imported int // objects that were new to this node
-	Rejected int // objects refused by validation
-}
-
-// SyncWith runs one sync round with p: it fetches p's heads and then
-// everything p holds that this node lacks and its policy admits.
-func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error) {
-	defer func() {
-		res := "ok"
-		if err != nil {
-			res = "error"
-		}
-		n.metrics.syncRounds.WithLabelValues(res).Inc()
-	}()
-	objs, err := n.request(ctx, p, syncRequest{Op: opHeads}, maxHeadsResponse)
-	st.Requests++
-	if err != nil {
-		return st, err
-	}
-	if len(objs) != 1 {
-		return st, errors.New("heads response must be one frame")
-	}
-	var remote syncHeads
-	if err := syncDec.Unmarshal(objs[0], &remote); err != nil {
-		return st, fmt.Errorf("heads response: %w", err)
-	}
-	if len(remote.Anchors) > 10_000 {
-		return st, errors.New("heads response names too many anchors")
-	}
-	set := n.Set()
-	fetch := func(req syncRequest) ([][]byte, error) {
-		st.Requests++
-		return n.request(ctx, p, req, n.cfg.MaxObjectSize)
-	}
-	importAll := func(objs [][]byte, at func([]byte) time.Time) {
-		for _, o := range objs {
-			d, err := n.store.Import(o, at(o))
-			if err != nil {
-				n.log.Error("store import failed", "err", err)
-				continue
-			}
-			if d.Evidence != nil {
-				n.publishEvidence(d.Evidence)
-			}
-			switch {
-			case d.Outcome == trustlist.Accepted:
-				// New current state learned by sync is gossiped on, so that
-				// a healed partition converges without waiting for every
-				// node's next sync round.
-				st.Imported++
-				if n.hasPeersBesides(p) {
-					n.republish(d.Kind, o)
-				}
-			case d.Changed():
-				st.Imported++
-			case d.Outcome == trustlist.Rejected:
-				st.Rejected++
-			}
-			n.metrics.message("sync", map[bool]string{true: "accept", false: "ignore"}[d.Changed()], string(d.Outcome)+string(d.Reason))
-		}
-	}
-	now := func([]byte) time.Time { return n.cfg.Now() }
-
-	// 1. Descriptors: versions we lack of anchors we hold, and anchors we do
-	// not hold (they wait as pending until endorsements admit them).
-	for _, h := range remote.Anchors {
-		local := set.Descriptor(h.Country)
-		if local != nil && local.Version >= h.Version {
-			continue
-		}
-		objs, err := fetch(syncRequest{Op: opDescriptors, Country: h.Country})
-		if err != nil {
-			return st, err
-		}
-		importAll(objs, now)
-	}
-	// 2. Endorsements, which may admit pending anchors.
-	if remote.Endorsements > 0 && remote.Endorsements != len(set.Endorsements()) {
-		objs, err := fetch(syncRequest{Op: opEndorsements})
-		if err != nil {
-			return st, err
-		}
-		importAll(objs, now)
-	}
-	// 3. Lists: newer ones in order, then older history. A few anchors at a
-	// time, so that fetching one overlaps verifying another.
-	work := make(chan headInfo)
-	errc := make(chan error, syncWorkers)
-	var wg sync.WaitGroup
-	var mu sync.Mutex // guards st
-	for w := 0; w < syncWorkers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for h := range work {
-				err := n.syncLists(ctx, h, func(req syncRequest) ([][]byte, error) {
-					mu.Lock()
-					st.Requests++
-					mu.Unlock()
-					return n.request(ctx, p, req, n.cfg.MaxObjectSize)
-				}, func(objs [][]byte, at func([]byte) time.Time) {
-					mu.Lock()
-					defer mu.Unlock()
-					importAll(objs, at)
-				})
-				if err != nil {
-					errc <- err
-					return
-				}
-			}
-		}()
-	}
-	var firstErr error
-feed:
-	for _, h := range remote.Anchors {
-		if set.Descriptor(h.Country) == nil || h.Seq == 0 || !n.missesLists(h) {
-			continue
-		}
-		select {
-		case work <- h:
-		case firstErr = <-errc:
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if firstErr == nil {
-		select {
-		case firstErr = <-errc:
-		default:
-		}
-	}
-	if firstErr != nil {
-		return st, firstErr
-	}
-	// 4. Evidence.
-	for _, h := range remote.Anchors {
-		if h.Evidence == 0 || set.Descriptor(h.Country) == nil || len(set.Evidence(h.Country)) >= h.Evidence {
-			continue
-		}
-		objs, err := fetch(syncRequest{Op: opEvidence, Country: h.Country})
-		if err != nil {
-			return st, err
-		}
-		importAll(objs, now)
-	}
-	return st, nil
-}
-
-// syncWorkers is how many anchors one sync round fetches at a time.
-const syncWorkers = 4
-
 // missesLists reports whether the remote head h has lists this node lacks.
 func (n *Node) missesLists(h headInfo) bool {
 	head := n.Set().Head(h.Country)
@@ -441,79 +277,6 @@ func (n *Node) hasPeersBesides(p peer.ID) bool {
 		}
 	}
 	return false
-}
-
-func (n *Node) syncLists(ctx context.Context, h headInfo, fetch func(syncRequest) ([][]byte, error), importAll func([][]byte, func([]byte) time.Time)) error {
-	set := n.Set()
-	issuedAt := func(o []byte) time.Time {
-		if _, at, ok := peekList(o); ok {
-			return at
-		}
-		return n.cfg.Now()
-	}
-	now := func([]byte) time.Time { return n.cfg.Now() }
-	head := set.Head(h.Country)
-	switch {
-	case head == nil:
-		// Take the remote head first (it must be fresh now), then backfill.
-		objs, err := fetch(syncRequest{Op: opLists, Country: h.Country, From: h.Seq, To: h.Seq})
-		if err != nil {
-			return err
-		}
-		importAll(objs, now)
-	case head.Seq < h.Seq:
-		// Walk forward in batches. Lists before the remote head are checked
-		// as of their own issue time (they were current then); the head
-		// itself must be fresh now.
-		for from := head.Seq + 1; from <= h.Seq; {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			to := min(from+maxBatchObjects-1, h.Seq)
-			objs, err := fetch(syncRequest{Op: opLists, Country: h.Country, From: from, To: to})
-			if err != nil {
-				return err
-			}
-			if len(objs) == 0 {
-				break
-			}
-			sortBySeq(objs, false)
-			last := seqOf(objs[len(objs)-1])
-			importAll(objs, func(o []byte) time.Time {
-				if seqOf(o) == h.Seq {
-					return n.cfg.Now()
-				}
-				return issuedAt(o)
-			})
-			if hd := set.Head(h.Country); hd == nil || hd.Seq < last {
-				break // the chain did not link; stop rather than loop
-			}
-			from = last + 1
-		}
-	}
-	// Backfill older history, newest first, so each links to the next.
-	for {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		ls := set.Lists(h.Country)
-		if len(ls) == 0 || h.Low == 0 || ls[0].Seq <= h.Low {
-			return nil
-		}
-		low := ls[0].Seq
-		objs, err := fetch(syncRequest{Op: opLists, Country: h.Country, From: h.Low, To: low - 1})
-		if err != nil {
-			return err
-		}
-		if len(objs) == 0 {
-			return nil
-		}
-		sortBySeq(objs, true)
-		importAll(objs, issuedAt)
-		if ls := set.Lists(h.Country); ls[0].Seq >= low {
-			return nil // nothing linked
-		}
-	}
 }
 
 func seqOf(raw []byte) uint64 {

@@ -103,6 +103,7 @@ func verifySigners(msg *cose.SignMessage, keys []*PublicKey) SignerReport {
 		return rep
 	}
 	seen := make(map[string]bool)
+	tried := make(map[string]bool) // each key's signature is verified at most once
 	for i, s := range msg.Signatures {
 		kid, _ := s.Headers.Protected[cose.HeaderLabelKeyID].([]byte)
 		alg, algErr := s.Headers.Protected.Algorithm()
@@ -120,10 +121,11 @@ func verifySigners(msg *cose.SignMessage, keys []*PublicKey) SignerReport {
 		case algErr != nil || alg != key.coseAlg():
 			rep.Problems = append(rep.Problems, fmt.Sprintf("signature %d: algorithm does not match key %x (%s)", i, kid, key.alg))
 			continue
-		case seen[string(kid)]:
+		case seen[string(kid)] || tried[string(kid)]:
 			rep.Problems = append(rep.Problems, fmt.Sprintf("signature %d: key %x signed twice; counted once", i, kid))
 			continue
 		}
+		tried[string(kid)] = true
 		v, err := key.verifier()
 		if err == nil {
 			err = s.Verify(v, body, msg.Payload, nil)
