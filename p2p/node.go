@@ -79,6 +79,9 @@ type Config struct {
 	TargetPeers int
 	// Logger receives operational logs (discarded if nil).
 	Logger *slog.Logger
+	// OperatorName is who runs this node ("Port of Rotterdam customs"),
+	// shown in the header of the verifier page instead of the peer ID.
+	OperatorName string
 	// StoreOptions are passed to trustlist.OpenStore.
 	StoreOptions trustlist.StoreOptions
 	// HTTPHosts are host names, besides IP literals and "localhost", that

@@ -349,6 +349,9 @@ func (r *verifyRun) Run(ctx context.Context) int {
 			counts[v]++
 			if res.Arrival != nil && !res.Arrival.Accepted {
 				r.refusedEntry++
+				if v == verify.VerdictValid {
+					need = append(need, attention{name: res.Input, reason: res.Arrival.Verdict, verdict: verdictEntryRefused})
+				}
 			}
 			if v != verify.VerdictValid {
 				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v})
@@ -406,7 +409,11 @@ func (r *verifyRun) print(res *verify.Result) {
 		return
 	}
 	if r.many && !r.verbose {
-		fmt.Fprintln(r.out, verdictLine(res, ""))
+		line := verdictLine(res, "")
+		if a := res.Arrival; a != nil {
+			line += "  [" + a.Verdict + "]"
+		}
+		fmt.Fprintln(r.out, line)
 		return
 	}
 	printResult(r.out, res, "", r.quiet)
@@ -429,7 +436,7 @@ func (r *verifyRun) closingBlock(counts map[verify.Verdict]int, need []attention
 		return
 	}
 	fmt.Fprintf(w, "%d need attention:\n", len(need))
-	for _, v := range []verify.Verdict{verify.VerdictInvalid, verify.VerdictCannotCheck, verify.VerdictUnreadable, verify.VerdictNotChecked} {
+	for _, v := range []verify.Verdict{verify.VerdictInvalid, verdictEntryRefused, verify.VerdictCannotCheck, verify.VerdictUnreadable, verify.VerdictNotChecked} {
 		first := true
 		for _, a := range need {
 			if a.verdict != v {
@@ -444,9 +451,15 @@ func (r *verifyRun) closingBlock(counts map[verify.Verdict]int, need []attention
 	}
 }
 
+// verdictEntryRefused groups, in the closing block, valid documents that the
+// arrival country's rules refuse (--arrival).
+const verdictEntryRefused verify.Verdict = "entry_refused"
+
 // verdictGroup heads a group of the closing block.
 func verdictGroup(v verify.Verdict) string {
 	switch v {
+	case verdictEntryRefused:
+		return "VALID BUT ENTRY REFUSED (--arrival rules)"
 	case verify.VerdictInvalid:
 		return "NOT VALID"
 	case verify.VerdictUnreadable:
