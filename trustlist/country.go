@@ -3,8 +3,9 @@ package trustlist
 import "fmt"
 
 // iso3166 holds the 249 officially assigned ISO 3166-1 alpha-2 codes.
-// User-assigned codes (XK, EU, ZZ, …) are refused: a trust anchor speaks for a
-// country, and a verifier must be able to show the officer which one.
+// Of the user-assigned and reserved codes only those in trustEcosystemCodes
+// are accepted: a trust anchor speaks for a country or an organisation, and a
+// verifier must be able to show the officer which one (spec/trustlist.md §1.1).
 var iso3166 = map[string]struct{}{
 	"AD": {}, "AE": {}, "AF": {}, "AG": {}, "AI": {}, "AL": {}, "AM": {}, "AO": {}, "AQ": {}, "AR": {}, "AS": {}, "AT": {}, "AU": {}, "AW": {}, "AX": {}, "AZ": {},
 	"BA": {}, "BB": {}, "BD": {}, "BE": {}, "BF": {}, "BG": {}, "BH": {}, "BI": {}, "BJ": {}, "BL": {}, "BM": {}, "BN": {}, "BO": {}, "BQ": {}, "BR": {}, "BS": {},
@@ -24,16 +25,31 @@ var iso3166 = map[string]struct{}{
 	"VN": {}, "VU": {}, "WF": {}, "WS": {}, "YE": {}, "YT": {}, "ZA": {}, "ZM": {}, "ZW": {},
 }
 
+// trustEcosystemCodes are the codes outside the officially assigned set that
+// real trust ecosystems use for real issuers: XK (Kosovo, user-assigned, used
+// by the EU DCC gateway and ICAO), EU (exceptionally reserved: the European
+// Union's own issuers, e.g. the Laissez-Passer CSCA and the LOTL) and UN
+// (exceptionally reserved for the United Nations; used by the UN CSCA and the
+// ICAO master-list signer).
+var trustEcosystemCodes = map[string]string{
+	"XK": "Kosovo",
+	"EU": "European Union",
+	"UN": "United Nations",
+}
+
 // ValidCountry reports whether cc is an officially assigned ISO 3166-1 alpha-2
-// code in upper case.
+// code in upper case, or one of XK, EU and UN.
 func ValidCountry(cc string) bool {
-	_, ok := iso3166[cc]
+	if _, ok := iso3166[cc]; ok {
+		return true
+	}
+	_, ok := trustEcosystemCodes[cc]
 	return ok
 }
 
 func checkCountry(cc string) error {
 	if !ValidCountry(cc) {
-		return fmt.Errorf("%w: country %q is not an ISO 3166-1 alpha-2 code (two upper-case letters, e.g. NL)", ErrMalformed, cc)
+		return fmt.Errorf("%w: country %q is not an ISO 3166-1 alpha-2 code (two upper-case letters, e.g. NL) nor XK, EU or UN", ErrMalformed, cc)
 	}
 	return nil
 }

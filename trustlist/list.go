@@ -22,6 +22,10 @@ const (
 	DocHCert DocType = "hcert" // EU Digital COVID Certificate style CBOR/COSE
 	DocOA    DocType = "oa"    // OpenAttestation / TradeTrust documents
 	DocPDF   DocType = "pdf"   // signed PDF
+	// DocTSA marks an RFC 3161 time-stamping authority (its certificate, or
+	// the CA of its certificates): it vouches for the time of a signature,
+	// it does not sign documents. Lists keep TSAs apart from "pdf" signers.
+	DocTSA DocType = "tsa"
 )
 
 // EntryKind says what an entry's Data holds.
@@ -58,6 +62,13 @@ type Entry struct {
 	Reason     string    `json:"revocation_reason,omitempty"`
 	Name       string    `json:"name"`
 	Domain     string    `json:"domain,omitempty"`
+	// Country is set only on entries an anchor relays for another country
+	// from another ecosystem's list (e.g. the EU gateway's DSCs): the
+	// country the key issues for. Empty means the anchor's own country.
+	Country string `json:"country,omitempty"`
+	// Source is set on entries imported from another ecosystem's list
+	// (accord list import): where they came from.
+	Source *Provenance `json:"source,omitempty"`
 
 	cert *certCache
 }
@@ -70,19 +81,21 @@ type certCache struct {
 }
 
 type entryWire struct {
-	KID        []byte   `cbor:"1,keyasint"`
-	Kind       string   `cbor:"2,keyasint"`
-	Data       []byte   `cbor:"3,keyasint"`
-	CA         bool     `cbor:"4,keyasint,omitempty"`
-	Uses       []string `cbor:"5,keyasint"`
-	NotBefore  int64    `cbor:"6,keyasint"`
-	NotAfter   int64    `cbor:"7,keyasint"`
-	Status     string   `cbor:"8,keyasint"`
-	RevokedAt  int64    `cbor:"9,keyasint,omitempty"`
-	Reason     string   `cbor:"10,keyasint,omitempty"`
-	Name       string   `cbor:"11,keyasint"`
-	Domain     string   `cbor:"12,keyasint,omitempty"`
-	Thumbprint []byte   `cbor:"13,keyasint,omitempty"`
+	KID        []byte      `cbor:"1,keyasint"`
+	Kind       string      `cbor:"2,keyasint"`
+	Data       []byte      `cbor:"3,keyasint"`
+	CA         bool        `cbor:"4,keyasint,omitempty"`
+	Uses       []string    `cbor:"5,keyasint"`
+	NotBefore  int64       `cbor:"6,keyasint"`
+	NotAfter   int64       `cbor:"7,keyasint"`
+	Status     string      `cbor:"8,keyasint"`
+	RevokedAt  int64       `cbor:"9,keyasint,omitempty"`
+	Reason     string      `cbor:"10,keyasint,omitempty"`
+	Name       string      `cbor:"11,keyasint"`
+	Domain     string      `cbor:"12,keyasint,omitempty"`
+	Thumbprint []byte      `cbor:"13,keyasint,omitempty"`
+	Country    string      `cbor:"14,keyasint,omitempty"`
+	Source     *Provenance `cbor:"15,keyasint,omitempty"`
 }
 
 var useToken = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,15}$`)
@@ -94,13 +107,13 @@ func (e *Entry) Certificate() *x509.Certificate {
 		return nil
 	}
 	if e.cert == nil { // an Entry built by hand rather than by a constructor or parser
-		c, err := x509.ParseCertificate(e.Data)
+		c, err := parseCertificate(e.Data)
 		if err != nil {
 			return nil
 		}
 		return c
 	}
-	e.cert.once.Do(func() { e.cert.c, _ = x509.ParseCertificate(e.Data) })
+	e.cert.once.Do(func() { e.cert.c, _ = parseCertificate(e.Data) })
 	return e.cert.c
 }
 
@@ -128,9 +141,9 @@ func (e *Entry) RevokedBy(t time.Time) bool {
 // NewX509Entry makes an entry for a DER certificate. The validity window is
 // the certificate's own; uses must name at least one document type.
 func NewX509Entry(der []byte, ca bool, uses []DocType, name string) (*Entry, error) {
-	c, err := x509.ParseCertificate(der)
+	c, err := parseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: certificate: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if name == "" {
 		name = c.Subject.CommonName
@@ -194,9 +207,17 @@ func (e *Entry) check() error {
 		if !bytes.Equal(e.KID, sum[:8]) || !bytes.Equal(e.Thumbprint, sum[:]) {
 			return bad("kid and thumbprint must be SHA-256 of the COSE_Key (first 8 bytes, and all)")
 		}
+	case EntrySPKI:
+		if err := e.checkSPKI(); err != nil {
+			return bad("%v", err)
+		}
 	case EntryEth:
 		if e.CA || len(e.Data) != 20 || !bytes.Equal(e.KID, e.Data) || len(e.Thumbprint) != 0 {
 			return bad("an eth entry holds a 20-byte address, which is also its kid")
+		}
+	case EntryContract:
+		if msg := e.checkContract(); msg != "" {
+			return bad("%s", msg)
 		}
 	default:
 		return bad("unknown kind %q", e.Kind)
@@ -227,12 +248,24 @@ func (e *Entry) check() error {
 	if e.Name == "" || len(e.Name) > 256 || len(e.Domain) > 253 {
 		return bad("name must be 1 to 256 bytes, domain at most 253")
 	}
+	if e.Country != "" && !ValidCountry(e.Country) {
+		return bad("country %q is not an ISO 3166-1 alpha-2 code", e.Country)
+	}
+	if err := e.Source.check(); err != nil {
+		return bad("%v", err)
+	}
 	return nil
 }
 
 func (e *Entry) wire() entryWire {
 	w := entryWire{KID: e.KID, Kind: string(e.Kind), Data: e.Data, CA: e.CA, NotBefore: toUnix(e.NotBefore), NotAfter: toUnix(e.NotAfter),
-		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint}
+		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint,
+		Country: e.Country, Source: e.Source}
+	if w.Source != nil {
+		src := *w.Source
+		src.IssuedUnix = toUnix(src.Issued)
+		w.Source = &src
+	}
 	for _, u := range e.Uses {
 		w.Uses = append(w.Uses, string(u))
 	}
@@ -241,7 +274,11 @@ func (e *Entry) wire() entryWire {
 
 func entryFromWire(w entryWire) (*Entry, error) {
 	e := &Entry{KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
-		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint}
+		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint,
+		Country: w.Country, Source: w.Source}
+	if e.Source != nil {
+		e.Source.Issued = unixTime(e.Source.IssuedUnix)
+	}
 	for _, u := range w.Uses {
 		e.Uses = append(e.Uses, DocType(u))
 	}
@@ -394,15 +431,21 @@ func (l *List) Verify(d *Descriptor) error {
 // Fresh reports whether the list is still current at t (t before next_update).
 func (l *List) Fresh(t time.Time) bool { return t.Before(l.NextUpdate) }
 
-// Endorsement is anchor A vouching for anchor B's descriptor (by hash).
+// Endorsement is anchor A vouching for anchor B's descriptor (by hash) until
+// ExpiresAt. It counts only while A's descriptor version that signed it is
+// A's current one (spec/trustlist.md §3.2).
 type Endorsement struct {
 	Endorser        string
 	EndorserVersion uint64
 	Subject         string
 	SubjectHash     []byte
 	IssuedAt        time.Time
+	ExpiresAt       time.Time
 	signed
 }
+
+// DefaultEndorsementValidity is how long Endorse's endorsements last.
+const DefaultEndorsementValidity = 365 * 24 * time.Hour
 
 type endorsementWire struct {
 	Type            string `cbor:"0,keyasint"`
@@ -411,6 +454,7 @@ type endorsementWire struct {
 	Subject         string `cbor:"3,keyasint"`
 	SubjectHash     []byte `cbor:"4,keyasint"`
 	IssuedAt        int64  `cbor:"5,keyasint"`
+	ExpiresAt       int64  `cbor:"6,keyasint"`
 }
 
 func (w *endorsementWire) kind() string { return w.Type }
@@ -425,14 +469,23 @@ func (e *Endorsement) wire() (*endorsementWire, error) {
 	if e.Endorser == e.Subject || len(e.SubjectHash) != 32 || e.EndorserVersion < 1 {
 		return nil, fmt.Errorf("%w: an endorsement names another anchor's 32-byte descriptor hash", ErrMalformed)
 	}
+	if e.IssuedAt.IsZero() || !e.ExpiresAt.After(e.IssuedAt) {
+		return nil, fmt.Errorf("%w: an endorsement expires after it is issued", ErrMalformed)
+	}
 	return &endorsementWire{Type: string(KindEndorsement), Endorser: e.Endorser, EndorserVersion: e.EndorserVersion,
-		Subject: e.Subject, SubjectHash: e.SubjectHash, IssuedAt: toUnix(e.IssuedAt)}, nil
+		Subject: e.Subject, SubjectHash: e.SubjectHash, IssuedAt: toUnix(e.IssuedAt), ExpiresAt: toUnix(e.ExpiresAt)}, nil
 }
 
-// Endorse makes endorser's signed endorsement of subject, with t of endorser's keys.
+// Endorse makes endorser's signed endorsement of subject, with t of
+// endorser's keys, valid for DefaultEndorsementValidity from at.
 func Endorse(endorser, subject *Descriptor, keys []*PrivateKey, at time.Time) (*Endorsement, error) {
+	return EndorseUntil(endorser, subject, keys, at, at.Add(DefaultEndorsementValidity))
+}
+
+// EndorseUntil is Endorse with an explicit expiry.
+func EndorseUntil(endorser, subject *Descriptor, keys []*PrivateKey, at, expires time.Time) (*Endorsement, error) {
 	e := &Endorsement{Endorser: endorser.Country, EndorserVersion: endorser.Version, Subject: subject.Country,
-		SubjectHash: subject.Hash(), IssuedAt: at.UTC().Truncate(time.Second)}
+		SubjectHash: subject.Hash(), IssuedAt: at.UTC().Truncate(time.Second), ExpiresAt: expires.UTC().Truncate(time.Second)}
 	w, err := e.wire()
 	if err != nil {
 		return nil, err
@@ -453,7 +506,7 @@ func parseEndorsement(raw []byte, msg *cose.SignMessage) (*Endorsement, error) {
 		return nil, err
 	}
 	e := &Endorsement{Endorser: w.Endorser, EndorserVersion: w.EndorserVersion, Subject: w.Subject, SubjectHash: w.SubjectHash,
-		IssuedAt: unixTime(w.IssuedAt), signed: s}
+		IssuedAt: unixTime(w.IssuedAt), ExpiresAt: unixTime(w.ExpiresAt), signed: s}
 	if _, err := e.wire(); err != nil {
 		return nil, err
 	}
@@ -501,6 +554,16 @@ func NewEvidence(d *Descriptor, a, b *List) (*Evidence, error) {
 
 // ParseEvidence decodes evidence and checks that it proves what it claims.
 func ParseEvidence(raw []byte) (*Evidence, error) {
+	ev, err := parseEvidence(raw)
+	if err != nil {
+		return nil, err
+	}
+	return ev, ev.Verify()
+}
+
+// parseEvidence decodes evidence and checks its structure, not its
+// signatures: enough to know its identity (Evidence.Hash) cheaply.
+func parseEvidence(raw []byte) (*Evidence, error) {
 	var w evidenceWire
 	if err := unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
@@ -523,15 +586,24 @@ func ParseEvidence(raw []byte) (*Evidence, error) {
 	if bytes.Compare(a.Hash(), b.Hash()) >= 0 {
 		return nil, fmt.Errorf("%w: evidence lists must be distinct and ordered by hash", ErrMalformed)
 	}
-	ev := &Evidence{Descriptor: d, A: a, B: b, raw: raw}
-	return ev, ev.Verify()
+	return &Evidence{Descriptor: d, A: a, B: b, raw: raw}, nil
 }
 
 // Raw returns the encoded evidence.
 func (ev *Evidence) Raw() []byte { return ev.raw }
 
-// Hash returns SHA-256 of the encoded evidence.
-func (ev *Evidence) Hash() []byte { s := sha256.Sum256(ev.raw); return s[:] }
+// Hash returns the evidence's identity: SHA-256 over the hashes of its two
+// lists' signed payloads, in order. It depends on nothing an attacker can
+// re-encode (the COSE envelopes and their unprotected headers, the copy of
+// the descriptor), so one equivocation is one piece of evidence however it
+// is re-wrapped (spec/trustlist.md §1.5).
+func (ev *Evidence) Hash() []byte {
+	h := sha256.New()
+	h.Write([]byte("accord evidence\x00"))
+	h.Write(ev.A.Hash())
+	h.Write(ev.B.Hash())
+	return h.Sum(nil)
+}
 
 // Country returns the equivocating anchor.
 func (ev *Evidence) Country() string { return ev.Descriptor.Country }

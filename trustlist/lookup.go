@@ -14,10 +14,23 @@ type Match struct {
 	Anchor            string    `json:"anchor"` // the anchor's display name
 	DescriptorVersion uint64    `json:"descriptor_version"`
 	Seq               uint64    `json:"seq"`
-	ListHash          []byte    `json:"list_hash"`
+	ListHash          HexBytes  `json:"list_hash"`
 	IssuedAt          time.Time `json:"issued_at"`
 	NextUpdate        time.Time `json:"next_update"`
 	Equivocated       bool      `json:"equivocated"`
+	// AdmittedUntil is set for an anchor admitted by endorsements rather
+	// than pinned: when they expire. Verifiers judge it at verification time.
+	AdmittedUntil time.Time `json:"admitted_until,omitzero"`
+}
+
+// IssuerCountry is the country the entry issues for: its own Country when
+// the anchor relays another ecosystem's entry for that country, else the
+// anchor's.
+func (m *Match) IssuerCountry() string {
+	if m.Entry.Country != "" {
+		return m.Entry.Country
+	}
+	return m.Country
 }
 
 // Query selects entries. Exactly one of KID, Thumbprint or Address may be set;
@@ -25,7 +38,7 @@ type Match struct {
 type Query struct {
 	KID        []byte    // entry kid (x509, cose_key: 8 bytes; eth: the address)
 	Thumbprint []byte    // full SHA-256 of the certificate or COSE_Key
-	Address    []byte    // 20-byte Ethereum address
+	Address    []byte    // 20-byte Ethereum address (eth and evm_contract entries)
 	Country    string    // only this anchor, if set
 	Use        DocType   // only entries allowed for this document type, if set
 	Kind       EntryKind // only this kind, if set
@@ -71,7 +84,8 @@ func (s *Set) reindex(country string) {
 	all := make([]*Match, 0, len(h.Entries))
 	for _, e := range h.Entries {
 		m := &Match{Entry: e, Country: country, Anchor: a.current.Name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
-			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: a.equivocated}
+			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: a.equivocated,
+			AdmittedUntil: a.admittedUntil}
 		all = append(all, m)
 		for _, k := range indexKeys(e) {
 			s.index[k] = append(s.index[k], m)
@@ -84,6 +98,8 @@ func indexKeys(e *Entry) []string {
 	switch e.Kind {
 	case EntryEth:
 		return []string{idxAddr + string(e.Data)}
+	case EntryContract:
+		return []string{idxAddr + string(e.Data[8:])} // by address; the chain is in the entry
 	default:
 		return []string{idxKID + string(e.KID), idxThumb + string(e.Thumbprint)}
 	}

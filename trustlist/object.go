@@ -82,6 +82,14 @@ func decodeSigned(raw []byte, msg *cose.SignMessage, want Kind, v interface{ kin
 			return signed{}, err
 		}
 	}
+	// Name a wrong kind before the full decode, whose error would only
+	// speak of CBOR field types.
+	var h struct {
+		Type string `cbor:"0,keyasint"`
+	}
+	if err := unmarshal(msg.Payload, &h); err == nil && h.Type != string(want) {
+		return signed{}, fmt.Errorf("%w: %w", ErrMalformed, &WrongKindError{Got: Kind(h.Type), Want: want})
+	}
 	if err := unmarshal(msg.Payload, v); err != nil {
 		return signed{}, fmt.Errorf("%s payload: %w", want, err)
 	}
@@ -98,6 +106,33 @@ func decodeSigned(raw []byte, msg *cose.SignMessage, want Kind, v interface{ kin
 		msg.Payload = raw[i : i+len(msg.Payload) : i+len(msg.Payload)]
 	}
 	return signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}, nil
+}
+
+// WrongKindError says that an object is of another kind than the one
+// expected (a trust list given where a descriptor is needed).
+type WrongKindError struct {
+	Got, Want Kind
+}
+
+func (e *WrongKindError) Error() string {
+	return fmt.Sprintf("this is %s, not %s", e.Got.Article(), e.Want.Article())
+}
+
+// Article names the kind for people, with its article: "a trust list".
+func (k Kind) Article() string {
+	switch k {
+	case KindDescriptor:
+		return "an anchor descriptor"
+	case KindList:
+		return "a trust list"
+	case KindEndorsement:
+		return "an endorsement"
+	case KindEvidence:
+		return "equivocation evidence"
+	case "":
+		return "an object of no kind"
+	}
+	return fmt.Sprintf("an object of unknown kind %q", string(k))
 }
 
 // signWire encodes a payload in deterministic CBOR and signs it with keys.

@@ -44,12 +44,18 @@ type Check struct {
 
 // Issuer identifies who signed a document, as the trust list names them.
 type Issuer struct {
-	Country string `json:"country"`
-	Anchor  string `json:"anchor"` // the anchor's display name
-	Name    string `json:"name"`   // the entry's issuer name
-	KID     string `json:"kid"`    // hex
-	Domain  string `json:"domain,omitempty"`
-	Seq     uint64 `json:"list_seq,omitempty"`
+	Country string `json:"country"` // the country the listing entry issues for
+	// ListedBy is the anchor whose list holds the entry (Country differs only
+	// for entries an anchor relays for another country).
+	ListedBy string `json:"listed_by"`
+	// ClaimedCountry is the issuer country the document itself names (an HC1
+	// iss), shown apart from the listing; "" if it names none.
+	ClaimedCountry string `json:"claimed_country,omitempty"`
+	Anchor         string `json:"anchor"` // the anchor's display name
+	Name           string `json:"name"`   // the entry's issuer name
+	KID            string `json:"kid"`    // hex
+	Domain         string `json:"domain,omitempty"`
+	Seq            uint64 `json:"list_seq,omitempty"`
 }
 
 // Field is one labelled value of a document, for people ("Name", "Jane Doe").
@@ -58,9 +64,34 @@ type Field struct {
 	Value string `json:"value"`
 }
 
+// Verdict classifies a Result for the person reading it. Every surface (the
+// CLI, the JSON API, the web page) shows these classes apart; new classes are
+// added here and nowhere else.
+type Verdict string
+
+// Verdicts.
+const (
+	// VerdictValid: every check passed (Result.Valid is true).
+	VerdictValid Verdict = "valid"
+	// VerdictInvalid: the document was read and a check failed. It may be
+	// forged, altered, expired, revoked or issued by an untrusted key.
+	VerdictInvalid Verdict = "invalid"
+	// VerdictUnreadable: the input could not be read or decoded at all (a
+	// blurred photo, an empty or truncated file, an unknown format), so
+	// nothing was established about the document either way. Scan it again.
+	VerdictUnreadable Verdict = "unreadable"
+	// VerdictNotChecked: the verification itself could not be carried out
+	// (it was cancelled, or the node asked to verify could not be reached).
+	// Nothing is known about the document; try again.
+	VerdictNotChecked Verdict = "not_checked"
+)
+
 // Result is the outcome of verifying one document.
 type Result struct {
-	Valid    bool      `json:"valid"`
+	Valid bool `json:"valid"`
+	// Outcome is the verdict class: valid, invalid or unreadable. Valid is
+	// true exactly when Outcome is VerdictValid.
+	Outcome  Verdict   `json:"outcome"`
 	Format   string    `json:"format"`
 	Input    string    `json:"input,omitempty"` // file name, when known
 	At       time.Time `json:"verified_at"`
@@ -78,6 +109,9 @@ type Result struct {
 	Arrival *Arrival `json:"arrival,omitempty"`
 	// Error is set when the input could not be read or decoded at all.
 	Error string `json:"error,omitempty"`
+	// CannotCheck is set when a check the document's validity needs could
+	// not be made because a service was unreachable (see OutcomeCannotCheck).
+	CannotCheck string `json:"cannot_check,omitempty"`
 }
 
 // Add appends a check.
@@ -128,6 +162,49 @@ func (r *Result) Finish() *Result {
 		}
 	}
 	r.Valid = valid && sigPassed
+	r.Outcome = verdictOf(r)
+	return r
+}
+
+// verdictOf is the one place that classifies a finished result: unreadable
+// when the input could not be read or decoded (Error is set), otherwise
+// valid or invalid.
+func verdictOf(r *Result) Verdict {
+	switch {
+	case r.Outcome == VerdictNotChecked:
+		return VerdictNotChecked
+	case r.Error != "":
+		return VerdictUnreadable
+	case r.Valid:
+		return VerdictValid
+	}
+	return VerdictInvalid
+}
+
+// Verdict returns the result's verdict class. For a result decoded from JSON
+// written before Outcome existed, it is derived from Valid and Error.
+func (r *Result) Verdict() Verdict {
+	if r.Outcome != "" {
+		return r.Outcome
+	}
+	return verdictOf(r)
+}
+
+// NotChecked returns the result for an input whose verification could not be
+// carried out (cancelled, or the verifying node unreachable): Outcome
+// VerdictNotChecked, Valid false, and err as the reason.
+func NotChecked(input string, at time.Time, err error) *Result {
+	r := &Result{Input: input, At: at, Error: err.Error(), Outcome: VerdictNotChecked}
+	r.Add(CheckDecoded, Skip, "not checked: %s", err.Error())
+	return r.Finish()
+}
+
+// Unreadable returns the result for an input that could not be read at all
+// (a file that cannot be opened, an upload that failed): no format, one
+// decoded check in error, Outcome VerdictUnreadable.
+func Unreadable(input string, at time.Time, err error) *Result {
+	r := errorResult("", at, err)
+	r.Input = input
 	return r
 }
 

@@ -35,6 +35,9 @@ type Options struct {
 	// Arrival, if set, also judges health certificates against a country
 	// of arrival's business rules (see ApplyArrival).
 	Arrival *ArrivalOptions
+	// Chains, if set, is consulted for issuance recorded on a blockchain;
+	// nil means no chain is reachable (such documents cannot be checked).
+	Chains ChainReader
 }
 
 // Env is what a Format sees: the trusted material and the options, with the
@@ -47,6 +50,8 @@ type Env struct {
 	Verifier *Verifier
 	// Arrival is Options.Arrival.
 	Arrival *ArrivalOptions
+	// Chains answers contract calls; nil when none is configured.
+	Chains ChainReader
 }
 
 // Verifier verifies documents against trusted material. It is safe for
@@ -72,7 +77,7 @@ func (v *Verifier) env() *Env {
 	if at.IsZero() {
 		at = time.Now().UTC()
 	}
-	return &Env{Trust: v.trust, At: at, Offline: v.opts.Offline, Verifier: v, Arrival: v.opts.Arrival}
+	return &Env{Trust: v.trust, At: at, Offline: v.opts.Offline, Verifier: v, Arrival: v.opts.Arrival, Chains: v.opts.Chains}
 }
 
 // Verify detects the format of in and verifies it. The error is non-nil only
@@ -124,7 +129,9 @@ func (v *Verifier) run(ctx context.Context, f Format, in []byte, env *Env) (res 
 		}
 	}()
 	if err := ctx.Err(); err != nil {
-		return errorResult(f.Name(), env.At, err), err
+		res := NotChecked("", env.At, err)
+		res.Format = f.Name()
+		return res, err
 	}
 	res, err = f.Verify(ctx, in, env)
 	if res == nil {

@@ -183,7 +183,11 @@ func holdsAll(nodes []*demoNode, cc string, seq uint64) func() bool {
 
 // verifyAt verifies a document through a node's HTTP API, as `accord verify --node` does.
 func verifyAt(ctx context.Context, n *demoNode, name string, doc []byte) (*verify.Result, error) {
-	return verifyViaNode(ctx, n.url, verify.Job{Name: name, Data: doc}, verify.Options{})
+	nc, err := newVerifyClient(ctx, n.url, verify.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return nc.verify(ctx, name, doc), nil
 }
 
 func verdict(r *verify.Result) string {

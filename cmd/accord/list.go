@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/trustlist/anchor"
 )
 
 func init() {
@@ -30,15 +32,29 @@ func init() {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
 					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
-					&cli.BoolFlag{Name: "ca", Usage: "the certificates are CAs: documents signed by certificates they issue are trusted"},
+					&cli.BoolFlag{Name: "ca", Usage: "the certificates are CAs. pdf: PDFs signed by any certificate they issued are trusted. " +
+						"hcert: a CSCA; each DSC must still be listed itself (HC1s name their DSC by kid), and once a CSCA is listed for hcert " +
+						"every listed DSC must have been issued by a listed CSCA (issuer_chain). oa: unused (e-BLs are signed by --eth addresses)"},
 					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
 					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
 					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
-					&cli.DurationFlag{Name: "valid-for", Value: 2 * 365 * 24 * time.Hour, Usage: "validity of an --eth entry from --not-before (certificates carry their own)"},
+					&cli.StringFlag{Name: "valid-for", Value: "730d", Usage: "validity of an --eth entry from --not-before (Go duration or days: 8760h, 730d; certificates carry their own)"},
+					&cli.BoolFlag{Name: "replace", Usage: "allow changing an entry the draft holds into a CA or a signer, or changing its uses"},
 				},
 				Action: listAdd,
+			},
+			{
+				Name:      "reinstate",
+				Usage:     "make a revoked entry active again in the draft (the only way back from a revocation)",
+				UsageText: "accord list reinstate --dir nl-anchor --kid 0a1b2c3d4e5f6071 --reason \"revoked by mistake\"",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					&cli.StringFlag{Name: "kid", Required: true, Usage: "entry kid in hex (an eth entry's kid is its address)"},
+					&cli.StringFlag{Name: "reason", Required: true, Usage: "why, shown when the next list is signed"},
+				},
+				Action: listReinstate,
 			},
 			{
 				Name:      "revoke",
@@ -69,33 +85,34 @@ func init() {
 				},
 			},
 			{
-				Name:      "sign",
-				Usage:     "sign the draft as the anchor's next list",
-				UsageText: "accord list sign --dir nl-anchor --out nl-list.cose [--valid-for 720h]",
+				Name:  "sign",
+				Usage: "sign the draft as the anchor's next list (or one custodian's part of it)",
+				UsageText: "accord list sign --dir nl-anchor --out nl-list.cose [--valid-for 30d] [--key K1 --key K2]\n" +
+					"accord list sign --dir nl-anchor --partial --key /media/k1.cose --out part1.cose     (custodian 1)\n" +
+					"accord list sign --dir nl-anchor --partial --key /media/k2.cose --of part1.cose --out part2.cose\n" +
+					"accord list combine --dir nl-anchor part1.cose part2.cose --out nl-list.cose",
+				Description: "Keys: the current version's keys in DIR/keys, or key files named with --key (anywhere on disk).\n" +
+					"Custodians apart: each signs a part on their own machine with --partial --key FILE (the later ones\n" +
+					"with --of the first part, so everyone signs the same list); `list combine` merges the parts and\n" +
+					"records the list only if the threshold is met. An empty draft is refused unless --empty.",
+				Flags: append([]cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					&cli.StringFlag{Name: "out", Usage: "also write the signed list here (it is always kept in DIR/lists); with --partial, the part"},
+					&cli.StringFlag{Name: "valid-for", Value: "720h", Usage: "time until next_update, after which verifiers call the list stale (Go duration or days: 720h, 30d)"},
+					&cli.BoolFlag{Name: "empty", Usage: "sign even though the draft has no entries"},
+				}, custodyFlags("list")...),
+				Action: listSign,
+			},
+			combineCommand("list"),
+			{
+				Name:      "draft",
+				Usage:     "show the draft: the entries the next `list sign` will publish",
+				UsageText: "accord list draft --dir nl-anchor [--json]",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
-					&cli.StringFlag{Name: "out", Usage: "also write the signed list here (it is always kept in DIR/lists)"},
-					&cli.DurationFlag{Name: "valid-for", Value: 720 * time.Hour, Usage: "time until next_update, after which verifiers call the list stale"},
+					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
 				},
-				Action: func(c *cli.Context) error {
-					w, err := openAnchor(c)
-					if err != nil {
-						return err
-					}
-					l, path, err := w.Sign(c.Duration("valid-for"), time.Now())
-					if err != nil {
-						return usageErr("list sign: %v", err)
-					}
-					if out := c.String("out"); out != "" {
-						if err := trustlist.WriteFileAtomic(out, l.Raw(), 0o644); err != nil {
-							return err
-						}
-						path = out
-					}
-					fmt.Fprintf(c.App.Writer, "signed %s list seq %d: %d entries, next update %s, hash %x\nwrote %s\n",
-						l.Country, l.Seq, len(l.Entries), l.NextUpdate.Format(time.RFC3339), l.Hash(), path)
-					return nil
-				},
+				Action: listDraft,
 			},
 			{
 				Name:      "show",
@@ -155,13 +172,23 @@ func listAdd(c *cli.Context) error {
 		if t := c.Timestamp("not-before"); t != nil {
 			from = *t
 		}
-		e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, from.Add(c.Duration("valid-for")))
+		validFor, err := durationArg(c, "valid-for")
+		if err != nil {
+			return err
+		}
+		e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
 		if err != nil {
 			return usageErr("%v", err)
 		}
 		entries = append(entries, e)
 	}
-	if err := w.Add(entries...); err != nil {
+	if err := w.AddWith(c.Bool("replace"), entries...); err != nil {
+		switch {
+		case errors.Is(err, anchor.ErrRevoked):
+			return usageErr("list add: %v\nRevocation is sticky. If the key really may sign again, reinstate it: `accord list reinstate --dir %s --kid KID --reason WHY`.", err, w.Dir)
+		case errors.Is(err, anchor.ErrChanged):
+			return usageErr("list add: %v\nIf that is what you mean, add it again with --replace.", err)
+		}
 		return err
 	}
 	for _, e := range entries {
@@ -172,7 +199,7 @@ func listAdd(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "added %s%s %s %q for %s, valid %s to %s\n", e.Kind, role, kidHex(e), e.Name, joinUses(e.Uses),
 			e.NotBefore.Format("2006-01-02"), e.NotAfter.Format("2006-01-02"))
 	}
-	fmt.Fprintf(c.App.Writer, "draft now has %d entries; sign it with `accord list sign --dir %s`\n", len(w.Draft.Entries), w.Dir)
+	fmt.Fprintf(c.App.Writer, "draft now has %s; sign it with `accord list sign --dir %s`\n", plural(len(w.Draft.Entries), "entry"), w.Dir)
 	return nil
 }
 
@@ -215,6 +242,7 @@ type entryView struct {
 	Domain     string    `json:"domain,omitempty"`
 	Uses       string    `json:"uses"`
 	Subject    string    `json:"subject,omitempty"`
+	CN         string    `json:"cn,omitempty"`
 	NotBefore  time.Time `json:"not_before"`
 	NotAfter   time.Time `json:"not_after"`
 	Status     string    `json:"status"`
@@ -246,6 +274,9 @@ func listShow(c *cli.Context) error {
 	}
 	l, err := trustlist.ParseList(b)
 	if err != nil {
+		if wk := describeWrongKind(c.Args().First(), b, trustlist.KindList, err); wk != err {
+			return inputErr("%v", wk)
+		}
 		return inputErr("%s: %v", c.Args().First(), err)
 	}
 	v := listView{Country: l.Country, DescriptorVersion: l.DescriptorVersion, Seq: l.Seq, Hash: hex.EncodeToString(l.Hash()),
@@ -259,6 +290,9 @@ func listShow(c *cli.Context) error {
 		}
 		d, err := trustlist.ParseDescriptor(db)
 		if err != nil {
+			if wk := describeWrongKind(dp, db, trustlist.KindDescriptor, err); wk != err {
+				return inputErr("%v", wk)
+			}
 			return inputErr("%s: %v", dp, err)
 		}
 		if verr = d.VerifySelf(); verr == nil {
@@ -270,17 +304,7 @@ func listShow(c *cli.Context) error {
 			v.Signatures = "INVALID: " + verr.Error()
 		}
 	}
-	for _, e := range l.Entries {
-		ev := entryView{KID: kidHex(e), Kind: string(e.Kind), CA: e.CA, Name: e.Name, Domain: e.Domain, Uses: joinUses(e.Uses),
-			NotBefore: e.NotBefore, NotAfter: e.NotAfter, Status: string(e.Status), RevokedAt: e.RevokedAt, Reason: e.Reason}
-		if len(e.Thumbprint) > 0 {
-			ev.Thumbprint = hex.EncodeToString(e.Thumbprint)
-		}
-		if cert := e.Certificate(); cert != nil {
-			ev.Subject = cert.Subject.String()
-		}
-		v.Entries = append(v.Entries, ev)
-	}
+	v.Entries = entryViews(l.Entries)
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
@@ -303,7 +327,14 @@ func printList(w io.Writer, v listView) {
 	}
 	fmt.Fprintf(w, "%s trust list seq %d (descriptor v%d)\n  hash        %s\n  prev        %s\n  issued      %s\n  next update %s  %s\n  signatures  %s\n  entries     %d\n",
 		v.Country, v.Seq, v.DescriptorVersion, v.Hash, orNone(v.Prev), v.IssuedAt.Format(time.RFC3339), v.NextUpdate.Format(time.RFC3339), fresh, v.Signatures, len(v.Entries))
-	for _, e := range v.Entries {
+	printEntries(w, v.Entries)
+}
+
+// printEntries prints one line per entry: kind, kid, name (and the
+// certificate's CN when it differs, so entries of one organisation read
+// apart), uses, validity and status.
+func printEntries(w io.Writer, entries []entryView) {
+	for _, e := range entries {
 		status := e.Status
 		if e.Status == string(trustlist.StatusRevoked) {
 			status = fmt.Sprintf("REVOKED %s (%s)", e.RevokedAt.Format(time.RFC3339), e.Reason)
@@ -312,7 +343,11 @@ func printList(w io.Writer, v listView) {
 		if e.CA {
 			ca = " CA"
 		}
-		fmt.Fprintf(w, "  - %s%s %s  %q  uses=%s  %s..%s  %s\n", e.Kind, ca, e.KID, e.Name, e.Uses,
+		name := fmt.Sprintf("%q", e.Name)
+		if e.CN != "" && e.CN != e.Name {
+			name += fmt.Sprintf(" CN=%q", e.CN)
+		}
+		fmt.Fprintf(w, "  - %s%s %s  %s  uses=%s  %s..%s  %s\n", e.Kind, ca, e.KID, name, e.Uses,
 			e.NotBefore.Format("2006-01-02"), e.NotAfter.Format("2006-01-02"), status)
 	}
 }
@@ -322,4 +357,59 @@ func orNone(s string) string {
 		return "(none: first list)"
 	}
 	return s
+}
+
+func listReinstate(c *cli.Context) error {
+	w, err := openAnchor(c)
+	if err != nil {
+		return err
+	}
+	e, err := w.Reinstate(c.String("kid"), c.String("reason"))
+	if err != nil {
+		return usageErr("list reinstate: %v", err)
+	}
+	fmt.Fprintf(c.App.Writer, "reinstated %s %s (%s): %s\nSign and publish the next list: `accord list sign --dir %s --out ...`\n",
+		e.Kind, kidHex(e), e.Name, c.String("reason"), w.Dir)
+	return nil
+}
+
+// printChanges says what signing the draft will change since the last signed
+// list, so the anchor sees it before the keys sign it.
+func printChanges(out io.Writer, w *anchor.Workspace) error {
+	last, changes, err := w.Changes()
+	if err != nil {
+		return err
+	}
+	if last == nil {
+		fmt.Fprintf(out, "first list of %s: %d entries\n", w.Meta.Country, len(w.Draft.Entries))
+		return nil
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(out, "no changes since list seq %d\n", last.Seq)
+		return nil
+	}
+	count := map[string]int{}
+	for _, ch := range changes {
+		count[ch.What]++
+	}
+	var parts []string
+	for _, what := range []string{anchor.Added, anchor.Revoked, anchor.Reinstated, anchor.Changed, anchor.Removed} {
+		if count[what] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[what], what))
+		}
+	}
+	fmt.Fprintf(out, "changes since list seq %d: %s\n", last.Seq, strings.Join(parts, ", "))
+	const maxLines = 50
+	for i, ch := range changes {
+		if i == maxLines {
+			fmt.Fprintf(out, "  ... and %d more\n", len(changes)-maxLines)
+			break
+		}
+		line := fmt.Sprintf("  %-10s %s %s %q", ch.What, ch.Entry.Kind, kidHex(ch.Entry), ch.Entry.Name)
+		if ch.Detail != "" {
+			line += ": " + ch.Detail
+		}
+		fmt.Fprintln(out, line)
+	}
+	return nil
 }

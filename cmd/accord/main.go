@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/formats/pdf"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -61,7 +62,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 }
 
-func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
+func main() {
+	pdf.WorkerMain() // untrusted PDFs are parsed in bounded worker processes (spec/pdf.md)
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
 
 // run executes the CLI and maps errors to exit statuses and one-line messages.
 func run(args []string, stdout, stderr io.Writer) int {

@@ -14,10 +14,11 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/accord-network/accord/p2p"
+	"github.com/accord-network/accord/formats/pdf"
 )
 
 func TestMain(m *testing.M) {
+	pdf.WorkerMain() // serve as a PDF worker when started as one; else parse PDFs in workers, as main does
 	// Tests that need the real CLI as a separate process re-run this binary.
 	if os.Getenv("ACCORD_AS_CLI") == "1" {
 		os.Exit(run(os.Args, os.Stdout, os.Stderr))
@@ -36,20 +37,19 @@ func TestScripts(t *testing.T) {
 //
 //	flipbyte FILE NEEDLE   flip the low bit of the first byte of NEEDLE in FILE (tamper test)
 //	exitcode N CMD ARGS... run accord with ARGS and require exit status N
+//	firstword VAR FILE     set $VAR to the first word of FILE (e.g. what sha256sum printed)
 //	waitnode DATA VAR      wait (up to 60 s) until the node on DATA serves HTTP; set VAR to its URL
-//	tokenabsent DATA       the last command's stdout and stderr do not contain DATA's operator token
+//	notshown FILE          fail if FILE's content (a secret) appears in the last command's stdout or stderr
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"tokenabsent": func(ts *testscript.TestScript, neg bool, args []string) {
-		if len(args) != 1 {
-			ts.Fatalf("usage: tokenabsent DATA")
+	"firstword": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: firstword VAR FILE")
 		}
-		tok, err := p2p.ReadOperatorToken(ts.MkAbs(args[0]))
-		ts.Check(err)
-		for _, stream := range []string{"stdout", "stderr"} {
-			if strings.Contains(ts.ReadFile(stream), tok) {
-				ts.Fatalf("the operator token appears in %s", stream)
-			}
+		f := strings.Fields(ts.ReadFile(args[1]))
+		if len(f) == 0 {
+			ts.Fatalf("%s is empty", args[1])
 		}
+		ts.Setenv(args[0], f[0])
 	},
 	"waitnode": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
@@ -69,6 +69,20 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 			}
 		}
 		ts.Fatalf("no node serving on %s after 60 s", args[0])
+	},
+	"notshown": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 || neg {
+			ts.Fatalf("usage: notshown FILE")
+		}
+		secret := strings.TrimSpace(ts.ReadFile(args[0]))
+		if secret == "" {
+			ts.Fatalf("%s is empty", args[0])
+		}
+		for _, stream := range []string{"stdout", "stderr"} {
+			if strings.Contains(ts.ReadFile(stream), secret) {
+				ts.Fatalf("the content of %s appears in %s", args[0], stream)
+			}
+		}
 	},
 	"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {

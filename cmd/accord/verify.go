@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
@@ -24,23 +28,36 @@ func init() {
 	register(&cli.Command{
 		Name:  "verify",
 		Usage: "verify documents (HC1 health certificates, QR images, e-BLs, signed PDFs) against trust lists",
-		UsageText: "accord verify --trust TRUST [--at RFC3339] [--offline] [--json] INPUT...\n" +
+		UsageText: "accord verify --trust TRUST [--at TIME] [--offline] [--json] [--verbose] INPUT...\n" +
 			"accord verify --node http://127.0.0.1:8080 INPUT...\n\n" +
-			"INPUT is a file, - for stdin, a literal HC1:... string, or a directory (every file in it, on all cores).",
-		Description: "Each document gets a verdict and the checks behind it: decoded, signature, issuer_trusted,\n" +
-			"key_valid_at_signing, key_usage, not_revoked, list_fresh, not_expired, schema, ...\n" +
+			"INPUT is a file, - for stdin, a literal HC1:... string, or a folder (every file in it and its\n" +
+			"subfolders, on all cores; --no-recurse for the folder itself only).",
+		Description: "Each document gets one of four verdicts:\n" +
+			"  VALID                        every check passed\n" +
+			"  NOT VALID                    the document was read and a check failed (forged, altered, expired, revoked, untrusted)\n" +
+			"  COULD NOT READ — scan again  the input could not be read or decoded; nothing is known about the document\n" +
+			"  NOT CHECKED                  the verification could not be carried out (the node could not be reached)\n" +
+			"and the checks behind it: decoded, signature, issuer_trusted, key_valid_at_signing, key_usage,\n" +
+			"not_revoked, list_fresh, not_expired, schema, ...\n" +
 			"A check that cannot be made is reported as skip with the reason; it never counts as a pass.\n\n" +
+			"One input prints every check; many inputs print one line each, a progress bar on a terminal,\n" +
+			"and a closing block naming each document that needs attention (--verbose: every check of each).\n" +
+			"Folders: hidden files are left out; named pipes and other non-regular files are skipped with a note;\n" +
+			"files that cannot be read are reported and the rest are verified.\n\n" +
 			"Works offline from any trust store, including a node's data directory while the node runs.\n" +
-			"Exit status: 0 all valid, 1 any invalid, 2 an input could not be read or decoded.\n\n" +
+			"--at takes ISO 8601: 2021-07-02T07:38:27Z, +02:00 or +0000 offsets, a time without offset (UTC), a date.\n" +
+			"Exit status: 0 all valid, 1 any not valid, 2 any input could not be read or checked (or bad usage).\n\n" +
 			"Example:\n  accord verify --trust ~/.accord/trust cert.png bl.json permit.pdf",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "trust", Usage: "trust store directory (see `accord trust init`, or a node's --data dir)", EnvVars: []string{"ACCORD_TRUST"}},
 			&cli.StringFlag{Name: "node", Usage: "verify through a node's HTTP API instead of a local trust store"},
-			&cli.TimestampFlag{Name: "at", Layout: time.RFC3339, Usage: "verification time (RFC 3339; default now)"},
+			&cli.StringFlag{Name: "at", Usage: "verification time, ISO 8601 (default now; no offset means UTC)"},
 			&cli.BoolFlag{Name: "offline", Usage: "accept stale lists (past next_update) with a warning: you cannot fetch newer ones"},
 			&cli.BoolFlag{Name: "json", Usage: "print each result as JSON (one object per line for many inputs)"},
-			&cli.IntFlag{Name: "workers", Usage: "parallel workers for many inputs (default: all cores)"},
+			&cli.IntFlag{Name: "workers", Usage: "parallel verifications for many inputs (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per input"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every check of every input, also for many inputs"},
+			&cli.BoolFlag{Name: "no-recurse", Usage: "verify only the files directly in a folder, not its subfolders"},
 			&cli.StringFlag{Name: "arrival", Usage: "country of arrival (e.g. NL): also judge health certificates against its entry rules"},
 			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
 			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
@@ -49,28 +66,35 @@ func init() {
 	})
 }
 
+// checkFunc verifies one input's bytes. A nil error with an unreadable or
+// not-checked result is normal; the function never returns a nil result.
+type checkFunc func(ctx context.Context, name string, data []byte) *verify.Result
+
 func verifyAction(c *cli.Context) error {
 	if c.NArg() == 0 {
-		return usageErr("verify needs an INPUT: a file, -, an HC1:... string or a directory (see `accord verify --help`)")
+		return usageErr("verify needs an INPUT: a file, -, an HC1:... string or a folder (see `accord verify --help`)")
 	}
 	if (c.String("trust") == "") == (c.String("node") == "") {
 		return usageErr("verify needs exactly one of --trust DIR (verify locally) or --node URL (ask a node)")
 	}
-	jobs, err := collectInputs(c.Args().Slice())
-	if err != nil {
-		return err
-	}
-	opts := verify.Options{Offline: c.Bool("offline")}
-	if t := c.Timestamp("at"); t != nil {
-		opts.At = t.UTC()
-	}
-	opts.Arrival = arrivalOptions(c)
-	var verifyOne func(ctx context.Context, j verify.Job) (*verify.Result, error)
-	var v *verify.Verifier
-	if node := c.String("node"); node != "" {
-		verifyOne = func(ctx context.Context, j verify.Job) (*verify.Result, error) {
-			return verifyViaNode(ctx, node, j, opts)
+	opts := verify.Options{Offline: c.Bool("offline"), Arrival: arrivalOptions(c)}
+	if s := c.String("at"); s != "" {
+		t, note, err := parseISOTime("--at", s)
+		if err != nil {
+			return usageErr("%v", err)
 		}
+		if note != "" {
+			fmt.Fprintf(c.App.ErrWriter, "accord: note: %s\n", note)
+		}
+		opts.At = t
+	}
+	var check checkFunc
+	if node := c.String("node"); node != "" {
+		nc, err := newVerifyClient(c.Context, node, opts)
+		if err != nil {
+			return err
+		}
+		check = nc.verify
 	} else {
 		set, err := trustlist.LoadDir(c.String("trust"))
 		if err != nil {
@@ -79,122 +103,395 @@ func verifyAction(c *cli.Context) error {
 		if len(set.Anchors()) == 0 {
 			fmt.Fprintf(c.App.ErrWriter, "accord: warning: trust store %s holds no anchors; every document will fail issuer_trusted\n", c.String("trust"))
 		}
-		v = verify.New(set, opts)
-	}
-	out := newPrinter(c)
-	worst := exitOK
-	record := func(name string, res *verify.Result, err error) {
-		res.Input = name
-		out.print(res)
-		switch {
-		case err != nil && (errors.Is(err, verify.ErrMalformed) || errors.Is(err, trustlist.ErrMalformed)):
-			worst = max(worst, exitBadInput)
-		case err != nil || !res.Valid || (res.Arrival != nil && !res.Arrival.Accepted):
-			worst = max(worst, exitNo)
+		v := verify.New(set, opts)
+		check = func(ctx context.Context, name string, data []byte) *verify.Result {
+			res, _ := v.Verify(ctx, data)
+			return res
 		}
 	}
-	ctx := c.Context
-	if verifyOne != nil || len(jobs) == 1 {
-		for _, j := range jobs {
-			var res *verify.Result
-			var err error
-			if verifyOne != nil {
-				res, err = verifyOne(ctx, j)
-			} else {
-				res, err = v.Verify(ctx, j.Data)
-			}
-			record(j.Name, res, err)
-		}
-	} else {
-		var bar *progressbar.ProgressBar
-		if isTerminal(os.Stderr) && !c.Bool("json") {
-			bar = progressbar.NewOptions(len(jobs), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("verifying"),
-				progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-		}
-		valid := 0
-		start := time.Now()
-		v.VerifyAll(ctx, jobs, c.Int("workers"), func(o verify.Outcome) {
-			if bar != nil {
-				bar.Add(1)
-			}
-			if o.Result.Valid {
-				valid++
-			}
-			record(o.Name, o.Result, o.Err)
-		})
-		if !c.Bool("json") {
-			fmt.Fprintf(c.App.Writer, "\n%d documents: %d valid, %d not valid (%.0f docs/s)\n", len(jobs), valid, len(jobs)-valid,
-				float64(len(jobs))/time.Since(start).Seconds())
-		}
+	col := collectInputs(c.Args().Slice(), !c.Bool("no-recurse"))
+	for _, n := range col.notes {
+		fmt.Fprintf(c.App.ErrWriter, "accord: note: %s\n", n)
 	}
-	if worst != exitOK {
+	if len(col.inputs) == 0 {
+		return inputErr("no input files found in %s", strings.Join(c.Args().Slice(), " "))
+	}
+	run := &verifyRun{
+		inputs:  col.inputs,
+		skipped: len(col.notes),
+		check:   check,
+		workers: c.Int("workers"),
+		out:     c.App.Writer,
+		json:    c.Bool("json"),
+		quiet:   c.Bool("quiet"),
+		verbose: c.Bool("verbose"),
+		many:    len(col.inputs) > 1 || col.fromFolder,
+	}
+	if run.many && !run.json && isTerminal(os.Stderr) {
+		run.progress = os.Stderr
+	}
+	if worst := run.Run(c.Context); worst != exitOK {
 		return silentExit(worst)
 	}
 	return nil
 }
 
-// collectInputs reads every INPUT: files, "-", directories (non-recursive,
-// hidden files skipped) and literal HC1 strings.
-func collectInputs(args []string) ([]verify.Job, error) {
-	var jobs []verify.Job
+// input is one document to verify: bytes already read (stdin, a literal
+// HC1 string) or a path read when its turn comes, so a folder of thousands
+// is never all in memory.
+type input struct {
+	name string
+	data []byte
+	path string
+	err  error // the input could not be read at all (reported, not fatal)
+}
+
+type collected struct {
+	inputs     []input
+	notes      []string // skipped entries, one sentence each
+	fromFolder bool
+}
+
+// collectInputs turns the command line into inputs: "-" is stdin, a literal
+// HC1:... string is itself, a folder is walked (recursively unless recurse
+// is false; hidden entries left out; non-regular files skipped with a note),
+// anything else is a file. Nothing here is fatal: an input that cannot be
+// read becomes an input with err, reported with the results.
+func collectInputs(args []string, recurse bool) collected {
+	var col collected
 	for _, a := range args {
 		if a == "-" {
 			b, err := readBounded(os.Stdin, verify.DefaultMaxInput)
-			if err != nil {
-				return nil, inputErr("stdin: %v", err)
-			}
-			jobs = append(jobs, verify.Job{Name: "stdin", Data: b})
+			col.inputs = append(col.inputs, input{name: "stdin", data: b, err: err})
 			continue
 		}
 		st, err := os.Stat(a)
-		if err != nil {
-			if strings.HasPrefix(strings.TrimSpace(a), "HC1:") {
-				jobs = append(jobs, verify.Job{Name: "argument", Data: []byte(strings.TrimSpace(a))})
-				continue
-			}
-			return nil, inputErr("%v", err)
+		switch {
+		case err != nil && strings.HasPrefix(strings.TrimSpace(a), "HC1:"):
+			col.inputs = append(col.inputs, input{name: "argument", data: []byte(strings.TrimSpace(a))})
+		case err != nil:
+			col.inputs = append(col.inputs, input{name: a, err: describeOpenErr(a, err)})
+		case st.IsDir():
+			col.fromFolder = true
+			col.walk(a, recurse)
+		default:
+			// A file named on the command line is read whatever its type:
+			// `accord verify <(zbarimg ...)` passes a pipe on purpose.
+			col.inputs = append(col.inputs, input{name: a, path: a})
 		}
-		if st.IsDir() {
-			ents, err := os.ReadDir(a)
-			if err != nil {
-				return nil, inputErr("%v", err)
-			}
-			for _, e := range ents {
-				if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-					continue
-				}
-				p := filepath.Join(a, e.Name())
-				b, err := readFileBounded(p)
-				if err != nil {
-					return nil, err
-				}
-				jobs = append(jobs, verify.Job{Name: p, Data: b})
-			}
-			continue
-		}
-		b, err := readFileBounded(a)
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, verify.Job{Name: a, Data: b})
 	}
-	if len(jobs) == 0 {
-		return nil, inputErr("no input files found")
-	}
-	return jobs, nil
+	return col
 }
 
-func readFileBounded(p string) ([]byte, error) {
-	f, err := os.Open(p)
+func (col *collected) walk(root string, recurse bool) {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			// A folder that cannot be listed: report it, go on with the rest.
+			col.inputs = append(col.inputs, input{name: p, err: describeOpenErr(p, err)})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		hidden := p != root && strings.HasPrefix(d.Name(), ".")
+		if d.IsDir() {
+			if p != root && (hidden || !recurse) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if hidden {
+			return nil
+		}
+		mode := d.Type()
+		if mode&fs.ModeSymlink != 0 {
+			st, err := os.Stat(p)
+			switch {
+			case err != nil:
+				col.inputs = append(col.inputs, input{name: p, err: describeOpenErr(p, err)})
+				return nil
+			case st.IsDir():
+				col.notes = append(col.notes, fmt.Sprintf("skipped %s: a link to a folder (links to folders are not followed; name the folder itself)", p))
+				return nil
+			}
+			mode = st.Mode().Type()
+		}
+		if !mode.IsRegular() {
+			col.notes = append(col.notes, fmt.Sprintf("skipped %s: not a regular file (%s)", p, fileKind(mode)))
+			return nil
+		}
+		col.inputs = append(col.inputs, input{name: p, path: p})
+		return nil
+	})
 	if err != nil {
-		return nil, inputErr("%v", err)
+		col.inputs = append(col.inputs, input{name: root, err: err})
+	}
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "type " + m.String()
+}
+
+// describeOpenErr says in plain words why a path cannot be read.
+func describeOpenErr(p string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		if fi, lerr := os.Lstat(p); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			return fmt.Errorf("a link to %s, which does not exist", target)
+		}
+		return errors.New("no such file or folder")
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return errors.New("permission denied")
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// read returns the input's bytes, reading its file now if it has one.
+func (in input) read() ([]byte, error) {
+	if in.err != nil || in.path == "" {
+		return in.data, in.err
+	}
+	f, err := os.Open(in.path)
+	if err != nil {
+		return nil, describeOpenErr(in.path, err)
 	}
 	defer f.Close()
-	b, err := readBounded(f, verify.DefaultMaxInput)
-	if err != nil {
-		return nil, inputErr("%s: %v", p, err)
+	return readBounded(f, verify.DefaultMaxInput)
+}
+
+// verifyRun verifies inputs in parallel and prints the results in input
+// order: full detail for one input, one line each for many, then a closing
+// block naming every document that needs attention.
+type verifyRun struct {
+	inputs   []input
+	skipped  int
+	check    checkFunc
+	workers  int
+	out      io.Writer
+	progress io.Writer // a terminal for the progress bar, or nil
+	json     bool
+	quiet    bool
+	verbose  bool
+	many     bool
+	// refusedEntry counts documents the arrival country's rules refused
+	// (--arrival): exit status 1 even when every signature is valid.
+	refusedEntry int
+}
+
+// attention is a document that was not valid, for the closing block.
+type attention struct {
+	name, reason string
+	verdict      verify.Verdict
+}
+
+// Run verifies everything and returns the exit status.
+func (r *verifyRun) Run(ctx context.Context) int {
+	workers := r.workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
 	}
-	return b, nil
+	results := make([]*verify.Result, len(r.inputs))
+	done := make(chan int, len(r.inputs))
+	go func() {
+		var g errgroup.Group
+		g.SetLimit(workers)
+		for i := range r.inputs {
+			g.Go(func() error {
+				results[i] = r.verifyInput(ctx, r.inputs[i])
+				done <- i
+				return nil
+			})
+		}
+		_ = g.Wait()
+		close(done)
+	}()
+
+	var bar *progressbar.ProgressBar
+	if r.progress != nil {
+		bar = progressbar.NewOptions(len(r.inputs), progressbar.OptionSetWriter(r.progress),
+			progressbar.OptionSetDescription("verifying"), progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish())
+	}
+	start := time.Now()
+	counts := map[verify.Verdict]int{}
+	var need []attention
+	ready := make([]bool, len(r.inputs))
+	next := 0
+	for i := range done {
+		ready[i] = true
+		for next < len(r.inputs) && ready[next] {
+			res := results[next]
+			results[next] = nil // keep only what the closing block needs
+			v := res.Verdict()
+			counts[v]++
+			if res.Arrival != nil && !res.Arrival.Accepted {
+				r.refusedEntry++
+			}
+			if v != verify.VerdictValid {
+				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v})
+			}
+			if bar != nil {
+				// The bar is the last line of the terminal: clear it, print
+				// the result line, draw it again one step further.
+				_ = bar.Clear()
+			}
+			r.print(res)
+			if bar != nil {
+				_ = bar.Add(1)
+			}
+			next++
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if r.many && !r.json {
+		r.closingBlock(counts, need, time.Since(start))
+	}
+	worst := exitOK
+	if counts[verify.VerdictInvalid] > 0 || r.refusedEntry > 0 {
+		worst = exitNo
+	}
+	if counts[verify.VerdictUnreadable] > 0 || counts[verify.VerdictNotChecked] > 0 {
+		worst = exitBadInput
+	}
+	return worst
+}
+
+func (r *verifyRun) verifyInput(ctx context.Context, in input) *verify.Result {
+	data, err := in.read()
+	var res *verify.Result
+	switch {
+	case err != nil:
+		res = verify.Unreadable(in.name, time.Now().UTC(), err)
+	case len(data) == 0:
+		res = verify.Unreadable(in.name, time.Now().UTC(), errors.New("the file is empty"))
+	default:
+		res = r.check(ctx, in.name, data)
+	}
+	res.Input = in.name
+	return res
+}
+
+func (r *verifyRun) print(res *verify.Result) {
+	if r.json {
+		b, err := json.Marshal(res)
+		if err != nil {
+			b, _ = json.Marshal(verify.Unreadable(res.Input, res.At, err))
+		}
+		fmt.Fprintf(r.out, "%s\n", b)
+		return
+	}
+	if r.many && !r.verbose {
+		fmt.Fprintln(r.out, verdictLine(res, ""))
+		return
+	}
+	printResult(r.out, res, "", r.quiet)
+}
+
+func (r *verifyRun) closingBlock(counts map[verify.Verdict]int, need []attention, took time.Duration) {
+	w := r.out
+	total := len(r.inputs)
+	parts := []string{fmt.Sprintf("%d valid", counts[verify.VerdictValid])}
+	for _, v := range []verify.Verdict{verify.VerdictInvalid, verify.VerdictUnreadable, verify.VerdictNotChecked} {
+		if counts[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[v], strings.ToLower(verdictGroup(v))))
+		}
+	}
+	fmt.Fprintf(w, "\n%s: %s (%.0f documents/s)\n", plural(total, "document"), strings.Join(parts, ", "), float64(total)/max(took.Seconds(), 1e-6))
+	if r.skipped > 0 {
+		fmt.Fprintf(w, "%s skipped: not regular files (see the notes on stderr)\n", plural(r.skipped, "entry"))
+	}
+	if len(need) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%d need attention:\n", len(need))
+	for _, v := range []verify.Verdict{verify.VerdictInvalid, verify.VerdictUnreadable, verify.VerdictNotChecked} {
+		first := true
+		for _, a := range need {
+			if a.verdict != v {
+				continue
+			}
+			if first {
+				fmt.Fprintf(w, "  %s:\n", verdictGroup(v))
+				first = false
+			}
+			fmt.Fprintf(w, "    %s  — %s\n", a.name, a.reason)
+		}
+	}
+}
+
+// verdictGroup heads a group of the closing block.
+func verdictGroup(v verify.Verdict) string {
+	switch v {
+	case verify.VerdictInvalid:
+		return "NOT VALID"
+	case verify.VerdictUnreadable:
+		return "COULD NOT READ (scan or copy again)"
+	case verify.VerdictNotChecked:
+		return "NOT CHECKED (try again)"
+	}
+	return "VALID"
+}
+
+// verdictHeadline is the verdict as an officer reads it.
+func verdictHeadline(v verify.Verdict) string {
+	switch v {
+	case verify.VerdictValid:
+		return "VALID"
+	case verify.VerdictUnreadable:
+		return "COULD NOT READ — scan again"
+	case verify.VerdictNotChecked:
+		return "NOT CHECKED — try again"
+	}
+	return "NOT VALID"
+}
+
+// reason is the one-line why of a result that is not valid.
+func reason(r *verify.Result) string {
+	if r.Verdict() == verify.VerdictValid {
+		return ""
+	}
+	if f := r.FirstFailure(); f != nil {
+		if f.Name == verify.CheckDecoded {
+			return f.Detail
+		}
+		return f.Name + ": " + f.Detail
+	}
+	if r.Error != "" {
+		return r.Error
+	}
+	return "no check established the signature"
+}
+
+// verdictLine is a result in one line: verdict, format, input, reason.
+func verdictLine(r *verify.Result, indent string) string {
+	line := indent + verdictHeadline(r.Verdict())
+	if r.Format != "" {
+		line += "  " + r.Format
+	} else if r.Verdict() != verify.VerdictUnreadable && r.Verdict() != verify.VerdictNotChecked {
+		line += "  unknown"
+	}
+	if r.Input != "" {
+		line += "  " + r.Input
+	}
+	if why := reason(r); why != "" {
+		line += "  — " + why
+	}
+	return line
 }
 
 func isTerminal(f *os.File) bool {
@@ -202,87 +499,110 @@ func isTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// verifyViaNode posts the document to a node's POST /v1/verify.
-func verifyViaNode(ctx context.Context, node string, j verify.Job, opts verify.Options) (*verify.Result, error) {
-	u := strings.TrimRight(node, "/") + "/v1/verify"
-	q := []string{}
+// verifyClient verifies through a node's POST /v1/verify.
+type verifyClient struct {
+	base   string
+	query  string
+	client *http.Client
+}
+
+// newVerifyClient checks that the node answers before any document is sent,
+// so a node that is down is one clear error, not one per file.
+func newVerifyClient(ctx context.Context, node string, opts verify.Options) (*verifyClient, error) {
+	u, err := url.Parse(node)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageErr("--node %q is not a node's URL (e.g. http://127.0.0.1:8080)", node)
+	}
+	nc := &verifyClient{base: strings.TrimRight(node, "/"), client: &http.Client{Timeout: 60 * time.Second}}
+	q := url.Values{}
 	if !opts.At.IsZero() {
-		q = append(q, "at="+opts.At.Format(time.RFC3339))
+		q.Set("at", opts.At.Format(time.RFC3339))
 	}
 	if opts.Offline {
-		q = append(q, "offline=1")
+		q.Set("offline", "1")
 	}
-	q = append(q, arrivalQuery(opts.Arrival)...)
-	if len(q) > 0 {
-		u += "?" + strings.Join(q, "&")
+	for _, kv := range arrivalQuery(opts.Arrival) {
+		k, v, _ := strings.Cut(kv, "=")
+		v, _ = url.QueryUnescape(v)
+		q.Set(k, v)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(j.Data))
+	nc.query = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, nc.base+"/healthz", nil)
 	if err != nil {
 		return nil, usageErr("--node: %v", err)
 	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Do(req)
+	resp, err := nc.client.Do(req)
 	if err != nil {
-		return nil, inputErr("cannot reach node %s: %v (is `accord node run` listening there? or verify offline with --trust DIR)", node, err)
+		return nil, inputErr("cannot reach node %s: %v (is `accord node run` listening there? or verify offline with --trust DIR)", node, unwrapURLErr(err))
+	}
+	resp.Body.Close()
+	return nc, nil
+}
+
+func unwrapURLErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// verify posts one document. Every way the exchange can go is a result: the
+// node's own result, unreadable (the node refused the input: empty, too
+// large, undecodable) or not checked (the node could not be reached or
+// failed).
+func (nc *verifyClient) verify(ctx context.Context, name string, data []byte) *verify.Result {
+	now := time.Now().UTC()
+	u := nc.base + "/v1/verify"
+	if nc.query != "" {
+		u += "?" + nc.query
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(data))
+	if err != nil {
+		return verify.NotChecked(name, now, err)
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := nc.client.Do(req)
+	if err != nil {
+		return verify.NotChecked(name, now, fmt.Errorf("node %s did not answer: %v", nc.base, unwrapURLErr(err)))
 	}
 	defer resp.Body.Close()
 	body, err := readBounded(resp.Body, 16<<20)
 	if err != nil {
-		return nil, inputErr("node %s: %v", node, err)
+		return verify.NotChecked(name, now, fmt.Errorf("node %s: reading its answer: %v", nc.base, err))
 	}
 	var res verify.Result
-	if err := json.Unmarshal(body, &res); err != nil || len(res.Checks) == 0 {
-		return nil, inputErr("node %s answered %s: %s", node, resp.Status, strings.TrimSpace(string(body)))
+	if json.Unmarshal(body, &res) == nil && len(res.Checks) > 0 {
+		if res.Outcome == "" {
+			res.Outcome = res.Verdict()
+		}
+		return &res
 	}
-	if res.Error != "" {
-		return &res, fmt.Errorf("%w: %s", verify.ErrMalformed, res.Error)
+	var e struct {
+		Error string `json:"error"`
 	}
-	return &res, nil
-}
-
-type printer struct {
-	w     io.Writer
-	json  bool
-	quiet bool
-}
-
-func newPrinter(c *cli.Context) *printer {
-	return &printer{w: c.App.Writer, json: c.Bool("json"), quiet: c.Bool("quiet")}
-}
-
-func (p *printer) print(r *verify.Result) {
-	if p.json {
-		b, _ := json.Marshal(r)
-		fmt.Fprintf(p.w, "%s\n", b)
-		return
+	msg := strings.TrimSpace(string(body))
+	if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		msg = e.Error
 	}
-	printResult(p.w, r, "", p.quiet)
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestEntityTooLarge:
+		return verify.Unreadable(name, now, fmt.Errorf("the node refused the file as too large (%s): %s", resp.Status, msg))
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return verify.Unreadable(name, now, fmt.Errorf("the node could not read it (%s): %s", resp.Status, msg))
+	}
+	return verify.NotChecked(name, now, fmt.Errorf("node %s answered %s: %s", nc.base, resp.Status, msg))
 }
 
 var marks = map[verify.Status]string{verify.Pass: "✓", verify.Fail: "✗", verify.Skip: "–", verify.Error: "!"}
 
+// printResult prints a result with every check; quiet prints only the
+// verdict line.
 func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
-	verdict := "VALID"
-	if !r.Valid {
-		verdict = "NOT VALID"
-	}
-	format := r.Format
-	if format == "" {
-		format = "unknown"
-	}
-	line := fmt.Sprintf("%s%s  %s", indent, verdict, format)
-	if r.Input != "" {
-		line += "  " + r.Input
-	}
-	if !r.Valid {
-		if f := r.FirstFailure(); f != nil {
-			line += fmt.Sprintf("  — %s: %s", f.Name, f.Detail)
-		} else if r.Error == "" {
-			line += "  — no check established the signature"
-		}
-	}
-	fmt.Fprintln(w, line)
+	fmt.Fprintln(w, verdictLine(r, indent))
 	printArrival(w, r, indent, quiet)
 	if quiet {
 		return

@@ -92,9 +92,13 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	m := checkSigner(r, &d, env, sc)
 	var cert *x509.Certificate
 	if m != nil {
-		cert = m.Entry.Certificate()
+		cert = entryCert(m.Entry)
 		checkChain(r, m, env)
-		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"})
+		// The CWT iss is the document's claim of its issuing country; the
+		// listing decides (spec/hcert.md, spec/verify.md §Issuer checks).
+		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"},
+			verify.Claims{Country: d.Issuer, Source: "CWT iss"})
+		r.Summary = append(r.Summary, verify.Field{Label: "Listed by", Value: listedBy(m)})
 		checkKeyUsage(r, &d, cert)
 		env.DocumentNotRevoked(r, m.Country, d.KID, RevocationQueries(&d)...)
 	} else {
@@ -138,7 +142,7 @@ func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *scratch) *tr
 	}
 	var cands []trustlist.Match
 	if env.Trust != nil {
-		cands = env.Trust.Find(trustlist.Query{KID: d.KID, Use: trustlist.DocHCert, Kind: trustlist.EntryX509, CA: new(false)})
+		cands = env.Trust.Find(trustlist.Query{KID: d.KID, Use: trustlist.DocHCert, CA: new(false)})
 	}
 	if len(cands) == 0 {
 		r.Add(verify.CheckSignature, verify.Skip, "no trusted key for kid %s (from the %s header), so the signature cannot be checked", kidString(d.KID), d.KIDFrom)
@@ -148,7 +152,7 @@ func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *scratch) *tr
 	var why []string
 	for i := range cands {
 		m := &cands[i]
-		cert := m.Entry.Certificate()
+		cert := entryCert(m.Entry)
 		if cert == nil {
 			continue
 		}
@@ -198,6 +202,10 @@ func kidString(kid []byte) string {
 // checkChain requires the DSC to chain to a CSCA when its anchor lists CSCAs
 // for hcert, as the DCC gateway checks on upload.
 func checkChain(r *verify.Result, m *trustlist.Match, env *verify.Env) {
+	if m.Entry.Kind == trustlist.EntrySPKI {
+		r.Add(CheckIssuerChain, verify.Skip, "the key is listed bare (from a key-only list), without a certificate to chain")
+		return
+	}
 	cas := env.Trust.Find(trustlist.Query{Country: m.Country, Use: trustlist.DocHCert, Kind: trustlist.EntryX509, CA: new(true)})
 	if len(cas) == 0 {
 		r.Add(CheckIssuerChain, verify.Skip, "%s lists no CSCA for hcert; the DSC is trusted because it is listed itself", m.Country)
@@ -227,6 +235,22 @@ func checkChain(r *verify.Result, m *trustlist.Match, env *verify.Env) {
 		return
 	}
 	r.Add(CheckIssuerChain, verify.Pass, "the DSC chains to the CSCA %q listed by %s", chains[0][len(chains[0])-1].Subject.String(), m.Country)
+}
+
+// entryCert returns the DSC of an x509 entry, or for a bare key (spki entry,
+// from a key-only national list) a stand-in holding only the key and the
+// entry's validity window: such a key has no extended key usage, so it may
+// sign every certificate type, as the key-only lists intend.
+func entryCert(e *trustlist.Entry) *x509.Certificate {
+	switch e.Kind {
+	case trustlist.EntryX509:
+		return e.Certificate()
+	case trustlist.EntrySPKI:
+		if pub := e.PublicKey(); pub != nil {
+			return &x509.Certificate{PublicKey: pub, NotBefore: e.NotBefore, NotAfter: e.NotAfter}
+		}
+	}
+	return nil
 }
 
 // CheckIssuerChain is the check that a listed DSC chains to a CSCA listed
@@ -393,7 +417,7 @@ func summary(d *Decoded) []verify.Field {
 			ci, _ = e["ci"].(string)
 		}
 	}
-	add("Issuer country", d.Issuer)
+	add("Issuer country (claimed, iss)", d.Issuer)
 	add("Certificate id", ci)
 	if !d.IssuedAt.IsZero() {
 		add("Issued", ts(d.IssuedAt))
@@ -402,4 +426,14 @@ func summary(d *Decoded) []verify.Field {
 		add("Expires", ts(d.Expires))
 	}
 	return out
+}
+
+// listedBy names the anchor whose list holds the DSC, and the country the
+// entry issues for when the anchor relays it for another.
+func listedBy(m *trustlist.Match) string {
+	s := fmt.Sprintf("%s (%s)", m.Country, m.Anchor)
+	if cc := m.IssuerCountry(); cc != m.Country {
+		s += fmt.Sprintf(", for %s", cc)
+	}
+	return s
 }

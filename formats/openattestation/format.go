@@ -137,18 +137,16 @@ func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r 
 	if len(d.Issuers) == 0 {
 		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "the document names no issuer")
 	}
-	if len(d.Issuers) > 1 {
-		for i, is := range d.Issuers {
-			if is.Method != IssuedByDID {
-				add(r, verify.CheckSignature, verify.Fail, FragmentStatus,
-					"issuer %d of %d (%s) cannot be verified offline, and a document is valid only if all its issuers are", i+1, len(d.Issuers), orDash(is.Name))
-			}
-		}
-	}
+	// Every issuer adds its own checks; the document is valid only if all
+	// of them pass.
 	for _, is := range d.Issuers {
 		if ctx.Err() != nil {
 			r.Add(verify.CheckSignature, verify.Error, "%v", ctx.Err())
 			return
+		}
+		if is.Method != IssuedByDID {
+			f.chainIssuerChecks(ctx, d, is, env, r, signed, integrity == nil)
+			continue
 		}
 		f.issuerChecks(d, is, env, r, signed)
 	}
@@ -174,19 +172,6 @@ func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *ve
 	who := is.Name
 	if who == "" {
 		who = "the issuer"
-	}
-	if is.Method != IssuedByDID {
-		what := "document store"
-		if is.Method == IssuedByTokenRegistry {
-			what = "token registry (transferable record)"
-		}
-		add(r, verify.CheckSignature, verify.Skip, FragmentStatus,
-			"%s issues by recording the merkle root in %s %s on Ethereum; that can only be confirmed on chain, which this offline verifier does not consult",
-			who, what, is.Store)
-		add(r, verify.CheckIssuerTrusted, verify.Skip, FragmentIdentity,
-			"identity proof %s %s needs DNS; trust lists vouch only for DID-signing keys", orDash(is.IdentityType), is.Location)
-		r.Warn("not valid offline: issuance through %s %s cannot be checked without a blockchain (integrity alone proves nothing about the issuer)", what, is.Store)
-		return
 	}
 	switch is.IdentityType {
 	case "DID", "DNS-DID", "":
@@ -305,19 +290,7 @@ func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, 
 	}
 	r.Add(verify.CheckKeyUsage, verify.Pass, "%s may sign oa documents", signer.Hex())
 	env.IssuerChecks(r, m, signed)
-	docDomain := normDomain(is.Location)
-	listDomain := normDomain(m.Entry.Domain)
-	switch {
-	case docDomain != "" && listDomain != "" && docDomain != listDomain:
-		r.Add(CheckIssuerDomain, verify.Fail, "the document claims domain %s but the %s trust list binds this key to %s", docDomain, m.Country, listDomain)
-	case docDomain != "" && listDomain != "":
-		r.Add(CheckIssuerDomain, verify.Pass, "domain %s matches the trust list entry", docDomain)
-	case docDomain != "":
-		r.Add(CheckIssuerDomain, verify.Skip, "the document claims domain %s; the trust list entry names no domain, so the claim is not verified", docDomain)
-		r.Warn("domain %s named in the document is not vouched for by the trust list", docDomain)
-	default:
-		r.Add(CheckIssuerDomain, verify.Skip, "the document names no domain")
-	}
+	domainCheck(r, is, m)
 }
 
 type emptyTrust struct{}

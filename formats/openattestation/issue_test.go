@@ -160,7 +160,7 @@ func TestFailures(t *testing.T) {
 			trustlisttest.TrustOne(t, "DE", ethEntry(t, AddressOf(other).Hex(), "Other", ""))},
 		{"not for oa", verify.CheckKeyUsage, "not for OpenAttestation", doc,
 			trustlisttest.TrustOne(t, "DE", ethEntry(t, AddressOf(b.key).Hex(), "HL", "", trustlist.DocPDF))},
-		{"domain mismatch", CheckIssuerDomain, "binds this key", doc,
+		{"domain mismatch", CheckIssuerDomain, "binds this issuer", doc,
 			trustlisttest.TrustOne(t, "DE", ethEntry(t, AddressOf(b.key).Hex(), "HL", "other.example"))},
 		{"malformed salt", verify.CheckSchema, "malformed salt", malformedSaltDoc(t), nil},
 		{"bad e-BL", verify.CheckSchema, "UN/LOCODE", badEBLDoc(t), nil},
@@ -344,7 +344,8 @@ func TestBatchCache(t *testing.T) {
 	}
 }
 
-// TestMixedIssuers: a DID issuer cannot carry a co-issuer we cannot check.
+// TestMixedIssuers: a DID issuer cannot carry an unlisted co-issuer: every
+// issuer must pass its own checks.
 func TestMixedIssuers(t *testing.T) {
 	key, _ := crypto.GenerateKey()
 	v, _ := ParseJSON(sampleEBL(t))
@@ -364,7 +365,7 @@ func TestMixedIssuers(t *testing.T) {
 	}
 	set := trustlisttest.TrustOne(t, "DE", ethEntry(t, addr, "Carrier", ""))
 	r := verifyOne(t, set, Stringify(w[0]))
-	if f := r.FirstFailure(); r.Valid || f == nil || f.Name != verify.CheckSignature || !strings.Contains(f.Detail, "all its issuers") {
+	if f := r.FirstFailure(); r.Valid || f == nil || f.Name != verify.CheckIssuerTrusted || !strings.Contains(f.Detail, "document store 0x9178F546D3FF57D7A6352bD61B80cCCD46199C2d is not in any admitted trust list") {
 		t.Fatalf("valid=%v %+v", r.Valid, f)
 	}
 }

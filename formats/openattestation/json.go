@@ -72,6 +72,14 @@ func (v *Value) Str() (string, bool) {
 	return v.s, true
 }
 
+// Num returns the number of a Number value and whether v is one.
+func (v *Value) Num() (float64, bool) {
+	if v == nil || v.kind != Number {
+		return 0, false
+	}
+	return v.n, true
+}
+
 // Members returns the members of an Object value.
 func (v *Value) Members() []Member {
 	if v == nil || v.kind != Object {

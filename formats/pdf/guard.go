@@ -5,95 +5,264 @@ import (
 	"fmt"
 )
 
-// prescan rejects inputs that send digitorus/pdf into an endless loop, so
-// that no goroutine is ever left spinning: the library's array reader
-// loops forever (growing memory) when an array is still open at "endobj".
-// prescan tokenises the file just enough to find that: comments, literal
-// and hex strings and stream data are skipped, array depth is tracked per
-// object. It is linear in the input and allocates nothing. It also reports
-// whether the file may hold images (a /Image name outside stream data, or
-// an object stream that could hide one), so the QR search can be skipped.
+// Structural pre-check (spec/pdf.md §Input limits and malformed input).
+//
+// prescan tokenises the whole file with the PDF library's own token rules
+// (ISO 32000-1 §7.2-7.3: comments, literal strings with nested parentheses
+// and escapes, hex strings, names, the delimiters [ ] << >> { }) and checks
+// that every indirect object is well formed: its arrays and dictionaries
+// close in order with their own closer, it holds no keyword but numbers,
+// true, false, null and R, no hex string holds a non-hex byte, no object
+// is left open at "endobj", "stream" or the end of the file, and no
+// container is nested deeper than maxNesting. It is linear in the input,
+// allocates only the nesting stack and never recurses.
+//
+// That is the shape of input that sends digitorus/pdf into an endless,
+// memory-growing loop (an array still open at endobj) or into deep
+// recursion. The check cannot see into compressed object streams, nor
+// objects that a cross-reference offset places inside another object's
+// bytes: that is why untrusted PDFs are also parsed in a bounded worker
+// process (worker.go).
+//
+// It also reports whether the file may hold images (a /Image name outside
+// stream data, or an object stream that could hide one), so the QR search
+// can be skipped.
 func prescan(in []byte) (mayHaveImages bool, err error) {
-	depth, obj := 0, int64(-1)
-	n := len(in)
-	for i := 0; i < n; {
-		c := in[i]
-		switch {
-		case c == '%':
-			for i < n && in[i] != '\n' && in[i] != '\r' {
-				i++
+	s := &scanner{in: in}
+	var stack []byte // '[' or '<' per open container
+	objStart := -1
+	for {
+		tok, start, err := s.next()
+		if err != nil {
+			return false, err
+		}
+		if tok == tokEOF {
+			break
+		}
+		text := in[start:s.i]
+		switch tok {
+		case tokOpenArray, tokOpenDict:
+			if len(stack) >= maxNesting {
+				return false, fmt.Errorf("arrays and dictionaries are nested more than %d deep at byte %d", maxNesting, start)
 			}
-		case c == '(':
-			nest := 0
-			for i < n {
-				switch in[i] {
-				case '\\':
-					i++
-				case '(':
-					nest++
-				case ')':
-					nest--
+			stack = append(stack, text[0])
+		case tokCloseArray, tokCloseDict:
+			want := byte('[')
+			if tok == tokCloseDict {
+				want = '<'
+			}
+			if len(stack) == 0 {
+				if objStart >= 0 {
+					return false, fmt.Errorf("the object at byte %d closes %q at byte %d that it never opened", objStart, text, start)
 				}
-				i++
-				if nest == 0 {
-					break
-				}
+				continue // junk between objects is not parsed by readers
 			}
-		case c == '<':
-			if i+1 < n && in[i+1] == '<' {
-				i += 2
-				continue
+			if stack[len(stack)-1] != want {
+				return false, fmt.Errorf("the object at byte %d closes %s with %q at byte %d", max(objStart, 0), containerName(stack[len(stack)-1]), text, start)
 			}
-			j := bytes.IndexByte(in[i:], '>')
-			if j < 0 {
-				return mayHaveImages, nil
-			}
-			i += j + 1
-		case c == '[':
-			depth++
-			i++
-		case c == ']':
-			if depth > 0 {
-				depth--
-			}
-			i++
-		case isRegular(c):
-			j := i
-			for j < n && isRegular(in[j]) {
-				j++
-			}
-			switch kw := in[i:j]; string(kw) {
-			case "obj":
-				depth, obj = 0, int64(i)
-			case "endobj":
-				if depth > 0 {
-					return false, fmt.Errorf("the object at byte %d has an array still open at its endobj (byte %d)", obj, i)
-				}
-				depth = 0
-			case "stream":
-				k := bytes.Index(in[j:], []byte("endstream"))
-				if k < 0 {
-					return mayHaveImages, nil
-				}
-				j += k + len("endstream")
-			}
-			i = j
-		case c == '/':
-			if bytes.HasPrefix(in[i:], []byte("/Image")) || bytes.HasPrefix(in[i:], []byte("/ObjStm")) {
+			stack = stack[:len(stack)-1]
+		case tokName:
+			if bytes.HasPrefix(text, []byte("/Image")) || bytes.HasPrefix(text, []byte("/ObjStm")) {
 				mayHaveImages = true
 			}
-			i++
-		default:
-			i++
+		case tokKeyword:
+			switch string(text) {
+			case "obj":
+				if len(stack) > 0 {
+					return false, fmt.Errorf("a new object starts at byte %d inside an open %s", start, containerName(stack[len(stack)-1]))
+				}
+				objStart = start
+			case "endobj":
+				if len(stack) > 0 {
+					return false, fmt.Errorf("the object at byte %d has %s still open at its endobj (byte %d)", objStart, containerName(stack[len(stack)-1]), start)
+				}
+				objStart = -1
+			case "stream":
+				if len(stack) > 0 {
+					return false, fmt.Errorf("the stream at byte %d starts inside an open %s", start, containerName(stack[len(stack)-1]))
+				}
+				k := bytes.Index(in[s.i:], []byte("endstream"))
+				if k < 0 {
+					return false, fmt.Errorf("the stream at byte %d has no endstream", start)
+				}
+				s.i += k + len("endstream")
+			default:
+				if len(stack) > 0 && !objectKeyword(text) {
+					return false, fmt.Errorf("unexpected %q at byte %d inside %s", clip(text), start, containerName(stack[len(stack)-1]))
+				}
+			}
 		}
+	}
+	if len(stack) > 0 {
+		return false, fmt.Errorf("the file ends inside an open %s", containerName(stack[len(stack)-1]))
 	}
 	return mayHaveImages, nil
 }
 
-func isRegular(c byte) bool {
-	switch c {
-	case ' ', '\t', '\r', '\n', '\f', 0, '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
-		return false
+// maxNesting bounds array and dictionary nesting.
+const maxNesting = 64
+
+type token int
+
+const (
+	tokEOF token = iota
+	tokOpenArray
+	tokCloseArray
+	tokOpenDict
+	tokCloseDict
+	tokName
+	tokString
+	tokKeyword // a regular-character run: numbers, true, obj, R, ...
+	tokBrace
+)
+
+// scanner splits a PDF into tokens the way digitorus/pdf's lexer does.
+type scanner struct {
+	in []byte
+	i  int
+}
+
+func (s *scanner) next() (token, int, error) {
+	in, n := s.in, len(s.in)
+	for s.i < n {
+		c := in[s.i]
+		if isSpace(c) {
+			s.i++
+			continue
+		}
+		if c == '%' {
+			for s.i < n && in[s.i] != '\n' && in[s.i] != '\r' {
+				s.i++
+			}
+			continue
+		}
+		break
 	}
-	return true
+	if s.i >= n {
+		return tokEOF, n, nil
+	}
+	start := s.i
+	c := in[s.i]
+	s.i++
+	switch c {
+	case '[':
+		return tokOpenArray, start, nil
+	case ']':
+		return tokCloseArray, start, nil
+	case '{', '}':
+		return tokBrace, start, nil
+	case '<':
+		if s.i < n && in[s.i] == '<' {
+			s.i++
+			return tokOpenDict, start, nil
+		}
+		for s.i < n && in[s.i] != '>' {
+			if !isSpace(in[s.i]) && unhex(in[s.i]) < 0 {
+				return 0, start, fmt.Errorf("the hex string at byte %d holds %q at byte %d", start, in[s.i], s.i)
+			}
+			s.i++
+		}
+		if s.i >= n {
+			return 0, start, fmt.Errorf("the hex string at byte %d is not closed", start)
+		}
+		s.i++
+		return tokString, start, nil
+	case '>':
+		if s.i < n && in[s.i] == '>' {
+			s.i++
+			return tokCloseDict, start, nil
+		}
+		return 0, start, fmt.Errorf("unexpected '>' at byte %d (not part of '>>' or a hex string)", start)
+	case ')':
+		return 0, start, fmt.Errorf("unexpected ')' at byte %d outside a string", start)
+	case '(':
+		depth := 1
+		for s.i < n && depth > 0 {
+			switch in[s.i] {
+			case '\\':
+				s.i++
+			case '(':
+				depth++
+			case ')':
+				depth--
+			}
+			s.i++
+		}
+		if depth > 0 {
+			return 0, start, fmt.Errorf("the string at byte %d is not closed", start)
+		}
+		return tokString, start, nil
+	case '/':
+		for s.i < n && !isSpace(in[s.i]) && !isDelim(in[s.i]) {
+			s.i++
+		}
+		return tokName, start, nil
+	}
+	for s.i < n && !isSpace(in[s.i]) && !isDelim(in[s.i]) {
+		s.i++
+	}
+	return tokKeyword, start, nil
+}
+
+func isSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', '\f', 0:
+		return true
+	}
+	return false
+}
+
+func isDelim(c byte) bool {
+	switch c {
+	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return true
+	}
+	return false
+}
+
+func unhex(b byte) int {
+	switch {
+	case '0' <= b && b <= '9':
+		return int(b) - '0'
+	case 'a' <= b && b <= 'f':
+		return int(b) - 'a' + 10
+	case 'A' <= b && b <= 'F':
+		return int(b) - 'A' + 10
+	}
+	return -1
+}
+
+// objectKeyword reports whether a regular-character run may appear inside
+// an object: a number, true, false, null or R.
+func objectKeyword(t []byte) bool {
+	switch string(t) {
+	case "true", "false", "null", "R":
+		return true
+	}
+	digits := 0
+	for i, c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case (c == '+' || c == '-') && i == 0:
+		case c == '.':
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+func containerName(c byte) string {
+	if c == '[' {
+		return "an array"
+	}
+	return "a dictionary"
+}
+
+func clip(b []byte) string {
+	if len(b) > 24 {
+		return string(b[:24]) + "…"
+	}
+	return string(b)
 }

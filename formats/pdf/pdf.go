@@ -19,7 +19,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -56,6 +55,8 @@ const DefaultMaxSize = 64 << 20
 const (
 	maxSignatures = 64
 	maxFields     = 4096
+	maxPageNodes  = 1 << 17
+	maxAnnots     = 1 << 16
 )
 
 var maxSize atomic.Int64
@@ -105,7 +106,7 @@ func Detect(in []byte) bool {
 }
 
 func malformed(r *verify.Result, format string, args ...any) (*verify.Result, error) {
-	err := fmt.Errorf("%w: pdf: %s", verify.ErrMalformed, fmt.Sprintf(format, args...))
+	err := fmt.Errorf("%w: pdf: could not be read: %s", verify.ErrMalformed, fmt.Sprintf(format, args...))
 	r.Add(verify.CheckDecoded, verify.Error, "%s", err.Error())
 	r.Error = err.Error()
 	return r, err
@@ -114,7 +115,47 @@ func malformed(r *verify.Result, format string, args ...any) (*verify.Result, er
 // Verify checks the PDF in against env. The error is non-nil (wrapping
 // verify.ErrMalformed) only when in cannot be read as a PDF at all; a PDF
 // without signatures, or with a bad one, gives a Result with failing checks.
-func Verify(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result, err error) {
+//
+// After WorkerMain, the PDF is parsed and verified in a worker process under
+// a deadline and a memory ceiling (see Isolation); a PDF that exceeds them
+// could not be read.
+func Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
+	r := &verify.Result{Format: Name}
+	if _, err := precheck(in); err != nil {
+		return malformed(r, "%v", err)
+	}
+	p := activePool()
+	if p == nil {
+		return verifyInProcess(ctx, in, env)
+	}
+	res, err := p.verify(ctx, in, env)
+	var we *errWorker
+	switch {
+	case errors.As(err, &we):
+		return malformed(r, "%s", we.msg)
+	case res == nil:
+		return r, err
+	}
+	return res, err
+}
+
+// precheck runs the cheap checks that need no PDF library: size, header,
+// end marker and the structural pre-scan.
+func precheck(in []byte) (mayHaveImages bool, err error) {
+	if lim := MaxSize(); int64(len(in)) > lim {
+		return false, fmt.Errorf("file of %d bytes exceeds the %d byte limit for PDFs (raise it with pdf.SetMaxSize)", len(in), lim)
+	}
+	if !Detect(in) {
+		return false, errors.New("not a PDF: no %PDF- header in the first 1024 bytes")
+	}
+	if !bytes.Contains(lastBytes(in, 2048), []byte("%%EOF")) {
+		return false, fmt.Errorf("truncated PDF: no %%%%EOF marker at the end of the %d byte file", len(in))
+	}
+	return prescan(in)
+}
+
+// verifyInProcess verifies in with the PDF library in this process.
+func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result, err error) {
 	r := &verify.Result{Format: Name}
 	defer func() {
 		if p := recover(); p != nil {
@@ -122,16 +163,7 @@ func Verify(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result
 			res, err = malformed(r, "the PDF library failed on this input (%v)", p)
 		}
 	}()
-	if lim := MaxSize(); int64(len(in)) > lim {
-		return malformed(r, "file of %d bytes exceeds the %d byte limit for PDFs (raise it with pdf.SetMaxSize)", len(in), lim)
-	}
-	if !Detect(in) {
-		return malformed(r, "not a PDF: no %%PDF- header in the first 1024 bytes")
-	}
-	if !bytes.Contains(lastBytes(in, 2048), []byte("%%EOF")) {
-		return malformed(r, "truncated PDF: no %%EOF marker at the end of the %d byte file", len(in))
-	}
-	mayHaveImages, err := prescan(in)
+	mayHaveImages, err := precheck(in)
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
@@ -220,58 +252,159 @@ func pdfVersion(in []byte) string {
 	return string(bytes.TrimRight(v, "\r\n \t"))
 }
 
-// findSignatures walks the AcroForm field tree and returns the value
-// (signature dictionary) of every signature field that has one, in field
-// order.
+// findSignatures returns the value (signature dictionary) of every
+// signature field that has one: first through the AcroForm field tree, in
+// field order, then through the pages' /Annots (widget annotations whose
+// field, or a parent field, is of type Sig), as pdfsig and other
+// validators do; poppler's `pdfsig -add-signature` and other signers may
+// leave a signature field out of /Fields. Each signature is found once.
 func findSignatures(root pdflib.Value) ([]pdflib.Value, error) {
-	fields := root.Key("AcroForm").Key("Fields")
-	var out []pdflib.Value
-	seen := map[uint32]bool{}
-	visited := 0
-	var walk func(arr pdflib.Value, depth int) error
-	walk = func(arr pdflib.Value, depth int) error {
-		if arr.Kind() != pdflib.Array {
+	f := &sigFinder{seen: map[uint32]bool{}, seenValue: map[uint32]bool{}}
+	if err := f.walkFields(root.Key("AcroForm").Key("Fields"), 0); err != nil {
+		return nil, err
+	}
+	if err := f.walkPages(root.Key("Pages"), 0); err != nil {
+		return nil, err
+	}
+	return f.out, nil
+}
+
+type sigFinder struct {
+	out       []pdflib.Value
+	seen      map[uint32]bool // fields and page-tree nodes visited
+	seenValue map[uint32]bool // signature dictionaries found
+	visited   int             // form fields
+	pages     int             // page tree nodes
+	annots    int             // annotations
+}
+
+func (f *sigFinder) visit(v pdflib.Value) (skip bool, err error) {
+	if f.visited++; f.visited > maxFields {
+		return false, fmt.Errorf("more than %d form fields and pages", maxFields)
+	}
+	if id := v.GetPtr().GetID(); id != 0 {
+		if f.seen[id] {
+			return true, nil
+		}
+		f.seen[id] = true
+	}
+	return false, nil
+}
+
+// add records field's signature value (inherited through /Parent, up to
+// 32 levels) if the field is of type Sig and has one.
+func (f *sigFinder) add(field pdflib.Value) error {
+	var ft string
+	var v, holder pdflib.Value
+	n := field
+	for depth := 0; depth < 32 && n.Kind() == pdflib.Dict; depth++ {
+		if ft == "" {
+			ft = n.Key("FT").Name()
+		}
+		if v.Kind() != pdflib.Dict {
+			if x := n.Key("V"); x.Kind() == pdflib.Dict {
+				v, holder = x, n
+			}
+		}
+		if ft != "" && v.Kind() == pdflib.Dict {
+			break
+		}
+		n = n.Key("Parent")
+	}
+	if ft != "Sig" || v.Kind() != pdflib.Dict {
+		return nil
+	}
+	id := v.GetPtr().GetID()
+	if id == 0 {
+		id = holder.GetPtr().GetID()
+	}
+	if id != 0 {
+		if f.seenValue[id] {
 			return nil
 		}
-		if depth > 32 {
-			return errors.New("the form field tree is nested more than 32 deep")
+		f.seenValue[id] = true
+	}
+	if len(f.out) >= maxSignatures {
+		return fmt.Errorf("more than %d signatures", maxSignatures)
+	}
+	f.out = append(f.out, v)
+	return nil
+}
+
+func (f *sigFinder) walkFields(arr pdflib.Value, depth int) error {
+	if arr.Kind() != pdflib.Array {
+		return nil
+	}
+	if depth > 32 {
+		return errors.New("the form field tree is nested more than 32 deep")
+	}
+	for i := 0; i < arr.Len(); i++ {
+		fld := arr.Index(i)
+		if skip, err := f.visit(fld); skip || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
 		}
-		for i := 0; i < arr.Len(); i++ {
-			if visited++; visited > maxFields {
-				return fmt.Errorf("more than %d form fields", maxFields)
-			}
-			f := arr.Index(i)
-			if id := f.GetPtr().GetID(); id != 0 {
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
-			}
-			if f.Key("FT").Name() == "Sig" {
-				if v := f.Key("V"); v.Kind() == pdflib.Dict {
-					if len(out) >= maxSignatures {
-						return fmt.Errorf("more than %d signatures", maxSignatures)
-					}
-					out = append(out, v)
-				}
-			}
-			if err := walk(f.Key("Kids"), depth+1); err != nil {
+		if err := f.add(fld); err != nil {
+			return err
+		}
+		if err := f.walkFields(fld.Key("Kids"), depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *sigFinder) walkPages(node pdflib.Value, depth int) error {
+	if node.Kind() != pdflib.Dict {
+		return nil
+	}
+	if depth > 32 {
+		return errors.New("the page tree is nested more than 32 deep")
+	}
+	if f.pages++; f.pages > maxPageNodes {
+		return fmt.Errorf("more than %d page tree nodes", maxPageNodes)
+	}
+	if id := node.GetPtr().GetID(); id != 0 {
+		if f.seen[id] {
+			return nil
+		}
+		f.seen[id] = true
+	}
+	if kids := node.Key("Kids"); kids.Kind() == pdflib.Array {
+		for i := 0; i < kids.Len(); i++ {
+			if err := f.walkPages(kids.Index(i), depth+1); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := walk(fields, 0); err != nil {
-		return nil, err
+	annots := node.Key("Annots")
+	for i := 0; i < annots.Len(); i++ {
+		if f.annots++; f.annots > maxAnnots {
+			return fmt.Errorf("more than %d annotations", maxAnnots)
+		}
+		a := annots.Index(i)
+		if a.Key("Subtype").Name() != "Widget" {
+			continue
+		}
+		if err := f.add(a); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
-// trust holds the trust-list material for pdf signatures.
+// trust holds the trust-list material for pdf signatures and timestamps.
+// The pools follow one rule (spec/pdf.md §Trust roots): CA entries only
+// anchor chains, signer entries only sign, and revoked entries are in no
+// pool at all.
 type trust struct {
-	env *verify.Env
-	all []trustlist.Match // every x509 entry allowed for pdf, any country
-	cas []trustlist.Match // those that are CAs
+	env        *verify.Env
+	cas        []trustlist.Match // active CA entries allowed for pdf: the path roots for signers
+	revokedCAs []trustlist.Match // revoked CA entries for pdf: they anchor nothing, kept to explain why
+	tsaCAs     []trustlist.Match // active CA entries allowed for tsa: the path roots for TSAs
 }
 
 func newTrust(env *verify.Env) *trust {
@@ -279,31 +412,39 @@ func newTrust(env *verify.Env) *trust {
 	if env == nil || env.Trust == nil {
 		return t
 	}
-	t.all = env.Trust.Find(trustlist.Query{Use: trustlist.DocPDF, Kind: trustlist.EntryX509})
-	for _, m := range t.all {
-		if m.Entry.CA && m.Entry.Certificate() != nil {
+	for _, m := range env.Trust.Find(trustlist.Query{Use: trustlist.DocPDF, Kind: trustlist.EntryX509, CA: new(true)}) {
+		switch {
+		case m.Entry.Certificate() == nil:
+		case m.Entry.Status == trustlist.StatusRevoked:
+			t.revokedCAs = append(t.revokedCAs, m)
+		default:
 			t.cas = append(t.cas, m)
+		}
+	}
+	for _, m := range env.Trust.Find(trustlist.Query{Use: trustlist.DocTSA, Kind: trustlist.EntryX509, CA: new(true)}) {
+		if m.Entry.Certificate() != nil && m.Entry.Status != trustlist.StatusRevoked {
+			t.tsaCAs = append(t.tsaCAs, m)
 		}
 	}
 	return t
 }
 
 // pdfsignOptions are pdfsign's verification options: trust roots are the
-// listed pdf entries only (an empty, non-nil pool if there are none, so that
-// crypto/x509 never falls back to the system pool), no network access.
+// active CA entries listed for pdf only (an empty, non-nil pool if there
+// are none, so that crypto/x509 never falls back to the system pool), no
+// network access, and no timestamp judgement: Accord checks timestamp
+// tokens itself (checkTimestampToken).
 func (t *trust) pdfsignOptions(env *verify.Env) *pdfverify.VerifyOptions {
 	pool := x509.NewCertPool()
-	for _, m := range t.all {
-		if c := m.Entry.Certificate(); c != nil {
-			pool.AddCert(c)
-		}
+	for _, m := range t.cas {
+		pool.AddCert(m.Entry.Certificate())
 	}
 	o := &pdfverify.VerifyOptions{
 		RequiredEKUs:                  []x509.ExtKeyUsage{x509.ExtKeyUsage(36)}, // RFC 9336 document signing (pdfsign sentinel)
 		AllowedEKUs:                   []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageAny},
 		RequireDigitalSignatureKU:     false, // judged by keyUsage below, which also accepts contentCommitment
 		TrustSignatureTime:            true,  // validate paths at the claimed time, reported as a claim
-		ValidateTimestampCertificates: true,
+		ValidateTimestampCertificates: false, // pdfsign trusts the first certificate in the token's bag; Accord checks tokens itself
 		AllowUntrustedRoots:           false,
 		TrustedRoots:                  pool,
 		EnableExternalRevocationCheck: false,
@@ -314,30 +455,61 @@ func (t *trust) pdfsignOptions(env *verify.Env) *pdfverify.VerifyOptions {
 	return o
 }
 
+// signerTrust is how a signer certificate is vouched for.
+type signerTrust struct {
+	m       *trustlist.Match // the entry, nil when none vouches
+	how     string           // the path, or why none
+	direct  bool             // the certificate itself is listed (no path built)
+	pathErr error            // the path is not valid at the signing time
+}
+
 // find returns the trust-list match for a signer certificate: the
-// certificate itself listed, or the listed CA it chains to through the
-// certificates carried in the signature. how explains the path.
-func (t *trust) find(leaf *x509.Certificate, carried []*x509.Certificate, at time.Time) (m *trustlist.Match, how string, pathErr error) {
+// certificate itself listed as a signer (not a CA) for pdf, or an active CA
+// listed for pdf that it chains to through the certificates carried in the
+// signature.
+func (t *trust) find(leaf *x509.Certificate, carried []*x509.Certificate, at time.Time) (st signerTrust, err error) {
 	if t.env == nil || t.env.Trust == nil {
-		return nil, "", nil
+		return st, nil
 	}
 	tp := sha256.Sum256(leaf.Raw)
 	direct := t.env.Trust.Find(trustlist.Query{Thumbprint: tp[:], Kind: trustlist.EntryX509})
-	var notForPDF []string
+	var notForPDF, asCA []string
 	for i := range direct {
-		if direct[i].Entry.Allows(trustlist.DocPDF) {
-			return pickBest(direct, i), "the signer certificate itself is listed", nil
+		switch {
+		case !direct[i].Entry.Allows(trustlist.DocPDF):
+			notForPDF = append(notForPDF, direct[i].Country)
+		case direct[i].Entry.CA:
+			asCA = append(asCA, direct[i].Country)
+		default:
+			return signerTrust{m: pickBest(direct, i), how: "the signer certificate itself is listed", direct: true}, nil
 		}
-		notForPDF = append(notForPDF, direct[i].Country)
 	}
-	if len(notForPDF) > 0 {
-		return nil, fmt.Sprintf("the signer certificate is listed by %s but not allowed to sign pdf documents", strings.Join(notForPDF, ", ")), nil
+	st, err = t.chain(leaf, carried, at, t.cas)
+	if st.m != nil {
+		return st, nil
 	}
-	if len(t.cas) == 0 {
-		return nil, "", nil
+	if rst, _ := t.chain(leaf, carried, at, t.revokedCAs); rst.m != nil {
+		e := rst.m.Entry
+		return signerTrust{how: fmt.Sprintf("the signer certificate chains to the CA %q listed by %s, which was revoked at %s (%s): a revoked CA anchors no chain",
+			e.Name, rst.m.Country, rfc3339(e.RevokedAt), e.Reason)}, nil
+	}
+	switch {
+	case len(asCA) > 0:
+		st.how = fmt.Sprintf("the signer certificate is listed by %s as a CA: CA entries only anchor chains, they do not sign documents", strings.Join(asCA, ", "))
+	case len(notForPDF) > 0:
+		st.how = fmt.Sprintf("the signer certificate is listed by %s but not allowed to sign pdf documents", strings.Join(notForPDF, ", "))
+	}
+	return st, err
+}
+
+// chain builds a path from leaf to one of the CA entries cas, through the
+// carried certificates, at time at.
+func (t *trust) chain(leaf *x509.Certificate, carried []*x509.Certificate, at time.Time, cas []trustlist.Match) (st signerTrust, err error) {
+	if len(cas) == 0 {
+		return st, nil
 	}
 	roots := x509.NewCertPool()
-	for _, c := range t.cas {
+	for _, c := range cas {
 		roots.AddCert(c.Entry.Certificate())
 	}
 	inter := x509.NewCertPool()
@@ -355,27 +527,31 @@ func (t *trust) find(leaf *x509.Certificate, carried []*x509.Certificate, at tim
 		// even when the certificate had expired at signing time.
 		var ce x509.CertificateInvalidError
 		if errors.As(err, &ce) && ce.Reason == x509.Expired {
-			pathErr = err
+			st.pathErr = err
 			chains, err = verifyAt(leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2))
 		}
 		if err != nil {
-			return nil, "", err
+			return signerTrust{}, err
 		}
 	}
 	for _, ch := range chains {
+		if len(ch) < 2 {
+			continue // the certificate is the CA itself: a CA entry anchors chains, it does not sign
+		}
 		rootCert := ch[len(ch)-1]
 		rt := sha256.Sum256(rootCert.Raw)
-		for i := range t.cas {
-			if bytes.Equal(t.cas[i].Entry.Thumbprint, rt[:]) {
-				how := fmt.Sprintf("the signer certificate chains to the listed CA %q", rootCert.Subject.CommonName)
+		for i := range cas {
+			if bytes.Equal(cas[i].Entry.Thumbprint, rt[:]) {
+				st.how = fmt.Sprintf("the signer certificate chains to the listed CA %q", rootCert.Subject.CommonName)
 				if n := len(ch) - 2; n > 0 {
-					how += fmt.Sprintf(" through %d intermediate certificate(s) carried in the PDF", n)
+					st.how += fmt.Sprintf(" through %d intermediate certificate(s) carried in the PDF", n)
 				}
-				return pickBest(t.cas, i), how, pathErr
+				st.m = pickBest(cas, i)
+				return st, nil
 			}
 		}
 	}
-	return nil, "", nil
+	return signerTrust{}, nil
 }
 
 // pickBest returns ms[i], or a match for the same certificate from another
@@ -517,191 +693,4 @@ func certName(c *x509.Certificate) string {
 		return c.Subject.CommonName
 	}
 	return c.Subject.String()
-}
-
-// verifySignature verifies signature n of total and returns its result and
-// the end of the byte range it covers.
-func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env) (*verify.Result, int64) {
-	part := &verify.Result{Format: Name}
-	label := fmt.Sprintf("signature %d of %d", n, total)
-	sub := v.Key("SubFilter").Name()
-	part.Summary = append(part.Summary, verify.Field{Label: "Signature", Value: fmt.Sprintf("%s (%s)", label, sub)})
-	for _, f := range [][2]string{{"Reason", "Reason"}, {"Location", "Location"}, {"ContactInfo", "Contact"}} {
-		if s := v.Key(f[0]).Text(); s != "" {
-			part.Summary = append(part.Summary, verify.Field{Label: f[1], Value: s})
-		}
-	}
-
-	br, err := byteRange(v, in)
-	if err != nil {
-		part.Add(verify.CheckIntegrity, verify.Fail, "%s: %v", label, err)
-		part.Add(verify.CheckSignature, verify.Skip, "not checked: the signed byte ranges are unusable")
-		return part, 0
-	}
-	end := br[2] + br[3]
-	covered := fmt.Sprintf("covers bytes 0-%d and %d-%d of %d", br[1], br[2], end, len(in))
-	if end < int64(len(in)) {
-		covered += fmt.Sprintf(" (revision ending at byte %d; later revisions follow)", end)
-	} else {
-		covered += " (the whole file but its own signature value)"
-	}
-	part.Summary = append(part.Summary, verify.Field{Label: "Covers", Value: covered})
-
-	p7, err := pkcs7.Parse([]byte(v.Key("Contents").RawString()))
-	if err != nil {
-		part.Add(verify.CheckSignature, verify.Error, "%s: cannot parse the CMS signature in /Contents: %v", label, err)
-		return part, end
-	}
-	leaf := signerCert(p7)
-	if leaf == nil {
-		part.Add(verify.CheckSignature, verify.Error, "%s: the CMS signature carries no signer certificate", label)
-		return part, end
-	}
-	part.Summary = append(part.Summary, verify.Field{Label: "Signer", Value: certName(leaf)})
-	if name := v.Key("Name").Text(); name != "" && name != certName(leaf) {
-		part.Summary = append(part.Summary, verify.Field{Label: "Name", Value: name})
-	}
-	tp := sha256.Sum256(leaf.Raw)
-	part.Claims = map[string]any{
-		"signer_subject": leaf.Subject.String(), "signer_issuer": leaf.Issuer.String(),
-		"signer_sha256": hex.EncodeToString(tp[:]), "sub_filter": sub,
-		"byte_range": br, "certificates": len(p7.Certificates),
-	}
-	revocationClaim(p7, part.Claims.(map[string]any))
-
-	signer, err := pdfverify.VerifySignature(v, bytes.NewReader(in), int64(len(in)), opts)
-	if err != nil || signer == nil {
-		part.Add(verify.CheckSignature, verify.Error, "%s: %v", label, err)
-		return part, end
-	}
-	var chainErr, revErr, docMDPErr, tsErr, certTimeErr string
-	sigOK, integrityOK := signer.ValidSignature, true
-	var sigErr string
-	for _, e := range signer.ValidationErrors {
-		msg := oneLine(e.Error())
-		var inv *pdfverify.InvalidSignatureError
-		var rev *pdfverify.RevocationError
-		switch {
-		case errors.As(e, &inv):
-			sigOK = false
-			sigErr = msg
-			if strings.Contains(msg, "digest mismatch") {
-				integrityOK = false
-			}
-			if strings.Contains(msg, "outside of certificate validity") {
-				certTimeErr = msg
-			}
-		case errors.As(e, &rev):
-			revErr = msg
-		case strings.HasPrefix(msg, "DocMDP"):
-			docMDPErr = msg
-		case strings.Contains(msg, "timestamp"):
-			tsErr = msg
-		case strings.Contains(msg, "ByteRange"):
-			integrityOK = false
-			sigErr = msg
-		case strings.Contains(msg, "certificate chain"):
-			chainErr = msg
-		}
-	}
-	switch {
-	case docMDPErr != "":
-		part.Add(verify.CheckIntegrity, verify.Fail, "%s %s, but the document was changed in a way its certification (DocMDP) does not permit: %s", label, covered, docMDPErr)
-	case !integrityOK:
-		part.Add(verify.CheckIntegrity, verify.Fail, "%s: the signed bytes (%s) do not match the message digest in the signature: the document was altered after signing", label, covered)
-	default:
-		part.Add(verify.CheckIntegrity, verify.Pass, "%s %s; their SHA digest matches the signed message digest", label, covered)
-	}
-	switch {
-	case sigOK:
-		part.Add(verify.CheckSignature, verify.Pass, "%s by %q verifies (%s, %s)", label, certName(leaf), leaf.SignatureAlgorithm, sub)
-	case !integrityOK:
-		part.Add(verify.CheckSignature, verify.Fail, "%s does not verify over the signed bytes", label)
-	case certTimeErr != "":
-		part.Add(verify.CheckSignature, verify.Fail, "%s was not accepted: the CMS signing-time attribute lies outside the signer certificate's validity (%s)", label, sigErr)
-	default:
-		part.Add(verify.CheckSignature, verify.Fail, "%s: %s", label, sigErr)
-	}
-	if !sigOK && certTimeErr == "" {
-		return part, end
-	}
-
-	// Signing time and its source.
-	st := verify.SigningTime{}
-	switch {
-	case signer.TimeStamp != nil && !signer.TimeStamp.Time.IsZero():
-		st.Time = signer.TimeStamp.Time.UTC()
-		if signer.TimestampTrusted {
-			st.Trusted, st.Source = true, "RFC 3161 timestamp by a TSA listed for pdf"
-		} else {
-			st.Source = "RFC 3161 timestamp by a TSA no trust list names, so only a claim"
-			part.Warn("signing time %s comes from a timestamp by a TSA that no trust list names; it is treated as the signer's claim", st.Time.Format(time.RFC3339))
-		}
-	case signer.SignatureTime != nil:
-		st.Time = signer.SignatureTime.UTC()
-		st.Source = "the signer's own claim (/M), no timestamp"
-		part.Warn("signing time %s is the signer's own claim (/M): the signature carries no trusted timestamp", st.Time.Format(time.RFC3339))
-	}
-	if tsErr != "" {
-		part.Add("timestamp", verify.Fail, "%s", tsErr)
-	}
-	if !st.Time.IsZero() {
-		part.Summary = append(part.Summary, verify.Field{Label: "Signed at", Value: st.Time.Format(time.RFC3339) + " (" + st.Source + ")"})
-		part.Claims.(map[string]any)["signing_time"] = st.Time
-		part.Claims.(map[string]any)["signing_time_source"] = st.Source
-	}
-	at := st.Time
-	if at.IsZero() {
-		at = opts.AtTime
-		if at.IsZero() {
-			at = time.Now()
-		}
-	}
-
-	// Key usage.
-	if ok, found := keyUsage(leaf); ok {
-		part.Add(verify.CheckKeyUsage, verify.Pass, "%s", found)
-	} else {
-		part.Add(verify.CheckKeyUsage, verify.Fail, "%s", found)
-	}
-
-	// Trust: the trust lists alone decide.
-	m, how, pathErr := t.find(leaf, p7.Certificates, at)
-	certCheck := func() {
-		switch {
-		case at.Before(leaf.NotBefore) || at.After(leaf.NotAfter):
-			part.Add(CheckCertificate, verify.Fail, "signer certificate %q is valid %s to %s, not at the signing time %s",
-				certName(leaf), leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
-		case certTimeErr != "":
-			part.Add(CheckCertificate, verify.Fail, "signer certificate %q is valid %s to %s, not at the signing time in the CMS signed attributes (%s)",
-				certName(leaf), leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), certTimeErr)
-		case pathErr != nil:
-			part.Add(CheckCertificate, verify.Fail, "the path to the listed CA is not valid at the signing time %s: %v", at.UTC().Format(time.RFC3339), pathErr)
-		case revErr != "":
-			part.Add(CheckCertificate, verify.Fail, "revocation data embedded in the PDF: %s", revErr)
-		case chainErr != "":
-			part.Add(CheckCertificate, verify.Fail, "pdfsign path validation against the listed roots failed: %s", chainErr)
-		default:
-			part.Add(CheckCertificate, verify.Pass, "signer certificate %q valid %s to %s covers the signing time; %s",
-				certName(leaf), leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), how)
-		}
-	}
-	if m == nil {
-		why := fmt.Sprintf("signer certificate %q (SHA-256 %s) is not in any trust list for pdf and does not chain to a listed pdf CA", certName(leaf), hex.EncodeToString(tp[:8]))
-		if how != "" {
-			why = how
-		} else if pathErr != nil {
-			why += fmt.Sprintf(" (%v)", pathErr)
-		}
-		part.Add(CheckCertificate, verify.Skip, "no trusted path: the certificate's issuer is not listed")
-		env.NotListed(part, why)
-		return part, end
-	}
-	certCheck()
-	env.IssuerChecks(part, *m, st)
-	env.DocumentNotRevoked(part, m.Country, nil, revocationQueries(p7)...)
-	if c := part.Check(verify.CheckIssuerTrusted); c != nil && c.Status == verify.Pass {
-		c.Detail += "; " + how
-	}
-	return part, end
 }

@@ -388,7 +388,7 @@ func TestUnterminatedArrayDoesNotHang(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if !errors.Is(err, verify.ErrMalformed) || !strings.Contains(err.Error(), "array still open") {
+		if !errors.Is(err, verify.ErrMalformed) || !strings.Contains(err.Error(), "an array") {
 			t.Fatalf("err = %v", err)
 		}
 	case <-time.After(20 * time.Second):

@@ -1,0 +1,118 @@
+package pdf
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/accord-network/accord/formats/pdf/pdftest"
+	"github.com/accord-network/accord/trustlist/trustlisttest"
+	"github.com/accord-network/accord/verify"
+)
+
+// popplerSign signs in with Debian's poppler `pdfsig -add-signature`, an
+// independent signer: a CA and a signer certificate are made with openssl,
+// imported into a fresh NSS database with certutil and pk12util. It skips
+// when a tool is missing (.ci/run installs poppler-utils, libnss3-tools).
+func popplerSign(t *testing.T, in []byte) (signed []byte, ca *x509.Certificate) {
+	t.Helper()
+	for _, tool := range []string{"pdfsig", "certutil", "pk12util", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("SKIP: %s not installed (apt-get install poppler-utils libnss3-tools openssl)", tool)
+		}
+	}
+	dir := t.TempDir()
+	sh := func(name string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+	}
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ca.ext", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+	write("signer.ext", "keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n")
+	sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30",
+		"-subj", "/CN=Poppler Test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+	sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "signer.key", "-out", "signer.csr", "-subj", "/CN=Poppler Signer")
+	sh("openssl", "x509", "-req", "-in", "signer.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "signer.pem", "-days", "30", "-extfile", "signer.ext")
+	sh("openssl", "pkcs12", "-export", "-inkey", "signer.key", "-in", "signer.pem", "-certfile", "ca.pem", "-name", "Poppler Signer", "-passout", "pass:pw", "-out", "signer.p12")
+	sh("mkdir", "nss")
+	sh("certutil", "-N", "-d", "sql:nss", "--empty-password")
+	sh("pk12util", "-i", "signer.p12", "-d", "sql:nss", "-W", "pw")
+	write("in.pdf", string(in))
+	sh("pdfsig", "-nssdir", "sql:nss", "-add-signature", "-nick", "Poppler Signer", "-reason", "Signed with poppler", "in.pdf", "out.pdf")
+	out, err := os.ReadFile(filepath.Join(dir, "out.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatal("no CA certificate")
+	}
+	ca, err = x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, ca
+}
+
+// TestPopplerSigned: a PDF signed by poppler's pdfsig verifies, its CA
+// listed for pdf; and a second signature added by Accord after it too.
+func TestPopplerSigned(t *testing.T) {
+	doc, ca := popplerSign(t, pdftest.Document(pdftest.Options{Pages: 2}))
+	set := trustlisttest.TrustOne(t, "NL", pdfEntry(t, ca, true, "Poppler Test CA"))
+	r, err := run(t, set, doc)
+	if err != nil || !r.Valid {
+		t.Fatalf("want valid, err=%v\n%s", err, dump(t, r))
+	}
+	want(t, r, 0, verify.CheckIssuerTrusted, verify.Pass, "chains to the listed CA \"Poppler Test CA\"")
+	want(t, r, 0, verify.CheckKeyUsage, verify.Pass, "emailProtection")
+}
+
+// TestSignatureFoundThroughAnnots: a signature field that only a page's
+// /Annots reaches (AcroForm /Fields empty), directly or as the widget kid
+// of a Sig field, is found and verified like any other.
+func TestSignatureFoundThroughAnnots(t *testing.T) {
+	sig := "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached /ByteRange [0 10 20 5] /Contents <3000> >>"
+	for name, objs := range map[string][]string{
+		"widget is the field": {
+			"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [] /SigFlags 3 >> >>",
+			"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+			"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots [5 0 R] >>",
+			"<< /Title (t) >>",
+			"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Sig1) /Rect [0 0 0 0] /P 3 0 R /V 6 0 R >>",
+			sig,
+		},
+		"widget under a Sig field": {
+			"<< /Type /Catalog /Pages 2 0 R >>",
+			"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+			"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots [5 0 R 5 0 R] >>",
+			"<< /Title (t) >>",
+			"<< /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /Parent 7 0 R >>",
+			sig,
+			"<< /FT /Sig /T (Sig1) /V 6 0 R /Kids [5 0 R] >>",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, err := run(t, trustlisttest.TrustOne(t, "NL"), buildPDF(objs, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, r, -1, verify.CheckDecoded, verify.Pass, "1 signature(s)")
+			if len(r.Parts) != 1 {
+				t.Fatalf("want the one signature as a part\n%s", dump(t, r))
+			}
+		})
+	}
+}

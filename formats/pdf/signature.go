@@ -1,0 +1,325 @@
+package pdf
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	pdflib "github.com/digitorus/pdf"
+	pdfverify "github.com/digitorus/pdfsign/verify"
+	"github.com/digitorus/pkcs7"
+
+	"github.com/accord-network/accord/verify"
+)
+
+// CheckTimestamp is the check, on a signature that carries an RFC 3161
+// timestamp token, that the token gives a trusted time.
+const CheckTimestamp = "timestamp"
+
+// sigJob is one signature being verified: its inputs and what the steps of
+// verifySignature learn about it.
+type sigJob struct {
+	part    *verify.Result
+	label   string
+	v       pdflib.Value
+	in      []byte
+	t       *trust
+	opts    *pdfverify.VerifyOptions
+	env     *verify.Env
+	sub     string
+	br      [4]int64
+	end     int64
+	covered string
+	p7      *pkcs7.PKCS7
+	leaf    *x509.Certificate
+	lib     libOutcome
+	signer  *pdfverify.Signer
+}
+
+// libOutcome is what pdfsign's verification said, sorted by kind.
+type libOutcome struct {
+	sigOK, integrityOK                                  bool
+	sigErr, chainErr, revErr, docMDPErr, tsErr, timeErr string
+}
+
+// verifySignature verifies signature n of total and returns its result and
+// the end of the byte range it covers. The steps run in order and each
+// records its checks; a step that makes the rest meaningless stops it.
+func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env) (*verify.Result, int64) {
+	j := &sigJob{part: &verify.Result{Format: Name}, label: fmt.Sprintf("signature %d of %d", n, total), v: v, in: in, t: t, opts: opts, env: env}
+	j.describe()
+	if !j.checkByteRange() {
+		return j.part, 0
+	}
+	if !j.parseCMS() {
+		return j.part, j.end
+	}
+	if !j.runLibrary() {
+		return j.part, j.end
+	}
+	j.reportIntegrityAndSignature()
+	if !j.lib.sigOK && j.lib.timeErr == "" {
+		return j.part, j.end
+	}
+	st := j.signingTime()
+	at := st.Time
+	if at.IsZero() {
+		at = opts.AtTime
+		if at.IsZero() {
+			at = time.Now()
+		}
+	}
+	j.checkKeyUsage()
+	j.checkTrust(st, at)
+	return j.part, j.end
+}
+
+// describe records the signature's summary fields.
+func (j *sigJob) describe() {
+	j.sub = j.v.Key("SubFilter").Name()
+	j.part.Summary = append(j.part.Summary, verify.Field{Label: "Signature", Value: fmt.Sprintf("%s (%s)", j.label, j.sub)})
+	for _, f := range [][2]string{{"Reason", "Reason"}, {"Location", "Location"}, {"ContactInfo", "Contact"}} {
+		if s := j.v.Key(f[0]).Text(); s != "" {
+			j.part.Summary = append(j.part.Summary, verify.Field{Label: f[1], Value: s})
+		}
+	}
+}
+
+// checkByteRange checks /ByteRange and records what it covers.
+func (j *sigJob) checkByteRange() bool {
+	br, err := byteRange(j.v, j.in)
+	if err != nil {
+		j.part.Add(verify.CheckIntegrity, verify.Fail, "%s: %v", j.label, err)
+		j.part.Add(verify.CheckSignature, verify.Skip, "not checked: the signed byte ranges are unusable")
+		return false
+	}
+	j.br, j.end = br, br[2]+br[3]
+	j.covered = fmt.Sprintf("covers bytes 0-%d and %d-%d of %d", br[1], br[2], j.end, len(j.in))
+	if j.end < int64(len(j.in)) {
+		j.covered += fmt.Sprintf(" (revision ending at byte %d; later revisions follow)", j.end)
+	} else {
+		j.covered += " (the whole file but its own signature value)"
+	}
+	j.part.Summary = append(j.part.Summary, verify.Field{Label: "Covers", Value: j.covered})
+	return true
+}
+
+// parseCMS reads the CMS in /Contents and its signer certificate.
+func (j *sigJob) parseCMS() bool {
+	p7, err := pkcs7.Parse([]byte(j.v.Key("Contents").RawString()))
+	if err != nil {
+		j.part.Add(verify.CheckSignature, verify.Error, "%s: cannot parse the CMS signature in /Contents: %v", j.label, err)
+		return false
+	}
+	leaf := signerCert(p7)
+	if leaf == nil {
+		j.part.Add(verify.CheckSignature, verify.Error, "%s: the CMS signature carries no signer certificate", j.label)
+		return false
+	}
+	j.part.Summary = append(j.part.Summary, verify.Field{Label: "Signer", Value: certName(leaf)})
+	if name := j.v.Key("Name").Text(); name != "" && name != certName(leaf) {
+		j.part.Summary = append(j.part.Summary, verify.Field{Label: "Name", Value: name})
+	}
+	tp := sha256.Sum256(leaf.Raw)
+	j.part.Claims = map[string]any{
+		"signer_subject": leaf.Subject.String(), "signer_issuer": leaf.Issuer.String(),
+		"signer_sha256": hex.EncodeToString(tp[:]), "sub_filter": j.sub,
+		"byte_range": j.br, "certificates": len(p7.Certificates),
+	}
+	revocationClaim(p7, j.part.Claims.(map[string]any))
+	j.p7, j.leaf = p7, leaf
+	return true
+}
+
+// runLibrary runs pdfsign's verification and sorts what it reports.
+func (j *sigJob) runLibrary() bool {
+	signer, err := pdfverify.VerifySignature(j.v, bytes.NewReader(j.in), int64(len(j.in)), j.opts)
+	if err != nil || signer == nil {
+		j.part.Add(verify.CheckSignature, verify.Error, "%s: %v", j.label, err)
+		return false
+	}
+	j.signer = signer
+	o := libOutcome{sigOK: signer.ValidSignature, integrityOK: true}
+	for _, e := range signer.ValidationErrors {
+		msg := oneLine(e.Error())
+		var inv *pdfverify.InvalidSignatureError
+		var rev *pdfverify.RevocationError
+		switch {
+		case errors.As(e, &inv):
+			o.sigOK = false
+			o.sigErr = msg
+			if strings.Contains(msg, "digest mismatch") {
+				o.integrityOK = false
+			}
+			if strings.Contains(msg, "outside of certificate validity") {
+				o.timeErr = msg
+			}
+		case errors.As(e, &rev):
+			o.revErr = msg
+		case strings.HasPrefix(msg, "DocMDP"):
+			o.docMDPErr = msg
+		case strings.Contains(msg, "timestamp"):
+			o.tsErr = msg
+		case strings.Contains(msg, "ByteRange"):
+			o.integrityOK = false
+			o.sigErr = msg
+		case strings.Contains(msg, "certificate chain"):
+			o.chainErr = msg
+		}
+	}
+	j.lib = o
+	return true
+}
+
+// reportIntegrityAndSignature records integrity and signature from what
+// the library found.
+func (j *sigJob) reportIntegrityAndSignature() {
+	o, label := j.lib, j.label
+	alg, signerName := j.leaf.SignatureAlgorithm.String(), certName(j.leaf)
+	switch {
+	case o.docMDPErr != "":
+		j.part.Add(verify.CheckIntegrity, verify.Fail, "%s %s, but the document was changed in a way its certification (DocMDP) does not permit: %s", label, j.covered, o.docMDPErr)
+	case !o.integrityOK:
+		j.part.Add(verify.CheckIntegrity, verify.Fail, "%s: the signed bytes (%s) do not match the message digest in the signature: the document was altered after signing", label, j.covered)
+	default:
+		j.part.Add(verify.CheckIntegrity, verify.Pass, "%s %s; their SHA digest matches the signed message digest", label, j.covered)
+	}
+	switch {
+	case o.sigOK:
+		j.part.Add(verify.CheckSignature, verify.Pass, "%s by %q verifies (%s, %s)", label, signerName, alg, j.sub)
+	case !o.integrityOK:
+		j.part.Add(verify.CheckSignature, verify.Fail, "%s does not verify over the signed bytes", label)
+	case o.timeErr != "":
+		j.part.Add(verify.CheckSignature, verify.Fail, "%s was not accepted: the CMS signing-time attribute lies outside the signer certificate's validity (%s)", label, o.sigErr)
+	case o.tsErr != "":
+		j.part.Add(verify.CheckSignature, verify.Fail, "%s: %s", label, o.tsErr)
+	default:
+		j.part.Add(verify.CheckSignature, verify.Fail, "%s: %s", label, o.sigErr)
+	}
+}
+
+// signingTime decides the signing time and how much it is worth: the
+// genTime of a timestamp token that passes checkTimestampToken is trusted;
+// otherwise the time is the signer's claim (/M, or the token's genTime when
+// there is no /M).
+func (j *sigJob) signingTime() verify.SigningTime {
+	var st verify.SigningTime
+	var tokenTime time.Time
+	if token, sigValue := timestampToken(j.p7); token != nil {
+		tc := j.t.checkTimestampToken(token, sigValue)
+		if tc.Trusted {
+			st = verify.SigningTime{Time: tc.GenTime, Trusted: true, Source: fmt.Sprintf("RFC 3161 timestamp by TSA %q, verified: %s", tc.TSA, tc.How)}
+			j.part.Add(CheckTimestamp, verify.Pass, "timestamp at %s by TSA %q: token signature, message imprint, critical timeStamping EKU and TSA listing verified; %s", rfc3339(tc.GenTime), tc.TSA, tc.How)
+			j.recordTime(st)
+			return st
+		}
+		tokenTime = tc.GenTime
+		j.part.Add(CheckTimestamp, verify.Skip, "the signature's timestamp is not used as a trusted time: %s", tc.Why)
+		j.part.Warn("the signature's RFC 3161 timestamp is not trusted (%s); the signing time is the signer's claim", tc.Why)
+	}
+	switch {
+	case j.signer.SignatureTime != nil:
+		st.Time = j.signer.SignatureTime.UTC()
+		st.Source = "the signer's own claim (/M), no trusted timestamp"
+		j.part.Warn("signing time %s is the signer's own claim (/M): the signature carries no trusted timestamp", st.Time.Format(time.RFC3339))
+	case !tokenTime.IsZero():
+		st.Time = tokenTime
+		st.Source = "an unverified timestamp, so only a claim"
+	}
+	j.recordTime(st)
+	return st
+}
+
+func (j *sigJob) recordTime(st verify.SigningTime) {
+	if st.Time.IsZero() {
+		return
+	}
+	j.part.Summary = append(j.part.Summary, verify.Field{Label: "Signed at", Value: st.Time.Format(time.RFC3339) + " (" + st.Source + ")"})
+	j.part.Claims.(map[string]any)["signing_time"] = st.Time
+	j.part.Claims.(map[string]any)["signing_time_source"] = st.Source
+}
+
+// timestampToken returns the RFC 3161 token in the signer's unsigned
+// attributes and the signature value it must cover.
+func timestampToken(p7 *pkcs7.PKCS7) (token, sigValue []byte) {
+	leaf := signerCert(p7)
+	for _, s := range p7.Signers {
+		if len(p7.Signers) > 1 && leaf != nil && (!bytes.Equal(s.IssuerAndSerialNumber.IssuerName.FullBytes, leaf.RawIssuer) || s.IssuerAndSerialNumber.SerialNumber.Cmp(leaf.SerialNumber) != 0) {
+			continue
+		}
+		for _, a := range s.UnauthenticatedAttributes {
+			if a.Type.Equal(oidTimeStampToken) {
+				return a.Value.Bytes, s.EncryptedDigest
+			}
+		}
+	}
+	return nil, nil
+}
+
+// checkKeyUsage judges the signer certificate's (extended) key usage.
+func (j *sigJob) checkKeyUsage() {
+	if ok, found := keyUsage(j.leaf); ok {
+		j.part.Add(verify.CheckKeyUsage, verify.Pass, "%s", found)
+	} else {
+		j.part.Add(verify.CheckKeyUsage, verify.Fail, "%s", found)
+	}
+}
+
+// checkTrust lets the trust lists alone decide: it finds the entry that
+// vouches for the signer, judges the certificate and its path at the
+// signing time, then applies the shared issuer checks.
+func (j *sigJob) checkTrust(st verify.SigningTime, at time.Time) {
+	leaf, part := j.leaf, j.part
+	found, pathErr := j.t.find(leaf, j.p7.Certificates, at)
+	if found.m == nil {
+		tp := sha256.Sum256(leaf.Raw)
+		why := fmt.Sprintf("signer certificate %q (SHA-256 %s) is not in any trust list for pdf and does not chain to a listed pdf CA", certName(leaf), hex.EncodeToString(tp[:8]))
+		how := found.how
+		if how == "" {
+			how = j.t.listedForOtherUse(leaf, j.p7.Certificates, at)
+		}
+		if how != "" {
+			why = how
+			part.Add(CheckCertificate, verify.Skip, "no trusted path for pdf: %s", how)
+		} else {
+			if pathErr != nil {
+				why += fmt.Sprintf(" (%v)", pathErr)
+			}
+			part.Add(CheckCertificate, verify.Skip, "no trusted path: the certificate's issuer is not listed")
+		}
+		j.env.NotListed(part, why)
+		return
+	}
+	j.checkCertificate(found, at)
+	j.env.IssuerChecks(part, *found.m, st)
+	j.env.DocumentNotRevoked(part, found.m.Country, nil, revocationQueries(j.p7)...)
+	if c := part.Check(verify.CheckIssuerTrusted); c != nil && c.Status == verify.Pass {
+		c.Detail += "; " + found.how
+	}
+}
+
+// checkCertificate judges the signer certificate and its path at the
+// signing time.
+func (j *sigJob) checkCertificate(found signerTrust, at time.Time) {
+	leaf, o := j.leaf, j.lib
+	validity := fmt.Sprintf("%s to %s", rfc3339(leaf.NotBefore), rfc3339(leaf.NotAfter))
+	switch {
+	case at.Before(leaf.NotBefore) || at.After(leaf.NotAfter):
+		j.part.Add(CheckCertificate, verify.Fail, "signer certificate %q is valid %s, not at the signing time %s", certName(leaf), validity, rfc3339(at))
+	case o.timeErr != "":
+		j.part.Add(CheckCertificate, verify.Fail, "signer certificate %q is valid %s, not at the signing time in the CMS signed attributes (%s)", certName(leaf), validity, o.timeErr)
+	case found.pathErr != nil:
+		j.part.Add(CheckCertificate, verify.Fail, "the path to the listed CA is not valid at the signing time %s: %v", rfc3339(at), found.pathErr)
+	case o.revErr != "":
+		j.part.Add(CheckCertificate, verify.Fail, "revocation data embedded in the PDF: %s", o.revErr)
+	case o.chainErr != "" && !found.direct:
+		j.part.Add(CheckCertificate, verify.Fail, "pdfsign path validation against the listed roots failed: %s", o.chainErr)
+	default:
+		j.part.Add(CheckCertificate, verify.Pass, "signer certificate %q valid %s covers the signing time; %s", certName(leaf), validity, found.how)
+	}
+}
