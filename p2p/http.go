@@ -186,12 +186,12 @@ func (n *Node) apiMux() *http.ServeMux {
 			}
 			opts.At = t
 		}
-		if cc := r.URL.Query().Get("arrival"); cc != "" {
+		if cc := strings.ToUpper(r.URL.Query().Get("arrival")); cc != "" {
 			if !trustlist.ValidCountry(cc) {
 				writeError(w, http.StatusBadRequest, "arrival=%q is not an ISO 3166-1 alpha-2 country code", cc)
 				return
 			}
-			opts.Arrival = &verify.ArrivalOptions{Country: cc, Region: r.URL.Query().Get("region"), Lang: r.URL.Query().Get("lang")}
+			opts.Arrival = &verify.ArrivalOptions{Country: cc, Region: strings.ToUpper(r.URL.Query().Get("region")), Lang: r.URL.Query().Get("lang")}
 		}
 		res, err := n.Verify(r.Context(), body, opts)
 		code := http.StatusOK

@@ -92,6 +92,7 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 		r.syncEndorsements,
 		r.syncEndorsedDescriptors,
 		r.syncLists,
+		r.syncPublications,
 		r.syncEvidence,
 	} {
 		if err := step(); err != nil {
@@ -511,6 +512,7 @@ func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) ti
 		}
 		d, err := n.store.Import(o, at(o))
 		if err != nil {
+			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)
 			continue
 		}
