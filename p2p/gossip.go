@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,6 +209,7 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 		}
 		d, err := n.store.Import(m.Data, n.cfg.Now())
 		if err != nil {
+			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)
 			n.metrics.message(topic, "ignore", "store_error")
 			return pubsub.ValidationIgnore
@@ -347,7 +349,13 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (*trustlist.Decision, err
 // Pin pins a descriptor as a local trust root (as `accord trust pin` does
 // when no node holds the store) and publishes it.
 func (n *Node) Pin(ctx context.Context, raw []byte) (*trustlist.Descriptor, error) {
-	d, err := n.store.Pin(raw)
+	return n.PinWith(ctx, raw, trustlist.PinOptions{})
+}
+
+// PinWith is Pin with the operator's options (an expected hash, an explicit
+// replacement): the same rule as `accord trust pin` (trustlist.Set.PinWith).
+func (n *Node) PinWith(ctx context.Context, raw []byte, o trustlist.PinOptions) (*trustlist.Descriptor, error) {
+	d, err := n.store.PinWith(raw, o)
 	if err != nil {
 		if errors.Is(err, trustlist.ErrStoreWrite) {
 			n.log.Error("store write failed: pin refused, nothing kept", "err", err)
@@ -430,17 +438,22 @@ func (m *meshTracer) RejectMessage(msg *pubsub.Message, why string) {
 	// A message this node could not validate for lack of capacity is a
 	// missed message: catch up with its sender now, not at the next timer.
 	if why == pubsub.RejectValidationThrottled || why == pubsub.RejectValidationQueueFull {
+		m.n.missed.WithLabelValues(strings.ReplaceAll(why, " ", "_")).Inc()
 		m.n.goSync(msg.ReceivedFrom)
 	}
 }
 func (m *meshTracer) DuplicateMessage(*pubsub.Message) {}
-func (m *meshTracer) ThrottlePeer(p peer.ID)           { m.n.goSync(p) }
-func (m *meshTracer) RecvRPC(*pubsub.RPC)              {}
-func (m *meshTracer) SendRPC(*pubsub.RPC, peer.ID)     {}
+func (m *meshTracer) ThrottlePeer(p peer.ID) {
+	m.n.missed.WithLabelValues("peer_throttled").Inc()
+	m.n.goSync(p)
+}
+func (m *meshTracer) RecvRPC(*pubsub.RPC)          {}
+func (m *meshTracer) SendRPC(*pubsub.RPC, peer.ID) {}
 func (m *meshTracer) DropRPC(rpc *pubsub.RPC, p peer.ID) {
 	// Our gossip to p was dropped (its outbound queue was full): ask p to
 	// sync with us so it does not wait for its periodic sync.
 	if len(rpc.GetPublish()) > 0 && m.n.conn != nil {
+		m.n.missed.WithLabelValues("dropped_outbound").Inc()
 		m.n.conn.nudge(p)
 	}
 }

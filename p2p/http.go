@@ -56,10 +56,13 @@ type PeerInfo struct {
 
 // Status is the body of GET /v1/status and /healthz.
 type Status struct {
-	// Status is ok, degraded (no peers) or failing (the store cannot take
-	// writes; /healthz then answers 503); Reasons says why it is not ok.
+	// Status is ok, degraded (no peers, or stale lists) or failing (the
+	// store cannot take writes; /healthz then answers 503); Reasons says why
+	// it is not ok.
 	Status  string   `json:"status"`
 	Reasons []string `json:"reasons"`
+	// Stale names the anchors whose head list is past next_update.
+	Stale []string `json:"stale,omitempty"`
 	// Store is the trust store's write health.
 	Store   trustlist.StoreHealth `json:"store"`
 	PeerID  string                `json:"peer_id"`
@@ -145,7 +148,13 @@ func (n *Node) apiMux() *http.ServeMux {
 		if !ok {
 			return
 		}
-		d, err := n.Pin(r.Context(), body)
+		opts, err := pinOptions(r)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, SubmitResponse{Kind: string(trustlist.KindDescriptor), Outcome: string(trustlist.Rejected),
+				Reason: string(trustlist.ReasonHashMismatch), Detail: err.Error()})
+			return
+		}
+		d, err := n.PinWith(r.Context(), body, opts)
 		if err != nil && isStoreError(err) {
 			code, resp := storeErrorResponse(string(trustlist.KindDescriptor), err)
 			writeJSON(w, code, resp)
@@ -252,8 +261,27 @@ func (n *Node) Status() Status {
 		}
 	}
 	state, reasons, sh := n.health()
-	return Status{Status: state, Reasons: reasons, Store: sh, PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
+	st := Status{Status: state, Reasons: reasons, Store: sh, PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
 		Anchors: len(anchors), Lists: lists}
+	if st.Stale = staleLists(anchors, n.cfg.Now()); len(st.Stale) > 0 {
+		if st.Status == HealthOK {
+			st.Status = HealthDegraded
+		}
+		st.Reasons = append(st.Reasons, fmt.Sprintf("stale lists (past next_update; online verification against them fails): %s", strings.Join(st.Stale, ", ")))
+	}
+	return st
+}
+
+// staleLists names the anchors whose head list is past its next_update:
+// online verification against them fails until a new list arrives.
+func staleLists(anchors []trustlist.AnchorInfo, now time.Time) []string {
+	var out []string
+	for _, a := range anchors {
+		if a.Seq > 0 && !now.Before(a.NextUpdate) {
+			out = append(out, a.Country)
+		}
+	}
+	return out
 }
 
 func decisionResponse(d *trustlist.Decision) SubmitResponse {
@@ -305,4 +333,27 @@ func writeCOSE(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/cose")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
+}
+
+// pinOptions reads POST /v1/pins's query: expect_hash=HEX (the descriptor's
+// SHA-256, as the anchor gave it out of band) and replace=1 (replace the
+// anchor outright; needs expect_hash).
+func pinOptions(r *http.Request) (trustlist.PinOptions, error) {
+	var o trustlist.PinOptions
+	q := r.URL.Query()
+	if h := q.Get("expect_hash"); h != "" {
+		b, err := trustlist.ParseHash(h)
+		if err != nil {
+			return o, fmt.Errorf("expect_hash: %w", err)
+		}
+		o.ExpectHash = b
+	}
+	switch q.Get("replace") {
+	case "", "0", "false":
+	case "1", "true":
+		o.Replace = true
+	default:
+		return o, fmt.Errorf("replace must be 1 or 0, not %q", q.Get("replace"))
+	}
+	return o, nil
 }

@@ -44,12 +44,18 @@ type Check struct {
 
 // Issuer identifies who signed a document, as the trust list names them.
 type Issuer struct {
-	Country string `json:"country"`
-	Anchor  string `json:"anchor"` // the anchor's display name
-	Name    string `json:"name"`   // the entry's issuer name
-	KID     string `json:"kid"`    // hex
-	Domain  string `json:"domain,omitempty"`
-	Seq     uint64 `json:"list_seq,omitempty"`
+	Country string `json:"country"` // the country the listing entry issues for
+	// ListedBy is the anchor whose list holds the entry (Country differs only
+	// for entries an anchor relays for another country).
+	ListedBy string `json:"listed_by"`
+	// ClaimedCountry is the issuer country the document itself names (an HC1
+	// iss), shown apart from the listing; "" if it names none.
+	ClaimedCountry string `json:"claimed_country,omitempty"`
+	Anchor         string `json:"anchor"` // the anchor's display name
+	Name           string `json:"name"`   // the entry's issuer name
+	KID            string `json:"kid"`    // hex
+	Domain         string `json:"domain,omitempty"`
+	Seq            uint64 `json:"list_seq,omitempty"`
 }
 
 // Field is one labelled value of a document, for people ("Name", "Jane Doe").
@@ -104,7 +110,7 @@ type Result struct {
 	// Error is set when the input could not be read or decoded at all.
 	Error string `json:"error,omitempty"`
 	// CannotCheck is set when a check the document's validity needs could
-	// not be made because a service was unreachable (see OutcomeCannotCheck).
+	// not be made because a service was unreachable (see VerdictCannotCheck).
 	CannotCheck string `json:"cannot_check,omitempty"`
 }
 
@@ -155,7 +161,9 @@ func (r *Result) Finish() *Result {
 			sigPassed = true
 		}
 	}
-	r.Valid = valid && sigPassed
+	// A check the document needs but that could not be made (CannotCheck)
+	// keeps it from being valid, whatever else passed.
+	r.Valid = valid && sigPassed && r.CannotCheck == ""
 	r.Outcome = verdictOf(r)
 	return r
 }
@@ -171,6 +179,8 @@ func verdictOf(r *Result) Verdict {
 		return VerdictUnreadable
 	case r.Valid:
 		return VerdictValid
+	case r.CannotCheck != "" && r.FirstFailure() == nil:
+		return VerdictCannotCheck
 	}
 	return VerdictInvalid
 }

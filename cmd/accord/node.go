@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -57,8 +58,10 @@ func init() {
 					&cli.BoolFlag{Name: "dht", Usage: "discover Accord nodes through a Kademlia DHT rendezvous"},
 					&cli.StringFlag{Name: "policy", Usage: "policy JSON file ({\"endorsement_threshold\": k, \"max_clock_skew\": \"5m\"}); saved in the store"},
 					&cli.DurationFlag{Name: "sync-interval", Usage: "how often to sync with a few random peers", Value: p2p.DefaultSyncInterval},
+					&cli.StringFlag{Name: "operator-name", Usage: "who runs this node, shown in the verifier page's header (e.g. \"Port of Rotterdam customs\")"},
 					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
 					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
+					ethRPCFlag,
 				},
 				Action: nodeRun,
 			},
@@ -75,12 +78,17 @@ func init() {
 			{
 				Name:      "pin",
 				Usage:     "pin anchor descriptors as trust roots in a running node",
-				UsageText: "accord node pin [--node http://127.0.0.1:8080] [--data DIR | --token-file FILE] nl-anchor/descriptor.cose",
+				UsageText: "accord node pin [--node http://127.0.0.1:8080] [--data DIR | --token-file FILE] [--expect-hash HEX [--replace]] nl-anchor/descriptor.cose",
 				Description: "Pinning changes what the node trusts, so it needs the node's operator token: from\n" +
 					"--token-file FILE, $ACCORD_NODE_TOKEN, --data DIR (DIR/operator.token), or, run beside the\n" +
-					"node's data directory, found there (the directory whose node.url names --node).",
-				Flags:  nodeClientFlags(),
-				Action: func(c *cli.Context) error { return nodePost(c, "/v1/pins", true) },
+					"node's data directory, found there (the directory whose node.url names --node).\n" +
+					"Same rule as `accord trust pin`: a newer version of a held anchor only through its rotation\n" +
+					"chain (give the descriptors oldest first), an outright replacement only with --replace --expect-hash.",
+				Flags: append(nodeClientFlags(),
+					&cli.StringFlag{Name: "expect-hash", Usage: "the descriptor's SHA-256 as the anchor gave it out of band (hex)"},
+					&cli.BoolFlag{Name: "replace", Usage: "replace the anchor outright, without a rotation chain (needs --expect-hash)"},
+				),
+				Action: nodePin,
 			},
 			{
 				Name:        "status",
@@ -131,6 +139,12 @@ func nodeRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if chains, err := chainReader(c); err != nil {
+		return err
+	} else if chains != nil {
+		defer chains.Close()
+		cfg.Chains = chains
+	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {
 		cfg.Logger.Warn("--mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001")
 	}
@@ -163,7 +177,7 @@ func nodeRun(c *cli.Context) error {
 // usage errors.
 func nodeConfig(c *cli.Context) (p2p.Config, error) {
 	cfg := p2p.Config{DataDir: c.String("data"), Listen: c.StringSlice("listen"), Bootstrap: c.StringSlice("bootstrap"),
-		MDNS: c.Bool("mdns"), DHT: c.Bool("dht"), SyncInterval: c.Duration("sync-interval"), HTTPHosts: c.StringSlice("http-host")}
+		MDNS: c.Bool("mdns"), DHT: c.Bool("dht"), SyncInterval: c.Duration("sync-interval"), HTTPHosts: c.StringSlice("http-host"), OperatorName: c.String("operator-name")}
 	for _, b := range cfg.Bootstrap {
 		if err := p2p.CheckPeerAddr(b); err != nil {
 			return cfg, usageErr("--bootstrap: %v (give the full multiaddr that `accord node run` prints, ending in /p2p/PEER-ID)", err)
@@ -339,6 +353,9 @@ func submitLine(file string, sr p2p.SubmitResponse) string {
 	if sr.Reason != "" {
 		line += fmt.Sprintf(" (%s: %s)", sr.Reason, sr.Detail)
 	}
+	if sr.Hash != "" {
+		line += " hash " + sr.Hash
+	}
 	if sr.Evidence {
 		line += " — equivocation evidence recorded and published"
 	}
@@ -375,6 +392,9 @@ func nodeStatus(c *cli.Context) error {
 	fmt.Fprintf(w, "node %s: %s, %d peers, %d anchors, %d lists\n", st.PeerID, st.Status, st.Peers, st.Anchors, st.Lists)
 	for _, a := range st.Addrs {
 		fmt.Fprintf(w, "  %s\n", a)
+	}
+	if len(st.Stale) > 0 {
+		fmt.Fprintf(w, "  stale lists (past next_update; online verification against them fails): %s\n", strings.Join(st.Stale, ", "))
 	}
 	if len(lists) > 0 {
 		fmt.Fprintln(w)
@@ -414,4 +434,27 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// nodePin pins descriptors through a node, with the same options as
+// `accord trust pin`.
+func nodePin(c *cli.Context) error {
+	q := url.Values{}
+	if h := c.String("expect-hash"); h != "" {
+		if _, err := trustlist.ParseHash(h); err != nil {
+			return usageErr("--expect-hash: %v", err)
+		}
+		q.Set("expect_hash", h)
+	}
+	if c.Bool("replace") {
+		if q.Get("expect_hash") == "" {
+			return usageErr("--replace needs --expect-hash: replacing an anchor is trusted only for the descriptor whose hash the anchor gave you out of band")
+		}
+		q.Set("replace", "1")
+	}
+	path := "/v1/pins"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return nodePost(c, path, true)
 }

@@ -94,7 +94,11 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	if m != nil {
 		cert = entryCert(m.Entry)
 		checkChain(r, m, env)
-		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"})
+		// The CWT iss is the document's claim of its issuing country; the
+		// listing decides (spec/hcert.md, spec/verify.md §Issuer checks).
+		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"},
+			verify.Claims{Country: d.Issuer, Source: "CWT iss"})
+		r.Summary = append(r.Summary, verify.Field{Label: "Listed by", Value: listedBy(m)})
 		checkKeyUsage(r, &d, cert)
 		env.DocumentNotRevoked(r, m.Country, d.KID, RevocationQueries(&d)...)
 	} else {
@@ -156,7 +160,10 @@ func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *scratch) *tr
 			why = append(why, fmt.Sprintf("%s DSC %q: %v", m.Country, m.Entry.Name, err))
 			continue
 		}
-		r.Add(verify.CheckSignature, verify.Pass, "%s signature verifies with the DSC %q (kid %s, listed by %s)", AlgName(d.Alg), m.Entry.Name, kidString(d.KID), m.Country)
+		c := r.Add(verify.CheckSignature, verify.Pass, "%s signature verifies with the DSC %q (kid %s, listed by %s)", AlgName(d.Alg), m.Entry.Name, kidString(d.KID), m.Country)
+		if m.Entry.Source != nil {
+			c.Detail += "; " + m.Entry.Source.String()
+		}
 		return m
 	}
 	r.Add(verify.CheckSignature, verify.Fail, "%s", strings.Join(why, "; "))
@@ -413,7 +420,7 @@ func summary(d *Decoded) []verify.Field {
 			ci, _ = e["ci"].(string)
 		}
 	}
-	add("Issuer country", d.Issuer)
+	add("Issuer country (claimed, iss)", d.Issuer)
 	add("Certificate id", ci)
 	if !d.IssuedAt.IsZero() {
 		add("Issued", ts(d.IssuedAt))
@@ -422,4 +429,14 @@ func summary(d *Decoded) []verify.Field {
 		add("Expires", ts(d.Expires))
 	}
 	return out
+}
+
+// listedBy names the anchor whose list holds the DSC, and the country the
+// entry issues for when the anchor relays it for another.
+func listedBy(m *trustlist.Match) string {
+	s := fmt.Sprintf("%s (%s)", m.Country, m.Anchor)
+	if cc := m.IssuerCountry(); cc != m.Country {
+		s += fmt.Sprintf(", for %s", cc)
+	}
+	return s
 }
