@@ -332,7 +332,13 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (*trustlist.Decision, err
 // Pin pins a descriptor as a local trust root (as `accord trust pin` does
 // when no node holds the store) and publishes it.
 func (n *Node) Pin(ctx context.Context, raw []byte) (*trustlist.Descriptor, error) {
-	d, err := n.store.Pin(raw)
+	return n.PinWith(ctx, raw, trustlist.PinOptions{})
+}
+
+// PinWith is Pin with the operator's options (an expected hash, an explicit
+// replacement): the same rule as `accord trust pin` (trustlist.Set.PinWith).
+func (n *Node) PinWith(ctx context.Context, raw []byte, o trustlist.PinOptions) (*trustlist.Descriptor, error) {
+	d, err := n.store.PinWith(raw, o)
 	if err != nil {
 		if errors.Is(err, trustlist.ErrStoreWrite) {
 			n.log.Error("store write failed: pin refused, nothing kept", "err", err)

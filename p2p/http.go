@@ -144,7 +144,13 @@ func (n *Node) apiMux() *http.ServeMux {
 		if !ok {
 			return
 		}
-		d, err := n.Pin(r.Context(), body)
+		opts, err := pinOptions(r)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, SubmitResponse{Kind: string(trustlist.KindDescriptor), Outcome: string(trustlist.Rejected),
+				Reason: string(trustlist.ReasonHashMismatch), Detail: err.Error()})
+			return
+		}
+		d, err := n.PinWith(r.Context(), body, opts)
 		if err != nil && isStoreError(err) {
 			code, resp := storeErrorResponse(string(trustlist.KindDescriptor), err)
 			writeJSON(w, code, resp)
@@ -304,4 +310,27 @@ func writeCOSE(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/cose")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
+}
+
+// pinOptions reads POST /v1/pins's query: expect_hash=HEX (the descriptor's
+// SHA-256, as the anchor gave it out of band) and replace=1 (replace the
+// anchor outright; needs expect_hash).
+func pinOptions(r *http.Request) (trustlist.PinOptions, error) {
+	var o trustlist.PinOptions
+	q := r.URL.Query()
+	if h := q.Get("expect_hash"); h != "" {
+		b, err := trustlist.ParseHash(h)
+		if err != nil {
+			return o, fmt.Errorf("expect_hash: %w", err)
+		}
+		o.ExpectHash = b
+	}
+	switch q.Get("replace") {
+	case "", "0", "false":
+	case "1", "true":
+		o.Replace = true
+	default:
+		return o, fmt.Errorf("replace must be 1 or 0, not %q", q.Get("replace"))
+	}
+	return o, nil
 }

@@ -1,6 +1,7 @@
 package trustlist
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -24,7 +25,19 @@ type Descriptor struct {
 	SealedSeq  uint64
 	SealedHash []byte
 	signed
+	file [32]byte // SHA-256 of the encoded file: the descriptor's hash
 }
+
+// Hash returns the descriptor's hash: SHA-256 of its encoded bytes, exactly
+// as the file holds them, so `sha256sum descriptor.cose` prints the same
+// value. It is the one hash of a descriptor: the one an anchor gives out of
+// band, the one endorsements name and the one every tool shows
+// (spec/trustlist.md §1.2). Two files that differ only in their signatures
+// have the same content (see SameContent) but different hashes.
+func (d *Descriptor) Hash() []byte { return d.file[:] }
+
+// SameContent reports whether d and o have the same signed payload.
+func (d *Descriptor) SameContent(o *Descriptor) bool { return d.signed.hash == o.signed.hash }
 
 type descriptorWire struct {
 	Type       string   `cbor:"0,keyasint"`
@@ -89,6 +102,7 @@ func SignDescriptor(d *Descriptor, keys []*PrivateKey) (*Descriptor, error) {
 	out := *d
 	out.Keys = append([]*PublicKey(nil), d.Keys...)
 	out.signed = s
+	out.file = sha256.Sum256(s.raw)
 	return &out, nil
 }
 
@@ -103,7 +117,7 @@ func parseDescriptor(raw []byte, msg *cose.SignMessage) (*Descriptor, error) {
 		return nil, err
 	}
 	d := &Descriptor{Country: w.Country, Name: w.Name, Version: w.Version, IssuedAt: unixTime(w.IssuedAt),
-		SealedSeq: w.SealedSeq, SealedHash: w.SealedHash, signed: s}
+		SealedSeq: w.SealedSeq, SealedHash: w.SealedHash, signed: s, file: sha256.Sum256(raw)}
 	if w.Threshold > MaxAnchorKeys {
 		return nil, fmt.Errorf("%w: threshold %d", ErrMalformed, w.Threshold)
 	}

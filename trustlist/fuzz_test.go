@@ -58,3 +58,16 @@ func FuzzAccept(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseHash reads arbitrary text as an expected hash (--expect-hash,
+// expect_hash=): never a panic, and whatever it accepts is 32 bytes.
+func FuzzParseHash(f *testing.F) {
+	f.Add("3f1c0000000000000000000000000000000000000000000000000000000000e9  descriptor.cose")
+	f.Add("")
+	f.Add("zz")
+	f.Fuzz(func(t *testing.T, s string) {
+		if b, err := trustlist.ParseHash(s); err == nil && len(b) != 32 {
+			t.Fatalf("ParseHash(%q) gave %d bytes", s, len(b))
+		}
+	})
+}

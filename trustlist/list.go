@@ -431,15 +431,21 @@ func (l *List) Verify(d *Descriptor) error {
 // Fresh reports whether the list is still current at t (t before next_update).
 func (l *List) Fresh(t time.Time) bool { return t.Before(l.NextUpdate) }
 
-// Endorsement is anchor A vouching for anchor B's descriptor (by hash).
+// Endorsement is anchor A vouching for anchor B's descriptor (by hash) until
+// ExpiresAt. It counts only while A's descriptor version that signed it is
+// A's current one (spec/trustlist.md §3.2).
 type Endorsement struct {
 	Endorser        string
 	EndorserVersion uint64
 	Subject         string
 	SubjectHash     []byte
 	IssuedAt        time.Time
+	ExpiresAt       time.Time
 	signed
 }
+
+// DefaultEndorsementValidity is how long Endorse's endorsements last.
+const DefaultEndorsementValidity = 365 * 24 * time.Hour
 
 type endorsementWire struct {
 	Type            string `cbor:"0,keyasint"`
@@ -448,6 +454,7 @@ type endorsementWire struct {
 	Subject         string `cbor:"3,keyasint"`
 	SubjectHash     []byte `cbor:"4,keyasint"`
 	IssuedAt        int64  `cbor:"5,keyasint"`
+	ExpiresAt       int64  `cbor:"6,keyasint"`
 }
 
 func (w *endorsementWire) kind() string { return w.Type }
@@ -462,14 +469,23 @@ func (e *Endorsement) wire() (*endorsementWire, error) {
 	if e.Endorser == e.Subject || len(e.SubjectHash) != 32 || e.EndorserVersion < 1 {
 		return nil, fmt.Errorf("%w: an endorsement names another anchor's 32-byte descriptor hash", ErrMalformed)
 	}
+	if e.IssuedAt.IsZero() || !e.ExpiresAt.After(e.IssuedAt) {
+		return nil, fmt.Errorf("%w: an endorsement expires after it is issued", ErrMalformed)
+	}
 	return &endorsementWire{Type: string(KindEndorsement), Endorser: e.Endorser, EndorserVersion: e.EndorserVersion,
-		Subject: e.Subject, SubjectHash: e.SubjectHash, IssuedAt: toUnix(e.IssuedAt)}, nil
+		Subject: e.Subject, SubjectHash: e.SubjectHash, IssuedAt: toUnix(e.IssuedAt), ExpiresAt: toUnix(e.ExpiresAt)}, nil
 }
 
-// Endorse makes endorser's signed endorsement of subject, with t of endorser's keys.
+// Endorse makes endorser's signed endorsement of subject, with t of
+// endorser's keys, valid for DefaultEndorsementValidity from at.
 func Endorse(endorser, subject *Descriptor, keys []*PrivateKey, at time.Time) (*Endorsement, error) {
+	return EndorseUntil(endorser, subject, keys, at, at.Add(DefaultEndorsementValidity))
+}
+
+// EndorseUntil is Endorse with an explicit expiry.
+func EndorseUntil(endorser, subject *Descriptor, keys []*PrivateKey, at, expires time.Time) (*Endorsement, error) {
 	e := &Endorsement{Endorser: endorser.Country, EndorserVersion: endorser.Version, Subject: subject.Country,
-		SubjectHash: subject.Hash(), IssuedAt: at.UTC().Truncate(time.Second)}
+		SubjectHash: subject.Hash(), IssuedAt: at.UTC().Truncate(time.Second), ExpiresAt: expires.UTC().Truncate(time.Second)}
 	w, err := e.wire()
 	if err != nil {
 		return nil, err
@@ -490,7 +506,7 @@ func parseEndorsement(raw []byte, msg *cose.SignMessage) (*Endorsement, error) {
 		return nil, err
 	}
 	e := &Endorsement{Endorser: w.Endorser, EndorserVersion: w.EndorserVersion, Subject: w.Subject, SubjectHash: w.SubjectHash,
-		IssuedAt: unixTime(w.IssuedAt), signed: s}
+		IssuedAt: unixTime(w.IssuedAt), ExpiresAt: unixTime(w.ExpiresAt), signed: s}
 	if _, err := e.wire(); err != nil {
 		return nil, err
 	}
@@ -538,6 +554,16 @@ func NewEvidence(d *Descriptor, a, b *List) (*Evidence, error) {
 
 // ParseEvidence decodes evidence and checks that it proves what it claims.
 func ParseEvidence(raw []byte) (*Evidence, error) {
+	ev, err := parseEvidence(raw)
+	if err != nil {
+		return nil, err
+	}
+	return ev, ev.Verify()
+}
+
+// parseEvidence decodes evidence and checks its structure, not its
+// signatures: enough to know its identity (Evidence.Hash) cheaply.
+func parseEvidence(raw []byte) (*Evidence, error) {
 	var w evidenceWire
 	if err := unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
@@ -560,15 +586,24 @@ func ParseEvidence(raw []byte) (*Evidence, error) {
 	if bytes.Compare(a.Hash(), b.Hash()) >= 0 {
 		return nil, fmt.Errorf("%w: evidence lists must be distinct and ordered by hash", ErrMalformed)
 	}
-	ev := &Evidence{Descriptor: d, A: a, B: b, raw: raw}
-	return ev, ev.Verify()
+	return &Evidence{Descriptor: d, A: a, B: b, raw: raw}, nil
 }
 
 // Raw returns the encoded evidence.
 func (ev *Evidence) Raw() []byte { return ev.raw }
 
-// Hash returns SHA-256 of the encoded evidence.
-func (ev *Evidence) Hash() []byte { s := sha256.Sum256(ev.raw); return s[:] }
+// Hash returns the evidence's identity: SHA-256 over the hashes of its two
+// lists' signed payloads, in order. It depends on nothing an attacker can
+// re-encode (the COSE envelopes and their unprotected headers, the copy of
+// the descriptor), so one equivocation is one piece of evidence however it
+// is re-wrapped (spec/trustlist.md §1.5).
+func (ev *Evidence) Hash() []byte {
+	h := sha256.New()
+	h.Write([]byte("accord evidence\x00"))
+	h.Write(ev.A.Hash())
+	h.Write(ev.B.Hash())
+	return h.Sum(nil)
+}
 
 // Country returns the equivocating anchor.
 func (ev *Evidence) Country() string { return ev.Descriptor.Country }

@@ -14,10 +14,23 @@ type Match struct {
 	Anchor            string    `json:"anchor"` // the anchor's display name
 	DescriptorVersion uint64    `json:"descriptor_version"`
 	Seq               uint64    `json:"seq"`
-	ListHash          []byte    `json:"list_hash"`
+	ListHash          HexBytes  `json:"list_hash"`
 	IssuedAt          time.Time `json:"issued_at"`
 	NextUpdate        time.Time `json:"next_update"`
 	Equivocated       bool      `json:"equivocated"`
+	// AdmittedUntil is set for an anchor admitted by endorsements rather
+	// than pinned: when they expire. Verifiers judge it at verification time.
+	AdmittedUntil time.Time `json:"admitted_until,omitzero"`
+}
+
+// IssuerCountry is the country the entry issues for: its own Country when
+// the anchor relays another ecosystem's entry for that country, else the
+// anchor's.
+func (m *Match) IssuerCountry() string {
+	if m.Entry.Country != "" {
+		return m.Entry.Country
+	}
+	return m.Country
 }
 
 // Query selects entries. Exactly one of KID, Thumbprint or Address may be set;
@@ -71,7 +84,8 @@ func (s *Set) reindex(country string) {
 	all := make([]*Match, 0, len(h.Entries))
 	for _, e := range h.Entries {
 		m := &Match{Entry: e, Country: country, Anchor: a.current.Name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
-			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: a.equivocated}
+			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: a.equivocated,
+			AdmittedUntil: a.admittedUntil}
 		all = append(all, m)
 		for _, k := range indexKeys(e) {
 			s.index[k] = append(s.index[k], m)

@@ -19,6 +19,7 @@ const (
 	ReasonBadVersion      Reason = "bad_version"       // descriptor rotation skips a version or is not signed by both key sets
 	ReasonExpired         Reason = "expired"           // next_update already passed, or issued in the future
 	ReasonEquivocation    Reason = "equivocation"      // a different list with the same seq (or prev) is held
+	ReasonHashMismatch    Reason = "hash_mismatch"     // a pinned descriptor is not the one whose hash the operator expected
 )
 
 // RejectError is returned when an object is refused. Reason is stable; Detail

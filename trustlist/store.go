@@ -36,14 +36,17 @@ import (
 // replays objects/ instead (see spec/trustlist.md §Store).
 
 const (
-	storeDB     = "store.db"
-	objectsDir  = "objects"
-	policyFile  = "policy.json"
-	recordPin   = byte('p')
-	recordObj   = byte('o')
-	bucketLog   = "log"
-	bucketSeen  = "seen"
-	lockTimeout = 2 * time.Second
+	storeDB    = "store.db"
+	objectsDir = "objects"
+	policyFile = "policy.json"
+	recordPin  = byte('p')
+	recordObj  = byte('o')
+	// recordReplace is a descriptor the operator pinned as a replacement
+	// of its anchor, outright (PinOptions.Replace).
+	recordReplace = byte('r')
+	bucketLog     = "log"
+	bucketSeen    = "seen"
+	lockTimeout   = 2 * time.Second
 )
 
 // Store errors. They say what is wrong; what to do about it is the caller's
@@ -226,19 +229,30 @@ func (st *Store) Close() error { return st.db.Close() }
 // Pin verifies and pins a descriptor and records the pin durably.
 //
 // Like Import, it holds the set's lock until the pin is on disk.
-func (st *Store) Pin(raw []byte) (*Descriptor, error) {
-	d, err := ParseDescriptor(raw)
+func (st *Store) Pin(raw []byte) (*Descriptor, error) { return st.PinWith(raw, PinOptions{}) }
+
+// PinWith is Pin with the operator's options (Set.PinWith). The rotation
+// chain is logged as accepted descriptors before the pin; an explicit
+// replacement is logged as its own record kind, so replaying the store
+// repeats it and `accord trust show` can say the anchor was replaced.
+func (st *Store) PinWith(raw []byte, o PinOptions) (*Descriptor, error) {
+	d, chain, err := parsePin(raw, o)
 	if err != nil {
-		return nil, err
-	}
-	if err := d.VerifySelf(); err != nil {
 		return nil, err
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	recs := []record{{kind: recordPin, raw: raw}}
+	var recs []record
+	if o.Replace {
+		recs = append(recs, record{kind: recordReplace, raw: raw})
+	} else {
+		for _, c := range chain {
+			recs = append(recs, record{kind: recordObj, raw: c.Raw()})
+		}
+		recs = append(recs, record{kind: recordPin, raw: raw})
+	}
 	st.set.mu.Lock()
-	if err := st.set.pinLocked(d); err != nil {
+	if err := st.set.pinLocked(d, chain, o); err != nil {
 		st.set.mu.Unlock()
 		return nil, err
 	}
@@ -348,6 +362,7 @@ func (st *Store) rollbackLocked() error {
 	replayEach(fresh, recs)
 	s := st.set
 	s.anchors, s.endorsements, s.index, s.byCountry, s.pubs = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry, fresh.pubs
+	s.pending = fresh.pending
 	return nil
 }
 
@@ -398,7 +413,9 @@ func (st *Store) commit(recs []record) error {
 			lg, seen := tx.Bucket([]byte(bucketLog)), tx.Bucket([]byte(bucketSeen))
 			for i := range recs {
 				h := sha256.Sum256(append([]byte{recs[i].kind}, recs[i].raw...))
-				if seen.Get(h[:]) != nil {
+				// A replacement is an act, not an object: replacing back
+				// and forth must log each one, or replay ends elsewhere.
+				if recs[i].kind != recordReplace && seen.Get(h[:]) != nil {
 					recs[i].seq = 0
 					continue
 				}
@@ -504,6 +521,11 @@ func replayOne(s *Set, r record) *Decision {
 			return rejected(err)
 		}
 		return nil
+	case recordReplace:
+		if _, err := s.PinWith(r.raw, replaceOptions(r.raw)); err != nil {
+			return rejected(err)
+		}
+		return nil
 	case recordObj:
 		if d := s.Replay(r.raw); d.Outcome == Rejected && d.Reason != ReasonEquivocation {
 			return d
@@ -513,11 +535,21 @@ func replayOne(s *Set, r record) *Decision {
 	return &Decision{Outcome: Rejected, Reason: ReasonMalformed, Detail: fmt.Sprintf("unknown record kind %q", r.kind)}
 }
 
+// replaceOptions are the options a logged replacement is replayed with: the
+// operator checked its hash when it was first pinned.
+func replaceOptions(raw []byte) PinOptions {
+	h := sha256.Sum256(raw)
+	return PinOptions{Replace: true, ExpectHash: h[:]}
+}
+
 func mirrorName(r record) string {
 	h := sha256.Sum256(r.raw)
 	kind := "pin"
-	if r.kind == recordObj {
+	switch r.kind {
+	case recordObj:
 		kind = "obj"
+	case recordReplace:
+		kind = "replace"
 	}
 	return fmt.Sprintf("%012d-%s-%x.cose", r.seq, kind, h[:6])
 }
@@ -674,8 +706,11 @@ func readMirror(dir string) ([]record, error) {
 			return nil, fmt.Errorf("read trust store object %s: %w", n, err)
 		}
 		kind := recordObj
-		if strings.Contains(n, "-pin-") {
+		switch {
+		case strings.Contains(n, "-pin-"):
 			kind = recordPin
+		case strings.Contains(n, "-replace-"):
+			kind = recordReplace
 		}
 		recs = append(recs, record{kind: kind, raw: b})
 	}

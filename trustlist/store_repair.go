@@ -70,8 +70,15 @@ func repairCandidates(dir string, rep *RepairReport) ([]record, error) {
 	seen := map[[32]byte]bool{}
 	add := func(rs []record) int {
 		n := 0
+		occ := map[[32]byte]int{}
 		for _, r := range rs {
 			h := sha256.Sum256(append([]byte{r.kind}, r.raw...))
+			if r.kind == recordReplace {
+				// Replacements repeat (back and forth); the n-th of one
+				// source is the n-th of the other.
+				occ[h]++
+				h = sha256.Sum256(append(h[:], byte(occ[h]), byte(occ[h]>>8)))
+			}
 			if seen[h] {
 				continue
 			}
@@ -120,8 +127,12 @@ func repairReplay(set *Set, cands []record, rep *RepairReport) (*Set, []record) 
 	for len(left) > 0 {
 		var next []record
 		for _, r := range left {
-			if r.kind == recordPin {
-				if _, err := set.Pin(r.raw); err != nil {
+			if r.kind == recordPin || r.kind == recordReplace {
+				o := PinOptions{}
+				if r.kind == recordReplace {
+					o = replaceOptions(r.raw)
+				}
+				if _, err := set.PinWith(r.raw, o); err != nil {
 					next = append(next, r)
 					last[len(next)-1] = rejected(err)
 					continue
@@ -155,7 +166,7 @@ func dedupRecords(recs []record) []record {
 	out := recs[:0]
 	for _, r := range recs {
 		h := sha256.Sum256(append([]byte{r.kind}, r.raw...))
-		if !seen[h] {
+		if r.kind == recordReplace || !seen[h] { // replacements repeat: keep each
 			seen[h] = true
 			out = append(out, r)
 		}

@@ -94,6 +94,7 @@ func buildVectors(t *testing.T) (map[string][]byte, vectorSuite) {
 		IssuedAt: vectorTime.Add(4 * time.Hour), NextUpdate: vectorTime.Add(5 * time.Hour), Entries: []*trustlist.Entry{dsc}}, []*trustlist.PrivateKey{nl2k}))
 	garbage := []byte("this is not a COSE_Sign message")
 	end := tt.Must(trustlist.Endorse(nlD, sgD, nl[:2], vectorTime))
+	end2 := tt.Must(trustlist.Endorse(nlD2, sgD, []*trustlist.PrivateKey{nl2k}, vectorTime.Add(4*time.Hour)))
 	ev := tt.Must(trustlist.NewEvidence(nlD, l2, l2b))
 
 	add := func(name string, b []byte) string { files[name] = b; return name }
@@ -114,6 +115,10 @@ func buildVectors(t *testing.T) (map[string][]byte, vectorSuite) {
 	step("descriptor-SG-v1.cose", sgD.Raw(), trustlist.KindDescriptor, trustlist.Pending, trustlist.ReasonUnknownAnchor, sgD.Hash())
 	step("endorsement-NL-SG.cose", end.Raw(), trustlist.KindEndorsement, trustlist.Accepted, "", end.Hash())
 	step("descriptor-NL-v2.cose", nlD2.Raw(), trustlist.KindDescriptor, trustlist.Accepted, "", nlD2.Hash())
+	// NL rotated away from the keys that endorsed SG: that endorsement no
+	// longer counts (SG lost admission), and is refused if offered again.
+	step("endorsement-NL-SG.cose", end.Raw(), trustlist.KindEndorsement, trustlist.Rejected, trustlist.ReasonBadVersion, end.Hash())
+	step("endorsement-NL-v2-SG.cose", end2.Raw(), trustlist.KindEndorsement, trustlist.Accepted, "", end2.Hash())
 	step("list-NL-3.cose", l3.Raw(), trustlist.KindList, trustlist.Accepted, "", l3.Hash())
 	step("garbage.bin", garbage, "", trustlist.Rejected, trustlist.ReasonMalformed, nil)
 	step("list-NL-4-intruder.cose", l4intruder.Raw(), trustlist.KindList, trustlist.Rejected, trustlist.ReasonBadSignature, l4intruder.Hash())
@@ -179,8 +184,12 @@ func TestVectors(t *testing.T) {
 			t.Errorf("no vector step is rejected with reason %s", r)
 		}
 	}
-	if _, err := trustlist.ParseEvidence(tt.Must(os.ReadFile(filepath.Join(dir, suite.Evidence)))); err != nil {
+	evRaw := tt.Must(os.ReadFile(filepath.Join(dir, suite.Evidence)))
+	if _, err := trustlist.ParseEvidence(evRaw); err != nil {
 		t.Errorf("evidence vector: %v", err)
+	}
+	if d := s.Accept(evRaw, suite.At); d.Outcome != trustlist.Duplicate {
+		t.Errorf("the evidence the conflicting list produced is held already: got %s %s", d.Outcome, d.Detail)
 	}
 	if !s.Anchors()[0].Equivocated || len(s.Anchors()) != 2 {
 		t.Errorf("after the steps NL is flagged and SG admitted: %+v", s.Anchors())

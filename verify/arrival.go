@@ -111,9 +111,7 @@ func (env *Env) ApplyArrival(r *Result, in ArrivalInput) {
 		}
 		a.Rules = append(a.Rules, ro)
 	}
-	for _, b := range broken {
-		a.Rules = append(a.Rules, b)
-	}
+	a.Rules = append(a.Rules, broken...)
 	for i := range a.Rules {
 		switch a.Rules[i].Outcome {
 		case certlogic.Failed:

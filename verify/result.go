@@ -44,12 +44,18 @@ type Check struct {
 
 // Issuer identifies who signed a document, as the trust list names them.
 type Issuer struct {
-	Country string `json:"country"`
-	Anchor  string `json:"anchor"` // the anchor's display name
-	Name    string `json:"name"`   // the entry's issuer name
-	KID     string `json:"kid"`    // hex
-	Domain  string `json:"domain,omitempty"`
-	Seq     uint64 `json:"list_seq,omitempty"`
+	Country string `json:"country"` // the country the listing entry issues for
+	// ListedBy is the anchor whose list holds the entry (Country differs only
+	// for entries an anchor relays for another country).
+	ListedBy string `json:"listed_by"`
+	// ClaimedCountry is the issuer country the document itself names (an HC1
+	// iss), shown apart from the listing; "" if it names none.
+	ClaimedCountry string `json:"claimed_country,omitempty"`
+	Anchor         string `json:"anchor"` // the anchor's display name
+	Name           string `json:"name"`   // the entry's issuer name
+	KID            string `json:"kid"`    // hex
+	Domain         string `json:"domain,omitempty"`
+	Seq            uint64 `json:"list_seq,omitempty"`
 }
 
 // Field is one labelled value of a document, for people ("Name", "Jane Doe").

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -69,6 +71,13 @@ func init() {
 				Action: anchorRotate,
 			},
 			{
+				Name:      "show",
+				Usage:     "print a descriptor: its hash (SHA-256 of the file, as sha256sum prints it), keys, threshold and signatures",
+				UsageText: "accord anchor show nl-anchor/descriptor.cose [--json]",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "machine-readable output"}},
+				Action:    anchorShow,
+			},
+			{
 				Name:  "endorse",
 				Usage: "vouch for another anchor's descriptor (verifiers may admit anchors endorsed by k pinned anchors)",
 				UsageText: "accord anchor endorse --dir nl-anchor sg-descriptor.cose --out nl-endorses-sg.cose\n" +
@@ -78,6 +87,7 @@ func init() {
 				Flags: append([]cli.Flag{
 					&cli.StringFlag{Name: "dir", Required: true, Usage: "your anchor directory"},
 					&cli.StringFlag{Name: "out", Required: true, Usage: "where to write the endorsement (or the part)"},
+					&cli.DurationFlag{Name: "valid-for", Value: trustlist.DefaultEndorsementValidity, Usage: "how long the endorsement counts; renew it before then"},
 				}, custodyFlags("endorsement")...),
 				Action: anchorEndorse,
 			},
@@ -150,7 +160,7 @@ func anchorEndorse(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := w.EndorseWith(b, keys)
+	e, err := w.EndorseWithFor(b, keys, c.Duration("valid-for"))
 	if err != nil {
 		if wk := describeWrongKind(c.Args().First(), b, trustlist.KindDescriptor, err); wk != err {
 			return inputErr("anchor endorse: %v", wk)
@@ -163,7 +173,7 @@ func anchorEndorse(c *cli.Context) error {
 	if err := trustlist.WriteFileAtomic(c.String("out"), e.Raw(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "%s endorses %s descriptor %x\nwrote %s\n", e.Endorser, e.Subject, e.SubjectHash, c.String("out"))
+	fmt.Fprintf(c.App.Writer, "%s endorses %s descriptor %x until %s\nwrote %s\n", e.Endorser, e.Subject, e.SubjectHash, e.ExpiresAt.Format(time.RFC3339), c.String("out"))
 	return nil
 }
 
@@ -224,4 +234,74 @@ func openAnchor(c *cli.Context) (*anchor.Workspace, error) {
 		return nil, usageErr("%v", err)
 	}
 	return w, nil
+}
+
+type descriptorView struct {
+	Country    string   `json:"country"`
+	Name       string   `json:"name"`
+	Version    uint64   `json:"version"`
+	Hash       string   `json:"hash"`
+	Threshold  int      `json:"threshold"`
+	Keys       []string `json:"keys"`
+	IssuedAt   string   `json:"issued_at"`
+	SealedSeq  uint64   `json:"sealed_seq,omitempty"`
+	SealedHash string   `json:"sealed_hash,omitempty"`
+	Signatures string   `json:"signatures"`
+}
+
+// anchorShow prints a descriptor with its one hash: SHA-256 of the file.
+func anchorShow(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageErr("anchor show needs one descriptor file")
+	}
+	path := c.Args().First()
+	b, err := readInput(path)
+	if err != nil {
+		return err
+	}
+	if k, err := trustlist.PeekKind(b); err == nil && k != trustlist.KindDescriptor {
+		return inputErr("%s is a %s, not an anchor descriptor (`accord list show` prints lists)", path, k)
+	}
+	d, err := trustlist.ParseDescriptor(b)
+	if err != nil {
+		return inputErr("%s: %v", path, err)
+	}
+	v := descriptorView{Country: d.Country, Name: d.Name, Version: d.Version, Hash: hex.EncodeToString(d.Hash()), Threshold: d.Threshold,
+		IssuedAt: d.IssuedAt.Format(time.RFC3339), SealedSeq: d.SealedSeq}
+	if d.SealedSeq > 0 {
+		v.SealedHash = hex.EncodeToString(d.SealedHash)
+	}
+	for _, k := range d.Keys {
+		v.Keys = append(v.Keys, hex.EncodeToString(k.KID()))
+	}
+	verr := d.VerifySelf()
+	if verr == nil {
+		v.Signatures = fmt.Sprintf("valid: %d of its own keys signed it", d.Threshold)
+		if d.Version > 1 {
+			v.Signatures += fmt.Sprintf(" (the v%d keys' signatures are checked when it is pinned over v%d)", d.Version-1, d.Version-1)
+		}
+	} else {
+		v.Signatures = "INVALID: " + verr.Error()
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(c.App.Writer, "%s descriptor v%d (%s)\n  hash        %s  (SHA-256 of the file: compare it with the hash the anchor gave you)\n  threshold   %d of %d keys\n  issued      %s\n",
+			v.Country, v.Version, v.Name, v.Hash, v.Threshold, len(v.Keys), v.IssuedAt)
+		for _, k := range v.Keys {
+			fmt.Fprintf(c.App.Writer, "  key         %s\n", k)
+		}
+		if v.SealedSeq > 0 {
+			fmt.Fprintf(c.App.Writer, "  sealed      list seq %d (hash %s)\n", v.SealedSeq, v.SealedHash)
+		}
+		fmt.Fprintf(c.App.Writer, "  signatures  %s\n", v.Signatures)
+	}
+	if verr != nil {
+		return silentExit(exitNo)
+	}
+	return nil
 }

@@ -103,6 +103,9 @@ func listSign(c *cli.Context) error {
 	if err := checkDraftBeforeSigning(c, w); err != nil {
 		return err
 	}
+	if err := printChanges(c.App.Writer, w); err != nil {
+		return err
+	}
 	if c.Bool("partial") {
 		l, part, err := w.SignListPart(keys, validFor, time.Now())
 		if err != nil {

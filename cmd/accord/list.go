@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/accord-network/accord/internal/listimport/dcckeys"
 	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/trustlist/anchor"
 )
 
 func init() {
@@ -43,8 +45,20 @@ func init() {
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
 					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth or --key entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
 					&cli.StringFlag{Name: "valid-for", Value: "730d", Usage: "validity of an --eth or --key entry from --not-before (Go duration or days: 8760h, 730d; certificates carry their own)"},
+					&cli.BoolFlag{Name: "replace", Usage: "allow changing an entry the draft holds into a CA or a signer, or changing its uses"},
 				},
 				Action: listAdd,
+			},
+			{
+				Name:      "reinstate",
+				Usage:     "make a revoked entry active again in the draft (the only way back from a revocation)",
+				UsageText: "accord list reinstate --dir nl-anchor --kid 0a1b2c3d4e5f6071 --reason \"revoked by mistake\"",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					&cli.StringFlag{Name: "kid", Required: true, Usage: "entry kid in hex (an eth entry's kid is its address)"},
+					&cli.StringFlag{Name: "reason", Required: true, Usage: "why, shown when the next list is signed"},
+				},
+				Action: listReinstate,
 			},
 			{
 				Name:      "revoke",
@@ -185,7 +199,13 @@ func listAdd(c *cli.Context) error {
 		}
 		entries = append(entries, e)
 	}
-	if err := w.Add(entries...); err != nil {
+	if err := w.AddWith(c.Bool("replace"), entries...); err != nil {
+		switch {
+		case errors.Is(err, anchor.ErrRevoked):
+			return usageErr("list add: %v\nRevocation is sticky. If the key really may sign again, reinstate it: `accord list reinstate --dir %s --kid KID --reason WHY`.", err, w.Dir)
+		case errors.Is(err, anchor.ErrChanged):
+			return usageErr("list add: %v\nIf that is what you mean, add it again with --replace.", err)
+		}
 		return err
 	}
 	for _, e := range entries {
@@ -409,4 +429,59 @@ func orNone(s string) string {
 		return "(none: first list)"
 	}
 	return s
+}
+
+func listReinstate(c *cli.Context) error {
+	w, err := openAnchor(c)
+	if err != nil {
+		return err
+	}
+	e, err := w.Reinstate(c.String("kid"), c.String("reason"))
+	if err != nil {
+		return usageErr("list reinstate: %v", err)
+	}
+	fmt.Fprintf(c.App.Writer, "reinstated %s %s (%s): %s\nSign and publish the next list: `accord list sign --dir %s --out ...`\n",
+		e.Kind, kidHex(e), e.Name, c.String("reason"), w.Dir)
+	return nil
+}
+
+// printChanges says what signing the draft will change since the last signed
+// list, so the anchor sees it before the keys sign it.
+func printChanges(out io.Writer, w *anchor.Workspace) error {
+	last, changes, err := w.Changes()
+	if err != nil {
+		return err
+	}
+	if last == nil {
+		fmt.Fprintf(out, "first list of %s: %d entries\n", w.Meta.Country, len(w.Draft.Entries))
+		return nil
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(out, "no changes since list seq %d\n", last.Seq)
+		return nil
+	}
+	count := map[string]int{}
+	for _, ch := range changes {
+		count[ch.What]++
+	}
+	var parts []string
+	for _, what := range []string{anchor.Added, anchor.Revoked, anchor.Reinstated, anchor.Changed, anchor.Removed} {
+		if count[what] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[what], what))
+		}
+	}
+	fmt.Fprintf(out, "changes since list seq %d: %s\n", last.Seq, strings.Join(parts, ", "))
+	const maxLines = 50
+	for i, ch := range changes {
+		if i == maxLines {
+			fmt.Fprintf(out, "  ... and %d more\n", len(changes)-maxLines)
+			break
+		}
+		line := fmt.Sprintf("  %-10s %s %s %q", ch.What, ch.Entry.Kind, kidHex(ch.Entry), ch.Entry.Name)
+		if ch.Detail != "" {
+			line += ": " + ch.Detail
+		}
+		fmt.Fprintln(out, line)
+	}
+	return nil
 }

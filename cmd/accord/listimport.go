@@ -324,6 +324,10 @@ func applyImport(out io.Writer, w *anchor.Workspace, files []importedFile, sel i
 				t.unchanged++
 				continue
 			}
+			if err := w.CheckAdd(e, false); err != nil {
+				refuse(it, cc, err) // a revoked key stays revoked; a listed key keeps its role (list add --replace changes it)
+				continue
+			}
 			byKID[string(e.KID)] = append(byKID[string(e.KID)], e)
 			entries = append(entries, e)
 			t.imported++

@@ -48,9 +48,20 @@ func TestScripts(t *testing.T) {
 //
 //	flipbyte FILE NEEDLE   flip the low bit of the first byte of NEEDLE in FILE (tamper test)
 //	exitcode N CMD ARGS... run accord with ARGS and require exit status N
+//	firstword VAR FILE     set $VAR to the first word of FILE (e.g. what sha256sum printed)
 //	waitnode DATA VAR      wait (up to 60 s) until the node on DATA serves HTTP; set VAR to its URL
 //	notshown FILE          fail if FILE's content (a secret) appears in the last command's stdout or stderr
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"firstword": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: firstword VAR FILE")
+		}
+		f := strings.Fields(ts.ReadFile(args[1]))
+		if len(f) == 0 {
+			ts.Fatalf("%s is empty", args[1])
+		}
+		ts.Setenv(args[0], f[0])
+	},
 	"waitnode": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
 			ts.Fatalf("usage: waitnode DATA VAR")

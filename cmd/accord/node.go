@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -75,12 +76,17 @@ func init() {
 			{
 				Name:      "pin",
 				Usage:     "pin anchor descriptors as trust roots in a running node",
-				UsageText: "accord node pin [--node http://127.0.0.1:8080] [--data DIR | --token-file FILE] nl-anchor/descriptor.cose",
+				UsageText: "accord node pin [--node http://127.0.0.1:8080] [--data DIR | --token-file FILE] [--expect-hash HEX [--replace]] nl-anchor/descriptor.cose",
 				Description: "Pinning changes what the node trusts, so it needs the node's operator token: from\n" +
 					"--token-file FILE, $ACCORD_NODE_TOKEN, --data DIR (DIR/operator.token), or, run beside the\n" +
-					"node's data directory, found there (the directory whose node.url names --node).",
-				Flags:  nodeClientFlags(),
-				Action: func(c *cli.Context) error { return nodePost(c, "/v1/pins", true) },
+					"node's data directory, found there (the directory whose node.url names --node).\n" +
+					"Same rule as `accord trust pin`: a newer version of a held anchor only through its rotation\n" +
+					"chain (give the descriptors oldest first), an outright replacement only with --replace --expect-hash.",
+				Flags: append(nodeClientFlags(),
+					&cli.StringFlag{Name: "expect-hash", Usage: "the descriptor's SHA-256 as the anchor gave it out of band (hex)"},
+					&cli.BoolFlag{Name: "replace", Usage: "replace the anchor outright, without a rotation chain (needs --expect-hash)"},
+				),
+				Action: nodePin,
 			},
 			{
 				Name:        "status",
@@ -339,6 +345,9 @@ func submitLine(file string, sr p2p.SubmitResponse) string {
 	if sr.Reason != "" {
 		line += fmt.Sprintf(" (%s: %s)", sr.Reason, sr.Detail)
 	}
+	if sr.Hash != "" {
+		line += " hash " + sr.Hash
+	}
 	if sr.Evidence {
 		line += " — equivocation evidence recorded and published"
 	}
@@ -414,4 +423,27 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// nodePin pins descriptors through a node, with the same options as
+// `accord trust pin`.
+func nodePin(c *cli.Context) error {
+	q := url.Values{}
+	if h := c.String("expect-hash"); h != "" {
+		if _, err := trustlist.ParseHash(h); err != nil {
+			return usageErr("--expect-hash: %v", err)
+		}
+		q.Set("expect_hash", h)
+	}
+	if c.Bool("replace") {
+		if q.Get("expect_hash") == "" {
+			return usageErr("--replace needs --expect-hash: replacing an anchor is trusted only for the descriptor whose hash the anchor gave you out of band")
+		}
+		q.Set("replace", "1")
+	}
+	path := "/v1/pins"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return nodePost(c, path, true)
 }

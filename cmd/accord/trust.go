@@ -36,41 +36,22 @@ func init() {
 				Action: trustInit,
 			},
 			{
-				Name:      "pin",
-				Usage:     "trust an anchor's descriptor as a root (check its hash with the anchor out of band first)",
-				UsageText: "accord trust pin --dir trust nl-anchor/descriptor.cose",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"}},
-				Action: func(c *cli.Context) error {
-					if c.NArg() == 0 {
-						return usageErr("trust pin needs at least one descriptor file")
-					}
-					st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
-					if err != nil {
-						return storeErr(c.String("dir"), err)
-					}
-					defer st.Close()
-					for _, path := range c.Args().Slice() {
-						b, err := readInput(path)
-						if err != nil {
-							return err
-						}
-						d, err := st.Pin(b)
-						if err != nil {
-							if errors.Is(err, trustlist.ErrStoreWrite) {
-								return storeErr(c.String("dir"), err)
-							}
-							if wk := describeWrongKind(path, b, trustlist.KindDescriptor, err); wk != err {
-								return inputErr("%v", wk)
-							}
-							if trustlist.ReasonOf(err) == trustlist.ReasonMalformed {
-								return inputErr("%s: %v", path, err)
-							}
-							return noErr("%s: not pinned: %v", path, err)
-						}
-						fmt.Fprintf(c.App.Writer, "pinned %s (%s) descriptor v%d, %s, threshold %d, hash %x\n", d.Country, d.Name, d.Version, plural(len(d.Keys), "key"), d.Threshold, d.Hash())
-					}
-					return nil
+				Name:  "pin",
+				Usage: "trust an anchor's descriptor as a root (check its hash with the anchor out of band first)",
+				UsageText: "accord trust pin --dir trust --expect-hash HEX nl-anchor/descriptor.cose\n" +
+					"accord trust pin --dir trust nl/descriptors/v2.cose nl/descriptors/v3.cose   (a rotation chain)\n" +
+					"accord trust pin --dir trust --replace --expect-hash HEX new-descriptor.cose",
+				Description: "A descriptor's hash is the SHA-256 of its file (`sha256sum` prints it; so does\n" +
+					"`accord anchor show FILE`). Ask the anchor for it by another channel and give it as --expect-hash.\n" +
+					"A newer version of an anchor already held is pinned only through its rotation chain: give every\n" +
+					"descriptor from the held version to the new one. Replacing an anchor outright (it lost its keys)\n" +
+					"needs --replace and --expect-hash; the store records it and `trust show` shows it.",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
+					&cli.StringFlag{Name: "expect-hash", Usage: "the descriptor's SHA-256 as the anchor gave it out of band (hex)"},
+					&cli.BoolFlag{Name: "replace", Usage: "replace the anchor's pinned descriptor outright, without a rotation chain (needs --expect-hash)"},
 				},
+				Action: trustPin,
 			},
 			{
 				Name:      "import",
@@ -119,7 +100,13 @@ func init() {
 						if !a.Pinned {
 							how = fmt.Sprintf("endorsed by %v", a.AdmittedBy)
 						}
-						fmt.Fprintf(c.App.Writer, "%s  %s  descriptor v%d (%s, %s, threshold %d)\n", a.Country, a.Name, a.Version, how, plural(a.Keys, "key"), a.Threshold)
+						if !a.AdmittedUntil.IsZero() {
+							how += fmt.Sprintf(" until %s", a.AdmittedUntil.Format(time.RFC3339))
+						}
+						fmt.Fprintf(c.App.Writer, "%s  %s  descriptor v%d (%s, %d keys, threshold %d)\n    descriptor hash %x\n", a.Country, a.Name, a.Version, how, a.Keys, a.Threshold, a.Hash)
+						if r := a.Replaced; r != nil {
+							fmt.Fprintf(c.App.Writer, "    REPLACED outright by the operator: v%d (hash %x) replaced by v%d (hash %x)\n", r.FromVersion, r.FromHash, r.ToVersion, r.ToHash)
+						}
 						if a.Seq == 0 {
 							fmt.Fprintf(c.App.Writer, "    no list yet\n")
 						} else {
@@ -256,6 +243,111 @@ func trustImport(c *cli.Context) error {
 		return inputErr("%d of %d files could not be decoded", malformed, len(items))
 	case rejected > 0:
 		return noErr("%d of %d objects were not accepted", rejected, len(items))
+	}
+	return nil
+}
+
+// pinGroup is the descriptors given for one anchor: the one to pin (the
+// newest) and the rotation chain up to it.
+type pinGroup struct {
+	final *trustlist.Descriptor
+	path  string
+	chain [][]byte
+}
+
+// pinGroups reads the descriptor files and groups them by country.
+func pinGroups(paths []string) ([]*pinGroup, error) {
+	byCC := map[string][]*trustlist.Descriptor{}
+	where := map[*trustlist.Descriptor]string{}
+	var order []string
+	for _, path := range paths {
+		b, err := readInput(path)
+		if err != nil {
+			return nil, err
+		}
+		d, err := trustlist.ParseDescriptor(b)
+		if err != nil {
+			if wk := describeWrongKind(path, b, trustlist.KindDescriptor, err); wk != err {
+				return nil, inputErr("%v", wk)
+			}
+			return nil, inputErr("%s: %v", path, err)
+		}
+		if byCC[d.Country] == nil {
+			order = append(order, d.Country)
+		}
+		byCC[d.Country] = append(byCC[d.Country], d)
+		where[d] = path
+	}
+	var out []*pinGroup
+	for _, cc := range order {
+		ds := byCC[cc]
+		sort.Slice(ds, func(i, j int) bool { return ds[i].Version < ds[j].Version })
+		g := &pinGroup{final: ds[len(ds)-1], path: where[ds[len(ds)-1]]}
+		for _, d := range ds[:len(ds)-1] {
+			g.chain = append(g.chain, d.Raw())
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func trustPin(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usageErr("trust pin needs at least one descriptor file")
+	}
+	var expect []byte
+	if h := c.String("expect-hash"); h != "" {
+		var err error
+		if expect, err = trustlist.ParseHash(h); err != nil {
+			return usageErr("--expect-hash: %v", err)
+		}
+	}
+	if c.Bool("replace") && expect == nil {
+		return usageErr("--replace needs --expect-hash: replacing an anchor is trusted only for the descriptor whose hash the anchor gave you out of band")
+	}
+	groups, err := pinGroups(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	if expect != nil && len(groups) > 1 {
+		return usageErr("--expect-hash names one descriptor: pin one anchor at a time with it")
+	}
+	st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
+	if err != nil {
+		return storeErr(c.String("dir"), err)
+	}
+	defer st.Close()
+	for _, g := range groups {
+		held := st.Set().Descriptor(g.final.Country)
+		d, err := st.PinWith(g.final.Raw(), trustlist.PinOptions{Chain: g.chain, ExpectHash: expect, Replace: c.Bool("replace")})
+		if err != nil {
+			if errors.Is(err, trustlist.ErrStoreWrite) {
+				return storeErr(c.String("dir"), err)
+			}
+			if wk := describeWrongKind(g.path, g.final.Raw(), trustlist.KindDescriptor, err); wk != err {
+				return inputErr("%v", wk)
+			}
+			switch trustlist.ReasonOf(err) {
+			case trustlist.ReasonMalformed:
+				return inputErr("%s: %v", g.path, err)
+			case trustlist.ReasonBadVersion:
+				return noErr("%s: not pinned: %v\nGive the descriptors of every version in between (the anchor keeps them in its descriptors/ folder), or if the anchor lost its keys, replace it with --replace --expect-hash HASH after checking the hash with the anchor.", g.path, err)
+			case trustlist.ReasonRollback:
+				return noErr("%s: not pinned: %v\nIf the anchor really replaced its descriptor, check its hash with the anchor and pin it with --replace --expect-hash HASH.", g.path, err)
+			}
+			return noErr("%s: not pinned: %v", g.path, err)
+		}
+		how := "pinned"
+		switch {
+		case c.Bool("replace") && held != nil && !held.SameContent(d):
+			how = fmt.Sprintf("replaced %s descriptor v%d (hash %x) outright; pinned", d.Country, held.Version, held.Hash())
+		case held != nil && held.Version < d.Version:
+			how = fmt.Sprintf("rotated %s from v%d through its rotation chain; pinned", d.Country, held.Version)
+		}
+		fmt.Fprintf(c.App.Writer, "%s %s (%s) descriptor v%d, %s, threshold %d, hash %x\n", how, d.Country, d.Name, d.Version, plural(len(d.Keys), "key"), d.Threshold, d.Hash())
+		if expect == nil {
+			fmt.Fprintf(c.App.Writer, "  check this hash with the anchor by another channel (phone, letter); next time pass it as --expect-hash\n")
+		}
 	}
 	return nil
 }

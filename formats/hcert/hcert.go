@@ -94,7 +94,11 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	if m != nil {
 		cert = entryCert(m.Entry)
 		checkChain(r, m, env)
-		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"})
+		// The CWT iss is the document's claim of its issuing country; the
+		// listing decides (spec/hcert.md, spec/verify.md §Issuer checks).
+		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"},
+			verify.Claims{Country: d.Issuer, Source: "CWT iss"})
+		r.Summary = append(r.Summary, verify.Field{Label: "Listed by", Value: listedBy(m)})
 		checkKeyUsage(r, &d, cert)
 		env.DocumentNotRevoked(r, m.Country, d.KID, RevocationQueries(&d)...)
 	} else {
@@ -416,7 +420,7 @@ func summary(d *Decoded) []verify.Field {
 			ci, _ = e["ci"].(string)
 		}
 	}
-	add("Issuer country", d.Issuer)
+	add("Issuer country (claimed, iss)", d.Issuer)
 	add("Certificate id", ci)
 	if !d.IssuedAt.IsZero() {
 		add("Issued", ts(d.IssuedAt))
@@ -425,4 +429,14 @@ func summary(d *Decoded) []verify.Field {
 		add("Expires", ts(d.Expires))
 	}
 	return out
+}
+
+// listedBy names the anchor whose list holds the DSC, and the country the
+// entry issues for when the anchor relays it for another.
+func listedBy(m *trustlist.Match) string {
+	s := fmt.Sprintf("%s (%s)", m.Country, m.Anchor)
+	if cc := m.IssuerCountry(); cc != m.Country {
+		s += fmt.Sprintf(", for %s", cc)
+	}
+	return s
 }

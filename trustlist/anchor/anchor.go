@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -48,10 +49,22 @@ type Draft struct {
 	Seq      uint64             `json:"last_seq"`
 	LastHash string             `json:"last_hash,omitempty"`
 	Entries  []*trustlist.Entry `json:"entries"`
+	// Reinstated holds the reason for each entry (kid hex) reinstated since
+	// the last signed list, for the change report before signing.
+	Reinstated map[string]string `json:"reinstated,omitempty"`
 }
 
-// ErrNotAnchor is returned when a directory holds no anchor.
-var ErrNotAnchor = errors.New("not an anchor directory")
+// Errors of the draft's rules.
+var (
+	// ErrNotAnchor is returned when a directory holds no anchor.
+	ErrNotAnchor = errors.New("not an anchor directory")
+	// ErrRevoked is returned when an entry to add is revoked in the draft.
+	ErrRevoked = errors.New("the draft holds this entry as revoked; adding it again does not reinstate it")
+	// ErrChanged is returned when adding an entry would change its role or uses.
+	ErrChanged = errors.New("adding this entry would change what it may sign")
+	// ErrNotRevoked is returned when reinstating an entry that is not revoked.
+	ErrNotRevoked = errors.New("entry is not revoked")
+)
 
 // Init creates a new anchor in dir (which must not already hold one) with n
 // keys of alg, threshold t, and a descriptor v1 signed by t of them.
@@ -249,18 +262,40 @@ func (w *Workspace) RotateWith(old []*trustlist.PrivateKey, n, t int, alg trustl
 	return d, w.save()
 }
 
-// Endorse signs an endorsement of another anchor's descriptor.
+// Endorse signs an endorsement of another anchor's descriptor, valid for
+// trustlist.DefaultEndorsementValidity.
 func (w *Workspace) Endorse(other []byte) (*trustlist.Endorsement, error) {
+	return w.EndorseFor(other, trustlist.DefaultEndorsementValidity)
+}
+
+// EndorseFor signs an endorsement of another anchor's descriptor that
+// expires validFor from now.
+func (w *Workspace) EndorseFor(other []byte, validFor time.Duration) (*trustlist.Endorsement, error) {
 	keys, err := w.signingKeys()
 	if err != nil {
 		return nil, err
 	}
-	return w.EndorseWith(other, keys)
+	return w.EndorseWithFor(other, keys, validFor)
 }
 
-// Add puts entries into the draft. An entry with the same kind and kid
-// replaces the old one.
-func (w *Workspace) Add(entries ...*trustlist.Entry) error {
+// Add puts entries into the draft. Re-adding an entry the draft holds is
+// allowed when only its name, domain or validity change; see AddWith.
+func (w *Workspace) Add(entries ...*trustlist.Entry) error { return w.AddWith(false, entries...) }
+
+// AddWith puts entries into the draft. An entry with the same kind and kid
+// as one the draft holds updates it, except that:
+//   - a revoked entry is never made active again by adding it (ErrRevoked):
+//     revocation is sticky, reinstating is its own act (Reinstate);
+//   - changing whether it is a CA, or its uses, needs replace (ErrChanged),
+//     so a CA is not silently rewritten as a document signer.
+//
+// Nothing is saved unless every entry is accepted.
+func (w *Workspace) AddWith(replace bool, entries ...*trustlist.Entry) error {
+	for _, e := range entries {
+		if err := w.checkAdd(e, replace); err != nil {
+			return err
+		}
+	}
 	for _, e := range entries {
 		replaced := false
 		for i, old := range w.Draft.Entries {
@@ -273,6 +308,65 @@ func (w *Workspace) Add(entries ...*trustlist.Entry) error {
 		}
 	}
 	return w.save()
+}
+
+// CheckAdd reports whether AddWith(replace, e) would accept e, without
+// changing the draft (for importers that refuse items one by one).
+func (w *Workspace) CheckAdd(e *trustlist.Entry, replace bool) error { return w.checkAdd(e, replace) }
+
+// checkAdd applies AddWith's rules to one entry.
+func (w *Workspace) checkAdd(e *trustlist.Entry, replace bool) error {
+	old := w.find(e.Kind, e.KID)
+	if old == nil {
+		return nil
+	}
+	if old.Status == trustlist.StatusRevoked {
+		return fmt.Errorf("%w: %s entry %s (%s) was revoked at %s (%s)", ErrRevoked, old.Kind, kidString(old), old.Name,
+			old.RevokedAt.Format(time.RFC3339), old.Reason)
+	}
+	if !replace {
+		if what := roleChange(old, e); what != "" {
+			return fmt.Errorf("%w: %s entry %s (%s): %s", ErrChanged, old.Kind, kidString(old), old.Name, what)
+		}
+	}
+	return nil
+}
+
+// roleChange describes how e would change what old may do, or "".
+func roleChange(old, e *trustlist.Entry) string {
+	var d []string
+	if old.CA != e.CA {
+		d = append(d, fmt.Sprintf("from %s to %s", role(old), role(e)))
+	}
+	if uses(old) != uses(e) {
+		d = append(d, fmt.Sprintf("uses from %s to %s", uses(old), uses(e)))
+	}
+	return strings.Join(d, ", ")
+}
+
+func role(e *trustlist.Entry) string {
+	if e.CA {
+		return "a CA"
+	}
+	return "a document signer"
+}
+
+func uses(e *trustlist.Entry) string {
+	s := make([]string, len(e.Uses))
+	for i, u := range e.Uses {
+		s[i] = string(u)
+	}
+	sort.Strings(s)
+	return strings.Join(s, ",")
+}
+
+func (w *Workspace) find(kind trustlist.EntryKind, kid []byte) *trustlist.Entry {
+	for _, e := range w.Draft.Entries {
+		if e.Kind == kind && string(e.KID) == string(kid) {
+			return e
+		}
+	}
+	return nil
 }
 
 // Revoke marks the entry with kid (hex, or a 0x address) revoked at `at`.
@@ -387,6 +481,7 @@ func (w *Workspace) recordList(sl *trustlist.List) (*trustlist.List, string, err
 		return nil, "", err
 	}
 	w.Draft.Seq, w.Draft.LastHash = sl.Seq, hex.EncodeToString(sl.Hash())
+	w.Draft.Reinstated = nil // the reasons went with the changes they explained
 	return sl, path, w.save()
 }
 
@@ -487,8 +582,17 @@ func (w *Workspace) newDescriptor(n, t int, alg trustlist.KeyAlg) (*trustlist.De
 }
 
 // EndorseWith signs an endorsement of another anchor's descriptor with keys
-// (all the threshold, or one custodian's part).
+// (all the threshold, or one custodian's part), valid for
+// trustlist.DefaultEndorsementValidity.
 func (w *Workspace) EndorseWith(other []byte, keys []*trustlist.PrivateKey) (*trustlist.Endorsement, error) {
+	return w.EndorseWithFor(other, keys, trustlist.DefaultEndorsementValidity)
+}
+
+// EndorseWithFor is EndorseWith with the endorsement expiring validFor from now.
+func (w *Workspace) EndorseWithFor(other []byte, keys []*trustlist.PrivateKey, validFor time.Duration) (*trustlist.Endorsement, error) {
+	if validFor <= 0 {
+		return nil, fmt.Errorf("an endorsement's validity must be positive")
+	}
 	subject, err := trustlist.ParseDescriptor(other)
 	if err != nil {
 		return nil, err
@@ -500,7 +604,8 @@ func (w *Workspace) EndorseWith(other []byte, keys []*trustlist.PrivateKey) (*tr
 	if err != nil {
 		return nil, err
 	}
-	return trustlist.Endorse(me, subject, keys, time.Now())
+	now := time.Now()
+	return trustlist.EndorseUntil(me, subject, keys, now, now.Add(validFor))
 }
 
 // Combined is the outcome of Combine.
