@@ -30,7 +30,8 @@ func init() {
 				UsageText: "accord list add --dir nl-anchor --cert dsc.pem --use hcert [--name \"NL DSC 1\"]\n" +
 					"accord list add --dir nl-anchor --cert csca.pem --ca --use hcert,pdf\n" +
 					"accord list add --dir ch-anchor --key dsc-key.jwk --kid 3lTmAZX19GQ= --use hcert --name \"CH DSC\"\n" +
-					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
+					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
+					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
 					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
@@ -40,6 +41,7 @@ func init() {
 					&cli.StringFlag{Name: "key", Usage: "a bare public key, for ecosystems that publish keys without certificates: PEM PUBLIC KEY, JWK (JSON) or DER SubjectPublicKeyInfo; needs --kid unless the JWK or PEM names one"},
 					&cli.StringFlag{Name: "kid", Usage: "the --key's kid as its ecosystem prints it (base64, e.g. a DCC kid 3lTmAZX19GQ=; or hex:0a1b...)"},
 					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
+					contractFlag,
 					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
@@ -143,13 +145,20 @@ func listAdd(c *cli.Context) error {
 	}
 	certs, eth, key := c.StringSlice("cert"), c.String("eth"), c.String("key")
 	given := 0
-	for _, g := range []bool{len(certs) > 0, eth != "", key != ""} {
+	for _, g := range []bool{len(certs) > 0, eth != "", key != "", c.IsSet(contractFlag.Name)} {
 		if g {
 			given++
 		}
 	}
 	if given != 1 {
-		return usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, or --eth 0xADDRESS")
+		return usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS or --contract NETWORK:0xADDRESS")
+	}
+	if c.IsSet(contractFlag.Name) {
+		e, err := contractEntry(c, uses)
+		if err != nil {
+			return err
+		}
+		return addEntries(c, w, []*trustlist.Entry{e})
 	}
 	var entries []*trustlist.Entry
 	for _, path := range certs {
@@ -199,6 +208,11 @@ func listAdd(c *cli.Context) error {
 		}
 		entries = append(entries, e)
 	}
+	return addEntries(c, w, entries)
+}
+
+// addEntries adds entries to the draft and says what was added.
+func addEntries(c *cli.Context, w *anchor.Workspace, entries []*trustlist.Entry) error {
 	if err := w.AddWith(c.Bool("replace"), entries...); err != nil {
 		switch {
 		case errors.Is(err, anchor.ErrRevoked):
