@@ -28,6 +28,14 @@ const (
 	TopicEvidence = "/accord/evidence/1" // equivocation evidence
 )
 
+// topicKind returns the kind whose topic handle k shares.
+func topicKind(k trustlist.Kind) trustlist.Kind {
+	if topicFor(k) == TopicAnchors {
+		return trustlist.KindDescriptor
+	}
+	return k
+}
+
 // topicFor returns the topic an object kind is published on.
 func topicFor(k trustlist.Kind) string {
 	switch k {
@@ -143,6 +151,9 @@ func (n *Node) startGossip() error {
 		go n.drain(sub)
 	}
 	n.topics[trustlist.KindEndorsement] = n.topics[trustlist.KindDescriptor]
+	for _, k := range []trustlist.Kind{trustlist.KindRuleSet, trustlist.KindValueSets, trustlist.KindRevocations} {
+		n.topics[k] = n.topics[topicKind(k)] // publications ride the anchors topic (topicFor)
+	}
 	return nil
 }
 
@@ -233,6 +244,10 @@ func verdict(d *trustlist.Decision, head uint64) (vr validationResult, reason st
 	case trustlist.ReasonMalformed, trustlist.ReasonBadSignature, trustlist.ReasonThresholdNotMet, trustlist.ReasonRollback:
 		return validationResult(pubsub.ValidationReject), string(d.Reason)
 	case trustlist.ReasonBrokenChain:
+		if d.Kind == trustlist.KindRevocations {
+			// A delta ahead of ours: an honest peer holds deltas we miss.
+			return validationResult(pubsub.ValidationIgnore), "gap"
+		}
 		if d.Kind == trustlist.KindList && head > 0 && d.Number > head+1 {
 			return validationResult(pubsub.ValidationIgnore), "gap"
 		}

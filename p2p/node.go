@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
 )
 
 // Defaults for Config fields left zero.
@@ -78,6 +79,9 @@ type Config struct {
 	TargetPeers int
 	// Logger receives operational logs (discarded if nil).
 	Logger *slog.Logger
+	// OperatorName is who runs this node ("Port of Rotterdam customs"),
+	// shown in the header of the verifier page instead of the peer ID.
+	OperatorName string
 	// StoreOptions are passed to trustlist.OpenStore.
 	StoreOptions trustlist.StoreOptions
 	// HTTPHosts are host names, besides IP literals and "localhost", that
@@ -88,6 +92,9 @@ type Config struct {
 	// SubmitLimit and VerifyLimit are the per-client budgets of POST
 	// /v1/lists and of verifying (DefaultSubmitLimit, DefaultVerifyLimit if zero).
 	SubmitLimit, VerifyLimit HTTPLimit
+	// Chains answers contract calls for documents issued on a blockchain
+	// (nil: none configured; such documents cannot be checked).
+	Chains verify.ChainReader
 }
 
 // Node is a running Accord node.

@@ -14,6 +14,9 @@ import (
 // node's metrics. It serves POST /v1/verify and the web page alike.
 func (n *Node) Verify(ctx context.Context, in []byte, opts verify.Options) (*verify.Result, error) {
 	start := time.Now()
+	if opts.Chains == nil {
+		opts.Chains = n.cfg.Chains
+	}
 	res, err := verify.New(n.Set(), opts).Verify(ctx, in)
 	n.metrics.verifyTime.Observe(time.Since(start).Seconds())
 	switch {
@@ -36,7 +39,7 @@ func (n *Node) Handler() http.Handler {
 	if len(id) > 14 {
 		id = id[:6] + "…" + id[len(id)-6:]
 	}
-	page := web.Handler(pageBackend{n}, "node "+id)
+	page := web.HandlerWith(pageBackend{n}, web.Options{Operator: n.cfg.OperatorName, Node: "node " + id})
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The page's form posts (multipart, same origin) verify documents:
 		// they share the API's verify budget.

@@ -58,8 +58,10 @@ func init() {
 					&cli.BoolFlag{Name: "dht", Usage: "discover Accord nodes through a Kademlia DHT rendezvous"},
 					&cli.StringFlag{Name: "policy", Usage: "policy JSON file ({\"endorsement_threshold\": k, \"max_clock_skew\": \"5m\"}); saved in the store"},
 					&cli.DurationFlag{Name: "sync-interval", Usage: "how often to sync with a few random peers", Value: p2p.DefaultSyncInterval},
+					&cli.StringFlag{Name: "operator-name", Usage: "who runs this node, shown in the verifier page's header (e.g. \"Port of Rotterdam customs\")"},
 					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
 					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
+					ethRPCFlag,
 				},
 				Action: nodeRun,
 			},
@@ -137,6 +139,12 @@ func nodeRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if chains, err := chainReader(c); err != nil {
+		return err
+	} else if chains != nil {
+		defer chains.Close()
+		cfg.Chains = chains
+	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {
 		cfg.Logger.Warn("--mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001")
 	}
@@ -169,7 +177,7 @@ func nodeRun(c *cli.Context) error {
 // usage errors.
 func nodeConfig(c *cli.Context) (p2p.Config, error) {
 	cfg := p2p.Config{DataDir: c.String("data"), Listen: c.StringSlice("listen"), Bootstrap: c.StringSlice("bootstrap"),
-		MDNS: c.Bool("mdns"), DHT: c.Bool("dht"), SyncInterval: c.Duration("sync-interval"), HTTPHosts: c.StringSlice("http-host")}
+		MDNS: c.Bool("mdns"), DHT: c.Bool("dht"), SyncInterval: c.Duration("sync-interval"), HTTPHosts: c.StringSlice("http-host"), OperatorName: c.String("operator-name")}
 	for _, b := range cfg.Bootstrap {
 		if err := p2p.CheckPeerAddr(b); err != nil {
 			return cfg, usageErr("--bootstrap: %v (give the full multiaddr that `accord node run` prints, ending in /p2p/PEER-ID)", err)
@@ -384,6 +392,9 @@ func nodeStatus(c *cli.Context) error {
 	fmt.Fprintf(w, "node %s: %s, %d peers, %d anchors, %d lists\n", st.PeerID, st.Status, st.Peers, st.Anchors, st.Lists)
 	for _, a := range st.Addrs {
 		fmt.Fprintf(w, "  %s\n", a)
+	}
+	if len(st.Stale) > 0 {
+		fmt.Fprintf(w, "  stale lists (past next_update; online verification against them fails): %s\n", strings.Join(st.Stale, ", "))
 	}
 	if len(lists) > 0 {
 		fmt.Fprintln(w)

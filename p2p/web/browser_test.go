@@ -34,8 +34,11 @@ func nodeModules(t *testing.T) string {
 	return filepath.Join(root, ".ci", "node_modules")
 }
 
-// TestBrowser starts a real node on loopback and uploads a valid and a tampered document of each format in
-// headless Chromium and checks the verdict the page shows. Screenshots go to
+// TestBrowser starts a real node on loopback and uploads a valid and a tampered document of each format,
+// and an unreadable one, in headless Chromium and checks what the page shows: the verdict (its own neutral
+// one for unreadable input), the operator's name in the header, unverified values marked on a tampered
+// e-BL, no external request, no horizontal overflow and no word broken mid-word in the anchors table, at
+// desktop (1100 px) and phone (360 px) width. Screenshots of every page at both sizes go to
 // $ACCORD_ARTEFACTS/browser (or a temporary directory).
 func TestBrowser(t *testing.T) {
 	chromium := os.Getenv("CHROMIUM")
@@ -63,7 +66,8 @@ func TestBrowser(t *testing.T) {
 	}
 	// A real node on loopback: libp2p host, store, API and the page at /.
 	ctx := context.Background()
-	node, err := p2p.New(ctx, p2p.Config{DataDir: t.TempDir(), Listen: p2p.DefaultListen})
+	const operator = "Port of Rotterdam customs"
+	node, err := p2p.New(ctx, p2p.Config{DataDir: t.TempDir(), Listen: p2p.DefaultListen, OperatorName: operator})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +101,19 @@ func TestBrowser(t *testing.T) {
 		Mobile   bool   `json:"mobile,omitempty"`
 		Keyboard bool   `json:"keyboard,omitempty"`
 		Anchors  bool   `json:"anchors,omitempty"`
+		Operator string `json:"operator,omitempty"`
+		// Unverified: the page must mark the document's values as not verified.
+		Unverified   bool   `json:"unverified,omitempty"`
+		VerdictClass string `json:"verdictClass,omitempty"`
 	}
 	cases := []tcase{
-		{Name: "hc1-pasted-valid", Text: string(docs.HC1), Expect: "VALID", Anchors: true},
+		{Name: "hc1-pasted-valid", Text: string(docs.HC1), Expect: "VALID", Anchors: true, Operator: operator, VerdictClass: "v-valid"},
+		{Name: "hc1-unreadable-mobile", Text: "HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH", Expect: "COULD NOT READ", Mobile: true, VerdictClass: "v-unreadable"},
 		{Name: "hc1-pasted-tampered", Text: string(docs.HC1Tampered), Expect: "NOT VALID"},
 		{Name: "hc1-keyboard-only", Text: string(docs.HC1), Expect: "VALID", Keyboard: true},
 		{Name: "qr-photo-valid-mobile", File: write("qr.png", docs.QR), Field: "photo", Expect: "VALID", Mobile: true},
 		{Name: "ebl-valid", File: write("bl.json", docs.EBL), Expect: "VALID"},
-		{Name: "ebl-tampered", File: write("bl-tampered.json", docs.EBLTampered), Expect: "NOT VALID"},
+		{Name: "ebl-tampered", File: write("bl-tampered.json", docs.EBLTampered), Expect: "NOT VALID", Unverified: true, VerdictClass: "v-invalid"},
 		{Name: "pdf-valid", File: write("origin.pdf", docs.PDF), Expect: "VALID"},
 		{Name: "pdf-tampered-mobile", File: write("origin-tampered.pdf", docs.PDFTampered), Expect: "NOT VALID", Mobile: true},
 	}
@@ -124,9 +133,10 @@ func TestBrowser(t *testing.T) {
 	sc := bufio.NewScanner(&stdout)
 	for sc.Scan() {
 		var out struct {
-			Name, Verdict, Why, Error, Anchors string
-			External                           []string
-			Overflow, OK                       bool
+			Name, Verdict, Why, Error, Anchors, Operator string
+			External, Overflow, Broken                   []string
+			Unverified                                   int
+			OK                                           bool
 		}
 		if json.Unmarshal(sc.Bytes(), &out) != nil {
 			continue
@@ -134,7 +144,8 @@ func TestBrowser(t *testing.T) {
 		seen++
 		t.Logf("%-24s %-12s %s", out.Name, out.Verdict, out.Why)
 		if !out.OK {
-			t.Errorf("%s: verdict %q why %q error %q external requests %v horizontal overflow %v", out.Name, out.Verdict, out.Why, out.Error, out.External, out.Overflow)
+			t.Errorf("%s: verdict %q why %q operator %q unverified values %d error %q external requests %v horizontal overflow %v words broken %v",
+				out.Name, out.Verdict, out.Why, out.Operator, out.Unverified, out.Error, out.External, out.Overflow, out.Broken)
 		}
 		if out.Anchors != "" && !(strings.Contains(out.Anchors, "NL") && strings.Contains(out.Anchors, "KE") && strings.Contains(out.Anchors, "fresh")) {
 			t.Errorf("anchors view: %s", out.Anchors)

@@ -36,24 +36,45 @@ type Backend interface {
 // MaxUpload bounds an uploaded document.
 const MaxUpload = 32 << 20
 
+// Options are how the page presents the node.
+type Options struct {
+	// Operator is who runs this verifier ("Port of Rotterdam customs"),
+	// shown in the page header. Empty: the header shows Node.
+	Operator string
+	// Node identifies the node (e.g. its shortened peer ID), in small print.
+	Node string
+}
+
 // Handler serves the page: GET / (the form), POST /verify (a verdict),
 // GET /anchors (what the node holds), /static/ (embedded CSS).
 func Handler(b Backend, nodeName string) http.Handler {
+	return HandlerWith(b, Options{Node: nodeName})
+}
+
+// HandlerWith is Handler with the operator's name for the header.
+func HandlerWith(b Backend, o Options) http.Handler {
 	tpl := template.Must(template.New("").Funcs(template.FuncMap{
-		"mark":   mark,
-		"since":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
-		"fresh":  func(t time.Time) bool { ok, _ := trustlist.Freshness(t, time.Now(), false); return ok },
-		"hex8":   func(b []byte) string { s := fmt.Sprintf("%x", b); return s[:min(16, len(s))] },
-		"upper":  strings.ToUpper,
-		"lower":  strings.ToLower,
-		"inc":    func(i int) int { return i + 1 },
-		"isPass": func(s verify.Status) bool { return s == verify.Pass },
+		"mark":        mark,
+		"since":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
+		"fresh":       func(t time.Time) bool { ok, _ := trustlist.Freshness(t, time.Now(), false); return ok },
+		"hex8":        func(b []byte) string { s := fmt.Sprintf("%x", b); return s[:min(16, len(s))] },
+		"upper":       strings.ToUpper,
+		"lower":       strings.ToLower,
+		"inc":         func(i int) int { return i + 1 },
+		"isPass":      func(s verify.Status) bool { return s == verify.Pass },
+		"docName":     docName,
+		"checkLabel":  checkLabel,
+		"plainReason": plainReason,
+		"verdictText": verdictText,
+		"verdict":     func(r *verify.Result) string { return string(r.Verdict()) },
+		"statusWord":  statusWord,
 	}).ParseFS(assets, "templates/*.html"))
 	static, _ := fs.Sub(assets, "static")
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServer(http.FS(static))))
 	page := func(w http.ResponseWriter, status int, name string, data map[string]any) {
-		data["Node"] = nodeName
+		data["Node"] = o.Node
+		data["Operator"] = o.Operator
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -87,13 +108,6 @@ func Handler(b Backend, nodeName string) http.Handler {
 		page(w, http.StatusOK, "anchors.html", map[string]any{"Title": "Anchors and lists", "Anchors": as, "Now": time.Now()})
 	})
 	return mux
-}
-
-func verdictTitle(r *verify.Result) string {
-	if r != nil && r.Valid {
-		return "Valid document"
-	}
-	return "Not valid"
 }
 
 // readDocument takes the uploaded file if there is one, else the pasted text.

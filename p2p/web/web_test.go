@@ -38,7 +38,7 @@ func setup(t *testing.T) (*httptest.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.Handler(backend{set}, "test node"))
+	srv := httptest.NewServer(web.HandlerWith(backend{set}, web.Options{Operator: "Port of Rotterdam customs", Node: "node 12D3Ko…abcdef"}))
 	t.Cleanup(srv.Close)
 	return srv, hc1
 }
@@ -66,6 +66,9 @@ func TestPasteAndUpload(t *testing.T) {
 	if strings.Contains(page, "http://") || strings.Contains(page, "https://") {
 		t.Error("the page must not load anything from outside the node")
 	}
+	if !strings.Contains(page, `<span class="operator">Port of Rotterdam customs</span>`) {
+		t.Error("the header does not name the operator")
+	}
 
 	// Pasted HC1: valid, with the holder's name and each check.
 	resp, err = http.PostForm(srv.URL+"/verify", url.Values{"text": {hc1}})
@@ -73,18 +76,36 @@ func TestPasteAndUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	page = body(t, resp)
-	for _, want := range []string{"✓ VALID", "Musterfrau", "Ministry of Health NL", "issuer_trusted", "not_revoked"} {
+	for _, want := range []string{"✓ VALID", "Musterfrau", "Ministry of Health NL", "issuer_trusted", "not_revoked",
+		"Health certificate (EU Digital COVID Certificate)", "Issuer is on a trusted list", "Issuer&#39;s key is not revoked"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("valid result lacks %q", want)
 		}
 	}
-	// Tampered: not valid, and says why.
+	// A byte flipped in transit breaks the compression: unreadable, not a forgery.
 	bad := []byte(hc1)
 	bad[len(bad)-5] ^= 1
 	resp, _ = http.PostForm(srv.URL+"/verify", url.Values{"text": {string(bad)}})
+	if page = body(t, resp); !strings.Contains(page, "COULD NOT READ — scan again") || strings.Contains(page, "NOT VALID") {
+		t.Errorf("corrupted HC1: %s", page[:min(2000, len(page))])
+	}
+	// Signed by a key no list holds: not valid, says why in words, the check's name in small print,
+	// and the holder's name is marked as not verified.
+	otherCert, otherKey := tt.Cert(t, tt.CertOptions{CommonName: "Forger", Country: "NL"})
+	forged, err := hcert.Issue([]byte(dcc), hcert.IssueOptions{Signer: otherKey, Cert: otherCert, Expires: time.Now().Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = http.PostForm(srv.URL+"/verify", url.Values{"text": {forged}})
 	page = body(t, resp)
-	if !strings.Contains(page, "✗ NOT VALID") || !strings.Contains(page, "Why:") {
-		t.Errorf("tampered document: %s", page[:min(600, len(page))])
+	if !strings.Contains(page, `<span class="unv" title="not verified">Musterfrau`) && !strings.Contains(page, `title="not verified">Erika Musterfrau`) {
+		t.Errorf("unverified values not marked")
+	}
+	if !strings.Contains(page, "NOT VERIFIED") || !strings.Contains(page, "The issuer is not on any trust list this verifier holds.") {
+		t.Errorf("forged document lacks the plain reason or the NOT VERIFIED mark")
+	}
+	if !strings.Contains(page, "✗ NOT VALID") || !strings.Contains(page, `class="why"`) || !strings.Contains(page, "Check <code>") {
+		t.Errorf("tampered document: %s", page[:min(2000, len(page))])
 	}
 	// A QR photo upload.
 	png, err := qr.Encode(hc1)
@@ -109,10 +130,11 @@ func TestPasteAndUpload(t *testing.T) {
 	if page = body(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "paste the document") {
 		t.Errorf("empty form: %d", resp.StatusCode)
 	}
-	// Garbage: 422 and a clear message.
+	// Garbage: 422 and its own verdict, in a neutral colour, never "NOT VALID".
 	resp, _ = http.PostForm(srv.URL+"/verify", url.Values{"text": {"hello"}})
-	if page = body(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "NOT VALID") {
-		t.Errorf("garbage: %d", resp.StatusCode)
+	if page = body(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "COULD NOT READ — scan again") ||
+		!strings.Contains(page, `class="verdict v-unreadable"`) || strings.Contains(page, "NOT VALID") {
+		t.Errorf("garbage: %d\n%s", resp.StatusCode, page)
 	}
 }
 

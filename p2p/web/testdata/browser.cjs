@@ -1,10 +1,45 @@
 // Drives Debian's Chromium (headless) through the verifier page with
 // playwright-core. Usage: node browser.cjs NODE_MODULES BASE_URL CASES_JSON OUT_DIR
-// Prints one JSON line per case: {name, verdict, why, ok}.
+// Prints one JSON line per case: {name, verdict, why, ok, ...}. Every result
+// page (and the anchors page) is checked and photographed at desktop
+// (1100 px) and phone (360 px) width: OUT_DIR/NAME-desktop.png, NAME-phone.png.
 const path = require('path');
 const fs = require('fs');
 const [modules, base, casesFile, outDir] = process.argv.slice(2);
 const { chromium } = require(path.join(modules, 'playwright-core'));
+
+const sizes = { desktop: { width: 1100, height: 900 }, phone: { width: 360, height: 740 } };
+
+// Words broken across lines inside an element (e.g. "Count|ry"): every word
+// of every text node is measured with a Range; more than one line box means
+// the word was split.
+async function brokenWords(page, selector) {
+  return page.evaluate((sel) => {
+    const out = [];
+    for (const root of document.querySelectorAll(sel)) {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const re = /\S+/g;
+        let m;
+        while ((m = re.exec(n.data))) {
+          const r = document.createRange();
+          r.setStart(n, m.index);
+          r.setEnd(n, m.index + m[0].length);
+          const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+          if (tops.size > 1) out.push(m[0]);
+        }
+      }
+    }
+    return out;
+  }, selector);
+}
+
+async function look(page, name, size, out) {
+  await page.setViewportSize(sizes[size]);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  if (overflow) out.overflow.push(name + '@' + size);
+  await page.screenshot({ path: path.join(outDir, `${name}-${size}.png`), fullPage: true });
+}
 
 (async () => {
   const browser = await chromium.launch({
@@ -15,11 +50,11 @@ const { chromium } = require(path.join(modules, 'playwright-core'));
   const cases = JSON.parse(fs.readFileSync(casesFile, 'utf8'));
   let failed = 0;
   for (const c of cases) {
-    const ctx = await browser.newContext({ viewport: c.mobile ? { width: 360, height: 740 } : { width: 1100, height: 900 } });
+    const ctx = await browser.newContext({ viewport: c.mobile ? sizes.phone : sizes.desktop });
     const page = await ctx.newPage();
     const external = [];
     page.on('request', r => { if (!r.url().startsWith(base)) external.push(r.url()); });
-    const out = { name: c.name };
+    const out = { name: c.name, overflow: [] };
     try {
       await page.goto(base + '/');
       if (c.keyboard) {
@@ -42,17 +77,31 @@ const { chromium } = require(path.join(modules, 'playwright-core'));
       }
       await page.waitForSelector('.verdict .big', { timeout: 15000 });
       out.verdict = (await page.textContent('.verdict .big')).trim();
+      out.verdictClass = await page.getAttribute('.verdict', 'class');
       out.why = ((await page.$('.verdict .why')) ? (await page.textContent('.verdict .why')).trim() : '');
-      out.overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-      await page.screenshot({ path: path.join(outDir, c.name + '.png'), fullPage: true });
+      out.operator = ((await page.$('.bar .operator')) ? (await page.textContent('.bar .operator')).trim() : '');
+      out.unverified = await page.locator('.unv').count();
+      out.background = await page.evaluate(() => getComputedStyle(document.querySelector('.verdict')).backgroundColor);
+      const first = c.mobile ? 'phone' : 'desktop';
+      await look(page, c.name, first, out);
+      await look(page, c.name, first === 'phone' ? 'desktop' : 'phone', out);
       if (c.anchors) {
-        await page.click('text=Anchors & lists');
+        await page.click('text=Trusted countries');
         await page.waitForSelector('table.anchors');
         out.anchors = (await page.textContent('table.anchors')).replace(/\s+/g, ' ');
-        await page.screenshot({ path: path.join(outDir, c.name + '-anchors.png'), fullPage: true });
+        out.broken = [];
+        for (const size of ['desktop', 'phone']) {
+          await look(page, c.name + '-anchors', size, out);
+          for (const w of await brokenWords(page, 'table.anchors')) out.broken.push(w + '@' + size);
+        }
       }
       out.external = external;
-      out.ok = out.verdict.includes(c.expect) && (c.expect !== 'VALID' || !out.verdict.includes('NOT')) && external.length === 0 && !out.overflow;
+      const verdictOK = out.verdict.includes(c.expect) && (c.expect !== 'VALID' || !out.verdict.includes('NOT'));
+      const operatorOK = !c.operator || out.operator === c.operator;
+      const unverifiedOK = !c.unverified || out.unverified > 0;
+      const classOK = !c.verdictClass || (out.verdictClass || '').includes(c.verdictClass);
+      out.ok = verdictOK && operatorOK && unverifiedOK && classOK && external.length === 0 &&
+        out.overflow.length === 0 && !(out.broken && out.broken.length);
     } catch (e) {
       out.error = String(e);
       out.ok = false;
