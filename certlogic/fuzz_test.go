@@ -54,3 +54,20 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateRule validates arbitrary rule JSON and runs arbitrary test-suite
+// files: never a panic; a rule that validates evaluates to an outcome.
+func FuzzValidateRule(f *testing.F) {
+	f.Add([]byte(`{"Identifier":"VR-NL-0001","Type":"Acceptance","Country":"NL","Version":"1.0.0","SchemaVersion":"1.0.0","Engine":"CERTLOGIC","EngineVersion":"0.7.5","CertificateType":"Vaccination","Description":[{"lang":"en","desc":"a description of twenty characters"}],"ValidFrom":"2021-01-01T00:00:00Z","ValidTo":"2030-01-01T00:00:00Z","AffectedFields":["v.0"],"Logic":{"var":"payload.v.0"}}`))
+	f.Add([]byte(`{"name":"s","cases":[{"name":"c","certLogicExpression":{"var":"x"},"assertions":[{"data":{"x":1},"expected":1}]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if r, err := ValidateRule(b); err == nil {
+			if out, _ := r.Evaluate(map[string]any{}, External{}.Value()); out != Passed && out != Failed && out != Open {
+				t.Fatalf("outcome %q", out)
+			}
+		}
+		if s, err := ParseSuite(b); err == nil {
+			s.Run()
+		}
+	})
+}

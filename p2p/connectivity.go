@@ -180,6 +180,12 @@ func (c *connectivity) tend() {
 		c.dial(c.target-have, have == 0)
 	}
 	c.exchange(have)
+	if c.n.storeOwed.Swap(false) {
+		// Objects from peers were lost to a failing store: fetch them again
+		// (a sync that fails to store sets the flag again, so this retries
+		// every tick until the disk takes writes).
+		c.n.goSyncAll()
+	}
 }
 
 func (c *connectivity) noteAlone(have int) {
@@ -387,9 +393,11 @@ func (c *connectivity) handleNudge(s network.Stream) {
 func (c *connectivity) knownAddrs(max int) []string {
 	net := c.n.host.Network()
 	c.mu.Lock()
-	kps := make([]*knownPeer, 0, len(c.known))
+	kps := make([]knownPeer, 0, len(c.known))
 	for _, kp := range c.known {
-		kps = append(kps, kp)
+		cp := *kp
+		cp.info.Addrs = append([]ma.Multiaddr(nil), kp.info.Addrs...)
+		kps = append(kps, cp)
 	}
 	c.mu.Unlock()
 	sort.SliceStable(kps, func(i, j int) bool {

@@ -34,16 +34,21 @@ func TestSubmitOnFullDisk(t *testing.T) {
 	n := startNode(t, cfg)
 	srv := httptest.NewServer(n.Handler())
 	defer srv.Close()
+	tok, err := ReadOperatorToken(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := []string{"Authorization", "Bearer " + tok}
 	a := trustlisttest.NewAnchor(t, "NL")
 	pinAll(t, n, a)
 	l1 := a.SignList(t, time.Time{}, 24*time.Hour, entry(t, "one"))
 	l2 := a.SignList(t, time.Time{}, 24*time.Hour, entry(t, "two"))
-	if code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l1.Raw()); code != http.StatusAccepted {
+	if code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l1.Raw(), auth...); code != http.StatusAccepted {
 		t.Fatalf("l1: %d %s", code, body)
 	}
 	full.Store(true)
 	for try := 0; try < 2; try++ {
-		code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l2.Raw())
+		code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l2.Raw(), auth...)
 		var sr SubmitResponse
 		json.Unmarshal(body, &sr)
 		if code != http.StatusInsufficientStorage || sr.Reason != "insufficient_storage" || !strings.Contains(sr.Detail, "no space") {
@@ -64,7 +69,7 @@ func TestSubmitOnFullDisk(t *testing.T) {
 		t.Fatal("metric accord_store_write_errors_total does not count the failures")
 	}
 	full.Store(false)
-	if code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l2.Raw()); code != http.StatusAccepted {
+	if code, body, _ := do(t, "POST", srv.URL+"/v1/lists", "application/cose", l2.Raw(), auth...); code != http.StatusAccepted {
 		t.Fatalf("after space returns: %d %s", code, body)
 	}
 	if code, body, _ := do(t, "GET", srv.URL+"/healthz", "", nil); code != http.StatusOK || strings.Contains(string(body), HealthFailing) {
@@ -159,4 +164,34 @@ func TestSubmitAheadCatchesUp(t *testing.T) {
 	if !holds(nodes[1], "NL", 4) || len(nodes[1].Set().Lists("NL")) != 4 {
 		t.Fatalf("after catch-up: %+v", nodes[1].Lists())
 	}
+}
+
+// TestFullDiskThenCatchUp: lists gossiped while a node's disk was full are
+// fetched once it has space again, without more gossip or a sync timer.
+func TestFullDiskThenCatchUp(t *testing.T) {
+	a := trustlisttest.NewAnchor(t, "NL")
+	var full atomic.Bool
+	cfg := testConfig(t.TempDir())
+	cfg.StoreOptions.WriteFault = func() error {
+		if full.Load() {
+			return syscall.ENOSPC
+		}
+		return nil
+	}
+	victim := startNode(t, cfg)
+	pinAll(t, victim, a)
+	other := startNode(t, testConfig(t.TempDir()))
+	pinAll(t, other, a)
+	link(t, victim, other)
+	waitMesh(t, victim, other)
+	full.Store(true)
+	for i := 0; i < 3; i++ {
+		submit(t, other, a.SignList(t, time.Time{}, 24*time.Hour, entry(t, "x")).Raw())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if holds(victim, "NL", 1) {
+		t.Fatal("a node with a full disk holds a list it could not store")
+	}
+	full.Store(false)
+	waitFor(t, 10*time.Second, "the node to catch up once its disk has space", func() bool { return holds(victim, "NL", 3) })
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // FuzzSyncDecode feeds arbitrary bytes to everything that parses data from a
-// sync peer: frame reading, requests, heads, and the list peek used to order
-// batches. None may panic, hang or allocate beyond the frame limit.
+// sync peer: frame reading, requests, heads, the list peek used to order
+// batches, and the cheap checks run before any signature (peekObject,
+// signatureCount). None may panic, hang or allocate beyond the frame limit.
 func FuzzSyncDecode(f *testing.F) {
 	a := trustlisttest.NewAnchor(f, "NL")
 	l := a.SignList(f, time.Time{}, time.Hour, entry(f, "DSC"))
@@ -43,5 +44,9 @@ func FuzzSyncDecode(f *testing.F) {
 		_ = syncDec.Unmarshal(b, &q)
 		peekListFields(b)
 		seqOf(b)
+		peekObject(b)
+		if c := signatureCount(b); c < 1 || c > 32 {
+			t.Fatalf("signature count %d outside 1..32", c)
+		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,14 @@ const (
 	TopicAnchors  = "/accord/anchors/1"  // anchor descriptors (v1 and rotations) and endorsements
 	TopicEvidence = "/accord/evidence/1" // equivocation evidence
 )
+
+// topicKind returns the kind whose topic handle k shares.
+func topicKind(k trustlist.Kind) trustlist.Kind {
+	if topicFor(k) == TopicAnchors {
+		return trustlist.KindDescriptor
+	}
+	return k
+}
 
 // topicFor returns the topic an object kind is published on.
 func topicFor(k trustlist.Kind) string {
@@ -142,6 +151,9 @@ func (n *Node) startGossip() error {
 		go n.drain(sub)
 	}
 	n.topics[trustlist.KindEndorsement] = n.topics[trustlist.KindDescriptor]
+	for _, k := range []trustlist.Kind{trustlist.KindRuleSet, trustlist.KindValueSets, trustlist.KindRevocations} {
+		n.topics[k] = n.topics[topicKind(k)] // publications ride the anchors topic (topicFor)
+	}
 	return nil
 }
 
@@ -197,6 +209,7 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 		}
 		d, err := n.store.Import(m.Data, n.cfg.Now())
 		if err != nil {
+			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)
 			n.metrics.message(topic, "ignore", "store_error")
 			return pubsub.ValidationIgnore
@@ -231,6 +244,10 @@ func verdict(d *trustlist.Decision, head uint64) (vr validationResult, reason st
 	case trustlist.ReasonMalformed, trustlist.ReasonBadSignature, trustlist.ReasonThresholdNotMet, trustlist.ReasonRollback:
 		return validationResult(pubsub.ValidationReject), string(d.Reason)
 	case trustlist.ReasonBrokenChain:
+		if d.Kind == trustlist.KindRevocations {
+			// A delta ahead of ours: an honest peer holds deltas we miss.
+			return validationResult(pubsub.ValidationIgnore), "gap"
+		}
 		if d.Kind == trustlist.KindList && head > 0 && d.Number > head+1 {
 			return validationResult(pubsub.ValidationIgnore), "gap"
 		}
@@ -421,17 +438,22 @@ func (m *meshTracer) RejectMessage(msg *pubsub.Message, why string) {
 	// A message this node could not validate for lack of capacity is a
 	// missed message: catch up with its sender now, not at the next timer.
 	if why == pubsub.RejectValidationThrottled || why == pubsub.RejectValidationQueueFull {
+		m.n.missed.WithLabelValues(strings.ReplaceAll(why, " ", "_")).Inc()
 		m.n.goSync(msg.ReceivedFrom)
 	}
 }
 func (m *meshTracer) DuplicateMessage(*pubsub.Message) {}
-func (m *meshTracer) ThrottlePeer(p peer.ID)           { m.n.goSync(p) }
-func (m *meshTracer) RecvRPC(*pubsub.RPC)              {}
-func (m *meshTracer) SendRPC(*pubsub.RPC, peer.ID)     {}
+func (m *meshTracer) ThrottlePeer(p peer.ID) {
+	m.n.missed.WithLabelValues("peer_throttled").Inc()
+	m.n.goSync(p)
+}
+func (m *meshTracer) RecvRPC(*pubsub.RPC)          {}
+func (m *meshTracer) SendRPC(*pubsub.RPC, peer.ID) {}
 func (m *meshTracer) DropRPC(rpc *pubsub.RPC, p peer.ID) {
 	// Our gossip to p was dropped (its outbound queue was full): ask p to
 	// sync with us so it does not wait for its periodic sync.
 	if len(rpc.GetPublish()) > 0 && m.n.conn != nil {
+		m.n.missed.WithLabelValues("dropped_outbound").Inc()
 		m.n.conn.nudge(p)
 	}
 }

@@ -77,5 +77,9 @@ func registerHealthMetrics(n *Node) {
 	skipped := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "accord_store_skipped_records", Help: "Stored records that no longer verified when the store was opened.",
 	}, func() float64 { return float64(n.store.Health().Skipped) })
-	n.metrics.reg.MustRegister(writeErrors, failing, skipped)
+	n.missed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accord_gossip_missed_total",
+		Help: "Gossip messages missed for lack of capacity (each starts a catch-up), by why: dropped_outbound, validation_throttled, validation_queue_full, peer_throttled.",
+	}, []string{"why"})
+	n.metrics.reg.MustRegister(writeErrors, failing, skipped, n.missed)
 }

@@ -319,3 +319,30 @@ func BenchmarkHostileSync(b *testing.B) {
 	_ = sha256.Sum256(buf)
 	b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "floor-sha256-10MB-ms")
 }
+
+// TestPeekObject: the cheap checks read kind, country and number of every
+// signed kind as the full parse does.
+func TestPeekObject(t *testing.T) {
+	nl, ke := trustlisttest.NewAnchor(t, "NL"), trustlisttest.NewAnchor(t, "KE")
+	l := nl.SignList(t, time.Time{}, time.Hour, entry(t, "DSC"))
+	e, err := trustlist.Endorse(nl.Descriptor, ke.Descriptor, []*trustlist.PrivateKey{nl.Key}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for raw, want := range map[string]objectPeek{
+		string(l.Raw()):             {trustlist.KindList, "NL", 1},
+		string(nl.Descriptor.Raw()): {trustlist.KindDescriptor, "NL", 1},
+		string(e.Raw()):             {trustlist.KindEndorsement, "NL", 1},
+	} {
+		got, ok := peekObject([]byte(raw))
+		if !ok || got != want {
+			t.Errorf("peek %v: %+v %v", want.Kind, got, ok)
+		}
+		if c := signatureCount([]byte(raw)); c != 1 {
+			t.Errorf("%v: %d signatures", want.Kind, c)
+		}
+	}
+	if _, ok := peekObject([]byte("junk")); ok {
+		t.Error("junk peeked")
+	}
+}

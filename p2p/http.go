@@ -56,10 +56,13 @@ type PeerInfo struct {
 
 // Status is the body of GET /v1/status and /healthz.
 type Status struct {
-	// Status is ok, degraded (no peers) or failing (the store cannot take
-	// writes; /healthz then answers 503); Reasons says why it is not ok.
+	// Status is ok, degraded (no peers, or stale lists) or failing (the
+	// store cannot take writes; /healthz then answers 503); Reasons says why
+	// it is not ok.
 	Status  string   `json:"status"`
 	Reasons []string `json:"reasons"`
+	// Stale names the anchors whose head list is past next_update.
+	Stale []string `json:"stale,omitempty"`
 	// Store is the trust store's write health.
 	Store   trustlist.StoreHealth `json:"store"`
 	PeerID  string                `json:"peer_id"`
@@ -183,12 +186,12 @@ func (n *Node) apiMux() *http.ServeMux {
 			}
 			opts.At = t
 		}
-		if cc := r.URL.Query().Get("arrival"); cc != "" {
+		if cc := strings.ToUpper(r.URL.Query().Get("arrival")); cc != "" {
 			if !trustlist.ValidCountry(cc) {
 				writeError(w, http.StatusBadRequest, "arrival=%q is not an ISO 3166-1 alpha-2 country code", cc)
 				return
 			}
-			opts.Arrival = &verify.ArrivalOptions{Country: cc, Region: r.URL.Query().Get("region"), Lang: r.URL.Query().Get("lang")}
+			opts.Arrival = &verify.ArrivalOptions{Country: cc, Region: strings.ToUpper(r.URL.Query().Get("region")), Lang: r.URL.Query().Get("lang")}
 		}
 		res, err := n.Verify(r.Context(), body, opts)
 		code := http.StatusOK
@@ -257,8 +260,27 @@ func (n *Node) Status() Status {
 		}
 	}
 	state, reasons, sh := n.health()
-	return Status{Status: state, Reasons: reasons, Store: sh, PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
+	st := Status{Status: state, Reasons: reasons, Store: sh, PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: len(n.host.Network().Peers()),
 		Anchors: len(anchors), Lists: lists}
+	if st.Stale = staleLists(anchors, n.cfg.Now()); len(st.Stale) > 0 {
+		if st.Status == HealthOK {
+			st.Status = HealthDegraded
+		}
+		st.Reasons = append(st.Reasons, fmt.Sprintf("stale lists (past next_update; online verification against them fails): %s", strings.Join(st.Stale, ", ")))
+	}
+	return st
+}
+
+// staleLists names the anchors whose head list is past its next_update:
+// online verification against them fails until a new list arrives.
+func staleLists(anchors []trustlist.AnchorInfo, now time.Time) []string {
+	var out []string
+	for _, a := range anchors {
+		if a.Seq > 0 && !now.Before(a.NextUpdate) {
+			out = append(out, a.Country)
+		}
+	}
+	return out
 }
 
 func decisionResponse(d *trustlist.Decision) SubmitResponse {

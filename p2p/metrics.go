@@ -62,11 +62,43 @@ func newMetrics(n *Node) *metrics {
 		}
 		return float64(len(n.host.Network().Peers()))
 	})
-	m.reg.MustRegister(m.messages, m.syncRounds, m.syncServed, m.syncPenalties, m.verifies, m.verifyTime, lists, anchors, peers,
+	m.reg.MustRegister(listFreshness{n}, m.messages, m.syncRounds, m.syncServed, m.syncPenalties, m.verifies, m.verifyTime, lists, anchors, peers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 func (m *metrics) message(source, result, reason string) {
 	m.messages.WithLabelValues(source, result, reason).Inc()
+}
+
+// listFreshness exports, per anchor with a list, when its head list's
+// next_update falls and whether it has passed, so operators can alert before
+// verification starts failing on a stale list (spec/network.md §7).
+type listFreshness struct{ n *Node }
+
+var (
+	nextUpdateDesc = prometheus.NewDesc("accord_list_next_update_seconds",
+		"Unix time of the next_update of each anchor's head list; alert when it nears.", []string{"country"}, nil)
+	staleDesc = prometheus.NewDesc("accord_list_stale",
+		"1 if the anchor's head list is past its next_update (verifiers refuse it online), else 0.", []string{"country"}, nil)
+)
+
+func (c listFreshness) Describe(ch chan<- *prometheus.Desc) {
+	ch <- nextUpdateDesc
+	ch <- staleDesc
+}
+
+func (c listFreshness) Collect(ch chan<- prometheus.Metric) {
+	now := c.n.cfg.Now()
+	for _, a := range c.n.Set().Anchors() {
+		if a.Seq == 0 {
+			continue
+		}
+		stale := 0.0
+		if !now.Before(a.NextUpdate) {
+			stale = 1
+		}
+		ch <- prometheus.MustNewConstMetric(nextUpdateDesc, prometheus.GaugeValue, float64(a.NextUpdate.Unix()), a.Country)
+		ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, stale, a.Country)
+	}
 }

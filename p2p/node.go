@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -27,8 +28,10 @@ import (
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
 )
 
 // Defaults for Config fields left zero.
@@ -89,6 +92,9 @@ type Config struct {
 	// SubmitLimit and VerifyLimit are the per-client budgets of POST
 	// /v1/lists and of verifying (DefaultSubmitLimit, DefaultVerifyLimit if zero).
 	SubmitLimit, VerifyLimit HTTPLimit
+	// Chains answers contract calls for documents issued on a blockchain
+	// (nil: none configured; such documents cannot be checked).
+	Chains verify.ChainReader
 }
 
 // Node is a running Accord node.
@@ -119,6 +125,9 @@ type Node struct {
 	syncing   map[peer.ID]bool
 	syncAgain map[peer.ID]bool // a sync was asked for while one ran: run another after it
 	closed    bool
+
+	storeOwed atomic.Bool            // an object from a peer could not be stored: sync again soon
+	missed    *prometheus.CounterVec // gossip messages missed for lack of capacity, by why
 }
 
 // New opens the store in cfg.DataDir, starts the libp2p host, joins the

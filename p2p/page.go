@@ -14,6 +14,9 @@ import (
 // node's metrics. It serves POST /v1/verify and the web page alike.
 func (n *Node) Verify(ctx context.Context, in []byte, opts verify.Options) (*verify.Result, error) {
 	start := time.Now()
+	if opts.Chains == nil {
+		opts.Chains = n.cfg.Chains
+	}
 	res, err := verify.New(n.Set(), opts).Verify(ctx, in)
 	n.metrics.verifyTime.Observe(time.Since(start).Seconds())
 	switch {

@@ -36,6 +36,7 @@ var (
 	soakNodes   = flag.Int("soak.nodes", 12, "long soak: nodes in the chain")
 	soakUpdates = flag.Int("soak.updates", 1000, "long soak: list updates to publish")
 	soakKill    = flag.Duration("soak.kill", 4*time.Second, "long soak: minimum time between restarts (up to 2.5x)")
+	soakPace    = flag.Duration("soak.pace", 40*time.Millisecond, "long soak: time between updates")
 )
 
 type soakParams struct {
@@ -48,7 +49,7 @@ type soakParams struct {
 func TestSoak(t *testing.T) {
 	p := soakParams{nodes: 5, updates: 150, killEvery: time.Second, pace: 150 * time.Millisecond, converge: 30 * time.Second}
 	if *soakLong {
-		p = soakParams{nodes: *soakNodes, updates: *soakUpdates, killEvery: *soakKill, pace: 40 * time.Millisecond, converge: 60 * time.Second}
+		p = soakParams{nodes: *soakNodes, updates: *soakUpdates, killEvery: *soakKill, pace: *soakPace, converge: 60 * time.Second}
 	} else if testing.Short() {
 		p.updates, p.nodes = 60, 4
 	}
@@ -79,8 +80,9 @@ type soak struct {
 	nodes  []*soakNode
 	mu     sync.Mutex
 	acks   []ack
-	lat    []time.Duration // propagation samples: ack → held, for nodes up throughout
-	forged [][]byte        // forged objects that must never be held
+	lat    []time.Duration            // propagation samples: ack → held, for nodes up throughout
+	forged [][]byte                   // forged objects that must never be held
+	last   map[string]*trustlist.List // each anchor's last acknowledged list
 	stats  map[string]int
 }
 
@@ -138,6 +140,7 @@ func (s *soak) stop(sn *soakNode) {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
 	if sn.n != nil {
+		s.harvest(sn.n)
 		sn.n.Close()
 		sn.n, sn.downAt = nil, time.Now()
 	}
@@ -169,7 +172,7 @@ func (s *soak) damage(sn *soakNode, rng *rand.Rand) {
 }
 
 func runSoak(t *testing.T, p soakParams) {
-	s := &soak{t: t, p: p, stats: map[string]int{}}
+	s := &soak{t: t, p: p, stats: map[string]int{}, last: map[string]*trustlist.List{}}
 	anchors := []*trustlisttest.Anchor{trustlisttest.NewAnchor(t, "NL"), trustlisttest.NewAnchor(t, "SG"), trustlisttest.NewAnchor(t, "KE")}
 	entries := map[string]*trustlist.Entry{}
 	for _, a := range anchors {
@@ -263,10 +266,11 @@ func runSoak(t *testing.T, p soakParams) {
 		last = time.Now()
 	}
 	converged := s.waitConverged(anchors, p.converge)
-	t.Logf("soak: %d nodes, %d updates acknowledged in %v; converged %v after the last restart; events %v",
-		p.nodes, len(s.acks), elapsed.Round(time.Millisecond), converged.Sub(last).Round(time.Millisecond), s.stats)
+	t.Logf("soak: %d nodes, %d updates acknowledged in %v; converged %v after the last restart",
+		p.nodes, len(s.acks), elapsed.Round(time.Millisecond), converged.Sub(last).Round(time.Millisecond))
 	s.report()
 	s.checkForged()
+	defer func() { t.Logf("events (counters summed over every node run): %v", s.stats) }()
 	// Nothing acknowledged is lost across a final clean restart either.
 	for _, sn := range s.nodes {
 		s.stop(sn)
@@ -299,6 +303,7 @@ func (s *soak) publish(l *trustlist.List, rng *rand.Rand) {
 		case err == nil && (d.Changed() || d.Outcome == trustlist.Duplicate):
 			s.mu.Lock()
 			s.acks = append(s.acks, ack{cc: l.Country, seq: l.Seq, hash: l.Hash(), at: time.Now()})
+			s.last[l.Country] = l
 			s.mu.Unlock()
 			return
 		case errors.Is(err, trustlist.ErrStoreWrite):
@@ -326,16 +331,17 @@ func (s *soak) hostile(ctx context.Context, anchors []*trustlisttest.Anchor) {
 		var raw []byte
 		switch rng.IntN(4) {
 		case 0: // a held list with one signature byte flipped
-			if len(a.Lists) == 0 {
+			last := s.lastOf(a.Country)
+			if last == nil {
 				continue
 			}
-			raw = bytes.Clone(a.Lists[len(a.Lists)-1].Raw())
+			raw = bytes.Clone(last.Raw())
 			raw[len(raw)-5] ^= 0x40
 		case 1: // the next seq, signed by a key the anchor does not hold
-			l := &trustlist.List{Country: a.Country, DescriptorVersion: 1, Seq: uint64(len(a.Lists) + 1),
+			l := &trustlist.List{Country: a.Country, DescriptorVersion: 1, Seq: 1,
 				IssuedAt: time.Now().Add(-time.Minute).UTC().Truncate(time.Second), NextUpdate: time.Now().Add(time.Hour).UTC().Truncate(time.Second)}
-			if n := len(a.Lists); n > 0 {
-				l.Prev = a.Lists[n-1].Hash()
+			if last := s.lastOf(a.Country); last != nil {
+				l.Seq, l.Prev = last.Seq+1, last.Hash()
 			}
 			sl, err := trustlist.SignList(l, []*trustlist.PrivateKey{rogue.Key})
 			if err != nil {
@@ -458,4 +464,43 @@ func (s *soak) report() {
 	}
 	s.t.Logf("propagation (ack → held, nodes up throughout; %d samples, 10 ms polling): p50 %v, p90 %v, p99 %v, max %v",
 		len(lat), q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(time.Millisecond))
+}
+
+// harvest adds a node's counters of where updates waited to the soak's
+// events: gossip missed for lack of capacity, gaps seen, sync rounds.
+func (s *soak) harvest(n *Node) {
+	mfs, err := n.metrics.reg.Gather()
+	if err != nil {
+		return
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			v := int(m.GetCounter().GetValue())
+			switch {
+			case v == 0:
+			case mf.GetName() == "accord_gossip_missed_total":
+				s.add("missed: "+labels["why"], v)
+			case mf.GetName() == "accord_messages_total" && labels["reason"] == "gap":
+				s.add("gossip gap → sync", v)
+			case mf.GetName() == "accord_sync_rounds_total":
+				s.add("sync rounds "+labels["result"], v)
+			}
+		}
+	}
+}
+
+func (s *soak) add(what string, v int) {
+	s.mu.Lock()
+	s.stats[what] += v
+	s.mu.Unlock()
+}
+
+func (s *soak) lastOf(cc string) *trustlist.List {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last[cc]
 }

@@ -54,6 +54,10 @@ type headInfo struct {
 	Lists       int    `cbor:"6,keyasint"` // lists held
 	Evidence    int    `cbor:"7,keyasint"` // evidence held against this anchor
 	Descriptors int    `cbor:"8,keyasint"` // descriptor versions held
+
+	// Publications held (publications.go): digest and count.
+	PubDigest []byte `cbor:"9,keyasint,omitempty"`
+	PubCount  int    `cbor:"10,keyasint,omitempty"`
 }
 
 type syncHeads struct {
@@ -113,6 +117,7 @@ func (n *Node) heads() *syncHeads {
 		if ls := set.Lists(a.Country); len(ls) > 0 {
 			hi.Low = ls[0].Seq
 		}
+		hi.PubDigest, hi.PubCount = pubDigest(set, a.Country)
 		h.Anchors = append(h.Anchors, hi)
 		if len(h.Anchors) == maxHeadsAnchors {
 			break
@@ -174,6 +179,8 @@ func (n *Node) handleSync(s network.Stream) {
 			}
 			objs = append(objs, e.Raw())
 		}
+	case opPublications:
+		objs = servePublications(set, req.Country, req.From)
 	case opEvidence:
 		for _, ev := range set.Evidence(req.Country) {
 			if len(objs) == maxBatchObjects {

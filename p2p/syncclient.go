@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/sync/errgroup"
@@ -93,6 +92,7 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 		r.syncEndorsements,
 		r.syncEndorsedDescriptors,
 		r.syncLists,
+		r.syncPublications,
 		r.syncEvidence,
 	} {
 		if err := step(); err != nil {
@@ -493,8 +493,8 @@ func (r *syncRound) fetch(req syncRequest, maxFrame int, each func([]byte) error
 }
 
 // importAll imports objects that passed the cheap checks, each through the
-// same Store.Import as gossip. An object that gossip would reject (no honest
-// node holds it) ends the round as invalid.
+// same Store.Import as gossip. An object no honest node holds (servedInvalid)
+// ends the round as invalid.
 func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) time.Time) error {
 	n := r.n
 	for _, o := range objs {
@@ -507,13 +507,14 @@ func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) ti
 		}
 		d, err := n.store.Import(o, at(o))
 		if err != nil {
+			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)
 			continue
 		}
 		if d.Evidence != nil {
 			n.publishEvidence(d.Evidence)
 		}
-		res, why := verdict(d, head)
+		res, _ := verdict(d, head)
 		n.metrics.message("sync", res.String(), string(d.Outcome)+string(d.Reason))
 		r.mu.Lock()
 		switch {
@@ -523,8 +524,8 @@ func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) ti
 			r.st.Rejected++
 		}
 		r.mu.Unlock()
-		if pubsub.ValidationResult(res) == pubsub.ValidationReject {
-			return invalid(req.Op, "%s %s #%d: %s", d.Kind, d.Country, d.Number, why)
+		if servedInvalid(d) {
+			return invalid(req.Op, "%s %s #%d: %s: %s", d.Kind, d.Country, d.Number, d.Reason, d.Detail)
 		}
 		if d.Outcome == trustlist.Accepted {
 			if d.Kind != trustlist.KindList { // lists: one "caught up" line per anchor
@@ -539,6 +540,25 @@ func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) ti
 		}
 	}
 	return nil
+}
+
+// servedInvalid reports whether an import decision shows that the peer
+// served something no honest node holds: an object that does not decode, or
+// whose signatures do not meet its anchor's threshold (including a rotation
+// not signed by the previous keys). A validly signed list that does not link
+// (broken_chain, rollback) is the anchor's doing — a fork the peer may hold in
+// good faith — and is not held against the peer.
+func servedInvalid(d *trustlist.Decision) bool {
+	if d.Outcome != trustlist.Rejected {
+		return false
+	}
+	switch d.Reason {
+	case trustlist.ReasonMalformed, trustlist.ReasonBadSignature, trustlist.ReasonThresholdNotMet:
+		return true
+	case trustlist.ReasonBadVersion, trustlist.ReasonRollback:
+		return d.Kind == trustlist.KindDescriptor
+	}
+	return false
 }
 
 // requestEach sends req to p and calls each for every object frame of the

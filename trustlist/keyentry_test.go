@@ -5,6 +5,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"testing"
@@ -90,4 +92,44 @@ func TestTrustEcosystemCountryCodes(t *testing.T) {
 			t.Errorf("%s accepted", cc)
 		}
 	}
+}
+
+// The DE gateway list's DSCs with negative serial numbers (crypto/x509
+// refuses them) are listed, and their certificate is there for verifiers.
+func TestNegativeSerialDSCEntry(t *testing.T) {
+	b, err := os.ReadFile("../../shared/fixtures/dcc-trustlists/trustlist_de.json")
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skip("shared fixtures absent: skipping the real DSCs")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l struct{ Certificates []struct{ RawData string } }
+	if err := json.Unmarshal(b, &l); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range l.Certificates {
+		der, _ := base64.StdEncoding.DecodeString(it.RawData)
+		if _, err := x509.ParseCertificate(der); err == nil {
+			continue
+		}
+		e, err := NewX509Entry(der, false, []DocType{DocHCert}, "")
+		if err != nil {
+			t.Fatalf("refused by crypto/x509 and by Accord: %v", err)
+		}
+		back, err := entryFromWire(e.wire())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := back.Certificate()
+		if c == nil || c.SerialNumber.Sign() >= 0 || c.PublicKey == nil {
+			t.Fatalf("certificate after the wire: %+v", c)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no DSC in the real list is refused by crypto/x509 any more; pick another vector")
+	}
+	t.Logf("%d DSCs crypto/x509 refuses are listed", n)
 }

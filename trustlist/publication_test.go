@@ -180,3 +180,36 @@ func TestRevocationDeltaStructure(t *testing.T) {
 		}
 	}
 }
+
+// TestRevocationPrefixCollision: the index is keyed by 8 bytes; two hashes
+// sharing them are still told apart, and withdrawing one keeps the other.
+func TestRevocationPrefixCollision(t *testing.T) {
+	s, _, keys := pinned(t, "NL")
+	var a, b [16]byte
+	copy(a[:], "prefix!!AAAAAAAA")
+	copy(b[:], "prefix!!BBBBBBBB")
+	exp := now.Add(time.Hour)
+	r1 := revDelta(t, hdr("NL", 1, 1), nil, keys[:2], nil, trustlist.NewRevocationBatch(trustlist.HashUCI, nil, exp, "a", [][16]byte{a}))
+	expect(t, s.Accept(r1.Raw(), now), trustlist.Accepted, "")
+	q := func(h [16]byte) trustlist.RevocationQuery {
+		return trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: h}
+	}
+	if s.Revoked("NL", nil, now, q(b)) != nil {
+		t.Fatal("a hash sharing only the 8-byte prefix matched")
+	}
+	r2 := revDelta(t, hdr("NL", 1, 2), r1.Hash(), keys[:2], nil, trustlist.NewRevocationBatch(trustlist.HashUCI, nil, exp, "b", [][16]byte{b, a}))
+	expect(t, s.Accept(r2.Raw(), now), trustlist.Accepted, "")
+	if r := s.Revoked("NL", nil, now, q(b)); r == nil || r.Reason != "b" {
+		t.Fatalf("b: %+v", r)
+	}
+	r3 := revDelta(t, hdr("NL", 1, 3), r2.Hash(), keys[:2], []trustlist.BatchRef{{Seq: 1, Index: 0}})
+	expect(t, s.Accept(r3.Raw(), now), trustlist.Accepted, "")
+	if r := s.Revoked("NL", nil, now, q(a)); r == nil || r.Reason != "b" {
+		t.Fatalf("a after withdrawing its first batch: %+v", r)
+	}
+	r4 := revDelta(t, hdr("NL", 1, 4), r3.Hash(), keys[:2], []trustlist.BatchRef{{Seq: 2, Index: 0}})
+	expect(t, s.Accept(r4.Raw(), now), trustlist.Accepted, "")
+	if s.Revoked("NL", nil, now, q(a)) != nil || s.Revoked("NL", nil, now, q(b)) != nil {
+		t.Fatal("a withdrawn hash still revokes")
+	}
+}

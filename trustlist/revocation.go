@@ -3,6 +3,7 @@ package trustlist
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"time"
@@ -236,9 +237,9 @@ type revChain struct {
 	deltas  []*Revocations // deltas[i].Seq == i+1
 	batches []batchState
 	byRef   map[BatchRef]uint32
-	first   map[[RevocationHashSize]byte]uint32   // hash → a batch holding it
-	more    map[[RevocationHashSize]byte][]uint32 // further batches holding the same hash (rare)
-	live    int                                   // hashes indexed
+	first   map[uint64]uint64   // first 8 bytes of a hash → slot (batch index << 32 | position in the batch)
+	more    map[uint64][]uint64 // further slots whose hash has that prefix (rare)
+	live    int                 // distinct prefixes indexed
 }
 
 type batchState struct {
@@ -248,8 +249,7 @@ type batchState struct {
 }
 
 func newRevChain(version uint64) *revChain {
-	return &revChain{version: version, byRef: map[BatchRef]uint32{}, first: map[[RevocationHashSize]byte]uint32{},
-		more: map[[RevocationHashSize]byte][]uint32{}}
+	return &revChain{version: version, byRef: map[BatchRef]uint32{}, first: map[uint64]uint64{}, more: map[uint64][]uint64{}}
 }
 
 // acceptRevocations applies the chain rules to r and takes it in; it
@@ -308,12 +308,13 @@ func (c *revChain) add(ref BatchRef, b *RevocationBatch) {
 	c.batches = append(c.batches, batchState{ref: ref, b: b})
 	c.byRef[ref] = idx
 	for i, n := 0, b.Len(); i < n; i++ {
-		k := [RevocationHashSize]byte(b.Hash(i))
+		k := binary.BigEndian.Uint64(b.Hash(i))
+		slot := uint64(idx)<<32 | uint64(i)
 		if _, dup := c.first[k]; dup {
-			c.more[k] = append(c.more[k], idx)
+			c.more[k] = append(c.more[k], slot)
 			continue
 		}
-		c.first[k] = idx
+		c.first[k] = slot
 		c.live++
 	}
 }
@@ -322,9 +323,10 @@ func (c *revChain) withdraw(idx uint32) {
 	st := &c.batches[idx]
 	st.withdrawn = true
 	for i, n := 0, st.b.Len(); i < n; i++ {
-		k := [RevocationHashSize]byte(st.b.Hash(i))
+		k := binary.BigEndian.Uint64(st.b.Hash(i))
+		slot := uint64(idx)<<32 | uint64(i)
 		others := c.more[k]
-		if c.first[k] == idx {
+		if c.first[k] == slot {
 			if len(others) == 0 {
 				delete(c.first, k)
 				c.live--
@@ -334,7 +336,7 @@ func (c *revChain) withdraw(idx uint32) {
 			others = others[1:]
 		} else {
 			for j, o := range others {
-				if o == idx {
+				if o == slot {
 					others = append(others[:j:j], others[j+1:]...)
 					break
 				}
@@ -377,15 +379,16 @@ func (s *Set) Revoked(country string, kid []byte, at time.Time, qs ...Revocation
 	}
 	c := p.revs
 	for _, q := range qs {
-		first, ok := c.first[q.Hash]
+		k := binary.BigEndian.Uint64(q.Hash[:8])
+		first, ok := c.first[k]
 		if !ok {
 			continue
 		}
-		if r := c.match(first, country, kid, at, q.Type); r != nil {
+		if r := c.match(first, country, kid, at, q); r != nil {
 			return r
 		}
-		for _, idx := range c.more[q.Hash] {
-			if r := c.match(idx, country, kid, at, q.Type); r != nil {
+		for _, slot := range c.more[k] {
+			if r := c.match(slot, country, kid, at, q); r != nil {
 				return r
 			}
 		}
@@ -393,13 +396,18 @@ func (s *Set) Revoked(country string, kid []byte, at time.Time, qs ...Revocation
 	return nil
 }
 
-func (c *revChain) match(idx uint32, country string, kid []byte, at time.Time, t HashType) *Revocation {
-	st := &c.batches[idx]
+// match reports the batch of slot if it is in force and the hash at the
+// slot is q's in full (the index is keyed by an 8-byte prefix).
+func (c *revChain) match(slot uint64, country string, kid []byte, at time.Time, q RevocationQuery) *Revocation {
+	st := &c.batches[slot>>32]
 	b := st.b
-	if st.withdrawn || b.HashType != t || (len(b.KID) > 0 && !bytes.Equal(b.KID, kid)) || (!at.IsZero() && at.After(b.Expires)) {
+	if st.withdrawn || b.HashType != q.Type || (len(b.KID) > 0 && !bytes.Equal(b.KID, kid)) || (!at.IsZero() && at.After(b.Expires)) {
 		return nil
 	}
-	return &Revocation{Country: country, HashType: t, Batch: st.ref, Seq: st.ref.Seq, Reason: b.Reason, Expires: b.Expires}
+	if !bytes.Equal(b.Hash(int(uint32(slot))), q.Hash[:]) {
+		return nil
+	}
+	return &Revocation{Country: country, HashType: q.Type, Batch: st.ref, Seq: st.ref.Seq, Reason: b.Reason, Expires: b.Expires}
 }
 
 // RevocationInfo summarises an anchor's revocation chain.

@@ -70,6 +70,18 @@ func BenchmarkRevocationLookup(b *testing.B) {
 	}
 }
 
+// BenchmarkRevocationLookupOne looks up one revoked hash among 1,000,000.
+func BenchmarkRevocationLookupOne(b *testing.B) {
+	s, all := revokedSet(b, 1_000_000)
+	q := trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: all[len(all)/3]}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if s.Revoked("NL", nil, now, q) == nil {
+			b.Fatal("not found")
+		}
+	}
+}
+
 func BenchmarkSHA256Floor(b *testing.B) {
 	in := []byte("URN:UVCI:01:NL:DADFCC47C7334E45A906DB12FD859FB7#1")
 	for i := 0; i < b.N; i++ {

@@ -101,5 +101,141 @@ func precheckDB(path string) error {
 	if best.root >= best.pgid || (best.freelist >= best.pgid && best.freelist != math.MaxUint64) {
 		return fmt.Errorf("%w: store.db meta page points past the end of the database", ErrStoreDamaged)
 	}
-	return nil
+	if fi.Size() > boltWalkMax {
+		return nil
+	}
+	all, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return walkBoltTree(all, *best)
+}
+
+// bbolt page layout: a 16-byte header (id uint64, flags uint16, count
+// uint16, overflow uint32), then count 16-byte elements. A branch element
+// is (pos uint32, ksize uint32, child pgid uint64); a leaf element is
+// (flags uint32, pos uint32, ksize uint32, vsize uint32); pos is relative to
+// the element. A leaf element with flag 1 is a bucket whose value starts
+// with (root pgid uint64, sequence uint64), followed by an inline page if
+// root is 0.
+const (
+	boltBranch   = 0x01
+	boltLeaf     = 0x02
+	boltFreelist = 0x10
+	boltElem     = 16
+	boltMaxDepth = 64
+	boltWalkMax  = 1 << 30 // files larger than this are not walked
+)
+
+// walkBoltTree checks, on the file's bytes and before bbolt maps it, that
+// every page reachable from the root bucket and the freelist lies below the
+// high-water mark, is a page of the right type whose elements fit in it,
+// and is reached once (no cycles): bbolt follows these pointers without
+// bounds checks, so a garbled one would loop forever or fault.
+func walkBoltTree(b []byte, m boltMeta) error {
+	ps := uint64(m.pageSize)
+	seen := map[uint64]bool{}
+	e := binary.NativeEndian
+	page := func(id uint64) ([]byte, error) {
+		if id < 2 || id >= m.pgid || seen[id] {
+			return nil, fmt.Errorf("%w: store.db page %d is out of range or referenced twice", ErrStoreDamaged, id)
+		}
+		seen[id] = true
+		off := id * ps
+		if off+boltPageHeader > uint64(len(b)) {
+			return nil, fmt.Errorf("%w: store.db page %d is past the end of the file", ErrStoreDamaged, id)
+		}
+		over := uint64(e.Uint32(b[off+12:]))
+		if e.Uint64(b[off:]) != id || id+over >= m.pgid || off+(over+1)*ps > uint64(len(b)) {
+			return nil, fmt.Errorf("%w: store.db page %d has a bad header", ErrStoreDamaged, id)
+		}
+		for i := uint64(1); i <= over; i++ {
+			seen[id+i] = true
+		}
+		return b[off : off+(over+1)*ps], nil
+	}
+	var walk func(p []byte, id uint64, depth int, inline bool) error
+	walk = func(p []byte, id uint64, depth int, inline bool) error {
+		if depth > boltMaxDepth {
+			return fmt.Errorf("%w: store.db tree is deeper than %d at page %d", ErrStoreDamaged, boltMaxDepth, id)
+		}
+		if len(p) < boltPageHeader {
+			return fmt.Errorf("%w: store.db page %d is short", ErrStoreDamaged, id)
+		}
+		flags, count := e.Uint16(p[8:]), int(e.Uint16(p[10:]))
+		if flags != boltBranch && flags != boltLeaf || (inline && flags != boltLeaf) {
+			return fmt.Errorf("%w: store.db page %d has type %#x", ErrStoreDamaged, id, flags)
+		}
+		if boltPageHeader+count*boltElem > len(p) {
+			return fmt.Errorf("%w: store.db page %d claims %d elements", ErrStoreDamaged, id, count)
+		}
+		for i := 0; i < count; i++ {
+			at := boltPageHeader + i*boltElem
+			el := p[at : at+boltElem]
+			if flags == boltBranch {
+				pos, ksize := uint64(e.Uint32(el[0:])), uint64(e.Uint32(el[4:]))
+				if uint64(at)+pos+ksize > uint64(len(p)) {
+					return fmt.Errorf("%w: store.db page %d element %d is out of bounds", ErrStoreDamaged, id, i)
+				}
+				child, err := page(e.Uint64(el[8:]))
+				if err != nil {
+					return err
+				}
+				if err := walk(child, e.Uint64(el[8:]), depth+1, false); err != nil {
+					return err
+				}
+				continue
+			}
+			fl, pos, ksize, vsize := e.Uint32(el[0:]), uint64(e.Uint32(el[4:])), uint64(e.Uint32(el[8:])), uint64(e.Uint32(el[12:]))
+			end := uint64(at) + pos + ksize + vsize
+			if end > uint64(len(p)) {
+				return fmt.Errorf("%w: store.db page %d element %d is out of bounds", ErrStoreDamaged, id, i)
+			}
+			if fl&1 == 0 {
+				continue
+			}
+			v := p[uint64(at)+pos+ksize : end]
+			if len(v) < 16 {
+				return fmt.Errorf("%w: store.db page %d holds a short bucket header", ErrStoreDamaged, id)
+			}
+			if root := e.Uint64(v); root != 0 {
+				rp, err := page(root)
+				if err != nil {
+					return err
+				}
+				if err := walk(rp, root, depth+1, false); err != nil {
+					return err
+				}
+			} else if err := walk(v[16:], id, depth+1, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if m.freelist != math.MaxUint64 {
+		fp, err := page(m.freelist)
+		if err != nil {
+			return err
+		}
+		if e.Uint16(fp[8:])&boltFreelist == 0 {
+			return fmt.Errorf("%w: store.db freelist page %d has the wrong type", ErrStoreDamaged, m.freelist)
+		}
+		n, start := uint64(e.Uint16(fp[10:])), uint64(boltPageHeader)
+		if n == 0xFFFF {
+			n, start = e.Uint64(fp[boltPageHeader:]), boltPageHeader+8
+		}
+		if start+n*8 > uint64(len(fp)) {
+			return fmt.Errorf("%w: store.db freelist claims %d pages", ErrStoreDamaged, n)
+		}
+		for i := uint64(0); i < n; i++ {
+			if id := e.Uint64(fp[start+i*8:]); id < 2 || id >= m.pgid {
+				return fmt.Errorf("%w: store.db freelist holds page %d, out of range", ErrStoreDamaged, id)
+			}
+		}
+	}
+	rp, err := page(m.root)
+	if err != nil {
+		return err
+	}
+	return walk(rp, m.root, 0, false)
 }

@@ -39,12 +39,13 @@ var ErrNoChainEndpoint = errors.New("no RPC endpoint configured for this chain")
 // endpoints could not be asked, gave malformed answers, or disagree.
 var ErrChainUnreachable = errors.New("chain could not be reached")
 
-// OutcomeCannotCheck is the outcome of a document whose validity hangs on a
+// VerdictCannotCheck is the outcome of a document whose validity hangs on a
 // check that needs a service this verifier could not reach (a blockchain
-// endpoint, none configured or down): neither valid nor a claim that the
-// document is forged. Result.CannotCheck holds the reason; the result is not
-// Valid and the CLI exits 1 with that reason as the headline.
-const OutcomeCannotCheck = "cannot_check"
+// endpoint, none configured or down), when no check failed: neither valid
+// nor a claim that the document is forged. Result.CannotCheck holds the
+// reason; the result is not Valid and the CLI exits 1 with that reason as
+// the headline.
+const VerdictCannotCheck Verdict = "cannot_check"
 
 // MarkCannotCheck records that the document could not be checked because a
 // required service was unreachable. The first reason is kept.

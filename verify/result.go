@@ -110,7 +110,7 @@ type Result struct {
 	// Error is set when the input could not be read or decoded at all.
 	Error string `json:"error,omitempty"`
 	// CannotCheck is set when a check the document's validity needs could
-	// not be made because a service was unreachable (see OutcomeCannotCheck).
+	// not be made because a service was unreachable (see VerdictCannotCheck).
 	CannotCheck string `json:"cannot_check,omitempty"`
 }
 
@@ -161,7 +161,9 @@ func (r *Result) Finish() *Result {
 			sigPassed = true
 		}
 	}
-	r.Valid = valid && sigPassed
+	// A check the document needs but that could not be made (CannotCheck)
+	// keeps it from being valid, whatever else passed.
+	r.Valid = valid && sigPassed && r.CannotCheck == ""
 	r.Outcome = verdictOf(r)
 	return r
 }
@@ -177,6 +179,8 @@ func verdictOf(r *Result) Verdict {
 		return VerdictUnreadable
 	case r.Valid:
 		return VerdictValid
+	case r.CannotCheck != "" && r.FirstFailure() == nil:
+		return VerdictCannotCheck
 	}
 	return VerdictInvalid
 }

@@ -31,7 +31,8 @@ func init() {
 		UsageText: "accord demo [--dir DIR] [--keep]\n\n" +
 			"Starts three nodes (NL, SG, KE) over libp2p on 127.0.0.1, has each anchor publish a signed list,\n" +
 			"issues an HC1 health certificate, an e-BL and a signed PDF, verifies each at another country's\n" +
-			"node, then shows what must fail: tampering, a revoked issuer, a rolled-back list. Ends with an\n" +
+			"node, then shows what must fail: tampering, a revoked issuer, a country's entry rule, a single revoked\n" +
+			"certificate, a rolled-back list. Ends with an\n" +
 			"offline verification from a stopped node's data. Nothing leaves this machine.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Usage: "an empty folder for the demo's anchors, nodes and documents (default: a new temp dir)"},
@@ -344,6 +345,11 @@ func demoNetwork(ctx context.Context, d *demoRun, dir string, keep bool) ([]*dem
 	d.expect("revoke", fmt.Sprintf("SG revoked the carrier and published seq 2; every node held it after %s", took.Round(time.Millisecond)), okIf(ok), "ok")
 	r, _ := verifyAt(ctx, byCC["KE"], "bill-of-lading.json", docs.EBL)
 	d.expect("revoked e-BL", "the same e-BL checked again at the KE node", verdict(r), "NOT VALID (not_revoked)")
+
+	// Entry rules and the revocation of one certificate (demo_rules.go).
+	if err := demoRulesAndRevocation(ctx, d, filepath.Join(dir, "documents"), anchors["NL"], nodes, is); err != nil {
+		return nodes, err
+	}
 
 	// Rollback: a refresh (seq 3); an officer's offline store holds only seq 3 and is offered seq 1.
 	sg3, _, err := anchors["SG"].Sign(30*24*time.Hour, time.Now())

@@ -26,6 +26,10 @@ func entryViews(entries []*trustlist.Entry) []entryView {
 			ev.Subject = cert.Subject.String()
 			ev.CN = cert.Subject.CommonName
 		}
+		ev.Country = e.Country
+		if e.Source != nil {
+			ev.Source, ev.Provenance = e.Source.String(), e.Source
+		}
 		out = append(out, ev)
 	}
 	return out

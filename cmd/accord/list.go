@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/listimport/dcckeys"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/anchor"
 )
@@ -25,22 +26,27 @@ func init() {
 		Subcommands: []*cli.Command{
 			{
 				Name:  "add",
-				Usage: "add issuer keys (certificates or Ethereum addresses) to the draft list",
+				Usage: "add issuer keys (certificates, bare public keys or Ethereum addresses) to the draft list",
 				UsageText: "accord list add --dir nl-anchor --cert dsc.pem --use hcert [--name \"NL DSC 1\"]\n" +
 					"accord list add --dir nl-anchor --cert csca.pem --ca --use hcert,pdf\n" +
-					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
+					"accord list add --dir ch-anchor --key dsc-key.jwk --kid 3lTmAZX19GQ= --use hcert --name \"CH DSC\"\n" +
+					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
+					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
 					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
 					&cli.BoolFlag{Name: "ca", Usage: "the certificates are CAs. pdf: PDFs signed by any certificate they issued are trusted. " +
 						"hcert: a CSCA; each DSC must still be listed itself (HC1s name their DSC by kid), and once a CSCA is listed for hcert " +
 						"every listed DSC must have been issued by a listed CSCA (issuer_chain). oa: unused (e-BLs are signed by --eth addresses)"},
+					&cli.StringFlag{Name: "key", Usage: "a bare public key, for ecosystems that publish keys without certificates: PEM PUBLIC KEY, JWK (JSON) or DER SubjectPublicKeyInfo; needs --kid unless the JWK or PEM names one"},
+					&cli.StringFlag{Name: "kid", Usage: "the --key's kid as its ecosystem prints it (base64, e.g. a DCC kid 3lTmAZX19GQ=; or hex:0a1b...)"},
 					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
+					contractFlag,
 					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
-					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
-					&cli.StringFlag{Name: "valid-for", Value: "730d", Usage: "validity of an --eth entry from --not-before (Go duration or days: 8760h, 730d; certificates carry their own)"},
+					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth or --key entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
+					&cli.StringFlag{Name: "valid-for", Value: "730d", Usage: "validity of an --eth or --key entry from --not-before (Go duration or days: 8760h, 730d; certificates carry their own)"},
 					&cli.BoolFlag{Name: "replace", Usage: "allow changing an entry the draft holds into a CA or a signer, or changing its uses"},
 				},
 				Action: listAdd,
@@ -137,9 +143,22 @@ func listAdd(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	certs, eth := c.StringSlice("cert"), c.String("eth")
-	if (len(certs) == 0) == (eth == "") {
-		return usageErr("list add needs either --cert FILE (one or more) or --eth 0xADDRESS")
+	certs, eth, key := c.StringSlice("cert"), c.String("eth"), c.String("key")
+	given := 0
+	for _, g := range []bool{len(certs) > 0, eth != "", key != "", c.IsSet(contractFlag.Name)} {
+		if g {
+			given++
+		}
+	}
+	if given != 1 {
+		return usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS or --contract NETWORK:0xADDRESS")
+	}
+	if c.IsSet(contractFlag.Name) {
+		e, err := contractEntry(c, uses)
+		if err != nil {
+			return err
+		}
+		return addEntries(c, w, []*trustlist.Entry{e})
 	}
 	var entries []*trustlist.Entry
 	for _, path := range certs {
@@ -159,6 +178,13 @@ func listAdd(c *cli.Context) error {
 			e.Domain = c.String("domain")
 			entries = append(entries, e)
 		}
+	}
+	if key != "" {
+		e, err := keyEntry(c, key, uses)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, e)
 	}
 	if eth != "" {
 		addr, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(eth), "0x"))
@@ -182,6 +208,11 @@ func listAdd(c *cli.Context) error {
 		}
 		entries = append(entries, e)
 	}
+	return addEntries(c, w, entries)
+}
+
+// addEntries adds entries to the draft and says what was added.
+func addEntries(c *cli.Context, w *anchor.Workspace, entries []*trustlist.Entry) error {
 	if err := w.AddWith(c.Bool("replace"), entries...); err != nil {
 		switch {
 		case errors.Is(err, anchor.ErrRevoked):
@@ -201,6 +232,51 @@ func listAdd(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "draft now has %s; sign it with `accord list sign --dir %s`\n", plural(len(w.Draft.Entries), "entry"), w.Dir)
 	return nil
+}
+
+// keyEntry makes the spki entry of `list add --key FILE --kid KID`.
+func keyEntry(c *cli.Context, path string, uses []trustlist.DocType) (*trustlist.Entry, error) {
+	b, err := readInput(path)
+	if err != nil {
+		return nil, err
+	}
+	spki, fileKID, err := dcckeys.ParseKey(b)
+	if err != nil {
+		return nil, inputErr("--key %s: %v", path, err)
+	}
+	kidText := c.String("kid")
+	if kidText == "" {
+		kidText = fileKID
+	}
+	if kidText == "" {
+		return nil, usageErr("--key needs --kid: the key id documents carry to name this key (e.g. a DCC kid in base64)")
+	}
+	var kid []byte
+	if h, ok := strings.CutPrefix(kidText, "hex:"); ok {
+		if kid, err = hex.DecodeString(h); err != nil {
+			return nil, usageErr("--kid %q: not hex after hex:", kidText)
+		}
+	} else {
+		kid = dcckeys.KIDBytes(kidText)
+	}
+	name := c.String("name")
+	if name == "" {
+		name = "key " + kidText
+	}
+	from := time.Now()
+	if t := c.Timestamp("not-before"); t != nil {
+		from = *t
+	}
+	validFor, err := durationArg(c, "valid-for")
+	if err != nil {
+		return nil, err
+	}
+	e, err := trustlist.NewSPKIEntry(spki, kid, uses, name, from, from.Add(validFor))
+	if err != nil {
+		return nil, usageErr("--key %s: %v", path, err)
+	}
+	e.Domain = c.String("domain")
+	return e, nil
 }
 
 // certsFrom returns the DER certificates in b: PEM CERTIFICATE blocks, or b itself as DER.
@@ -235,20 +311,23 @@ func joinUses(u []trustlist.DocType) string {
 }
 
 type entryView struct {
-	KID        string    `json:"kid"`
-	Kind       string    `json:"kind"`
-	CA         bool      `json:"ca,omitempty"`
-	Name       string    `json:"name"`
-	Domain     string    `json:"domain,omitempty"`
-	Uses       string    `json:"uses"`
-	Subject    string    `json:"subject,omitempty"`
-	CN         string    `json:"cn,omitempty"`
-	NotBefore  time.Time `json:"not_before"`
-	NotAfter   time.Time `json:"not_after"`
-	Status     string    `json:"status"`
-	RevokedAt  time.Time `json:"revoked_at,omitzero"`
-	Reason     string    `json:"revocation_reason,omitempty"`
-	Thumbprint string    `json:"thumbprint,omitempty"`
+	KID        string                `json:"kid"`
+	Kind       string                `json:"kind"`
+	CA         bool                  `json:"ca,omitempty"`
+	Name       string                `json:"name"`
+	Domain     string                `json:"domain,omitempty"`
+	Uses       string                `json:"uses"`
+	Subject    string                `json:"subject,omitempty"`
+	CN         string                `json:"cn,omitempty"`
+	NotBefore  time.Time             `json:"not_before"`
+	NotAfter   time.Time             `json:"not_after"`
+	Status     string                `json:"status"`
+	RevokedAt  time.Time             `json:"revoked_at,omitzero"`
+	Reason     string                `json:"revocation_reason,omitempty"`
+	Thumbprint string                `json:"thumbprint,omitempty"`
+	Country    string                `json:"country,omitempty"` // a relayed entry's own country
+	Source     string                `json:"source,omitempty"`  // where an imported entry came from
+	Provenance *trustlist.Provenance `json:"provenance,omitempty"`
 }
 
 type listView struct {
@@ -347,8 +426,15 @@ func printEntries(w io.Writer, entries []entryView) {
 		if e.CN != "" && e.CN != e.Name {
 			name += fmt.Sprintf(" CN=%q", e.CN)
 		}
-		fmt.Fprintf(w, "  - %s%s %s  %s  uses=%s  %s..%s  %s\n", e.Kind, ca, e.KID, name, e.Uses,
+		country := ""
+		if e.Country != "" {
+			country = " for " + e.Country
+		}
+		fmt.Fprintf(w, "  - %s%s %s%s  %s  uses=%s  %s..%s  %s\n", e.Kind, ca, e.KID, country, name, e.Uses,
 			e.NotBefore.Format("2006-01-02"), e.NotAfter.Format("2006-01-02"), status)
+		if e.Source != "" {
+			fmt.Fprintf(w, "      %s\n", e.Source)
+		}
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/accord-network/accord/internal/listimport"
 	"github.com/accord-network/accord/internal/listimport/dccg"
 	"github.com/accord-network/accord/internal/listimport/dcckeys"
+	"github.com/accord-network/accord/internal/listimport/etsitl"
+	"github.com/accord-network/accord/internal/listimport/gdhcn"
 	"github.com/accord-network/accord/internal/listimport/icaoml"
 	"github.com/accord-network/accord/internal/pki"
 	"github.com/accord-network/accord/trustlist"
@@ -24,8 +26,8 @@ import (
 var importFormats = []struct{ name, what string }{
 	{dccg.Format, "EU DCC gateway trust list: {certificates: [{certificateType, country, kid, rawData, signature, ...}]}; each DSC's CMS upload signature is checked"},
 	{dcckeys.Format, "key-only national DCC lists (Switzerland's JWK-like {kid: [{x, y | n, e}]}, the Netherlands' {eu_keys: {kid: [{subjectPk, ian}]}}, a JWK Set, PEM public keys)"},
-	{"etsi-tl", "ETSI TS 119 612 trusted list or the EU List of Trusted Lists (XAdES-signed XML); CA/QC services become pdf CAs, qualified timestamping services tsa"},
-	{"gdhcn", "WHO GDHCN DID trust-list document (verificationMethod JWKs with x5c; JsonWebSignature2020 proof)"},
+	{etsitl.Format, "ETSI TS 119 612 trusted list or the EU List of Trusted Lists (XAdES-signed XML); CA/QC services become pdf CAs, qualified timestamping services tsa"},
+	{gdhcn.Format, "WHO GDHCN DID trust-list document (verificationMethod JWKs with x5c; JsonWebSignature2020 proof)"},
 	{icaoml.Format, "ICAO CSCA master list (CMS SignedData of CscaMasterList); CSCAs become CA entries for use icao-csca"},
 }
 
@@ -38,9 +40,9 @@ func init() {
 		Name:  "import",
 		Usage: "add the keys of another ecosystem's trust list (EU DCC gateway, national key lists, ETSI TL, GDHCN, ICAO) to the draft",
 		UsageText: "accord list import --dir de-anchor --format dccg trustlist_de.json\n" +
-			"accord list import --dir eu-relay --format dccg --all-countries --source-root upload-*.pem trustlist_de.json\n" +
+			"accord list import --dir eu-relay --format dccg --all-countries --source-root upload-certs.pem trustlist_de.json\n" +
 			"accord list import --dir ch-anchor --format dcc-keys --country CH trustlist_ch.json\n" +
-			"accord list import --dir eu-relay --format etsi-tl --all-countries --source-root oj-2019/*.pem --require-source-signature eu-lotl.xml DK-tl.xml\n" +
+			"accord list import --dir eu-relay --format etsi-tl --all-countries --source-root oj-2019-signers.pem --require-source-signature eu-lotl.xml DK-tl.xml IE-tl.xml\n" +
 			"accord list import --dir de-anchor --format icao-ml --source-root csca-germany.cer DE_ML.ml",
 		Description: "Formats:\n" + strings.Join(formats, "\n") + "\n\n" +
 			"Each item is taken on its own: a certificate Go's standard library refuses (brainpool, explicit EC\n" +
@@ -49,6 +51,8 @@ func init() {
 			"and the rest goes on. The source's own signature (DCCG item signatures, ETSI XAdES, GDHCN proof, ICAO\n" +
 			"master-list signature) is checked against --source-root and recorded on each entry with the source format\n" +
 			"and file hash, so `accord list show` and verification results say where a key came from.\n\n" +
+			"A LOTL given with national lists in one call vouches for their signers: each territory's list must be\n" +
+			"signed by a certificate the verified LOTL names for it (or by a --source-root).\n\n" +
 			"Countries: an anchor imports its own country's items (--country CC imports CC's instead). A relay anchor\n" +
 			"passes --all-countries: every country's items are listed as that country's, and documents are checked\n" +
 			"against it. Items whose source names no country (key-only lists) need --country.\n\n" +
@@ -59,10 +63,10 @@ func init() {
 			&cli.StringFlag{Name: "format", Required: true, Usage: "source format: dccg, dcc-keys, etsi-tl, gdhcn or icao-ml"},
 			&cli.StringFlag{Name: "country", Usage: "import only this country's items (default: the anchor's), and give it to items whose source names none"},
 			&cli.BoolFlag{Name: "all-countries", Usage: "relay anchor: import every country's items, each listed as its own country's"},
-			&cli.StringSliceFlag{Name: "source-root", Usage: "certificate (PEM or DER file) trusted to sign the source: DCCG upload certificates, ETSI LOTL signers, the GDHCN signer, ICAO CSCAs; repeatable"},
+			&cli.StringSliceFlag{Name: "source-root", Usage: "certificates trusted to sign the source (a PEM file may hold several; or one DER certificate): DCCG upload certificates, the ETSI LOTL signers of the Official Journal, the GDHCN trust-list signer, ICAO CSCAs; repeatable"},
 			&cli.BoolFlag{Name: "require-source-signature", Usage: "refuse items whose source signature is missing or does not verify against --source-root"},
 			&cli.TimestampFlag{Name: "key-not-before", Layout: time.RFC3339, Usage: "dcc-keys: start of the bare keys' validity, which the lists do not state (default 2021-01-01T00:00:00Z)"},
-			&cli.DurationFlag{Name: "key-valid-for", Value: 365 * 24 * time.Hour, Usage: "dcc-keys: the bare keys' validity from now; import again to renew"},
+			&cli.StringFlag{Name: "key-valid-for", Value: "365d", Usage: "dcc-keys: the bare keys' validity from now (Go duration or days); import again to renew"},
 			&cli.BoolFlag{Name: "quiet", Usage: "do not list refused items one by one (the table still counts them)"},
 		},
 		Action: listImport,
@@ -101,6 +105,13 @@ func listImport(c *cli.Context) error {
 	}
 	if country != "" && c.Bool("all-countries") {
 		return usageErr("--country and --all-countries exclude each other: --country CC imports CC's items, --all-countries every country's")
+	}
+	known := false
+	for _, f := range importFormats {
+		known = known || f.name == c.String("format")
+	}
+	if !known {
+		return usageErr("--format %q: formats are dccg, dcc-keys, etsi-tl, gdhcn and icao-ml (see `accord list import --help`)", c.String("format"))
 	}
 	opts, err := importOptions(c)
 	if err != nil {
@@ -159,7 +170,14 @@ func readSources(c *cli.Context, opts listimport.Options) ([]importedFile, error
 	if t := c.Timestamp("key-not-before"); t != nil {
 		notBefore = *t
 	}
-	win := dcckeys.Window{NotBefore: notBefore, NotAfter: time.Now().Add(c.Duration("key-valid-for"))}
+	validFor, err := durationArg(c, "key-valid-for")
+	if err != nil {
+		return nil, err
+	}
+	win := dcckeys.Window{NotBefore: notBefore, NotAfter: time.Now().Add(validFor)}
+	if c.String("format") == etsitl.Format {
+		return readETSI(c, opts)
+	}
 	for _, path := range c.Args().Slice() {
 		b, err := readBounded64(path)
 		if err != nil {
@@ -171,6 +189,8 @@ func readSources(c *cli.Context, opts listimport.Options) ([]importedFile, error
 			src, err = dccg.Parse(b, opts)
 		case dcckeys.Format:
 			src, err = dcckeys.Parse(b, win)
+		case gdhcn.Format:
+			src, err = gdhcn.Parse(b, opts)
 		case icaoml.Format:
 			src, err = icaoml.Parse(b, opts)
 		default:
@@ -180,6 +200,28 @@ func readSources(c *cli.Context, opts listimport.Options) ([]importedFile, error
 			return nil, inputErr("%s: %v (is --format %s right?)", path, err, c.String("format"))
 		}
 		out = append(out, importedFile{path: path, src: src})
+	}
+	return out, nil
+}
+
+// readETSI reads trusted lists together: LOTLs given in the same call vouch
+// for the national lists' signers through their pointers.
+func readETSI(c *cli.Context, opts listimport.Options) ([]importedFile, error) {
+	var bs [][]byte
+	for _, path := range c.Args().Slice() {
+		b, err := readBounded64(path)
+		if err != nil {
+			return nil, err
+		}
+		bs = append(bs, b)
+	}
+	lists, err := etsitl.ParseAll(bs, opts)
+	if err != nil {
+		return nil, inputErr("%v (is --format etsi-tl right?)", err)
+	}
+	out := make([]importedFile, len(lists))
+	for i, l := range lists {
+		out[i] = importedFile{path: c.Args().Get(i), src: l.Source}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/accord-network/accord/formats/pdf"
+	"github.com/accord-network/accord/p2p"
 )
 
 func TestMain(m *testing.M) {
@@ -30,7 +32,17 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI behaviour pinned down in testdata/*.txt.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: scriptCmds})
+	shared, _ := filepath.Abs("../../../shared/fixtures")
+	testscript.Run(t, testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: scriptCmds,
+		Setup: func(env *testscript.Env) error { env.Setenv("SHARED", shared); return nil },
+		// [shared]: the real-data fixtures in ../shared/fixtures ($SHARED) are present.
+		Condition: func(cond string) (bool, error) {
+			if cond != "shared" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := os.Stat(shared)
+			return err == nil, nil
+		}})
 }
 
 // scriptCmds are extra testscript commands:
@@ -39,8 +51,20 @@ func TestScripts(t *testing.T) {
 //	exitcode N CMD ARGS... run accord with ARGS and require exit status N
 //	firstword VAR FILE     set $VAR to the first word of FILE (e.g. what sha256sum printed)
 //	waitnode DATA VAR      wait (up to 60 s) until the node on DATA serves HTTP; set VAR to its URL
-//	notshown FILE          fail if FILE's content (a secret) appears in the last command's stdout or stderr
+//	tokenabsent DATA       the last command's stdout and stderr do not contain DATA's operator token
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"tokenabsent": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: tokenabsent DATA")
+		}
+		tok, err := p2p.ReadOperatorToken(ts.MkAbs(args[0]))
+		ts.Check(err)
+		for _, stream := range []string{"stdout", "stderr"} {
+			if strings.Contains(ts.ReadFile(stream), tok) {
+				ts.Fatalf("the operator token appears in %s", stream)
+			}
+		}
+	},
 	"firstword": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
 			ts.Fatalf("usage: firstword VAR FILE")
@@ -70,20 +94,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		}
 		ts.Fatalf("no node serving on %s after 60 s", args[0])
 	},
-	"notshown": func(ts *testscript.TestScript, neg bool, args []string) {
-		if len(args) != 1 || neg {
-			ts.Fatalf("usage: notshown FILE")
-		}
-		secret := strings.TrimSpace(ts.ReadFile(args[0]))
-		if secret == "" {
-			ts.Fatalf("%s is empty", args[0])
-		}
-		for _, stream := range []string{"stdout", "stderr"} {
-			if strings.Contains(ts.ReadFile(stream), secret) {
-				ts.Fatalf("the content of %s appears in %s", args[0], stream)
-			}
-		}
-	},
+
 	"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
 			ts.Fatalf("usage: flipbyte FILE NEEDLE")

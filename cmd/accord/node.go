@@ -61,6 +61,7 @@ func init() {
 					&cli.StringFlag{Name: "operator-name", Usage: "who runs this node, shown in the verifier page's header (e.g. \"Port of Rotterdam customs\")"},
 					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
 					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
+					ethRPCFlag,
 				},
 				Action: nodeRun,
 			},
@@ -137,6 +138,12 @@ func nodeRun(c *cli.Context) error {
 	cfg, err := nodeConfig(c)
 	if err != nil {
 		return err
+	}
+	if chains, err := chainReader(c); err != nil {
+		return err
+	} else if chains != nil {
+		defer chains.Close()
+		cfg.Chains = chains
 	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {
 		cfg.Logger.Warn("--mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001")
@@ -385,6 +392,9 @@ func nodeStatus(c *cli.Context) error {
 	fmt.Fprintf(w, "node %s: %s, %d peers, %d anchors, %d lists\n", st.PeerID, st.Status, st.Peers, st.Anchors, st.Lists)
 	for _, a := range st.Addrs {
 		fmt.Fprintf(w, "  %s\n", a)
+	}
+	if len(st.Stale) > 0 {
+		fmt.Fprintf(w, "  stale lists (past next_update; online verification against them fails): %s\n", strings.Join(st.Stale, ", "))
 	}
 	if len(lists) > 0 {
 		fmt.Fprintln(w)

@@ -19,7 +19,7 @@ func storeErr(dir string, err error) error {
 	case errors.Is(err, trustlist.ErrStoreDamaged), errors.Is(err, trustlist.ErrStoreBehind):
 		return inputErr("%v; run `accord trust repair --dir %s` to rebuild it from the verified objects/ files", err, dir)
 	case errors.Is(err, trustlist.ErrStoreWrite):
-		return cli.Exit(fmt.Sprintf("%v; nothing was kept: free disk space (or fix the disk) and run the same command again", err), 1)
+		return fmt.Errorf("%w; nothing was kept: free disk space (or fix the disk) and run the same command again", err)
 	case errors.Is(err, os.ErrNotExist):
 		return inputErr("%v (create a trust store with `accord trust init --dir %s`)", err, dir)
 	}

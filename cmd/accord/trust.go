@@ -169,6 +169,10 @@ func trustImport(c *cli.Context) error {
 			if l, err := trustlist.ParseList(b); err == nil {
 				it.cc, it.rank = l.Country, l.Seq
 			}
+		case trustlist.KindRevocations: // a chain: in (descriptor version, seq) order
+			if r, err := trustlist.ParseRevocations(b); err == nil {
+				it.cc, it.rank = r.Country, r.DescriptorVersion<<32|r.Seq
+			}
 		}
 		items = append(items, it)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/accord-network/accord/formats/pdf"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -56,11 +57,13 @@ func init() {
 			&cli.BoolFlag{Name: "json", Usage: "print each result as JSON (one object per line for many inputs)"},
 			&cli.IntFlag{Name: "workers", Usage: "parallel verifications for many inputs (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per input"},
+			&cli.BoolFlag{Name: "strict", Usage: "PDFs: refuse any change after the last signature, even an allowed one (validation data, a document timestamp, an annotation)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every check of every input, also for many inputs"},
 			&cli.BoolFlag{Name: "no-recurse", Usage: "verify only the files directly in a folder, not its subfolders"},
 			&cli.StringFlag{Name: "arrival", Usage: "country of arrival (e.g. NL): also judge health certificates against its entry rules"},
 			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
 			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
+			ethRPCFlag,
 		},
 		Action: verifyAction,
 	})
@@ -78,6 +81,7 @@ func verifyAction(c *cli.Context) error {
 		return usageErr("verify needs exactly one of --trust DIR (verify locally) or --node URL (ask a node)")
 	}
 	opts := verify.Options{Offline: c.Bool("offline"), Arrival: arrivalOptions(c)}
+	pdf.SetStrict(c.Bool("strict"))
 	if s := c.String("at"); s != "" {
 		t, note, err := parseISOTime("--at", s)
 		if err != nil {
@@ -87,6 +91,12 @@ func verifyAction(c *cli.Context) error {
 			fmt.Fprintf(c.App.ErrWriter, "accord: note: %s\n", note)
 		}
 		opts.At = t
+	}
+	if chains, err := chainReader(c); err != nil {
+		return err
+	} else if chains != nil {
+		defer chains.Close()
+		opts.Chains = chains
 	}
 	var check checkFunc
 	if node := c.String("node"); node != "" {
@@ -365,7 +375,7 @@ func (r *verifyRun) Run(ctx context.Context) int {
 		r.closingBlock(counts, need, time.Since(start))
 	}
 	worst := exitOK
-	if counts[verify.VerdictInvalid] > 0 || r.refusedEntry > 0 {
+	if counts[verify.VerdictInvalid] > 0 || counts[verify.VerdictCannotCheck] > 0 || r.refusedEntry > 0 {
 		worst = exitNo
 	}
 	if counts[verify.VerdictUnreadable] > 0 || counts[verify.VerdictNotChecked] > 0 {
@@ -413,7 +423,7 @@ func (r *verifyRun) closingBlock(counts map[verify.Verdict]int, need []attention
 	w := r.out
 	total := len(r.inputs)
 	parts := []string{fmt.Sprintf("%d valid", counts[verify.VerdictValid])}
-	for _, v := range []verify.Verdict{verify.VerdictInvalid, verify.VerdictUnreadable, verify.VerdictNotChecked} {
+	for _, v := range []verify.Verdict{verify.VerdictInvalid, verify.VerdictCannotCheck, verify.VerdictUnreadable, verify.VerdictNotChecked} {
 		if counts[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], strings.ToLower(verdictGroup(v))))
 		}
@@ -426,7 +436,7 @@ func (r *verifyRun) closingBlock(counts map[verify.Verdict]int, need []attention
 		return
 	}
 	fmt.Fprintf(w, "%d need attention:\n", len(need))
-	for _, v := range []verify.Verdict{verify.VerdictInvalid, verdictEntryRefused, verify.VerdictUnreadable, verify.VerdictNotChecked} {
+	for _, v := range []verify.Verdict{verify.VerdictInvalid, verdictEntryRefused, verify.VerdictCannotCheck, verify.VerdictUnreadable, verify.VerdictNotChecked} {
 		first := true
 		for _, a := range need {
 			if a.verdict != v {
@@ -456,6 +466,8 @@ func verdictGroup(v verify.Verdict) string {
 		return "COULD NOT READ (scan or copy again)"
 	case verify.VerdictNotChecked:
 		return "NOT CHECKED (try again)"
+	case verify.VerdictCannotCheck:
+		return "CANNOT CHECK (needs the blockchain: --eth-rpc)"
 	}
 	return "VALID"
 }
@@ -469,6 +481,8 @@ func verdictHeadline(v verify.Verdict) string {
 		return "COULD NOT READ — scan again"
 	case verify.VerdictNotChecked:
 		return "NOT CHECKED — try again"
+	case verify.VerdictCannotCheck:
+		return "CANNOT CHECK"
 	}
 	return "NOT VALID"
 }
@@ -486,6 +500,12 @@ func reason(r *verify.Result) string {
 	}
 	if r.Error != "" {
 		return r.Error
+	}
+	if r.CannotCheck != "" {
+		return r.CannotCheck + " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"
+	}
+	if c := r.Check(verify.CheckSignature); c != nil && c.Status == verify.Skip {
+		return "signature not checked: " + c.Detail
 	}
 	return "no check established the signature"
 }

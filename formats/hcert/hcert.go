@@ -160,7 +160,10 @@ func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *scratch) *tr
 			why = append(why, fmt.Sprintf("%s DSC %q: %v", m.Country, m.Entry.Name, err))
 			continue
 		}
-		r.Add(verify.CheckSignature, verify.Pass, "%s signature verifies with the DSC %q (kid %s, listed by %s)", AlgName(d.Alg), m.Entry.Name, kidString(d.KID), m.Country)
+		c := r.Add(verify.CheckSignature, verify.Pass, "%s signature verifies with the DSC %q (kid %s, listed by %s)", AlgName(d.Alg), m.Entry.Name, kidString(d.KID), m.Country)
+		if m.Entry.Source != nil {
+			c.Detail += "; " + m.Entry.Source.String()
+		}
 		return m
 	}
 	r.Add(verify.CheckSignature, verify.Fail, "%s", strings.Join(why, "; "))

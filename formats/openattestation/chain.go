@@ -172,9 +172,14 @@ func findContract(r *verify.Result, env *verify.Env, c *onChain) (trustlist.Matc
 	for _, m := range oa {
 		s := 0
 		if m.Entry.ValidAt(env.At) && !m.Entry.RevokedBy(env.At) && !m.Equivocated {
-			s += 2
+			s += 4
 		}
 		if d := normDomain(c.is.Location); d != "" && d == normDomain(m.Entry.Domain) {
+			s += 2
+		}
+		// A document that names no chain, for a contract listed on several:
+		// Ethereum mainnet, OpenAttestation's default, if it is one of them.
+		if id, _, _ := m.Entry.Contract(); c.docID == 0 && id == 1 {
 			s++
 		}
 		if s > score {

@@ -325,3 +325,72 @@ func ownerOfToken(t testing.TB, sim *simChain, registry common.Address, tok *big
 	a, _ := unpackAddress("ownerOf", calls[0])
 	return a
 }
+
+// BenchmarkChainDocumentStore verifies one document-store document through
+// HTTP JSON-RPC against the simulated chain (one batch: isIssued + isRevoked
+// per proof step). Compare with BenchmarkChainRoundTrip, the floor: one
+// eth_call over the same endpoint.
+func BenchmarkChainDocumentStore(b *testing.B) {
+	_, v, docs, _ := benchChain(b, 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r, _ := v.Verify(context.Background(), docs[0]); !r.Valid {
+			b.Fatal(r.FirstFailure())
+		}
+	}
+}
+
+// BenchmarkChainBulk100 verifies 100 documents of one store at once; the
+// batching reader sends them in one or two round trips.
+func BenchmarkChainBulk100(b *testing.B) {
+	sim, v, docs, _ := benchChain(b, 100)
+	var jobs []verify.Job
+	for i, d := range docs {
+		jobs = append(jobs, verify.Job{Name: strconv.Itoa(i), Data: d})
+	}
+	before := sim.proxy.trips.Load()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.VerifyAll(context.Background(), jobs, len(jobs), func(o verify.Outcome) {
+			if !o.Result.Valid {
+				b.Error(o.Result.FirstFailure())
+			}
+		})
+	}
+	b.ReportMetric(float64(sim.proxy.trips.Load()-before)/float64(b.N), "roundtrips/op")
+}
+
+// BenchmarkChainRoundTrip is the floor: the same two eth_calls (isIssued,
+// isRevoked) in one round trip through the same HTTP endpoint, sent at once
+// (no batching window), no verification.
+func BenchmarkChainRoundTrip(b *testing.B) {
+	sim, _, docs, store := benchChain(b, 1)
+	root, _ := rootOf(b, docs[0])
+	r := evm.NewReader()
+	r.Window = 0
+	c, err := rpcDial(sim.url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.AddClient(sim.chainID.Uint64(), "bench", c)
+	defer r.Close()
+	calls := []verify.ContractCall{{To: store, Data: pack("isIssued", root)}, {To: store, Data: pack("isRevoked", root)}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := r.CallContracts(context.Background(), sim.chainID.Uint64(), calls); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchChain(b *testing.B, n int) (*simChain, *verify.Verifier, [][]byte, common.Address) {
+	art := documentStoreArtifact(b)
+	sim := newSimChain(b)
+	id := sim.chainID.Uint64()
+	store := sim.deploy(art.ABI, art.Bytecode, "store", sim.from)
+	docs := wrapOnChain(b, n, "documentStore", store, id)
+	root, _ := rootOf(b, docs[0])
+	sim.call(sim.key, store, art.ABI, "issue", root)
+	set := trustlisttest.TrustOne(b, "SG", contractEntry(b, id, store, "Carrier Pte Ltd", ""))
+	return sim, chainVerifier(set, sim.reader(b)), docs, store
+}

@@ -328,3 +328,5 @@ func newProxyServer(t testing.TB, p *rpcProxy) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+func rpcDial(url string) (*rpc.Client, error) { return rpc.DialContext(context.Background(), url) }

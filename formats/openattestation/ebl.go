@@ -38,6 +38,11 @@ func eblBody(d *Document) *Value {
 	if d.Version == 3 {
 		return d.Data.Get("credentialSubject")
 	}
+	// TradeTrust's generic "Bill of Lading v2" template nests the fields one
+	// level down, under data.data.
+	if in := d.Data.Get("data"); in.Kind() == Object && d.Data.Get("blNumber") == nil && in.Get("blNumber") != nil {
+		return in
+	}
 	return d.Data
 }
 

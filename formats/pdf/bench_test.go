@@ -2,7 +2,10 @@ package pdf
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/sha256"
+	"os"
 	"testing"
 
 	"github.com/accord-network/accord/formats/pdf/pdftest"
@@ -47,4 +50,41 @@ func BenchmarkVerify200Pages(b *testing.B) { benchVerify(b, 200) }
 func BenchmarkSHA256_1Page(b *testing.B)   { benchSHA(b, 1) }
 func BenchmarkSHA256_200Pages(b *testing.B) {
 	benchSHA(b, 200)
+}
+
+// BenchmarkVerify1PageWorker verifies the one-page PDF in a worker process
+// (as the accord binary does): the cost of the process bound per document.
+func BenchmarkVerify1PageWorker(b *testing.B) {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Skip(err)
+	}
+	SetIsolation(Isolation{Workers: 1})
+	poolMu.Lock()
+	pool.exe = exe
+	poolMu.Unlock()
+	defer func() {
+		poolMu.Lock()
+		pool.close()
+		pool = nil
+		poolMu.Unlock()
+	}()
+	benchVerify(b, 1)
+}
+
+// BenchmarkECDSAP256Verify is the floor of a one-page verification: one raw
+// P-256 signature verification (the signature every test PDF carries).
+func BenchmarkECDSAP256Verify(b *testing.B) {
+	s := newSigner(b, "Floor")
+	sum := sha256.Sum256([]byte("floor"))
+	sig, err := ecdsa.SignASN1(rand.Reader, s.key, sum[:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if !ecdsa.VerifyASN1(&s.key.PublicKey, sum[:], sig) {
+			b.Fatal("does not verify")
+		}
+	}
 }

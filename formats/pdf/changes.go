@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,24 +38,27 @@ func unsignedChanges(r *verify.Result, in []byte, rdr *pdflib.Reader, lastEnd in
 		return
 	}
 	ch := describeChanges(in, rdr, lastEnd, int64(len(in)))
-	if allowUnsignedUpdates.Load() && !ch.risky {
-		r.Add(CheckUnsignedChanges, verify.Pass, "%d byte(s) appended after the last signature (from byte %d) only add annotations or form data, which this verifier is set to allow: %s",
+	switch {
+	case ch.risky:
+		r.Add(CheckUnsignedChanges, verify.Fail, "%d byte(s) were appended after the last signature (from byte %d) as an incremental update no signature covers, and it modifies the document: %s",
 			len(tail), lastEnd, ch.desc)
-		r.Warn("content no signature covers was appended after the last signature: %s", ch.desc)
-		return
+	case strict.Load():
+		r.Add(CheckUnsignedChanges, verify.Fail, "%d byte(s) were appended after the last signature (from byte %d) as an incremental update no signature covers; the strict policy refuses any change: %s",
+			len(tail), lastEnd, ch.desc)
+	default:
+		r.Add(CheckUnsignedChanges, verify.Pass, "%d byte(s) appended after the last signature (from byte %d) are an allowed change (validation data, document timestamps, signatures, form fields, annotations): %s",
+			len(tail), lastEnd, ch.desc)
+		r.Warn("an unsigned incremental update follows the last signature; it changes nothing a page shows: %s", ch.desc)
 	}
-	r.Add(CheckUnsignedChanges, verify.Fail, "%d byte(s) were appended after the last signature (from byte %d) as an incremental update no signature covers: %s",
-		len(tail), lastEnd, ch.desc)
 }
 
-var allowUnsignedUpdates atomic.Bool
+var strict atomic.Bool
 
-// SetAllowUnsignedUpdates makes an incremental update after the last
-// signature acceptable (with a warning) when it only adds annotations or
-// form data — a reviewer's sticky note on a signed PDF. By default any
-// unsigned update fails no_unsigned_changes. Updates that change what a
-// page shows fail either way.
-func SetAllowUnsignedUpdates(allow bool) { allowUnsignedUpdates.Store(allow) }
+// SetStrict makes any incremental update after the last signature fail
+// no_unsigned_changes, even an allowed one (validation data, a document
+// timestamp, an annotation). By default allowed changes pass with a
+// warning and modifications fail (spec/pdf.md §Allowed changes).
+func SetStrict(on bool) { strict.Store(on) }
 
 // laterRevisions adds, to the part of a signature that is not the last,
 // the check that the revisions added after it (and covered by later
@@ -95,17 +99,37 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from, to int64) (ch changes)
 	pageNo, contentOf := pageIndex(rdr)
 	var added, replaced []string
 	seen := map[uint64]bool{}
-	for _, m := range reObjHeader.FindAllSubmatch(tail, -1) {
-		id64, err := strconv.ParseUint(string(m[1]), 10, 32)
-		if err != nil || seen[id64] {
-			continue
+	xrefMoved := misplacedXrefEntries(in, tail, from)
+	for id := range xrefMoved {
+		if _, named := headerIDs(tail)[id]; !named {
+			ch.risky = true
+			replaced = append(replaced, fmt.Sprintf("object %d (its cross-reference entry points at another object's bytes)", id))
 		}
-		seen[id64] = true
-		id := uint32(id64)
+	}
+	var judge func(id uint32, depth int)
+	judge = func(id uint32, depth int) {
+		if seen[uint64(id)] {
+			return
+		}
+		seen[uint64(id)] = true
 		what, risky := describeObject(rdr, id, pageNo, contentOf)
+		if what == "an object stream (its objects are not named here)" && depth == 0 {
+			// Judge the objects it holds instead, one by one.
+			if members, ok := objStmMembers(rdr, id); ok {
+				for _, m := range members {
+					judge(m, depth+1)
+				}
+				added = append(added, fmt.Sprintf("object %d (an object stream of %d object(s))", id, len(members)))
+				return
+			}
+		}
+		if xrefMoved[id] {
+			what += ", which the update's cross-reference table places at another object's bytes"
+			risky = true
+		}
 		existed := false
 		if prev != nil {
-			if old, err := prev.GetObject(id); err == nil {
+			if old, err := prev.GetObject(id); err == nil && old.Kind() != pdflib.Null {
 				existed = true
 				if _, isPage := pageNo[id]; isPage {
 					if cur, err := rdr.GetObject(id); err == nil && pagePrint(old) != pagePrint(cur) {
@@ -115,6 +139,13 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from, to int64) (ch changes)
 				}
 			}
 		}
+		switch {
+		case existed && (what == "a signature" || what == "a signature field"):
+			what += ", replaced: a signed signature dictionary or field was rewritten"
+			risky = true
+		case !existed && addedIsHarmless(what):
+			risky = false // a new font or image shows nothing until a page uses it
+		}
 		ch.risky = ch.risky || risky
 		s := fmt.Sprintf("object %d (%s)", id, what)
 		if existed {
@@ -122,6 +153,13 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from, to int64) (ch changes)
 		} else {
 			added = append(added, s)
 		}
+	}
+	for _, m := range reObjHeader.FindAllSubmatch(tail, -1) {
+		id64, err := strconv.ParseUint(string(m[1]), 10, 32)
+		if err != nil {
+			continue
+		}
+		judge(uint32(id64), 0)
 	}
 	var parts []string
 	if len(replaced) > 0 {
@@ -288,4 +326,122 @@ func describeObject(rdr *pdflib.Reader, id uint32, pageNo, contentOf map[uint32]
 	default:
 		return "an object", false
 	}
+}
+
+// addedIsHarmless reports whether a newly added object of this kind can
+// change what the earlier revision shows only through a page that uses
+// it (and a changed page is caught by pagePrint).
+func addedIsHarmless(what string) bool {
+	return what == "a font" || what == "an image"
+}
+
+var reXrefEntry = regexp.MustCompile(`^(\d{10}) (\d{5}) ([nf])`)
+
+// misplacedXrefEntries reads the classic cross-reference sections in tail
+// (the bytes from offset from on) and returns the objects whose entry
+// points at bytes that do not begin "id gen obj" for that object: the
+// trick of pointing an object at another object's bytes, which redefines
+// it without an "obj" header of its own (a shadow attack).
+func misplacedXrefEntries(in, tail []byte, from int64) map[uint32]bool {
+	out := map[uint32]bool{}
+	for off := 0; ; {
+		i := bytes.Index(tail[off:], []byte("xref"))
+		if i < 0 {
+			break
+		}
+		off += i + 4
+		if off-4 > 0 && tail[off-5] == 't' { // "startxref"
+			continue
+		}
+		lines := strings.Split(string(tail[off:min(len(tail), off+64<<10)]), "\n")
+		id, left := 0, 0
+		for _, ln := range lines {
+			ln = strings.TrimSpace(ln)
+			if ln == "" {
+				continue
+			}
+			if left == 0 {
+				f := strings.Fields(ln)
+				if len(f) != 2 {
+					break
+				}
+				a, err1 := strconv.Atoi(f[0])
+				b, err2 := strconv.Atoi(f[1])
+				if err1 != nil || err2 != nil || b > 100000 {
+					break
+				}
+				id, left = a, b
+				continue
+			}
+			m := reXrefEntry.FindStringSubmatch(ln)
+			if m == nil {
+				break
+			}
+			if m[3] == "n" {
+				pos, _ := strconv.ParseInt(m[1], 10, 64)
+				if !objectAt(in, pos, id) {
+					out[uint32(id)] = true
+				}
+			}
+			id++
+			left--
+		}
+	}
+	return out
+}
+
+// objectAt reports whether in holds "id gen obj" at pos.
+func objectAt(in []byte, pos int64, id int) bool {
+	if pos < 0 || pos >= int64(len(in)) {
+		return false
+	}
+	m := reObjHeader.FindSubmatch(in[pos:min(int64(len(in)), pos+40)])
+	if m == nil {
+		return false
+	}
+	got, err := strconv.Atoi(string(m[1]))
+	return err == nil && got == id
+}
+
+// headerIDs returns the object numbers defined by "id gen obj" headers in b.
+func headerIDs(b []byte) map[uint32]bool {
+	out := map[uint32]bool{}
+	for _, m := range reObjHeader.FindAllSubmatch(b, -1) {
+		if id, err := strconv.ParseUint(string(m[1]), 10, 32); err == nil {
+			out[uint32(id)] = true
+		}
+	}
+	return out
+}
+
+// objStmMembers returns the object numbers an object stream holds (its
+// header of /N number pairs), reading at most /First bytes of it.
+func objStmMembers(rdr *pdflib.Reader, id uint32) ([]uint32, bool) {
+	v, err := rdr.GetObject(id)
+	if err != nil || v.Key("Type").Name() != "ObjStm" {
+		return nil, false
+	}
+	n, first := v.Key("N").Int64(), v.Key("First").Int64()
+	if n <= 0 || n > 100000 || first <= 0 || first > 1<<20 {
+		return nil, false
+	}
+	rc := v.Reader()
+	defer rc.Close()
+	hdr, err := io.ReadAll(io.LimitReader(rc, first))
+	if err != nil {
+		return nil, false
+	}
+	f := strings.Fields(string(hdr))
+	if int64(len(f)) < 2*n {
+		return nil, false
+	}
+	out := make([]uint32, 0, n)
+	for i := int64(0); i < n; i++ {
+		m, err := strconv.ParseUint(f[2*i], 10, 32)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, uint32(m))
+	}
+	return out, true
 }

@@ -33,8 +33,25 @@ var (
 type cmsSignedData struct {
 	ContentType asn1.ObjectIdentifier // eContentType
 	Content     []byte                // eContent, nil when detached
-	Certs       []*x509.Certificate   // the certificate bag, in order
 	Signers     []cmsSignerInfo
+
+	rawCerts [][]byte            // the certificate bag, in order
+	certs    []*x509.Certificate // parsed on first use
+	parsed   bool
+}
+
+// Certs returns the certificates of the bag that parse, in order. They are
+// parsed on first use: reading attributes needs none of them.
+func (sd *cmsSignedData) Certs() []*x509.Certificate {
+	if !sd.parsed {
+		sd.parsed = true
+		for _, der := range sd.rawCerts {
+			if c, err := x509.ParseCertificate(der); err == nil {
+				sd.certs = append(sd.certs, c) // one Go cannot read cannot be the signer here
+			}
+		}
+	}
+	return sd.certs
 }
 
 // cmsSignerInfo is one SignerInfo.
@@ -117,14 +134,10 @@ func parseCMS(der []byte) (*cmsSignedData, error) {
 		if tag != cbasn1.SEQUENCE {
 			continue // other CertificateChoices (attribute certificates) are not used
 		}
-		if len(out.Certs) >= 64 {
+		if len(out.rawCerts) >= 64 {
 			return nil, errors.New("more than 64 certificates in the CMS")
 		}
-		c, err := x509.ParseCertificate(el)
-		if err != nil {
-			continue // a certificate Go cannot read cannot be the signer here
-		}
-		out.Certs = append(out.Certs, c)
+		out.rawCerts = append(out.rawCerts, el)
 	}
 	if !sd.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) {
 		return nil, fmt.Errorf("%w: bad revocation set", errCMS)
@@ -252,7 +265,7 @@ func parseAttributes(body cryptobyte.String) ([]cmsAttribute, error) {
 // signerCertificate returns the certificate in the bag that the SignerInfo
 // names (by issuer and serial number, or by subject key identifier).
 func (sd *cmsSignedData) signerCertificate(si *cmsSignerInfo) *x509.Certificate {
-	for _, c := range sd.Certs {
+	for _, c := range sd.Certs() {
 		switch {
 		case si.Serial != nil:
 			if bytes.Equal(c.RawIssuer, si.IssuerRaw) && c.SerialNumber.Cmp(si.Serial) == 0 {

@@ -70,3 +70,16 @@ func FuzzVerify(f *testing.F) {
 // perInputLimit is FuzzVerify's time limit per input: generous for a PDF
 // of fuzzer size (they verify in about a millisecond), short of a hang.
 const perInputLimit = 5 * time.Second
+
+// FuzzPDFDate: the /M date reader never panics, and what it accepts is a
+// time in UTC.
+func FuzzPDFDate(f *testing.F) {
+	for _, s := range []string{"D:20240101120000Z", "D:20240101120000+01'00'", "D:2024", "D:199912", "20240101"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if tm, ok := pdfDate(s); ok && tm.Location() != time.UTC {
+			t.Fatalf("%q gave a time in %v", s, tm.Location())
+		}
+	})
+}

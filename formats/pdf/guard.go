@@ -31,6 +31,7 @@ func prescan(in []byte) (mayHaveImages bool, err error) {
 	s := &scanner{in: in}
 	var stack []byte // '[' or '<' per open container
 	objStart := -1
+	prevNum, lastNum := int64(-1), int64(-1) // the two numbers before an "obj"
 	for {
 		tok, start, err := s.next()
 		if err != nil {
@@ -71,7 +72,16 @@ func prescan(in []byte) (mayHaveImages bool, err error) {
 				if len(stack) > 0 {
 					return false, fmt.Errorf("a new object starts at byte %d inside an open %s", start, containerName(stack[len(stack)-1]))
 				}
+				if prevNum > maxObjectNumber {
+					return false, fmt.Errorf("object number %d at byte %d exceeds the PDF limit of %d", prevNum, start, maxObjectNumber)
+				}
 				objStart = start
+			case "xref":
+				if len(stack) == 0 {
+					if err := s.checkXrefSection(); err != nil {
+						return false, err
+					}
+				}
 			case "endobj":
 				if len(stack) > 0 {
 					return false, fmt.Errorf("the object at byte %d has %s still open at its endobj (byte %d)", objStart, containerName(stack[len(stack)-1]), start)
@@ -92,6 +102,11 @@ func prescan(in []byte) (mayHaveImages bool, err error) {
 				}
 			}
 		}
+		if tok == tokKeyword {
+			prevNum, lastNum = lastNum, number(text)
+		} else {
+			prevNum, lastNum = -1, -1
+		}
 	}
 	if len(stack) > 0 {
 		return false, fmt.Errorf("the file ends inside an open %s", containerName(stack[len(stack)-1]))
@@ -101,6 +116,58 @@ func prescan(in []byte) (mayHaveImages bool, err error) {
 
 // maxNesting bounds array and dictionary nesting.
 const maxNesting = 64
+
+// maxObjectNumber is the largest object number a PDF may use (ISO 32000-1
+// Annex C). The library sizes its object table by the largest number a
+// cross-reference table names, so a larger one costs memory and time.
+const maxObjectNumber = 8388607
+
+// number returns the non-negative integer t spells, or -1.
+func number(t []byte) int64 {
+	if len(t) == 0 || len(t) > 18 {
+		return -1
+	}
+	var n int64
+	for _, c := range t {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}
+
+// checkXrefSection reads the subsection headers of a classic
+// cross-reference table ("first count", then count entries) and refuses
+// object numbers beyond maxObjectNumber.
+func (s *scanner) checkXrefSection() error {
+	for {
+		save := s.i
+		tok, start, err := s.next()
+		if err != nil || tok != tokKeyword {
+			s.i = save
+			return nil
+		}
+		first := number(s.in[start:s.i])
+		if first < 0 {
+			s.i = save // "trailer", or anything else: the table ends
+			return nil
+		}
+		tok, start, err = s.next()
+		if err != nil || tok != tokKeyword {
+			return fmt.Errorf("the cross-reference subsection at byte %d has no count", start)
+		}
+		count := number(s.in[start:s.i])
+		if count < 0 || first+count > maxObjectNumber+1 {
+			return fmt.Errorf("the cross-reference subsection at byte %d names objects beyond the PDF limit of %d", start, maxObjectNumber)
+		}
+		for k := int64(0); k < 3*count; k++ {
+			if tok, _, err := s.next(); err != nil || tok != tokKeyword {
+				return fmt.Errorf("the cross-reference subsection at byte %d has fewer than %d entries", start, count)
+			}
+		}
+	}
+}
 
 type token int
 

@@ -228,3 +228,22 @@ func TestHostileInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerStrict: the strict policy reaches the worker.
+func TestWorkerStrict(t *testing.T) {
+	s := newSigner(t, "Issuer")
+	doc, err := pdftest.Append(s.sign(t, pdftest.Document(pdftest.Options{}), "r"), pdftest.AddAnnotation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &verify.Env{Trust: trustlisttest.TrustOne(t, "NL", pdfEntry(t, s.cert, false, "Issuer")), At: time.Now()}
+	isolate(t, Isolation{Workers: 1})
+	for _, on := range []bool{false, true} {
+		SetStrict(on)
+		r, err := verifyWithin(t, 15*time.Second, doc, env)
+		SetStrict(false)
+		if err != nil || r.Valid == on {
+			t.Fatalf("strict=%v: valid=%v err=%v\n%s", on, r.Valid, err, dump(t, r))
+		}
+	}
+}

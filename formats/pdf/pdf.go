@@ -27,8 +27,8 @@ import (
 
 	pdflib "github.com/digitorus/pdf"
 	pdfverify "github.com/digitorus/pdfsign/verify"
-	"github.com/digitorus/pkcs7"
 
+	"github.com/accord-network/accord/internal/pki"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -120,13 +120,13 @@ func malformed(r *verify.Result, format string, args ...any) (*verify.Result, er
 // a deadline and a memory ceiling (see Isolation); a PDF that exceeds them
 // could not be read.
 func Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
-	r := &verify.Result{Format: Name}
-	if _, err := precheck(in); err != nil {
-		return malformed(r, "%v", err)
-	}
 	p := activePool()
 	if p == nil {
 		return verifyInProcess(ctx, in, env)
+	}
+	r := &verify.Result{Format: Name}
+	if _, err := precheck(in); err != nil {
+		return malformed(r, "%v", err) // answered without starting a worker
 	}
 	res, err := p.verify(ctx, in, env)
 	var we *errWorker
@@ -167,17 +167,25 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
-	file := bytes.NewReader(in)
-	rdr, err := pdflib.NewReader(file, int64(len(in)))
+	rdr, err := pdflib.NewReader(bytes.NewReader(in), int64(len(in)))
 	if err != nil {
-		return malformed(r, "cannot read the PDF structure: %v", err)
+		rebuilt, ok := rebuildXref(in)
+		if !ok {
+			return malformed(r, "cannot read the PDF structure: %v", err)
+		}
+		rdr2, err2 := pdflib.NewReader(bytes.NewReader(rebuilt), int64(len(rebuilt)))
+		if err2 != nil {
+			return malformed(r, "cannot read the PDF structure (%v), nor rebuild its cross-reference table (%v)", err, err2)
+		}
+		rdr = rdr2
+		r.Warn("the PDF's cross-reference table is broken (%v); it was rebuilt by scanning the file's objects", err)
 	}
 	root := rdr.Trailer().Key("Root")
 	if root.Kind() != pdflib.Dict {
 		return malformed(r, "the trailer has no document catalog (/Root)")
 	}
 	pages := int(root.Key("Pages").Key("Count").Int64())
-	sigs, err := findSignatures(root)
+	sigs, err := findSignatures(root, in)
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
@@ -191,13 +199,14 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 
 	trust := newTrust(env)
 	opts := trust.pdfsignOptions(env)
+	poe := proofsOfExistence(sigs, in, trust)
 	var lastEnd int64
 	ends := make([]int64, len(sigs))
 	for i, sv := range sigs {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		part, end := verifySignature(i+1, len(sigs), sv, in, trust, opts, env)
+		part, end := verifySignature(i+1, len(sigs), sv, in, trust, opts, env, poe)
 		if env != nil {
 			part.At = env.At
 		}
@@ -214,6 +223,7 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	}
 	if len(sigs) > 0 {
 		unsignedChanges(r, in, rdr, lastEnd)
+		addIndications(r, root, sigs, ends, poe)
 		if r.Issuer == nil {
 			for _, p := range r.Parts {
 				if p.Issuer != nil {
@@ -228,9 +238,18 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	if mayHaveImages {
 		qrParts = verifyEmbeddedQR(ctx, rdr, in, env, r)
 	}
-	if len(sigs) == 0 {
+	stamps := 0
+	for _, v := range sigs {
+		if isDocTimestamp(v) {
+			stamps++
+		}
+	}
+	switch {
+	case len(sigs) > 0 && stamps == len(sigs) && qrParts == 0:
+		r.Add(verify.CheckSignature, verify.Fail, "the PDF carries only document timestamps (%d): they prove when it existed, not who signed it", stamps)
+	case len(sigs) == 0:
 		if qrParts == 0 {
-			r.Add(verify.CheckSignature, verify.Fail, "the PDF carries no digital signature (no signature field with a value in its AcroForm) and no verifiable QR code")
+			r.Add(verify.CheckSignature, verify.Fail, "the PDF carries no digital signature (no signature field with a value in its AcroForm or page annotations) and no verifiable QR code")
 		} else {
 			r.Add(verify.CheckSignature, verify.Skip, "the PDF itself carries no digital signature; only the QR code found in it was verified")
 			r.Warn("the PDF's own text and layout are not signed: only the certificate in its QR code is verified")
@@ -258,13 +277,19 @@ func pdfVersion(in []byte) string {
 // field, or a parent field, is of type Sig), as pdfsig and other
 // validators do; poppler's `pdfsig -add-signature` and other signers may
 // leave a signature field out of /Fields. Each signature is found once.
-func findSignatures(root pdflib.Value) ([]pdflib.Value, error) {
+//
+// The page walk reads every page object, so it is skipped when the fields
+// already gave as many signatures as the file has /ByteRange keys and no
+// object stream could hide one.
+func findSignatures(root pdflib.Value, in []byte) ([]pdflib.Value, error) {
 	f := &sigFinder{seen: map[uint32]bool{}, seenValue: map[uint32]bool{}}
 	if err := f.walkFields(root.Key("AcroForm").Key("Fields"), 0); err != nil {
 		return nil, err
 	}
-	if err := f.walkPages(root.Key("Pages"), 0); err != nil {
-		return nil, err
+	if len(f.out) < bytes.Count(in, []byte("/ByteRange")) || bytes.Contains(in, []byte("/ObjStm")) {
+		if err := f.walkPages(root.Key("Pages"), 0); err != nil {
+			return nil, err
+		}
 	}
 	return f.out, nil
 }
@@ -531,6 +556,11 @@ func (t *trust) chain(leaf *x509.Certificate, carried []*x509.Certificate, at ti
 			chains, err = verifyAt(leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2))
 		}
 		if err != nil {
+			// crypto/x509 cannot verify brainpool, RSASSA-PSS or SHA-1
+			// certificate signatures: build the path with the PKI layer.
+			if pst, ok := t.pkiPath(leaf, carried, at, cas); ok {
+				return pst, nil
+			}
 			return signerTrust{}, err
 		}
 	}
@@ -678,19 +708,41 @@ func oneLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-func signerCert(p7 *pkcs7.PKCS7) *x509.Certificate {
-	if c := p7.GetOnlySigner(); c != nil {
-		return c
-	}
-	if len(p7.Certificates) > 0 {
-		return p7.Certificates[0]
-	}
-	return nil
-}
-
 func certName(c *x509.Certificate) string {
 	if c.Subject.CommonName != "" {
 		return c.Subject.CommonName
 	}
 	return c.Subject.String()
+}
+
+// pkiPath builds the signer's path to one of cas with the government-PKI
+// layer (internal/pki), which verifies what crypto/x509 refuses. Key usage,
+// basic constraints and validity at time at are checked along the path.
+func (t *trust) pkiPath(leaf *x509.Certificate, carried []*x509.Certificate, at time.Time, cas []trustlist.Match) (signerTrust, bool) {
+	pl, err := pki.Parse(leaf.Raw)
+	if err != nil {
+		return signerTrust{}, false
+	}
+	var inter, roots []*pki.Certificate
+	for _, c := range carried {
+		if pc, err := pki.Parse(c.Raw); err == nil && string(c.Raw) != string(leaf.Raw) {
+			inter = append(inter, pc)
+		}
+	}
+	idx := []int{}
+	for i, m := range cas {
+		if pc, err := pki.Parse(m.Entry.Data); err == nil {
+			roots = append(roots, pc)
+			idx = append(idx, i)
+		}
+	}
+	r, n, err := pkiChain(pl, inter, roots, at)
+	if err != nil {
+		return signerTrust{}, false
+	}
+	how := fmt.Sprintf("the signer certificate chains to the listed CA %q", roots[r].Subject.CommonName)
+	if n > 2 {
+		how += fmt.Sprintf(" through %d intermediate certificate(s) carried in the PDF", n-2)
+	}
+	return signerTrust{m: pickBest(cas, idx[r]), how: how + " (verified with the government-PKI layer)"}, true
 }

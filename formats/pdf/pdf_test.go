@@ -185,22 +185,31 @@ func TestIncrementalUpdateAfterSigning(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// An annotation is an allowed change (a warning); the strict policy
+		// refuses it. Content changes fail either way.
 		r, err := run(t, set, doc)
-		if err != nil || r.Valid {
-			t.Fatalf("want invalid, err=%v\n%s", err, dump(t, r))
+		if err != nil || r.Valid != (tc.u == pdftest.AddAnnotation) {
+			t.Fatalf("valid=%v for update %d, err=%v\n%s", r.Valid, tc.u, err, dump(t, r))
 		}
-		// With unsigned annotations allowed, only the content change fails.
-		SetAllowUnsignedUpdates(true)
+		SetStrict(true)
 		r2, _ := run(t, set, doc)
-		SetAllowUnsignedUpdates(false)
-		if r2.Valid != (tc.u == pdftest.AddAnnotation) {
-			t.Fatalf("allowing unsigned annotations: valid=%v for update %d\n%s", r2.Valid, tc.u, dump(t, r2))
+		SetStrict(false)
+		if r2.Valid {
+			t.Fatalf("the strict policy accepted update %d\n%s", tc.u, dump(t, r2))
 		}
 		// The signature itself still verifies over what it covers.
 		want(t, r, 0, verify.CheckSignature, verify.Pass, "")
-		want(t, r, -1, CheckUnsignedChanges, verify.Fail, "appended after the last signature")
+		want(t, r2, -1, CheckUnsignedChanges, verify.Fail, "appended after the last signature")
 		for _, w := range tc.want {
-			want(t, r, -1, CheckUnsignedChanges, verify.Fail, w)
+			want(t, r2, -1, CheckUnsignedChanges, verify.Fail, w)
+		}
+		if tc.u == pdftest.AddAnnotation {
+			want(t, r, -1, CheckUnsignedChanges, verify.Pass, "allowed change")
+			if len(r.Warnings) == 0 {
+				t.Fatal("want a warning about the allowed change")
+			}
+		} else {
+			want(t, r, -1, CheckUnsignedChanges, verify.Fail, "modifies the document")
 		}
 	}
 }

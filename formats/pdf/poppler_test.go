@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"os"
@@ -114,5 +115,27 @@ func TestSignatureFoundThroughAnnots(t *testing.T) {
 				t.Fatalf("want the one signature as a part\n%s", dump(t, r))
 			}
 		})
+	}
+}
+
+// TestBrokenXrefRebuilt: a PDF whose startxref points nowhere is read by
+// rebuilding the cross-reference table from its objects (as pdfsig and
+// DSS read it): a readable PDF with a broken signature is invalid, not
+// unreadable.
+func TestBrokenXrefRebuilt(t *testing.T) {
+	s := newSigner(t, "Issuer")
+	doc := s.sign(t, pdftest.Document(pdftest.Options{}), "r")
+	i := bytes.LastIndex(doc, []byte("startxref"))
+	broken := append(append([]byte{}, doc[:i]...), []byte("startxref\n17\n%%EOF\n")...)
+	r, err := run(t, trustlisttest.TrustOne(t, "NL", pdfEntry(t, s.cert, false, "Issuer")), broken)
+	if err != nil {
+		t.Fatalf("want a readable PDF, got %v", err)
+	}
+	if r.Valid || len(r.Parts) != 1 {
+		t.Fatalf("want one signature, invalid\n%s", dump(t, r))
+	}
+	want(t, r, 0, verify.CheckIntegrity, verify.Fail, "")
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "rebuilt by scanning") {
+		t.Fatalf("want a warning that the table was rebuilt\n%s", dump(t, r))
 	}
 }

@@ -3,8 +3,6 @@ package pdf
 import (
 	"encoding/hex"
 
-	"github.com/digitorus/pkcs7"
-
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -13,23 +11,23 @@ import (
 const ClaimRevocationHash = "revocation_hash"
 
 // revocationQuery returns the PDF_SIGNATURE hash of a CMS signature: SHA-256
-// of the first signer's signature value, truncated to 128 bits. The value is
+// of the signer's signature value, truncated to 128 bits. The value is
 // unique to the signed document and says nothing about its content.
-func revocationQuery(p7 *pkcs7.PKCS7) (trustlist.RevocationQuery, bool) {
-	if len(p7.Signers) == 0 || len(p7.Signers[0].EncryptedDigest) == 0 {
+func revocationQuery(sig []byte) (trustlist.RevocationQuery, bool) {
+	if len(sig) == 0 {
 		return trustlist.RevocationQuery{}, false
 	}
-	return trustlist.RevocationQuery{Type: trustlist.HashPDFSignature, Hash: trustlist.RevocationHash(p7.Signers[0].EncryptedDigest)}, true
+	return trustlist.RevocationQuery{Type: trustlist.HashPDFSignature, Hash: trustlist.RevocationHash(sig)}, true
 }
 
-func revocationClaim(p7 *pkcs7.PKCS7, claims map[string]any) {
-	if q, ok := revocationQuery(p7); ok {
+func revocationClaim(sig []byte, claims map[string]any) {
+	if q, ok := revocationQuery(sig); ok {
 		claims[ClaimRevocationHash] = hex.EncodeToString(q.Hash[:])
 	}
 }
 
-func revocationQueries(p7 *pkcs7.PKCS7) []trustlist.RevocationQuery {
-	if q, ok := revocationQuery(p7); ok {
+func revocationQueries(sig []byte) []trustlist.RevocationQuery {
+	if q, ok := revocationQuery(sig); ok {
 		return []trustlist.RevocationQuery{q}
 	}
 	return nil

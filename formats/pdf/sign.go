@@ -35,13 +35,20 @@ type SignOptions struct {
 	// signature instead of the default approval signature. A certified
 	// document cannot carry later signatures.
 	Certify bool
+	// DocumentTimestamp adds a document timestamp (PAdES B-LTA,
+	// /Type /DocTimeStamp, SubFilter ETSI.RFC3161) from TSA instead of a
+	// signature; Key and Cert are then not used.
+	DocumentTimestamp bool
 }
 
 // Sign adds a signature to in with digitorus/pdfsign, as an incremental
 // update, and returns the signed file. Signing an already signed file keeps
 // its earlier signatures valid (each covers its own revision).
 func Sign(in []byte, o SignOptions) (out []byte, err error) {
-	if o.Key == nil || o.Cert == nil {
+	if o.DocumentTimestamp && o.TSA == "" {
+		return nil, errors.New("pdf sign: a document timestamp needs a TSA URL")
+	}
+	if !o.DocumentTimestamp && (o.Key == nil || o.Cert == nil) {
 		return nil, errors.New("pdf sign: a key and its certificate are required")
 	}
 	if !Detect(in) {
@@ -59,6 +66,9 @@ func Sign(in []byte, o SignOptions) (out []byte, err error) {
 	certType := sign.ApprovalSignature
 	if o.Certify {
 		certType = sign.CertificationSignature
+	}
+	if o.DocumentTimestamp {
+		certType = sign.TimeStampSignature
 	}
 	data := sign.SignData{
 		Signature: sign.SignDataSignature{

@@ -12,7 +12,6 @@ import (
 
 	pdflib "github.com/digitorus/pdf"
 	pdfverify "github.com/digitorus/pdfsign/verify"
-	"github.com/digitorus/pkcs7"
 
 	"github.com/accord-network/accord/verify"
 )
@@ -35,10 +34,11 @@ type sigJob struct {
 	br      [4]int64
 	end     int64
 	covered string
-	p7      *pkcs7.PKCS7
+	cms     *signatureCMS
 	leaf    *x509.Certificate
 	lib     libOutcome
 	signer  *pdfverify.Signer
+	poe     []proof // trusted document timestamps of the file
 }
 
 // libOutcome is what pdfsign's verification said, sorted by kind.
@@ -50,11 +50,15 @@ type libOutcome struct {
 // verifySignature verifies signature n of total and returns its result and
 // the end of the byte range it covers. The steps run in order and each
 // records its checks; a step that makes the rest meaningless stops it.
-func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env) (*verify.Result, int64) {
-	j := &sigJob{part: &verify.Result{Format: Name}, label: fmt.Sprintf("signature %d of %d", n, total), v: v, in: in, t: t, opts: opts, env: env}
+func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env, poe []proof) (*verify.Result, int64) {
+	j := &sigJob{part: &verify.Result{Format: Name}, label: fmt.Sprintf("signature %d of %d", n, total), v: v, in: in, t: t, opts: opts, env: env, poe: poe}
 	j.describe()
 	if !j.checkByteRange() {
 		return j.part, 0
+	}
+	if isDocTimestamp(v) {
+		j.verifyDocTimestamp()
+		return j.part, j.end
 	}
 	if !j.parseCMS() {
 		return j.part, j.end
@@ -75,6 +79,11 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 		}
 	}
 	j.checkKeyUsage()
+	algAt := j.env.At
+	if st.Trusted || algAt.IsZero() {
+		algAt = at
+	}
+	j.checkAlgorithms(algAt, st.Trusted)
 	j.checkTrust(st, at)
 	return j.part, j.end
 }
@@ -111,16 +120,12 @@ func (j *sigJob) checkByteRange() bool {
 
 // parseCMS reads the CMS in /Contents and its signer certificate.
 func (j *sigJob) parseCMS() bool {
-	p7, err := pkcs7.Parse([]byte(j.v.Key("Contents").RawString()))
+	cms, err := openSignatureCMS([]byte(j.v.Key("Contents").RawString()))
 	if err != nil {
-		j.part.Add(verify.CheckSignature, verify.Error, "%s: cannot parse the CMS signature in /Contents: %v", j.label, err)
+		j.part.Add(verify.CheckSignature, verify.Error, "%s: cannot use the CMS signature in /Contents: %v", j.label, err)
 		return false
 	}
-	leaf := signerCert(p7)
-	if leaf == nil {
-		j.part.Add(verify.CheckSignature, verify.Error, "%s: the CMS signature carries no signer certificate", j.label)
-		return false
-	}
+	leaf := cms.leaf
 	j.part.Summary = append(j.part.Summary, verify.Field{Label: "Signer", Value: certName(leaf)})
 	if name := j.v.Key("Name").Text(); name != "" && name != certName(leaf) {
 		j.part.Summary = append(j.part.Summary, verify.Field{Label: "Name", Value: name})
@@ -129,47 +134,47 @@ func (j *sigJob) parseCMS() bool {
 	j.part.Claims = map[string]any{
 		"signer_subject": leaf.Subject.String(), "signer_issuer": leaf.Issuer.String(),
 		"signer_sha256": hex.EncodeToString(tp[:]), "sub_filter": j.sub,
-		"byte_range": j.br, "certificates": len(p7.Certificates),
+		"byte_range": j.br, "certificates": len(cms.sd.Certificates),
 	}
-	revocationClaim(p7, j.part.Claims.(map[string]any))
-	j.p7, j.leaf = p7, leaf
+	revocationClaim(cms.si.Signature, j.part.Claims.(map[string]any))
+	j.cms, j.leaf = cms, leaf
 	return true
 }
 
-// runLibrary runs pdfsign's verification and sorts what it reports.
+// runLibrary verifies the CMS signature over the signed bytes (with the
+// government-PKI layer), and runs pdfsign for what it adds: DocMDP
+// permissions and revocation data embedded in the signature.
 func (j *sigJob) runLibrary() bool {
-	signer, err := pdfverify.VerifySignature(j.v, bytes.NewReader(j.in), int64(len(j.in)), j.opts)
-	if err != nil || signer == nil {
-		j.part.Add(verify.CheckSignature, verify.Error, "%s: %v", j.label, err)
-		return false
+	o := libOutcome{integrityOK: true}
+	integrityOK, err := j.cms.verify(signedBytes(j.in, j.br))
+	o.integrityOK, o.sigOK = integrityOK, err == nil
+	if err != nil {
+		o.sigErr = err.Error()
 	}
-	j.signer = signer
-	o := libOutcome{sigOK: signer.ValidSignature, integrityOK: true}
-	for _, e := range signer.ValidationErrors {
-		msg := oneLine(e.Error())
-		var inv *pdfverify.InvalidSignatureError
-		var rev *pdfverify.RevocationError
-		switch {
-		case errors.As(e, &inv):
-			o.sigOK = false
-			o.sigErr = msg
-			if strings.Contains(msg, "digest mismatch") {
-				o.integrityOK = false
+	o.timeErr = j.cms.signingTimeOutsideValidity()
+	if o.timeErr != "" {
+		o.sigOK, o.sigErr = false, o.timeErr
+	}
+	// pdfsign checks DocMDP before it reads the CMS, so its DocMDP verdict
+	// stands even when it cannot read a CMS that the PKI layer reads. It
+	// hashes the document again, so it runs only when there is something
+	// for it to judge: a DocMDP reference or embedded revocation data.
+	if j.v.Key("Reference").Kind() == pdflib.Null && !j.cms.hasRevocationInfo() {
+		j.lib = o
+		return true
+	}
+	signer, _ := pdfverify.VerifySignature(j.v, bytes.NewReader(j.in), int64(len(j.in)), j.opts)
+	if signer != nil {
+		j.signer = signer
+		for _, e := range signer.ValidationErrors {
+			msg := oneLine(e.Error())
+			var rev *pdfverify.RevocationError
+			switch {
+			case errors.As(e, &rev):
+				o.revErr = msg
+			case strings.HasPrefix(msg, "DocMDP"):
+				o.docMDPErr = msg
 			}
-			if strings.Contains(msg, "outside of certificate validity") {
-				o.timeErr = msg
-			}
-		case errors.As(e, &rev):
-			o.revErr = msg
-		case strings.HasPrefix(msg, "DocMDP"):
-			o.docMDPErr = msg
-		case strings.Contains(msg, "timestamp"):
-			o.tsErr = msg
-		case strings.Contains(msg, "ByteRange"):
-			o.integrityOK = false
-			o.sigErr = msg
-		case strings.Contains(msg, "certificate chain"):
-			o.chainErr = msg
 		}
 	}
 	j.lib = o
@@ -180,7 +185,7 @@ func (j *sigJob) runLibrary() bool {
 // the library found.
 func (j *sigJob) reportIntegrityAndSignature() {
 	o, label := j.lib, j.label
-	alg, signerName := j.leaf.SignatureAlgorithm.String(), certName(j.leaf)
+	alg, signerName := j.cms.si.SignatureAlgorithm.String(), certName(j.leaf)
 	switch {
 	case o.docMDPErr != "":
 		j.part.Add(verify.CheckIntegrity, verify.Fail, "%s %s, but the document was changed in a way its certification (DocMDP) does not permit: %s", label, j.covered, o.docMDPErr)
@@ -196,8 +201,6 @@ func (j *sigJob) reportIntegrityAndSignature() {
 		j.part.Add(verify.CheckSignature, verify.Fail, "%s does not verify over the signed bytes", label)
 	case o.timeErr != "":
 		j.part.Add(verify.CheckSignature, verify.Fail, "%s was not accepted: the CMS signing-time attribute lies outside the signer certificate's validity (%s)", label, o.sigErr)
-	case o.tsErr != "":
-		j.part.Add(verify.CheckSignature, verify.Fail, "%s: %s", label, o.tsErr)
 	default:
 		j.part.Add(verify.CheckSignature, verify.Fail, "%s: %s", label, o.sigErr)
 	}
@@ -210,7 +213,7 @@ func (j *sigJob) reportIntegrityAndSignature() {
 func (j *sigJob) signingTime() verify.SigningTime {
 	var st verify.SigningTime
 	var tokenTime time.Time
-	if token, sigValue := timestampToken(j.p7); token != nil {
+	if token, sigValue := j.cms.timestampToken(); token != nil {
 		tc := j.t.checkTimestampToken(token, sigValue)
 		if tc.Trusted {
 			st = verify.SigningTime{Time: tc.GenTime, Trusted: true, Source: fmt.Sprintf("RFC 3161 timestamp by TSA %q, verified: %s", tc.TSA, tc.How)}
@@ -222,9 +225,15 @@ func (j *sigJob) signingTime() verify.SigningTime {
 		j.part.Add(CheckTimestamp, verify.Skip, "the signature's timestamp is not used as a trusted time: %s", tc.Why)
 		j.part.Warn("the signature's RFC 3161 timestamp is not trusted (%s); the signing time is the signer's claim", tc.Why)
 	}
+	if p, ok := proofFor(j.poe, j.end); ok {
+		st = verify.SigningTime{Time: p.at, Trusted: true, Source: fmt.Sprintf("no later than the document timestamp by TSA %q that covers it (proof of existence)", p.tsa)}
+		j.recordTime(st)
+		return st
+	}
+	m, hasM := pdfDate(j.v.Key("M").Text())
 	switch {
-	case j.signer.SignatureTime != nil:
-		st.Time = j.signer.SignatureTime.UTC()
+	case hasM:
+		st.Time = m
 		st.Source = "the signer's own claim (/M), no trusted timestamp"
 		j.part.Warn("signing time %s is the signer's own claim (/M): the signature carries no trusted timestamp", st.Time.Format(time.RFC3339))
 	case !tokenTime.IsZero():
@@ -244,23 +253,6 @@ func (j *sigJob) recordTime(st verify.SigningTime) {
 	j.part.Claims.(map[string]any)["signing_time_source"] = st.Source
 }
 
-// timestampToken returns the RFC 3161 token in the signer's unsigned
-// attributes and the signature value it must cover.
-func timestampToken(p7 *pkcs7.PKCS7) (token, sigValue []byte) {
-	leaf := signerCert(p7)
-	for _, s := range p7.Signers {
-		if len(p7.Signers) > 1 && leaf != nil && (!bytes.Equal(s.IssuerAndSerialNumber.IssuerName.FullBytes, leaf.RawIssuer) || s.IssuerAndSerialNumber.SerialNumber.Cmp(leaf.SerialNumber) != 0) {
-			continue
-		}
-		for _, a := range s.UnauthenticatedAttributes {
-			if a.Type.Equal(oidTimeStampToken) {
-				return a.Value.Bytes, s.EncryptedDigest
-			}
-		}
-	}
-	return nil, nil
-}
-
 // checkKeyUsage judges the signer certificate's (extended) key usage.
 func (j *sigJob) checkKeyUsage() {
 	if ok, found := keyUsage(j.leaf); ok {
@@ -275,13 +267,13 @@ func (j *sigJob) checkKeyUsage() {
 // signing time, then applies the shared issuer checks.
 func (j *sigJob) checkTrust(st verify.SigningTime, at time.Time) {
 	leaf, part := j.leaf, j.part
-	found, pathErr := j.t.find(leaf, j.p7.Certificates, at)
+	found, pathErr := j.t.find(leaf, j.cms.carried, at)
 	if found.m == nil {
 		tp := sha256.Sum256(leaf.Raw)
 		why := fmt.Sprintf("signer certificate %q (SHA-256 %s) is not in any trust list for pdf and does not chain to a listed pdf CA", certName(leaf), hex.EncodeToString(tp[:8]))
 		how := found.how
 		if how == "" {
-			how = j.t.listedForOtherUse(leaf, j.p7.Certificates, at)
+			how = j.t.listedForOtherUse(leaf, j.cms.carried, at)
 		}
 		if how != "" {
 			why = how
@@ -297,7 +289,7 @@ func (j *sigJob) checkTrust(st verify.SigningTime, at time.Time) {
 	}
 	j.checkCertificate(found, at)
 	j.env.IssuerChecks(part, *found.m, st)
-	j.env.DocumentNotRevoked(part, found.m.Country, nil, revocationQueries(j.p7)...)
+	j.env.DocumentNotRevoked(part, found.m.Country, nil, revocationQueries(j.cms.si.Signature)...)
 	if c := part.Check(verify.CheckIssuerTrusted); c != nil && c.Status == verify.Pass {
 		c.Detail += "; " + found.how
 	}
@@ -317,9 +309,42 @@ func (j *sigJob) checkCertificate(found signerTrust, at time.Time) {
 		j.part.Add(CheckCertificate, verify.Fail, "the path to the listed CA is not valid at the signing time %s: %v", rfc3339(at), found.pathErr)
 	case o.revErr != "":
 		j.part.Add(CheckCertificate, verify.Fail, "revocation data embedded in the PDF: %s", o.revErr)
-	case o.chainErr != "" && !found.direct:
-		j.part.Add(CheckCertificate, verify.Fail, "pdfsign path validation against the listed roots failed: %s", o.chainErr)
 	default:
 		j.part.Add(CheckCertificate, verify.Pass, "signer certificate %q valid %s covers the signing time; %s", certName(leaf), validity, found.how)
 	}
+}
+
+// pdfDate parses a PDF date string (ISO 32000-1 §7.9.4):
+// D:YYYYMMDDHHmmSSOHH'mm', every part after the year optional.
+func pdfDate(s string) (time.Time, bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "D:")
+	digits := 0
+	for digits < len(s) && digits < 14 && s[digits] >= '0' && s[digits] <= '9' {
+		digits++
+	}
+	if digits < 4 || digits%2 != 0 {
+		return time.Time{}, false
+	}
+	base := s[:digits] + "0101000000"[digits-4:]
+	t, err := time.Parse("20060102150405", base)
+	if err != nil {
+		return time.Time{}, false
+	}
+	rest := strings.ReplaceAll(s[digits:], "'", "")
+	if len(rest) >= 1 && (rest[0] == '+' || rest[0] == '-') {
+		hh, mm := 0, 0
+		if len(rest) >= 3 {
+			fmt.Sscanf(rest[1:3], "%d", &hh)
+		}
+		if len(rest) >= 5 {
+			fmt.Sscanf(rest[3:5], "%d", &mm)
+		}
+		off := time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute
+		if rest[0] == '+' {
+			t = t.Add(-off)
+		} else {
+			t = t.Add(off)
+		}
+	}
+	return t.UTC(), true
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/accord-network/accord/internal/pki"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -51,8 +52,19 @@ func parseTSTInfo(der []byte) (*tstInfo, error) {
 	return t, nil
 }
 
+// Stages of checkTimestampToken, in order: a token that fails at a stage
+// passed every stage before it.
+const (
+	stageRead      = iota // the token could not be read
+	stageSignature        // its signature or signer certificate is wrong
+	stageImprint          // it does not stamp the bytes given
+	stageTSA              // its TSA is not trusted at genTime
+	stageOK               // every rule held
+)
+
 // tokenCheck is the outcome of checking an RFC 3161 timestamp token.
 type tokenCheck struct {
+	Stage   int
 	GenTime time.Time // zero when the token could not be read
 	TSA     string    // the TSA certificate's name, when known
 	Trusted bool      // every rule held: GenTime is a trusted time
@@ -63,6 +75,11 @@ type tokenCheck struct {
 
 func (c *tokenCheck) fail(format string, args ...any) *tokenCheck {
 	c.Trusted, c.Why = false, fmt.Sprintf(format, args...)
+	return c
+}
+
+func (c *tokenCheck) at(stage int) *tokenCheck {
+	c.Stage = stage
 	return c
 }
 
@@ -85,7 +102,10 @@ func (c *tokenCheck) fail(format string, args ...any) *tokenCheck {
 //     entry is active at genTime and not revoked (a revoked TSA key could
 //     be used to backdate, so revoked entries vouch for nothing).
 func (t *trust) checkTimestampToken(token, imprinted []byte) *tokenCheck {
-	c := &tokenCheck{}
+	c := &tokenCheck{Stage: stageRead}
+	if der, err := pki.BERToDER(trimCMS(token)); err == nil {
+		token = der // a token in a /Contents placeholder is padded, and may be BER
+	}
 	sd, err := parseCMS(token)
 	if err != nil {
 		return c.fail("the timestamp token cannot be read: %v", err)
@@ -102,6 +122,7 @@ func (t *trust) checkTimestampToken(token, imprinted []byte) *tokenCheck {
 		return c.fail("the timestamp token has %d signer infos, not one", len(sd.Signers))
 	}
 	si := &sd.Signers[0]
+	c.at(stageSignature)
 	cert := sd.signerCertificate(si)
 	if cert == nil {
 		return c.fail("the timestamp token does not carry the certificate its signer info names")
@@ -117,11 +138,13 @@ func (t *trust) checkTimestampToken(token, imprinted []byte) *tokenCheck {
 	if !ok {
 		return c.fail("the timestamp's imprint uses unsupported digest %s", info.HashAlg)
 	}
+	c.at(stageImprint)
 	hh := h.New()
 	hh.Write(imprinted)
 	if !bytes.Equal(hh.Sum(nil), info.HashedMessage) {
 		return c.fail("the timestamp's message imprint is not the hash of the signature it should cover")
 	}
+	c.at(stageTSA)
 	if !hasCriticalTimeStampingEKU(cert) {
 		return c.fail("TSA certificate %q does not carry the critical extended key usage timeStamping (RFC 3161 §2.3)", certName(cert))
 	}
@@ -129,12 +152,12 @@ func (t *trust) checkTimestampToken(token, imprinted []byte) *tokenCheck {
 		return c.fail("TSA certificate %q is valid %s to %s, not at the time it claims, %s", certName(cert),
 			rfc3339(cert.NotBefore), rfc3339(cert.NotAfter), rfc3339(info.GenTime))
 	}
-	m, how, err := t.findTSA(cert, sd.Certs, info.GenTime)
+	m, how, err := t.findTSA(cert, sd.Certs(), info.GenTime)
 	if err != nil {
 		return c.fail("%v", err)
 	}
 	c.Trusted, c.How, c.Match = true, how, m
-	return c
+	return c.at(stageOK)
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -329,3 +329,53 @@ func cmsOf(t testing.TB, doc []byte) []byte {
 	}
 	return bytes.TrimRight(b, "\x00")
 }
+
+// TestDocumentTimestamp: a document timestamp (/DocTimeStamp, ETSI.RFC3161)
+// is verified as a timestamp, by a TSA listed for tsa, not as a document
+// signature; when trusted it is proof of existence for the signature it
+// covers (a key revoked after it still passes); a PDF with only document
+// timestamps is not signed.
+func TestDocumentTimestamp(t *testing.T) {
+	tsaC, tsaKey := tsaCert(t, "NL TSA", true, nil, nil)
+	stampedAt := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+	url := tsa{signer: tsaC, key: tsaKey, bag: []*x509.Certificate{tsaC}, at: stampedAt}.serve(t)
+	s, rev := revokedSigner(t) // revoked an hour ago, after the stamp
+	signed := s.sign(t, pdftest.Document(pdftest.Options{}), "signed, then stamped")
+	stamped, err := Sign(signed, SignOptions{DocumentTimestamp: true, TSA: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	year := 365 * 24 * time.Hour
+
+	a := trustlisttest.NewAnchor(t, "NL")
+	a.SignList(t, time.Time{}, year, rev, tsaEntry(t, tsaC, false, "NL TSA"))
+	r, err := run(t, trustlisttest.Set(t, a), stamped)
+	if err != nil || !r.Valid {
+		t.Fatalf("want valid, err=%v\n%s", err, dump(t, r))
+	}
+	want(t, r, 1, CheckTimestamp, verify.Pass, "proves the revision it covers existed")
+	want(t, r, 1, verify.CheckIssuerTrusted, verify.Pass, "NL TSA")
+	want(t, r, 0, verify.CheckNotRevoked, verify.Pass, "after the trusted signing time")
+	want(t, r, 0, verify.CheckKeyValidAtSigning, verify.Pass, "proof of existence")
+
+	// The TSA listed for pdf only: the stamp proves nothing, the revoked key fails.
+	b := trustlisttest.NewAnchor(t, "NL")
+	b.SignList(t, time.Time{}, year, rev, pdfEntry(t, tsaC, false, "NL TSA"))
+	r, _ = run(t, trustlisttest.Set(t, b), stamped)
+	if r.Valid {
+		t.Fatalf("want invalid\n%s", dump(t, r))
+	}
+	want(t, r, 1, CheckTimestamp, verify.Skip, "not listed for tsa")
+	want(t, r, 0, verify.CheckNotRevoked, verify.Fail, "key retired")
+
+	// Only a document timestamp: not a signed document.
+	only, err := Sign(pdftest.Document(pdftest.Options{}), SignOptions{DocumentTimestamp: true, TSA: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ = run(t, trustlisttest.Set(t, a), only)
+	if r.Valid {
+		t.Fatalf("a document timestamp alone made a PDF valid\n%s", dump(t, r))
+	}
+	want(t, r, -1, verify.CheckSignature, verify.Fail, "only document timestamps")
+}

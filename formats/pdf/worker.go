@@ -167,6 +167,8 @@ type workRequest struct {
 	Options     verify.Options
 	// What the parent's trusted material answers besides Find.
 	Revocations, Rules bool
+	// Strict is the parent's SetStrict.
+	Strict bool
 }
 
 // trustCall is a question a worker asks about the parent's trusted
@@ -237,6 +239,7 @@ func serveWorker(stdin io.Reader, stdout io.Writer) int {
 		if err != nil || kind != frameData {
 			return 3
 		}
+		strict.Store(req.Strict)
 		proxy := &trustProxy{in: in, out: out}
 		env := &verify.Env{Trust: proxy.material(req.Revocations, req.Rules), At: req.At, Offline: req.Offline, Arrival: req.Arrival}
 		if req.HasVerifier {
@@ -526,11 +529,14 @@ func (p *workerPool) verify(ctx context.Context, in []byte, env *verify.Env) (*v
 // exchange sends one document to the worker, answers its trust-list
 // questions and reads its result.
 func (w *worker) exchange(in []byte, env *verify.Env) (workResult, error) {
-	req := workRequest{At: env.At, Offline: env.Offline, Arrival: env.Arrival}
+	req := workRequest{At: env.At, Offline: env.Offline, Arrival: env.Arrival, Strict: strict.Load()}
 	_, req.Revocations = env.Trust.(verify.RevocationSource)
 	_, req.Rules = env.Trust.(verify.RuleSource)
 	if env.Verifier != nil {
 		req.HasVerifier, req.Options = true, env.Verifier.Options()
+		// A blockchain reader stays in the parent: a document inside a PDF
+		// whose issuance is on chain cannot be checked in a worker.
+		req.Options.Chains = nil
 	}
 	b, err := json.Marshal(req)
 	if err != nil {

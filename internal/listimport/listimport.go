@@ -116,16 +116,29 @@ func ChainsToRoot(c *pki.Certificate, roots []*pki.Certificate, at time.Time) (*
 		if string(r.Raw) == string(c.Raw) {
 			return r, nil
 		}
-		if err := c.CheckSignatureFrom(r); err == nil {
-			return r, nil
-		} else if why == nil || string(c.RawIssuer) == string(r.RawSubject) {
-			why = err
+		if string(c.RawIssuer) != string(r.RawSubject) {
+			continue
 		}
+		if err := c.CheckSignatureFrom(r); err != nil {
+			why = err
+			continue
+		}
+		return r, nil
 	}
-	return nil, fmt.Errorf("the signer %q is none of the %d --source-root certificates and not issued by one (%v)", c.Subject, len(roots), why)
+	if why != nil {
+		return nil, fmt.Errorf("the signer %q names a --source-root as issuer, but %v", c.Subject, why)
+	}
+	return nil, fmt.Errorf("the signer %q is none of the %d --source-root certificates and not issued by one", c.Subject, len(roots))
 }
 
-// SignerName is how provenance names a signing certificate.
+// SignerName is how provenance names a signing certificate: its common
+// name and country when it has them, else its whole subject.
 func SignerName(c *pki.Certificate) string {
+	if cn := c.Subject.CommonName; cn != "" {
+		if len(c.Subject.Country) == 1 {
+			return cn + " (" + c.Subject.Country[0] + ")"
+		}
+		return cn
+	}
 	return c.Subject.String()
 }

@@ -81,7 +81,7 @@ func verifyCases(t *testing.T, set *trustlist.Set, wantKind trustlist.EntryKind)
 			t.Errorf("%s: signature check %+v", rel, sig)
 			continue
 		}
-		if !strings.Contains(sig.Detail, "listed by") {
+		if !strings.Contains(sig.Detail, "listed by") || !strings.Contains(sig.Detail, "relayed from") {
 			t.Errorf("%s: %s", rel, sig.Detail)
 		}
 		t.Logf("%s (%s entry): %s", rel, wantKind, sig.Detail)

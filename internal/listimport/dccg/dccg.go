@@ -12,8 +12,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/accord-network/accord/internal/listimport"
 	"github.com/accord-network/accord/internal/pki"
@@ -54,14 +57,28 @@ func Parse(b []byte, opts listimport.Options) (*listimport.Source, error) {
 	src.Name = "the EU DCC gateway trust list"
 	src.Signature = trustlist.SourceUnsigned
 	src.SignatureDetail = "the list as a whole is unsigned; each item carries its uploader's CMS signature"
-	for i, raw := range *doc.Certificates {
-		var it item
-		if err := json.Unmarshal(raw, &it); err != nil {
-			src.Refuse(fmt.Sprintf("#%d", i+1), "", "not a gateway item: %v", err)
-			continue
-		}
-		src.Items = append(src.Items, parseItem(i, &it, opts))
-		if t, err := time.Parse(time.RFC3339, it.Timestamp); err == nil && t.After(src.Issued) {
+	// Items are independent: parse and check them on every core, in order.
+	raws := *doc.Certificates
+	items := make([]listimport.Item, len(raws))
+	stamps := make([]time.Time, len(raws))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, raw := range raws {
+		g.Go(func() error {
+			var it item
+			if err := json.Unmarshal(raw, &it); err != nil {
+				items[i] = listimport.Item{Ref: fmt.Sprintf("#%d", i+1), Refused: fmt.Errorf("not a gateway item: %v", err)}
+				return nil
+			}
+			items[i] = parseItem(i, &it, opts)
+			stamps[i], _ = time.Parse(time.RFC3339, it.Timestamp)
+			return nil
+		})
+	}
+	_ = g.Wait() // the workers return no errors: a bad item is refused in place
+	src.Items = items
+	for _, t := range stamps {
+		if t.After(src.Issued) {
 			src.Issued = t // the list is as new as its newest item
 		}
 	}
@@ -100,12 +117,8 @@ func parseItem(i int, it *item, opts listimport.Options) listimport.Item {
 	if err != nil {
 		return refuse("%v", err)
 	}
-	cert, err := pki.Parse(der)
-	if err != nil {
-		return refuse("%v", err)
-	}
-	if out.Country == "" && len(cert.Subject.Country) == 1 {
-		out.Country = cert.Subject.Country[0]
+	if cert := e.Certificate(); out.Country == "" && cert != nil && len(cert.Subject.Country) == 1 {
+		out.Country = strings.ToUpper(cert.Subject.Country[0])
 	}
 	if !trustlist.ValidCountry(out.Country) {
 		return refuse("country %q is not an accepted country code", out.Country)

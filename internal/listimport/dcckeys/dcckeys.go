@@ -257,3 +257,37 @@ func keyItem(it listimport.Item, spki, kid []byte, country string, w Window) lis
 	it.Entry = e
 	return it
 }
+
+// ParseKey reads one public key given as PEM (PUBLIC KEY), a JWK (JSON
+// object with kty and x, y or n, e) or DER SubjectPublicKeyInfo, and returns
+// its DER SubjectPublicKeyInfo and the JWK's kid, if any.
+func ParseKey(b []byte) (spki []byte, kid string, err error) {
+	trimmed := bytes.TrimSpace(b)
+	switch {
+	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
+		blk, _ := pem.Decode(trimmed)
+		if blk == nil || blk.Type != "PUBLIC KEY" {
+			return nil, "", errors.New("PEM without a PUBLIC KEY block")
+		}
+		spki, kid = blk.Bytes, blk.Headers["Kid"]
+	case bytes.HasPrefix(trimmed, []byte("{")):
+		var k jwk
+		if err := json.Unmarshal(trimmed, &k); err != nil {
+			return nil, "", fmt.Errorf("JWK: %w", err)
+		}
+		if spki, err = k.spki(); err != nil {
+			return nil, "", fmt.Errorf("JWK: %w", err)
+		}
+		kid = k.Kid
+	default:
+		spki = b
+	}
+	if _, err := pki.ParsePublicKeyInfo(spki); err != nil {
+		return nil, "", err
+	}
+	return spki, kid, nil
+}
+
+// KIDBytes decodes a kid as the lists print it (base64, standard or URL
+// alphabet); a kid that is not base64 is taken as its bytes.
+func KIDBytes(kid string) []byte { return kidBytes(kid) }

@@ -9,6 +9,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -126,7 +127,9 @@ func item(i int, der []byte) listimport.Item {
 		it.Refused = errors.New("the certificate names no single country")
 		return it
 	}
-	it.Country = c.Subject.Country[0]
+	// Real CSCAs write the code in lower case (C=ro, C=gb); ISO 3166 codes
+	// are case-insensitive, Accord's are upper case.
+	it.Country = strings.ToUpper(c.Subject.Country[0])
 	if !trustlist.ValidCountry(it.Country) {
 		it.Refused = fmt.Errorf("country %q is not an accepted country code", it.Country)
 		return it

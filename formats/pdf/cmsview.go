@@ -1,0 +1,243 @@
+package pdf
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accord-network/accord/internal/pki"
+)
+
+// signatureCMS is a PDF signature's CMS read with the government-PKI
+// certificate layer (internal/pki): brainpool and explicit-parameter keys,
+// RSASSA-PSS, SHA-1 and negative serials parse, BER is read, and the
+// signature is checked over the signed attributes exactly as received.
+type signatureCMS struct {
+	sd      *pki.SignedData
+	si      *pki.SignerInfo   // the signer: the first SignerInfo whose certificate is carried
+	signer  *pki.Certificate  // its certificate
+	leaf    *x509.Certificate // the same, as crypto/x509 reads it (or a stand-in)
+	certs   []*pki.Certificate
+	carried []*x509.Certificate // every carried certificate, crypto/x509 view
+	der     []byte              // the CMS as DER (BER normalised), for the unsigned attributes
+}
+
+var oidData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+
+// openSignatureCMS reads the /Contents of a signature: the CMS followed by
+// the zero padding of the placeholder.
+func openSignatureCMS(contents []byte) (*signatureCMS, error) {
+	b := trimCMS(contents)
+	sd, err := pki.ParseSignedData(b)
+	if err != nil {
+		return nil, err
+	}
+	c := &signatureCMS{sd: sd}
+	for _, der := range sd.Certificates {
+		pc, err := pki.Parse(der)
+		if err != nil {
+			continue
+		}
+		c.certs = append(c.certs, pc)
+		c.carried = append(c.carried, pc.X509())
+	}
+	for i := range sd.SignerInfos {
+		si := &sd.SignerInfos[i]
+		for _, pc := range c.certs {
+			if si.Matches(pc) {
+				c.si, c.signer, c.leaf = si, pc, pc.X509()
+				break
+			}
+		}
+		if c.si != nil {
+			break
+		}
+	}
+	if c.si == nil {
+		if len(sd.SignerInfos) == 0 {
+			return c, errors.New("the CMS has no signer")
+		}
+		return c, errors.New("the CMS signature carries no signer certificate")
+	}
+	if der, err := pki.BERToDER(b); err == nil {
+		c.der = der
+	} else {
+		c.der = b
+	}
+	return c, nil
+}
+
+// trimCMS cuts the zero padding after a CMS in a /Contents placeholder:
+// the bytes after its outer element, in DER or BER (indefinite lengths).
+func trimCMS(b []byte) []byte {
+	if n, ok := berElementLen(b, 0); ok {
+		return b[:n]
+	}
+	return b
+}
+
+// berElementLen returns the length of the BER element at the start of b,
+// following indefinite lengths to their end-of-contents octets.
+func berElementLen(b []byte, depth int) (int, bool) {
+	if depth > 64 || len(b) < 2 {
+		return 0, false
+	}
+	i := 1
+	if b[0]&0x1f == 0x1f { // high tag number
+		for i < len(b) && b[i]&0x80 != 0 {
+			i++
+		}
+		i++
+	}
+	if i >= len(b) {
+		return 0, false
+	}
+	l := int(b[i])
+	i++
+	switch {
+	case l < 0x80:
+		if i+l > len(b) {
+			return 0, false
+		}
+		return i + l, true
+	case l == 0x80: // indefinite: elements until 00 00
+		if b[0]&0x20 == 0 {
+			return 0, false
+		}
+		for {
+			if i+2 <= len(b) && b[i] == 0 && b[i+1] == 0 {
+				return i + 2, true
+			}
+			n, ok := berElementLen(b[i:], depth+1)
+			if !ok {
+				return 0, false
+			}
+			i += n
+		}
+	default:
+		k := l & 0x7f
+		if k > 4 || i+k > len(b) {
+			return 0, false
+		}
+		n := 0
+		for _, c := range b[i : i+k] {
+			n = n<<8 | int(c)
+		}
+		i += k
+		if n < 0 || i+n > len(b) {
+			return 0, false
+		}
+		return i + n, true
+	}
+}
+
+// verify checks the signer's signature over the signed bytes. It tells an
+// integrity failure (the content does not match the signed digest) from a
+// signature failure.
+func (c *signatureCMS) verify(signed []byte) (integrityOK bool, err error) {
+	if c.sd.Content != nil && len(c.sd.Content) > 0 {
+		return true, errors.New("the CMS is not detached (adbe.pkcs7.sha1 style signatures are not supported)")
+	}
+	err = c.si.Verify(oidData, signed, c.signer)
+	if err != nil && strings.Contains(err.Error(), "messageDigest does not match") {
+		return false, err
+	}
+	if err != nil && strings.Contains(err.Error(), "contentType") {
+		// Some signers put another content type; the digest is what binds.
+		return true, err
+	}
+	return true, err
+}
+
+// signingTimeOutsideValidity returns a message when the CMS signing-time
+// attribute lies outside the signer certificate's validity.
+func (c *signatureCMS) signingTimeOutsideValidity() string {
+	t, ok := c.si.SigningTime()
+	if !ok || (!t.Before(c.signer.NotBefore) && !t.After(c.signer.NotAfter)) {
+		return ""
+	}
+	return fmt.Sprintf("signing-time %s outside of certificate validity %s to %s", rfc3339(t), rfc3339(c.signer.NotBefore), rfc3339(c.signer.NotAfter))
+}
+
+// timestampToken returns the RFC 3161 token among the signer's unsigned
+// attributes and the signature value it must stamp.
+func (c *signatureCMS) timestampToken() (token, sigValue []byte) {
+	sd, err := parseCMS(c.der)
+	if err != nil {
+		return nil, nil
+	}
+	for i := range sd.Signers {
+		si := &sd.Signers[i]
+		if (si.Serial != nil && si.Serial.Cmp(c.si.SerialNumber) != 0) || string(si.Signature) != string(c.si.Signature) {
+			continue
+		}
+		if v, ok := si.attr(si.UnsignedAttrs, oidTimeStampToken); ok {
+			return v, si.Signature
+		}
+	}
+	return nil, nil
+}
+
+// pkiChain builds a path from the signer to one of roots (trust-list CA
+// certificates) through the carried certificates with the government-PKI
+// layer, valid at time at, for what crypto/x509 cannot verify (brainpool,
+// RSASSA-PSS and SHA-1 signatures on certificates). It returns the root's
+// index and the path length, or an error.
+func pkiChain(leaf *pki.Certificate, carried []*pki.Certificate, roots []*pki.Certificate, at time.Time) (root, length int, err error) {
+	var walk func(c *pki.Certificate, depth int) (int, int, error)
+	walk = func(c *pki.Certificate, depth int) (int, int, error) {
+		if depth > 8 {
+			return -1, 0, errors.New("the path is longer than 8 certificates")
+		}
+		for i, r := range roots {
+			if c.CheckSignatureFrom(r) == nil {
+				if at.Before(r.NotBefore) || at.After(r.NotAfter) {
+					return -1, 0, fmt.Errorf("the listed CA %q is not valid at %s", r.Subject.CommonName, rfc3339(at))
+				}
+				return i, depth + 2, nil
+			}
+		}
+		for _, p := range carried {
+			if p == c || string(p.Raw) == string(c.Raw) || c.CheckSignatureFrom(p) != nil {
+				continue
+			}
+			if at.Before(p.NotBefore) || at.After(p.NotAfter) {
+				continue
+			}
+			if i, n, err := walk(p, depth+1); err == nil {
+				return i, n, nil
+			}
+		}
+		return -1, 0, errors.New("no path to a listed CA")
+	}
+	if at.Before(leaf.NotBefore) || at.After(leaf.NotAfter) {
+		return -1, 0, fmt.Errorf("the signer certificate is not valid at %s", rfc3339(at))
+	}
+	return walk(leaf, 0)
+}
+
+// usesSHA1 reports whether a certificate is signed with SHA-1.
+func usesSHA1(c *pki.Certificate) bool {
+	return c.SignatureAlgorithm.Hash == crypto.SHA1
+}
+
+var oidAdobeRevocation = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}
+
+// hasRevocationInfo reports whether the signer's signed attributes carry
+// Adobe's revocationInfoArchival (embedded OCSP responses and CRLs).
+func (c *signatureCMS) hasRevocationInfo() bool {
+	sd, err := parseCMS(c.der)
+	if err != nil {
+		return false
+	}
+	for i := range sd.Signers {
+		if _, ok := sd.Signers[i].attr(sd.Signers[i].SignedAttrs, oidAdobeRevocation); ok {
+			return true
+		}
+	}
+	return false
+}
