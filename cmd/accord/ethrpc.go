@@ -65,7 +65,11 @@ func contractEntry(c *cli.Context, uses []trustlist.DocType) (*trustlist.Entry, 
 	if t := c.Timestamp("not-before"); t != nil {
 		from = *t
 	}
-	e, err := trustlist.NewContractEntry(id, a, uses, c.String("name"), c.String("domain"), from, from.Add(c.Duration("valid-for")))
+	validFor, err := durationArg(c, "valid-for")
+	if err != nil {
+		return nil, err
+	}
+	e, err := trustlist.NewContractEntry(id, a, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
