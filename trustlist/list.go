@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
-	"regexp"
 	"sync"
 	"time"
 
@@ -98,7 +97,23 @@ type entryWire struct {
 	Source     *Provenance `cbor:"15,keyasint,omitempty"`
 }
 
-var useToken = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,15}$`)
+// isToken reports whether s matches ^[a-z0-9][a-z0-9_-]{0,15}$: a use or
+// format token.
+func isToken(s string) bool {
+	if len(s) == 0 || len(s) > 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Certificate returns the parsed certificate of an x509 entry, or nil. It is
 // parsed on first use and cached; safe for concurrent use.
@@ -226,7 +241,7 @@ func (e *Entry) check() error {
 		return bad("1 to 16 uses required")
 	}
 	for _, u := range e.Uses {
-		if !useToken.MatchString(string(u)) {
+		if !isToken(string(u)) {
 			return bad("use %q is not a lowercase token", u)
 		}
 	}
@@ -273,16 +288,25 @@ func (e *Entry) wire() entryWire {
 }
 
 func entryFromWire(w entryWire) (*Entry, error) {
-	e := &Entry{KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
+	e := new(Entry)
+	return e, entryInto(e, &w)
+}
+
+// entryInto fills e from w and checks it.
+func entryInto(e *Entry, w *entryWire) error {
+	*e = Entry{KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
 		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint,
 		Country: w.Country, Source: w.Source}
 	if e.Source != nil {
 		e.Source.Issued = unixTime(e.Source.IssuedUnix)
 	}
-	for _, u := range w.Uses {
-		e.Uses = append(e.Uses, DocType(u))
+	if len(w.Uses) > 0 {
+		e.Uses = make([]DocType, len(w.Uses))
+		for i, u := range w.Uses {
+			e.Uses[i] = DocType(u)
+		}
 	}
-	return e, e.check()
+	return e.check()
 }
 
 // List is one version of an anchor's trust list.
@@ -385,29 +409,37 @@ func SignList(l *List, keys []*PrivateKey) (*List, error) {
 func ParseList(raw []byte) (*List, error) { return parseList(raw, nil) }
 
 func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
-	var w listWire
-	s, err := decodeSigned(raw, msg, KindList, &w)
-	if err != nil {
-		return nil, err
+	if msg == nil {
+		var err error
+		if msg, err = decodeSignMessage(raw); err != nil {
+			return nil, err
+		}
 	}
+	payloadView(raw, msg)
+	// The strict reader accepts only the deterministic encoding, and its
+	// byte strings are views into the payload (listdecode.go). When it
+	// refuses, the generic decoder says why.
+	w, err := decodeListPayload(msg.Payload)
+	if err != nil {
+		var slow listWire
+		if _, err := decodeSigned(raw, msg, KindList, &slow); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s payload is not deterministic CBOR (RFC 8949 §4.2.1) or has unknown fields", ErrMalformed, KindList)
+	}
+	s := signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}
 	l := &List{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt),
 		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: s, Entries: make([]*Entry, 0, len(w.Entries))}
 	if len(l.Prev) == 0 {
 		l.Prev = nil
 	}
-	for _, ew := range w.Entries {
-		e, err := entryFromWire(ew)
-		if err != nil {
+	entries := make([]Entry, len(w.Entries)) // one allocation for all entries
+	for i := range w.Entries {
+		e := &entries[i]
+		if err := entryInto(e, &w.Entries[i]); err != nil {
 			return nil, err
 		}
 		l.Entries = append(l.Entries, e)
-	}
-	// Entry bytes appear in order inside the payload: keep views, not copies.
-	pos := 0
-	for _, e := range l.Entries {
-		e.KID, pos = alias(l.payload, pos, e.KID)
-		e.Data, pos = alias(l.payload, pos, e.Data)
-		e.Thumbprint, pos = alias(l.payload, pos, e.Thumbprint)
 	}
 	// Entries were checked as they were decoded; the header and uniqueness remain.
 	if err := l.checkHeader(); err != nil {
