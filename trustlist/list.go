@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -293,18 +295,23 @@ func entryFromWire(w entryWire) (*Entry, error) {
 }
 
 // entryInto fills e from w and checks it.
+// e.Uses, when not nil, is where the uses go (len(w.Uses) of them).
 func entryInto(e *Entry, w *entryWire) error {
-	*e = Entry{KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
+	uses := e.Uses
+	if len(uses) != len(w.Uses) {
+		uses = make([]DocType, len(w.Uses))
+	}
+	for i, u := range w.Uses {
+		uses[i] = DocType(u)
+	}
+	if w.Uses == nil {
+		uses = nil
+	}
+	*e = Entry{Uses: uses, KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
 		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint,
 		Country: w.Country, Source: w.Source}
 	if e.Source != nil {
 		e.Source.Issued = unixTime(e.Source.IssuedUnix)
-	}
-	if len(w.Uses) > 0 {
-		e.Uses = make([]DocType, len(w.Uses))
-		for i, u := range w.Uses {
-			e.Uses[i] = DocType(u)
-		}
 	}
 	return e.check()
 }
@@ -357,15 +364,23 @@ func (l *List) checkHeader() error {
 }
 
 func checkUniqueEntries(entries []*Entry) error {
-	seen := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		k := string(e.Kind) + string(e.KID)
-		if seen[k] {
+	// Sort a copy by (kind, kid) and compare neighbours: one allocation
+	// rather than a map key per entry.
+	sorted := slices.Clone(entries)
+	slices.SortFunc(sorted, compareEntryKey)
+	for i := 1; i < len(sorted); i++ {
+		if e := sorted[i]; compareEntryKey(sorted[i-1], e) == 0 {
 			return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
 		}
-		seen[k] = true
 	}
 	return nil
+}
+
+func compareEntryKey(a, b *Entry) int {
+	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.KID, b.KID)
 }
 
 func (l *List) wire() (*listWire, error) {
@@ -434,9 +449,17 @@ func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 		l.Prev = nil
 	}
 	entries := make([]Entry, len(w.Entries)) // one allocation for all entries
+	nuses := 0
 	for i := range w.Entries {
-		e := &entries[i]
-		if err := entryInto(e, &w.Entries[i]); err != nil {
+		nuses += len(w.Entries[i].Uses)
+	}
+	uses := make([]DocType, nuses) // and one for all their uses
+	for i := range w.Entries {
+		e, ew := &entries[i], &w.Entries[i]
+		if n := len(ew.Uses); n > 0 {
+			e.Uses, uses = uses[:n:n], uses[n:]
+		}
+		if err := entryInto(e, ew); err != nil {
 			return nil, err
 		}
 		l.Entries = append(l.Entries, e)

@@ -20,8 +20,9 @@ var errNotCanonical = errors.New("not the deterministic encoding of a list")
 
 // cborReader reads canonical CBOR items from b.
 type cborReader struct {
-	b   []byte
-	off int
+	b    []byte
+	off  int
+	strs []string // backing store for every entry's uses: one allocation, not one per entry
 }
 
 // head reads an item's initial byte and argument, refusing non-shortest
@@ -380,13 +381,21 @@ func (r *cborReader) uses() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, n)
-	for i := range out {
-		if out[i], err = r.text(); err != nil {
+	if n == 0 {
+		return []string{}, nil
+	}
+	if cap(r.strs)-len(r.strs) < n {
+		r.strs = make([]string, 0, max(n, 2*cap(r.strs), 1024))
+	}
+	start := len(r.strs)
+	for i := 0; i < n; i++ {
+		u, err := r.text()
+		if err != nil {
 			return nil, err
 		}
+		r.strs = append(r.strs, u)
 	}
-	return out, nil
+	return r.strs[start:len(r.strs):len(r.strs)], nil
 }
 
 // provenance decodes the rare Source map with the generic decoder and
