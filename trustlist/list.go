@@ -434,7 +434,8 @@ func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 	// The strict reader accepts only the deterministic encoding, and its
 	// byte strings are views into the payload (listdecode.go). When it
 	// refuses, the generic decoder says why.
-	w, err := decodeListPayload(msg.Payload)
+	var es listEntries
+	w, err := decodeListPayload(msg.Payload, &es)
 	if err != nil {
 		var slow listWire
 		if _, err := decodeSigned(raw, msg, KindList, &slow); err != nil {
@@ -442,27 +443,14 @@ func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 		}
 		return nil, fmt.Errorf("%w: %s payload is not deterministic CBOR (RFC 8949 §4.2.1) or has unknown fields", ErrMalformed, KindList)
 	}
+	if es.err != nil {
+		return nil, es.err
+	}
 	s := signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}
 	l := &List{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt),
-		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: s, Entries: make([]*Entry, 0, len(w.Entries))}
+		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: s, Entries: es.ptrs}
 	if len(l.Prev) == 0 {
 		l.Prev = nil
-	}
-	entries := make([]Entry, len(w.Entries)) // one allocation for all entries
-	nuses := 0
-	for i := range w.Entries {
-		nuses += len(w.Entries[i].Uses)
-	}
-	uses := make([]DocType, nuses) // and one for all their uses
-	for i := range w.Entries {
-		e, ew := &entries[i], &w.Entries[i]
-		if n := len(ew.Uses); n > 0 {
-			e.Uses, uses = uses[:n:n], uses[n:]
-		}
-		if err := entryInto(e, ew); err != nil {
-			return nil, err
-		}
-		l.Entries = append(l.Entries, e)
 	}
 	// Entries were checked as they were decoded; the header and uniqueness remain.
 	if err := l.checkHeader(); err != nil {
@@ -472,6 +460,36 @@ func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// listEntries builds a parsed list's entries as the reader yields them, in
+// few allocations: one for all entries, a few for all their uses. It keeps
+// the first entry that fails its check; the reader goes on, so an encoding
+// error later in the payload is still the one reported.
+type listEntries struct {
+	all  []Entry
+	ptrs []*Entry
+	uses []DocType
+	err  error
+}
+
+func (s *listEntries) start(n int) {
+	s.all = make([]Entry, n)
+	s.ptrs = make([]*Entry, 0, n)
+}
+
+func (s *listEntries) add(w *entryWire) {
+	e := &s.all[len(s.ptrs)]
+	s.ptrs = append(s.ptrs, e)
+	if n := len(w.Uses); n > 0 {
+		if len(s.uses) < n {
+			s.uses = make([]DocType, max(n, 2*len(s.all)))
+		}
+		e.Uses, s.uses = s.uses[:n:n], s.uses[n:]
+	}
+	if err := entryInto(e, w); err != nil && s.err == nil {
+		s.err = err
+	}
 }
 
 // Verify checks that t keys of d signed the list and that d is the descriptor

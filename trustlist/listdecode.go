@@ -23,6 +23,16 @@ type cborReader struct {
 	b    []byte
 	off  int
 	strs []string // backing store for every entry's uses: one allocation, not one per entry
+	// sink, when set, takes each entry as it is read instead of
+	// listWire.Entries keeping them all.
+	sink entrySink
+}
+
+// entrySink takes a list's entries one at a time: start with their number,
+// then each entry (w is reused; its byte strings stay valid).
+type entrySink interface {
+	start(n int)
+	add(w *entryWire)
 }
 
 // head reads an item's initial byte and argument, refusing non-shortest
@@ -245,12 +255,13 @@ func (r *cborReader) keys(n int, f func(k uint64) error) error {
 	return nil
 }
 
-// decodeListPayload reads a list payload in its deterministic encoding.
-func decodeListPayload(p []byte) (*listWire, error) {
+// decodeListPayload reads a list payload in its deterministic encoding. With
+// a sink, the entries go to it and the result's Entries stays nil.
+func decodeListPayload(p []byte, sink entrySink) (*listWire, error) {
 	if len(p) > MaxObjectSize {
 		return nil, errNotCanonical
 	}
-	r := &cborReader{b: p}
+	r := &cborReader{b: p, sink: sink}
 	n, err := r.container(5)
 	if err != nil || n != 8 {
 		return nil, errNotCanonical
@@ -293,6 +304,18 @@ func (r *cborReader) entries() ([]entryWire, error) {
 	n, err := r.container(4)
 	if err != nil || n > MaxEntries {
 		return nil, errNotCanonical
+	}
+	if r.sink != nil {
+		r.sink.start(n)
+		var w entryWire
+		for i := 0; i < n; i++ {
+			w = entryWire{}
+			if err := r.entry(&w); err != nil {
+				return nil, err
+			}
+			r.sink.add(&w)
+		}
+		return nil, nil
 	}
 	out := make([]entryWire, n)
 	for i := range out {

@@ -26,7 +26,7 @@ func oracleListPayload(p []byte) (*listWire, bool) {
 func checkStrictAgrees(t *testing.T, p []byte) {
 	t.Helper()
 	want, ok := oracleListPayload(p)
-	got, err := decodeListPayload(p)
+	got, err := decodeListPayload(p, nil)
 	if ok != (err == nil) {
 		t.Fatalf("strict reader accepts=%v, re-encoding oracle accepts=%v for %x", err == nil, ok, p)
 	}
