@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
@@ -364,8 +365,31 @@ func (l *List) checkHeader() error {
 }
 
 func checkUniqueEntries(entries []*Entry) error {
-	// Sort a copy by (kind, kid) and compare neighbours: one allocation
-	// rather than a map key per entry.
+	// Index by a hash of (kind, kid): no key allocated per entry. Equal
+	// hashes of different keys (rare) fall back to sorting.
+	seen := make(map[uint64]*Entry, len(entries))
+	seed := maphash.MakeSeed()
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, e := range entries {
+		h.Reset()
+		h.WriteString(string(e.Kind))
+		h.WriteByte(0)
+		h.Write(e.KID)
+		k := h.Sum64()
+		if o, ok := seen[k]; ok {
+			if compareEntryKey(o, e) == 0 {
+				return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
+			}
+			return checkUniqueSorted(entries)
+		}
+		seen[k] = e
+	}
+	return nil
+}
+
+// checkUniqueSorted sorts a copy by (kind, kid) and compares neighbours.
+func checkUniqueSorted(entries []*Entry) error {
 	sorted := slices.Clone(entries)
 	slices.SortFunc(sorted, compareEntryKey)
 	for i := 1; i < len(sorted); i++ {

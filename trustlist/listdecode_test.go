@@ -148,3 +148,23 @@ func FuzzListPayloadStrict(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, p []byte) { checkStrictAgrees(t, p) })
 }
+
+// TestCheckUniqueEntries: the same (kind, kid) twice is refused, by the hash
+// index and by its sorting fallback; the same kid under two kinds is not.
+func TestCheckUniqueEntries(t *testing.T) {
+	a := &Entry{Kind: EntryEth, KID: []byte{1, 2, 3}}
+	b := &Entry{Kind: EntryX509, KID: []byte{1, 2, 3}}
+	c := &Entry{Kind: EntryEth, KID: []byte{9}}
+	dup := &Entry{Kind: EntryEth, KID: []byte{1, 2, 3}}
+	if err := checkUniqueEntries([]*Entry{a, b, c}); err != nil {
+		t.Fatal(err)
+	}
+	for _, check := range []func([]*Entry) error{checkUniqueEntries, checkUniqueSorted} {
+		if err := check([]*Entry{a, c, b, dup}); err == nil {
+			t.Fatal("a duplicate entry was accepted")
+		}
+		if err := check([]*Entry{a, b, c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
