@@ -16,6 +16,7 @@ const MaxDepth = 200
 // nor failed.
 type Error struct{ Msg string }
 
+// Error implements error.
 func (e *Error) Error() string { return "certlogic: " + e.Msg }
 
 func fail(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }

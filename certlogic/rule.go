@@ -181,7 +181,7 @@ func ParseRule(raw []byte) (*Rule, error) {
 	return &r, nil
 }
 
-// ValidFromTime and ValidToTime return the rule's validity window.
+// ValidFromTime returns the start of the rule's validity window.
 func (r *Rule) ValidFromTime() time.Time { return r.from }
 
 // ValidToTime returns the end of the rule's validity window.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/trustlist"
 )
 
 // TestNationalRuleTests runs the AT and NL rules of
@@ -106,4 +107,58 @@ func ids(rs []*Rule) []string {
 		out = append(out, r.Identifier+"@"+r.Version)
 	}
 	return out
+}
+
+// TestGatewayRulesSign signs every FI, IE and FR rule version (expr-as-text
+// removed) as its country's rule set and has a trust set accept it: the
+// gateway's real rules travel as Accord publications unchanged.
+func TestGatewayRulesSign(t *testing.T) {
+	root := filepath.Join(fixtures.Shared(t, "certlogic"), "dcc-rules", "per-country")
+	for _, cc := range []string{"FI", "IE", "FR"} {
+		key, err := trustlist.GenerateKey(trustlist.AlgES256, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Second)
+		d, err := trustlist.SignDescriptor(&trustlist.Descriptor{Country: cc, Name: cc, Version: 1, Threshold: 1,
+			Keys: []*trustlist.PublicKey{key.Public()}, IssuedAt: now}, []*trustlist.PrivateKey{key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules [][]byte
+		files, _ := filepath.Glob(filepath.Join(root, cc, "*.json"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			var versions []map[string]json.RawMessage
+			if err := json.Unmarshal(b, &versions); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range versions {
+				delete(v, "expr-as-text")
+				raw, _ := json.Marshal(v)
+				if _, err := ValidateRule(raw); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				rules = append(rules, raw)
+			}
+		}
+		rs, err := trustlist.SignRuleSet(&trustlist.RuleSet{PublicationHeader: trustlist.PublicationHeader{Country: cc, DescriptorVersion: 1, Seq: 1, IssuedAt: now},
+			Rules: rules}, []*trustlist.PrivateKey{key})
+		if err != nil {
+			t.Fatalf("%s: %v", cc, err)
+		}
+		set := trustlist.NewSet(trustlist.DefaultPolicy())
+		if _, err := set.Pin(d.Raw()); err != nil {
+			t.Fatal(err)
+		}
+		if dec := set.Accept(rs.Raw(), now); dec.Outcome != trustlist.Accepted {
+			t.Fatalf("%s rule set: %s %s", cc, dec.Reason, dec.Detail)
+		}
+		for _, raw := range set.RuleSet(cc).Rules {
+			if _, err := ParseRule(raw); err != nil {
+				t.Fatalf("%s: a signed rule does not parse back: %v", cc, err)
+			}
+		}
+		t.Logf("%s: %d rule versions signed and accepted", cc, len(rules))
+	}
 }

@@ -55,6 +55,7 @@ type connectivity struct {
 	n      *Node
 	target int
 	wake   chan struct{}
+	done   chan struct{} // closed when the keeper loop has returned
 
 	mu        sync.Mutex
 	known     map[peer.ID]*knownPeer
@@ -65,7 +66,7 @@ type connectivity struct {
 }
 
 func newConnectivity(n *Node, target int) *connectivity {
-	return &connectivity{n: n, target: target, wake: make(chan struct{}, 1), known: map[peer.ID]*knownPeer{},
+	return &connectivity{n: n, target: target, wake: make(chan struct{}, 1), done: make(chan struct{}), known: map[peer.ID]*knownPeer{},
 		nudged: map[peer.ID]time.Time{}, exchanged: map[peer.ID]time.Time{}}
 }
 
@@ -109,6 +110,10 @@ func (c *connectivity) add(addrs []string, bootstrap bool) {
 		}
 		kp.bootstrap = kp.bootstrap || bootstrap
 		for _, na := range info.Addrs {
+			// An empty transport part names nothing to dial.
+			if len(na.Bytes()) == 0 {
+				continue
+			}
 			if !hasAddr(kp.info.Addrs, na) {
 				kp.info.Addrs = append(kp.info.Addrs, na)
 			}
@@ -157,6 +162,7 @@ func (c *connectivity) connected(p peer.ID) {
 // loop keeps the target number of connections.
 func (c *connectivity) loop() {
 	defer c.n.wg.Done()
+	defer close(c.done)
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -336,6 +342,9 @@ func (c *connectivity) handlePeers(s network.Stream) {
 			continue
 		}
 		addrs := c.n.host.Peerstore().Addrs(p)
+		if len(addrs) == 0 {
+			continue
+		}
 		if len(addrs) > 4 {
 			addrs = addrs[:4]
 		}
@@ -412,6 +421,9 @@ func (c *connectivity) knownAddrs(max int) []string {
 		addrs := kp.info.Addrs
 		if net.Connectedness(kp.info.ID) == network.Connected {
 			addrs = c.n.host.Peerstore().Addrs(kp.info.ID)
+		}
+		if len(addrs) == 0 {
+			continue
 		}
 		full, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: kp.info.ID, Addrs: addrs})
 		if err != nil {

@@ -195,3 +195,17 @@ func TestFullDiskThenCatchUp(t *testing.T) {
 	full.Store(false)
 	waitFor(t, 10*time.Second, "the node to catch up once its disk has space", func() bool { return holds(victim, "NL", 3) })
 }
+
+// TestBarePeerIDNotDialled: an exchanged or remembered address without a
+// transport part (/p2p/ID) is neither kept nor dialled.
+func TestBarePeerIDNotDialled(t *testing.T) {
+	other := startNode(t, testConfig(t.TempDir()))
+	cfg := testConfig(t.TempDir())
+	cfg.Bootstrap = []string{"/p2p/" + other.ID().String()}
+	n := startNode(t, cfg)
+	n.conn.add([]string{"/p2p/" + other.ID().String()}, false)
+	n.conn.dial(4, true)
+	if len(n.Host().Network().Peers()) != 0 {
+		t.Fatal("dialled a peer without an address")
+	}
+}

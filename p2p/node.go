@@ -295,6 +295,11 @@ func (n *Node) Close() error {
 		n.rememberPeers()
 	}
 	n.cancel()
+	if n.conn != nil {
+		// Its dials must be over before the host closes: a swarm that
+		// closes under a dial in progress can panic.
+		<-n.conn.done
+	}
 	for _, s := range n.subs {
 		s.Cancel()
 	}
@@ -414,8 +419,8 @@ func (n *Node) dialAll(ctx context.Context, addrs []string) int {
 			continue
 		}
 		info, err := peer.AddrInfoFromP2pAddr(a)
-		if err != nil || info.ID == n.host.ID() {
-			continue
+		if err != nil || info.ID == n.host.ID() || len(info.Addrs) == 0 || len(info.Addrs[0].Bytes()) == 0 {
+			continue // a bare /p2p/ID names no transport to dial
 		}
 		if have := byPeer[info.ID]; have != nil {
 			have.Addrs = append(have.Addrs, info.Addrs...)

@@ -3,7 +3,11 @@ package p2p
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"net/http"
+	"strings"
+	"time"
 
 	"github.com/accord-network/accord/trustlist"
 )
@@ -123,4 +127,39 @@ func newPublication(set *trustlist.Set, country string, o []byte) (bool, error) 
 			(rv.DescriptorVersion == info.DescriptorVersion && rv.Seq > info.Seq), nil
 	}
 	return false, fmt.Errorf("a %s is not a publication", k)
+}
+
+// PublicationInfo is one row of GET /v1/publications/{country}.
+type PublicationInfo struct {
+	Kind              string    `json:"kind"`
+	Seq               uint64    `json:"seq"`
+	DescriptorVersion uint64    `json:"descriptor_version"`
+	IssuedAt          time.Time `json:"issued_at"`
+	Hash              string    `json:"hash"`
+	Items             int       `json:"items"` // rules, value sets, or batches added
+}
+
+// handlePublications answers GET /v1/publications/{country}: the rule set,
+// value sets and revocation deltas held for an anchor, in acceptance order.
+func (n *Node) handlePublications(w http.ResponseWriter, r *http.Request) {
+	cc := strings.ToUpper(r.PathValue("country"))
+	set := n.Set()
+	var out []PublicationInfo
+	if rs := set.RuleSet(cc); rs != nil {
+		out = append(out, PublicationInfo{Kind: string(trustlist.KindRuleSet), Seq: rs.Seq, DescriptorVersion: rs.DescriptorVersion,
+			IssuedAt: rs.IssuedAt, Hash: hex.EncodeToString(rs.Hash()), Items: len(rs.Rules)})
+	}
+	if vs := set.ValueSets(cc); vs != nil {
+		out = append(out, PublicationInfo{Kind: string(trustlist.KindValueSets), Seq: vs.Seq, DescriptorVersion: vs.DescriptorVersion,
+			IssuedAt: vs.IssuedAt, Hash: hex.EncodeToString(vs.Hash()), Items: len(vs.Sets)})
+	}
+	for _, rv := range set.RevocationChain(cc) {
+		out = append(out, PublicationInfo{Kind: string(trustlist.KindRevocations), Seq: rv.Seq, DescriptorVersion: rv.DescriptorVersion,
+			IssuedAt: rv.IssuedAt, Hash: hex.EncodeToString(rv.Hash()), Items: len(rv.Batches)})
+	}
+	if out == nil {
+		writeError(w, http.StatusNotFound, "no rules, value sets or revocations held for %q", cc)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -110,4 +110,12 @@ func TestVerifyArrivalOverHTTP(t *testing.T) {
 	if code, body, _ = do(t, "POST", srv.URL+"/v1/verify?arrival=Netherlands", "application/octet-stream", []byte(hc1)); code != http.StatusBadRequest {
 		t.Fatalf("bad arrival: %d %s", code, body)
 	}
+	var pubs []PublicationInfo
+	if code, body, _ = do(t, "GET", srv.URL+"/v1/publications/nl", "", nil); code != 200 || json.Unmarshal(body, &pubs) != nil ||
+		len(pubs) != 1 || pubs[0].Kind != "ruleset" || pubs[0].Items != 1 {
+		t.Fatalf("publications: %d %s", code, body)
+	}
+	if code, _, _ = do(t, "GET", srv.URL+"/v1/publications/DE", "", nil); code != http.StatusNotFound {
+		t.Fatalf("publications of DE: %d", code)
+	}
 }

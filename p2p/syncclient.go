@@ -249,13 +249,18 @@ func (r *syncRound) fetchDescriptors(country string, have uint64) error {
 // so that fetching one overlaps verifying another.
 func (r *syncRound) syncLists() error {
 	set := r.n.Set()
-	g, _ := errgroup.WithContext(r.ctx)
+	g, gctx := errgroup.WithContext(r.ctx)
 	g.SetLimit(syncWorkers)
 	for _, h := range r.remote.Anchors {
 		if set.Descriptor(h.Country) == nil || h.Seq == 0 || !r.n.missesLists(h) {
 			continue
 		}
-		g.Go(func() error { return r.syncAnchorLists(h) })
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err // another anchor failed: start no more
+			}
+			return r.syncAnchorLists(h)
+		})
 	}
 	return g.Wait()
 }

@@ -123,3 +123,29 @@ func BenchmarkECDSAVerifyFloor(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStoreImportRevocationBatch100k is the same through a Store: the
+// delta is verified, indexed and committed durably (bbolt, fsync) and
+// mirrored as a file, as a node does on receipt.
+func BenchmarkStoreImportRevocationBatch100k(b *testing.B) {
+	_, d, keys := pinned(b, "NL")
+	batch := trustlist.NewRevocationBatch(trustlist.HashUCI, nil, now.Add(24*time.Hour), "bench", hashes(100_000, 0))
+	raw := revDelta(b, hdr("NL", 1, 1), nil, keys[:2], nil, batch).Raw()
+	b.SetBytes(int64(len(raw)))
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st, err := trustlist.OpenStore(b.TempDir(), trustlist.StoreOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Pin(d.Raw()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if dec, err := st.Import(raw, now); err != nil || dec.Outcome != trustlist.Accepted {
+			b.Fatal(err, dec)
+		}
+		b.StopTimer()
+		st.Close()
+	}
+}

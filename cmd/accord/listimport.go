@@ -324,6 +324,10 @@ func applyImport(out io.Writer, w *anchor.Workspace, files []importedFile, sel i
 				t.unchanged++
 				continue
 			}
+			if err := w.CheckAdd(e, false); err != nil {
+				refuse(it, cc, err) // a revoked key stays revoked; a listed key keeps its role (list add --replace changes it)
+				continue
+			}
 			byKID[string(e.KID)] = append(byKID[string(e.KID)], e)
 			entries = append(entries, e)
 			t.imported++
@@ -366,12 +370,30 @@ func printImportTable(out io.Writer, files []importedFile, tallies []importTally
 		t := tallies[i]
 		sig := f.src.Signature
 		if f.src.Format == dccg.Format {
-			sig = "per item"
+			n := map[string]int{}
+			for _, it := range f.src.Items {
+				if it.Refused == nil {
+					n[it.Signature]++
+				}
+			}
+			sig = fmt.Sprintf("per item: %d verified, %d not", n[trustlist.SourceVerified], n[trustlist.SourceUnverified]+n[trustlist.SourceUnsigned])
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n", filepath.Base(f.path), f.src.Format, sig, t.imported, t.refused, t.unchanged, t.skipped)
 	}
 	tw.Flush()
 	for _, f := range files {
+		if f.src.Format == dccg.Format {
+			intact := 0
+			for _, it := range f.src.Items {
+				if strings.HasPrefix(it.SignatureDetail, "upload signature intact") {
+					intact++
+				}
+			}
+			if intact > 0 {
+				fmt.Fprintf(out, "%s: %d upload signatures are intact but their upload certificates are not trusted: give them (or their issuer) as --source-root\n", filepath.Base(f.path), intact)
+			}
+			continue
+		}
 		if f.src.SignatureDetail != "" {
 			fmt.Fprintf(out, "%s: source signature %s: %s\n", filepath.Base(f.path), f.src.Signature, f.src.SignatureDetail)
 		}

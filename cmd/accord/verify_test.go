@@ -3,6 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -214,3 +220,51 @@ func TestParseISOTime(t *testing.T) {
 }
 
 func newHTTPClientForTest() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
+
+// BenchmarkFolderRun measures the folder pipeline (read each file from disk,
+// detect, verify, print one line, closing block) on 200 valid HC1 files,
+// per document, beside BenchmarkFloorES256 (one raw ECDSA P-256 verify, the
+// floor of an HC1 verification) run in the same invocation.
+func BenchmarkFolderRun(b *testing.B) {
+	is := tt.Must(world.NewIssuers())
+	entries := tt.Must(is.Entries())
+	docs := tt.Must(is.Issue())
+	a := tt.NewAnchor(b, "NL")
+	a.SignList(b, time.Now().Add(-time.Hour), 24*time.Hour, entries["NL"]...)
+	set := tt.Set(b, a)
+	dir := b.TempDir()
+	var ins []input
+	for i := range 200 {
+		p := filepath.Join(dir, fmt.Sprintf("%03d.txt", i))
+		if err := os.WriteFile(p, docs.HC1, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		ins = append(ins, input{name: p, path: p})
+	}
+	v := verify.New(set, verify.Options{})
+	check := func(ctx context.Context, _ string, data []byte) *verify.Result {
+		res, _ := v.Verify(ctx, data)
+		return res
+	}
+	b.ResetTimer()
+	for range b.N {
+		r := &verifyRun{inputs: ins, check: check, out: io.Discard, many: true}
+		if code := r.Run(context.Background()); code != exitOK {
+			b.Fatalf("exit %d", code)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ins)), "ns/doc")
+}
+
+// BenchmarkFloorES256 is one raw ECDSA P-256 signature verification.
+func BenchmarkFloorES256(b *testing.B) {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	h := sha256.Sum256([]byte("floor"))
+	sig, _ := ecdsa.SignASN1(rand.Reader, k, h[:])
+	b.ResetTimer()
+	for range b.N {
+		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sig) {
+			b.Fatal("verify")
+		}
+	}
+}

@@ -310,6 +310,10 @@ func (w *Workspace) AddWith(replace bool, entries ...*trustlist.Entry) error {
 	return w.save()
 }
 
+// CheckAdd reports whether AddWith(replace, e) would accept e, without
+// changing the draft (for importers that refuse items one by one).
+func (w *Workspace) CheckAdd(e *trustlist.Entry, replace bool) error { return w.checkAdd(e, replace) }
+
 // checkAdd applies AddWith's rules to one entry.
 func (w *Workspace) checkAdd(e *trustlist.Entry, replace bool) error {
 	old := w.find(e.Kind, e.KID)
