@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +39,9 @@ func init() {
 				},
 				Action: func(c *cli.Context) error {
 					w, err := anchor.Init(c.String("dir"), strings.ToUpper(c.String("country")), c.String("name"), c.Int("keys"), c.Int("threshold"), trustlist.KeyAlg(c.String("alg")))
+					if errors.Is(err, anchor.ErrAnchorExists) {
+						return usageErr("anchor init: %v; use another --dir, or `accord anchor rotate --dir %s` to change its keys", err, c.String("dir"))
+					}
 					if err != nil {
 						return usageErr("anchor init: %v", err)
 					}
@@ -230,6 +234,9 @@ func kidHex(e *trustlist.Entry) string {
 // anchor is bad usage, and the error says how to create one.
 func openAnchor(c *cli.Context) (*anchor.Workspace, error) {
 	w, err := anchor.Open(c.String("dir"))
+	if errors.Is(err, anchor.ErrNotAnchor) {
+		return nil, usageErr("%v (create one with `accord anchor init --dir %s --country CC --name NAME`)", err, c.String("dir"))
+	}
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}

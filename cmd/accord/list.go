@@ -82,6 +82,9 @@ func init() {
 						at = *t
 					}
 					e, err := w.Revoke(c.String("kid"), c.String("reason"), at)
+					if errors.Is(err, anchor.ErrNoEntry) {
+						return usageErr("list revoke: %v (`accord list draft --dir %s` shows each entry's kid)", err, w.Dir)
+					}
 					if err != nil {
 						return usageErr("list revoke: %v", err)
 					}

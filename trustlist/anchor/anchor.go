@@ -58,6 +58,10 @@ type Draft struct {
 var (
 	// ErrNotAnchor is returned when a directory holds no anchor.
 	ErrNotAnchor = errors.New("not an anchor directory")
+	// ErrAnchorExists is returned by Init when the directory already holds an anchor.
+	ErrAnchorExists = errors.New("the directory already holds an anchor")
+	// ErrNoEntry is returned when no draft entry has the kid asked for.
+	ErrNoEntry = errors.New("no entry with that kid in the draft")
 	// ErrRevoked is returned when an entry to add is revoked in the draft.
 	ErrRevoked = errors.New("the draft holds this entry as revoked; adding it again does not reinstate it")
 	// ErrChanged is returned when adding an entry would change its role or uses.
@@ -70,7 +74,7 @@ var (
 // keys of alg, threshold t, and a descriptor v1 signed by t of them.
 func Init(dir, country, name string, n, t int, alg trustlist.KeyAlg) (*Workspace, error) {
 	if _, err := os.Stat(filepath.Join(dir, "anchor.json")); err == nil {
-		return nil, fmt.Errorf("%s already holds an anchor; use another --dir, or `accord anchor rotate` to change its keys", dir)
+		return nil, fmt.Errorf("%w: %s", ErrAnchorExists, dir)
 	}
 	if !trustlist.ValidCountry(country) {
 		return nil, fmt.Errorf("--country %q is not an ISO 3166-1 alpha-2 code (two upper-case letters, e.g. NL, SG, KE)", country)
@@ -132,7 +136,7 @@ func Open(dir string) (*Workspace, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "anchor.json"))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%w: %s has no anchor.json (create one with `accord anchor init --dir %s --country CC --name NAME`)", ErrNotAnchor, dir, dir)
+			return nil, fmt.Errorf("%w: %s has no anchor.json", ErrNotAnchor, dir)
 		}
 		return nil, err
 	}
@@ -387,7 +391,7 @@ func (w *Workspace) Revoke(kid, reason string, at time.Time) (*trustlist.Entry, 
 			return e, w.save()
 		}
 	}
-	return nil, fmt.Errorf("no entry with kid %s in %s (see `accord list show %s/lists/...`)", kid, w.Dir, w.Dir)
+	return nil, fmt.Errorf("%w: %s in %s", ErrNoEntry, kid, w.Dir)
 }
 
 // Sign signs the draft as the next list: seq = last seq + 1, prev = the last
