@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"time"
 
@@ -35,6 +36,8 @@ var (
 	ErrUnchanged   = errors.New("the same list is already held")
 	ErrMaxTerritry = errors.New("too many held lists")
 )
+
+var territoryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // MaxLists bounds the lists one Held keeps (the EU has one LOTL and about 31
 // national lists).
@@ -200,6 +203,9 @@ func verifyList(pin Pin, raw []byte, held etsitl.Pointers, now time.Time) (*List
 		return nil, err
 	}
 	src := el.Source
+	if !territoryRE.MatchString(el.Territory) {
+		return nil, fmt.Errorf("%s: SchemeTerritory %q is not two capital letters", src.Name, el.Territory)
+	}
 	if src.Signature != trustlist.SourceVerified {
 		return nil, fmt.Errorf("%s: %w: %s: %s", src.Name, ErrUntrusted, src.Signature, src.SignatureDetail)
 	}

@@ -221,3 +221,35 @@ func FuzzAccept(f *testing.F) {
 		}
 	})
 }
+
+// Saved pins and lists reopen with the same lists held, so a rollback is
+// still refused after a restart.
+func TestSaveReopen(t *testing.T) {
+	h := pinned(t, "certs/oj-2019/*.pem")
+	o := Options{Now: when}
+	accept(t, h, "lotl/eu-lotl-248.xml", o)
+	accept(t, h, "tl/IE-tl-sn18.xml", o)
+	d := t.TempDir()
+	if err := h.Save(d); err != nil {
+		t.Fatal(err)
+	}
+	h2, warns, err := Load(d, o)
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("load: %v %v", err, warns)
+	}
+	got := h2.Lists()
+	if len(got) != 2 || got[0].Territory != "EU" || got[0].Seq != 248 || got[1].Territory != "IE" {
+		t.Fatalf("reopened lists: %d", len(got))
+	}
+	if _, _, err := h2.Accept(etsitl.Format, read(t, "lotl/eu-lotl-247-pivot.xml"), o); !errors.Is(err, ErrRollback) {
+		t.Fatalf("rollback after reopen: %v", err)
+	}
+	// A list altered on disk is refused on reopen, not held.
+	if err := os.WriteFile(filepath.Join(d, "etsi-tl_EU_lotl.xml"), read(t, "negative/eu-lotl-248-broken-sig.xml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h3, _, err := Load(d, o)
+	if !errors.Is(err, ErrUntrusted) || len(h3.Lists()) != 0 {
+		t.Fatalf("tampered reopen: %v, %d held", err, len(h3.Lists()))
+	}
+}
