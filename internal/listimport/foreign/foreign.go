@@ -244,3 +244,17 @@ func checkFresh(l *List, o Options) (string, error) {
 	}
 	return "", nil
 }
+
+// Install makes the entries of h's national lists findable in s (LOTLs have
+// none), one slot per list, replacing what those slots held.
+func (h *Held) Install(s *trustlist.Set) {
+	for _, l := range h.Lists() {
+		if l.LOTL {
+			continue
+		}
+		s.SetForeign(l.Key(), &trustlist.ForeignList{
+			Name:    fmt.Sprintf("the %s trusted list seq %d (pinned %s source)", l.Territory, l.Seq, l.Format),
+			Country: l.Territory, Seq: l.Seq, IssuedAt: l.Issued, NextUpdate: l.NextUpdate,
+			Hash: l.ID[:], Entries: l.Entries()})
+	}
+}

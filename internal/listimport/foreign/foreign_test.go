@@ -253,3 +253,38 @@ func TestSaveReopen(t *testing.T) {
 		t.Fatalf("tampered reopen: %v, %d held", err, len(h3.Lists()))
 	}
 }
+
+// Installed national lists answer Set.Find by thumbprint and kid with their
+// territory as country and their seq and NextUpdate; the LOTL adds nothing.
+func TestInstallFind(t *testing.T) {
+	h := pinned(t, "certs/oj-2019/*.pem")
+	o := Options{Now: when}
+	accept(t, h, "lotl/eu-lotl-248.xml", o)
+	ie := accept(t, h, "tl/IE-tl-sn18.xml", o)
+	es := ie.Entries()
+	if len(es) == 0 {
+		t.Fatal("IE list mapped no entries")
+	}
+	s := trustlist.NewSet(trustlist.Policy{})
+	if got := s.Find(trustlist.Query{Thumbprint: es[0].Thumbprint}); len(got) != 0 {
+		t.Fatalf("found %d before install", len(got))
+	}
+	h.Install(s)
+	got := s.Find(trustlist.Query{Thumbprint: es[0].Thumbprint, Use: es[0].Uses[0]})
+	if len(got) != 1 || got[0].Country != "IE" || got[0].Seq != 18 || !got[0].NextUpdate.Equal(ie.NextUpdate) {
+		t.Fatalf("find by thumbprint: %+v", got)
+	}
+	if got := s.Find(trustlist.Query{KID: es[0].KID}); len(got) != 1 {
+		t.Fatalf("find by kid: %d", len(got))
+	}
+	if got := s.Find(trustlist.Query{Country: "IE"}); len(got) != len(es) {
+		t.Fatalf("find by country: %d, want %d", len(got), len(es))
+	}
+	if got := s.Find(trustlist.Query{Country: "EU"}); len(got) != 0 {
+		t.Fatalf("LOTL installed entries: %d", len(got))
+	}
+	s.SetForeign(ie.Key(), nil)
+	if got := s.Find(trustlist.Query{Country: "IE"}); len(got) != 0 {
+		t.Fatalf("after removal: %d", len(got))
+	}
+}
