@@ -49,8 +49,11 @@ func trustPinSource(c *cli.Context) error {
 	}
 	dir := foreignDir(c.String("dir"))
 	h, _, err := foreign.Load(dir, foreign.Options{Now: time.Now(), Offline: true})
+	if h == nil {
+		return fmt.Errorf("foreign lists in %s cannot be read: %w (fix or remove the named file)", dir, err)
+	}
 	if err != nil {
-		return fmt.Errorf("held foreign lists in %s: %w (remove the named files and import them again)", dir, err)
+		fmt.Fprintf(c.App.ErrWriter, "accord: warning: dropping held foreign lists that no longer pass: %v\n", err)
 	}
 	if err := h.PinSource(foreign.Pin{Format: c.String("format"), Roots: roots}); err != nil {
 		return usageErr("%v", err)
@@ -100,8 +103,11 @@ func trustImportForeign(c *cli.Context) error {
 	dir := foreignDir(c.String("dir"))
 	o := foreign.Options{Now: time.Now(), Offline: c.Bool("offline")}
 	h, _, err := foreign.Load(dir, foreign.Options{Now: o.Now, Offline: true})
+	if h == nil {
+		return fmt.Errorf("foreign lists in %s cannot be read: %w (fix or remove the named file)", dir, err)
+	}
 	if err != nil {
-		return fmt.Errorf("held foreign lists in %s: %w (remove the named files and import them again)", dir, err)
+		fmt.Fprintf(c.App.ErrWriter, "accord: warning: dropping held foreign lists that no longer pass: %v\n", err)
 	}
 	rejected := 0
 	for _, path := range c.Args().Slice() {

@@ -288,3 +288,28 @@ func TestInstallFind(t *testing.T) {
 		t.Fatalf("after removal: %d", len(got))
 	}
 }
+
+// A list refused on reload is dropped from the folder by the next Save.
+func TestSaveDropsRefused(t *testing.T) {
+	h := pinned(t, "certs/oj-2019/*.pem")
+	o := Options{Now: when}
+	accept(t, h, "lotl/eu-lotl-248.xml", o)
+	accept(t, h, "tl/IE-tl-sn18.xml", o)
+	d := t.TempDir()
+	if err := h.Save(d); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(d, "etsi-tl_EU_lotl.xml")); err != nil {
+		t.Fatal(err)
+	}
+	h2, _, err := Load(d, o)
+	if !errors.Is(err, ErrNoLOTL) || h2 == nil || len(h2.Lists()) != 0 {
+		t.Fatalf("reload without LOTL: %v", err)
+	}
+	if err := h2.Save(d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(d, "etsi-tl_IE.xml")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("refused IE list still saved: %v", err)
+	}
+}

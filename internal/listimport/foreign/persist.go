@@ -23,11 +23,23 @@ const (
 
 func listFile(l *List) string { return strings.ReplaceAll(l.Key(), "/", "_") + listExt }
 
-// Save writes h's pins and lists into dir, each file atomically. Lists no
-// longer held (replaced slots keep their file name) are overwritten.
+// Save writes h's pins and lists into dir, each file atomically, and removes
+// list files of slots h no longer holds (lists refused on Load).
 func (h *Held) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("foreign lists directory: %w", err)
+	}
+	keep := map[string]bool{}
+	for _, l := range h.lists {
+		keep[listFile(l)] = true
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "*"+listExt))
+	for _, f := range old {
+		if !keep[filepath.Base(f)] {
+			if err := os.Remove(f); err != nil {
+				return fmt.Errorf("remove dropped list: %w", err)
+			}
+		}
 	}
 	for format, p := range h.pins {
 		var b []byte
@@ -49,7 +61,9 @@ func (h *Held) Save(dir string) error {
 // Load reads a Held saved by Save, re-checking every list under the saved
 // pins (LOTLs first, so that national lists find their pointers). Lists are
 // judged at o.Now; o.Offline keeps stale ones with a warning each. A saved
-// list that no longer passes is reported in the error and not held.
+// list that no longer passes (altered on disk, or a national list whose
+// signer the held LOTL no longer names) is reported in the error and not
+// held; the returned Held is usable even then.
 func Load(dir string, o Options) (*Held, []string, error) {
 	h := NewHeld()
 	pins, err := filepath.Glob(filepath.Join(dir, pinPrefix+"*.pem"))
