@@ -53,8 +53,20 @@ func (n *Node) Handler() http.Handler {
 
 type pageBackend struct{ n *Node }
 
-func (b pageBackend) Verify(ctx context.Context, in []byte, offline bool) (*verify.Result, error) {
-	return b.n.Verify(ctx, in, verify.Options{Offline: offline})
+func (b pageBackend) Verify(ctx context.Context, in []byte, opts verify.Options) (*verify.Result, error) {
+	return b.n.Verify(ctx, in, opts)
 }
 
 func (b pageBackend) Anchors() []trustlist.AnchorInfo { return b.n.Set().Anchors() }
+
+// RuleCountries lists the anchors whose rule sets the node holds.
+func (b pageBackend) RuleCountries() []string {
+	set := b.n.Set()
+	var out []string
+	for _, a := range set.Anchors() {
+		if set.RuleSet(a.Country) != nil {
+			out = append(out, a.Country)
+		}
+	}
+	return out
+}

@@ -114,7 +114,7 @@ func (p *Provenance) check() error {
 	if p == nil {
 		return nil
 	}
-	if !useToken.MatchString(p.Format) || len(p.FileSHA256) != 32 || len(p.Signer) > 512 || len(p.Name) > 256 {
+	if !isToken(p.Format) || len(p.FileSHA256) != 32 || len(p.Signer) > 512 || len(p.Name) > 256 {
 		return fmt.Errorf("provenance: format token, 32-byte file hash, signer ≤ 512 bytes and name ≤ 256 required")
 	}
 	switch p.Signature {

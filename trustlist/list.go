@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
-	"regexp"
+	"hash/maphash"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,7 +100,23 @@ type entryWire struct {
 	Source     *Provenance `cbor:"15,keyasint,omitempty"`
 }
 
-var useToken = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,15}$`)
+// isToken reports whether s matches ^[a-z0-9][a-z0-9_-]{0,15}$: a use or
+// format token.
+func isToken(s string) bool {
+	if len(s) == 0 || len(s) > 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Certificate returns the parsed certificate of an x509 entry, or nil. It is
 // parsed on first use and cached; safe for concurrent use.
@@ -226,7 +244,7 @@ func (e *Entry) check() error {
 		return bad("1 to 16 uses required")
 	}
 	for _, u := range e.Uses {
-		if !useToken.MatchString(string(u)) {
+		if !isToken(string(u)) {
 			return bad("use %q is not a lowercase token", u)
 		}
 	}
@@ -273,16 +291,30 @@ func (e *Entry) wire() entryWire {
 }
 
 func entryFromWire(w entryWire) (*Entry, error) {
-	e := &Entry{KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
+	e := new(Entry)
+	return e, entryInto(e, &w)
+}
+
+// entryInto fills e from w and checks it.
+// e.Uses, when not nil, is where the uses go (len(w.Uses) of them).
+func entryInto(e *Entry, w *entryWire) error {
+	uses := e.Uses
+	if len(uses) != len(w.Uses) {
+		uses = make([]DocType, len(w.Uses))
+	}
+	for i, u := range w.Uses {
+		uses[i] = DocType(u)
+	}
+	if w.Uses == nil {
+		uses = nil
+	}
+	*e = Entry{Uses: uses, KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
 		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint,
 		Country: w.Country, Source: w.Source}
 	if e.Source != nil {
 		e.Source.Issued = unixTime(e.Source.IssuedUnix)
 	}
-	for _, u := range w.Uses {
-		e.Uses = append(e.Uses, DocType(u))
-	}
-	return e, e.check()
+	return e.check()
 }
 
 // List is one version of an anchor's trust list.
@@ -333,15 +365,46 @@ func (l *List) checkHeader() error {
 }
 
 func checkUniqueEntries(entries []*Entry) error {
-	seen := make(map[string]bool, len(entries))
+	// Index by a hash of (kind, kid): no key allocated per entry. Equal
+	// hashes of different keys (rare) fall back to sorting.
+	seen := make(map[uint64]*Entry, len(entries))
+	seed := maphash.MakeSeed()
+	var h maphash.Hash
+	h.SetSeed(seed)
 	for _, e := range entries {
-		k := string(e.Kind) + string(e.KID)
-		if seen[k] {
-			return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
+		h.Reset()
+		h.WriteString(string(e.Kind))
+		h.WriteByte(0)
+		h.Write(e.KID)
+		k := h.Sum64()
+		if o, ok := seen[k]; ok {
+			if compareEntryKey(o, e) == 0 {
+				return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
+			}
+			return checkUniqueSorted(entries)
 		}
-		seen[k] = true
+		seen[k] = e
 	}
 	return nil
+}
+
+// checkUniqueSorted sorts a copy by (kind, kid) and compares neighbours.
+func checkUniqueSorted(entries []*Entry) error {
+	sorted := slices.Clone(entries)
+	slices.SortFunc(sorted, compareEntryKey)
+	for i := 1; i < len(sorted); i++ {
+		if e := sorted[i]; compareEntryKey(sorted[i-1], e) == 0 {
+			return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
+		}
+	}
+	return nil
+}
+
+func compareEntryKey(a, b *Entry) int {
+	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.KID, b.KID)
 }
 
 func (l *List) wire() (*listWire, error) {
@@ -385,29 +448,33 @@ func SignList(l *List, keys []*PrivateKey) (*List, error) {
 func ParseList(raw []byte) (*List, error) { return parseList(raw, nil) }
 
 func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
-	var w listWire
-	s, err := decodeSigned(raw, msg, KindList, &w)
-	if err != nil {
-		return nil, err
-	}
-	l := &List{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt),
-		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: s, Entries: make([]*Entry, 0, len(w.Entries))}
-	if len(l.Prev) == 0 {
-		l.Prev = nil
-	}
-	for _, ew := range w.Entries {
-		e, err := entryFromWire(ew)
-		if err != nil {
+	if msg == nil {
+		var err error
+		if msg, err = decodeSignMessage(raw); err != nil {
 			return nil, err
 		}
-		l.Entries = append(l.Entries, e)
 	}
-	// Entry bytes appear in order inside the payload: keep views, not copies.
-	pos := 0
-	for _, e := range l.Entries {
-		e.KID, pos = alias(l.payload, pos, e.KID)
-		e.Data, pos = alias(l.payload, pos, e.Data)
-		e.Thumbprint, pos = alias(l.payload, pos, e.Thumbprint)
+	payloadView(raw, msg)
+	// The strict reader accepts only the deterministic encoding, and its
+	// byte strings are views into the payload (listdecode.go). When it
+	// refuses, the generic decoder says why.
+	var es listEntries
+	w, err := decodeListPayload(msg.Payload, &es)
+	if err != nil {
+		var slow listWire
+		if _, err := decodeSigned(raw, msg, KindList, &slow); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s payload is not deterministic CBOR (RFC 8949 §4.2.1) or has unknown fields", ErrMalformed, KindList)
+	}
+	if es.err != nil {
+		return nil, es.err
+	}
+	s := signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}
+	l := &List{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt),
+		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: s, Entries: es.ptrs}
+	if len(l.Prev) == 0 {
+		l.Prev = nil
 	}
 	// Entries were checked as they were decoded; the header and uniqueness remain.
 	if err := l.checkHeader(); err != nil {
@@ -417,6 +484,36 @@ func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// listEntries builds a parsed list's entries as the reader yields them, in
+// few allocations: one for all entries, a few for all their uses. It keeps
+// the first entry that fails its check; the reader goes on, so an encoding
+// error later in the payload is still the one reported.
+type listEntries struct {
+	all  []Entry
+	ptrs []*Entry
+	uses []DocType
+	err  error
+}
+
+func (s *listEntries) start(n int) {
+	s.all = make([]Entry, n)
+	s.ptrs = make([]*Entry, 0, n)
+}
+
+func (s *listEntries) add(w *entryWire) {
+	e := &s.all[len(s.ptrs)]
+	s.ptrs = append(s.ptrs, e)
+	if n := len(w.Uses); n > 0 {
+		if len(s.uses) < n {
+			s.uses = make([]DocType, max(n, 2*len(s.all)))
+		}
+		e.Uses, s.uses = s.uses[:n:n], s.uses[n:]
+	}
+	if err := entryInto(e, w); err != nil && s.err == nil {
+		s.err = err
+	}
 }
 
 // Verify checks that t keys of d signed the list and that d is the descriptor

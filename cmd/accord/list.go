@@ -46,7 +46,7 @@ func init() {
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
 					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth or --key entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
-					&cli.StringFlag{Name: "valid-for", Value: "730d", Usage: "validity of an --eth or --key entry from --not-before (Go duration or days: 8760h, 730d; certificates carry their own)"},
+					&cli.StringFlag{Name: "valid-for", Value: "730d", Usage: "validity of an --eth, --key or --contract entry from --not-before (Go duration or days: 8760h, 730d; certificates carry their own)"},
 					&cli.BoolFlag{Name: "replace", Usage: "allow changing an entry the draft holds into a CA or a signer, or changing its uses"},
 				},
 				Action: listAdd,

@@ -139,7 +139,7 @@ func berElementLen(b []byte, depth int) (int, bool) {
 // integrity failure (the content does not match the signed digest) from a
 // signature failure.
 func (c *signatureCMS) verify(signed []byte) (integrityOK bool, err error) {
-	if c.sd.Content != nil && len(c.sd.Content) > 0 {
+	if len(c.sd.Content) > 0 {
 		return true, errors.New("the CMS is not detached (adbe.pkcs7.sha1 style signatures are not supported)")
 	}
 	err = c.si.Verify(oidData, signed, c.signer)

@@ -189,6 +189,9 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
+	removed := removedSignatures(in, sigs)
+	nFinal := len(sigs)
+	sigs = append(sigs, removed...)
 	r.Add(verify.CheckDecoded, verify.Pass, "PDF %s, %d page(s), %d signature(s)", pdfVersion(in), pages, len(sigs))
 	title := rdr.Trailer().Key("Info").Key("Title").Text()
 	if title != "" {
@@ -217,7 +220,10 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 		}
 	}
 	for i, end := range ends {
-		if end > 0 {
+		switch {
+		case i >= nFinal:
+			markRemoved(r.Parts[i])
+		case end > 0:
 			laterRevisions(r.Parts[i], in, rdr, end, lastEnd)
 		}
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -138,4 +140,35 @@ func TestBrokenXrefRebuilt(t *testing.T) {
 	if !strings.Contains(strings.Join(r.Warnings, "\n"), "rebuilt by scanning") {
 		t.Fatalf("want a warning that the table was rebuilt\n%s", dump(t, r))
 	}
+}
+
+// TestRemovedSignatureFound: signatures are found in every revision; one
+// whose field a later revision removed is still verified, and fails
+// later_revisions.
+func TestRemovedSignatureFound(t *testing.T) {
+	s := newSigner(t, "Issuer")
+	doc := s.sign(t, pdftest.Document(pdftest.Options{}), "r")
+	roots := regexp.MustCompile(`/Root\s+(\d+)\s+0\s+R`).FindAllSubmatch(doc, -1)
+	prev := regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`).FindSubmatch(doc)
+	if len(roots) == 0 || prev == nil {
+		t.Fatal("no /Root or startxref")
+	}
+	root := string(roots[len(roots)-1][1])
+	var b bytes.Buffer
+	b.Write(doc)
+	offCat := b.Len()
+	fmt.Fprintf(&b, "%s 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n", root)
+	offPage := b.Len()
+	b.WriteString("5 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 6 0 R >>\nendobj\n")
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n%s 1\n%010d 00000 n \n5 1\n%010d 00000 n \ntrailer\n<< /Size 40 /Root %s 0 R /Prev %s >>\nstartxref\n%d\n%%%%EOF\n", root, offCat, offPage, root, prev[1], xref)
+	r, err := run(t, trustlisttest.TrustOne(t, "NL", pdfEntry(t, s.cert, false, "Issuer")), b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Valid || len(r.Parts) != 1 {
+		t.Fatalf("want the removed signature as an invalid part\n%s", dump(t, r))
+	}
+	want(t, r, 0, verify.CheckSignature, verify.Pass, "")
+	want(t, r, 0, CheckLaterRevisions, verify.Fail, "removed this signature's field")
 }

@@ -41,10 +41,11 @@ type sigJob struct {
 	poe     []proof // trusted document timestamps of the file
 }
 
-// libOutcome is what pdfsign's verification said, sorted by kind.
+// libOutcome is what verifying the CMS found, with what pdfsign adds
+// (DocMDP, embedded revocation data).
 type libOutcome struct {
-	sigOK, integrityOK                                  bool
-	sigErr, chainErr, revErr, docMDPErr, tsErr, timeErr string
+	sigOK, integrityOK                 bool
+	sigErr, revErr, docMDPErr, timeErr string
 }
 
 // verifySignature verifies signature n of total and returns its result and

@@ -80,6 +80,12 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("submit %s: %v %v", a.Country, d, err)
 		}
 	}
+	// NL's entry rule, so the selector offers NL: at least two doses.
+	rs := tt.Must(trustlist.SignRuleSet(&trustlist.RuleSet{PublicationHeader: trustlist.PublicationHeader{Country: "NL", DescriptorVersion: 1,
+		Seq: 1, IssuedAt: time.Now().Add(-time.Minute).UTC().Truncate(time.Second)}, Rules: [][]byte{[]byte(nlRules)}}, []*trustlist.PrivateKey{anchors[0].Key}))
+	if d, err := node.Submit(ctx, rs.Raw()); err != nil || d.Outcome != trustlist.Accepted {
+		t.Fatalf("submit NL rules: %v %v", d, err)
+	}
 	docs := tt.Must(is.Issue())
 	srv := httptest.NewServer(node.Handler())
 	defer srv.Close()
@@ -105,9 +111,13 @@ func TestBrowser(t *testing.T) {
 		// Unverified: the page must mark the document's values as not verified.
 		Unverified   bool   `json:"unverified,omitempty"`
 		VerdictClass string `json:"verdictClass,omitempty"`
+		// Arrival is the country chosen in the selector; Entry what the entry decision must say.
+		Arrival string `json:"arrival,omitempty"`
+		Entry   string `json:"entry,omitempty"`
 	}
 	cases := []tcase{
 		{Name: "hc1-pasted-valid", Text: string(docs.HC1), Expect: "VALID", Anchors: true, Operator: operator, VerdictClass: "v-valid"},
+		{Name: "hc1-arrival-nl-mobile", Text: string(docs.HC1), Expect: "VALID", Mobile: true, Arrival: "NL", Entry: "ACCEPTED for entry into NL"},
 		{Name: "hc1-unreadable-mobile", Text: "HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH", Expect: "COULD NOT READ", Mobile: true, VerdictClass: "v-unreadable"},
 		{Name: "hc1-pasted-tampered", Text: string(docs.HC1Tampered), Expect: "NOT VALID"},
 		{Name: "hc1-keyboard-only", Text: string(docs.HC1), Expect: "VALID", Keyboard: true},
@@ -133,19 +143,19 @@ func TestBrowser(t *testing.T) {
 	sc := bufio.NewScanner(&stdout)
 	for sc.Scan() {
 		var out struct {
-			Name, Verdict, Why, Error, Anchors, Operator string
-			External, Overflow, Broken                   []string
-			Unverified                                   int
-			OK                                           bool
+			Name, Verdict, Why, Error, Anchors, Operator, Entry string
+			External, Overflow, Broken                          []string
+			Unverified                                          int
+			OK                                                  bool
 		}
 		if json.Unmarshal(sc.Bytes(), &out) != nil {
 			continue
 		}
 		seen++
-		t.Logf("%-24s %-12s %s", out.Name, out.Verdict, out.Why)
+		t.Logf("%-24s %-12s %s %s", out.Name, out.Verdict, out.Why, out.Entry)
 		if !out.OK {
-			t.Errorf("%s: verdict %q why %q operator %q unverified values %d error %q external requests %v horizontal overflow %v words broken %v",
-				out.Name, out.Verdict, out.Why, out.Operator, out.Unverified, out.Error, out.External, out.Overflow, out.Broken)
+			t.Errorf("%s: verdict %q entry %q why %q operator %q unverified values %d error %q external requests %v horizontal overflow %v words broken %v",
+				out.Name, out.Verdict, out.Entry, out.Why, out.Operator, out.Unverified, out.Error, out.External, out.Overflow, out.Broken)
 		}
 		if out.Anchors != "" && !(strings.Contains(out.Anchors, "NL") && strings.Contains(out.Anchors, "KE") && strings.Contains(out.Anchors, "fresh")) {
 			t.Errorf("anchors view: %s", out.Anchors)

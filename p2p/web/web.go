@@ -27,10 +27,14 @@ var assets embed.FS
 
 // Backend is what the page needs from a node.
 type Backend interface {
-	// Verify checks one document against what the node holds.
-	Verify(ctx context.Context, in []byte, offline bool) (*verify.Result, error)
+	// Verify checks one document against what the node holds; opts carry
+	// the officer's choices (offline, country of arrival).
+	Verify(ctx context.Context, in []byte, opts verify.Options) (*verify.Result, error)
 	// Anchors lists the anchors and lists the node holds.
 	Anchors() []trustlist.AnchorInfo
+	// RuleCountries lists the countries whose anchors' rule sets the node
+	// holds: the choices of the country-of-arrival selector.
+	RuleCountries() []string
 }
 
 // MaxUpload bounds an uploaded document.
@@ -43,7 +47,15 @@ type Options struct {
 	Operator string
 	// Node identifies the node (e.g. its shortened peer ID), in small print.
 	Node string
+	// Lang is the page's language (BCP 47, default "en"): entry rules are
+	// described in it when their anchor gave a description in it.
+	Lang string
 }
+
+// ArrivalCookie remembers the officer's country of arrival between
+// documents ("none": signature only). The server sets it, so the choice
+// holds without JavaScript.
+const ArrivalCookie = "accord_arrival"
 
 // Handler serves the page: GET / (the form), POST /verify (a verdict),
 // GET /anchors (what the node holds), /static/ (embedded CSS).
@@ -53,6 +65,9 @@ func Handler(b Backend, nodeName string) http.Handler {
 
 // HandlerWith is Handler with the operator's name for the header.
 func HandlerWith(b Backend, o Options) http.Handler {
+	if o.Lang == "" {
+		o.Lang = "en"
+	}
 	tpl := template.Must(template.New("").Funcs(template.FuncMap{
 		"mark":        mark,
 		"since":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
@@ -68,6 +83,7 @@ func HandlerWith(b Backend, o Options) http.Handler {
 		"verdictText": verdictText,
 		"verdict":     func(r *verify.Result) string { return string(r.Verdict()) },
 		"statusWord":  statusWord,
+		"ruleWord":    ruleWord,
 	}).ParseFS(assets, "templates/*.html"))
 	static, _ := fs.Sub(assets, "static")
 	mux := http.NewServeMux()
@@ -75,6 +91,7 @@ func HandlerWith(b Backend, o Options) http.Handler {
 	page := func(w http.ResponseWriter, status int, name string, data map[string]any) {
 		data["Node"] = o.Node
 		data["Operator"] = o.Operator
+		data["Lang"] = o.Lang
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -84,15 +101,25 @@ func HandlerWith(b Backend, o Options) http.Handler {
 		}
 	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		page(w, http.StatusOK, "index.html", map[string]any{"Title": "Verify a document"})
+		page(w, http.StatusOK, "index.html", map[string]any{"Title": "Verify a document", "Arrival": arrivalChoices(b, remembered(r))})
 	})
 	mux.HandleFunc("POST /verify", func(w http.ResponseWriter, r *http.Request) {
 		in, name, err := readDocument(w, r)
+		arrival, aerr := chosenArrival(r)
+		if err == nil && aerr != nil {
+			err = aerr
+		}
 		if err != nil {
-			page(w, http.StatusBadRequest, "index.html", map[string]any{"Title": "Verify a document", "Problem": err.Error()})
+			page(w, http.StatusBadRequest, "index.html", map[string]any{"Title": "Verify a document", "Problem": err.Error(),
+				"Arrival": arrivalChoices(b, remembered(r))})
 			return
 		}
-		res, verr := b.Verify(r.Context(), in, r.FormValue("offline") == "on")
+		rememberArrival(w, r, arrival)
+		opts := verify.Options{Offline: r.FormValue("offline") == "on"}
+		if arrival != "" {
+			opts.Arrival = &verify.ArrivalOptions{Country: arrival, Lang: o.Lang}
+		}
+		res, verr := b.Verify(r.Context(), in, opts)
 		status := http.StatusOK
 		if verr != nil && errors.Is(verr, verify.ErrMalformed) {
 			status = http.StatusUnprocessableEntity

@@ -25,10 +25,19 @@ const dcc = `{"ver":"1.3.0","nam":{"fn":"Musterfrau","fnt":"MUSTERFRAU","gn":"Er
 
 type backend struct{ set *trustlist.Set }
 
-func (b backend) Verify(ctx context.Context, in []byte, offline bool) (*verify.Result, error) {
-	return verify.New(b.set, verify.Options{Offline: offline}).Verify(ctx, in)
+func (b backend) Verify(ctx context.Context, in []byte, opts verify.Options) (*verify.Result, error) {
+	return verify.New(b.set, opts).Verify(ctx, in)
 }
 func (b backend) Anchors() []trustlist.AnchorInfo { return b.set.Anchors() }
+func (b backend) RuleCountries() []string {
+	var out []string
+	for _, a := range b.set.Anchors() {
+		if b.set.RuleSet(a.Country) != nil {
+			out = append(out, a.Country)
+		}
+	}
+	return out
+}
 
 func setup(t *testing.T) (*httptest.Server, string) {
 	cert, key := tt.Cert(t, tt.CertOptions{CommonName: "NL DSC", Country: "NL"})

@@ -60,7 +60,7 @@ async function look(page, name, size, out) {
       if (c.keyboard) {
         // Reach the text area and the button with the keyboard only.
         await page.keyboard.press('Tab'); // skip link
-        for (let i = 0; i < 8; i++) {
+        for (let i = 0; i < 12; i++) {
           await page.keyboard.press('Tab');
           if (await page.evaluate(() => document.activeElement && document.activeElement.id === 'text')) break;
         }
@@ -69,6 +69,7 @@ async function look(page, name, size, out) {
         await page.keyboard.press('Tab'); // Verify button
         await page.keyboard.press('Enter');
       } else if (c.text) {
+        if (c.arrival) await page.selectOption('#arrival', c.arrival);
         await page.fill('#text', c.text);
         await page.click('button[type=submit]');
       } else {
@@ -78,6 +79,7 @@ async function look(page, name, size, out) {
       await page.waitForSelector('.verdict .big', { timeout: 15000 });
       out.verdict = (await page.textContent('.verdict .big')).trim();
       out.verdictClass = await page.getAttribute('.verdict', 'class');
+      out.entry = ((await page.$('.verdict .entry')) ? (await page.textContent('.verdict .entry')).trim() : '');
       out.why = ((await page.$('.verdict .why')) ? (await page.textContent('.verdict .why')).trim() : '');
       out.operator = ((await page.$('.bar .operator')) ? (await page.textContent('.bar .operator')).trim() : '');
       out.unverified = await page.locator('.unv').count();
@@ -99,8 +101,9 @@ async function look(page, name, size, out) {
       const verdictOK = out.verdict.includes(c.expect) && (c.expect !== 'VALID' || !out.verdict.includes('NOT'));
       const operatorOK = !c.operator || out.operator === c.operator;
       const unverifiedOK = !c.unverified || out.unverified > 0;
+      const entryOK = !c.entry || out.entry.includes(c.entry);
       const classOK = !c.verdictClass || (out.verdictClass || '').includes(c.verdictClass);
-      out.ok = verdictOK && operatorOK && unverifiedOK && classOK && external.length === 0 &&
+      out.ok = verdictOK && entryOK && operatorOK && unverifiedOK && classOK && external.length === 0 &&
         out.overflow.length === 0 && !(out.broken && out.broken.length);
     } catch (e) {
       out.error = String(e);

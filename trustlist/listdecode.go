@@ -1,0 +1,440 @@
+package trustlist
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"unicode/utf8"
+)
+
+// A list payload is read by a strict reader written for its one layout
+// rather than by reflection followed by a re-encoding: it accepts only the
+// deterministic encoding (RFC 8949 §4.2.1) that SignList produces, so there
+// is nothing to re-encode, and byte strings are views into the payload, not
+// copies. It accepts exactly what decoding into listWire and re-encoding to
+// the same bytes accepts (FuzzListPayloadStrict checks the two agree); on any
+// refusal parseList asks the generic path for its error message.
+
+var errNotCanonical = errors.New("not the deterministic encoding of a list")
+
+// cborReader reads canonical CBOR items from b.
+type cborReader struct {
+	b    []byte
+	off  int
+	strs []string // backing store for every entry's uses: one allocation, not one per entry
+	// sink, when set, takes each entry as it is read instead of
+	// listWire.Entries keeping them all.
+	sink entrySink
+}
+
+// entrySink takes a list's entries one at a time: start with their number,
+// then each entry (w is reused; its byte strings stay valid).
+type entrySink interface {
+	start(n int)
+	add(w *entryWire)
+}
+
+// head reads an item's initial byte and argument, refusing non-shortest
+// arguments, indefinite lengths and reserved values.
+func (r *cborReader) head() (major byte, arg uint64, err error) {
+	if r.off >= len(r.b) {
+		return 0, 0, errNotCanonical
+	}
+	ib := r.b[r.off]
+	r.off++
+	major, ai := ib>>5, ib&0x1f
+	var n int
+	switch {
+	case ai < 24:
+		return major, uint64(ai), nil
+	case ai == 24:
+		n = 1
+	case ai == 25:
+		n = 2
+	case ai == 26:
+		n = 4
+	case ai == 27:
+		n = 8
+	default:
+		return 0, 0, errNotCanonical
+	}
+	if len(r.b)-r.off < n {
+		return 0, 0, errNotCanonical
+	}
+	p := r.b[r.off : r.off+n]
+	r.off += n
+	switch n {
+	case 1:
+		arg = uint64(p[0])
+		if arg < 24 {
+			return 0, 0, errNotCanonical
+		}
+	case 2:
+		arg = uint64(binary.BigEndian.Uint16(p))
+		if arg <= math.MaxUint8 {
+			return 0, 0, errNotCanonical
+		}
+	case 4:
+		arg = uint64(binary.BigEndian.Uint32(p))
+		if arg <= math.MaxUint16 {
+			return 0, 0, errNotCanonical
+		}
+	case 8:
+		arg = binary.BigEndian.Uint64(p)
+		if arg <= math.MaxUint32 {
+			return 0, 0, errNotCanonical
+		}
+	}
+	if major == 7 { // only simple values are read here, never floats
+		return 0, 0, errNotCanonical
+	}
+	return major, arg, nil
+}
+
+func (r *cborReader) uint() (uint64, error) {
+	m, a, err := r.head()
+	if err != nil || m != 0 {
+		return 0, errNotCanonical
+	}
+	return a, nil
+}
+
+func (r *cborReader) int() (int64, error) {
+	m, a, err := r.head()
+	if err != nil || (m != 0 && m != 1) || a > math.MaxInt64 {
+		return 0, errNotCanonical
+	}
+	if m == 1 {
+		return -1 - int64(a), nil
+	}
+	return int64(a), nil
+}
+
+// null reports whether the next item is null, consuming it if so.
+func (r *cborReader) null() bool {
+	if r.off < len(r.b) && r.b[r.off] == 0xf6 {
+		r.off++
+		return true
+	}
+	return false
+}
+
+// raw reads a byte or text string of major type want as a view.
+func (r *cborReader) raw(want byte) ([]byte, error) {
+	m, a, err := r.head()
+	if err != nil || m != want || a > uint64(len(r.b)-r.off) {
+		return nil, errNotCanonical
+	}
+	v := r.b[r.off : r.off+int(a) : r.off+int(a)]
+	r.off += int(a)
+	return v, nil
+}
+
+// bytes reads a byte string (a view), or null as nil: a nil []byte field
+// encodes as null, so null is the canonical form of an absent value.
+func (r *cborReader) bytes() ([]byte, error) {
+	if r.null() {
+		return nil, nil
+	}
+	v, err := r.raw(2)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+func (r *cborReader) text() (string, error) {
+	v, err := r.raw(3)
+	if err != nil || !utf8.Valid(v) {
+		return "", errNotCanonical
+	}
+	return internText(v), nil
+}
+
+// internText returns the constant for the tokens every entry repeats, so
+// 1,000 entries do not make 1,000 copies of "active".
+func internText(v []byte) string {
+	switch string(v) {
+	case "":
+		return ""
+	case string(EntryX509):
+		return string(EntryX509)
+	case string(EntryCOSEKey):
+		return string(EntryCOSEKey)
+	case string(EntryEth):
+		return string(EntryEth)
+	case string(StatusActive):
+		return string(StatusActive)
+	case string(StatusRevoked):
+		return string(StatusRevoked)
+	case string(DocHCert):
+		return string(DocHCert)
+	case string(DocOA):
+		return string(DocOA)
+	case string(DocPDF):
+		return string(DocPDF)
+	case string(DocTSA):
+		return string(DocTSA)
+	}
+	return string(v)
+}
+
+// container reads an array or map head of major type want; its count is
+// bounded by the bytes left (every element takes at least one byte).
+func (r *cborReader) container(want byte) (int, error) {
+	m, a, err := r.head()
+	if err != nil || m != want || a > uint64(len(r.b)-r.off) {
+		return 0, errNotCanonical
+	}
+	return int(a), nil
+}
+
+// item skips one well-formed item and returns its bytes.
+func (r *cborReader) item(depth int) ([]byte, error) {
+	if depth > 16 {
+		return nil, errNotCanonical
+	}
+	start := r.off
+	if r.off < len(r.b) && r.b[r.off]>>5 == 7 {
+		if ib := r.b[r.off]; ib < 0xf4 || ib > 0xf7 { // false, true, null, undefined only
+			return nil, errNotCanonical
+		}
+		r.off++
+		return r.b[start:r.off], nil
+	}
+	m, a, err := r.head()
+	if err != nil {
+		return nil, err
+	}
+	switch m {
+	case 2, 3:
+		if a > uint64(len(r.b)-r.off) {
+			return nil, errNotCanonical
+		}
+		r.off += int(a)
+	case 4, 5:
+		n := a
+		if m == 5 {
+			n *= 2
+		}
+		if a > uint64(len(r.b)-r.off) {
+			return nil, errNotCanonical
+		}
+		for i := uint64(0); i < n; i++ {
+			if _, err := r.item(depth + 1); err != nil {
+				return nil, err
+			}
+		}
+	case 6:
+		if _, err := r.item(depth + 1); err != nil {
+			return nil, err
+		}
+	}
+	return r.b[start:r.off], nil
+}
+
+// keys walks a map of n pairs whose keys must be small unsigned integers in
+// strictly ascending order (the canonical order of such keys), calling f for
+// each key with the reader positioned at its value.
+func (r *cborReader) keys(n int, f func(k uint64) error) error {
+	prev := -1
+	for i := 0; i < n; i++ {
+		k, err := r.uint()
+		if err != nil || int64(k) <= int64(prev) || k > 23 {
+			return errNotCanonical
+		}
+		prev = int(k)
+		if err := f(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeListPayload reads a list payload in its deterministic encoding. With
+// a sink, the entries go to it and the result's Entries stays nil.
+func decodeListPayload(p []byte, sink entrySink) (*listWire, error) {
+	if len(p) > MaxObjectSize {
+		return nil, errNotCanonical
+	}
+	r := &cborReader{b: p, sink: sink}
+	n, err := r.container(5)
+	if err != nil || n != 8 {
+		return nil, errNotCanonical
+	}
+	w := &listWire{}
+	err = r.keys(n, func(k uint64) error {
+		var err error
+		switch k {
+		case 0:
+			w.Type, err = r.text()
+		case 1:
+			w.Country, err = r.text()
+		case 2:
+			w.DescriptorVersion, err = r.uint()
+		case 3:
+			w.Seq, err = r.uint()
+		case 4:
+			w.IssuedAt, err = r.int()
+		case 5:
+			w.NextUpdate, err = r.int()
+		case 6:
+			w.Prev, err = r.bytes()
+		case 7:
+			w.Entries, err = r.entries()
+		default:
+			err = errNotCanonical
+		}
+		return err
+	})
+	if err != nil || r.off != len(p) || w.Type != string(KindList) {
+		return nil, errNotCanonical
+	}
+	return w, nil
+}
+
+func (r *cborReader) entries() ([]entryWire, error) {
+	if r.null() {
+		return nil, nil
+	}
+	n, err := r.container(4)
+	if err != nil || n > MaxEntries {
+		return nil, errNotCanonical
+	}
+	if r.sink != nil {
+		r.sink.start(n)
+		var w entryWire
+		for i := 0; i < n; i++ {
+			w = entryWire{}
+			if err := r.entry(&w); err != nil {
+				return nil, err
+			}
+			r.sink.add(&w)
+		}
+		return nil, nil
+	}
+	out := make([]entryWire, n)
+	for i := range out {
+		if err := r.entry(&out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (r *cborReader) entry(w *entryWire) error {
+	n, err := r.container(5)
+	if err != nil {
+		return err
+	}
+	seen := 0
+	err = r.keys(n, func(k uint64) error {
+		var err error
+		seen |= 1 << k
+		switch k {
+		case 1:
+			w.KID, err = r.bytes()
+		case 2:
+			w.Kind, err = r.text()
+		case 3:
+			w.Data, err = r.bytes()
+		case 4: // omitempty: present only as true
+			if r.off < len(r.b) && r.b[r.off] == 0xf5 {
+				r.off++
+				w.CA = true
+			} else {
+				err = errNotCanonical
+			}
+		case 5:
+			w.Uses, err = r.uses()
+		case 6:
+			w.NotBefore, err = r.int()
+		case 7:
+			w.NotAfter, err = r.int()
+		case 8:
+			w.Status, err = r.text()
+		case 9:
+			if w.RevokedAt, err = r.int(); err == nil && w.RevokedAt == 0 {
+				err = errNotCanonical
+			}
+		case 10:
+			w.Reason, err = r.nonEmptyText()
+		case 11:
+			w.Name, err = r.text()
+		case 12:
+			w.Domain, err = r.nonEmptyText()
+		case 13:
+			if w.Thumbprint, err = r.bytes(); err == nil && len(w.Thumbprint) == 0 {
+				err = errNotCanonical
+			}
+		case 14:
+			w.Country, err = r.nonEmptyText()
+		case 15:
+			w.Source, err = r.provenance()
+		default:
+			err = errNotCanonical
+		}
+		return err
+	})
+	// Fields without omitempty are always encoded.
+	const required = 1<<1 | 1<<2 | 1<<3 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<11
+	if err != nil || seen&required != required {
+		return errNotCanonical
+	}
+	return nil
+}
+
+func (r *cborReader) nonEmptyText() (string, error) {
+	s, err := r.text()
+	if err == nil && s == "" {
+		err = errNotCanonical
+	}
+	return s, err
+}
+
+func (r *cborReader) uses() ([]string, error) {
+	if r.null() {
+		return nil, nil
+	}
+	n, err := r.container(4)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return []string{}, nil
+	}
+	if cap(r.strs)-len(r.strs) < n {
+		r.strs = make([]string, 0, max(n, 2*cap(r.strs), 1024))
+	}
+	start := len(r.strs)
+	for i := 0; i < n; i++ {
+		u, err := r.text()
+		if err != nil {
+			return nil, err
+		}
+		r.strs = append(r.strs, u)
+	}
+	return r.strs[start:len(r.strs):len(r.strs)], nil
+}
+
+// provenance decodes the rare Source map with the generic decoder and
+// checks it is canonical by re-encoding it: it is small and seldom present.
+func (r *cborReader) provenance() (*Provenance, error) {
+	b, err := r.item(2)
+	if err != nil {
+		return nil, err
+	}
+	var p *Provenance
+	if err := decMode.Unmarshal(b, &p); err != nil || p == nil {
+		return nil, errNotCanonical
+	}
+	again, err := marshal(p)
+	if err != nil || !bytes.Equal(again, b) {
+		return nil, errNotCanonical
+	}
+	return p, nil
+}

@@ -1,0 +1,170 @@
+package trustlist
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/accord-network/accord/fixtures"
+)
+
+// oracleListPayload is the generic check the strict reader replaces: decode
+// into listWire, and accept only if re-encoding gives the same bytes.
+func oracleListPayload(p []byte) (*listWire, bool) {
+	var w listWire
+	if err := unmarshal(p, &w); err != nil || w.Type != string(KindList) {
+		return nil, false
+	}
+	again, err := marshal(&w)
+	return &w, err == nil && bytes.Equal(again, p)
+}
+
+// checkStrictAgrees fails unless decodeListPayload accepts p exactly when the
+// re-encoding oracle does, with the same values.
+func checkStrictAgrees(t *testing.T, p []byte) {
+	t.Helper()
+	want, ok := oracleListPayload(p)
+	got, err := decodeListPayload(p, nil)
+	if ok != (err == nil) {
+		t.Fatalf("strict reader accepts=%v, re-encoding oracle accepts=%v for %x", err == nil, ok, p)
+	}
+	if ok && !reflect.DeepEqual(normWire(got), normWire(want)) {
+		t.Fatalf("strict reader decoded\n%+v\noracle\n%+v", got, want)
+	}
+}
+
+// normWire makes empty and nil byte strings compare equal (the oracle
+// decodes an empty byte string as empty, the reader as a zero-length view).
+func normWire(w *listWire) *listWire {
+	c := *w
+	c.Entries = append([]entryWire(nil), w.Entries...)
+	return &c
+}
+
+// fullListPayload encodes a list whose entries use every field, including
+// the omitempty ones and a Source.
+func fullListPayload(t testing.TB) []byte {
+	w := listWire{Type: string(KindList), Country: "NL", DescriptorVersion: 1, Seq: 2, IssuedAt: 1700000000, NextUpdate: 1800000000,
+		Prev: bytes.Repeat([]byte{1}, 32), Entries: []entryWire{
+			{KID: []byte{1, 2}, Kind: "x509", Data: []byte{0x30, 0}, CA: true, Uses: []string{"hcert", "pdf"}, NotBefore: -5, NotAfter: 1 << 40,
+				Status: "revoked", RevokedAt: 1750000000, Reason: "key compromise", Name: "Ä issuer", Domain: "example.org",
+				Thumbprint: []byte{9}, Country: "DE", Source: &Provenance{Format: "dccg", FileSHA256: make([]byte, 32), Signer: "s",
+					Signature: SourceVerified, IssuedUnix: 1600000000, Name: "gw"}},
+			{KID: nil, Kind: "eth", Data: []byte{}, Uses: nil, Status: "active", Name: "n"},
+		}}
+	p, err := marshal(&w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func listPayloadSeeds(t testing.TB) [][]byte {
+	out := [][]byte{fullListPayload(t)}
+	dir := fixtures.Dir(t, "trustlist")
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if msg, err := decodeSignMessage(b); err == nil {
+			out = append(out, msg.Payload)
+		}
+	}
+	return out
+}
+
+// mutations returns p changed in the ways a non-canonical encoder differs:
+// every byte bumped, dropped or duplicated.
+func mutations(p []byte) [][]byte {
+	var out [][]byte
+	for i := range p {
+		for _, d := range []byte{1, 0x20, 0x80, 0xff} {
+			m := bytes.Clone(p)
+			m[i] += d
+			out = append(out, m)
+		}
+		out = append(out, append(bytes.Clone(p[:i]), p[i+1:]...))
+		out = append(out, append(append(bytes.Clone(p[:i+1]), p[i]), p[i+1:]...))
+		// The same head with a longer argument than needed.
+		if ib := p[i]; ib>>5 < 6 {
+			switch ai := ib & 0x1f; {
+			case ai < 24:
+				out = append(out, append(append(bytes.Clone(p[:i]), ib&0xe0|24, ai), p[i+1:]...))
+			case ai == 24 && i+1 < len(p):
+				out = append(out, append(append(bytes.Clone(p[:i]), ib&0xe0|25, 0, p[i+1]), p[i+2:]...))
+			case ai == 25 && i+2 < len(p):
+				out = append(out, append(append(bytes.Clone(p[:i]), ib&0xe0|26, 0, 0, p[i+1], p[i+2]), p[i+3:]...))
+			case ai == 26 && i+4 < len(p):
+				out = append(out, append(append(bytes.Clone(p[:i]), ib&0xe0|27, 0, 0, 0, 0, p[i+1], p[i+2], p[i+3], p[i+4]), p[i+5:]...))
+			}
+		}
+	}
+	return out
+}
+
+// TestListPayloadStrictAgreesWithOracle checks the strict reader against the
+// re-encoding oracle on every fixture list and on single-byte mutations of it
+// and on hand-made non-canonical encodings.
+func TestListPayloadStrictAgreesWithOracle(t *testing.T) {
+	seeds := listPayloadSeeds(t)
+	seeds = append(seeds, fullListPayload(t))
+	accepted := 0
+	for _, p := range seeds {
+		if _, ok := oracleListPayload(p); ok {
+			accepted++
+		}
+		checkStrictAgrees(t, p)
+		for _, m := range mutations(p) {
+			checkStrictAgrees(t, m)
+		}
+	}
+	if accepted == 0 {
+		t.Fatal("no fixture list payload was accepted: the comparison proves nothing")
+	}
+	// Non-shortest heads, indefinite lengths, unsorted keys, zero omitempty
+	// fields, unknown fields, tags, floats, nulls.
+	for _, p := range [][]byte{
+		{0xb8, 0x08},             // map count in a non-shortest head
+		{0xbf, 0xff},             // indefinite map
+		{0xa1, 0x18, 0x00, 0x00}, // key 0 in a non-shortest head
+		{0xf6},
+		{0xfa, 0, 0, 0, 0},
+		{0xc1, 0xa0},
+	} {
+		checkStrictAgrees(t, p)
+	}
+}
+
+// FuzzListPayloadStrict proves the strict list reader accepts exactly the
+// payloads whose decoding re-encodes to the same bytes, and decodes them to
+// the same values.
+func FuzzListPayloadStrict(f *testing.F) {
+	for _, p := range listPayloadSeeds(f) {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p []byte) { checkStrictAgrees(t, p) })
+}
+
+// TestCheckUniqueEntries: the same (kind, kid) twice is refused, by the hash
+// index and by its sorting fallback; the same kid under two kinds is not.
+func TestCheckUniqueEntries(t *testing.T) {
+	a := &Entry{Kind: EntryEth, KID: []byte{1, 2, 3}}
+	b := &Entry{Kind: EntryX509, KID: []byte{1, 2, 3}}
+	c := &Entry{Kind: EntryEth, KID: []byte{9}}
+	dup := &Entry{Kind: EntryEth, KID: []byte{1, 2, 3}}
+	if err := checkUniqueEntries([]*Entry{a, b, c}); err != nil {
+		t.Fatal(err)
+	}
+	for _, check := range []func([]*Entry) error{checkUniqueEntries, checkUniqueSorted} {
+		if err := check([]*Entry{a, c, b, dup}); err == nil {
+			t.Fatal("a duplicate entry was accepted")
+		}
+		if err := check([]*Entry{a, b, c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
