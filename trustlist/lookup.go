@@ -130,6 +130,9 @@ func (s *Set) Find(q Query) []Match {
 			cands = append(cands, s.byCountry[a]...)
 		}
 	}
+	if f := s.foreignCands(q); len(f) > 0 {
+		cands = append(append([]*Match(nil), cands...), f...)
+	}
 	var out []Match
 	for _, m := range cands {
 		e := m.Entry

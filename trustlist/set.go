@@ -93,6 +93,7 @@ type Set struct {
 	index        map[string][]*Match                // lookup key → matches (head lists only), shared with byCountry
 	byCountry    map[string][]*Match                // country → all its head entries
 	pubs         map[string]*pubState               // country → rules, value sets, revocations (publication.go)
+	foreign      map[string][]*Match                // slot → entries of an accepted foreign list (foreign.go)
 }
 
 // NewSet returns an empty Set under policy p.

@@ -352,7 +352,8 @@ func (st *Store) commitLocked(recs []record) error {
 }
 
 // rollbackLocked rebuilds the set from the durable log, with st.set.mu held.
-// Descriptors waiting for endorsements (never persisted) are kept.
+// Descriptors waiting for endorsements (never persisted) are kept, and so are
+// installed foreign lists (SetForeign: not in the log, held by their importer).
 func (st *Store) rollbackLocked() error {
 	recs, err := readLog(st.db)
 	if err != nil {

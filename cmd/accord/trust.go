@@ -64,9 +64,12 @@ func init() {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
 					&cli.BoolFlag{Name: "json", Usage: "print one JSON decision per line"},
+					&cli.StringFlag{Name: "format", Usage: "import foreign signed lists of this format under the store's source pin (etsi-tl; see trust pin-source)"},
+					&cli.BoolFlag{Name: "offline", Usage: "with --format: accept a list past its NextUpdate with a warning"},
 				},
 				Action: trustImport,
 			},
+			trustPinSourceCommand(),
 			trustRepairCommand(),
 			{
 				Name:      "show",
@@ -151,6 +154,9 @@ func kindOrder(k trustlist.Kind) int {
 func trustImport(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usageErr("trust import needs at least one file")
+	}
+	if c.String("format") != "" {
+		return trustImportForeign(c)
 	}
 	var items []importItem
 	for _, path := range c.Args().Slice() {

@@ -110,6 +110,9 @@ func verifyAction(c *cli.Context) error {
 		if err != nil {
 			return storeErr(c.String("trust"), err)
 		}
+		if err := installForeign(c, c.String("trust"), set); err != nil {
+			return err
+		}
 		if len(set.Anchors()) == 0 {
 			fmt.Fprintf(c.App.ErrWriter, "accord: warning: trust store %s holds no anchors; every document will fail issuer_trusted\n", c.String("trust"))
 		}

@@ -106,6 +106,9 @@ type List struct {
 	Territory string
 	Seq       uint64
 	Pointers  Pointers
+	// NextUpdate is the list's NextUpdate/dateTime (zero when absent or
+	// unreadable: a closed list).
+	NextUpdate time.Time
 }
 
 // Parse reads a trusted list and checks its signature. Its signer is trusted
@@ -135,6 +138,9 @@ func ParseList(b []byte, opts listimport.Options, lotl Pointers) (*List, error) 
 	}
 	if ts, err := time.Parse(time.RFC3339, strings.TrimSpace(t.Scheme.Issued)); err == nil {
 		src.Issued = ts
+	}
+	if ts, err := time.Parse(time.RFC3339, strings.TrimSpace(t.Scheme.Next)); err == nil {
+		l.NextUpdate = ts
 	}
 	kind := "trusted list"
 	if l.LOTL {
