@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accord-network/accord/fixtures"
 
 	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/internal/listimport"
@@ -21,18 +20,10 @@ import (
 	"github.com/accord-network/accord/verify"
 )
 
-const fixtures = "../../../shared/fixtures"
-
 func readFixture(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, rel))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared fixtures absent (%s): skipping real-data test", rel)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	sub, rest, _ := strings.Cut(rel, "/")
+	return fixtures.ReadShared(t, sub, rest)
 }
 
 // The real DCCs of the EU test data whose DSCs are in the real production

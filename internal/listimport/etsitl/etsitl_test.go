@@ -2,12 +2,13 @@ package etsitl
 
 import (
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/accord-network/accord/fixtures"
 
 	"github.com/accord-network/accord/internal/listimport"
 	"github.com/accord-network/accord/internal/pki"
@@ -18,14 +19,7 @@ const dir = "../../../../shared/fixtures/etsi-tl"
 
 func read(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, rel))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared fixtures absent (%s)", rel)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return fixtures.ReadShared(t, "etsi-tl", rel)
 }
 
 func roots(t testing.TB, glob string) []*pki.Certificate {

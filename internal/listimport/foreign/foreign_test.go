@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/fixtures"
+
 	"github.com/accord-network/accord/internal/listimport/etsitl"
 	"github.com/accord-network/accord/internal/pki"
 	"github.com/accord-network/accord/trustlist"
@@ -18,14 +20,7 @@ const dir = "../../../../shared/fixtures/etsi-tl"
 
 func read(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, rel))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared fixtures absent (%s)", rel)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return fixtures.ReadShared(t, "etsi-tl", rel)
 }
 
 func roots(t testing.TB, glob string) []*pki.Certificate {

@@ -1,10 +1,11 @@
 package icaoml
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/accord-network/accord/fixtures"
 
 	"github.com/accord-network/accord/internal/listimport"
 	"github.com/accord-network/accord/internal/pki"
@@ -15,14 +16,7 @@ const dir = "../../../../shared/fixtures/icao-masterlist"
 
 func read(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, rel))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared fixtures absent (%s)", rel)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return fixtures.ReadShared(t, "icao-masterlist", rel)
 }
 
 func root(t testing.TB, rel string) []*pki.Certificate {
