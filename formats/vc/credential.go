@@ -75,6 +75,8 @@ type Proof struct {
 	// Form is FormBase or FormDerived for selective-disclosure cryptosuites
 	// whose proofValue header says so, else "".
 	Form string
+
+	obj map[string]any // the proof object as read
 }
 
 // Suite names the proof's algorithm: the cryptosuite of a
@@ -200,7 +202,7 @@ func readProofs(v any) ([]Proof, error) {
 			return nil, malformed("proof %d is not an object", i)
 		}
 		p := Proof{Type: str(m["type"]), Cryptosuite: str(m["cryptosuite"]), VerificationMethod: str(m["verificationMethod"]),
-			ProofPurpose: str(m["proofPurpose"]), Created: str(m["created"]), ProofValue: str(m["proofValue"])}
+			ProofPurpose: str(m["proofPurpose"]), Created: str(m["created"]), ProofValue: str(m["proofValue"]), obj: m}
 		if p.Type == "" {
 			return nil, malformed("proof %d has no type", i)
 		}
