@@ -88,6 +88,16 @@ func (p Proof) Suite() string {
 	return p.Type
 }
 
+// derived reports whether a proof is a holder's selectively disclosed form.
+func (c *Credential) derived() bool {
+	for _, p := range c.Proofs {
+		if p.Form == FormDerived {
+			return true
+		}
+	}
+	return false
+}
+
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: verifiable credential: %s", verify.ErrMalformed, fmt.Sprintf(format, args...))
 }
