@@ -64,7 +64,7 @@ func sdIntegrity(r *verify.Result, c *Credential, p Proof) (*sdVerifyData, bool)
 		r.Add(verify.CheckIntegrity, verify.Skip, "cannot be checked: %v", err)
 		return nil, false
 	case errors.Is(err, errStatementSig) && out.BadStatement != "":
-		r.Add(verify.CheckIntegrity, verify.Fail, "%v; the altered statement: %s", err, clip(out.BadStatement))
+		r.Add(verify.CheckIntegrity, verify.Fail, "%v; the first statement that no longer matches its signature: %s", err, clip(out.BadStatement))
 		return nil, false
 	case err != nil:
 		r.Add(verify.CheckIntegrity, verify.Fail, "the %s proof does not hold for this credential: %v", p.Suite(), err)
