@@ -141,7 +141,7 @@ func combineCommand(name string) *cli.Command {
 			"exactly as a verifier will (the anchor's threshold; a rotation by the old and the new keys) and\n" +
 			"only then recorded in the anchor directory.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+			anchorDirFlag(),
 			&cli.StringFlag{Name: "out", Usage: "also write the combined object here (required for an endorsement)"},
 		},
 		Action: combineAction,

@@ -24,8 +24,9 @@ import (
 	"github.com/accord-network/accord/verify"
 )
 
-func init() {
-	register(&cli.Command{
+// demoCommand is `accord demo`: a three-country network on this machine.
+func demoCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "demo",
 		Usage: "run a three-country network on this machine: anchors publish lists, nodes gossip them, documents are verified",
 		UsageText: "accord demo [--dir DIR] [--keep]\n\n" +
@@ -35,11 +36,11 @@ func init() {
 			"certificate, a rolled-back list. Ends with an\n" +
 			"offline verification from a stopped node's data. Nothing leaves this machine.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Usage: "an empty folder for the demo's anchors, nodes and documents (default: a new temp dir)"},
+			optionalDirFlag("an empty folder for the demo's anchors, nodes and documents (default: a new temp dir)"),
 			&cli.BoolFlag{Name: "keep", Usage: "leave the network running afterwards and print each node's verifier page URL"},
 		},
 		Action: demoAction,
-	})
+	}
 }
 
 // demoRun records the narrated steps of the demo.

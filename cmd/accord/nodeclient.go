@@ -30,7 +30,7 @@ var nodeClient = &http.Client{Timeout: 60 * time.Second}
 func nodeClientFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "node", Usage: "base URL of a node's HTTP API", Value: "http://127.0.0.1:8080", EnvVars: []string{"ACCORD_NODE"}},
-		&cli.StringFlag{Name: "data", Usage: "the node's data directory, to read its operator token (DATA/operator.token)", EnvVars: []string{"ACCORD_DATA"}},
+		dataFlag("the node's data directory, to read its operator token (DATA/operator.token)", false),
 		&cli.StringFlag{Name: "token-file", Usage: "file holding the node's operator token (or set " + nodeTokenEnv + ")"},
 	}
 }
