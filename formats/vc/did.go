@@ -47,3 +47,9 @@ func didKeyP256(vm string) (*ecdsa.PublicKey, error) {
 	}
 	return k, nil
 }
+
+// DIDKeyPublicKey returns the P-256 key a did:key verification method
+// names ("did:key:zDn…#zDn…"), for listing it in a did_key trust entry.
+func DIDKeyPublicKey(vm string) (*ecdsa.PublicKey, error) {
+	return didKeyP256(vm)
+}

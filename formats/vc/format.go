@@ -169,7 +169,7 @@ func summarize(c *Credential) []verify.Field {
 	}
 	add("Valid from", c.ValidFrom)
 	if s := c.Status; s != nil && s.Type == "TransferableRecords" {
-		add("Transferable record", fmt.Sprintf("token registry %s on chain %s", s.TokenRegistry, s.ChainID))
+		add("Transferable record", fmt.Sprintf("token registry %s on %s", s.TokenRegistry, networkOf(s.ChainID)))
 	}
 	var fields []verify.Field
 	flatten("", c.Subject, &fields)
