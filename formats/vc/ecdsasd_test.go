@@ -152,3 +152,42 @@ func TestContexts(t *testing.T) {
 		t.Errorf("undefined term: valid %v, integrity %+v", r.Valid, c)
 	}
 }
+
+// TestConcurrent: the bundled contexts are parsed once and shared; verifying
+// in parallel gives the same answers (run with -race).
+func TestConcurrent(t *testing.T) {
+	is := newDIDKeyIssuer(t)
+	trust := trustlisttest.TrustOne(t, "SG", is.entry(t, is.vm, &is.key.PublicKey, trustlist.DocVC))
+	cred := signBase(t, testCredential(is.did), is.key, is.vm)
+	der := w3cVector(t, "derivedRevealDocument.json")
+	key, err := didKeyP256(mustParse(t, der).Proofs[0].VerificationMethod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verify.New(trust, verify.Options{})
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			r, err := v.Verify(t.Context(), cred)
+			if err == nil && !r.Valid {
+				err = errors.New("base credential not valid")
+			}
+			var c *Credential
+			if err == nil {
+				c, err = Parse(der)
+			}
+			if err == nil {
+				var d *sdVerifyData
+				if d, _, err = c.sdPrepare(c.Proofs[0]); err == nil {
+					err = d.checkBase(key)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
