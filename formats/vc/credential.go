@@ -49,7 +49,8 @@ type Credential struct {
 	ValidFrom  string // v2 validFrom, v1 issuanceDate
 	ValidUntil string // v2 validUntil, v1 expirationDate
 	Subject    map[string]any
-	Status     *Status
+	Status     *Status  // the first of Statuses, or nil
+	Statuses   []Status // every credentialStatus entry
 	Proofs     []Proof
 	Raw        map[string]any
 }
@@ -155,7 +156,10 @@ func Parse(in []byte) (*Credential, error) {
 	if c.Subject == nil {
 		return nil, malformed("credentialSubject is missing or not an object")
 	}
-	c.Status = readStatus(raw["credentialStatus"])
+	c.Statuses = readStatuses(raw["credentialStatus"])
+	if len(c.Statuses) > 0 {
+		c.Status = &c.Statuses[0]
+	}
 	proofs, err := readProofs(raw["proof"])
 	if err != nil {
 		return nil, err
@@ -180,17 +184,34 @@ func (c *Credential) readContext(v any) error {
 	return nil
 }
 
-func readStatus(v any) *Status {
-	m, ok := v.(map[string]any)
-	if !ok {
+// readStatuses reads credentialStatus: one object or an array of them. An
+// entry that is not an object is kept as a status of unknown type, so that
+// it is reported unchecked rather than ignored.
+func readStatuses(v any) []Status {
+	var list []any
+	switch x := v.(type) {
+	case nil:
 		return nil
+	case []any:
+		list = x
+	default:
+		list = []any{x}
 	}
-	s := &Status{Type: str(m["type"]), TokenRegistry: str(m["tokenRegistry"]), TokenID: str(m["tokenId"]),
-		ListURL: str(m["statusListCredential"]), ListIndex: str(m["statusListIndex"])}
-	if n, ok := m["tokenNetwork"].(map[string]any); ok {
-		s.ChainID = str(n["chainId"])
+	out := make([]Status, 0, len(list))
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			out = append(out, Status{Type: fmt.Sprintf("(a %T, not an object)", e)})
+			continue
+		}
+		s := Status{Type: str(m["type"]), TokenRegistry: str(m["tokenRegistry"]), TokenID: str(m["tokenId"]),
+			ListURL: str(m["statusListCredential"]), ListIndex: str(m["statusListIndex"])}
+		if n, ok := m["tokenNetwork"].(map[string]any); ok {
+			s.ChainID = str(n["chainId"])
+		}
+		out = append(out, s)
 	}
-	return s
+	return out
 }
 
 func readProofs(v any) ([]Proof, error) {
