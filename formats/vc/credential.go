@@ -3,10 +3,13 @@
 // (ecdsa-sd-2023, bbs-2023) and BbsBlsSignature2020, did:web / did:key
 // issuers, and TransferableRecords credential status.
 //
-// This version reads and describes such credentials and reports what it
-// cannot verify as skipped checks with the reason (spec/openattestation.md
-// §11): a credential is never valid here, never called malformed when it is
-// well formed, and never called forged. Import it for its side effect of
+// ecdsa-sd-2023 proofs, base and derived, are verified offline: JSON-LD
+// with contexts bundled in the binary (internal/jsonld), RDF dataset
+// canonicalization, the per-statement signatures and the issuer's base
+// signature with the key an anchor lists for the proof's DID verification
+// method (a did_key trust entry). BBS proofs and credential status are
+// reported as skipped checks with the reason, never passed
+// (spec/openattestation.md §11). Import it for its side effect of
 // registering the "vc" format with verify.
 package vc
 
