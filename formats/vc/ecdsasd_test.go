@@ -1,12 +1,15 @@
 package vc
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
@@ -232,5 +235,28 @@ func TestStatusAndDates(t *testing.T) {
 		if f := r.FirstFailure(); r.Valid || f == nil || f.Name != verify.CheckNotExpired {
 			t.Errorf("%s: first failure %+v", name, f)
 		}
+	}
+}
+
+// TestDerivedLabelMapInjective: a derived proof that gives two blank nodes
+// one label (so that one signed statement could stand for two disclosed
+// ones) is refused.
+func TestDerivedLabelMapInjective(t *testing.T) {
+	c := mustParse(t, w3cVector(t, "derivedRevealDocument.json"))
+	v, err := parseDerivedProofValue(c.Proofs[0].ProofValue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.CompressedLabelMap[1] = v.CompressedLabelMap[0]
+	payload, err := cbor.Marshal([]any{v.BaseSignature, v.PublicKey, v.Signatures, v.CompressedLabelMap, v.MandatoryIndexes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv := "u" + base64.RawURLEncoding.EncodeToString(append(append([]byte(nil), headerDerived...), payload...))
+	if _, err := parseDerivedProofValue(pv); err == nil || !strings.Contains(err.Error(), "same label") {
+		t.Fatalf("duplicate label accepted: %v", err)
+	}
+	if _, err := relabel([]string{"_:c14n0 <p> \"a\" .\n", "_:c14n1 <p> \"a\" .\n"}, func(string) (string, bool) { return "uX", true }); err == nil {
+		t.Fatal("identical statements after relabelling accepted")
 	}
 }
