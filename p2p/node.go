@@ -30,6 +30,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -334,11 +335,7 @@ func loadIdentity(path string) (crypto.PrivKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("p2p: encode identity key: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return nil, fmt.Errorf("p2p: write identity key: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o600); err != nil {
 		return nil, fmt.Errorf("p2p: write identity key: %w", err)
 	}
 	return k, nil
@@ -375,9 +372,7 @@ func (n *Node) rememberPeers() {
 	}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	path := filepath.Join(n.cfg.DataDir, peersFile)
-	if err := os.WriteFile(path+".tmp", b, 0o600); err == nil {
-		_ = os.Rename(path+".tmp", path)
-	}
+	_ = atomicfile.WriteFileNoSync(path, b, 0o600) // best effort: a restart without it needs --bootstrap
 }
 
 func (n *Node) rememberedPeers() []string {

@@ -15,6 +15,7 @@ import (
 	"github.com/accord-network/accord/formats/openattestation"
 	"github.com/accord-network/accord/formats/pdf"
 	"github.com/accord-network/accord/formats/qr"
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -178,7 +179,7 @@ func revokeAction(c *cli.Context) error {
 		return usageErr("revoke: %v", err)
 	}
 	if out := c.String("out"); out != "" {
-		if err := trustlist.WriteFileAtomic(out, r.Raw(), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, r.Raw(), 0o644); err != nil {
 			return err
 		}
 		path = out
