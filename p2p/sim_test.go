@@ -238,7 +238,7 @@ type simNet struct {
 	anchor  *trustlisttest.Anchor
 	entries []*trustlist.Entry
 	root    string
-	nodes   []*simNode // every node ever created, by idx
+	nodes   []*simNode   // every node ever created, by idx
 	online  map[int]bool // nodes running
 	mu      sync.Mutex
 	linkMu  sync.Mutex   // held while the links change
