@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/fixtures/world"
-	"github.com/accord-network/accord/formats/hcert"
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/anchor"
 	"github.com/accord-network/accord/verify"
@@ -28,7 +28,7 @@ func demoCertificate(is *world.Issuers, name, uvci string, daysAgo int) ([]byte,
 	dt := time.Now().AddDate(0, 0, -daysAgo).UTC().Format("2006-01-02")
 	dcc := strings.NewReplacer("Mei Ling", name, "MEI<LING", strings.ToUpper(strings.ReplaceAll(name, " ", "<")),
 		"2026-02-10", dt, "ACCORDDEMO0001", uvci).Replace(world.DCC)
-	hc1, err := hcert.Issue([]byte(dcc), hcert.IssueOptions{Signer: is.DSCKey, Cert: is.DSC, Expires: time.Now().AddDate(1, 0, 0)})
+	hc1, err := hcertissue.Issue([]byte(dcc), hcertissue.IssueOptions{Signer: is.DSCKey, Cert: is.DSC, Expires: time.Now().AddDate(1, 0, 0)})
 	return []byte(hc1), err
 }
 
@@ -99,12 +99,12 @@ func demoRulesAndRevocation(ctx context.Context, d *demoRun, docDir string, nl *
 	d.expect("entry allowed", "a certificate vaccinated 30 days ago, same check", arrivalVerdict(r), "ACCEPTED")
 
 	// NL revokes that one certificate (it was sold): a 16-byte hash, gossiped.
-	dec, err := hcert.Decode(recent)
+	dec, err := hcertissue.RevocationOf(recent)
 	if err != nil {
 		return err
 	}
 	var q trustlist.RevocationQuery
-	for _, x := range hcert.RevocationQueries(dec) {
+	for _, x := range dec.Hashes {
 		if x.Type == trustlist.HashSignature {
 			q = x
 		}
