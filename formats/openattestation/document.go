@@ -57,9 +57,8 @@ type IssuerInfo struct {
 
 // Document is a parsed wrapped OpenAttestation document.
 type Document struct {
-	Version    int          // 2 or 3
-	Root       *ojson.Value // the whole document
-	Data       *ojson.Value // v2: data with salts removed; v3: the credential without proof
+	Version int          // 2 or 3
+	Data    *ojson.Value // v2: data with salts removed; v3: the credential without proof
 	TargetHash string
 	MerkleRoot string
 	Proof      []string
@@ -69,6 +68,11 @@ type Document struct {
 	Unsalted   int // v2: string leaves without a salt
 	// SaltErr is the first malformed v2 salt, if any.
 	SaltErr error
+
+	root *ojson.Value // the whole document (v2: its data unsalted in place)
+	// v2: the digest of the salted data, computed before unsalting.
+	digest    oacore.Hash
+	digestErr error
 }
 
 // Parse reads a wrapped OpenAttestation v2 or v3 document. Errors wrap
@@ -79,18 +83,18 @@ func Parse(in []byte) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: JSON: %v", verify.ErrMalformed, err)
 	}
-	return fromValue(&sl, root)
+	return fromValue(in, root)
 }
 
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: OpenAttestation: %s", verify.ErrMalformed, fmt.Sprintf(format, args...))
 }
 
-func fromValue(sl *ojson.Slab, root *ojson.Value) (*Document, error) {
+func fromValue(in []byte, root *ojson.Value) (*Document, error) {
 	if root.Kind() != ojson.Object {
 		return nil, malformed("document is not a JSON object")
 	}
-	d := &Document{Root: root}
+	d := &Document{root: root}
 	switch {
 	case root.Path("signature", "type") != nil:
 		d.Version = 2
@@ -117,11 +121,16 @@ func fromValue(sl *ojson.Slab, root *ojson.Value) (*Document, error) {
 		if obf := root.Path("privacy", "obfuscatedData"); obf != nil {
 			d.Obfuscated = len(obf.Elems())
 		}
+		// The hashes cover the salted strings: digest first, then unsalt
+		// the data in place.
+		d.digest, d.Fields, d.digestErr = oacore.DigestV2Hash(root)
 		var unsalted int
-		data, err := unsaltTree(sl, root.Get("data"), "data", &unsalted)
-		if err != nil {
+		data := root.Get("data")
+		if err := unsaltTree(data, "data", &unsalted); err != nil {
+			// Partly unsalted: keep the data as written, as before.
 			d.SaltErr = err
-			data = root.Get("data")
+			raw, _ := ojson.Parse(in) // parsed once already
+			data = raw.Get("data")
 		}
 		d.Data, d.Unsalted = data, unsalted
 		d.Issuers = v2Issuers(d.Data, root.Get("proof"))
@@ -220,14 +229,16 @@ func v3Issuers(root *ojson.Value) []IssuerInfo {
 	return []IssuerInfo{in}
 }
 
-// CheckIntegrity recomputes the target hash and folds the merkle proof. It
-// returns nil when both match, else an error saying which failed.
+// CheckIntegrity compares the target hash with the digest of the
+// document's fields (for v2 computed by Parse, before it unsalted the data)
+// and folds the merkle proof. It returns nil when both match, else an error
+// saying which failed.
 func (d *Document) CheckIntegrity() error {
 	var digest string
 	var err error
 	if d.Version == 2 {
-		var h oacore.Hash
-		h, d.Fields, err = oacore.DigestV2Hash(d.Root)
+		h := d.digest
+		err = d.digestErr
 		if err == nil && oacore.IsLowerHex64(d.TargetHash) {
 			if t, _ := oacore.ParseHash(d.TargetHash); t == h {
 				digest = d.TargetHash // equal: skip formatting
@@ -237,7 +248,7 @@ func (d *Document) CheckIntegrity() error {
 			digest = h.Hex()
 		}
 	} else {
-		digest, err = oacore.DigestV3(d.Root)
+		digest, err = oacore.DigestV3(d.root)
 	}
 	if err != nil {
 		return err

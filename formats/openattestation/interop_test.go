@@ -34,7 +34,7 @@ import (
 // and point ACCORD_NODE_MODULES at .ci/node_modules (the default).
 const refPackage = "@govtechsg/open-attestation"
 
-func nodeModules(t *testing.T) string {
+func nodeModules(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("SKIP: node is not installed; the interop tests need node and " + refPackage + "@6.9.7")

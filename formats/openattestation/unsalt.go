@@ -14,33 +14,35 @@ import (
 // errMalformedSalt marks a salted string whose type annotation is unknown.
 var errMalformedSalt = errors.New("malformed salt")
 
-// unsaltString reverses the v2 salt "<uuid>:<type>:<value>" as the reference
-// unsalt does. A string without a v4 UUID prefix is returned unchanged
-// (v=nil, salted=false). Values come from sl.
-func unsaltString(sl *ojson.Slab, s string) (v *ojson.Value, salted bool, err error) {
+// unsaltString reverses, in place, the v2 salt "<uuid>:<type>:<value>" of
+// the string value v as the reference unsalt does. A string without a v4
+// UUID prefix is left unchanged (salted=false).
+func unsaltString(v *ojson.Value) (salted bool, err error) {
+	s, _ := v.Str()
 	// A UUID holds no ':', so this is "the text before the first ':' is a
 	// v4 UUID".
 	if len(s) < 37 || s[36] != ':' || !oacore.UUIDv4(s[:36]) {
-		return nil, false, nil
+		return false, nil
 	}
 	rest := strings.TrimFunc(s[37:], isJSSpace)
 	typ, val, _ := strings.Cut(rest, ":")
 	switch typ {
 	case "string":
-		return sl.String(val), true, nil
+		v.SetString(val)
 	case "number":
 		f, err := jsNumber(val)
 		if err != nil {
-			return nil, true, fmt.Errorf("%w: %q: %v", errMalformedSalt, clip(s), err)
+			return true, fmt.Errorf("%w: %q: %v", errMalformedSalt, clip(s), err)
 		}
-		return sl.Number(f), true, nil
+		v.SetNumber(f)
 	case "boolean":
-		return sl.Bool(val == "true"), true, nil
+		v.SetBool(val == "true")
 	case "null", "undefined":
-		return sl.Null(), true, nil
+		v.SetNull()
 	default:
-		return nil, true, fmt.Errorf("%w: %q has unknown type %q (want string, number, boolean or null)", errMalformedSalt, clip(s), clip(typ))
+		return true, fmt.Errorf("%w: %q has unknown type %q (want string, number, boolean or null)", errMalformedSalt, clip(s), clip(typ))
 	}
+	return true, nil
 }
 
 // jsNumber parses the decimal forms JavaScript's Number(s) accepts that
@@ -74,18 +76,17 @@ func isJSSpace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200A
 }
 
-// unsaltTree returns a copy of a v2 data tree with every salted string
-// replaced by its typed value, built in sl. It counts unsalted strings and
-// returns the first malformed salt found (with its path).
-func unsaltTree(sl *ojson.Slab, v *ojson.Value, path string, unsalted *int) (*ojson.Value, error) {
-	u, se := unsalt(sl, v, unsalted)
-	if se != nil {
+// unsaltTree replaces, in place, every salted string of a v2 data tree by
+// its typed value. It counts unsalted strings and returns the first
+// malformed salt found (with its path); the tree is then partly unsalted.
+func unsaltTree(v *ojson.Value, path string, unsalted *int) error {
+	if se := unsalt(v, unsalted); se != nil {
 		for i := len(se.path) - 1; i >= 0; i-- {
 			path = joinPath(path, se.path[i])
 		}
-		return nil, fmt.Errorf("at %s: %w", path, se.err)
+		return fmt.Errorf("at %s: %w", path, se.err)
 	}
-	return u, nil
+	return nil
 }
 
 // saltErr is a malformed salt and its path, innermost key first.
@@ -94,48 +95,32 @@ type saltErr struct {
 	err  error
 }
 
-func unsalt(sl *ojson.Slab, v *ojson.Value, unsalted *int) (*ojson.Value, *saltErr) {
+func unsalt(v *ojson.Value, unsalted *int) *saltErr {
 	switch v.Kind() {
 	case ojson.String:
-		s, _ := v.Str()
-		u, salted, err := unsaltString(sl, s)
+		salted, err := unsaltString(v)
 		if err != nil {
-			return nil, &saltErr{err: err}
+			return &saltErr{err: err}
 		}
 		if !salted {
 			*unsalted++
-			return v, nil
 		}
-		return u, nil
 	case ojson.Object:
-		in := v.Members()
-		out := sl.Object(len(in))
-		om := out.Members()
-		for i, m := range in {
-			c, se := unsalt(sl, m.Value, unsalted)
-			if se != nil {
+		for _, m := range v.Members() {
+			if se := unsalt(m.Value, unsalted); se != nil {
 				se.path = append(se.path, m.Key)
-				return nil, se
+				return se
 			}
-			om[i] = ojson.Member{Key: m.Key, Value: c}
 		}
-		return out, nil
 	case ojson.Array:
-		in := v.Elems()
-		out := sl.Array(len(in))
-		oe := out.Elems()
-		for i, e := range in {
-			c, se := unsalt(sl, e, unsalted)
-			if se != nil {
+		for i, e := range v.Elems() {
+			if se := unsalt(e, unsalted); se != nil {
 				se.path = append(se.path, strconv.Itoa(i))
-				return nil, se
+				return se
 			}
-			oe[i] = c
 		}
-		return out, nil
-	default:
-		return v, nil
 	}
+	return nil
 }
 
 func joinPath(a, b string) string {

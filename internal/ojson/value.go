@@ -297,3 +297,15 @@ func (s *Slab) Array(n int) *Value {
 	v.kind, v.arr = Array, s.elems(n)
 	return v
 }
+
+// SetString turns v, in place, into the String value s.
+func (v *Value) SetString(s string) { *v = Value{kind: String, s: s} }
+
+// SetNumber turns v, in place, into the Number value n.
+func (v *Value) SetNumber(n float64) { *v = Value{kind: Number, n: n} }
+
+// SetBool turns v, in place, into the Bool value b.
+func (v *Value) SetBool(b bool) { *v = Value{kind: Bool, b: b} }
+
+// SetNull turns v, in place, into null.
+func (v *Value) SetNull() { *v = Value{kind: Null} }

@@ -175,7 +175,10 @@ func Obfuscate(in []byte, fields []string) ([]byte, error) {
 	if err := d.CheckIntegrity(); err != nil {
 		return nil, fmt.Errorf("refusing to obfuscate a document that does not verify: %v", err)
 	}
-	root := d.Root
+	root, err := ojson.Parse(in) // the document as written, salts and all
+	if err != nil {
+		return nil, err
+	}
 	var obfKey []string
 	var container *ojson.Value
 	var salts []oacore.Salt
