@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
@@ -240,4 +241,50 @@ func (c *signatureCMS) hasRevocationInfo() bool {
 		}
 	}
 	return false
+}
+
+// notACA is the phrase of an issuer_trusted failure where a certificate of
+// the signer's path was issued by a certificate that is not a CA; the ETSI
+// mapping (etsi.go) reads it as CERTIFICATE_CHAIN_GENERAL_FAILURE.
+const notACA = "which is not a CA certificate"
+
+// chainDefect looks for a broken link in the signer's path when no trusted
+// path was found: a certificate whose issuer (carried in the signature or
+// listed as a CA) verifies its signature but is not a CA (basicConstraints
+// cA unset, or keyCertSign missing). It returns a description, or "" when
+// the path simply ends at an unlisted issuer.
+func (t *trust) chainDefect(leaf *x509.Certificate, carried []*x509.Certificate) string {
+	var pool []*pki.Certificate
+	for _, c := range carried {
+		if pc, err := pki.Parse(c.Raw); err == nil {
+			pool = append(pool, pc)
+		}
+	}
+	for _, m := range t.cas {
+		if pc, err := pki.Parse(m.Entry.Data); err == nil {
+			pool = append(pool, pc)
+		}
+	}
+	cur, err := pki.Parse(leaf.Raw)
+	if err != nil {
+		return ""
+	}
+	for depth := 0; depth < 8; depth++ {
+		var next *pki.Certificate
+		for _, p := range pool {
+			if string(p.Raw) == string(cur.Raw) || !bytes.Equal(cur.RawIssuer, p.RawSubject) || cur.CheckSignature(p.PublicKey) != nil {
+				continue
+			}
+			if !p.IsCA || (p.KeyUsage != 0 && p.KeyUsage&x509.KeyUsageCertSign == 0) {
+				return fmt.Sprintf("certificate %q was issued by %q, %s (basicConstraints cA unset or no keyCertSign): the path to a listed CA is broken", cur.Subject.CommonName, p.Subject.CommonName, notACA)
+			}
+			next = p
+			break
+		}
+		if next == nil || bytes.Equal(next.RawIssuer, next.RawSubject) {
+			return ""
+		}
+		cur = next
+	}
+	return ""
 }

@@ -57,6 +57,8 @@ func indication(p *verify.Result, docModified bool) (ind, sub string) {
 		return Indeterminate, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
 	case bad(verify.CheckIssuerTrusted) && strings.Contains(detail(verify.CheckIssuerTrusted), "conflicting lists"):
 		return Indeterminate, "CHAIN_CONSTRAINTS_FAILURE"
+	case bad(verify.CheckIssuerTrusted) && strings.Contains(detail(verify.CheckIssuerTrusted), notACA):
+		return Indeterminate, "CERTIFICATE_CHAIN_GENERAL_FAILURE"
 	case bad(verify.CheckIssuerTrusted):
 		return Indeterminate, "NO_CERTIFICATE_CHAIN_FOUND"
 	case bad(verify.CheckNotRevoked):

@@ -276,10 +276,18 @@ func (j *sigJob) checkTrust(st verify.SigningTime, at time.Time) {
 		if how == "" {
 			how = j.t.listedForOtherUse(leaf, j.cms.carried, at)
 		}
-		if how != "" {
+		defect := ""
+		if how == "" {
+			defect = j.t.chainDefect(leaf, j.cms.carried)
+		}
+		switch {
+		case defect != "":
+			why = defect
+			part.Add(CheckCertificate, verify.Fail, "%s", defect)
+		case how != "":
 			why = how
 			part.Add(CheckCertificate, verify.Skip, "no trusted path for pdf: %s", how)
-		} else {
+		default:
 			if pathErr != nil {
 				why += fmt.Sprintf(" (%v)", pathErr)
 			}

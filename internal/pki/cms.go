@@ -22,7 +22,26 @@ var (
 	oidContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
 	oidSigningTime   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+	oidSigningCertV1 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12}
+	oidSigningCertV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
 )
+
+// singleInstanceAttrs are the signed attributes that may appear at most once
+// in a SignerInfo: content-type, message-digest and signing-time (RFC 5652
+// §11.1-11.3: "MUST NOT include multiple instances") and the ESS
+// signing-certificate attributes (RFC 2634 §5.4, RFC 5035 §3, ETSI EN 319
+// 122-1 §5.2.2). Other attributes, such as vendor ones, may repeat: RFC 5652
+// §5.3 puts no such limit on SignedAttributes as a whole.
+var singleInstanceAttrs = []asn1.ObjectIdentifier{oidContentType, oidMessageDigest, oidSigningTime, oidSigningCertV1, oidSigningCertV2}
+
+func singleInstance(oid asn1.ObjectIdentifier) bool {
+	for _, o := range singleInstanceAttrs {
+		if oid.Equal(o) {
+			return true
+		}
+	}
+	return false
+}
 
 // SignedData is a decoded CMS SignedData (RFC 5652). BER input (indefinite
 // lengths, as Bouncy Castle writes) is normalised to DER first.
@@ -246,10 +265,12 @@ func (si *SignerInfo) parseSignedAttrs(attrs cryptobyte.String) error {
 		if !attrs.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) || !attr.ReadASN1(&values, cbasn1.SET) || !attr.Empty() {
 			return errors.New("malformed signed attribute")
 		}
-		if seen[oid.String()] {
-			return fmt.Errorf("signed attribute %s appears twice", oid)
+		if singleInstance(oid) {
+			if seen[oid.String()] {
+				return fmt.Errorf("signed attribute %s appears twice", oid)
+			}
+			seen[oid.String()] = true
 		}
-		seen[oid.String()] = true
 		switch {
 		case oid.Equal(oidContentType):
 			if !values.ReadASN1ObjectIdentifier(&si.contentType) || !values.Empty() {
