@@ -226,23 +226,6 @@ func usesSHA1(c *pki.Certificate) bool {
 	return c.SignatureAlgorithm.Hash == crypto.SHA1
 }
 
-var oidAdobeRevocation = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}
-
-// hasRevocationInfo reports whether the signer's signed attributes carry
-// Adobe's revocationInfoArchival (embedded OCSP responses and CRLs).
-func (c *signatureCMS) hasRevocationInfo() bool {
-	sd, err := parseCMS(c.der)
-	if err != nil {
-		return false
-	}
-	for i := range sd.Signers {
-		if _, ok := sd.Signers[i].attr(sd.Signers[i].SignedAttrs, oidAdobeRevocation); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // notACA is the phrase of an issuer_trusted failure where a certificate of
 // the signer's path was issued by a certificate that is not a CA; the ETSI
 // mapping (etsi.go) reads it as CERTIFICATE_CHAIN_GENERAL_FAILURE.

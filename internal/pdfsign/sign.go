@@ -43,6 +43,11 @@ type Options struct {
 	// /Type /DocTimeStamp, SubFilter ETSI.RFC3161) from TSA instead of a
 	// signature; Key and Cert are then not used.
 	DocumentTimestamp bool
+	// OCSP and CRLs are DER OCSP responses and CRLs about the signer's
+	// chain, embedded in the signature's Adobe revocationInfoArchival
+	// signed attribute (ISO 32000-1 §12.8.3.3.2) for verifiers without
+	// network access.
+	OCSP, CRLs [][]byte
 }
 
 // Sign adds a signature to in with digitorus/pdfsign, as an incremental
@@ -87,6 +92,16 @@ func Sign(in []byte, o Options) (out []byte, err error) {
 		Certificate:       o.Cert,
 		CertificateChains: [][]*x509.Certificate{append([]*x509.Certificate{o.Cert}, o.Chain...)},
 		TSA:               sign.TSA{URL: o.TSA},
+	}
+	for _, b := range o.OCSP {
+		if err := data.RevocationData.AddOCSP(b); err != nil {
+			return nil, fmt.Errorf("pdf sign: OCSP response: %w", err)
+		}
+	}
+	for _, b := range o.CRLs {
+		if err := data.RevocationData.AddCRL(b); err != nil {
+			return nil, fmt.Errorf("pdf sign: CRL: %w", err)
+		}
 	}
 	if o.Certify {
 		data.Signature.DocMDPPerm = sign.DoNotAllowAnyChangesPerms

@@ -51,6 +51,9 @@ type SignedData struct {
 	// Certificates holds the DER certificates carried in the SignedData.
 	Certificates [][]byte
 	SignerInfos  []SignerInfo
+	// Revocation holds the CRLs and OCSP responses of the crls field
+	// (RevocationInfoChoices, RFC 5652 §10.2.1 and RFC 5940).
+	Revocation RevocationValues
 }
 
 // SignerInfo is one signer of a SignedData.
@@ -67,6 +70,9 @@ type SignerInfo struct {
 	// with the tag replaced by SET OF, never a re-encoding of the attributes.
 	RawSignedAttrs []byte
 	Signature      []byte
+	// Revocation holds the CRLs and OCSP responses of Adobe's
+	// revocationInfoArchival signed attribute, when present.
+	Revocation RevocationValues
 
 	contentType   asn1.ObjectIdentifier
 	messageDigest []byte
@@ -145,8 +151,14 @@ func parseSignedData(der []byte) (*SignedData, error) {
 			sd.Certificates = append(sd.Certificates, c)
 		}
 	}
-	if !sdSeq.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) {
+	var crls cryptobyte.String
+	if !sdSeq.ReadOptionalASN1(&crls, &present, cbasn1.Tag(1).Constructed().ContextSpecific()) {
 		return nil, errors.New("malformed crls")
+	}
+	if present {
+		if err := parseRevocationInfoChoices(crls, &sd.Revocation); err != nil {
+			return nil, fmt.Errorf("crls: %w", err)
+		}
 	}
 	var sis cryptobyte.String
 	if !sdSeq.ReadASN1(&sis, cbasn1.SET) {
@@ -284,6 +296,10 @@ func (si *SignerInfo) parseSignedAttrs(attrs cryptobyte.String) error {
 			si.messageDigest = d
 		case oid.Equal(oidSigningTime):
 			si.signingTime = values
+		case oid.Equal(oidAdobeRevInfo):
+			if err := parseAdobeRevocationInfo(values, &si.Revocation); err != nil {
+				return err
+			}
 		}
 	}
 	if si.messageDigest == nil || si.contentType == nil {
