@@ -2,7 +2,6 @@ package pdf
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -219,11 +218,6 @@ func pkiChain(leaf *pki.Certificate, carried []*pki.Certificate, roots []*pki.Ce
 		return -1, 0, fmt.Errorf("the signer certificate is not valid at %s", rfc3339(at))
 	}
 	return walk(leaf, 0)
-}
-
-// usesSHA1 reports whether a certificate is signed with SHA-1.
-func usesSHA1(c *pki.Certificate) bool {
-	return c.SignatureAlgorithm.Hash == crypto.SHA1
 }
 
 // notACA is the phrase of an issuer_trusted failure where a certificate of

@@ -63,6 +63,8 @@ func indication(p *verify.Result, docModified bool) (ind, sub string) {
 			sub = "REVOKED_NO_POE"
 		}
 		return Indeterminate, sub
+	case bad(CheckAlgorithms) && strings.Contains(detail(CheckAlgorithms), noSignedAttrs):
+		return Indeterminate, "SIG_CONSTRAINTS_FAILURE"
 	case bad(CheckAlgorithms):
 		return Indeterminate, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
 	case bad(verify.CheckIssuerTrusted) && strings.Contains(detail(verify.CheckIssuerTrusted), "conflicting lists"):
