@@ -242,15 +242,20 @@ func checkChain(r *verify.Result, m *trustlist.Match, env *verify.Env) {
 
 // entryCert returns the DSC of an x509 entry, or for a bare key (spki entry,
 // from a key-only national list) a stand-in holding only the key and the
-// entry's validity window: such a key has no extended key usage, so it may
-// sign every certificate type, as the key-only lists intend.
+// entry's validity window, and the DCC types its source restricts it to
+// (Entry.DCCTypes) as the extended key usage a DSC would carry; without a
+// restriction it may sign every certificate type, as the key-only lists intend.
 func entryCert(e *trustlist.Entry) *x509.Certificate {
 	switch e.Kind {
 	case trustlist.EntryX509:
 		return e.Certificate()
 	case trustlist.EntrySPKI:
 		if pub := e.PublicKey(); pub != nil {
-			return &x509.Certificate{PublicKey: pub, NotBefore: e.NotBefore, NotAfter: e.NotAfter}
+			c := &x509.Certificate{PublicKey: pub, NotBefore: e.NotBefore, NotAfter: e.NotAfter}
+			for _, t := range e.DCCTypes {
+				c.UnknownExtKeyUsage = append(c.UnknownExtKeyUsage, map[string]asn1.ObjectIdentifier{"t": oidTest, "v": oidVacc, "r": oidRecovery}[t])
+			}
+			return c
 		}
 	}
 	return nil
