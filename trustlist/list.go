@@ -250,6 +250,10 @@ func (e *Entry) check() error {
 		if msg := e.checkContract(); msg != "" {
 			return bad("%s", msg)
 		}
+	case EntryDIDKey:
+		if err := e.checkDIDKey(); err != nil {
+			return bad("%v", err)
+		}
 	default:
 		return bad("unknown kind %q", e.Kind)
 	}
