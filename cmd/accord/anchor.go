@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/anchor"
 )
@@ -178,7 +179,7 @@ func anchorEndorse(c *cli.Context) error {
 	if c.Bool("partial") {
 		return writePart(c, w, fmt.Sprintf("%s endorsement of %s descriptor %x", e.Endorser, e.Subject, e.SubjectHash), e.Raw(), "accord anchor combine")
 	}
-	if err := trustlist.WriteFileAtomic(c.String("out"), e.Raw(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(c.String("out"), e.Raw(), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "%s endorses %s descriptor %x until %s\nwrote %s\n", e.Endorser, e.Subject, e.SubjectHash, e.ExpiresAt.Format(time.RFC3339), c.String("out"))

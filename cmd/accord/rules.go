@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/certlogic"
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -214,7 +215,7 @@ func rulesSign(c *cli.Context) error {
 		return usageErr("rules sign: %v", err)
 	}
 	if out := c.String("out"); out != "" {
-		if err := trustlist.WriteFileAtomic(out, rs.Raw(), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, rs.Raw(), 0o644); err != nil {
 			return err
 		}
 		files[0] = out
