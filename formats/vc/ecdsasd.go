@@ -100,7 +100,7 @@ func decodeProofValue(pv string) (payload []byte, derived bool, err error) {
 	return nil, false, errors.New("proofValue does not start with the ecdsa-sd-2023 base or derived header (0xd9 0x5d 0x00/0x01)")
 }
 
-// ParseBaseProofValue decodes an ecdsa-sd-2023 base proofValue.
+// parseBaseProofValue decodes an ecdsa-sd-2023 base proofValue.
 func parseBaseProofValue(pv string) (*baseProofValue, error) {
 	payload, derived, err := decodeProofValue(pv)
 	if err != nil {
