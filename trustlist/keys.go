@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/veraison/go-cose"
@@ -193,15 +194,17 @@ func ParsePrivateKey(b []byte) (*PrivateKey, error) {
 // ErrKeyPermissions is returned when a private key file is readable by group or others.
 var ErrKeyPermissions = errors.New("private key file is readable by others")
 
-// CheckKeyFileMode refuses a private key file that group or others may read or write.
+// CheckKeyFileMode refuses a private key file that group or others may read
+// or write, with an *fs.PathError that names the file and wraps
+// ErrKeyPermissions.
 func CheckKeyFileMode(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("%w: %s has mode %#o; private keys must be readable by their owner only: run `chmod 600 %s`",
-			ErrKeyPermissions, path, st.Mode().Perm(), path)
+	if m := st.Mode().Perm(); m&0o077 != 0 {
+		return &fs.PathError{Op: "key file", Path: path,
+			Err: fmt.Errorf("%w: mode %#o, and private keys must be readable by their owner only", ErrKeyPermissions, m)}
 	}
 	return nil
 }
