@@ -92,6 +92,9 @@ type Store struct {
 	lastErr     error
 	lastErrAt   time.Time
 	mirrorDebt  []record // committed records whose mirror file could not be written
+	// indexStale is set when the index could not be rebuilt at open; the
+	// next commit rebuilds it whole rather than updating it.
+	indexStale bool
 }
 
 // StoreHealth describes whether a store is taking writes (Store.Health).
@@ -162,6 +165,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	st.ensureIndex()
 	// Restore mirror files a crash may have lost between commit and write
 	// (only for records that verified: garbage is never mirrored).
 	for i, r := range recs {
@@ -365,6 +369,8 @@ func (st *Store) rollbackLocked() error {
 	s := st.set
 	s.anchors, s.endorsements, s.index, s.byCountry, s.pubs = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry, fresh.pubs
 	s.pending = fresh.pending
+	// s.dirty is kept: the failed transaction left the index as the log
+	// is, and rewriting an anchor the next commit need not is harmless.
 	return nil
 }
 
@@ -435,13 +441,28 @@ func (st *Store) commit(recs []record) error {
 					return err
 				}
 			}
-			return nil
+			return st.indexLocked(tx)
 		})
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreWrite, err)
 	}
+	if st.set != nil {
+		st.set.dirty, st.indexStale = nil, false
+	}
 	return nil
+}
+
+// indexLocked updates the verified index in the commit's transaction, so
+// it never differs from the log it is committed with (st.set.mu is held).
+func (st *Store) indexLocked(tx *bolt.Tx) error {
+	switch {
+	case st.set == nil:
+		return nil
+	case st.indexStale:
+		return rebuildIndex(tx, st.set)
+	}
+	return writeIndex(tx, st.set)
 }
 
 // mirror writes the committed records as files for concurrent readers. The

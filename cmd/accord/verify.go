@@ -21,7 +21,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/accord-network/accord/formats/pdf"
-	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -107,17 +106,12 @@ func verifyAction(c *cli.Context) error {
 		}
 		check = nc.verify
 	} else {
-		set, err := trustlist.LoadDir(c.String("trust"))
+		trust, done, err := openTrust(c, c.String("trust"))
 		if err != nil {
-			return storeErr(c.String("trust"), err)
-		}
-		if err := installForeign(c, c.String("trust"), set); err != nil {
 			return err
 		}
-		if len(set.Anchors()) == 0 {
-			fmt.Fprintf(c.App.ErrWriter, "accord: warning: trust store %s holds no anchors; every document will fail issuer_trusted\n", c.String("trust"))
-		}
-		v := verify.New(set, opts)
+		defer done()
+		v := verify.New(trust, opts)
 		check = func(ctx context.Context, name string, data []byte) *verify.Result {
 			res, _ := v.Verify(ctx, data)
 			return res
