@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/pdf"
+	"github.com/accord-network/accord/internal/keyfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -139,7 +140,7 @@ func exitErr(code int, format string, args []any) error {
 // what is wrong, or "".
 func nextStep(err error) string {
 	var pe *fs.PathError
-	if errors.Is(err, trustlist.ErrKeyPermissions) && errors.As(err, &pe) {
+	if errors.Is(err, keyfile.ErrPermissions) && errors.As(err, &pe) {
 		return fmt.Sprintf("; run `chmod 600 %s`", pe.Path)
 	}
 	return ""

@@ -13,7 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/openattestation"
-	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/internal/keyfile"
 )
 
 // issueEBLCommand is `accord issue ebl`.
@@ -78,7 +78,7 @@ func oaCommand() *cli.Command {
 }
 
 func readEthKey(p string) (*ecdsa.PrivateKey, error) {
-	if err := trustlist.CheckKeyFileMode(p); err != nil {
+	if err := keyfile.CheckMode(p); err != nil {
 		return nil, inputErr("%v", err)
 	}
 	k, err := crypto.LoadECDSA(p)
