@@ -130,9 +130,18 @@ func writeIndex(tx *bolt.Tx, s *Set) error {
 		ccs = append(ccs, cc)
 	}
 	sort.Strings(ccs)
+	var puts [][]byte
 	for _, cc := range ccs {
-		if err := indexCountry(tx, anchors, keys, owned, s, cc); err != nil {
+		if err := indexCountry(tx, anchors, keys, owned, s, cc, &puts); err != nil {
 			return fmt.Errorf("index %s: %w", cc, err)
+		}
+	}
+	// In key order: bbolt inserts into a node's sorted slice, so 200,000
+	// keys in random order cost quadratic copying, in order nothing.
+	sort.Slice(puts, func(i, j int) bool { return bytes.Compare(puts[i], puts[j]) < 0 })
+	for _, k := range puts {
+		if err := keys.Put(k, []byte{}); err != nil {
+			return err
 		}
 	}
 	return writeIndexMeta(tx, meta, s.policy)
@@ -176,7 +185,8 @@ func lastLog(tx *bolt.Tx) (uint64, []byte) {
 }
 
 // indexCountry rewrites what the index holds of one anchor.
-func indexCountry(tx *bolt.Tx, anchors, keys, owned *bolt.Bucket, s *Set, cc string) error {
+// The lookup keys to add are appended to puts (written by the caller).
+func indexCountry(tx *bolt.Tx, anchors, keys, owned *bolt.Bucket, s *Set, cc string, puts *[][]byte) error {
 	if err := dropOwned(keys, owned, cc); err != nil {
 		return err
 	}
@@ -207,7 +217,7 @@ func indexCountry(tx *bolt.Tx, anchors, keys, owned *bolt.Bucket, s *Set, cc str
 			return fmt.Errorf("list seq %d: %w", h.Seq, err)
 		}
 		rec.Head, rec.HeadHash, rec.Entries = &r, h.Hash(), len(h.Entries)
-		if err := putKeys(keys, owned, cc, h.Entries); err != nil {
+		if err := putKeys(puts, owned, cc, h.Entries); err != nil {
 			return err
 		}
 	}
@@ -250,8 +260,9 @@ func pubRefs(tx *bolt.Tx, p *pubState, rec *anchorRecord) error {
 	return nil
 }
 
-// putKeys indexes the entries of cc's head list.
-func putKeys(keys, owned *bolt.Bucket, cc string, entries []*Entry) error {
+// putKeys indexes the entries of cc's head list: the lookup keys go to
+// puts, the record of what cc owns to owned.
+func putKeys(puts *[][]byte, owned *bolt.Bucket, cc string, entries []*Entry) error {
 	seen := make(map[string]bool, 2*len(entries))
 	var n uint32
 	add := func(k string) error {
@@ -260,9 +271,7 @@ func putKeys(keys, owned *bolt.Bucket, cc string, entries []*Entry) error {
 		}
 		seen[k] = true
 		lk := lookupKey(k)
-		if err := keys.Put(append(lk, cc...), []byte{}); err != nil {
-			return err
-		}
+		*puts = append(*puts, append(lk[:len(lk):len(lk)], cc...))
 		ok := binary.BigEndian.AppendUint32(ownedPrefix(cc), n)
 		n++
 		return owned.Put(ok, lk)

@@ -131,7 +131,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 			return nil, err
 		}
 	}
-	db, err := openDB(filepath.Join(dir, storeDB), false)
+	db, err := openDB(filepath.Join(dir, storeDB), false, precheckDB)
 	if err != nil {
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 	}
@@ -165,6 +165,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 		return nil, err
 	}
 	st.ensureIndex()
+	noteWalked(filepath.Join(dir, storeDB))
 	// Restore mirror files a crash may have lost between commit and write
 	// (only for records that verified: garbage is never mirrored).
 	for i, r := range recs {
@@ -181,12 +182,12 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 
 // openDB opens store.db, mapping bbolt's failures (and panics) to the store
 // errors.
-func openDB(path string, readOnly bool) (db *bolt.DB, err error) {
+func openDB(path string, readOnly bool, precheck func(string) error) (db *bolt.DB, err error) {
 	timeout := lockTimeout
 	if readOnly {
 		timeout = 100 * time.Millisecond
 	}
-	if err := precheckDB(path); err != nil {
+	if err := precheck(path); err != nil {
 		return nil, err
 	}
 	err = contain(func() error {
@@ -449,6 +450,9 @@ func (st *Store) commit(recs []record) error {
 	if st.set != nil {
 		st.set.dirty, st.indexStale = nil, false
 	}
+	if st.dir != "" {
+		noteWalked(filepath.Join(st.dir, storeDB))
+	}
 	return nil
 }
 
@@ -626,7 +630,7 @@ func LoadDirReport(dir string) (*Set, LoadReport, error) {
 		}
 		return set, rep, nil
 	} else if serr == nil {
-		db, err := openDB(path, true)
+		db, err := openDB(path, true, precheckDB)
 		if err == nil {
 			recs, rerr := readLog(db)
 			db.Close()

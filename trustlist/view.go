@@ -63,7 +63,7 @@ func OpenView(dir string) (*View, error) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		return nil, fmt.Errorf("%w: %s has no store.db", ErrIndexStale, dir)
 	}
-	db, err := openDB(path, true)
+	db, err := openDB(path, true, precheckDBWalked)
 	if err != nil {
 		return nil, fmt.Errorf("read trust store %s: %w", dir, err)
 	}
