@@ -12,7 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The verified index (spec/trustlist.md §8.4) lets a verifier open a store
+// The verified index (spec/trustlist.md §5.2) lets a verifier open a store
 // without replaying it. A writer keeps it inside store.db, in the same bbolt
 // transaction as the log records that changed it, so it can never be behind
 // the log it was written with. It records, per admitted anchor, the outcome

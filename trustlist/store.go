@@ -29,11 +29,12 @@ import (
 //	DIR/policy.json     the verifier's policy (endorsement threshold, clock skew)
 //
 // The log is the source of truth. Objects are self-authenticating, so opening
-// a store replays the log through a fresh Set, which checks every signature,
-// threshold and chain again: a store tampered with on disk yields nothing that
-// would not have been accepted. A writer (a node, `accord trust import`) holds
-// the database exclusively; a reader (`accord verify`) that finds it locked
-// replays objects/ instead (see spec/trustlist.md §Store).
+// a store for writing replays the log through a fresh Set, which checks every
+// signature, threshold and chain again. Each commit also updates the verified
+// index in the same transaction (index.go), through which a verifier opens
+// the store without replaying it (View). A writer (a node, `accord trust
+// import`) holds the database exclusively; a reader (`accord verify`) that
+// finds it locked replays objects/ instead (see spec/trustlist.md §5).
 
 const (
 	storeDB    = "store.db"
