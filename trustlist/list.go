@@ -2,6 +2,7 @@ package trustlist
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
@@ -80,6 +81,9 @@ type Entry struct {
 type certCache struct {
 	once sync.Once
 	c    *x509.Certificate
+	// keyOnce and key cache the parsed public key of a spki entry.
+	keyOnce sync.Once
+	key     crypto.PublicKey
 }
 
 type entryWire struct {
@@ -228,6 +232,9 @@ func (e *Entry) check() error {
 	case EntrySPKI:
 		if err := e.checkSPKI(); err != nil {
 			return bad("%v", err)
+		}
+		if e.cert == nil {
+			e.cert = &certCache{} // the key is parsed on first use (PublicKey)
 		}
 	case EntryEth:
 		if e.CA || len(e.Data) != 20 || !bytes.Equal(e.KID, e.Data) || len(e.Thumbprint) != 0 {

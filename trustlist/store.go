@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/veraison/go-cose"
 
 	bolt "go.etcd.io/bbolt"
@@ -590,7 +591,7 @@ func writeMirror(dir string, r record) error {
 	// No fsync: the log in store.db is the durable copy. A mirror file lost
 	// or torn by a crash fails verification on read and is rewritten the
 	// next time a writer opens the store.
-	return writeFile(path, r.raw, 0o644, false)
+	return atomicfile.WriteFileNoSync(path, r.raw, 0o644)
 }
 
 // LoadDir returns the trusted state of the store in dir without taking it for
@@ -777,49 +778,5 @@ func WritePolicy(dir string, p Policy) error { return writePolicy(dir, p) }
 
 func writePolicy(dir string, p Policy) error {
 	b, _ := json.MarshalIndent(policyJSON{EndorsementThreshold: p.EndorsementThreshold, MaxClockSkew: p.MaxClockSkew.String()}, "", "  ")
-	return WriteFileAtomic(filepath.Join(dir, policyFile), append(b, '\n'), 0o644)
-}
-
-// WriteFileAtomic writes data to path via a synced temporary file and a
-// rename, so a crash leaves either the old file or the new one, never half.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return writeFile(path, data, perm, true)
-}
-
-func writeFile(path string, data []byte, perm os.FileMode, durable bool) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if durable {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if !durable {
-		return nil
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(dir, policyFile), append(b, '\n'), 0o644)
 }

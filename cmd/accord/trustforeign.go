@@ -30,7 +30,7 @@ func trustPinSourceCommand() *cli.Command {
 			"the national trusted lists the LOTL points to, verbatim (spec/trustlist.md §7.5).\n" +
 			"Replaces an earlier pin of the same format.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
+			trustDirFlag(),
 			&cli.StringFlag{Name: "format", Required: true, Usage: "source format: etsi-tl"},
 			&cli.StringSliceFlag{Name: "root", Required: true, Usage: "a PEM or DER certificate of a list signer (repeatable; a PEM file may hold several)"},
 		},

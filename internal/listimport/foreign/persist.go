@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/internal/pki"
-	"github.com/accord-network/accord/trustlist"
 )
 
 // Layout of a Held in a directory (a trust directory's "foreign" folder):
@@ -46,12 +46,12 @@ func (h *Held) Save(dir string) error {
 		for _, c := range p.Roots {
 			b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 		}
-		if err := trustlist.WriteFileAtomic(filepath.Join(dir, pinPrefix+format+".pem"), b, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, pinPrefix+format+".pem"), b, 0o644); err != nil {
 			return fmt.Errorf("save pin %s: %w", format, err)
 		}
 	}
 	for _, l := range h.lists {
-		if err := trustlist.WriteFileAtomic(filepath.Join(dir, listFile(l)), l.Raw, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, listFile(l)), l.Raw, 0o644); err != nil {
 			return fmt.Errorf("save %s: %w", l.Key(), err)
 		}
 	}
