@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/accord-network/accord/internal/atomicfile"
 )
 
 // bbolt's on-disk meta page (go.etcd.io/bbolt internal/common/meta.go):
@@ -96,7 +98,7 @@ func noteWalked(path string) {
 		os.Remove(path + walkedSuffix)
 		return
 	}
-	if err := writeFile(path+walkedSuffix, []byte(walkStamp(m, fi)), 0o600, false); err != nil {
+	if err := atomicfile.WriteFileNoSync(path+walkedSuffix, []byte(walkStamp(m, fi)), 0o600); err != nil {
 		os.Remove(path + walkedSuffix)
 	}
 }
