@@ -69,9 +69,12 @@ func decodeSignMessage(b []byte) (*cose.SignMessage, error) {
 	if err := decMode.Wellformed(b); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	msg := new(cose.SignMessage)
-	if err := msg.UnmarshalCBOR(b); err != nil {
-		return nil, fmt.Errorf("%w: COSE_Sign: %v", ErrMalformed, err)
+	msg, ok := splitSignMessage(b)
+	if !ok {
+		msg = new(cose.SignMessage)
+		if err := msg.UnmarshalCBOR(b); err != nil {
+			return nil, fmt.Errorf("%w: COSE_Sign: %v", ErrMalformed, err)
+		}
 	}
 	if len(msg.Headers.Protected) != 0 {
 		return nil, fmt.Errorf("%w: body protected header must be empty", ErrMalformed)
@@ -191,4 +194,50 @@ func appendHead(b []byte, m byte, n uint64) []byte {
 		return binary.BigEndian.AppendUint32(append(b, m<<5|26), uint32(n))
 	}
 	return binary.BigEndian.AppendUint64(append(b, m<<5|27), n)
+}
+
+// splitSignMessage is cose.SignMessage.UnmarshalCBOR for the usual case, a
+// COSE_Sign in shortest-form CBOR without tags inside (what SignList and
+// every other signer here produce), without copying the payload: it walks
+// the four fields, keeps the payload as a view into b, and lets go-cose
+// decode and check the headers and each COSE_Signature as it would. It
+// reports false for anything else; the caller then takes go-cose's path,
+// which accepts or refuses it (so both paths accept the same objects).
+func splitSignMessage(b []byte) (*cose.SignMessage, bool) {
+	r := &cborReader{b: b[len(signMessagePrefix):], noTags: true}
+	if n, err := r.container(4); err != nil || n != 4 {
+		return nil, false
+	}
+	prot, err := r.item(0)
+	if err != nil || len(prot) == 0 || prot[0]>>5 != 2 {
+		return nil, false
+	}
+	unprot, err := r.item(0)
+	if err != nil {
+		return nil, false
+	}
+	payload, err := r.raw(2)
+	if err != nil {
+		return nil, false
+	}
+	n, err := r.container(4)
+	if err != nil || n == 0 {
+		return nil, false
+	}
+	msg := &cose.SignMessage{Headers: cose.Headers{RawProtected: prot, RawUnprotected: unprot}, Payload: payload}
+	for i := 0; i < n; i++ {
+		item, err := r.item(0)
+		if err != nil {
+			return nil, false
+		}
+		sig := &cose.Signature{}
+		if err := sig.UnmarshalCBOR(item); err != nil {
+			return nil, false
+		}
+		msg.Signatures = append(msg.Signatures, sig)
+	}
+	if r.off != len(r.b) || msg.Headers.UnmarshalFromRaw() != nil {
+		return nil, false
+	}
+	return msg, true
 }

@@ -73,6 +73,7 @@ func BenchmarkVerifyStartup(b *testing.B) {
 	for _, s := range sizes {
 		b.Run("view/"+s.name, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for i := 0; i < b.N; i++ {
 				v, err := trustlist.OpenView(dirs[s.name])
 				if err != nil {
@@ -88,6 +89,7 @@ func BenchmarkVerifyStartup(b *testing.B) {
 	for _, s := range sizes {
 		b.Run("replay/"+s.name, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for i := 0; i < b.N; i++ {
 				set, err := trustlist.LoadDir(dirs[s.name])
 				if err != nil {
@@ -104,6 +106,7 @@ func BenchmarkVerifyStartup(b *testing.B) {
 		h := sha256.Sum256([]byte("document"))
 		sig, _ := ecdsa.SignASN1(rand.Reader, k, h[:])
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for i := 0; i < b.N; i++ {
 			if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sig) {
 				b.Fatal("verify")
