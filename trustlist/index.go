@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -412,4 +413,98 @@ func (st *Store) ensureIndex() {
 		return
 	}
 	st.indexStale, s.dirty = false, nil
+}
+
+// IndexCheck is what CheckIndex found.
+type IndexCheck struct {
+	// Anchors is how many anchors the full replay admits.
+	Anchors int `json:"anchors"`
+	// Skipped counts log records that no longer verify under the policy.
+	Skipped int `json:"skipped"`
+	// Keys is how many lookup keys the index holds.
+	Keys int `json:"keys"`
+	// Problem is why the index does not match the replayed store ("" if it
+	// does): a reader would not use it, or would find other keys than the
+	// replay.
+	Problem string `json:"problem,omitempty"`
+}
+
+// CheckIndex compares the verified index of the store in dir with the
+// state a full replay of its log gives (every object verified again): the
+// header's binding to the log and policy, every anchor's record, and every
+// lookup key of every head list. It needs the store not held by a writer
+// (ErrStoreBusy). A mismatch is reported in the result, not as an error.
+func CheckIndex(dir string) (*IndexCheck, error) {
+	p, err := readPolicy(dir)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(filepath.Join(dir, storeDB), true, precheckDB)
+	if err != nil {
+		return nil, fmt.Errorf("read trust store %s: %w", dir, err)
+	}
+	defer db.Close()
+	recs, err := readLog(db)
+	if err != nil {
+		return nil, fmt.Errorf("read trust store %s: %w", dir, err)
+	}
+	set := NewSet(p)
+	skipped := replay(set, recs)
+	out := &IndexCheck{Anchors: len(set.anchors), Skipped: skipped}
+	err = contain(func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			if _, why := indexFresh(tx, p); why != "" {
+				out.Problem = why
+				return nil
+			}
+			if why := indexAgrees(tx, set); why != "" {
+				out.Problem = why
+				return nil
+			}
+			out.Keys, out.Problem = indexKeysAgree(tx, set)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read trust store %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+// indexKeysAgree compares the keys bucket with the lookup keys of every
+// replayed head list; it returns the index's key count and any difference.
+func indexKeysAgree(tx *bolt.Tx, s *Set) (int, string) {
+	want := map[string]bool{}
+	for cc, a := range s.anchors {
+		if a.head == nil {
+			continue
+		}
+		var puts [][]byte
+		for _, e := range a.head.Entries {
+			for _, k := range indexKeys(e) {
+				puts = append(puts, append(lookupKey(k), cc...))
+			}
+			if e.CA {
+				puts = append(puts, append(lookupKey(idxCA), cc...))
+			}
+		}
+		for _, k := range puts {
+			want[string(k)] = true
+		}
+	}
+	n := 0
+	problem := ""
+	kb := tx.Bucket([]byte(bucketIndex)).Bucket([]byte(idxKeysB))
+	_ = kb.ForEach(func(k, _ []byte) error {
+		n++
+		if !want[string(k)] && problem == "" {
+			problem = fmt.Sprintf("the index holds a lookup key (%x) that no head list has", k)
+		}
+		delete(want, string(k))
+		return nil
+	})
+	if problem == "" && len(want) > 0 {
+		problem = fmt.Sprintf("%d lookup keys of the head lists are missing from the index", len(want))
+	}
+	return n, problem
 }
