@@ -72,6 +72,7 @@ func trustCommand() *cli.Command {
 			},
 			trustPinSourceCommand(),
 			trustRepairCommand(),
+			trustCheckCommand(),
 			{
 				Name:      "show",
 				Usage:     "print the anchors and lists a trust store holds",
