@@ -294,19 +294,30 @@ func (c *checker) check(n *node, t int) *failure {
 		}
 	}
 	if len(n.oneOf) > 0 {
-		var ok []string
+		var ok [8]bool
+		matched := 0
 		c.quiet++
 		for i, s := range n.oneOf {
 			if c.check(s, t) == nil {
-				ok = append(ok, strconv.Itoa(i))
+				matched++
+				ok[i%len(ok)] = true
 			}
 		}
 		c.quiet--
-		if len(ok) != 1 {
-			if len(ok) == 0 {
+		if matched != 1 {
+			if c.quiet > 0 {
+				return quietFailure
+			}
+			var names []string
+			for i := range n.oneOf {
+				if ok[i%len(ok)] {
+					names = append(names, strconv.Itoa(i))
+				}
+			}
+			if matched == 0 {
 				return c.fail("oneOf failed, none matched")
 			}
-			return c.fail("oneOf failed, subschemas %s matched", strings.Join(ok, ", "))
+			return c.fail("oneOf failed, subschemas %s matched", strings.Join(names, ", "))
 		}
 	}
 	return c.check(n.ref, t)

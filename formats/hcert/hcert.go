@@ -92,7 +92,7 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	if len(d.KID) != 8 && d.KID != nil {
 		r.Warn("kid is %d bytes; EU DCC kids are 8 bytes (the first 8 bytes of the DSC's SHA-256)", len(d.KID))
 	}
-	r.Claims = &Claims{raw: bytes.Clone(d.DCCRaw)}
+	r.Claims = &Claims{raw: d.DCCString()}
 	r.Summary = summary(&d)
 
 	m, key := checkSigner(r, &d, env, sc)

@@ -2,6 +2,7 @@ package hc1
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -104,12 +105,34 @@ func decodeDCC(d *Decoded) error {
 // from its tokens.
 func dccFromTokens(d *Decoded, toks []cborscan.Token) {
 	d.SchemaErr = dccschema.ValidateTokens(toks)
-	fillDCC(&d.DCC, toks)
+	d.dccText = string(d.DCCRaw)
+	fillDCC(&d.DCC, toks, d.DCCRaw, d.dccText)
 }
 
-// fillDCC takes the fields of DCC from the tokens of a plain DCC, as
-// typedMode would decode them.
-func fillDCC(c *DCC, toks []cborscan.Token) {
+// DCCString returns DCCRaw as a string. The DCC's text fields are
+// substrings of it, so it costs nothing more after a plain decode.
+func (d *Decoded) DCCString() string {
+	if d.dccText == "" {
+		d.dccText = string(d.DCCRaw)
+	}
+	return d.dccText
+}
+
+// fillDCC takes the fields of DCC from the tokens of a plain DCC raw, as
+// typedMode would decode them; text fields are substrings of str, which
+// holds the bytes of raw.
+func fillDCC(c *DCC, toks []cborscan.Token, raw []byte, str string) {
+	text := func(toks []cborscan.Token, i int) string {
+		if toks[i].Kind != cborscan.String {
+			return ""
+		}
+		t := toks[i].Text
+		if len(t) == 0 {
+			return ""
+		}
+		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(t))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
+		return str[off : off+len(t)]
+	}
 	forEach(toks, 0, func(k []byte, v int) {
 		switch string(k) {
 		case "ver":
@@ -135,7 +158,7 @@ func fillDCC(c *DCC, toks []cborscan.Token) {
 			}
 			es := make([]Entry, toks[v].N)
 			for i, j := 0, v+1; i < len(es); i, j = i+1, toks[j].End {
-				fillEntry(&es[i], toks, j)
+				fillEntry(&es[i], toks, j, text)
 			}
 			switch string(k) {
 			case "v":
@@ -149,7 +172,7 @@ func fillDCC(c *DCC, toks []cborscan.Token) {
 	})
 }
 
-func fillEntry(e *Entry, toks []cborscan.Token, at int) {
+func fillEntry(e *Entry, toks []cborscan.Token, at int, text func([]cborscan.Token, int) string) {
 	forEach(toks, at, func(k []byte, v int) {
 		switch string(k) {
 		case "ci":
@@ -175,13 +198,6 @@ func forEach(toks []cborscan.Token, at int, fn func(key []byte, v int)) {
 	for i := at + 1; i < toks[at].End; i = toks[i+1].End {
 		fn(toks[i].Text, i+1)
 	}
-}
-
-func text(toks []cborscan.Token, i int) string {
-	if toks[i].Kind != cborscan.String {
-		return ""
-	}
-	return string(toks[i].Text)
 }
 
 // intValue is a dose number as Dose.UnmarshalCBOR reads it.

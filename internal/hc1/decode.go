@@ -124,6 +124,9 @@ type Decoded struct {
 	// SchemaErr is the EU DCC JSON schema verdict on the DCC (nil: it
 	// conforms), taken while decoding (dccschema.ValidateCBOR).
 	SchemaErr error
+	// dccText is DCCRaw as a string, of which the DCC's text fields are
+	// substrings.
+	dccText string
 	// jsonForm is the DCC's JSON form when decoding needed it (a payload
 	// with tags or floats); JSON builds it otherwise.
 	jsonForm map[string]any

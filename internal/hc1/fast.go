@@ -195,15 +195,16 @@ func fastDecode(b []byte, d *Decoded, toks *[]cborscan.Token) bool {
 	}
 	// alg and kid from the protected header; the unprotected one only for
 	// what the protected one lacks.
-	for _, h := range []struct {
-		name string
-		h    *header
-	}{{"protected", &prot}, {"unprotected", &unprot}} {
-		if h.h.hasAlg && !f.HasAlg {
-			f.Alg, f.HasAlg, f.AlgFrom = h.h.alg, true, h.name
+	for i, h := range [2]header{prot, unprot} {
+		name := "protected"
+		if i == 1 {
+			name = "unprotected"
 		}
-		if h.h.kid != nil && f.KID == nil {
-			f.KID, f.KIDFrom = h.h.kid, h.name
+		if h.hasAlg && !f.HasAlg {
+			f.Alg, f.HasAlg, f.AlgFrom = h.alg, true, name
+		}
+		if h.kid != nil && f.KID == nil {
+			f.KID, f.KIDFrom = h.kid, name
 		}
 	}
 	if !fastClaims(&f, toks) {
