@@ -102,21 +102,24 @@ func nodePeer(b *testing.B, w *bulkWorld) *exec.Cmd {
 // on the same files and keys. It reports documents per second of each,
 // x-node (accord with 2 workers over Node, Node timed from its start) and
 // x-node-loop (the same over Node's verification loop alone, its start-up
-// and key parsing left out), and scaling (2 workers over 1). For scale it
+// and key parsing left out), and scaling (2 workers over 1), and the CPU
+// time per document of each (process CPU time: on a shared machine wall
+// time and scaling also measure the neighbours). For scale it
 // also reports the rate of Node's crypto.verify calls alone (OpenSSL's
 // P-256 verification, the floor of any Node verifier on one core).
 func BenchmarkBulkVsNode(b *testing.B) {
 	const docs = 4000
 	w := newBulkWorld(b, docs, 20)
 	peer := nodePeer(b, w)
-	var acc [3]time.Duration
-	var node, nodeLoop, nodeOpenSSL time.Duration
+	var acc, accCPU [3]time.Duration
+	var node, nodeLoop, nodeOpenSSL, nodeCPU time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		for _, workers := range []int{1, 2} {
-			t0 := time.Now()
+			t0, c0 := time.Now(), cpuNow()
 			code, out, errOut := runCLI("verify", "--trust", w.store, "--workers", strconv.Itoa(workers), w.docs)
 			acc[workers] += time.Since(t0)
+			accCPU[workers] += cpuNow() - c0
 			if code != exitOK {
 				b.Fatalf("accord verify exit %d: %s %s", code, lastLines(out), errOut)
 			}
@@ -129,6 +132,7 @@ func BenchmarkBulkVsNode(b *testing.B) {
 			b.Fatalf("node peer: %v: %s", err, stdout.String())
 		}
 		node += time.Since(t0)
+		nodeCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		var rep struct {
 			Verified int     `json:"verified"`
 			LoopMS   float64 `json:"loop_ms"`
@@ -149,6 +153,11 @@ func BenchmarkBulkVsNode(b *testing.B) {
 	b.ReportMetric(float64(node)/float64(acc[2]), "x-node")
 	b.ReportMetric(float64(nodeLoop)/float64(acc[2]), "x-node-loop")
 	b.ReportMetric(float64(acc[1])/float64(acc[2]), "scaling-w2/w1")
+	// CPU time per document: what the machine's load does not change.
+	perDoc := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(docs*b.N) }
+	b.ReportMetric(perDoc(accCPU[1]), "accord-w1-cpu-us/doc")
+	b.ReportMetric(perDoc(accCPU[2]), "accord-w2-cpu-us/doc")
+	b.ReportMetric(perDoc(nodeCPU), "node-cpu-us/doc")
 }
 
 // lastLines returns the end of a long output, for a failure message.

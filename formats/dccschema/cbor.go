@@ -282,7 +282,10 @@ func (c *checker) check(n *node, t int) *failure {
 	case cborscan.Object:
 		for _, req := range n.required {
 			if !c.has(t, req) {
-				return c.fail("missing property '%s'", req)
+				if c.quiet > 0 { // inside oneOf: no message, no allocation
+					return quietFailure
+				}
+				return fail("missing property '%s'", req)
 			}
 		}
 		if len(n.props) > 0 {
