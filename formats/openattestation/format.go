@@ -3,7 +3,8 @@
 // bills of lading — offline: integrity exactly as the reference library
 // computes it, DID signatures recovered with secp256k1, and the issuer's
 // Ethereum address looked up in admitted trust lists instead of DNS and a
-// blockchain. It also wraps, signs and obfuscates documents.
+// blockchain. Issuing (wrapping, signing, obfuscating) is in
+// issue/openattestation.
 //
 // Import it for its side effect of registering the "oa" format with verify:
 //
