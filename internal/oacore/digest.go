@@ -192,14 +192,14 @@ type digester struct {
 	path   []byte
 	buf    []byte
 	hashes []Hash
+	out    Hash
 }
 
 func (d *digester) sum(b []byte) Hash {
-	var h Hash
 	d.st.Reset()
 	d.st.Write(b)
-	d.st.Read(h[:])
-	return h
+	d.st.Read(d.out[:]) // into the digester: a local would escape through the interface
+	return d.out
 }
 
 func (d *digester) leaf(v *ojson.Value) {
