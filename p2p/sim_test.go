@@ -419,6 +419,9 @@ func (s *simNet) start() {
 	for i := 0; i < s.cfg.nodes; i++ {
 		sn := s.newNode()
 		s.up(sn, s.randomOnline(s.cfg.bootstrap))
+		if (i+1)%100 == 0 {
+			s.tb.Logf("%s: %d nodes up", time.Now().Format(time.TimeOnly), i+1)
+		}
 	}
 	s.waitReady(s.onlineNodes())
 }
@@ -426,8 +429,10 @@ func (s *simNet) start() {
 func (s *simNet) waitReady(nodes []*simNode) {
 	s.tb.Helper()
 	need := min(s.cfg.bootstrap, len(nodes)-1)
-	waitFor(s.tb, 5*time.Minute, "peers and gossip meshes", func() bool {
-		for _, sn := range nodes {
+	ready := 0 // nodes[:ready] were ready once: poll only the rest
+	waitFor(s.tb, 10*time.Minute, "peers and gossip meshes", func() bool {
+		for ; ready < len(nodes); ready++ {
+			sn := nodes[ready]
 			if len(sn.node.Host().Network().Peers()) < need || len(sn.node.mesh.peers(TopicLists)) == 0 {
 				return false
 			}
@@ -589,6 +594,7 @@ type simResult struct {
 	prop        simSpread
 	propTraffic simTraffic
 	propCPU     time.Duration // process CPU from publish to the last arrival
+	idleCPU     time.Duration // process CPU per node per second with nothing to send
 
 	offline       int
 	catchUp       simSpread // from the restarts, for the returning nodes
@@ -661,9 +667,11 @@ func (s *simNet) phasePropagation(res *simResult) {
 	s.tb.Helper()
 	nodes := s.onlineNodes()
 	// An idle window first: what the network sends with nothing to say.
-	idle0 := s.counts(nodes)
+	idle0, cpuIdle0 := s.counts(nodes), cpuTime()
 	time.Sleep(2 * time.Second)
 	idle := traffic(idle0, s.counts(nodes))
+	res.idleCPU = (cpuTime() - cpuIdle0) / 2 / time.Duration(len(nodes))
+	s.tb.Logf("%s: publishing", time.Now().Format(time.TimeOnly))
 
 	before := s.counts(nodes)
 	origin := nodes[mrand.IntN(len(nodes))]
@@ -691,6 +699,7 @@ func (s *simNet) phaseCatchUp(res *simResult) {
 		s.down(sn)
 	}
 	res.offline = k
+	s.tb.Logf("%s: %d nodes offline, publishing", time.Now().Format(time.TimeOnly), k)
 	stayed := s.onlineNodes()
 	l, _ := s.publish(stayed[mrand.IntN(len(stayed))])
 	s.waitHold(stayed, l.Seq, 5*time.Minute)
@@ -730,6 +739,7 @@ func (s *simNet) phaseChurn(res *simResult) {
 		joiners[i] = s.newNode()
 	}
 	window := 20 * s.cfg.latency
+	s.tb.Logf("%s: churn", time.Now().Format(time.TimeOnly))
 	origin := stay[mrand.IntN(len(stay))]
 	var wg sync.WaitGroup
 	l, start := s.publish(origin)
@@ -817,8 +827,8 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float
 func (r simResult) report() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "nodes %d, list %d entries (%d bytes), set-up %s\n", r.nodes, r.entries, r.listBytes, r.setup.Round(time.Second))
-	fmt.Fprintf(&b, "memory: heap %.0f KB/node (besides %.0f KB/node of mocknet links), %.1f goroutines/node, process RSS %.0f MB\n",
-		r.heapPerNodeKB, r.linkKBPerNode, r.goroutinesPer, r.rssMB)
+	fmt.Fprintf(&b, "memory: heap %.0f KB/node (besides %.0f KB/node of mocknet links), %.1f goroutines/node, process RSS %.0f MB; idle CPU %s per node per second (GOMAXPROCS %d)\n",
+		r.heapPerNodeKB, r.linkKBPerNode, r.goroutinesPer, r.rssMB, r.idleCPU, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(&b, "propagation: p50 %s p95 %s p100 %s; arrived by %v; hops max %d mean %.1f; process CPU %s (%.1f ms per node)\n",
 		ms(r.prop.p50), ms(r.prop.p95), ms(r.prop.p100), r.prop.bySource, r.prop.hopsMax, r.prop.hopsAvg, ms(r.propCPU),
 		float64(r.propCPU)/float64(time.Millisecond)/float64(r.nodes))
