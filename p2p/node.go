@@ -30,6 +30,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -134,6 +135,7 @@ type Node struct {
 	syncAgain map[peer.ID]bool // a sync was asked for while one ran: run another after it
 	closed    bool
 
+	foreign   *foreignState          // source pins and foreign lists (foreign.go)
 	storeOwed atomic.Bool            // an object from a peer could not be stored: sync again soon
 	missed    *prometheus.CounterVec // gossip messages missed for lack of capacity, by why
 }
@@ -206,6 +208,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	registerHealthMetrics(n)
 	if h := st.Health(); h.Skipped > 0 {
 		n.log.Warn("stored records no longer verify and were skipped at open", "skipped", h.Skipped)
+	}
+	if err := n.loadForeign(); err != nil {
+		return n, err
 	}
 	n.submitLimits, n.verifyLimits = newClientLimits(cfg.SubmitLimit), newClientLimits(cfg.VerifyLimit)
 	if n.opToken, err = loadOperatorToken(cfg.DataDir); err != nil {
@@ -361,11 +366,7 @@ func loadIdentity(path string) (crypto.PrivKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("p2p: encode identity key: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return nil, fmt.Errorf("p2p: write identity key: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o600); err != nil {
 		return nil, fmt.Errorf("p2p: write identity key: %w", err)
 	}
 	return k, nil
@@ -402,9 +403,7 @@ func (n *Node) rememberPeers() {
 	}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	path := filepath.Join(n.cfg.DataDir, peersFile)
-	if err := os.WriteFile(path+".tmp", b, 0o600); err == nil {
-		_ = os.Rename(path+".tmp", path)
-	}
+	_ = atomicfile.WriteFileNoSync(path, b, 0o600) // best effort: a restart without it needs --bootstrap
 }
 
 func (n *Node) rememberedPeers() []string {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/veraison/go-cose"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,11 +30,12 @@ import (
 //	DIR/policy.json     the verifier's policy (endorsement threshold, clock skew)
 //
 // The log is the source of truth. Objects are self-authenticating, so opening
-// a store replays the log through a fresh Set, which checks every signature,
-// threshold and chain again: a store tampered with on disk yields nothing that
-// would not have been accepted. A writer (a node, `accord trust import`) holds
-// the database exclusively; a reader (`accord verify`) that finds it locked
-// replays objects/ instead (see spec/trustlist.md §Store).
+// a store for writing replays the log through a fresh Set, which checks every
+// signature, threshold and chain again. Each commit also updates the verified
+// index in the same transaction (index.go), through which a verifier opens
+// the store without replaying it (View). A writer (a node, `accord trust
+// import`) holds the database exclusively; a reader (`accord verify`) that
+// finds it locked replays objects/ instead (see spec/trustlist.md §5).
 
 const (
 	storeDB    = "store.db"
@@ -91,6 +93,9 @@ type Store struct {
 	lastErr     error
 	lastErrAt   time.Time
 	mirrorDebt  []record // committed records whose mirror file could not be written
+	// indexStale is set when the index could not be rebuilt at open; the
+	// next commit rebuilds it whole rather than updating it.
+	indexStale bool
 }
 
 // StoreHealth describes whether a store is taking writes (Store.Health).
@@ -128,7 +133,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 			return nil, err
 		}
 	}
-	db, err := openDB(filepath.Join(dir, storeDB), false)
+	db, err := openDB(filepath.Join(dir, storeDB), false, precheckDB)
 	if err != nil {
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 	}
@@ -161,6 +166,8 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	st.ensureIndex()
+	noteWalked(filepath.Join(dir, storeDB))
 	// Restore mirror files a crash may have lost between commit and write
 	// (only for records that verified: garbage is never mirrored).
 	for i, r := range recs {
@@ -177,12 +184,12 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 
 // openDB opens store.db, mapping bbolt's failures (and panics) to the store
 // errors.
-func openDB(path string, readOnly bool) (db *bolt.DB, err error) {
+func openDB(path string, readOnly bool, precheck func(string) error) (db *bolt.DB, err error) {
 	timeout := lockTimeout
 	if readOnly {
 		timeout = 100 * time.Millisecond
 	}
-	if err := precheckDB(path); err != nil {
+	if err := precheck(path); err != nil {
 		return nil, err
 	}
 	err = contain(func() error {
@@ -364,6 +371,8 @@ func (st *Store) rollbackLocked() error {
 	s := st.set
 	s.anchors, s.endorsements, s.index, s.byCountry, s.pubs = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry, fresh.pubs
 	s.pending = fresh.pending
+	// s.dirty is kept: the failed transaction left the index as the log
+	// is, and rewriting an anchor the next commit need not is harmless.
 	return nil
 }
 
@@ -434,13 +443,31 @@ func (st *Store) commit(recs []record) error {
 					return err
 				}
 			}
-			return nil
+			return st.indexLocked(tx)
 		})
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreWrite, err)
 	}
+	if st.set != nil {
+		st.set.dirty, st.indexStale = nil, false
+	}
+	if st.dir != "" {
+		noteWalked(filepath.Join(st.dir, storeDB))
+	}
 	return nil
+}
+
+// indexLocked updates the verified index in the commit's transaction, so
+// it never differs from the log it is committed with (st.set.mu is held).
+func (st *Store) indexLocked(tx *bolt.Tx) error {
+	switch {
+	case st.set == nil:
+		return nil
+	case st.indexStale:
+		return rebuildIndex(tx, st.set)
+	}
+	return writeIndex(tx, st.set)
 }
 
 // mirror writes the committed records as files for concurrent readers. The
@@ -564,7 +591,7 @@ func writeMirror(dir string, r record) error {
 	// No fsync: the log in store.db is the durable copy. A mirror file lost
 	// or torn by a crash fails verification on read and is rewritten the
 	// next time a writer opens the store.
-	return writeFile(path, r.raw, 0o644, false)
+	return atomicfile.WriteFileNoSync(path, r.raw, 0o644)
 }
 
 // LoadDir returns the trusted state of the store in dir without taking it for
@@ -605,7 +632,7 @@ func LoadDirReport(dir string) (*Set, LoadReport, error) {
 		}
 		return set, rep, nil
 	} else if serr == nil {
-		db, err := openDB(path, true)
+		db, err := openDB(path, true, precheckDB)
 		if err == nil {
 			recs, rerr := readLog(db)
 			db.Close()
@@ -751,49 +778,5 @@ func WritePolicy(dir string, p Policy) error { return writePolicy(dir, p) }
 
 func writePolicy(dir string, p Policy) error {
 	b, _ := json.MarshalIndent(policyJSON{EndorsementThreshold: p.EndorsementThreshold, MaxClockSkew: p.MaxClockSkew.String()}, "", "  ")
-	return WriteFileAtomic(filepath.Join(dir, policyFile), append(b, '\n'), 0o644)
-}
-
-// WriteFileAtomic writes data to path via a synced temporary file and a
-// rename, so a crash leaves either the old file or the new one, never half.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return writeFile(path, data, perm, true)
-}
-
-func writeFile(path string, data []byte, perm os.FileMode, durable bool) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if durable {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if !durable {
-		return nil
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(dir, policyFile), append(b, '\n'), 0o644)
 }

@@ -13,13 +13,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/formats/qr"
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 )
 
-func init() {
-	registerIssue(&cli.Command{
+// issueHCertCommand is `accord issue hcert`.
+func issueHCertCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "hcert",
 		Usage:     "issue an EU Digital COVID Certificate (HC1 string, optionally a QR code PNG)",
 		UsageText: "accord issue hcert --key KEY.pem --cert DSC.pem --payload dcc.json [--qr out.png] [--exp DURATION] [--iss CC]",
@@ -40,7 +41,7 @@ func init() {
 			&cli.TimestampFlag{Name: "iat", Layout: time.RFC3339, Usage: "issue time to put in iat (RFC 3339; default now)"},
 		},
 		Action: issueHCertAction,
-	})
+	}
 }
 
 func issueHCertAction(c *cli.Context) error {
@@ -71,7 +72,7 @@ func issueHCertAction(c *cli.Context) error {
 	if iss != "" && !trustlist.ValidCountry(iss) {
 		return usageErr("--iss %q is not an ISO 3166-1 alpha-2 country code", iss)
 	}
-	s, err := hcert.Issue(payload, hcert.IssueOptions{Signer: key, Cert: cert, Issuer: iss, IssuedAt: iat, Expires: iat.Add(validity)})
+	s, err := hcertissue.Issue(payload, hcertissue.IssueOptions{Signer: key, Cert: cert, Issuer: iss, IssuedAt: iat, Expires: iat.Add(validity)})
 	if err != nil {
 		return inputErr("%v", err)
 	}

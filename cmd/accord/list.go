@@ -17,8 +17,9 @@ import (
 	"github.com/accord-network/accord/trustlist/anchor"
 )
 
-func init() {
-	register(&cli.Command{
+// listCommand is `accord list`: edit, sign and inspect an anchor's trust list.
+func listCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "list",
 		Usage: "edit, sign and inspect an anchor's trust list",
 		Description: "Entries are added to a draft in the anchor directory; `list sign` turns the draft\n" +
@@ -31,9 +32,10 @@ func init() {
 					"accord list add --dir nl-anchor --cert csca.pem --ca --use hcert,pdf\n" +
 					"accord list add --dir ch-anchor --key dsc-key.jwk --kid 3lTmAZX19GQ= --use hcert --name \"CH DSC\"\n" +
 					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
-					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
+					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
+					"accord list add --dir sg-anchor --did did:web:carrier.example#keys-1 --key carrier-key.jwk --use vc --name \"Carrier Pte Ltd\"",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
 					&cli.BoolFlag{Name: "ca", Usage: "the certificates are CAs. pdf: PDFs signed by any certificate they issued are trusted. " +
 						"hcert: a CSCA; each DSC must still be listed itself (HC1s name their DSC by kid), and once a CSCA is listed for hcert " +
@@ -41,8 +43,9 @@ func init() {
 					&cli.StringFlag{Name: "key", Usage: "a bare public key, for ecosystems that publish keys without certificates: PEM PUBLIC KEY, JWK (JSON) or DER SubjectPublicKeyInfo; needs --kid unless the JWK or PEM names one"},
 					&cli.StringFlag{Name: "kid", Usage: "the --key's kid as its ecosystem prints it (base64, e.g. a DCC kid 3lTmAZX19GQ=; or hex:0a1b...)"},
 					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
-					contractFlag,
-					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
+					contractFlag(),
+					didFlag(),
+					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf, vc (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
 					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth or --key entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
@@ -56,7 +59,7 @@ func init() {
 				Usage:     "make a revoked entry active again in the draft (the only way back from a revocation)",
 				UsageText: "accord list reinstate --dir nl-anchor --kid 0a1b2c3d4e5f6071 --reason \"revoked by mistake\"",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringFlag{Name: "kid", Required: true, Usage: "entry kid in hex (an eth entry's kid is its address)"},
 					&cli.StringFlag{Name: "reason", Required: true, Usage: "why, shown when the next list is signed"},
 				},
@@ -67,31 +70,12 @@ func init() {
 				Usage:     "mark an entry revoked in the draft (takes effect when the next list is signed)",
 				UsageText: "accord list revoke --dir nl-anchor --kid 0a1b2c3d4e5f6071 --reason \"key compromise\"",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringFlag{Name: "kid", Required: true, Usage: "entry kid in hex (an eth entry's kid is its address)"},
 					&cli.StringFlag{Name: "reason", Required: true, Usage: "why, shown to verifiers"},
 					&cli.TimestampFlag{Name: "at", Layout: time.RFC3339, Usage: "revocation time (RFC 3339; default now)"},
 				},
-				Action: func(c *cli.Context) error {
-					w, err := openAnchor(c)
-					if err != nil {
-						return err
-					}
-					at := time.Now()
-					if t := c.Timestamp("at"); t != nil {
-						at = *t
-					}
-					e, err := w.Revoke(c.String("kid"), c.String("reason"), at)
-					if errors.Is(err, anchor.ErrNoEntry) {
-						return usageErr("list revoke: %v (`accord list draft --dir %s` shows each entry's kid)", err, w.Dir)
-					}
-					if err != nil {
-						return usageErr("list revoke: %v", err)
-					}
-					fmt.Fprintf(c.App.Writer, "revoked %s %s (%s) at %s: %s\nSign and publish the next list: `accord list sign --dir %s --out ...`\n",
-						e.Kind, kidHex(e), e.Name, e.RevokedAt.Format(time.RFC3339), e.Reason, w.Dir)
-					return nil
-				},
+				Action: listRevoke,
 			},
 			{
 				Name:  "sign",
@@ -105,7 +89,7 @@ func init() {
 					"with --of the first part, so everyone signs the same list); `list combine` merges the parts and\n" +
 					"records the list only if the threshold is met. An empty draft is refused unless --empty.",
 				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringFlag{Name: "out", Usage: "also write the signed list here (it is always kept in DIR/lists); with --partial, the part"},
 					&cli.StringFlag{Name: "valid-for", Value: "720h", Usage: "time until next_update, after which verifiers call the list stale (Go duration or days: 720h, 30d)"},
 					&cli.BoolFlag{Name: "empty", Usage: "sign even though the draft has no entries"},
@@ -118,8 +102,8 @@ func init() {
 				Usage:     "show the draft: the entries the next `list sign` will publish",
 				UsageText: "accord list draft --dir nl-anchor [--json]",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
-					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+					anchorDirFlag(),
+					jsonFlag(machineJSON),
 				},
 				Action: listDraft,
 			},
@@ -128,15 +112,40 @@ func init() {
 				Usage:     "print a signed list: country, seq, dates, freshness and every entry",
 				UsageText: "accord list show nl-list.cose [--json] [--descriptor nl-descriptor.cose]",
 				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+					jsonFlag(machineJSON),
 					&cli.StringFlag{Name: "descriptor", Usage: "check the signatures against this anchor descriptor"},
 				},
 				Action: listShow,
 			},
+			listImportCommand(),
 		},
-	})
+	}
 }
 
+// listRevoke marks a draft entry revoked.
+func listRevoke(c *cli.Context) error {
+	w, err := openAnchor(c)
+	if err != nil {
+		return err
+	}
+	at := time.Now()
+	if t := c.Timestamp("at"); t != nil {
+		at = *t
+	}
+	e, err := w.Revoke(c.String("kid"), c.String("reason"), at)
+	if errors.Is(err, anchor.ErrNoEntry) {
+		return usageErr("list revoke: %v (`accord list draft --dir %s` shows each entry's kid)", err, w.Dir)
+	}
+	if err != nil {
+		return usageErr("list revoke: %v", err)
+	}
+	fmt.Fprintf(c.App.Writer, "revoked %s %s (%s) at %s: %s\nSign and publish the next list: `accord list sign --dir %s --out ...`\n",
+		e.Kind, kidHex(e), e.Name, e.RevokedAt.Format(time.RFC3339), e.Reason, w.Dir)
+	return nil
+}
+
+// listAdd adds the entries of one source (certificates, a bare key, an
+// Ethereum address or a contract) to the draft.
 func listAdd(c *cli.Context) error {
 	w, err := openAnchor(c)
 	if err != nil {
@@ -146,72 +155,94 @@ func listAdd(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	entries, err := newEntries(c, uses)
+	if err != nil {
+		return err
+	}
+	return addEntries(c, w, entries)
+}
+
+// newEntries builds the entries of the one source flag given.
+func newEntries(c *cli.Context, uses []trustlist.DocType) ([]*trustlist.Entry, error) {
 	certs, eth, key := c.StringSlice("cert"), c.String("eth"), c.String("key")
 	given := 0
-	for _, g := range []bool{len(certs) > 0, eth != "", key != "", c.IsSet(contractFlag.Name)} {
+	did := c.IsSet(didFlagName)
+	for _, g := range []bool{len(certs) > 0, eth != "", key != "" && !did, c.IsSet(contractFlagName), did} {
 		if g {
 			given++
 		}
 	}
 	if given != 1 {
-		return usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS or --contract NETWORK:0xADDRESS")
+		return nil, usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS, --contract NETWORK:0xADDRESS or --did VERIFICATION-METHOD [--key FILE]")
 	}
-	if c.IsSet(contractFlag.Name) {
-		e, err := contractEntry(c, uses)
-		if err != nil {
-			return err
-		}
-		return addEntries(c, w, []*trustlist.Entry{e})
+	var e *trustlist.Entry
+	var err error
+	switch {
+	case len(certs) > 0:
+		return certEntries(c, certs, uses)
+	case did:
+		e, err = didEntry(c, uses)
+	case c.IsSet(contractFlagName):
+		e, err = contractEntry(c, uses)
+	case key != "":
+		e, err = keyEntry(c, key, uses)
+	default:
+		e, err = ethEntry(c, eth, uses)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return []*trustlist.Entry{e}, nil
+}
+
+// certEntries makes an entry of every certificate in the files (PEM blocks
+// or DER).
+func certEntries(c *cli.Context, paths []string, uses []trustlist.DocType) ([]*trustlist.Entry, error) {
 	var entries []*trustlist.Entry
-	for _, path := range certs {
+	for _, path := range paths {
 		b, err := readInput(path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ders, err := certsFrom(b)
 		if err != nil {
-			return inputErr("%s: %v", path, err)
+			return nil, inputErr("%s: %v", path, err)
 		}
 		for _, der := range ders {
 			e, err := trustlist.NewX509Entry(der, c.Bool("ca"), uses, c.String("name"))
 			if err != nil {
-				return inputErr("%s: %v", path, err)
+				return nil, inputErr("%s: %v", path, err)
 			}
 			e.Domain = c.String("domain")
 			entries = append(entries, e)
 		}
 	}
-	if key != "" {
-		e, err := keyEntry(c, key, uses)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, e)
+	return entries, nil
+}
+
+// ethEntry makes the entry of an Ethereum address that signs OpenAttestation
+// documents, valid from --not-before for --valid-for.
+func ethEntry(c *cli.Context, eth string, uses []trustlist.DocType) (*trustlist.Entry, error) {
+	addr, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(eth), "0x"))
+	if err != nil || len(addr) != 20 {
+		return nil, usageErr("--eth %q is not an Ethereum address (0x followed by 40 hex digits)", eth)
 	}
-	if eth != "" {
-		addr, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(eth), "0x"))
-		if err != nil || len(addr) != 20 {
-			return usageErr("--eth %q is not an Ethereum address (0x followed by 40 hex digits)", eth)
-		}
-		if c.String("name") == "" {
-			return usageErr("--eth entries need --name: the organisation verifiers will be shown")
-		}
-		from := time.Now()
-		if t := c.Timestamp("not-before"); t != nil {
-			from = *t
-		}
-		validFor, err := durationArg(c, "valid-for")
-		if err != nil {
-			return err
-		}
-		e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		entries = append(entries, e)
+	if c.String("name") == "" {
+		return nil, usageErr("--eth entries need --name: the organisation verifiers will be shown")
 	}
-	return addEntries(c, w, entries)
+	from := time.Now()
+	if t := c.Timestamp("not-before"); t != nil {
+		from = *t
+	}
+	validFor, err := durationArg(c, "valid-for")
+	if err != nil {
+		return nil, err
+	}
+	e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return e, nil
 }
 
 // addEntries adds entries to the draft and says what was added.

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"sort"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/pdf"
+	"github.com/accord-network/accord/internal/keyfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -22,44 +23,60 @@ const (
 	exitBadInput = 2 // bad usage, or input that cannot be read or decoded
 )
 
-var (
-	topCommands   []*cli.Command
-	issueCommands []*cli.Command
-)
-
-// register adds a top-level command; each feature's file calls it from init.
-func register(c *cli.Command) { topCommands = append(topCommands, c) }
-
-// registerIssue adds a subcommand of `accord issue`.
-func registerIssue(c *cli.Command) { issueCommands = append(issueCommands, c) }
-
-func newApp(stdout, stderr io.Writer) *cli.App {
-	cmds := append([]*cli.Command(nil), topCommands...)
-	if len(issueCommands) > 0 {
-		sub := append([]*cli.Command(nil), issueCommands...)
-		sort.Slice(sub, func(i, j int) bool { return sub[i].Name < sub[j].Name })
-		cmds = append(cmds, &cli.Command{
-			Name:        "issue",
-			Usage:       "issue test documents (health certificates, e-BLs, signed PDFs) for fixtures and demos",
-			Description: "Issuing is for fixtures, tests and demos: real issuers use their own systems.\nThe documents are real and signed with the key you give.",
-			Subcommands: sub,
-		})
+// commands is every top-level command, in the order help lists them
+// (alphabetical). Each command is built by a function in its feature's file;
+// its actions are named functions there.
+func commands() []*cli.Command {
+	return []*cli.Command{
+		anchorCommand(),
+		demoCommand(),
+		issueCommand(),
+		keygenCommand(),
+		listCommand(),
+		nodeCommand(),
+		oaCommand(),
+		revocationsCommand(),
+		revokeCommand(),
+		rulesCommand(),
+		trustCommand(),
+		verifyCommand(),
 	}
-	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+}
+
+// issueCommand is `accord issue`: test documents for fixtures and demos.
+func issueCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "issue",
+		Usage:       "issue test documents (health certificates, e-BLs, signed PDFs) for fixtures and demos",
+		Description: "Issuing is for fixtures, tests and demos: real issuers use their own systems.\nThe documents are real and signed with the key you give.",
+		Subcommands: []*cli.Command{
+			issueEBLCommand(),
+			issueHCertCommand(),
+			issuePDFCommand(),
+		},
+	}
+}
+
+// newApp builds the CLI writing to stdout and stderr.
+func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:  "accord",
 		Usage: "cross-border trust lists and document verification",
 		Description: "Trust anchors (countries) publish signed lists of the keys that may issue documents;\n" +
 			"nodes gossip them peer to peer; anyone verifies documents against them, online or offline.\n\n" +
 			"Start with `accord demo`. Exit status: 0 success, 1 a verification said no, 2 bad usage or unreadable input.",
-		Commands:       cmds,
+		Commands:       commands(),
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors itself, once
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageErr("%v (see `accord %s --help`)", err, c.Command.FullName())
-		},
+		OnUsageError:   onUsageError,
 	}
+}
+
+// onUsageError turns a flag parsing error into bad usage that names the
+// command's help.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usageErr("%v (see `accord %s --help`)", err, c.Command.FullName())
 }
 
 func main() {
@@ -83,24 +100,50 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = exitNo
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "accord: %s\n", msg)
+		fmt.Fprintf(stderr, "accord: %s%s\n", msg, nextStep(err))
 	}
 	return code
 }
 
 // usageErr is bad usage: exit status 2.
-func usageErr(format string, args ...any) error {
-	return cli.Exit(fmt.Sprintf(format, args...), exitBadInput)
-}
+func usageErr(format string, args ...any) error { return exitErr(exitBadInput, format, args) }
 
 // inputErr is input that cannot be read or decoded: exit status 2.
-func inputErr(format string, args ...any) error {
-	return cli.Exit(fmt.Sprintf(format, args...), exitBadInput)
-}
+func inputErr(format string, args ...any) error { return exitErr(exitBadInput, format, args) }
 
 // noErr is a verification or acceptance that said no: exit status 1.
-func noErr(format string, args ...any) error {
-	return cli.Exit(fmt.Sprintf(format, args...), exitNo)
+func noErr(format string, args ...any) error { return exitErr(exitNo, format, args) }
+
+// exitError is a one-line message with an exit status. It keeps the errors
+// its message was made from, so that run can still recognise them.
+type exitError struct {
+	msg    string
+	code   int
+	causes []error
+}
+
+func (e *exitError) Error() string   { return e.msg }
+func (e *exitError) ExitCode() int   { return e.code }
+func (e *exitError) Unwrap() []error { return e.causes }
+
+func exitErr(code int, format string, args []any) error {
+	e := &exitError{msg: fmt.Sprintf(format, args...), code: code}
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			e.causes = append(e.causes, err)
+		}
+	}
+	return e
+}
+
+// nextStep is what to type to fix an error the libraries report only as
+// what is wrong, or "".
+func nextStep(err error) string {
+	var pe *fs.PathError
+	if errors.Is(err, keyfile.ErrPermissions) && errors.As(err, &pe) {
+		return fmt.Sprintf("; run `chmod 600 %s`", pe.Path)
+	}
+	return ""
 }
 
 // silentExit ends with a status and no extra message (the output said it all).

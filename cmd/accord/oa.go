@@ -13,11 +13,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/openattestation"
-	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/internal/keyfile"
+	oaissue "github.com/accord-network/accord/issue/openattestation"
 )
 
-func init() {
-	registerIssue(&cli.Command{
+// issueEBLCommand is `accord issue ebl`.
+func issueEBLCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "ebl",
 		Usage:     "wrap and DID-sign electronic bills of lading (OpenAttestation v2, DCSA eBL 3.0 fields)",
 		UsageText: "accord issue ebl --key ETHKEY --in bl.json [--in more.json ...] --out DIR [--domain carrier.example]",
@@ -36,8 +38,12 @@ func init() {
 			&cli.StringFlag{Name: "issue-date", Usage: "set issueDate: YYYY-MM-DD or \"today\" (default: as in the input)"},
 		},
 		Action: issueEBLAction,
-	})
-	register(&cli.Command{
+	}
+}
+
+// keygenCommand is `accord keygen`.
+func keygenCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "keygen",
 		Usage:     "make an Ethereum signing key for OpenAttestation documents",
 		UsageText: "accord keygen --eth --out FILE",
@@ -48,8 +54,12 @@ func init() {
 			&cli.StringFlag{Name: "out", Required: true, Usage: "key file to create (must not exist)"},
 		},
 		Action: keygenAction,
-	})
-	register(&cli.Command{
+	}
+}
+
+// oaCommand is `accord oa`: OpenAttestation tools.
+func oaCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "oa",
 		Usage: "OpenAttestation tools (selective disclosure)",
 		Subcommands: []*cli.Command{{
@@ -65,11 +75,11 @@ func init() {
 			},
 			Action: obfuscateAction,
 		}},
-	})
+	}
 }
 
 func readEthKey(p string) (*ecdsa.PrivateKey, error) {
-	if err := trustlist.CheckKeyFileMode(p); err != nil {
+	if err := keyfile.CheckMode(p); err != nil {
 		return nil, inputErr("%v", err)
 	}
 	k, err := crypto.LoadECDSA(p)
@@ -105,7 +115,7 @@ func issueEBLAction(c *cli.Context) error {
 	if date == "today" {
 		date = time.Now().UTC().Format("2006-01-02")
 	}
-	docs, err := openattestation.IssueEBL(key, raws, openattestation.IssueOptions{Domain: c.String("domain"), IssuerName: c.String("issuer-name"), IssueDate: date})
+	docs, err := oaissue.IssueEBL(key, raws, oaissue.IssueOptions{Domain: c.String("domain"), IssuerName: c.String("issuer-name"), IssueDate: date})
 	if err != nil {
 		return inputErr("%v", err)
 	}
@@ -124,7 +134,7 @@ func issueEBLAction(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.Writer, "wrote %s (target hash %s)\n", p, doc.TargetHash)
 		if i == len(docs)-1 {
-			fmt.Fprintf(c.App.Writer, "signed %d document(s) as %s, merkle root %s\n", len(docs), openattestation.AddressOf(key).Hex(), doc.MerkleRoot)
+			fmt.Fprintf(c.App.Writer, "signed %d document(s) as %s, merkle root %s\n", len(docs), oaissue.AddressOf(key).Hex(), doc.MerkleRoot)
 		}
 	}
 	return nil
@@ -150,7 +160,7 @@ func keygenAction(c *cli.Context) error {
 	if err := os.Chmod(p, 0o600); err != nil {
 		return inputErr("%v", err)
 	}
-	fmt.Fprintln(c.App.Writer, openattestation.AddressOf(k).Hex())
+	fmt.Fprintln(c.App.Writer, oaissue.AddressOf(k).Hex())
 	return nil
 }
 
@@ -162,7 +172,7 @@ func obfuscateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := openattestation.Obfuscate(in, c.StringSlice("field"))
+	out, err := oaissue.Obfuscate(in, c.StringSlice("field"))
 	if err != nil {
 		return inputErr("%v", err)
 	}

@@ -15,11 +15,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/pdf"
+	pdfissue "github.com/accord-network/accord/issue/pdf"
 	"github.com/accord-network/accord/verify"
 )
 
-func init() {
-	registerIssue(&cli.Command{
+// issuePDFCommand is `accord issue pdf`.
+func issuePDFCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "pdf",
 		Usage:     "sign a PDF (PAdES-style CMS signature, as an incremental update)",
 		UsageText: "accord issue pdf --key KEY --cert CERT [--chain CA.pem] IN.pdf OUT.pdf [--reason R --location L]",
@@ -40,7 +42,7 @@ func init() {
 			&cli.BoolFlag{Name: "certify", Usage: "certification signature (DocMDP: no later changes allowed) instead of approval"},
 		},
 		Action: issuePDFAction,
-	})
+	}
 }
 
 func issuePDFAction(c *cli.Context) error {
@@ -71,7 +73,7 @@ func issuePDFAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o := pdf.SignOptions{Key: key, Cert: certs[0], Chain: chain, Name: c.String("name"), Reason: c.String("reason"), Location: c.String("location")}
+	o := pdfissue.SignOptions{Key: key, Cert: certs[0], Chain: chain, Name: c.String("name"), Reason: c.String("reason"), Location: c.String("location")}
 	if o.Name == "" {
 		o.Name = certs[0].Subject.CommonName
 	}
@@ -80,7 +82,7 @@ func issuePDFAction(c *cli.Context) error {
 	}
 	o.Certify = c.Bool("certify")
 	o.TSA = c.String("tsa")
-	signed, err := pdf.Sign(doc, o)
+	signed, err := pdfissue.Sign(doc, o)
 	if err != nil {
 		if errors.Is(err, verify.ErrMalformed) {
 			return inputErr("%s: %v", in, err)

@@ -25,6 +25,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accord-network/accord/internal/atomicfile"
+	"github.com/accord-network/accord/internal/keyfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -121,7 +123,7 @@ func (w *Workspace) newKeys(version uint64, n int, alg trustlist.KeyAlg) ([]*tru
 			return nil, nil, err
 		}
 		rel := filepath.Join("keys", fmt.Sprintf("v%d-key-%d.cose", version, i))
-		if err := trustlist.WritePrivateKeyFile(filepath.Join(w.Dir, rel), k); err != nil {
+		if err := writeKeyFile(filepath.Join(w.Dir, rel), k); err != nil {
 			return nil, nil, err
 		}
 		keys = append(keys, k)
@@ -178,7 +180,7 @@ func (w *Workspace) save() error {
 		if err != nil {
 			return err
 		}
-		if err := trustlist.WriteFileAtomic(filepath.Join(w.Dir, name), append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(w.Dir, name), append(b, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
@@ -186,10 +188,10 @@ func (w *Workspace) save() error {
 }
 
 func (w *Workspace) saveDescriptor(d *trustlist.Descriptor) error {
-	if err := trustlist.WriteFileAtomic(filepath.Join(w.Dir, "descriptors", fmt.Sprintf("v%d.cose", d.Version)), d.Raw(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(w.Dir, "descriptors", fmt.Sprintf("v%d.cose", d.Version)), d.Raw(), 0o644); err != nil {
 		return err
 	}
-	return trustlist.WriteFileAtomic(filepath.Join(w.Dir, "descriptor.cose"), d.Raw(), 0o644)
+	return atomicfile.WriteFile(filepath.Join(w.Dir, "descriptor.cose"), d.Raw(), 0o644)
 }
 
 // DescriptorPath is the file holding the current signed descriptor.
@@ -209,7 +211,7 @@ func (w *Workspace) Descriptor() (*trustlist.Descriptor, error) {
 func (w *Workspace) Keys() ([]*trustlist.PrivateKey, error) {
 	var keys []*trustlist.PrivateKey
 	for _, rel := range w.Meta.KeyFiles {
-		k, err := trustlist.ReadPrivateKeyFile(filepath.Join(w.Dir, rel))
+		k, err := readKeyFile(filepath.Join(w.Dir, rel))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -417,7 +419,7 @@ func (w *Workspace) ReadKeys(paths []string) ([]*trustlist.PrivateKey, error) {
 	}
 	var keys []*trustlist.PrivateKey
 	for _, p := range paths {
-		k, err := trustlist.ReadPrivateKeyFile(p)
+		k, err := readKeyFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("key %s: %w", p, err)
 		}
@@ -481,7 +483,7 @@ func (w *Workspace) SignWith(keys []*trustlist.PrivateKey, validFor time.Duratio
 
 func (w *Workspace) recordList(sl *trustlist.List) (*trustlist.List, string, error) {
 	path := filepath.Join(w.Dir, "lists", fmt.Sprintf("seq-%06d.cose", sl.Seq))
-	if err := trustlist.WriteFileAtomic(path, sl.Raw(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, sl.Raw(), 0o644); err != nil {
 		return nil, "", err
 	}
 	w.Draft.Seq, w.Draft.LastHash = sl.Seq, hex.EncodeToString(sl.Hash())
@@ -718,4 +720,27 @@ func orFirst(h string) string {
 		return "none (the first list)"
 	}
 	return "list hash " + h[:min(16, len(h))] + "…"
+}
+
+// readKeyFile loads an anchor key, refusing a file with loose permissions.
+func readKeyFile(path string) (*trustlist.PrivateKey, error) {
+	b, err := keyfile.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := trustlist.ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// writeKeyFile writes k to a new file with mode 0600; it never overwrites a
+// key.
+func writeKeyFile(path string, k *trustlist.PrivateKey) error {
+	b, err := k.MarshalPrivateKey()
+	if err != nil {
+		return err
+	}
+	return keyfile.Create(path, b)
 }

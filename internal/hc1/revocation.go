@@ -1,0 +1,29 @@
+package hc1
+
+import (
+	"github.com/accord-network/accord/trustlist"
+)
+
+// RevocationQueries returns the hashes of the EU DCC revocation scheme for a
+// decoded certificate: SIGNATURE (over the COSE signature, ECDSA r only),
+// and for each vaccination, test or recovery entry UCI (over ci) and
+// COUNTRYCODEUCI (over co + ci), each SHA-256 truncated to 128 bits, as
+// the EU DCC reference verifier computes them.
+func RevocationQueries(d *Decoded) []trustlist.RevocationQuery {
+	var qs []trustlist.RevocationQuery
+	if len(d.Signature) > 0 && d.HasAlg {
+		qs = append(qs, trustlist.RevocationQuery{Type: trustlist.HashSignature, Hash: trustlist.DCCSignatureHash(d.Alg, d.Signature)})
+	}
+	for _, group := range []string{"v", "t", "r"} {
+		for _, e := range d.DCC.Group(group) {
+			ci, co := e.CI, e.CO
+			if ci == "" {
+				continue
+			}
+			qs = append(qs,
+				trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: trustlist.RevocationHash([]byte(ci))},
+				trustlist.RevocationQuery{Type: trustlist.HashCountryCodeUCI, Hash: trustlist.RevocationHash([]byte(co + ci))})
+		}
+	}
+	return qs
+}

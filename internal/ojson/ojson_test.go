@@ -1,0 +1,93 @@
+package ojson
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestStringify pins our encoder to JavaScript's JSON.stringify output. The
+// expected strings are what node prints for JSON.stringify(JSON.parse(in)).
+func TestStringify(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`"plain"`, `"plain"`},
+		{`"<a href='x'>&amp;</a>"`, `"<a href='x'>&amp;</a>"`}, // no HTML escaping
+		{`"\u2028\u2029"`, "\"\u2028\u2029\""},                 // line/paragraph separators raw
+		{`"\u0000\u0001\u001f\u007f"`, "\"\\u0000\\u0001\\u001f\x7f\""},
+		{`"\b\f\n\r\t\"\\\/"`, `"\b\f\n\r\t\"\\/"`},
+		{`"\ud83d\udea2"`, `"🚢"`},       // surrogate pair → the character
+		{`"\ud800"`, `"\ud800"`},        // lone high surrogate stays escaped, lowercase
+		{`"x\uDFFFy"`, `"x\udfffy"`},    // lone low surrogate
+		{`"\uD800\u0041"`, `"\ud800A"`}, // high surrogate not followed by low
+		{`"Größe 上海"`, `"Größe 上海"`},    // raw UTF-8
+		{`"\u00e9"`, `"é"`},
+		{`"한국"`, `"한국"`}, // U+D55C starts with 0xED but is not a surrogate
+		{`1`, `1`},
+		{`-0`, `0`},
+		{`1.0`, `1`},
+		{`1.5e3`, `1500`},
+		{`0.1`, `0.1`},
+		{`123456789012345678901234`, `1.2345678901234569e+23`},
+		{`1e21`, `1e+21`},
+		{`1e20`, `100000000000000000000`},
+		{`0.000001`, `0.000001`},
+		{`0.0000001`, `1e-7`},
+		{`1.5e-7`, `1.5e-7`},
+		{`-2.5E-10`, `-2.5e-10`},
+		{`5e-324`, `5e-324`},
+		{`1.7976931348623157e308`, `1.7976931348623157e+308`},
+		{`1e400`, `null`}, // Infinity
+		{`19750.5`, `19750.5`},
+		{`[true,false,null,{},[]]`, `[true,false,null,{},[]]`},
+		{` { "b" : 1 , "a" : [ 1 , 2 ] } `, `{"b":1,"a":[1,2]}`},
+		{`{"a":1,"a":2}`, `{"a":2}`},                                   // duplicate: last value
+		{`{"b":1,"a":2,"b":3}`, `{"b":3,"a":2}`},                       // at the first position
+		{`{"x":1,"10":2,"2":3,"01":4}`, `{"2":3,"10":2,"x":1,"01":4}`}, // index keys first
+	}
+	for _, c := range cases {
+		v, err := Parse([]byte(c.in))
+		if err != nil {
+			t.Errorf("%s: %v", c.in, err)
+			continue
+		}
+		if got := string(Stringify(v)); got != c.want {
+			t.Errorf("JSON.stringify(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+func TestJSNumberString(t *testing.T) {
+	cases := map[float64]string{
+		0: "0", 1: "1", -1: "-1", 0.5: "0.5", 100: "100", 1e21: "1e+21", 1e-7: "1e-7", 123e-20: "1.23e-18",
+		math.MaxInt64: "9223372036854776000", 3.14159: "3.14159", 1e6: "1000000", 2.5e-6: "0.0000025",
+		math.Inf(1): "Infinity", math.NaN(): "NaN",
+	}
+	for f, want := range cases {
+		if got := NumberString(f); got != want {
+			t.Errorf("String(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+func TestParseJSONErrors(t *testing.T) {
+	deep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
+	okDeep := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)
+	if _, err := Parse([]byte(okDeep)); err != nil {
+		t.Errorf("depth %d refused: %v", MaxDepth, err)
+	}
+	for _, in := range []string{
+		"", "{", `{"a"}`, `{"a":}`, `[1,]`, `{"a":1,}`, `01`, `1.`, `.5`, `1e`, `+1`, `"\x01"`, `"\q"`, `"\u12"`,
+		`"a` + "\xff" + `"`, `nul`, `{} {}`, `{'a':1}`, deep, `NaN`, `"unterminated`,
+	} {
+		_, err := Parse([]byte(in))
+		if err == nil {
+			t.Errorf("Parse(%q) succeeded, want an error", in)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("Parse(%q): multi-line error", in)
+		}
+	}
+	big := make([]byte, MaxDocumentSize+1)
+	if _, err := Parse(big); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("oversized: %v", err)
+	}
+}
