@@ -23,7 +23,7 @@ type signatureCMS struct {
 	leaf    *x509.Certificate // the same, as crypto/x509 reads it (or a stand-in)
 	certs   []*pki.Certificate
 	carried []*x509.Certificate // every carried certificate, crypto/x509 view
-	der     []byte              // the CMS as DER (BER normalised), for the unsigned attributes
+	der     []byte              // the CMS as received (DER, or BER that timestampToken normalises), for the unsigned attributes
 }
 
 var oidData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
@@ -63,11 +63,7 @@ func openSignatureCMS(contents []byte) (*signatureCMS, error) {
 		}
 		return c, errors.New("the CMS signature carries no signer certificate")
 	}
-	if der, err := pki.BERToDER(b); err == nil {
-		c.der = der
-	} else {
-		c.der = b
-	}
+	c.der = b
 	return c, nil
 }
 
@@ -135,14 +131,15 @@ func berElementLen(b []byte, depth int) (int, bool) {
 	}
 }
 
-// verify checks the signer's signature over the signed bytes. It tells an
+// verify checks the signer's signature over the signed bytes (the parts
+// the /ByteRange covers, hashed in place). It tells an
 // integrity failure (the content does not match the signed digest) from a
 // signature failure.
-func (c *signatureCMS) verify(signed []byte) (integrityOK bool, err error) {
+func (c *signatureCMS) verify(signed ...[]byte) (integrityOK bool, err error) {
 	if len(c.sd.Content) > 0 {
 		return true, errors.New("the CMS is not detached (adbe.pkcs7.sha1 style signatures are not supported)")
 	}
-	err = c.si.Verify(oidData, signed, c.signer)
+	err = c.si.VerifyParts(oidData, c.signer, signed...)
 	if err != nil && strings.Contains(err.Error(), "messageDigest does not match") {
 		return false, err
 	}
@@ -168,7 +165,15 @@ func (c *signatureCMS) signingTimeOutsideValidity() string {
 func (c *signatureCMS) timestampToken() (token, sigValue []byte) {
 	sd, err := parseCMS(c.der)
 	if err != nil {
-		return nil, nil
+		// BER (indefinite lengths, as Bouncy Castle writes): normalise
+		// only then, not for every DER signature.
+		der, berr := pki.BERToDER(c.der)
+		if berr != nil {
+			return nil, nil
+		}
+		if sd, err = parseCMS(der); err != nil {
+			return nil, nil
+		}
 	}
 	for i := range sd.Signers {
 		si := &sd.Signers[i]
