@@ -82,9 +82,18 @@ func (e *Entry) PublicKey() crypto.PublicKey {
 			return k.Crypto()
 		}
 	case EntrySPKI:
-		if k, err := pki.ParsePublicKeyInfo(e.Data); err == nil {
-			return k.Key
+		if e.cert == nil { // an Entry built by hand
+			if k, err := pki.ParsePublicKeyInfo(e.Data); err == nil {
+				return k.Key
+			}
+			return nil
 		}
+		e.cert.keyOnce.Do(func() {
+			if k, err := pki.ParsePublicKeyInfo(e.Data); err == nil {
+				e.cert.key = k.Key
+			}
+		})
+		return e.cert.key
 	}
 	return nil
 }
