@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Image is a greyscale image placed on the first page as an image XObject,
@@ -38,6 +39,27 @@ type Options struct {
 	// tree, pages, font, info, annotation) into a compressed object stream,
 	// with a cross-reference stream (PDF 1.5), as many producers write.
 	ObjectStream bool
+	// SignatureField adds an empty signature field (a /FT /Sig widget on
+	// page 1 with no value, listed in the AcroForm), for signers that sign
+	// an existing field, such as mutool sign. Its object number is
+	// SignatureFieldObject(o).
+	SignatureField bool
+}
+
+// SignatureFieldObject returns the object number of the empty signature
+// field Document writes for o (when o.SignatureField is set).
+func SignatureFieldObject(o Options) int {
+	if o.Pages <= 0 {
+		o.Pages = 1
+	}
+	n := 4 + 2*o.Pages
+	if o.Image != nil {
+		n++
+		if o.Placement != OnPage {
+			n += 2
+		}
+	}
+	return n + 1
 }
 
 // Placement is how a page shows its image.
@@ -85,7 +107,12 @@ func Document(o Options) []byte {
 	for i := 0; i < o.Pages; i++ {
 		fmt.Fprintf(kids, "%d 0 R ", 5+2*i)
 	}
-	obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
+	sigField := SignatureFieldObject(o)
+	if o.SignatureField {
+		obj(fmt.Sprintf("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%d 0 R] /SigFlags 3 >> >>", sigField), nil)
+	} else {
+		obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
+	}
 	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), o.Pages), nil)
 	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", nil)
 	obj(fmt.Sprintf("<< /Title (%s) /Producer (accord pdftest) >>", o.Title), nil)
@@ -93,13 +120,19 @@ func Document(o Options) []byte {
 		res := "/Font << /F1 3 0 R >>"
 		content := fmt.Sprintf("BT /F1 18 Tf 72 760 Td (%s) Tj ET\nBT /F1 12 Tf 72 730 Td (Page %d of %d) Tj ET\n", o.Title, i+1, o.Pages)
 		annots := ""
+		if i == 0 && o.SignatureField {
+			annots = fmt.Sprintf(" /Annots [%d 0 R]", sigField)
+		}
 		if i == 0 && o.Image != nil {
 			switch o.Placement {
 			case InForm:
 				res += fmt.Sprintf(" /XObject << /Fm1 %d 0 R >>", imgObj+1)
 				content += "q 200 0 0 200 72 400 cm /Fm1 Do Q\n"
 			case InAnnotation:
-				annots = fmt.Sprintf(" /Annots [%d 0 R]", imgObj+2)
+				annots = strings.TrimSuffix(annots, "]") + fmt.Sprintf(" %d 0 R]", imgObj+2)
+				if !o.SignatureField {
+					annots = fmt.Sprintf(" /Annots [%d 0 R]", imgObj+2)
+				}
 			default:
 				res += fmt.Sprintf(" /XObject << /Im1 %d 0 R >>", imgObj)
 				content += "q 200 0 0 200 72 400 cm /Im1 Do Q\n"
@@ -132,6 +165,9 @@ func Document(o Options) []byte {
 		draw := "q 1 0 0 1 0 0 cm /Im1 Do Q\n"
 		obj(fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] /Resources << /XObject << /Im1 %d 0 R >> >> /Length %d >>", imgObj, len(draw)), []byte(draw))
 		obj(fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /Rect [72 400 272 600] /AP << /N %d 0 R >> >>", imgObj+1), nil)
+	}
+	if o.SignatureField {
+		obj("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /Rect [72 600 272 700] /F 4 /P 5 0 R >>", nil)
 	}
 	if o.ObjectStream {
 		return finishWithObjectStream(&b, offs, packed)
