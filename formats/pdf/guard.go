@@ -286,7 +286,7 @@ func (s *scanner) next() (token, int, error) {
 	in, n := s.in, len(s.in)
 	for s.i < n {
 		c := in[s.i]
-		if isSpace(c) {
+		if spaceTab[c] {
 			s.i++
 			continue
 		}
@@ -353,16 +353,27 @@ func (s *scanner) next() (token, int, error) {
 		}
 		return tokString, start, nil
 	case '/':
-		for s.i < n && !isSpace(in[s.i]) && !isDelim(in[s.i]) {
+		for s.i < n && regularTab[in[s.i]] {
 			s.i++
 		}
 		return tokName, start, nil
 	}
-	for s.i < n && !isSpace(in[s.i]) && !isDelim(in[s.i]) {
+	for s.i < n && regularTab[in[s.i]] {
 		s.i++
 	}
 	return tokKeyword, start, nil
 }
+
+// spaceTab marks white space and regularTab the regular characters (neither
+// white space nor delimiters), as isSpace and isDelim say: the tokenizer's
+// inner loops look them up.
+var spaceTab, regularTab = func() (sp, reg [256]bool) {
+	for c := 0; c < 256; c++ {
+		sp[c] = isSpace(byte(c))
+		reg[c] = !isSpace(byte(c)) && !isDelim(byte(c))
+	}
+	return sp, reg
+}()
 
 // hexOrSpace marks the bytes a hex string may hold: hex digits and white
 // space.
