@@ -184,6 +184,7 @@ func (j *sigJob) pathVerdicts() []verdict {
 		}
 	}
 	var out []verdict
+	checks := 0
 	cur := j.cms.signer
 	for depth := 0; depth < 8 && cur != nil && !listed[string(cur.Raw)]; depth++ {
 		if selfIssued(cur) {
@@ -200,7 +201,13 @@ func (j *sigJob) pathVerdicts() []verdict {
 		}
 		var next *pki.Certificate
 		for _, p := range pool {
-			if string(p.Raw) != string(cur.Raw) && cur.CheckSignatureFrom(p) == nil {
+			if string(p.Raw) == string(cur.Raw) || !namesIssuer(cur, p) {
+				continue
+			}
+			if checks++; checks > maxPathChecks {
+				return out
+			}
+			if cur.CheckSignatureFrom(p) == nil {
 				next = p
 				break
 			}

@@ -225,6 +225,18 @@ func pkiChain(leaf *pki.Certificate, carried []*pki.Certificate, roots []*pki.Ce
 	return walk(leaf, 0)
 }
 
+// maxPathChecks bounds the signature verifications spent walking a
+// signer's path in chainDefect and pathVerdicts: a hostile bag of
+// certificates sharing one name cannot make them verify without end.
+const maxPathChecks = 64
+
+// namesIssuer reports whether c names p as its issuer, byte for byte or as
+// parsed names (as pki's CheckSignatureFrom accepts): the cheap test before
+// a signature is verified.
+func namesIssuer(c, p *pki.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, p.RawSubject) || (c.Issuer.String() != "" && c.Issuer.String() == p.Subject.String())
+}
+
 // notACA is the phrase of an issuer_trusted failure where a certificate of
 // the signer's path was issued by a certificate that is not a CA; the ETSI
 // mapping (etsi.go) reads it as CERTIFICATE_CHAIN_GENERAL_FAILURE.
@@ -251,10 +263,17 @@ func (t *trust) chainDefect(leaf *x509.Certificate, carried []*x509.Certificate)
 	if err != nil {
 		return ""
 	}
+	checks := 0
 	for depth := 0; depth < 8; depth++ {
 		var next *pki.Certificate
 		for _, p := range pool {
-			if string(p.Raw) == string(cur.Raw) || !bytes.Equal(cur.RawIssuer, p.RawSubject) || cur.CheckSignature(p.PublicKey) != nil {
+			if string(p.Raw) == string(cur.Raw) || !namesIssuer(cur, p) {
+				continue
+			}
+			if checks++; checks > maxPathChecks {
+				return ""
+			}
+			if cur.CheckSignature(p.PublicKey) != nil {
 				continue
 			}
 			if !p.IsCA || (p.KeyUsage != 0 && p.KeyUsage&x509.KeyUsageCertSign == 0) {
