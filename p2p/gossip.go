@@ -112,10 +112,10 @@ func (n *Node) startGossip() error {
 	n.mesh = &meshTracer{n: n}
 	params, th := ScoreParams()
 	params.AppSpecificScore, params.AppSpecificWeight = n.appScore, appSpecificWeight
-	ps, err := pubsub.NewGossipSub(n.ctx, n.host,
+	opts := []pubsub.Option{
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithRawTracer(n.mesh),
-		pubsub.WithMaxMessageSize(2*n.cfg.MaxObjectSize+64<<10),
+		pubsub.WithMaxMessageSize(2*n.cfg.MaxObjectSize + 64<<10),
 		pubsub.WithFloodPublish(true),
 		pubsub.WithPeerExchange(true),
 		// Bursts of updates must queue, not drop: a dropped message waits
@@ -129,7 +129,11 @@ func (n *Node) startGossip() error {
 			n.scores = m
 			n.mu.Unlock()
 		}, time.Second),
-	)
+	}
+	if n.cfg.GossipTracer != nil {
+		opts = append(opts, pubsub.WithRawTracer(n.cfg.GossipTracer))
+	}
+	ps, err := pubsub.NewGossipSub(n.ctx, n.host, opts...)
 	if err != nil {
 		return fmt.Errorf("p2p: gossipsub: %w", err)
 	}

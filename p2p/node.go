@@ -30,6 +30,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -95,6 +96,14 @@ type Config struct {
 	// Chains answers contract calls for documents issued on a blockchain
 	// (nil: none configured; such documents cannot be checked).
 	Chains verify.ChainReader
+	// Host, if non-nil, is the libp2p host the node runs on instead of one
+	// it creates: a simulation's in-memory host (go-libp2p's mocknet). The
+	// node owns it (Close closes it, and so does a New that fails); Listen, the identity key
+	// file and the connection and resource managers are then the host's own.
+	Host host.Host
+	// GossipTracer, if non-nil, also receives GossipSub's trace events
+	// (a simulation counts the copies of each message a node receives).
+	GossipTracer pubsub.RawTracer
 }
 
 // Node is a running Accord node.
@@ -177,6 +186,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	st, err := trustlist.OpenStore(cfg.DataDir, cfg.StoreOptions)
 	if err != nil {
+		if cfg.Host != nil {
+			cfg.Host.Close()
+		}
 		return nil, fmt.Errorf("p2p: open trust store: %w", err)
 	}
 	n = &Node{cfg: cfg, log: cfg.Logger, store: st, topics: map[trustlist.Kind]*pubsub.Topic{},
@@ -184,6 +196,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
+			if n.host == nil && cfg.Host != nil {
+				cfg.Host.Close()
+			}
 			n.Close()
 			n = nil
 		}
@@ -202,23 +217,11 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		return n, err
 	}
 
-	key, err := loadIdentity(filepath.Join(cfg.DataDir, identityFile))
-	if err != nil {
-		return n, err
-	}
-	cm, err := connmgr.NewConnManager(64, 192, connmgr.WithGracePeriod(time.Minute))
-	if err != nil {
-		return n, fmt.Errorf("p2p: connection manager: %w", err)
-	}
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(rcmgr.DefaultLimits.AutoScale()))
-	if err != nil {
-		return n, fmt.Errorf("p2p: resource manager: %w", err)
-	}
-	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings(cfg.Listen...), transports(),
-		libp2p.ConnectionManager(cm), libp2p.ResourceManager(rm), libp2p.UserAgent("accord/1"))
-	if err != nil {
-		rm.Close()
-		return n, listenError(err)
+	h := cfg.Host
+	if h == nil {
+		if h, err = newHost(cfg); err != nil {
+			return n, err
+		}
 	}
 	n.host = h
 	n.closers = append(n.closers, h.Close)
@@ -244,6 +247,31 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.wg.Add(1)
 	go n.rememberLoop()
 	return n, nil
+}
+
+// newHost creates the node's own libp2p host: its identity key from
+// DATA/node.key, TCP and QUIC on cfg.Listen, the connection and resource
+// managers of spec/network.md §1.
+func newHost(cfg Config) (host.Host, error) {
+	key, err := loadIdentity(filepath.Join(cfg.DataDir, identityFile))
+	if err != nil {
+		return nil, err
+	}
+	cm, err := connmgr.NewConnManager(64, 192, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: connection manager: %w", err)
+	}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(rcmgr.DefaultLimits.AutoScale()))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: resource manager: %w", err)
+	}
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings(cfg.Listen...), transports(),
+		libp2p.ConnectionManager(cm), libp2p.ResourceManager(rm), libp2p.UserAgent("accord/1"))
+	if err != nil {
+		rm.Close()
+		return nil, listenError(err)
+	}
+	return h, nil
 }
 
 // ID returns the node's peer ID.
@@ -338,11 +366,7 @@ func loadIdentity(path string) (crypto.PrivKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("p2p: encode identity key: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return nil, fmt.Errorf("p2p: write identity key: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o600); err != nil {
 		return nil, fmt.Errorf("p2p: write identity key: %w", err)
 	}
 	return k, nil
@@ -379,9 +403,7 @@ func (n *Node) rememberPeers() {
 	}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	path := filepath.Join(n.cfg.DataDir, peersFile)
-	if err := os.WriteFile(path+".tmp", b, 0o600); err == nil {
-		_ = os.Rename(path+".tmp", path)
-	}
+	_ = atomicfile.WriteFileNoSync(path, b, 0o600) // best effort: a restart without it needs --bootstrap
 }
 
 func (n *Node) rememberedPeers() []string {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/accord-network/accord/internal/atomicfile"
 )
 
 // OperatorTokenFile is the file in the data directory that holds the
@@ -68,11 +70,7 @@ func loadOperatorToken(dataDir string) (string, error) {
 		return "", fmt.Errorf("p2p: generate operator token: %w", err)
 	}
 	tok := hex.EncodeToString(raw)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(tok+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("p2p: write operator token: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("p2p: write operator token: %w", err)
 	}
 	return tok, nil

@@ -59,6 +59,7 @@ const (
 // called with s.mu held. Cost is O(entries of that anchor); lookups are a map
 // access plus a scan of the (usually single) entries sharing a key.
 func (s *Set) reindex(country string) {
+	s.markDirty(country)
 	for _, m := range s.byCountry[country] {
 		for _, k := range indexKeys(m.Entry) {
 			list := s.index[k]
@@ -80,18 +81,27 @@ func (s *Set) reindex(country string) {
 	if a == nil || a.head == nil {
 		return
 	}
-	h := a.head
-	all := make([]*Match, 0, len(h.Entries))
-	for _, e := range h.Entries {
-		m := &Match{Entry: e, Country: country, Anchor: a.current.Name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
-			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: a.equivocated,
-			AdmittedUntil: a.admittedUntil}
-		all = append(all, m)
-		for _, k := range indexKeys(e) {
+	all := headMatches(a.current.Name, a.head, a.equivocated, a.admittedUntil)
+	for _, m := range all {
+		for _, k := range indexKeys(m.Entry) {
 			s.index[k] = append(s.index[k], m)
 		}
 	}
 	s.byCountry[country] = all
+}
+
+// headMatches makes the matches of an anchor's head list h: name is the
+// anchor's display name (its current descriptor's).
+func headMatches(name string, h *List, equivocated bool, admittedUntil time.Time) []*Match {
+	all := make([]*Match, len(h.Entries))
+	ms := make([]Match, len(h.Entries)) // one allocation, not one per entry
+	for i, e := range h.Entries {
+		ms[i] = Match{Entry: e, Country: h.Country, Anchor: name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
+			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: equivocated,
+			AdmittedUntil: admittedUntil}
+		all[i] = &ms[i]
+	}
+	return all
 }
 
 func indexKeys(e *Entry) []string {
@@ -130,22 +140,16 @@ func (s *Set) Find(q Query) []Match {
 			cands = append(cands, s.byCountry[a]...)
 		}
 	}
+	if len(cands) > 1 && q.Country == "" {
+		// Several anchors list the key: in country order, as documented
+		// (the index keeps them in the order their lists arrived).
+		cands = append([]*Match(nil), cands...)
+		sort.SliceStable(cands, func(i, j int) bool { return cands[i].Country < cands[j].Country })
+	}
 	if f := s.foreignCands(q); len(f) > 0 {
 		cands = append(append([]*Match(nil), cands...), f...)
 	}
-	var out []Match
-	for _, m := range cands {
-		e := m.Entry
-		if (q.Country != "" && m.Country != q.Country) || (q.Use != "" && !e.Allows(q.Use)) ||
-			(q.Kind != "" && e.Kind != q.Kind) || (q.CA != nil && e.CA != *q.CA) {
-			continue
-		}
-		if !q.ActiveAt.IsZero() && (!e.ValidAt(q.ActiveAt) || e.RevokedBy(q.ActiveAt)) {
-			continue
-		}
-		out = append(out, *m)
-	}
-	return out
+	return filterMatches(cands, q)
 }
 
 func (s *Set) anchorsSorted() []string {

@@ -341,6 +341,7 @@ func (s *Set) acceptPublication(raw []byte, kind Kind, msg *cose.SignMessage, at
 			return out
 		}
 	}
+	s.markDirty(h.Country)
 	ctx.Outcome = Accepted
 	return ctx
 }

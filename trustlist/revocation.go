@@ -373,7 +373,11 @@ type RevocationQuery struct {
 func (s *Set) Revoked(country string, kid []byte, at time.Time, qs ...RevocationQuery) *Revocation {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p := s.pubs[country]
+	return s.pubs[country].revoked(country, kid, at, qs)
+}
+
+// revoked is Revoked on one anchor's publications (p may be nil).
+func (p *pubState) revoked(country string, kid []byte, at time.Time, qs []RevocationQuery) *Revocation {
 	if p == nil || p.revs == nil {
 		return nil
 	}
@@ -453,7 +457,11 @@ func (s *Set) RevocationBatches(country string) ([]BatchRef, []*RevocationBatch)
 func (s *Set) RevocationSummary(country string) *RevocationInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p := s.pubs[country]
+	return s.pubs[country].summary(country)
+}
+
+// summary is RevocationSummary on one anchor's publications (p may be nil).
+func (p *pubState) summary(country string) *RevocationInfo {
 	if p == nil || p.revs == nil || len(p.revs.deltas) == 0 {
 		return nil
 	}

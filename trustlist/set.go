@@ -94,6 +94,7 @@ type Set struct {
 	byCountry    map[string][]*Match                // country → all its head entries
 	pubs         map[string]*pubState               // country → rules, value sets, revocations (publication.go)
 	foreign      map[string][]*Match                // slot → entries of an accepted foreign list (foreign.go)
+	dirty        map[string]bool                    // anchors whose indexed state changed since a store last wrote its index (index.go)
 }
 
 // NewSet returns an empty Set under policy p.
@@ -416,6 +417,7 @@ func (s *Set) admit(d *Descriptor, e endorsement) {
 		lists: map[uint64]*List{}, evidence: map[string]*Evidence{}}
 	s.anchors[d.Country] = a
 	delete(s.pending, string(d.Hash()))
+	s.markDirty(d.Country)
 }
 
 // reevaluate recounts the endorsements of every anchor admitted by

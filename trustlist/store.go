@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/veraison/go-cose"
 
 	bolt "go.etcd.io/bbolt"
@@ -91,6 +92,9 @@ type Store struct {
 	lastErr     error
 	lastErrAt   time.Time
 	mirrorDebt  []record // committed records whose mirror file could not be written
+	// indexStale is set when the index could not be rebuilt at open; the
+	// next commit rebuilds it whole rather than updating it.
+	indexStale bool
 }
 
 // StoreHealth describes whether a store is taking writes (Store.Health).
@@ -161,6 +165,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	st.ensureIndex()
 	// Restore mirror files a crash may have lost between commit and write
 	// (only for records that verified: garbage is never mirrored).
 	for i, r := range recs {
@@ -364,6 +369,8 @@ func (st *Store) rollbackLocked() error {
 	s := st.set
 	s.anchors, s.endorsements, s.index, s.byCountry, s.pubs = fresh.anchors, fresh.endorsements, fresh.index, fresh.byCountry, fresh.pubs
 	s.pending = fresh.pending
+	// s.dirty is kept: the failed transaction left the index as the log
+	// is, and rewriting an anchor the next commit need not is harmless.
 	return nil
 }
 
@@ -434,13 +441,28 @@ func (st *Store) commit(recs []record) error {
 					return err
 				}
 			}
-			return nil
+			return st.indexLocked(tx)
 		})
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreWrite, err)
 	}
+	if st.set != nil {
+		st.set.dirty, st.indexStale = nil, false
+	}
 	return nil
+}
+
+// indexLocked updates the verified index in the commit's transaction, so
+// it never differs from the log it is committed with (st.set.mu is held).
+func (st *Store) indexLocked(tx *bolt.Tx) error {
+	switch {
+	case st.set == nil:
+		return nil
+	case st.indexStale:
+		return rebuildIndex(tx, st.set)
+	}
+	return writeIndex(tx, st.set)
 }
 
 // mirror writes the committed records as files for concurrent readers. The
@@ -564,7 +586,7 @@ func writeMirror(dir string, r record) error {
 	// No fsync: the log in store.db is the durable copy. A mirror file lost
 	// or torn by a crash fails verification on read and is rewritten the
 	// next time a writer opens the store.
-	return writeFile(path, r.raw, 0o644, false)
+	return atomicfile.WriteFileNoSync(path, r.raw, 0o644)
 }
 
 // LoadDir returns the trusted state of the store in dir without taking it for
@@ -751,49 +773,5 @@ func WritePolicy(dir string, p Policy) error { return writePolicy(dir, p) }
 
 func writePolicy(dir string, p Policy) error {
 	b, _ := json.MarshalIndent(policyJSON{EndorsementThreshold: p.EndorsementThreshold, MaxClockSkew: p.MaxClockSkew.String()}, "", "  ")
-	return WriteFileAtomic(filepath.Join(dir, policyFile), append(b, '\n'), 0o644)
-}
-
-// WriteFileAtomic writes data to path via a synced temporary file and a
-// rename, so a crash leaves either the old file or the new one, never half.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return writeFile(path, data, perm, true)
-}
-
-func writeFile(path string, data []byte, perm os.FileMode, durable bool) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if durable {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if !durable {
-		return nil
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(dir, policyFile), append(b, '\n'), 0o644)
 }

@@ -55,7 +55,7 @@ func RepairStore(dir string) (*RepairReport, error) {
 	}
 	defer unlock()
 	set, recs := repairReplay(NewSet(p), cands, rep)
-	if err := repairInstall(dir, recs, rep); err != nil {
+	if err := repairInstall(dir, recs, set, rep); err != nil {
 		return nil, err
 	}
 	rep.Recovered = len(recs)
@@ -176,11 +176,11 @@ func dedupRecords(recs []record) []record {
 
 // repairInstall writes recs as a new store.db and objects/, keeping the old
 // ones under a timestamped name.
-func repairInstall(dir string, recs []record, rep *RepairReport) error {
+func repairInstall(dir string, recs []record, set *Set, rep *RepairReport) error {
 	stamp := time.Now().UTC().Format("20060102T150405")
 	tmp := filepath.Join(dir, storeDB+".repair")
 	os.Remove(tmp)
-	if err := writeLog(tmp, recs); err != nil {
+	if err := writeLog(tmp, recs, set); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write rebuilt store: %w", err)
 	}
@@ -220,13 +220,14 @@ func repairInstall(dir string, recs []record, rep *RepairReport) error {
 	return nil
 }
 
-// writeLog creates a bbolt log at path holding recs (their seqs are set).
-func writeLog(path string, recs []record) error {
+// writeLog creates a bbolt log at path holding recs (their seqs are set),
+// and the verified index of set, the state recs replay to.
+func writeLog(path string, recs []record, set *Set) error {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return err
 	}
-	st := &Store{db: db}
+	st := &Store{db: db, set: set, indexStale: true}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range []string{bucketLog, bucketSeen} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {

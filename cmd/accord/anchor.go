@@ -12,12 +12,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/anchor"
 )
 
-func init() {
-	register(&cli.Command{
+// anchorCommand is `accord anchor`: create and manage a trust anchor.
+func anchorCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "anchor",
 		Usage: "create and manage a trust anchor (a country's signing keys and descriptor)",
 		Description: "A trust anchor speaks for one country. Its descriptor names its public keys and how many\n" +
@@ -32,28 +34,12 @@ func init() {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "country", Usage: "ISO 3166-1 alpha-2 code, e.g. NL", Required: true},
 					&cli.StringFlag{Name: "name", Usage: "display name of the anchor", Required: true},
-					&cli.StringFlag{Name: "dir", Usage: "anchor directory to create", Required: true},
+					dirFlag("anchor directory to create"),
 					&cli.IntFlag{Name: "keys", Value: 1, Usage: "number of signing keys"},
 					&cli.IntFlag{Name: "threshold", Value: 1, Usage: "signatures required on every descriptor and list"},
 					&cli.StringFlag{Name: "alg", Value: "ES256", Usage: "key algorithm: ES256 (P-256) or EdDSA (Ed25519)"},
 				},
-				Action: func(c *cli.Context) error {
-					w, err := anchor.Init(c.String("dir"), strings.ToUpper(c.String("country")), c.String("name"), c.Int("keys"), c.Int("threshold"), trustlist.KeyAlg(c.String("alg")))
-					if errors.Is(err, anchor.ErrAnchorExists) {
-						return usageErr("anchor init: %v; use another --dir, or `accord anchor rotate --dir %s` to change its keys", err, c.String("dir"))
-					}
-					if err != nil {
-						return usageErr("anchor init: %v", err)
-					}
-					d, err := w.Descriptor()
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(c.App.Writer, "Created anchor %s (%s) in %s\n  descriptor v1: %s, threshold %d, hash %x\n  descriptor file: %s\n",
-						d.Country, d.Name, w.Dir, plural(len(d.Keys), "key"), d.Threshold, d.Hash(), w.DescriptorPath())
-					fmt.Fprintf(c.App.Writer, "Next: add issuers with `accord list add --dir %s ...`, then `accord list sign --dir %s --out list.cose`.\n", w.Dir, w.Dir)
-					return nil
-				},
+				Action: anchorInit,
 			},
 			{
 				Name:  "rotate",
@@ -66,7 +52,7 @@ func init() {
 					"With custodians apart, the first old custodian starts the rotation with --partial (it makes the new\n" +
 					"keys, which sign too); the other old custodians sign it with --of; `anchor combine` verifies and records it.",
 				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.IntFlag{Name: "keys", Value: 1, Usage: "number of new keys"},
 					&cli.IntFlag{Name: "threshold", Value: 1, Usage: "new threshold"},
 					&cli.StringFlag{Name: "alg", Value: "ES256", Usage: "ES256 or EdDSA"},
@@ -78,7 +64,7 @@ func init() {
 				Name:      "show",
 				Usage:     "print a descriptor: its hash (SHA-256 of the file, as sha256sum prints it), keys, threshold and signatures",
 				UsageText: "accord anchor show nl-anchor/descriptor.cose [--json]",
-				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "machine-readable output"}},
+				Flags:     []cli.Flag{jsonFlag(machineJSON)},
 				Action:    anchorShow,
 			},
 			{
@@ -89,7 +75,7 @@ func init() {
 					"accord anchor endorse --dir nl-anchor --partial --key /media/k2.cose --of e1.cose --out e2.cose\n" +
 					"accord anchor combine --dir nl-anchor e1.cose e2.cose --out nl-endorses-sg.cose",
 				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "your anchor directory"},
+					dirFlag("your anchor directory"),
 					&cli.StringFlag{Name: "out", Required: true, Usage: "where to write the endorsement (or the part)"},
 					&cli.DurationFlag{Name: "valid-for", Value: trustlist.DefaultEndorsementValidity, Usage: "how long the endorsement counts; renew it before then"},
 				}, custodyFlags("endorsement")...),
@@ -97,7 +83,26 @@ func init() {
 			},
 			combineCommand("anchor"),
 		},
-	})
+	}
+}
+
+// anchorInit creates an anchor directory: keys and a signed descriptor v1.
+func anchorInit(c *cli.Context) error {
+	w, err := anchor.Init(c.String("dir"), strings.ToUpper(c.String("country")), c.String("name"), c.Int("keys"), c.Int("threshold"), trustlist.KeyAlg(c.String("alg")))
+	if errors.Is(err, anchor.ErrAnchorExists) {
+		return usageErr("anchor init: %v; use another --dir, or `accord anchor rotate --dir %s` to change its keys", err, c.String("dir"))
+	}
+	if err != nil {
+		return usageErr("anchor init: %v", err)
+	}
+	d, err := w.Descriptor()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "Created anchor %s (%s) in %s\n  descriptor v1: %s, threshold %d, hash %x\n  descriptor file: %s\n",
+		d.Country, d.Name, w.Dir, plural(len(d.Keys), "key"), d.Threshold, d.Hash(), w.DescriptorPath())
+	fmt.Fprintf(c.App.Writer, "Next: add issuers with `accord list add --dir %s ...`, then `accord list sign --dir %s --out list.cose`.\n", w.Dir, w.Dir)
+	return nil
 }
 
 func anchorRotate(c *cli.Context) error {
@@ -174,7 +179,7 @@ func anchorEndorse(c *cli.Context) error {
 	if c.Bool("partial") {
 		return writePart(c, w, fmt.Sprintf("%s endorsement of %s descriptor %x", e.Endorser, e.Subject, e.SubjectHash), e.Raw(), "accord anchor combine")
 	}
-	if err := trustlist.WriteFileAtomic(c.String("out"), e.Raw(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(c.String("out"), e.Raw(), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "%s endorses %s descriptor %x until %s\nwrote %s\n", e.Endorser, e.Subject, e.SubjectHash, e.ExpiresAt.Format(time.RFC3339), c.String("out"))

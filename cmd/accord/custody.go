@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/anchor"
 )
@@ -53,7 +54,7 @@ func custodyKeys(c *cli.Context, w *anchor.Workspace) ([]*trustlist.PrivateKey, 
 // writePart writes a custodian's part and says what to do next.
 func writePart(c *cli.Context, w *anchor.Workspace, what string, part []byte, combineCmd string) error {
 	out := c.String("out")
-	if err := trustlist.WriteFileAtomic(out, part, 0o644); err != nil {
+	if err := atomicfile.WriteFile(out, part, 0o644); err != nil {
 		return err
 	}
 	kids, _ := trustlist.Signers(part)
@@ -119,7 +120,7 @@ func listSign(c *cli.Context) error {
 		return usageErr("list sign: %v", err)
 	}
 	if out := c.String("out"); out != "" {
-		if err := trustlist.WriteFileAtomic(out, l.Raw(), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, l.Raw(), 0o644); err != nil {
 			return err
 		}
 		path = out
@@ -141,7 +142,7 @@ func combineCommand(name string) *cli.Command {
 			"exactly as a verifier will (the anchor's threshold; a rotation by the old and the new keys) and\n" +
 			"only then recorded in the anchor directory.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+			anchorDirFlag(),
 			&cli.StringFlag{Name: "out", Usage: "also write the combined object here (required for an endorsement)"},
 		},
 		Action: combineAction,
@@ -173,7 +174,7 @@ func combineAction(c *cli.Context) error {
 	}
 	path := res.Path
 	if out := c.String("out"); out != "" {
-		if err := trustlist.WriteFileAtomic(out, res.Raw, 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, res.Raw, 0o644); err != nil {
 			return err
 		}
 		path = out

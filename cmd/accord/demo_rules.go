@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"github.com/accord-network/accord/fixtures/world"
 	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/trustlist"
-	"github.com/accord-network/accord/trustlist/anchor"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -47,15 +45,10 @@ func arrivalVerdict(r *verify.Result) string {
 	return "NOT ACCEPTED"
 }
 
-// demoRulesAndRevocation has NL publish an entry rule and refuse an old
-// vaccination at another country's node, then revoke one certificate and
-// shows it refused at a third node seconds later while its signer stays
-// trusted.
-func demoRulesAndRevocation(ctx context.Context, d *demoRun, docDir string, nl *anchor.Workspace, nodes []*demoNode, is *world.Issuers) error {
-	byCC := map[string]*demoNode{}
-	for _, n := range nodes {
-		byCC[n.cc] = n
-	}
+// publishEntryRules has NL sign an entry rule (a vaccination counts for 270
+// days) and waits until every node holds it.
+func (s *demo) publishEntryRules() error {
+	nl := s.anchors["NL"]
 	if _, err := nl.AddRules([]byte(demoRule)); err != nil {
 		return err
 	}
@@ -63,43 +56,57 @@ func demoRulesAndRevocation(ctx context.Context, d *demoRun, docDir string, nl *
 	if err != nil {
 		return err
 	}
-	if dec, err := byCC["NL"].node.Submit(ctx, rs.Raw()); err != nil || dec.Outcome != trustlist.Accepted {
-		return fmt.Errorf("NL node refused its rule set: %v %+v", err, dec)
+	dec, err := s.byCC["NL"].node.Submit(s.ctx, rs.Raw())
+	if err != nil {
+		return fmt.Errorf("NL node: submit its rule set: %w", err)
 	}
-	took, ok := waitFor(15*time.Second, func() bool {
-		for _, n := range nodes {
+	if dec.Outcome != trustlist.Accepted {
+		return fmt.Errorf("NL node refused its rule set: %s: %s", outcome(dec), dec.Detail)
+	}
+	took, ok := waitFor(s.ctx, 15*time.Second, func() bool {
+		for _, n := range s.nodes {
 			if n.node.Set().RuleSet("NL") == nil {
 				return false
 			}
 		}
 		return true
 	})
-	d.expect("entry rules", fmt.Sprintf("all nodes held NL's signed rule set after %s: VR-NL-0001, a vaccination counts 270 days", took.Round(time.Millisecond)), okIf(ok), "ok")
+	s.out.expect("entry rules", fmt.Sprintf("all nodes held NL's signed rule set after %s: VR-NL-0001, a vaccination counts 270 days", took.Round(time.Millisecond)), okIf(ok), "ok")
+	return nil
+}
 
-	old, err := demoCertificate(is, "Jan Smit", "ACCORDDEMO0002", 300)
-	if err != nil {
+// checkEntry issues two genuine NL certificates, vaccinated 300 and 30 days
+// ago, and judges them for entry into NL at the SG node: the first is
+// refused by NL's rule, the second accepted.
+func (s *demo) checkEntry() error {
+	var err error
+	if s.old, err = demoCertificate(s.issuers, "Jan Smit", "ACCORDDEMO0002", 300); err != nil {
 		return err
 	}
-	recent, err := demoCertificate(is, "Ana Lopes", "ACCORDDEMO0003", 30)
-	if err != nil {
+	if s.recent, err = demoCertificate(s.issuers, "Ana Lopes", "ACCORDDEMO0003", 30); err != nil {
 		return err
 	}
-	for name, b := range map[string][]byte{"old-vaccination.txt": old, "recent-vaccination.txt": recent} {
-		if err := os.WriteFile(filepath.Join(docDir, name), b, 0o644); err != nil {
+	for name, b := range map[string][]byte{"old-vaccination.txt": s.old, "recent-vaccination.txt": s.recent} {
+		if err := os.WriteFile(filepath.Join(s.docDir(), name), b, 0o644); err != nil {
 			return err
 		}
 	}
-	nc, err := newVerifyClient(ctx, byCC["SG"].url, verify.Options{Arrival: &verify.ArrivalOptions{Country: "NL"}})
+	nc, err := newVerifyClient(s.ctx, s.byCC["SG"].url, verify.Options{Arrival: &verify.ArrivalOptions{Country: "NL"}})
 	if err != nil {
 		return err
 	}
-	r := nc.verify(ctx, "old-vaccination.txt", old)
-	d.expect("entry refused", "a genuine NL certificate vaccinated 300 days ago, checked for entry into NL at the SG node", arrivalVerdict(r), "NOT ACCEPTED (VR-NL-0001 failed)")
-	r = nc.verify(ctx, "recent-vaccination.txt", recent)
-	d.expect("entry allowed", "a certificate vaccinated 30 days ago, same check", arrivalVerdict(r), "ACCEPTED")
+	r := nc.verify(s.ctx, "old-vaccination.txt", s.old)
+	s.out.expect("entry refused", "a genuine NL certificate vaccinated 300 days ago, checked for entry into NL at the SG node", arrivalVerdict(r), "NOT ACCEPTED (VR-NL-0001 failed)")
+	r = nc.verify(s.ctx, "recent-vaccination.txt", s.recent)
+	s.out.expect("entry allowed", "a certificate vaccinated 30 days ago, same check", arrivalVerdict(r), "ACCEPTED")
+	return nil
+}
 
-	// NL revokes that one certificate (it was sold): a 16-byte hash, gossiped.
-	dec, err := hcert.Decode(recent)
+// revokeOneCertificate has NL revoke the recent certificate alone (it was
+// sold): a 16-byte hash, gossiped. The KE node refuses it seconds later while
+// the signer's other certificate stays valid.
+func (s *demo) revokeOneCertificate() error {
+	dec, err := hcert.Decode(s.recent)
 	if err != nil {
 		return err
 	}
@@ -110,22 +117,32 @@ func demoRulesAndRevocation(ctx context.Context, d *demoRun, docDir string, nl *
 		}
 	}
 	batch := trustlist.NewRevocationBatch(q.Type, dec.KID, dec.Expires, "certificate sold online", [][trustlist.RevocationHashSize]byte{q.Hash})
-	rv, _, err := nl.RevokeDocuments(batch, time.Now())
+	rv, _, err := s.anchors["NL"].RevokeDocuments(batch, time.Now())
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	if res, err := byCC["NL"].node.Submit(ctx, rv.Raw()); err != nil || res.Outcome != trustlist.Accepted {
-		return fmt.Errorf("NL node refused its revocation: %v %+v", err, res)
+	res, err := s.byCC["NL"].node.Submit(s.ctx, rv.Raw())
+	if err != nil {
+		return fmt.Errorf("NL node: submit its revocation: %w", err)
 	}
-	_, ok = waitFor(15*time.Second, func() bool {
-		return byCC["KE"].node.Set().Revoked("NL", dec.KID, time.Now(), q) != nil
+	if res.Outcome != trustlist.Accepted {
+		return fmt.Errorf("NL node refused its revocation: %s: %s", outcome(res), res.Detail)
+	}
+	ke := s.byCC["KE"]
+	_, ok := waitFor(s.ctx, 15*time.Second, func() bool {
+		return ke.node.Set().Revoked("NL", dec.KID, time.Now(), q) != nil
 	})
-	took = time.Since(start) // from the submission, not from the start of the wait
-	d.expect("revoke one", fmt.Sprintf("the KE node held NL's revocation of that one certificate after %s (SIGNATURE hash %x)", took.Round(time.Millisecond), q.Hash[:4]), okIf(ok), "ok")
-	r, _ = verifyAt(ctx, byCC["KE"], "recent-vaccination.txt", recent)
-	d.expect("revoked HC1", "the revoked certificate checked at the KE node", verdict(r), "NOT VALID (document_not_revoked)")
-	r, _ = verifyAt(ctx, byCC["KE"], "old-vaccination.txt", old)
-	d.expect("same signer", "another certificate of the same NL signer, at the KE node", verdict(r), "VALID")
+	took := time.Since(start) // from the submission, not from the start of the wait
+	s.out.expect("revoke one", fmt.Sprintf("the KE node held NL's revocation of that one certificate after %s (SIGNATURE hash %x)", took.Round(time.Millisecond), q.Hash[:4]), okIf(ok), "ok")
+	r, err := verifyAt(s.ctx, ke, "recent-vaccination.txt", s.recent)
+	if err != nil {
+		return err
+	}
+	s.out.expect("revoked HC1", "the revoked certificate checked at the KE node", verdict(r), "NOT VALID (document_not_revoked)")
+	if r, err = verifyAt(s.ctx, ke, "old-vaccination.txt", s.old); err != nil {
+		return err
+	}
+	s.out.expect("same signer", "another certificate of the same NL signer, at the KE node", verdict(r), "VALID")
 	return nil
 }

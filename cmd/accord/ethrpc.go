@@ -14,13 +14,17 @@ import (
 // ethRPCFlag configures the Ethereum JSON-RPC endpoints that chain-backed
 // documents (TradeTrust document stores, token registries) are checked
 // against. Two endpoints for one network must agree on every answer.
-var ethRPCFlag = &cli.StringSliceFlag{Name: "eth-rpc", EnvVars: []string{"ACCORD_ETH_RPC"},
-	Usage: "NETWORK=URL of an Ethereum JSON-RPC endpoint for documents issued on that chain (repeatable; two for one network must agree), e.g. sepolia=https://…, amoy=…, 1337=http://127.0.0.1:8545"}
+func ethRPCFlag() *cli.StringSliceFlag {
+	return &cli.StringSliceFlag{Name: ethRPCFlagName, EnvVars: []string{"ACCORD_ETH_RPC"},
+		Usage: "NETWORK=URL of an Ethereum JSON-RPC endpoint for documents issued on that chain (repeatable; two for one network must agree), e.g. sepolia=https://…, amoy=…, 1337=http://127.0.0.1:8545"}
+}
+
+const ethRPCFlagName = "eth-rpc"
 
 // chainReader dials the --eth-rpc endpoints; nil when none is given (such
 // documents then get the "cannot check" outcome).
 func chainReader(c *cli.Context) (*evm.Reader, error) {
-	specs := c.StringSlice(ethRPCFlag.Name)
+	specs := c.StringSlice(ethRPCFlagName)
 	if len(specs) == 0 {
 		return nil, nil
 	}
@@ -40,12 +44,16 @@ func chainReader(c *cli.Context) (*evm.Reader, error) {
 }
 
 // contractFlag lists a document store or token registry on a named chain.
-var contractFlag = &cli.StringFlag{Name: "contract",
-	Usage: "NETWORK:0xADDRESS of a TradeTrust document store or token registry that issues OpenAttestation documents on that chain (e.g. sepolia:0xAbC…)"}
+func contractFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: contractFlagName,
+		Usage: "NETWORK:0xADDRESS of a TradeTrust document store or token registry that issues OpenAttestation documents on that chain (e.g. sepolia:0xAbC…)"}
+}
+
+const contractFlagName = "contract"
 
 // contractEntry builds the evm_contract entry of --contract.
 func contractEntry(c *cli.Context, uses []trustlist.DocType) (*trustlist.Entry, error) {
-	spec := c.String(contractFlag.Name)
+	spec := c.String(contractFlagName)
 	network, addr, ok := strings.Cut(spec, ":")
 	if !ok {
 		return nil, usageErr("--contract %q: want NETWORK:0xADDRESS, e.g. amoy:0x71D28767662cB233F887aD2Bb65d048d760bA694", spec)

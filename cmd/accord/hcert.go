@@ -18,8 +18,9 @@ import (
 	"github.com/accord-network/accord/trustlist"
 )
 
-func init() {
-	registerIssue(&cli.Command{
+// issueHCertCommand is `accord issue hcert`.
+func issueHCertCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "hcert",
 		Usage:     "issue an EU Digital COVID Certificate (HC1 string, optionally a QR code PNG)",
 		UsageText: "accord issue hcert --key KEY.pem --cert DSC.pem --payload dcc.json [--qr out.png] [--exp DURATION] [--iss CC]",
@@ -40,7 +41,7 @@ func init() {
 			&cli.TimestampFlag{Name: "iat", Layout: time.RFC3339, Usage: "issue time to put in iat (RFC 3339; default now)"},
 		},
 		Action: issueHCertAction,
-	})
+	}
 }
 
 func issueHCertAction(c *cli.Context) error {

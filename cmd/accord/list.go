@@ -17,8 +17,9 @@ import (
 	"github.com/accord-network/accord/trustlist/anchor"
 )
 
-func init() {
-	register(&cli.Command{
+// listCommand is `accord list`: edit, sign and inspect an anchor's trust list.
+func listCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "list",
 		Usage: "edit, sign and inspect an anchor's trust list",
 		Description: "Entries are added to a draft in the anchor directory; `list sign` turns the draft\n" +
@@ -33,7 +34,7 @@ func init() {
 					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
 					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
 					&cli.BoolFlag{Name: "ca", Usage: "the certificates are CAs. pdf: PDFs signed by any certificate they issued are trusted. " +
 						"hcert: a CSCA; each DSC must still be listed itself (HC1s name their DSC by kid), and once a CSCA is listed for hcert " +
@@ -41,7 +42,7 @@ func init() {
 					&cli.StringFlag{Name: "key", Usage: "a bare public key, for ecosystems that publish keys without certificates: PEM PUBLIC KEY, JWK (JSON) or DER SubjectPublicKeyInfo; needs --kid unless the JWK or PEM names one"},
 					&cli.StringFlag{Name: "kid", Usage: "the --key's kid as its ecosystem prints it (base64, e.g. a DCC kid 3lTmAZX19GQ=; or hex:0a1b...)"},
 					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
-					contractFlag,
+					contractFlag(),
 					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
@@ -56,7 +57,7 @@ func init() {
 				Usage:     "make a revoked entry active again in the draft (the only way back from a revocation)",
 				UsageText: "accord list reinstate --dir nl-anchor --kid 0a1b2c3d4e5f6071 --reason \"revoked by mistake\"",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringFlag{Name: "kid", Required: true, Usage: "entry kid in hex (an eth entry's kid is its address)"},
 					&cli.StringFlag{Name: "reason", Required: true, Usage: "why, shown when the next list is signed"},
 				},
@@ -67,31 +68,12 @@ func init() {
 				Usage:     "mark an entry revoked in the draft (takes effect when the next list is signed)",
 				UsageText: "accord list revoke --dir nl-anchor --kid 0a1b2c3d4e5f6071 --reason \"key compromise\"",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringFlag{Name: "kid", Required: true, Usage: "entry kid in hex (an eth entry's kid is its address)"},
 					&cli.StringFlag{Name: "reason", Required: true, Usage: "why, shown to verifiers"},
 					&cli.TimestampFlag{Name: "at", Layout: time.RFC3339, Usage: "revocation time (RFC 3339; default now)"},
 				},
-				Action: func(c *cli.Context) error {
-					w, err := openAnchor(c)
-					if err != nil {
-						return err
-					}
-					at := time.Now()
-					if t := c.Timestamp("at"); t != nil {
-						at = *t
-					}
-					e, err := w.Revoke(c.String("kid"), c.String("reason"), at)
-					if errors.Is(err, anchor.ErrNoEntry) {
-						return usageErr("list revoke: %v (`accord list draft --dir %s` shows each entry's kid)", err, w.Dir)
-					}
-					if err != nil {
-						return usageErr("list revoke: %v", err)
-					}
-					fmt.Fprintf(c.App.Writer, "revoked %s %s (%s) at %s: %s\nSign and publish the next list: `accord list sign --dir %s --out ...`\n",
-						e.Kind, kidHex(e), e.Name, e.RevokedAt.Format(time.RFC3339), e.Reason, w.Dir)
-					return nil
-				},
+				Action: listRevoke,
 			},
 			{
 				Name:  "sign",
@@ -105,7 +87,7 @@ func init() {
 					"with --of the first part, so everyone signs the same list); `list combine` merges the parts and\n" +
 					"records the list only if the threshold is met. An empty draft is refused unless --empty.",
 				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringFlag{Name: "out", Usage: "also write the signed list here (it is always kept in DIR/lists); with --partial, the part"},
 					&cli.StringFlag{Name: "valid-for", Value: "720h", Usage: "time until next_update, after which verifiers call the list stale (Go duration or days: 720h, 30d)"},
 					&cli.BoolFlag{Name: "empty", Usage: "sign even though the draft has no entries"},
@@ -118,8 +100,8 @@ func init() {
 				Usage:     "show the draft: the entries the next `list sign` will publish",
 				UsageText: "accord list draft --dir nl-anchor [--json]",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
-					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+					anchorDirFlag(),
+					jsonFlag(machineJSON),
 				},
 				Action: listDraft,
 			},
@@ -128,13 +110,36 @@ func init() {
 				Usage:     "print a signed list: country, seq, dates, freshness and every entry",
 				UsageText: "accord list show nl-list.cose [--json] [--descriptor nl-descriptor.cose]",
 				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+					jsonFlag(machineJSON),
 					&cli.StringFlag{Name: "descriptor", Usage: "check the signatures against this anchor descriptor"},
 				},
 				Action: listShow,
 			},
+			listImportCommand(),
 		},
-	})
+	}
+}
+
+// listRevoke marks a draft entry revoked.
+func listRevoke(c *cli.Context) error {
+	w, err := openAnchor(c)
+	if err != nil {
+		return err
+	}
+	at := time.Now()
+	if t := c.Timestamp("at"); t != nil {
+		at = *t
+	}
+	e, err := w.Revoke(c.String("kid"), c.String("reason"), at)
+	if errors.Is(err, anchor.ErrNoEntry) {
+		return usageErr("list revoke: %v (`accord list draft --dir %s` shows each entry's kid)", err, w.Dir)
+	}
+	if err != nil {
+		return usageErr("list revoke: %v", err)
+	}
+	fmt.Fprintf(c.App.Writer, "revoked %s %s (%s) at %s: %s\nSign and publish the next list: `accord list sign --dir %s --out ...`\n",
+		e.Kind, kidHex(e), e.Name, e.RevokedAt.Format(time.RFC3339), e.Reason, w.Dir)
+	return nil
 }
 
 func listAdd(c *cli.Context) error {
@@ -148,7 +153,7 @@ func listAdd(c *cli.Context) error {
 	}
 	certs, eth, key := c.StringSlice("cert"), c.String("eth"), c.String("key")
 	given := 0
-	for _, g := range []bool{len(certs) > 0, eth != "", key != "", c.IsSet(contractFlag.Name)} {
+	for _, g := range []bool{len(certs) > 0, eth != "", key != "", c.IsSet(contractFlagName)} {
 		if g {
 			given++
 		}
@@ -156,7 +161,7 @@ func listAdd(c *cli.Context) error {
 	if given != 1 {
 		return usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS or --contract NETWORK:0xADDRESS")
 	}
-	if c.IsSet(contractFlag.Name) {
+	if c.IsSet(contractFlagName) {
 		e, err := contractEntry(c, uses)
 		if err != nil {
 			return err

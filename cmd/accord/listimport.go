@@ -31,12 +31,14 @@ var importFormats = []struct{ name, what string }{
 	{icaoml.Format, "ICAO CSCA master list (CMS SignedData of CscaMasterList); CSCAs become CA entries for use icao-csca"},
 }
 
-func init() {
+// listImportCommand is `accord list import`: another ecosystem's keys into
+// the draft.
+func listImportCommand() *cli.Command {
 	var formats []string
 	for _, f := range importFormats {
 		formats = append(formats, fmt.Sprintf("  %-9s %s", f.name, f.what))
 	}
-	cmd := &cli.Command{
+	return &cli.Command{
 		Name:  "import",
 		Usage: "add the keys of another ecosystem's trust list (EU DCC gateway, national key lists, ETSI TL, GDHCN, ICAO) to the draft",
 		UsageText: "accord list import --dir de-anchor --format dccg trustlist_de.json\n" +
@@ -59,7 +61,7 @@ func init() {
 			"The command ends with a table of imported / refused / unchanged items per file and a summary; nothing\n" +
 			"is signed until `accord list sign`. Unreadable input: exit status 2, and the draft is left as it was.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+			anchorDirFlag(),
 			&cli.StringFlag{Name: "format", Required: true, Usage: "source format: dccg, dcc-keys, etsi-tl, gdhcn or icao-ml"},
 			&cli.StringFlag{Name: "country", Usage: "import only this country's items (default: the anchor's), and give it to items whose source names none"},
 			&cli.BoolFlag{Name: "all-countries", Usage: "relay anchor: import every country's items, each listed as its own country's"},
@@ -71,13 +73,6 @@ func init() {
 		},
 		Action: listImport,
 	}
-	for _, c := range topCommands {
-		if c.Name == "list" {
-			c.Subcommands = append(c.Subcommands, cmd)
-			return
-		}
-	}
-	panic("list import: the list command is not registered")
 }
 
 // importedFile is one source file read and parsed.

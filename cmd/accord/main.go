@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,44 +21,60 @@ const (
 	exitBadInput = 2 // bad usage, or input that cannot be read or decoded
 )
 
-var (
-	topCommands   []*cli.Command
-	issueCommands []*cli.Command
-)
-
-// register adds a top-level command; each feature's file calls it from init.
-func register(c *cli.Command) { topCommands = append(topCommands, c) }
-
-// registerIssue adds a subcommand of `accord issue`.
-func registerIssue(c *cli.Command) { issueCommands = append(issueCommands, c) }
-
-func newApp(stdout, stderr io.Writer) *cli.App {
-	cmds := append([]*cli.Command(nil), topCommands...)
-	if len(issueCommands) > 0 {
-		sub := append([]*cli.Command(nil), issueCommands...)
-		sort.Slice(sub, func(i, j int) bool { return sub[i].Name < sub[j].Name })
-		cmds = append(cmds, &cli.Command{
-			Name:        "issue",
-			Usage:       "issue test documents (health certificates, e-BLs, signed PDFs) for fixtures and demos",
-			Description: "Issuing is for fixtures, tests and demos: real issuers use their own systems.\nThe documents are real and signed with the key you give.",
-			Subcommands: sub,
-		})
+// commands is every top-level command, in the order help lists them
+// (alphabetical). Each command is built by a function in its feature's file;
+// its actions are named functions there.
+func commands() []*cli.Command {
+	return []*cli.Command{
+		anchorCommand(),
+		demoCommand(),
+		issueCommand(),
+		keygenCommand(),
+		listCommand(),
+		nodeCommand(),
+		oaCommand(),
+		revocationsCommand(),
+		revokeCommand(),
+		rulesCommand(),
+		trustCommand(),
+		verifyCommand(),
 	}
-	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+}
+
+// issueCommand is `accord issue`: test documents for fixtures and demos.
+func issueCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "issue",
+		Usage:       "issue test documents (health certificates, e-BLs, signed PDFs) for fixtures and demos",
+		Description: "Issuing is for fixtures, tests and demos: real issuers use their own systems.\nThe documents are real and signed with the key you give.",
+		Subcommands: []*cli.Command{
+			issueEBLCommand(),
+			issueHCertCommand(),
+			issuePDFCommand(),
+		},
+	}
+}
+
+// newApp builds the CLI writing to stdout and stderr.
+func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:  "accord",
 		Usage: "cross-border trust lists and document verification",
 		Description: "Trust anchors (countries) publish signed lists of the keys that may issue documents;\n" +
 			"nodes gossip them peer to peer; anyone verifies documents against them, online or offline.\n\n" +
 			"Start with `accord demo`. Exit status: 0 success, 1 a verification said no, 2 bad usage or unreadable input.",
-		Commands:       cmds,
+		Commands:       commands(),
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints errors itself, once
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageErr("%v (see `accord %s --help`)", err, c.Command.FullName())
-		},
+		OnUsageError:   onUsageError,
 	}
+}
+
+// onUsageError turns a flag parsing error into bad usage that names the
+// command's help.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usageErr("%v (see `accord %s --help`)", err, c.Command.FullName())
 }
 
 func main() {

@@ -24,8 +24,9 @@ import (
 	"github.com/accord-network/accord/trustlist"
 )
 
-func init() {
-	register(&cli.Command{
+// nodeCommand is `accord node`: run a node and talk to a running one.
+func nodeCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "node",
 		Usage: "run a node that gossips trust lists peer to peer and serves the HTTP API",
 		Description: "A node stores every object its policy admits in its data directory (a trust store:\n" +
@@ -49,7 +50,7 @@ func init() {
 					"beside the data directory (the node records its URL in DATA/node.url). See spec/network.md §7.1.\n\n" +
 					"Logs go to stderr: one structured line per event (text, or JSON with --log-format json).",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "data", Usage: "data directory: trust store, node key, remembered peers", Required: true, EnvVars: []string{"ACCORD_DATA"}},
+					dataFlag("data directory: trust store, node key, remembered peers", true),
 					&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen multiaddr (repeatable; default loopback TCP and QUIC on free ports)"},
 					&cli.StringSliceFlag{Name: "bootstrap", Usage: "full multiaddr of a peer to dial at start (repeatable)"},
 					&cli.StringFlag{Name: "http", Usage: "HTTP API address, or \"off\"", Value: "127.0.0.1:8080"},
@@ -61,7 +62,7 @@ func init() {
 					&cli.StringFlag{Name: "operator-name", Usage: "who runs this node, shown in the verifier page's header (e.g. \"Port of Rotterdam customs\")"},
 					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
 					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
-					ethRPCFlag,
+					ethRPCFlag(),
 				},
 				Action: nodeRun,
 			},
@@ -73,7 +74,7 @@ func init() {
 					"is found (see `accord node run --help`) it is sent, which exempts the requests from the\n" +
 					"node's per-client rate limits.",
 				Flags:  nodeClientFlags(),
-				Action: func(c *cli.Context) error { return nodePost(c, "/v1/lists", false) },
+				Action: nodePublish,
 			},
 			{
 				Name:      "pin",
@@ -95,12 +96,15 @@ func init() {
 				Usage:       "show a node's peers and the lists it holds",
 				UsageText:   "accord node status --node http://127.0.0.1:8080 [--json]",
 				Description: "Peers are shown with the node's operator token (found as for `accord node pin`).",
-				Flags:       append(nodeClientFlags(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
+				Flags:       append(nodeClientFlags(), jsonFlag("print JSON")),
 				Action:      nodeStatus,
 			},
 		},
-	})
+	}
 }
+
+// nodePublish submits signed objects to a node, which publishes them.
+func nodePublish(c *cli.Context) error { return nodePost(c, "/v1/lists", false) }
 
 func readPolicyFile(path string) (*trustlist.Policy, error) {
 	b, err := os.ReadFile(path)

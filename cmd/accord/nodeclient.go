@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/p2p"
 )
 
@@ -30,7 +31,7 @@ var nodeClient = &http.Client{Timeout: 60 * time.Second}
 func nodeClientFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "node", Usage: "base URL of a node's HTTP API", Value: "http://127.0.0.1:8080", EnvVars: []string{"ACCORD_NODE"}},
-		&cli.StringFlag{Name: "data", Usage: "the node's data directory, to read its operator token (DATA/operator.token)", EnvVars: []string{"ACCORD_DATA"}},
+		dataFlag("the node's data directory, to read its operator token (DATA/operator.token)", false),
 		&cli.StringFlag{Name: "token-file", Usage: "file holding the node's operator token (or set " + nodeTokenEnv + ")"},
 	}
 }
@@ -174,10 +175,7 @@ func nodeURL(c *cli.Context, path string) string {
 // writeNodeURL records the HTTP API's URL in the data directory (see nodeURLFile).
 func writeNodeURL(dataDir string, ln net.Listener) error {
 	path := filepath.Join(dataDir, nodeURLFile)
-	if err := os.WriteFile(path+".tmp", []byte("http://"+ln.Addr().String()+"\n"), 0o600); err != nil {
-		return fmt.Errorf("record the HTTP URL: %w", err)
-	}
-	if err := os.Rename(path+".tmp", path); err != nil {
+	if err := atomicfile.WriteFileNoSync(path, []byte("http://"+ln.Addr().String()+"\n"), 0o600); err != nil {
 		return fmt.Errorf("record the HTTP URL: %w", err)
 	}
 	return nil

@@ -16,8 +16,9 @@ import (
 	"github.com/accord-network/accord/trustlist"
 )
 
-func init() {
-	registerIssue(&cli.Command{
+// issueEBLCommand is `accord issue ebl`.
+func issueEBLCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "ebl",
 		Usage:     "wrap and DID-sign electronic bills of lading (OpenAttestation v2, DCSA eBL 3.0 fields)",
 		UsageText: "accord issue ebl --key ETHKEY --in bl.json [--in more.json ...] --out DIR [--domain carrier.example]",
@@ -36,8 +37,12 @@ func init() {
 			&cli.StringFlag{Name: "issue-date", Usage: "set issueDate: YYYY-MM-DD or \"today\" (default: as in the input)"},
 		},
 		Action: issueEBLAction,
-	})
-	register(&cli.Command{
+	}
+}
+
+// keygenCommand is `accord keygen`.
+func keygenCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "keygen",
 		Usage:     "make an Ethereum signing key for OpenAttestation documents",
 		UsageText: "accord keygen --eth --out FILE",
@@ -48,8 +53,12 @@ func init() {
 			&cli.StringFlag{Name: "out", Required: true, Usage: "key file to create (must not exist)"},
 		},
 		Action: keygenAction,
-	})
-	register(&cli.Command{
+	}
+}
+
+// oaCommand is `accord oa`: OpenAttestation tools.
+func oaCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "oa",
 		Usage: "OpenAttestation tools (selective disclosure)",
 		Subcommands: []*cli.Command{{
@@ -65,7 +74,7 @@ func init() {
 			},
 			Action: obfuscateAction,
 		}},
-	})
+	}
 }
 
 func readEthKey(p string) (*ecdsa.PrivateKey, error) {

@@ -18,8 +18,9 @@ import (
 	"github.com/accord-network/accord/verify"
 )
 
-func init() {
-	registerIssue(&cli.Command{
+// issuePDFCommand is `accord issue pdf`.
+func issuePDFCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "pdf",
 		Usage:     "sign a PDF (PAdES-style CMS signature, as an incremental update)",
 		UsageText: "accord issue pdf --key KEY --cert CERT [--chain CA.pem] IN.pdf OUT.pdf [--reason R --location L]",
@@ -40,7 +41,7 @@ func init() {
 			&cli.BoolFlag{Name: "certify", Usage: "certification signature (DocMDP: no later changes allowed) instead of approval"},
 		},
 		Action: issuePDFAction,
-	})
+	}
 }
 
 func issuePDFAction(c *cli.Context) error {

@@ -34,20 +34,23 @@ func trustRepairCommand() *cli.Command {
 		Description: "Every object of the old store.db (as far as it can be read) and of objects/ is verified again,\n" +
 			"in dependency order, under the store's policy; what verifies becomes the new store. The old\n" +
 			"store.db and objects/ are kept beside it. Stop the node that uses DATA first.",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory (a node's --data)"}},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageErr("trust repair takes no arguments (got %q)", c.Args().First())
-			}
-			dir := c.String("dir")
-			rep, err := trustlist.RepairStore(dir)
-			if err != nil {
-				return storeErr(dir, err)
-			}
-			printRepair(c, dir, rep)
-			return nil
-		},
+		Flags:  []cli.Flag{dirFlag("trust store directory (a node's --data)")},
+		Action: trustRepair,
 	}
+}
+
+// trustRepair rebuilds a trust store from its verified objects.
+func trustRepair(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErr("trust repair takes no arguments (got %q)", c.Args().First())
+	}
+	dir := c.String("dir")
+	rep, err := trustlist.RepairStore(dir)
+	if err != nil {
+		return storeErr(dir, err)
+	}
+	printRepair(c, dir, rep)
+	return nil
 }
 
 func printRepair(c *cli.Context, dir string, rep *trustlist.RepairReport) {

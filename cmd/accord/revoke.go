@@ -15,12 +15,14 @@ import (
 	"github.com/accord-network/accord/formats/openattestation"
 	"github.com/accord-network/accord/formats/pdf"
 	"github.com/accord-network/accord/formats/qr"
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
 
-func init() {
-	register(&cli.Command{
+// revokeCommand is `accord revoke`: revoke single documents.
+func revokeCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "revoke",
 		Usage: "revoke single documents: sign the anchor's next revocation delta from the documents themselves",
 		UsageText: "accord revoke --dir nl-anchor --hcert cert.txt --reason \"sold certificate\"\n" +
@@ -33,7 +35,7 @@ func init() {
 			"every document of its issuance batch (merkle root); --pdf its signatures' values.\n" +
 			"Publish the delta like a list: `accord node publish --node URL FILE`.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+			anchorDirFlag(),
 			&cli.StringFlag{Name: "hcert", Usage: "a health certificate: HC1:... text, or a QR code image"},
 			&cli.StringFlag{Name: "uvci", Usage: "a certificate identifier (ci), e.g. URN:UVCI:01:NL:..."},
 			&cli.StringFlag{Name: "oa", Usage: "an OpenAttestation document (JSON)"},
@@ -44,8 +46,12 @@ func init() {
 			&cli.StringFlag{Name: "out", Usage: "also write the signed delta here (it is always kept in DIR/revocations)"},
 		},
 		Action: revokeAction,
-	})
-	register(&cli.Command{
+	}
+}
+
+// revocationsCommand is `accord revocations`: inspect revocation deltas.
+func revocationsCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "revocations",
 		Usage:     "inspect revocation deltas of single documents",
 		UsageText: "accord revocations show --trust TRUST [--country NL] [--json]\naccord revocations show delta.cose...",
@@ -53,13 +59,13 @@ func init() {
 			Name:  "show",
 			Usage: "print revocation deltas, or the batches in force in a trust store",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "trust", Usage: "trust store directory", EnvVars: []string{"ACCORD_TRUST"}},
+				trustFlag("trust store directory"),
 				&cli.StringFlag{Name: "country", Usage: "with --trust: only this anchor"},
-				&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+				jsonFlag(machineJSON),
 			},
 			Action: revocationsShow,
 		}},
-	})
+	}
 }
 
 // revocationTarget turns the one document flag given into hashes, a hash
@@ -173,7 +179,7 @@ func revokeAction(c *cli.Context) error {
 		return usageErr("revoke: %v", err)
 	}
 	if out := c.String("out"); out != "" {
-		if err := trustlist.WriteFileAtomic(out, r.Raw(), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, r.Raw(), 0o644); err != nil {
 			return err
 		}
 		path = out

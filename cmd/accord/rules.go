@@ -14,11 +14,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/certlogic"
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
-func init() {
-	register(&cli.Command{
+// rulesCommand is `accord rules`: an anchor's entry rules and value sets.
+func rulesCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "rules",
 		Usage: "author, sign, inspect and test an anchor's entry rules (EU DCC business rules, CertLogic) and value sets",
 		Description: "An anchor publishes its acceptance and invalidation rules and the value sets they read as\n" +
@@ -32,7 +34,7 @@ func init() {
 				Description: "A RULE file holds one rule object, or an array of versions of rules (the gateway's layout).\n" +
 					"--strip removes a top-level field before validation (the schema forbids unknown fields).",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringSliceFlag{Name: "strip", Usage: "top-level field to remove from each rule before validating; repeatable"},
 					&cli.StringFlag{Name: "valuesets", Usage: "value sets file: {\"name\": [codes...]}, or EU value set objects (valueSetId, valueSetValues)"},
 				},
@@ -43,7 +45,7 @@ func init() {
 				Usage:     "sign the draft rule set (and value sets) as the anchor's next ones",
 				UsageText: "accord rules sign --dir nl-anchor [--out nl-rules.cose]",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "anchor directory"},
+					anchorDirFlag(),
 					&cli.StringFlag{Name: "out", Usage: "also write the signed rule set here (it is always kept in DIR/rules)"},
 				},
 				Action: rulesSign,
@@ -53,10 +55,10 @@ func init() {
 				Usage:     "print a signed rule set or value sets, or those a trust store holds for a country",
 				UsageText: "accord rules show nl-rules.cose [--json]\naccord rules show --trust TRUST --country NL [--at RFC3339] [--lang de]",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "trust", Usage: "trust store directory", EnvVars: []string{"ACCORD_TRUST"}},
+					trustFlag("trust store directory"),
 					&cli.StringFlag{Name: "country", Usage: "with --trust: the anchor whose rules to show"},
 					&cli.StringFlag{Name: "lang", Value: "en", Usage: "language of the descriptions"},
-					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+					jsonFlag(machineJSON),
 				},
 				Action: rulesShow,
 			},
@@ -70,7 +72,7 @@ func init() {
 				Action: rulesTest,
 			},
 		},
-	})
+	}
 }
 
 // ruleObjects returns the rule objects in a file: one object, or an array.
@@ -213,7 +215,7 @@ func rulesSign(c *cli.Context) error {
 		return usageErr("rules sign: %v", err)
 	}
 	if out := c.String("out"); out != "" {
-		if err := trustlist.WriteFileAtomic(out, rs.Raw(), 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, rs.Raw(), 0o644); err != nil {
 			return err
 		}
 		files[0] = out

@@ -15,8 +15,9 @@ import (
 	"github.com/accord-network/accord/trustlist"
 )
 
-func init() {
-	register(&cli.Command{
+// trustCommand is `accord trust`: manage a verifier's trust store.
+func trustCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "trust",
 		Usage: "manage a verifier's trust store: pinned anchors, imported lists, policy",
 		Description: "A trust store is a directory. Nothing enters it unverified: `pin` makes an anchor a root,\n" +
@@ -29,7 +30,7 @@ func init() {
 				UsageText: "accord trust init --dir trust [--endorsements 2]\n" +
 					"accord trust init --dir trust --endorsements 1 --change-policy   (an existing store)",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
+					trustDirFlag(),
 					&cli.IntFlag{Name: "endorsements", Usage: "k: admit an unpinned anchor endorsed by k pinned anchors (0: pinned anchors only)"},
 					&cli.BoolFlag{Name: "change-policy", Usage: "the store exists: change its endorsement threshold to --endorsements (anchors admitted by endorsement may leave)"},
 				},
@@ -47,7 +48,7 @@ func init() {
 					"descriptor from the held version to the new one. Replacing an anchor outright (it lost its keys)\n" +
 					"needs --replace and --expect-hash; the store records it and `trust show` shows it.",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
+					trustDirFlag(),
 					&cli.StringFlag{Name: "expect-hash", Usage: "the descriptor's SHA-256 as the anchor gave it out of band (hex)"},
 					&cli.BoolFlag{Name: "replace", Usage: "replace the anchor's pinned descriptor outright, without a rotation chain (needs --expect-hash)"},
 				},
@@ -62,9 +63,9 @@ func init() {
 					"Files are taken in dependency order (descriptors, endorsements, lists by seq, evidence).\n" +
 					"Exit status 1 if anything was rejected.",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
-					&cli.BoolFlag{Name: "json", Usage: "print one JSON decision per line"},
-					&cli.StringFlag{Name: "format", Usage: "import foreign signed lists of this format under the store's source pin (etsi-tl; see trust pin-source)"},
+					trustDirFlag(),
+					jsonFlag("print one JSON decision per line"),
+					&cli.StringFlag{Name: "format", Usage: "import foreign signed lists of this format under the store's source pin (etsi-tl, dccg, icao-ml; see trust pin-source)"},
 					&cli.BoolFlag{Name: "offline", Usage: "with --format: accept a list past its NextUpdate with a warning"},
 				},
 				Action: trustImport,
@@ -76,59 +77,62 @@ func init() {
 				Usage:     "print the anchors and lists a trust store holds",
 				UsageText: "accord trust show --dir trust [--json]",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
-					&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+					trustDirFlag(),
+					jsonFlag(machineJSON),
 				},
-				Action: func(c *cli.Context) error {
-					set, rep, err := trustlist.LoadDirReport(c.String("dir"))
-					if err != nil {
-						return storeErr(c.String("dir"), err)
-					}
-					if rep.Skipped > 0 {
-						fmt.Fprintf(c.App.ErrWriter, "accord: warning: %d stored records no longer verify and were skipped\n", rep.Skipped)
-					}
-					anchors := set.Anchors()
-					if c.Bool("json") {
-						enc := json.NewEncoder(c.App.Writer)
-						enc.SetIndent("", "  ")
-						return enc.Encode(map[string]any{"anchors": anchors, "endorsement_threshold": set.Policy().EndorsementThreshold})
-					}
-					if len(anchors) == 0 {
-						fmt.Fprintf(c.App.Writer, "no anchors in %s; pin one with `accord trust pin --dir %s DESCRIPTOR`\n", c.String("dir"), c.String("dir"))
-						return nil
-					}
-					now := time.Now()
-					for _, a := range anchors {
-						how := "pinned"
-						if !a.Pinned {
-							how = fmt.Sprintf("endorsed by %v", a.AdmittedBy)
-						}
-						if !a.AdmittedUntil.IsZero() {
-							how += fmt.Sprintf(" until %s", a.AdmittedUntil.Format(time.RFC3339))
-						}
-						fmt.Fprintf(c.App.Writer, "%s  %s  descriptor v%d (%s, %d keys, threshold %d)\n    descriptor hash %x\n", a.Country, a.Name, a.Version, how, a.Keys, a.Threshold, a.Hash)
-						if r := a.Replaced; r != nil {
-							fmt.Fprintf(c.App.Writer, "    REPLACED outright by the operator: v%d (hash %x) replaced by v%d (hash %x)\n", r.FromVersion, r.FromHash, r.ToVersion, r.ToHash)
-						}
-						if a.Seq == 0 {
-							fmt.Fprintf(c.App.Writer, "    no list yet\n")
-						} else {
-							fresh := "fresh"
-							if ok, _ := trustlist.Freshness(a.NextUpdate, now, false); !ok {
-								fresh = "STALE"
-							}
-							fmt.Fprintf(c.App.Writer, "    list seq %d, %s, issued %s, next update %s (%s), %s held, hash %s\n",
-								a.Seq, plural(a.Entries, "entry"), a.IssuedAt.Format(time.RFC3339), a.NextUpdate.Format(time.RFC3339), fresh, plural(a.History, "version"), hex.EncodeToString(a.ListHash)[:16])
-						}
-						if a.Equivocated {
-							fmt.Fprintf(c.App.Writer, "    EQUIVOCATION: this anchor signed conflicting lists; documents it vouches for fail\n")
-						}
-					}
-					return nil
-				},
+				Action: trustShow,
 			},
 		},
-	})
+	}
+}
+
+// trustShow prints the anchors and lists a trust store holds.
+func trustShow(c *cli.Context) error {
+	set, rep, err := trustlist.LoadDirReport(c.String("dir"))
+	if err != nil {
+		return storeErr(c.String("dir"), err)
+	}
+	if rep.Skipped > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "accord: warning: %d stored records no longer verify and were skipped\n", rep.Skipped)
+	}
+	anchors := set.Anchors()
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"anchors": anchors, "endorsement_threshold": set.Policy().EndorsementThreshold})
+	}
+	if len(anchors) == 0 {
+		fmt.Fprintf(c.App.Writer, "no anchors in %s; pin one with `accord trust pin --dir %s DESCRIPTOR`\n", c.String("dir"), c.String("dir"))
+		return nil
+	}
+	now := time.Now()
+	for _, a := range anchors {
+		how := "pinned"
+		if !a.Pinned {
+			how = fmt.Sprintf("endorsed by %v", a.AdmittedBy)
+		}
+		if !a.AdmittedUntil.IsZero() {
+			how += fmt.Sprintf(" until %s", a.AdmittedUntil.Format(time.RFC3339))
+		}
+		fmt.Fprintf(c.App.Writer, "%s  %s  descriptor v%d (%s, %d keys, threshold %d)\n    descriptor hash %x\n", a.Country, a.Name, a.Version, how, a.Keys, a.Threshold, a.Hash)
+		if r := a.Replaced; r != nil {
+			fmt.Fprintf(c.App.Writer, "    REPLACED outright by the operator: v%d (hash %x) replaced by v%d (hash %x)\n", r.FromVersion, r.FromHash, r.ToVersion, r.ToHash)
+		}
+		if a.Seq == 0 {
+			fmt.Fprintf(c.App.Writer, "    no list yet\n")
+		} else {
+			fresh := "fresh"
+			if ok, _ := trustlist.Freshness(a.NextUpdate, now, false); !ok {
+				fresh = "STALE"
+			}
+			fmt.Fprintf(c.App.Writer, "    list seq %d, %s, issued %s, next update %s (%s), %s held, hash %s\n",
+				a.Seq, plural(a.Entries, "entry"), a.IssuedAt.Format(time.RFC3339), a.NextUpdate.Format(time.RFC3339), fresh, plural(a.History, "version"), hex.EncodeToString(a.ListHash)[:16])
+		}
+		if a.Equivocated {
+			fmt.Fprintf(c.App.Writer, "    EQUIVOCATION: this anchor signed conflicting lists; documents it vouches for fail\n")
+		}
+	}
+	return nil
 }
 
 type importItem struct {

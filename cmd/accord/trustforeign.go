@@ -36,7 +36,7 @@ func trustPinSourceCommand() *cli.Command {
 			"  icao-ml  ICAO CSCA master lists: the CSCA that issued the master-list signer\n" +
 			"Replaces an earlier pin of the same format. gdhcn cannot be pinned: its documents sign no date.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Required: true, Usage: "trust store directory"},
+			trustDirFlag(),
 			&cli.StringFlag{Name: "format", Required: true, Usage: "source format: " + strings.Join(foreign.Formats(), ", ")},
 			&cli.StringSliceFlag{Name: "root", Required: true, Usage: "a PEM or DER certificate of a list signer (repeatable; a PEM file may hold several)"},
 		},

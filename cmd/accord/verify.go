@@ -21,12 +21,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/accord-network/accord/formats/pdf"
-	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
 
-func init() {
-	register(&cli.Command{
+// verifyCommand is `accord verify`: verify documents against trust lists.
+func verifyCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "verify",
 		Usage: "verify documents (HC1 health certificates, QR images, e-BLs, signed PDFs) against trust lists",
 		UsageText: "accord verify --trust TRUST [--at TIME] [--offline] [--json] [--verbose] INPUT...\n" +
@@ -50,11 +50,11 @@ func init() {
 			"Exit status: 0 all valid, 1 any not valid, 2 any input could not be read or checked (or bad usage).\n\n" +
 			"Example:\n  accord verify --trust ~/.accord/trust cert.png bl.json permit.pdf",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "trust", Usage: "trust store directory (see `accord trust init`, or a node's --data dir)", EnvVars: []string{"ACCORD_TRUST"}},
+			trustFlag("trust store directory (see `accord trust init`, or a node's --data dir)"),
 			&cli.StringFlag{Name: "node", Usage: "verify through a node's HTTP API instead of a local trust store"},
 			&cli.StringFlag{Name: "at", Usage: "verification time, ISO 8601 (default now; no offset means UTC)"},
 			&cli.BoolFlag{Name: "offline", Usage: "accept stale lists (past next_update) with a warning: you cannot fetch newer ones"},
-			&cli.BoolFlag{Name: "json", Usage: "print each result as JSON (one object per line for many inputs)"},
+			jsonFlag("print each result as JSON (one object per line for many inputs)"),
 			&cli.IntFlag{Name: "workers", Usage: "parallel verifications for many inputs (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per input"},
 			&cli.BoolFlag{Name: "strict", Usage: "PDFs: refuse any change after the last signature, even an allowed one (validation data, a document timestamp, an annotation)"},
@@ -63,10 +63,10 @@ func init() {
 			&cli.StringFlag{Name: "arrival", Usage: "country of arrival (e.g. NL): also judge health certificates against its entry rules"},
 			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
 			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
-			ethRPCFlag,
+			ethRPCFlag(),
 		},
 		Action: verifyAction,
-	})
+	}
 }
 
 // checkFunc verifies one input's bytes. A nil error with an unreadable or
@@ -106,17 +106,12 @@ func verifyAction(c *cli.Context) error {
 		}
 		check = nc.verify
 	} else {
-		set, err := trustlist.LoadDir(c.String("trust"))
+		trust, done, err := openTrust(c, c.String("trust"))
 		if err != nil {
-			return storeErr(c.String("trust"), err)
-		}
-		if err := installForeign(c, c.String("trust"), set); err != nil {
 			return err
 		}
-		if len(set.Anchors()) == 0 {
-			fmt.Fprintf(c.App.ErrWriter, "accord: warning: trust store %s holds no anchors; every document will fail issuer_trusted\n", c.String("trust"))
-		}
-		v := verify.New(set, opts)
+		defer done()
+		v := verify.New(trust, opts)
 		check = func(ctx context.Context, name string, data []byte) *verify.Result {
 			res, _ := v.Verify(ctx, data)
 			return res

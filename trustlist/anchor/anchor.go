@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -178,7 +179,7 @@ func (w *Workspace) save() error {
 		if err != nil {
 			return err
 		}
-		if err := trustlist.WriteFileAtomic(filepath.Join(w.Dir, name), append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(w.Dir, name), append(b, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
@@ -186,10 +187,10 @@ func (w *Workspace) save() error {
 }
 
 func (w *Workspace) saveDescriptor(d *trustlist.Descriptor) error {
-	if err := trustlist.WriteFileAtomic(filepath.Join(w.Dir, "descriptors", fmt.Sprintf("v%d.cose", d.Version)), d.Raw(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(w.Dir, "descriptors", fmt.Sprintf("v%d.cose", d.Version)), d.Raw(), 0o644); err != nil {
 		return err
 	}
-	return trustlist.WriteFileAtomic(filepath.Join(w.Dir, "descriptor.cose"), d.Raw(), 0o644)
+	return atomicfile.WriteFile(filepath.Join(w.Dir, "descriptor.cose"), d.Raw(), 0o644)
 }
 
 // DescriptorPath is the file holding the current signed descriptor.
@@ -481,7 +482,7 @@ func (w *Workspace) SignWith(keys []*trustlist.PrivateKey, validFor time.Duratio
 
 func (w *Workspace) recordList(sl *trustlist.List) (*trustlist.List, string, error) {
 	path := filepath.Join(w.Dir, "lists", fmt.Sprintf("seq-%06d.cose", sl.Seq))
-	if err := trustlist.WriteFileAtomic(path, sl.Raw(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, sl.Raw(), 0o644); err != nil {
 		return nil, "", err
 	}
 	w.Draft.Seq, w.Draft.LastHash = sl.Seq, hex.EncodeToString(sl.Hash())

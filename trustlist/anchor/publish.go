@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -71,7 +72,7 @@ func (w *Workspace) writeJSON(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	return trustlist.WriteFileAtomic(filepath.Join(w.Dir, name), append(b, '\n'), 0o644)
+	return atomicfile.WriteFile(filepath.Join(w.Dir, name), append(b, '\n'), 0o644)
 }
 
 // Rules returns the draft rule set.
@@ -248,5 +249,5 @@ func writeObject(path string, raw []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return trustlist.WriteFileAtomic(path, raw, 0o644)
+	return atomicfile.WriteFile(path, raw, 0o644)
 }

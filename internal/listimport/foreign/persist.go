@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/internal/listimport/dccg"
 	"github.com/accord-network/accord/internal/listimport/etsitl"
 	"github.com/accord-network/accord/internal/listimport/icaoml"
@@ -66,12 +67,12 @@ func (h *Held) Save(dir string) error {
 		for _, c := range p.Roots {
 			b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 		}
-		if err := trustlist.WriteFileAtomic(filepath.Join(dir, pinPrefix+format+".pem"), b, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, pinPrefix+format+".pem"), b, 0o644); err != nil {
 			return fmt.Errorf("save pin %s: %w", format, err)
 		}
 	}
 	for _, l := range h.lists {
-		if err := trustlist.WriteFileAtomic(filepath.Join(dir, listFile(l)), l.Raw, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, listFile(l)), l.Raw, 0o644); err != nil {
 			return fmt.Errorf("save %s: %w", l.Key(), err)
 		}
 	}
@@ -151,7 +152,7 @@ func SaveList(dir string, l *List) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("foreign lists directory: %w", err)
 	}
-	if err := trustlist.WriteFileAtomic(filepath.Join(dir, listFile(l)), l.Raw, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, listFile(l)), l.Raw, 0o644); err != nil {
 		return fmt.Errorf("save %s: %w", l.Key(), err)
 	}
 	return nil

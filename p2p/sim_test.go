@@ -1,0 +1,861 @@
+package p2p
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/trustlist/trustlisttest"
+)
+
+// A network of Accord nodes in one process (spec/network.md §8): every node
+// is a real p2p.Node — GossipSub, the sync protocol, peer exchange, a bbolt
+// store — on go-libp2p's mocknet, an in-memory transport whose links add
+// latency and limit bandwidth. Lists are real signed lists of one anchor
+// that every node pins.
+
+// simConfig sizes a simulation. ACCORD_SIM_NODES, ACCORD_SIM_ENTRIES and
+// ACCORD_SIM_LATENCY_MS override the defaults.
+type simConfig struct {
+	nodes     int           // nodes online at the start
+	entries   int           // X.509 entries in each list
+	latency   time.Duration // one-way latency of every link
+	bandwidth float64       // bytes per second of every link
+	bootstrap int           // peers each node is given to dial at start
+	churn     float64       // fraction of nodes that leave, and that join, in the churn phase
+}
+
+func simConfigFromEnv(nodes int) simConfig {
+	return simConfig{
+		nodes:     envInt("ACCORD_SIM_NODES", nodes),
+		entries:   envInt("ACCORD_SIM_ENTRIES", 100),
+		latency:   time.Duration(envInt("ACCORD_SIM_LATENCY_MS", 50)) * time.Millisecond,
+		bandwidth: 10 << 20, // 10 MiB/s per link
+		bootstrap: 4,
+		churn:     0.1,
+	}
+}
+
+// simStats counts one node's traffic: bytes read and written on each
+// protocol (as its streams carry them; mocknet has no encryption or stream
+// multiplexer overhead) and the copies of list messages GossipSub received.
+type simStats struct {
+	gossipIn, gossipOut atomic.Int64
+	syncIn, syncOut     atomic.Int64
+	otherIn, otherOut   atomic.Int64
+	listCopies          atomic.Int64
+}
+
+type simCounts struct{ gossipIn, gossipOut, syncIn, syncOut, otherIn, otherOut, copies int64 }
+
+func (s *simStats) snapshot() simCounts {
+	return simCounts{s.gossipIn.Load(), s.gossipOut.Load(), s.syncIn.Load(), s.syncOut.Load(),
+		s.otherIn.Load(), s.otherOut.Load(), s.listCopies.Load()}
+}
+
+func (c simCounts) minus(o simCounts) simCounts {
+	return simCounts{c.gossipIn - o.gossipIn, c.gossipOut - o.gossipOut, c.syncIn - o.syncIn, c.syncOut - o.syncOut,
+		c.otherIn - o.otherIn, c.otherOut - o.otherOut, c.copies - o.copies}
+}
+
+func (c simCounts) bytesIn() int64 { return c.gossipIn + c.syncIn + c.otherIn }
+
+// countingHost hands the node streams that count their bytes.
+type countingHost struct {
+	host.Host
+	stats *simStats
+}
+
+func (h *countingHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
+	s, err := h.Host.NewStream(ctx, p, pids...)
+	if err != nil {
+		return nil, err
+	}
+	return h.wrap(s), nil
+}
+
+func (h *countingHost) SetStreamHandler(pid protocol.ID, handler network.StreamHandler) {
+	h.Host.SetStreamHandler(pid, func(s network.Stream) { handler(h.wrap(s)) })
+}
+
+func (h *countingHost) SetStreamHandlerMatch(pid protocol.ID, m func(protocol.ID) bool, handler network.StreamHandler) {
+	h.Host.SetStreamHandlerMatch(pid, m, func(s network.Stream) { handler(h.wrap(s)) })
+}
+
+func (h *countingHost) wrap(s network.Stream) network.Stream {
+	in, out := &h.stats.otherIn, &h.stats.otherOut
+	switch p := s.Protocol(); {
+	case strings.HasPrefix(string(p), "/meshsub/"):
+		in, out = &h.stats.gossipIn, &h.stats.gossipOut
+	case p == SyncProtocol:
+		in, out = &h.stats.syncIn, &h.stats.syncOut
+	}
+	return &countingStream{Stream: s, in: in, out: out}
+}
+
+type countingStream struct {
+	network.Stream
+	in, out *atomic.Int64
+}
+
+func (s *countingStream) Read(b []byte) (int, error) {
+	n, err := s.Stream.Read(b)
+	s.in.Add(int64(n))
+	return n, err
+}
+
+func (s *countingStream) Write(b []byte) (int, error) {
+	n, err := s.Stream.Write(b)
+	s.out.Add(int64(n))
+	return n, err
+}
+
+// simTracer counts the list messages GossipSub receives (duplicates included).
+type simTracer struct{ stats *simStats }
+
+func (t simTracer) RecvRPC(rpc *pubsub.RPC) {
+	for _, m := range rpc.GetPublish() {
+		if m.GetTopic() == TopicLists {
+			t.stats.listCopies.Add(1)
+		}
+	}
+}
+func (simTracer) AddPeer(peer.ID, protocol.ID)             {}
+func (simTracer) RemovePeer(peer.ID)                       {}
+func (simTracer) Join(string)                              {}
+func (simTracer) Leave(string)                             {}
+func (simTracer) Graft(peer.ID, string)                    {}
+func (simTracer) Prune(peer.ID, string)                    {}
+func (simTracer) ValidateMessage(*pubsub.Message)          {}
+func (simTracer) DeliverMessage(*pubsub.Message)           {}
+func (simTracer) RejectMessage(*pubsub.Message, string)    {}
+func (simTracer) DuplicateMessage(*pubsub.Message)         {}
+func (simTracer) ThrottlePeer(peer.ID)                     {}
+func (simTracer) SendRPC(*pubsub.RPC, peer.ID)             {}
+func (simTracer) DropRPC(*pubsub.RPC, peer.ID)             {}
+func (simTracer) UndeliverableMessage(*pubsub.Message)     {}
+func (simTracer) OnNewOutboundStream(peer.ID, protocol.ID) {}
+func (simTracer) OnClosedOutboundStream(peer.ID)           {}
+
+// simArrivals is a node's log handler: it records when, and by which path
+// (gossip, sync, submit), each list seq first changed what the node holds.
+type simArrivals struct {
+	mu  sync.Mutex
+	got map[uint64]simArrival
+}
+
+type simArrival struct {
+	at     time.Time
+	source string
+	from   string // the peer it came from (gossip, sync)
+}
+
+func (a *simArrivals) Enabled(_ context.Context, l slog.Level) bool { return l == slog.LevelInfo }
+func (a *simArrivals) WithAttrs([]slog.Attr) slog.Handler           { return a }
+func (a *simArrivals) WithGroup(string) slog.Handler                { return a }
+
+func (a *simArrivals) Handle(_ context.Context, r slog.Record) error {
+	var kind, source, from string
+	var seq uint64
+	r.Attrs(func(at slog.Attr) bool {
+		switch at.Key {
+		case "kind":
+			kind = at.Value.String()
+		case "source":
+			source = at.Value.String()
+		case "peer":
+			from = at.Value.String()
+		case "number", "to_seq":
+			if v, ok := at.Value.Any().(uint64); ok {
+				seq = v
+			}
+		}
+		return true
+	})
+	if source == "" || seq == 0 || (kind != "" && kind != string(trustlist.KindList)) {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.got[seq]; !ok {
+		a.got[seq] = simArrival{at: r.Time, source: source, from: from}
+	}
+	return nil
+}
+
+func (a *simArrivals) arrival(seq uint64) (simArrival, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v, ok := a.got[seq]
+	return v, ok
+}
+
+// simNode is one node of the simulation, online (node != nil) or not.
+type simNode struct {
+	idx      int
+	key      crypto.PrivKey
+	id       peer.ID
+	addr     ma.Multiaddr
+	dir      string
+	node     *Node
+	stats    *simStats
+	arrivals *simArrivals
+}
+
+func (s *simNode) fullAddr() string {
+	return s.addr.Encapsulate(ma.StringCast("/p2p/" + s.id.String())).String()
+}
+
+// simNet is the simulated network.
+type simNet struct {
+	tb      testing.TB
+	cfg     simConfig
+	mn      mocknet.Mocknet
+	anchor  *trustlisttest.Anchor
+	entries []*trustlist.Entry
+	root    string
+	nodes   []*simNode   // every node ever created, by idx
+	online  map[int]bool // nodes running
+	mu      sync.Mutex
+	linkMu  sync.Mutex   // held while the links change
+	linked  map[int]bool // nodes with links to each other: every other node can dial them
+}
+
+// simRoot is where node stores live: tmpfs when there is one, so that a
+// thousand bbolt files' fsyncs measure the network rather than the disk.
+func simRoot(tb testing.TB) string {
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "accord-sim-"); err == nil {
+			tb.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return tb.TempDir()
+}
+
+func newSimNet(tb testing.TB, cfg simConfig) *simNet {
+	tb.Helper()
+	mn := mocknet.New()
+	mn.SetLinkDefaults(mocknet.LinkOptions{Latency: cfg.latency, Bandwidth: cfg.bandwidth})
+	s := &simNet{tb: tb, cfg: cfg, mn: mn, anchor: trustlisttest.NewAnchor(tb, "NL"), root: simRoot(tb), online: map[int]bool{}, linked: map[int]bool{}}
+	tb.Cleanup(s.close)
+	s.entries = make([]*trustlist.Entry, cfg.entries)
+	for i := range s.entries {
+		s.entries[i] = entry(tb, fmt.Sprintf("DSC %d", i))
+	}
+	return s
+}
+
+// newNode creates a node's identity and data directory (offline).
+func (s *simNet) newNode() *simNode {
+	s.tb.Helper()
+	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	id, err := peer.IDFromPrivateKey(k)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	s.mu.Lock()
+	idx := len(s.nodes)
+	sn := &simNode{idx: idx, key: k, id: id, dir: fmt.Sprintf("%s/n%05d", s.root, idx),
+		addr: ma.StringCast(fmt.Sprintf("/ip4/10.%d.%d.%d/tcp/4001", idx>>16&255, idx>>8&255, idx&255))}
+	s.nodes = append(s.nodes, sn)
+	s.mu.Unlock()
+	return sn
+}
+
+// up starts sn's node on a fresh mocknet host with sn's identity, linked to
+// every linked node, pinning the anchor and dialling bootstrap peers.
+func (s *simNet) up(sn *simNode, bootstrap []*simNode) {
+	s.tb.Helper()
+	if err := s.upErr(sn, bootstrap); err != nil {
+		s.tb.Fatal(err)
+	}
+}
+
+func (s *simNet) upErr(sn *simNode, bootstrap []*simNode) error {
+	if err := s.link(sn); err != nil {
+		return err
+	}
+	var boot []string
+	for _, b := range bootstrap {
+		boot = append(boot, b.fullAddr())
+	}
+	sn.stats, sn.arrivals = &simStats{}, &simArrivals{got: map[uint64]simArrival{}}
+	n, err := New(context.Background(), Config{
+		DataDir:      sn.dir,
+		Host:         &countingHost{Host: s.mn.Host(sn.id), stats: sn.stats},
+		GossipTracer: simTracer{sn.stats},
+		Logger:       slog.New(sn.arrivals),
+		Bootstrap:    boot,
+	})
+	if err != nil {
+		return fmt.Errorf("node %d: %w", sn.idx, err)
+	}
+	if _, err := n.Store().Pin(s.anchor.Descriptor.Raw()); err != nil {
+		n.Close()
+		return fmt.Errorf("node %d: pin: %w", sn.idx, err)
+	}
+	s.mu.Lock()
+	sn.node = n
+	s.online[sn.idx] = true
+	s.mu.Unlock()
+	return nil
+}
+
+// link adds sn's host to the mocknet and links it with every linked node.
+func (s *simNet) link(sn *simNode) error {
+	s.linkMu.Lock()
+	defer s.linkMu.Unlock()
+	if _, err := s.mn.AddPeer(sn.key, sn.addr); err != nil {
+		return fmt.Errorf("node %d: mocknet peer: %w", sn.idx, err)
+	}
+	for i := range s.linked {
+		if _, err := s.mn.LinkPeers(sn.id, s.nodes[i].id); err != nil {
+			return fmt.Errorf("node %d: link: %w", sn.idx, err)
+		}
+	}
+	s.linked[sn.idx] = true
+	return nil
+}
+
+// unlink removes sn's links, so that no node can dial it.
+func (s *simNet) unlink(sn *simNode) {
+	s.linkMu.Lock()
+	defer s.linkMu.Unlock()
+	delete(s.linked, sn.idx)
+	for i := range s.linked {
+		_ = s.mn.UnlinkPeers(sn.id, s.nodes[i].id)
+	}
+}
+
+// down unlinks sn from every node (so nobody can dial it) and stops it.
+func (s *simNet) down(sn *simNode) {
+	s.tb.Helper()
+	s.mu.Lock()
+	delete(s.online, sn.idx)
+	n := sn.node
+	sn.node = nil
+	s.mu.Unlock()
+	s.unlink(sn)
+	if err := n.Close(); err != nil {
+		s.tb.Errorf("close node %d: %v", sn.idx, err)
+	}
+}
+
+func (s *simNet) close() {
+	for _, sn := range s.nodes {
+		if sn.node != nil {
+			sn.node.Close()
+			sn.node = nil
+		}
+	}
+	s.mn.Close()
+}
+
+func (s *simNet) onlineNodes() []*simNode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*simNode, 0, len(s.online))
+	for i := range s.online {
+		out = append(out, s.nodes[i])
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].idx < out[j].idx })
+	return out
+}
+
+// randomOnline returns up to k distinct online nodes other than not.
+func (s *simNet) randomOnline(k int, not ...*simNode) []*simNode {
+	skip := map[*simNode]bool{}
+	for _, n := range not {
+		skip[n] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*simNode
+	for _, i := range mrand.Perm(len(s.nodes)) {
+		sn := s.nodes[i]
+		if len(out) == k {
+			break
+		}
+		if s.online[i] && !skip[sn] {
+			out = append(out, sn)
+		}
+	}
+	return out
+}
+
+// start brings cfg.nodes nodes up, each bootstrapped from up to
+// cfg.bootstrap earlier ones, and waits until every node has peers and a
+// gossip mesh on the lists topic.
+func (s *simNet) start() {
+	s.tb.Helper()
+	for i := 0; i < s.cfg.nodes; i++ {
+		sn := s.newNode()
+		s.up(sn, s.randomOnline(s.cfg.bootstrap))
+	}
+	s.waitReady(s.onlineNodes())
+}
+
+func (s *simNet) waitReady(nodes []*simNode) {
+	s.tb.Helper()
+	need := min(s.cfg.bootstrap, len(nodes)-1)
+	waitFor(s.tb, 5*time.Minute, "peers and gossip meshes", func() bool {
+		for _, sn := range nodes {
+			if len(sn.node.Host().Network().Peers()) < need || len(sn.node.mesh.peers(TopicLists)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// publish signs the anchor's next list and submits it at sn.
+func (s *simNet) publish(sn *simNode) (*trustlist.List, time.Time) {
+	s.tb.Helper()
+	l := s.anchor.SignList(s.tb, time.Time{}, 24*time.Hour, s.entries...)
+	start := time.Now()
+	if d := submit(s.tb, sn.node, l.Raw()); d.Outcome != trustlist.Accepted {
+		s.tb.Fatalf("submit: %+v", d)
+	}
+	return l, start
+}
+
+// waitHold waits until every node in nodes holds seq and returns each
+// node's arrival time (from its log; the poll time if the log missed it).
+func (s *simNet) waitHold(nodes []*simNode, seq uint64, timeout time.Duration) map[*simNode]simArrival {
+	s.tb.Helper()
+	got := map[*simNode]simArrival{}
+	unlogged := map[*simNode]time.Time{} // holds it, but its log line is not written yet
+	waitFor(s.tb, timeout, fmt.Sprintf("seq %d at %d nodes", seq, len(nodes)), func() bool {
+		now := time.Now()
+		for _, sn := range nodes {
+			if _, ok := got[sn]; ok || sn.node == nil || !holds(sn.node, s.anchor.Country, seq) {
+				continue
+			}
+			if a, ok := sn.arrivals.arrival(seq); ok {
+				got[sn] = a
+			} else if seen, ok := unlogged[sn]; ok {
+				got[sn] = simArrival{at: seen, source: "poll"}
+			} else {
+				unlogged[sn] = now
+			}
+		}
+		return len(got) == len(nodes)
+	})
+	return got
+}
+
+func (s *simNet) counts(nodes []*simNode) []simCounts {
+	out := make([]simCounts, len(nodes))
+	for i, sn := range nodes {
+		out[i] = sn.stats.snapshot()
+	}
+	return out
+}
+
+// percentile returns the q-quantile (0 < q ≤ 1) of sorted ds.
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(ds))+0.999999) - 1
+	return ds[max(0, min(i, len(ds)-1))]
+}
+
+// simSpread summarises arrival delays after start.
+type simSpread struct {
+	p50, p95, p100 time.Duration
+	bySource       map[string]int
+	hopsMax        int     // longest path from the origin (gossip and sync hops)
+	hopsAvg        float64 // mean path length
+}
+
+func spread(got map[*simNode]simArrival, start time.Time, except *simNode) simSpread {
+	sp := simSpread{bySource: map[string]int{}}
+	var ds []time.Duration
+	for sn, a := range got {
+		if sn == except {
+			continue
+		}
+		ds = append(ds, max(0, a.at.Sub(start)))
+		sp.bySource[a.source]++
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	sp.p50, sp.p95, sp.p100 = percentile(ds, 0.5), percentile(ds, 0.95), percentile(ds, 1)
+	if except != nil {
+		sp.hopsMax, sp.hopsAvg = hops(got, except)
+	}
+	return sp
+}
+
+// hops follows each node's arrival back to the origin through the peers it
+// came from and returns the longest and the mean path.
+func hops(got map[*simNode]simArrival, origin *simNode) (longest int, mean float64) {
+	byID := map[string]*simNode{}
+	for sn := range got {
+		byID[sn.id.String()] = sn
+	}
+	depth := map[*simNode]int{origin: 0}
+	var walk func(sn *simNode, seen int) int
+	walk = func(sn *simNode, seen int) int {
+		if d, ok := depth[sn]; ok {
+			return d
+		}
+		from := byID[got[sn].from]
+		if from == nil || seen > len(got) {
+			return 1 // came from a node outside the set (or left): count one hop
+		}
+		d := walk(from, seen+1) + 1
+		depth[sn] = d
+		return d
+	}
+	total, k := 0, 0
+	for sn := range got {
+		if sn == origin {
+			continue
+		}
+		d := walk(sn, 0)
+		longest = max(longest, d)
+		total += d
+		k++
+	}
+	if k > 0 {
+		mean = float64(total) / float64(k)
+	}
+	return longest, mean
+}
+
+// simTraffic averages traffic per node over a window.
+type simTraffic struct {
+	copiesAvg           float64
+	copiesMax           int64
+	gossipKB, syncKB    float64 // received per node, average
+	inKBMax             float64 // most received by one node
+	idleGossipKBPerNode float64 // gossip received per node in an idle window of the same length
+}
+
+func traffic(before, after []simCounts) simTraffic {
+	var tr simTraffic
+	for i := range before {
+		d := after[i].minus(before[i])
+		tr.copiesAvg += float64(d.copies)
+		tr.copiesMax = max(tr.copiesMax, d.copies)
+		tr.gossipKB += float64(d.gossipIn) / 1024
+		tr.syncKB += float64(d.syncIn) / 1024
+		tr.inKBMax = max(tr.inKBMax, float64(d.bytesIn())/1024)
+	}
+	k := float64(len(before))
+	tr.copiesAvg, tr.gossipKB, tr.syncKB = tr.copiesAvg/k, tr.gossipKB/k, tr.syncKB/k
+	return tr
+}
+
+// simResult is everything one simulation run measured.
+type simResult struct {
+	nodes, entries int
+	listBytes      int
+	setup          time.Duration
+	heapPerNodeKB  float64 // heap in use after set-up, per node, less the mocknet's links
+	linkKBPerNode  float64 // the mocknet's links (every pair of nodes), per node: simulation only
+	rssMB          float64
+	goroutinesPer  float64
+
+	prop        simSpread
+	propTraffic simTraffic
+	propCPU     time.Duration // process CPU from publish to the last arrival
+
+	offline       int
+	catchUp       simSpread // from the restarts, for the returning nodes
+	catchUpSyncKB float64   // sync bytes received per returning node
+
+	churnLeft, churnJoined int
+	churn                  simSpread // for the nodes online throughout
+	churnJoin              simSpread // for the joiners, from the start of the churn window
+
+	floorVerify, floorAccept time.Duration
+}
+
+// runSim builds the network and runs the three phases.
+func runSim(tb testing.TB, cfg simConfig) simResult {
+	tb.Helper()
+	res := simResult{nodes: cfg.nodes, entries: cfg.entries}
+	heap0 := heapInuse()
+	g0 := runtime.NumGoroutine()
+	s := newSimNet(tb, cfg)
+	t0 := time.Now()
+	s.start()
+	res.setup = time.Since(t0)
+	heap := float64(heapInuse()-heap0) / 1024
+	res.rssMB = rssMB()
+	res.linkKBPerNode = linkBytes(tb) * float64(cfg.nodes*(cfg.nodes-1)/2) / 1024 / float64(cfg.nodes)
+	res.heapPerNodeKB = heap/float64(cfg.nodes) - res.linkKBPerNode
+	res.goroutinesPer = float64(runtime.NumGoroutine()-g0) / float64(cfg.nodes)
+
+	s.phasePropagation(&res)
+	s.phaseCatchUp(&res)
+	s.phaseChurn(&res)
+	res.floorVerify, res.floorAccept = simFloor(tb, s.anchor)
+	return res
+}
+
+// linkBytes measures the heap one mocknet link takes (a link per pair of
+// nodes is simulation scaffolding, not part of a node's memory).
+func linkBytes(tb testing.TB) float64 {
+	tb.Helper()
+	mn := mocknet.New()
+	defer mn.Close()
+	const k = 100
+	for range k {
+		if _, err := mn.GenPeer(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	before := heapInuse()
+	ps := mn.Peers()
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			if _, err := mn.LinkPeers(ps[i], ps[j]); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return float64(heapInuse()-before) / (k * (k - 1) / 2)
+}
+
+func heapInuse() uint64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// phasePropagation publishes a list at one node and follows it to all.
+func (s *simNet) phasePropagation(res *simResult) {
+	s.tb.Helper()
+	nodes := s.onlineNodes()
+	// An idle window first: what the network sends with nothing to say.
+	idle0 := s.counts(nodes)
+	time.Sleep(2 * time.Second)
+	idle := traffic(idle0, s.counts(nodes))
+
+	before := s.counts(nodes)
+	origin := nodes[mrand.IntN(len(nodes))]
+	cpu0 := cpuTime()
+	l, start := s.publish(origin)
+	res.listBytes = len(l.Raw())
+	got := s.waitHold(nodes, l.Seq, 5*time.Minute)
+	res.propCPU = cpuTime() - cpu0
+	res.prop = spread(got, start, origin)
+	// Late duplicates and IHAVE gossip still in flight belong to this list.
+	time.Sleep(time.Second + 4*s.cfg.latency)
+	res.propTraffic = traffic(before, s.counts(nodes))
+	res.propTraffic.idleGossipKBPerNode = idle.gossipKB / 2 * (time.Since(start).Seconds())
+}
+
+// phaseCatchUp takes cfg.churn of the nodes offline, publishes a list
+// while they are away, restarts them (same identity, same store) and
+// follows them catching up by sync.
+func (s *simNet) phaseCatchUp(res *simResult) {
+	s.tb.Helper()
+	nodes := s.onlineNodes()
+	k := max(1, int(float64(len(nodes))*s.cfg.churn))
+	away := s.randomOnline(k)
+	for _, sn := range away {
+		s.down(sn)
+	}
+	res.offline = k
+	stayed := s.onlineNodes()
+	l, _ := s.publish(stayed[mrand.IntN(len(stayed))])
+	s.waitHold(stayed, l.Seq, 5*time.Minute)
+	start := time.Now()
+	for _, sn := range away {
+		s.up(sn, s.randomOnline(s.cfg.bootstrap, away...))
+	}
+	got := s.waitHold(away, l.Seq, 5*time.Minute)
+	res.catchUp = spread(got, start, nil)
+	var syncIn int64
+	for _, sn := range away {
+		syncIn += sn.stats.syncIn.Load()
+	}
+	res.catchUpSyncKB = float64(syncIn) / 1024 / float64(k)
+}
+
+// phaseChurn publishes a list while cfg.churn of the nodes leave and as
+// many new nodes join, at random moments over a window of a few link
+// latencies; every node online at the end must hold the list.
+func (s *simNet) phaseChurn(res *simResult) {
+	s.tb.Helper()
+	nodes := s.onlineNodes()
+	k := max(1, int(float64(len(nodes))*s.cfg.churn))
+	leaving := s.randomOnline(k)
+	leave := map[*simNode]bool{}
+	for _, sn := range leaving {
+		leave[sn] = true
+	}
+	var stay []*simNode
+	for _, sn := range nodes {
+		if !leave[sn] {
+			stay = append(stay, sn)
+		}
+	}
+	joiners := make([]*simNode, k)
+	for i := range joiners {
+		joiners[i] = s.newNode()
+	}
+	window := 20 * s.cfg.latency
+	origin := stay[mrand.IntN(len(stay))]
+	var wg sync.WaitGroup
+	l, start := s.publish(origin)
+	errs := make(chan error, k)
+	for i := range k {
+		wg.Add(2)
+		go func(sn *simNode, at time.Duration) {
+			defer wg.Done()
+			time.Sleep(at)
+			s.down(sn)
+		}(leaving[i], mrand.N(window))
+		go func(sn *simNode, at time.Duration) {
+			defer wg.Done()
+			time.Sleep(at)
+			if err := s.upErr(sn, s.randomOnline(s.cfg.bootstrap, leaving...)); err != nil {
+				errs <- err
+			}
+		}(joiners[i], mrand.N(window))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		s.tb.Fatal(err)
+	}
+	got := s.waitHold(stay, l.Seq, 5*time.Minute)
+	res.churn = spread(got, start, origin)
+	gotJ := s.waitHold(joiners, l.Seq, 5*time.Minute)
+	res.churnJoin = spread(gotJ, start, nil)
+	res.churnLeft, res.churnJoined = k, k
+}
+
+// simFloor measures, in the same process, one P-256 signature verification
+// and one list's full acceptance by a Set (decode, canonical check,
+// signature, entries) — what each node must spend on each new list.
+func simFloor(tb testing.TB, a *trustlisttest.Anchor) (verify, accept time.Duration) {
+	tb.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("floor"))
+	sig, err := ecdsa.SignASN1(rand.Reader, k, digest[:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	const rounds = 200
+	var vs []time.Duration
+	for range rounds {
+		t := time.Now()
+		if !ecdsa.VerifyASN1(&k.PublicKey, digest[:], sig) {
+			tb.Fatal("floor signature does not verify")
+		}
+		vs = append(vs, time.Since(t))
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i] < vs[j] })
+	last := a.Lists[len(a.Lists)-1]
+	var as []time.Duration
+	for range 20 {
+		set := trustlist.NewSet(trustlist.DefaultPolicy())
+		if _, err := set.Pin(a.Descriptor.Raw()); err != nil {
+			tb.Fatal(err)
+		}
+		t := time.Now()
+		if d := set.Accept(last.Raw(), time.Now()); d.Outcome != trustlist.Accepted {
+			tb.Fatalf("floor accept: %+v", d)
+		}
+		as = append(as, time.Since(t))
+	}
+	sort.Slice(as, func(i, j int) bool { return as[i] < as[j] })
+	return vs[len(vs)/2], as[len(as)/2]
+}
+
+// loadAvg is the machine's 1-minute load average (Linux), to read timings by.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+
+// report is the run as the table of spec/network.md §8.
+func (r simResult) report() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "nodes %d, list %d entries (%d bytes), set-up %s\n", r.nodes, r.entries, r.listBytes, r.setup.Round(time.Second))
+	fmt.Fprintf(&b, "memory: heap %.0f KB/node (besides %.0f KB/node of mocknet links), %.1f goroutines/node, process RSS %.0f MB\n",
+		r.heapPerNodeKB, r.linkKBPerNode, r.goroutinesPer, r.rssMB)
+	fmt.Fprintf(&b, "propagation: p50 %s p95 %s p100 %s; arrived by %v; hops max %d mean %.1f; process CPU %s (%.1f ms per node)\n",
+		ms(r.prop.p50), ms(r.prop.p95), ms(r.prop.p100), r.prop.bySource, r.prop.hopsMax, r.prop.hopsAvg, ms(r.propCPU),
+		float64(r.propCPU)/float64(time.Millisecond)/float64(r.nodes))
+	fmt.Fprintf(&b, "  per node: %.2f list copies (max %d), gossip in %.1f KB (idle network %.1f KB over the same time), sync in %.1f KB, max in %.1f KB\n",
+		r.propTraffic.copiesAvg, r.propTraffic.copiesMax, r.propTraffic.gossipKB, r.propTraffic.idleGossipKBPerNode, r.propTraffic.syncKB, r.propTraffic.inKBMax)
+	fmt.Fprintf(&b, "catch-up: %d nodes offline for one version, restarted: p50 %s p100 %s after restart; %.1f KB sync in per node; by %v\n",
+		r.offline, ms(r.catchUp.p50), ms(r.catchUp.p100), r.catchUpSyncKB, r.catchUp.bySource)
+	fmt.Fprintf(&b, "churn: %d left and %d joined while a list spread: stayers p50 %s p95 %s p100 %s (by %v); joiners p100 %s\n",
+		r.churnLeft, r.churnJoined, ms(r.churn.p50), ms(r.churn.p95), ms(r.churn.p100), r.churn.bySource, ms(r.churnJoin.p100))
+	fmt.Fprintf(&b, "floor: one P-256 verify %s, one list accepted by a Set %s; load average %s", r.floorVerify, r.floorAccept, loadAvg())
+	return b.String()
+}
+
+// TestSimNetwork runs the simulation at 50 nodes (ACCORD_SIM_NODES to
+// change; 20 with -short): a list published at one node reaches every node,
+// nodes that were offline catch up by sync, and every node online after
+// churn holds the list.
+func TestSimNetwork(t *testing.T) {
+	r := runSim(t, simConfigFromEnv(size(20, 50)))
+	t.Log("\n" + r.report())
+}
+
+// BenchmarkSimNetwork is the same simulation reported as metrics.
+// Run: ACCORD_SIM_NODES=1000 go test -run X -bench SimNetwork -benchtime 1x -timeout 60m ./p2p
+func BenchmarkSimNetwork(b *testing.B) {
+	for range b.N {
+		r := runSim(b, simConfigFromEnv(100))
+		b.Log("\n" + r.report())
+		b.ReportMetric(float64(r.prop.p50.Milliseconds()), "p50-ms")
+		b.ReportMetric(float64(r.prop.p95.Milliseconds()), "p95-ms")
+		b.ReportMetric(float64(r.prop.p100.Milliseconds()), "p100-ms")
+		b.ReportMetric(r.propTraffic.copiesAvg, "copies/node")
+		b.ReportMetric(r.propTraffic.gossipKB+r.propTraffic.syncKB, "KB-in/node")
+		b.ReportMetric(float64(r.catchUp.p100.Milliseconds()), "catchup-p100-ms")
+		b.ReportMetric(float64(r.churn.p100.Milliseconds()), "churn-p100-ms")
+		b.ReportMetric(r.heapPerNodeKB, "heap-KB/node")
+		b.ReportMetric(float64(r.floorVerify.Microseconds()), "floor-verify-us")
+		b.ReportMetric(float64(r.floorAccept.Microseconds()), "floor-accept-us")
+	}
+}

@@ -1,0 +1,406 @@
+package trustlist
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The verified index (spec/trustlist.md §8.4) lets a verifier open a store
+// without replaying it. A writer keeps it inside store.db, in the same bbolt
+// transaction as the log records that changed it, so it can never be behind
+// the log it was written with. It records, per admitted anchor, the outcome
+// of the acceptance decisions (pinned or admitted until when, the current
+// descriptor version, equivocation) and where the objects that vouch for its
+// keys are in the log (the head list, its descriptor, the publications), and
+// it maps every lookup key (kid, thumbprint, address) to the anchors whose
+// head lists hold it. A verifier looks a key up, loads only those anchors'
+// head lists and verifies their signatures (View).
+//
+// Layout, under the bucket "index":
+//
+//	meta     "v" → indexMeta: format, the log position and policy it was built from
+//	anchors  country → anchorRecord
+//	keys     lookup key ‖ country → "" (a lookup key is its kind byte, a
+//	         uvarint length and the key bytes)
+//	owned    country ‖ 0x00 ‖ uint32 → lookup key: the keys an anchor
+//	         added, so they can be removed when its head changes
+const (
+	bucketIndex = "index"
+	idxMetaB    = "meta"
+	idxAnchorsB = "anchors"
+	idxKeysB    = "keys"
+	idxOwnedB   = "owned"
+	idxMetaKey  = "v"
+	// indexFormat changes whenever what the index records, or the rules
+	// that produce it, change: an index of another format is rebuilt.
+	indexFormat = 1
+	// idxCA marks an anchor whose head list holds CA entries (lookups of
+	// all CAs, as PDF chain building makes, load only those anchors).
+	idxCA = "c"
+)
+
+// ErrIndexStale: the store's verified index is missing or does not match
+// the log and policy it must have been built from. A reader falls back to
+// replaying the store; a writer rebuilds the index when it opens the store.
+var ErrIndexStale = errors.New("trust store index does not match the store")
+
+type indexMeta struct {
+	Format int `cbor:"1,keyasint"`
+	// LogSeq and LogHash are the last log record (its key and the SHA-256
+	// of its value) when the index was written.
+	LogSeq  uint64 `cbor:"2,keyasint"`
+	LogHash []byte `cbor:"3,keyasint"`
+	// The policy the acceptance decisions were made under.
+	Threshold    int   `cbor:"4,keyasint"`
+	MaxClockSkew int64 `cbor:"5,keyasint"`
+}
+
+// objRef locates a verified object in the log and binds it by hash.
+type objRef struct {
+	Seq     uint64 `cbor:"1,keyasint"`           // log key
+	Hash    []byte `cbor:"2,keyasint"`           // SHA-256 of the object's bytes
+	Version uint64 `cbor:"3,keyasint,omitempty"` // descriptors: their version
+}
+
+// anchorRecord is what the index holds of one admitted anchor.
+type anchorRecord struct {
+	Name          string   `cbor:"1,keyasint"`
+	Version       uint64   `cbor:"2,keyasint"` // current descriptor version
+	Pinned        bool     `cbor:"3,keyasint"`
+	AdmittedUntil int64    `cbor:"4,keyasint,omitempty"` // unix nanoseconds; 0 if pinned
+	Equivocated   bool     `cbor:"5,keyasint"`
+	Descriptors   []objRef `cbor:"6,keyasint"` // every held version
+	Head          *objRef  `cbor:"7,keyasint,omitempty"`
+	HeadHash      []byte   `cbor:"8,keyasint,omitempty"` // List.Hash of the head (its payload)
+	Entries       int      `cbor:"9,keyasint"`
+	Rules         *objRef  `cbor:"10,keyasint,omitempty"`
+	ValueSets     *objRef  `cbor:"11,keyasint,omitempty"`
+	Revocations   []objRef `cbor:"12,keyasint,omitempty"` // the current chain, seq 1 first
+}
+
+// markDirty notes that country's indexed state changed; s.mu is held.
+func (s *Set) markDirty(country string) {
+	if s.dirty == nil {
+		s.dirty = map[string]bool{}
+	}
+	s.dirty[country] = true
+}
+
+// lookupKey encodes an index key (idxKID+kid, ...) for the keys bucket.
+func lookupKey(k string) []byte {
+	out := make([]byte, 0, len(k)+4)
+	out = append(out, k[0])
+	out = binary.AppendUvarint(out, uint64(len(k)-1))
+	return append(out, k[1:]...)
+}
+
+func ownedPrefix(country string) []byte { return append([]byte(country), 0) }
+
+// indexBuckets returns the index's buckets in tx, creating them.
+func indexBuckets(tx *bolt.Tx) (meta, anchors, keys, owned *bolt.Bucket, err error) {
+	ib, err := tx.CreateBucketIfNotExists([]byte(bucketIndex))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var bs [4]*bolt.Bucket
+	for i, n := range []string{idxMetaB, idxAnchorsB, idxKeysB, idxOwnedB} {
+		if bs[i], err = ib.CreateBucketIfNotExists([]byte(n)); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	return bs[0], bs[1], bs[2], bs[3], nil
+}
+
+// writeIndex brings the index in tx up to date with s for the countries
+// marked dirty, then records the log position and policy. s.mu is held.
+func writeIndex(tx *bolt.Tx, s *Set) error {
+	meta, anchors, keys, owned, err := indexBuckets(tx)
+	if err != nil {
+		return err
+	}
+	ccs := make([]string, 0, len(s.dirty))
+	for cc := range s.dirty {
+		ccs = append(ccs, cc)
+	}
+	sort.Strings(ccs)
+	for _, cc := range ccs {
+		if err := indexCountry(tx, anchors, keys, owned, s, cc); err != nil {
+			return fmt.Errorf("index %s: %w", cc, err)
+		}
+	}
+	return writeIndexMeta(tx, meta, s.policy)
+}
+
+// rebuildIndex replaces the index in tx with one built from s. s.mu is held.
+func rebuildIndex(tx *bolt.Tx, s *Set) error {
+	if tx.Bucket([]byte(bucketIndex)) != nil {
+		if err := tx.DeleteBucket([]byte(bucketIndex)); err != nil {
+			return err
+		}
+	}
+	for cc := range s.anchors {
+		s.markDirty(cc)
+	}
+	return writeIndex(tx, s)
+}
+
+func writeIndexMeta(tx *bolt.Tx, meta *bolt.Bucket, p Policy) error {
+	m := indexMeta{Format: indexFormat, Threshold: p.EndorsementThreshold, MaxClockSkew: int64(p.MaxClockSkew)}
+	m.LogSeq, m.LogHash = lastLog(tx)
+	b, err := marshal(&m)
+	if err != nil {
+		return err
+	}
+	return meta.Put([]byte(idxMetaKey), b)
+}
+
+// lastLog returns the key and value hash of the last log record.
+func lastLog(tx *bolt.Tx) (uint64, []byte) {
+	lg := tx.Bucket([]byte(bucketLog))
+	if lg == nil {
+		return 0, nil
+	}
+	k, v := lg.Cursor().Last()
+	if len(k) != 8 {
+		return 0, nil
+	}
+	h := sha256.Sum256(v)
+	return binary.BigEndian.Uint64(k), h[:]
+}
+
+// indexCountry rewrites what the index holds of one anchor.
+func indexCountry(tx *bolt.Tx, anchors, keys, owned *bolt.Bucket, s *Set, cc string) error {
+	if err := dropOwned(keys, owned, cc); err != nil {
+		return err
+	}
+	a := s.anchors[cc]
+	if a == nil || a.current == nil {
+		return anchors.Delete([]byte(cc))
+	}
+	rec := anchorRecord{Name: a.current.Name, Version: a.current.Version, Pinned: a.pinned, Equivocated: a.equivocated}
+	if !a.admittedUntil.IsZero() {
+		rec.AdmittedUntil = a.admittedUntil.UnixNano()
+	}
+	vs := make([]uint64, 0, len(a.versions))
+	for v := range a.versions {
+		vs = append(vs, v)
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i] < vs[j] })
+	for _, v := range vs {
+		r, err := refOf(tx, a.versions[v].Raw())
+		if err != nil {
+			return fmt.Errorf("descriptor v%d: %w", v, err)
+		}
+		r.Version = v
+		rec.Descriptors = append(rec.Descriptors, r)
+	}
+	if h := a.head; h != nil {
+		r, err := refOf(tx, h.Raw())
+		if err != nil {
+			return fmt.Errorf("list seq %d: %w", h.Seq, err)
+		}
+		rec.Head, rec.HeadHash, rec.Entries = &r, h.Hash(), len(h.Entries)
+		if err := putKeys(keys, owned, cc, h.Entries); err != nil {
+			return err
+		}
+	}
+	if p := s.pubs[cc]; p != nil {
+		if err := pubRefs(tx, p, &rec); err != nil {
+			return err
+		}
+	}
+	b, err := marshal(&rec)
+	if err != nil {
+		return err
+	}
+	return anchors.Put([]byte(cc), b)
+}
+
+func pubRefs(tx *bolt.Tx, p *pubState, rec *anchorRecord) error {
+	if p.rules != nil {
+		r, err := refOf(tx, p.rules.Raw())
+		if err != nil {
+			return fmt.Errorf("rule set: %w", err)
+		}
+		rec.Rules = &r
+	}
+	if p.valueSets != nil {
+		r, err := refOf(tx, p.valueSets.Raw())
+		if err != nil {
+			return fmt.Errorf("value sets: %w", err)
+		}
+		rec.ValueSets = &r
+	}
+	if p.revs != nil {
+		for _, d := range p.revs.deltas {
+			r, err := refOf(tx, d.Raw())
+			if err != nil {
+				return fmt.Errorf("revocation delta seq %d: %w", d.Seq, err)
+			}
+			rec.Revocations = append(rec.Revocations, r)
+		}
+	}
+	return nil
+}
+
+// putKeys indexes the entries of cc's head list.
+func putKeys(keys, owned *bolt.Bucket, cc string, entries []*Entry) error {
+	seen := make(map[string]bool, 2*len(entries))
+	var n uint32
+	add := func(k string) error {
+		if seen[k] {
+			return nil
+		}
+		seen[k] = true
+		lk := lookupKey(k)
+		if err := keys.Put(append(lk, cc...), []byte{}); err != nil {
+			return err
+		}
+		ok := binary.BigEndian.AppendUint32(ownedPrefix(cc), n)
+		n++
+		return owned.Put(ok, lk)
+	}
+	for _, e := range entries {
+		for _, k := range indexKeys(e) {
+			if err := add(k); err != nil {
+				return err
+			}
+		}
+		if e.CA {
+			if err := add(idxCA); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dropOwned removes the lookup keys cc added.
+func dropOwned(keys, owned *bolt.Bucket, cc string) error {
+	pre := ownedPrefix(cc)
+	var dead [][]byte
+	c := owned.Cursor()
+	for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+		if err := keys.Delete(append(append([]byte(nil), v...), cc...)); err != nil {
+			return err
+		}
+		dead = append(dead, append([]byte(nil), k...))
+	}
+	for _, k := range dead {
+		if err := owned.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refOf finds raw in the log (it was logged as an object, a pin or a
+// replacement) and returns its reference.
+func refOf(tx *bolt.Tx, raw []byte) (objRef, error) {
+	seen := tx.Bucket([]byte(bucketSeen))
+	if seen == nil {
+		return objRef{}, errors.New("no log")
+	}
+	for _, kind := range []byte{recordObj, recordPin, recordReplace} {
+		h := sha256.Sum256(append([]byte{kind}, raw...))
+		if k := seen.Get(h[:]); len(k) == 8 {
+			fh := sha256.Sum256(raw)
+			return objRef{Seq: binary.BigEndian.Uint64(k), Hash: fh[:]}, nil
+		}
+	}
+	return objRef{}, errors.New("object is not in the log")
+}
+
+// indexFresh reports why the index in tx does not match the log and policy
+// p ("" if it matches).
+func indexFresh(tx *bolt.Tx, p Policy) (indexMeta, string) {
+	var m indexMeta
+	ib := tx.Bucket([]byte(bucketIndex))
+	if ib == nil {
+		return m, "the store has no index"
+	}
+	mb := ib.Bucket([]byte(idxMetaB))
+	if mb == nil || ib.Bucket([]byte(idxAnchorsB)) == nil || ib.Bucket([]byte(idxKeysB)) == nil || ib.Bucket([]byte(idxOwnedB)) == nil {
+		return m, "the index is incomplete"
+	}
+	if err := unmarshal(mb.Get([]byte(idxMetaKey)), &m); err != nil {
+		return m, "the index has no readable header"
+	}
+	if m.Format != indexFormat {
+		return m, fmt.Sprintf("the index is of format %d, not %d", m.Format, indexFormat)
+	}
+	seq, h := lastLog(tx)
+	if seq != m.LogSeq || !bytes.Equal(h, m.LogHash) {
+		return m, fmt.Sprintf("the index was built at log record %d, the log ends at %d", m.LogSeq, seq)
+	}
+	if m.Threshold != p.EndorsementThreshold || time.Duration(m.MaxClockSkew) != p.MaxClockSkew {
+		return m, "the index was built under another policy"
+	}
+	return m, ""
+}
+
+// indexAgrees reports where the index in tx differs from what s holds of
+// each anchor ("" if nowhere): the cheap comparison a writer makes at open.
+func indexAgrees(tx *bolt.Tx, s *Set) string {
+	ab := tx.Bucket([]byte(bucketIndex)).Bucket([]byte(idxAnchorsB))
+	if n := ab.Stats().KeyN; n != len(s.anchors) {
+		return fmt.Sprintf("the index holds %d anchors, the log %d", n, len(s.anchors))
+	}
+	for cc, a := range s.anchors {
+		var rec anchorRecord
+		if err := unmarshal(ab.Get([]byte(cc)), &rec); err != nil {
+			return fmt.Sprintf("%s: no readable index record", cc)
+		}
+		var until int64
+		if !a.admittedUntil.IsZero() {
+			until = a.admittedUntil.UnixNano()
+		}
+		var head []byte
+		if a.head != nil {
+			head = a.head.Hash()
+		}
+		if rec.Version != a.current.Version || rec.Pinned != a.pinned || rec.AdmittedUntil != until ||
+			rec.Equivocated != a.equivocated || !bytes.Equal(rec.HeadHash, head) {
+			return fmt.Sprintf("%s: the index record differs from the log", cc)
+		}
+		if p := s.pubs[cc]; p != nil && p.revs != nil && len(p.revs.deltas) != len(rec.Revocations) {
+			return fmt.Sprintf("%s: the index holds %d revocation deltas, the log %d", cc, len(rec.Revocations), len(p.revs.deltas))
+		}
+	}
+	return ""
+}
+
+// ensureIndex checks the store's index against the replayed set at open and
+// rebuilds it if it is missing, stale or disagrees. A rebuild that fails (a
+// full disk) does not fail the open: readers keep falling back to a replay,
+// and the next commit rebuilds it.
+func (st *Store) ensureIndex() {
+	s := st.set
+	ok := false
+	err := contain(func() error {
+		return st.db.View(func(tx *bolt.Tx) error {
+			if _, why := indexFresh(tx, s.policy); why == "" && indexAgrees(tx, s) == "" {
+				ok = true
+			}
+			return nil
+		})
+	})
+	if err == nil && ok {
+		s.dirty = nil
+		return
+	}
+	st.indexStale = true
+	err = contain(func() error { return st.db.Update(func(tx *bolt.Tx) error { return rebuildIndex(tx, s) }) })
+	if err != nil {
+		st.noteWrite(fmt.Errorf("%w: rebuild index: %w", ErrStoreWrite, err))
+		return
+	}
+	st.indexStale, s.dirty = false, nil
+}
