@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -249,4 +251,62 @@ func TestForeignListGossipAndSync(t *testing.T) {
 		t.Fatalf("valid %v; signature %+v; checks %+v", r.Valid, sig, r.Checks)
 	}
 	t.Logf("B verifies ES/203: %s", sig.Detail)
+}
+
+// ETSI trusted lists between nodes: A pins the Official Journal's 2019 LOTL
+// signers and imports the real LOTL 248 and Ireland's list; B, pinned alike
+// and connecting afterwards, fetches both by sync — the LOTL first, since
+// the national list is trusted only through its pointers — and its Set finds
+// the Irish services, with Ireland as their country.
+func TestForeignETSIBySync(t *testing.T) {
+	oj := ojRoots(t)
+	when := time.Date(2019, 9, 10, 0, 0, 0, 0, time.UTC)
+	pin := foreign.Pin{Format: "etsi-tl", Roots: oj}
+	cfgA, cfgB := testConfig(t.TempDir()), testConfig(t.TempDir())
+	cfgA.Now = func() time.Time { return when }
+	cfgB.Now = cfgA.Now
+	a, b := startNode(t, cfgA), startNode(t, cfgB)
+	for _, n := range []*Node{a, b} {
+		if err := n.PinSource(pin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	var ie *foreign.List
+	for _, f := range []string{"lotl/eu-lotl-248.xml", "tl/IE-tl-sn18.xml"} {
+		l, err := a.ImportForeignFile(ctx, "etsi-tl", fixtures.ReadShared(t, "etsi-tl", f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		ie = l
+	}
+	link(t, b, a)
+	waitFor(t, 30*time.Second, "B to sync the LOTL and the IE list", func() bool {
+		return foreignHeld(b, "etsi-tl/EU/lotl") != nil && foreignHeld(b, ie.Key()) != nil
+	})
+	es := ie.Entries()
+	if len(es) == 0 {
+		t.Fatal("IE list mapped no entries")
+	}
+	got := b.Set().Find(trustlist.Query{Thumbprint: es[0].Thumbprint, Use: es[0].Uses[0]})
+	if len(got) != 1 || got[0].Country != "IE" || got[0].Seq != 18 {
+		t.Fatalf("B finds %+v", got)
+	}
+}
+
+func ojRoots(t *testing.T) []*pki.Certificate {
+	var out []*pki.Certificate
+	for i := 1; i <= 8; i++ {
+		b := fixtures.ReadShared(t, "etsi-tl", fmt.Sprintf("certs/oj-2019/ec.europa.eu.%d.pem", i))
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			t.Fatalf("OJ signer %d: not PEM", i)
+		}
+		c, err := pki.Parse(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
 }
