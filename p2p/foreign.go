@@ -2,12 +2,15 @@ package p2p
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -354,4 +357,31 @@ func (n *Node) submitForeign(ctx context.Context, raw []byte) (*trustlist.Decisi
 	}
 	n.metrics.message("submit", validationResult(res).String(), why)
 	return d, nil
+}
+
+// ForeignInfo is one row of GET /v1/foreign.
+type ForeignInfo struct {
+	Slot       string    `json:"slot"`
+	Name       string    `json:"name"`
+	Format     string    `json:"format"`
+	Territory  string    `json:"territory"`
+	Seq        uint64    `json:"seq"`
+	IssuedAt   time.Time `json:"issued_at"`
+	NextUpdate time.Time `json:"next_update,omitzero"`
+	Hash       string    `json:"hash"`
+	Entries    int       `json:"entries"`
+	Signer     string    `json:"signer"`
+	Fresh      bool      `json:"fresh"`
+}
+
+// handleForeign answers GET /v1/foreign: the foreign lists the node holds.
+func (n *Node) handleForeign(w http.ResponseWriter, _ *http.Request) {
+	out := []ForeignInfo{}
+	now := n.cfg.Now()
+	for _, l := range n.ForeignLists() {
+		out = append(out, ForeignInfo{Slot: l.Key(), Name: l.Name, Format: l.Format, Territory: l.Territory, Seq: l.Seq,
+			IssuedAt: l.Issued, NextUpdate: l.NextUpdate, Hash: hex.EncodeToString(l.ID[:]), Entries: len(l.Entries()),
+			Signer: l.Signer, Fresh: now.Before(l.NextUpdate)})
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -287,6 +288,13 @@ func TestForeignETSIBySync(t *testing.T) {
 	es := ie.Entries()
 	if len(es) == 0 {
 		t.Fatal("IE list mapped no entries")
+	}
+	rec := httptest.NewRecorder()
+	b.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/v1/foreign", nil))
+	var infos []ForeignInfo
+	if err := json.Unmarshal(rec.Body.Bytes(), &infos); err != nil || rec.Code != 200 || len(infos) != 2 ||
+		infos[0].Slot != "etsi-tl/EU/lotl" || infos[1].Territory != "IE" || infos[1].Entries != len(es) || !infos[1].Fresh {
+		t.Fatalf("GET /v1/foreign: %d %s", rec.Code, rec.Body)
 	}
 	got := b.Set().Find(trustlist.Query{Thumbprint: es[0].Thumbprint, Use: es[0].Uses[0]})
 	if len(got) != 1 || got[0].Country != "IE" || got[0].Seq != 18 {
