@@ -5,11 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
 	"github.com/accord-network/accord/fixtures"
 	"github.com/accord-network/accord/internal/listimport/dccg"
@@ -317,4 +320,34 @@ func ojRoots(t *testing.T) []*pki.Certificate {
 		out = append(out, c)
 	}
 	return out
+}
+
+// A peer whose foreign lists keep failing verification under this node's
+// pin is not verified for again for a while (each refusal verified a whole
+// list, and costs the sender no score); other peers are unaffected.
+func TestForeignRefusalBudget(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	n := startNode(t, cfg)
+	if err := n.PinSource(foreign.Pin{Format: "etsi-tl", Roots: ojRoots(t)}); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := trustlist.NewForeignObject(trustlist.ForeignObject{Format: "etsi-tl", Territory: "EU", LOTL: true, Seq: 248,
+		IssuedAt: time.Unix(1, 0), Data: fixtures.ReadShared(t, "etsi-tl", "negative/eu-lotl-248-broken-sig.xml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < maxForeignRefusals; i++ {
+		if _, err := n.importForeign(obj.Raw(), "peer-a"); err == nil || errors.Is(err, errRefusalBudget) {
+			t.Fatalf("refusal %d: %v", i+1, err)
+		}
+	}
+	if _, err := n.importForeign(obj.Raw(), "peer-a"); !errors.Is(err, errRefusalBudget) {
+		t.Fatalf("after %d refusals: %v", maxForeignRefusals, err)
+	}
+	if res, why := foreignVerdict(errRefusalBudget); res != pubsub.ValidationIgnore || why != "refusal_budget" {
+		t.Fatalf("verdict %v %s", res, why)
+	}
+	if _, err := n.importForeign(obj.Raw(), "peer-b"); err == nil || errors.Is(err, errRefusalBudget) {
+		t.Fatalf("another peer: %v", err)
+	}
 }
