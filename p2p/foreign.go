@@ -265,6 +265,10 @@ func (n *Node) validateForeign(_ context.Context, from peer.ID, m *pubsub.Messag
 	case why == "store_error":
 		n.storeOwed.Store(true)
 		n.log.Error("foreign list not stored", "err", err)
+	case errors.Is(err, foreign.ErrNoLOTL):
+		// A national list validated before the LOTL that names its signer
+		// (gossip does not keep order): the sender holds that LOTL.
+		n.goSync(m.ReceivedFrom)
 	default:
 		n.log.Debug("foreign list refused", "peer", m.ReceivedFrom, "why", why, "err", err)
 	}

@@ -258,23 +258,29 @@ func TestForeignListGossipAndSync(t *testing.T) {
 }
 
 // ETSI trusted lists between nodes: A pins the Official Journal's 2019 LOTL
-// signers and imports the real LOTL 248 and Ireland's list; B, pinned alike
-// and connecting afterwards, fetches both by sync — the LOTL first, since
-// the national list is trusted only through its pointers — and its Set finds
-// the Irish services, with Ireland as their country.
+// signers and imports the real LOTL 248 and Ireland's list; C, pinned alike
+// and connected only to B, receives both through B's relay (gossip, or a
+// sync with B when the national list arrives before the LOTL that names its
+// signer); D, connecting afterwards, fetches both by sync — the LOTL first.
+// The Irish services are found with Ireland as their country.
 func TestForeignETSIBySync(t *testing.T) {
 	oj := ojRoots(t)
 	when := time.Date(2019, 9, 10, 0, 0, 0, 0, time.UTC)
 	pin := foreign.Pin{Format: "etsi-tl", Roots: oj}
-	cfgA, cfgB := testConfig(t.TempDir()), testConfig(t.TempDir())
-	cfgA.Now = func() time.Time { return when }
-	cfgB.Now = cfgA.Now
-	a, b := startNode(t, cfgA), startNode(t, cfgB)
-	for _, n := range []*Node{a, b} {
+	var nodes []*Node
+	for range 4 {
+		cfg := testConfig(t.TempDir())
+		cfg.Now = func() time.Time { return when }
+		n := startNode(t, cfg)
 		if err := n.PinSource(pin); err != nil {
 			t.Fatal(err)
 		}
+		nodes = append(nodes, n)
 	}
+	a, b, c, d := nodes[0], nodes[1], nodes[2], nodes[3]
+	link(t, b, a)
+	link(t, c, b)
+	waitMesh(t, a, b, c)
 	ctx := context.Background()
 	var ie *foreign.List
 	for _, f := range []string{"lotl/eu-lotl-248.xml", "tl/IE-tl-sn18.xml"} {
@@ -284,24 +290,26 @@ func TestForeignETSIBySync(t *testing.T) {
 		}
 		ie = l
 	}
-	link(t, b, a)
-	waitFor(t, 30*time.Second, "B to sync the LOTL and the IE list", func() bool {
-		return foreignHeld(b, "etsi-tl/EU/lotl") != nil && foreignHeld(b, ie.Key()) != nil
-	})
+	holdsBoth := func(n *Node) bool {
+		return foreignHeld(n, "etsi-tl/EU/lotl") != nil && foreignHeld(n, ie.Key()) != nil
+	}
+	waitFor(t, 30*time.Second, "C to receive the LOTL and the IE list through B", func() bool { return holdsBoth(c) })
+	link(t, d, c)
+	waitFor(t, 30*time.Second, "D to sync the LOTL and the IE list", func() bool { return holdsBoth(d) })
 	es := ie.Entries()
 	if len(es) == 0 {
 		t.Fatal("IE list mapped no entries")
 	}
 	rec := httptest.NewRecorder()
-	b.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/v1/foreign", nil))
+	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/v1/foreign", nil))
 	var infos []ForeignInfo
 	if err := json.Unmarshal(rec.Body.Bytes(), &infos); err != nil || rec.Code != 200 || len(infos) != 2 ||
 		infos[0].Slot != "etsi-tl/EU/lotl" || infos[1].Territory != "IE" || infos[1].Entries != len(es) || !infos[1].Fresh {
 		t.Fatalf("GET /v1/foreign: %d %s", rec.Code, rec.Body)
 	}
-	got := b.Set().Find(trustlist.Query{Thumbprint: es[0].Thumbprint, Use: es[0].Uses[0]})
+	got := d.Set().Find(trustlist.Query{Thumbprint: es[0].Thumbprint, Use: es[0].Uses[0]})
 	if len(got) != 1 || got[0].Country != "IE" || got[0].Seq != 18 {
-		t.Fatalf("B finds %+v", got)
+		t.Fatalf("D finds %+v", got)
 	}
 }
 
