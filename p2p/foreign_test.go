@@ -144,6 +144,7 @@ func TestForeignListGossipAndSync(t *testing.T) {
 	waitMesh(t, a, b)
 
 	ctx := context.Background()
+	start := time.Now()
 	l1, err := a.ImportForeignFile(ctx, dccg.Format, older)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +154,7 @@ func TestForeignListGossipAndSync(t *testing.T) {
 		l := foreignHeld(b, slot)
 		return l != nil && l.Seq == l1.Seq
 	})
-	t.Logf("gossip: B holds %s", foreignHeld(b, slot).Name)
+	t.Logf("gossip: B holds %s, %s after A's import began (A's and B's verification included)", foreignHeld(b, slot).Name, time.Since(start).Round(time.Millisecond))
 
 	// B offline; A takes the newer list.
 	if err := b.Close(); err != nil {
@@ -170,12 +171,13 @@ func TestForeignListGossipAndSync(t *testing.T) {
 	if l := foreignHeld(b, slot); l == nil || l.Seq != l1.Seq {
 		t.Fatalf("B restarted without its saved foreign list: %v", l)
 	}
+	start = time.Now()
 	link(t, b, a)
 	waitFor(t, 30*time.Second, "B to catch up by sync", func() bool {
 		l := foreignHeld(b, slot)
 		return l != nil && l.Seq == l2.Seq
 	})
-	t.Logf("sync: B holds %s", foreignHeld(b, slot).Name)
+	t.Logf("sync: B holds %s, %s after reconnecting", foreignHeld(b, slot).Name, time.Since(start).Round(time.Millisecond))
 	waitMesh(t, a, b)
 
 	// An older list, published by A as a misbehaving relay would.
