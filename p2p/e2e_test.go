@@ -16,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-network/accord/formats/hcert"
+	_ "github.com/accord-network/accord/formats/hcert" // registers the hcert format
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -230,7 +231,7 @@ func TestMultiProcess(t *testing.T) {
 	}
 
 	// Verify a real DCC through node 4's API.
-	hc1, err := hcert.Issue([]byte(dccJSON), hcert.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
+	hc1, err := hcertissue.Issue([]byte(dccJSON), hcertissue.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

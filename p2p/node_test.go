@@ -21,7 +21,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/accord-network/accord/formats/hcert"
+	_ "github.com/accord-network/accord/formats/hcert" // registers the hcert format
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -400,7 +401,7 @@ func TestEquivocationEvidenceReachesEveryNode(t *testing.T) {
 	l1 := a.SignList(t, time.Time{}, 24*time.Hour, dsc)
 	submit(t, nodes[0], l1.Raw())
 	waitFor(t, 20*time.Second, "seq 1 everywhere", func() bool { return allHold(nodes, "NL", 1) })
-	hc1, err := hcert.Issue([]byte(dccJSON), hcert.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
+	hc1, err := hcertissue.Issue([]byte(dccJSON), hcertissue.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-network/accord/formats/hcert"
+	_ "github.com/accord-network/accord/formats/hcert" // registers the hcert format
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -98,7 +99,7 @@ func TestVerifyArrivalOverHTTP(t *testing.T) {
 			t.Fatalf("submit %s: %+v", d.Kind, d)
 		}
 	}
-	hc1 := trustlisttest.Must(hcert.Issue([]byte(dccJSON), hcert.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)}))
+	hc1 := trustlisttest.Must(hcertissue.Issue([]byte(dccJSON), hcertissue.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)}))
 	var res verify.Result
 	code, body, _ := do(t, "POST", srv.URL+"/v1/verify?arrival=NL&lang=de", "application/octet-stream", []byte(hc1))
 	if err := json.Unmarshal(body, &res); err != nil || code != 200 || !res.Valid || res.Arrival == nil {

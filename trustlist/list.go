@@ -2,6 +2,7 @@ package trustlist
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
@@ -85,6 +86,9 @@ type Entry struct {
 type certCache struct {
 	once sync.Once
 	c    *x509.Certificate
+	// keyOnce and key cache the parsed public key of a spki entry.
+	keyOnce sync.Once
+	key     crypto.PublicKey
 }
 
 type entryWire struct {
@@ -235,6 +239,9 @@ func (e *Entry) check() error {
 		if err := e.checkSPKI(); err != nil {
 			return bad("%v", err)
 		}
+		if e.cert == nil {
+			e.cert = &certCache{} // the key is parsed on first use (PublicKey)
+		}
 	case EntryEth:
 		if e.CA || len(e.Data) != 20 || !bytes.Equal(e.KID, e.Data) || len(e.Thumbprint) != 0 {
 			return bad("an eth entry holds a 20-byte address, which is also its kid")
@@ -242,6 +249,10 @@ func (e *Entry) check() error {
 	case EntryContract:
 		if msg := e.checkContract(); msg != "" {
 			return bad("%s", msg)
+		}
+	case EntryDIDKey:
+		if err := e.checkDIDKey(); err != nil {
+			return bad("%v", err)
 		}
 	default:
 		return bad("unknown kind %q", e.Kind)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/fixtures/world"
-	"github.com/accord-network/accord/formats/hcert"
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -26,7 +26,7 @@ func demoCertificate(is *world.Issuers, name, uvci string, daysAgo int) ([]byte,
 	dt := time.Now().AddDate(0, 0, -daysAgo).UTC().Format("2006-01-02")
 	dcc := strings.NewReplacer("Mei Ling", name, "MEI<LING", strings.ToUpper(strings.ReplaceAll(name, " ", "<")),
 		"2026-02-10", dt, "ACCORDDEMO0001", uvci).Replace(world.DCC)
-	hc1, err := hcert.Issue([]byte(dcc), hcert.IssueOptions{Signer: is.DSCKey, Cert: is.DSC, Expires: time.Now().AddDate(1, 0, 0)})
+	hc1, err := hcertissue.Issue([]byte(dcc), hcertissue.IssueOptions{Signer: is.DSCKey, Cert: is.DSC, Expires: time.Now().AddDate(1, 0, 0)})
 	return []byte(hc1), err
 }
 
@@ -106,12 +106,12 @@ func (s *demo) checkEntry() error {
 // sold): a 16-byte hash, gossiped. The KE node refuses it seconds later while
 // the signer's other certificate stays valid.
 func (s *demo) revokeOneCertificate() error {
-	dec, err := hcert.Decode(s.recent)
+	dec, err := hcertissue.RevocationOf(s.recent)
 	if err != nil {
 		return err
 	}
 	var q trustlist.RevocationQuery
-	for _, x := range hcert.RevocationQueries(dec) {
+	for _, x := range dec.Hashes {
 		if x.Type == trustlist.HashSignature {
 			q = x
 		}

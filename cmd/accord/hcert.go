@@ -13,8 +13,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/formats/qr"
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -72,7 +72,7 @@ func issueHCertAction(c *cli.Context) error {
 	if iss != "" && !trustlist.ValidCountry(iss) {
 		return usageErr("--iss %q is not an ISO 3166-1 alpha-2 country code", iss)
 	}
-	s, err := hcert.Issue(payload, hcert.IssueOptions{Signer: key, Cert: cert, Issuer: iss, IssuedAt: iat, Expires: iat.Add(validity)})
+	s, err := hcertissue.Issue(payload, hcertissue.IssueOptions{Signer: key, Cert: cert, Issuer: iss, IssuedAt: iat, Expires: iat.Add(validity)})
 	if err != nil {
 		return inputErr("%v", err)
 	}

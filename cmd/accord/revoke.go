@@ -11,11 +11,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/formats/openattestation"
 	"github.com/accord-network/accord/formats/pdf"
 	"github.com/accord-network/accord/formats/qr"
 	"github.com/accord-network/accord/internal/atomicfile"
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -93,11 +93,11 @@ func revocationTarget(c *cli.Context) (trustlist.HashType, []byte, [][trustlist.
 				b = []byte(text)
 			}
 		}
-		d, err := hcert.Decode(b)
+		d, err := hcertissue.RevocationOf(b)
 		if err != nil {
 			return "", nil, nil, time.Time{}, inputErr("%s: %v", p, err)
 		}
-		for _, q := range hcert.RevocationQueries(d) {
+		for _, q := range d.Hashes {
 			if q.Type == trustlist.HashSignature {
 				exp := d.Expires
 				if exp.IsZero() {

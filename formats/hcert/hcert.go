@@ -11,18 +11,24 @@ package hcert
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/accord-network/accord/formats/base45"
+	"github.com/accord-network/accord/internal/hc1"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
+
+// Decoded is an HC1 taken apart (internal/hc1).
+type Decoded = hc1.Decoded
 
 // Name is the format's name in verify results.
 const Name = "hcert"
@@ -47,7 +53,7 @@ func (Format) Detect(in []byte) bool {
 	switch {
 	case bytes.HasPrefix(s, []byte(Prefix)):
 		return true
-	case s[0] == 'H' && otherPrefix(s) != "":
+	case s[0] == 'H' && hc1.OtherPrefix(s) != "":
 		return true
 	case s[0] == 0xd2 && s[1] == 0x84: // tag 18, array(4)
 		return true
@@ -71,47 +77,49 @@ func (Format) Detect(in []byte) bool {
 // verify.ErrMalformed, and a *StepError naming the step) only when in
 // cannot be decoded.
 func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
-	r := &verify.Result{Format: Name}
+	r := &verify.Result{Format: Name, Checks: make([]verify.Check, 0, 12)}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sc := getScratch()
-	defer putScratch(sc)
+	sc := hc1.GetScratch()
+	defer hc1.PutScratch(sc)
 	var d Decoded
-	if err := decode(in, &d, sc); err != nil {
+	if err := hc1.DecodeWith(in, &d, sc); err != nil {
 		r.Add(verify.CheckDecoded, verify.Error, "%v", err)
 		return r, err
 	}
-	r.Add(verify.CheckDecoded, verify.Pass, "%s", describe(&d))
+	addCheck(r, verify.CheckDecoded, verify.Pass, describe(&d))
 	if len(d.KID) != 8 && d.KID != nil {
 		r.Warn("kid is %d bytes; EU DCC kids are 8 bytes (the first 8 bytes of the DSC's SHA-256)", len(d.KID))
 	}
-	r.Claims = d.DCC
+	r.Claims = &Claims{raw: bytes.Clone(d.DCCRaw)}
 	r.Summary = summary(&d)
 
-	m := checkSigner(r, &d, env, sc)
-	var cert *x509.Certificate
+	m, key := checkSigner(r, &d, env, sc)
 	if m != nil {
-		cert = entryCert(m.Entry)
 		checkChain(r, m, env)
 		// The CWT iss is the document's claim of its issuing country; the
 		// listing decides (spec/hcert.md, spec/verify.md §Issuer checks).
 		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"},
 			verify.Claims{Country: d.Issuer, Source: "CWT iss"})
 		r.Summary = append(r.Summary, verify.Field{Label: "Listed by", Value: listedBy(m)})
-		checkKeyUsage(r, &d, cert)
-		env.DocumentNotRevoked(r, m.Country, d.KID, RevocationQueries(&d)...)
+		checkKeyUsage(r, &d, key.cert)
+		env.DocumentNotRevoked(r, m.Country, d.KID, hc1.RevocationQueries(&d)...)
 	} else {
 		r.Add(verify.CheckKeyUsage, verify.Skip, "no listed DSC verified the signature, so its key usage is not known")
 	}
-	checkValidity(r, &d, cert, env.At)
+	checkValidity(r, &d, key, env.At)
 	checkSchema(r, &d)
-	env.ApplyArrival(r, verify.ArrivalInput{Payload: d.DCC, IssuerCountry: d.Issuer, Expires: d.Expires, IssuedAt: d.IssuedAt, KID: d.KID})
+	if env.Arrival != nil && env.Arrival.Country != "" {
+		// Only a country of arrival's rules read the DCC's JSON form.
+		env.ApplyArrival(r, verify.ArrivalInput{Payload: d.JSON(), IssuerCountry: d.Issuer, Expires: d.Expires, IssuedAt: d.IssuedAt, KID: d.KID})
+	}
 	return r, nil
 }
 
 func describe(d *Decoded) string {
 	var b strings.Builder
+	b.Grow(96)
 	if d.InputWasText {
 		b.WriteString("HC1 → base45 → ")
 		if d.Compressed {
@@ -120,25 +128,64 @@ func describe(d *Decoded) string {
 			b.WriteString("uncompressed → ")
 		}
 	}
-	fmt.Fprintf(&b, "COSE_Sign1 (%s) → CWT", d.Tags)
+	b.WriteString("COSE_Sign1 (")
+	b.WriteString(d.Tags)
+	b.WriteString(") → CWT")
 	if d.Issuer != "" {
-		fmt.Fprintf(&b, " (iss %s)", d.Issuer)
+		b.WriteString(" (iss ")
+		b.WriteString(d.Issuer)
+		b.WriteString(")")
 	}
 	b.WriteString(" → DCC")
-	if v, ok := d.DCC["ver"].(string); ok {
-		b.WriteString(" " + v)
+	if d.DCC.Ver != "" {
+		b.WriteString(" " + d.DCC.Ver)
 	}
 	return b.String()
+}
+
+// signerKey is the key of a listed DSC: its certificate (nil for a bare
+// key from a key-only list) and its validity window.
+type signerKey struct {
+	pub                 crypto.PublicKey
+	cert                *x509.Certificate
+	notBefore, notAfter time.Time
+}
+
+// entryKey returns the key of an x509 or spki entry, parsed once per entry
+// (trustlist caches it), or ok false.
+func entryKey(e *trustlist.Entry) (k signerKey, ok bool) {
+	switch e.Kind {
+	case trustlist.EntryX509:
+		if c := e.Certificate(); c != nil {
+			return signerKey{pub: c.PublicKey, cert: c, notBefore: c.NotBefore, notAfter: c.NotAfter}, true
+		}
+	case trustlist.EntrySPKI:
+		// A bare key has no extended key usage, so it may sign every
+		// certificate type, as the key-only lists intend — unless its source
+		// restricts it to some types (Entry.DCCTypes): then a stand-in
+		// certificate carries them as the extended key usage a DSC would.
+		if pub := e.PublicKey(); pub != nil {
+			k := signerKey{pub: pub, notBefore: e.NotBefore, notAfter: e.NotAfter}
+			if len(e.DCCTypes) > 0 {
+				k.cert = &x509.Certificate{PublicKey: pub, NotBefore: e.NotBefore, NotAfter: e.NotAfter}
+				for _, t := range e.DCCTypes {
+					k.cert.UnknownExtKeyUsage = append(k.cert.UnknownExtKeyUsage, dccTypeOIDs[t])
+				}
+			}
+			return k, true
+		}
+	}
+	return signerKey{}, false
 }
 
 // checkSigner finds the listed DSCs named by kid and verifies the signature
 // with each until one succeeds. It records the signature check and, when no
 // entry can be judged, the issuer checks.
-func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *scratch) *trustlist.Match {
+func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *hc1.Scratch) (*trustlist.Match, *signerKey) {
 	if d.KID == nil {
 		r.Add(verify.CheckSignature, verify.Fail, "the COSE headers carry no kid, so the signer cannot be identified")
 		env.NotListed(r, "no kid: the document does not name its signer")
-		return nil
+		return nil, nil
 	}
 	var cands []trustlist.Match
 	if env.Trust != nil {
@@ -147,31 +194,33 @@ func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *scratch) *tr
 	if len(cands) == 0 {
 		r.Add(verify.CheckSignature, verify.Skip, "no trusted key for kid %s (from the %s header), so the signature cannot be checked", kidString(d.KID), d.KIDFrom)
 		env.NotListed(r, notListedWhy(d, env))
-		return nil
+		return nil, nil
 	}
 	var why []string
 	for i := range cands {
 		m := &cands[i]
-		cert := entryCert(m.Entry)
-		if cert == nil {
+		key, ok := entryKey(m.Entry)
+		if !ok {
 			continue
 		}
-		if err := checkSignature(d, cert, sc); err != nil {
+		if err := d.VerifySignature(key.pub, sc); err != nil {
 			why = append(why, fmt.Sprintf("%s DSC %q: %v", m.Country, m.Entry.Name, err))
 			continue
 		}
-		c := r.Add(verify.CheckSignature, verify.Pass, "%s signature verifies with the DSC %q (kid %s, listed by %s)", AlgName(d.Alg), m.Entry.Name, kidString(d.KID), m.Country)
+		detail := hc1.AlgName(d.Alg) + " signature verifies with the DSC " + strconv.Quote(m.Entry.Name) +
+			" (kid " + kidString(d.KID) + ", listed by " + m.Country + ")"
 		if m.Entry.Source != nil {
-			c.Detail += "; " + m.Entry.Source.String()
+			detail += "; " + m.Entry.Source.String()
 		}
-		return m
+		addCheck(r, verify.CheckSignature, verify.Pass, detail)
+		return m, &key
 	}
 	r.Add(verify.CheckSignature, verify.Fail, "%s", strings.Join(why, "; "))
 	r.Add(verify.CheckIssuerTrusted, verify.Skip, "the signature verifies with none of the %d listed DSCs for kid %s", len(cands), kidString(d.KID))
 	for _, n := range []string{verify.CheckKeyValidAtSigning, verify.CheckNotRevoked, verify.CheckListFresh} {
 		r.Add(n, verify.Skip, "no listed key verified the signature")
 	}
-	return nil
+	return nil, nil
 }
 
 func notListedWhy(d *Decoded, env *verify.Env) string {
@@ -240,26 +289,9 @@ func checkChain(r *verify.Result, m *trustlist.Match, env *verify.Env) {
 	r.Add(CheckIssuerChain, verify.Pass, "the DSC chains to the CSCA %q listed by %s", chains[0][len(chains[0])-1].Subject.String(), m.Country)
 }
 
-// entryCert returns the DSC of an x509 entry, or for a bare key (spki entry,
-// from a key-only national list) a stand-in holding only the key and the
-// entry's validity window, and the DCC types its source restricts it to
-// (Entry.DCCTypes) as the extended key usage a DSC would carry; without a
-// restriction it may sign every certificate type, as the key-only lists intend.
-func entryCert(e *trustlist.Entry) *x509.Certificate {
-	switch e.Kind {
-	case trustlist.EntryX509:
-		return e.Certificate()
-	case trustlist.EntrySPKI:
-		if pub := e.PublicKey(); pub != nil {
-			c := &x509.Certificate{PublicKey: pub, NotBefore: e.NotBefore, NotAfter: e.NotAfter}
-			for _, t := range e.DCCTypes {
-				c.UnknownExtKeyUsage = append(c.UnknownExtKeyUsage, map[string]asn1.ObjectIdentifier{"t": oidTest, "v": oidVacc, "r": oidRecovery}[t])
-			}
-			return c
-		}
-	}
-	return nil
-}
+// dccTypeOIDs maps a source's per-key restriction (Entry.DCCTypes) to the
+// DCC extended key usage a DSC restricted the same way carries.
+var dccTypeOIDs = map[string]asn1.ObjectIdentifier{"t": oidTest, "v": oidVacc, "r": oidRecovery}
 
 // CheckIssuerChain is the check that a listed DSC chains to a CSCA listed
 // by the same anchor (skipped when the anchor lists no CSCA for hcert).
@@ -303,10 +335,10 @@ func allowedTypes(cert *x509.Certificate) map[string]bool {
 }
 
 // certTypes returns the certificate types present in the DCC ("v", "t", "r").
-func certTypes(dcc map[string]any) []string {
+func certTypes(dcc *hc1.DCC) []string {
 	var out []string
-	for _, k := range []string{"v", "t", "r"} {
-		if a, ok := dcc[k].([]any); ok && len(a) > 0 {
+	for _, k := range [...]string{"v", "t", "r"} {
+		if len(dcc.Group(k)) > 0 {
 			out = append(out, k)
 		}
 	}
@@ -314,6 +346,9 @@ func certTypes(dcc map[string]any) []string {
 }
 
 func typeList(ts []string) string {
+	if len(ts) == 1 {
+		return typeNames[ts[0]]
+	}
 	names := make([]string, len(ts))
 	for i, t := range ts {
 		names[i] = typeNames[t]
@@ -321,21 +356,30 @@ func typeList(ts []string) string {
 	return strings.Join(names, ", ")
 }
 
+// addCheck records a check whose detail is already written.
+func addCheck(r *verify.Result, name string, st verify.Status, detail string) {
+	r.Checks = append(r.Checks, verify.Check{Name: name, Status: st, Detail: detail})
+}
+
 func checkKeyUsage(r *verify.Result, d *Decoded, cert *x509.Certificate) {
-	st, detail := keyUsageVerdict(d.DCC, cert)
-	r.Add(verify.CheckKeyUsage, st, "%s", detail)
+	st, detail := keyUsageVerdict(&d.DCC, cert)
+	addCheck(r, verify.CheckKeyUsage, st, detail)
 }
 
 // keyUsageVerdict judges whether the DSC's extended key usage allows the
-// certificate types the DCC holds.
-func keyUsageVerdict(dcc map[string]any, cert *x509.Certificate) (verify.Status, string) {
+// certificate types the DCC holds. A nil cert is a bare listed key: no
+// extended key usage.
+func keyUsageVerdict(dcc *hc1.DCC, cert *x509.Certificate) (verify.Status, string) {
 	types := certTypes(dcc)
 	if len(types) == 0 {
 		return verify.Fail, "the DCC holds no vaccination, test or recovery entry"
 	}
-	allowed := allowedTypes(cert)
+	var allowed map[string]bool
+	if cert != nil {
+		allowed = allowedTypes(cert)
+	}
 	if allowed == nil {
-		return verify.Pass, fmt.Sprintf("the DSC carries no DCC extended key usage, so it may sign every certificate type (this is a %s certificate)", typeList(types))
+		return verify.Pass, "the DSC carries no DCC extended key usage, so it may sign every certificate type (this is a " + typeList(types) + " certificate)"
 	}
 	var may []string
 	for t := range allowed {
@@ -347,14 +391,15 @@ func keyUsageVerdict(dcc map[string]any, cert *x509.Certificate) (verify.Status,
 			return verify.Fail, fmt.Sprintf("this is a %s certificate, but the DSC's extended key usage allows only %s", typeNames[t], typeList(may))
 		}
 	}
-	return verify.Pass, fmt.Sprintf("the DSC's extended key usage allows %s; this is a %s certificate", typeList(may), typeList(types))
+	return verify.Pass, "the DSC's extended key usage allows " + typeList(may) + "; this is a " + typeList(types) + " certificate"
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // checkValidity checks exp and iat against the verification time, and the
-// DSC's own validity period at that time.
-func checkValidity(r *verify.Result, d *Decoded, cert *x509.Certificate, at time.Time) {
+// DSC's own validity period at that time (key is nil when no listed DSC
+// verified the signature).
+func checkValidity(r *verify.Result, d *Decoded, key *signerKey, at time.Time) {
 	var bad []string
 	switch {
 	case d.Expires.IsZero():
@@ -365,11 +410,11 @@ func checkValidity(r *verify.Result, d *Decoded, cert *x509.Certificate, at time
 	if !d.IssuedAt.IsZero() && d.IssuedAt.After(at) {
 		bad = append(bad, fmt.Sprintf("issued at %s, after the verification time", ts(d.IssuedAt)))
 	}
-	if cert != nil {
-		if at.Before(cert.NotBefore) {
-			bad = append(bad, fmt.Sprintf("the DSC is not valid before %s", ts(cert.NotBefore)))
-		} else if at.After(cert.NotAfter) {
-			bad = append(bad, fmt.Sprintf("the DSC expired at %s", ts(cert.NotAfter)))
+	if key != nil {
+		if at.Before(key.notBefore) {
+			bad = append(bad, fmt.Sprintf("the DSC is not valid before %s", ts(key.notBefore)))
+		} else if at.After(key.notAfter) {
+			bad = append(bad, fmt.Sprintf("the DSC expired at %s", ts(key.notAfter)))
 		}
 	}
 	if len(bad) > 0 {
@@ -380,40 +425,34 @@ func checkValidity(r *verify.Result, d *Decoded, cert *x509.Certificate, at time
 	if !d.IssuedAt.IsZero() {
 		iat = "issued " + ts(d.IssuedAt)
 	}
-	r.Add(verify.CheckNotExpired, verify.Pass, "%s, expires %s", iat, ts(d.Expires))
+	addCheck(r, verify.CheckNotExpired, verify.Pass, iat+", expires "+ts(d.Expires))
 }
 
 func summary(d *Decoded) []verify.Field {
-	var out []verify.Field
+	out := make([]verify.Field, 0, 8)
 	add := func(label, value string) {
 		if value != "" {
 			out = append(out, verify.Field{Label: label, Value: value})
 		}
 	}
-	if nam, ok := d.DCC["nam"].(map[string]any); ok {
-		gn, _ := nam["gn"].(string)
-		fn, _ := nam["fn"].(string)
-		if gn == "" && fn == "" {
-			gn, _ = nam["gnt"].(string)
-			fn, _ = nam["fnt"].(string)
-		}
-		add("Name", strings.TrimSpace(gn+" "+fn))
+	nam := &d.DCC.Nam
+	gn, fn := nam.Gn, nam.Fn
+	if gn == "" && fn == "" {
+		gn, fn = nam.Gnt, nam.Fnt
 	}
-	dob, _ := d.DCC["dob"].(string)
-	add("Date of birth", dob)
+	add("Name", strings.TrimSpace(gn+" "+fn))
+	add("Date of birth", d.DCC.Dob)
 	var ci string
-	for _, t := range certTypes(d.DCC) {
-		entries := d.DCC[t].([]any)
-		e, _ := entries[0].(map[string]any)
+	for _, t := range certTypes(&d.DCC) {
+		e := &d.DCC.Group(t)[0]
 		what := typeNames[t]
 		switch t {
 		case "v":
-			dn, sd := e["dn"], e["sd"]
-			if dn != nil && sd != nil {
-				what += fmt.Sprintf(" (dose %v of %v)", dn, sd)
+			if e.DN != nil && e.SD != nil {
+				what += " (dose " + number(e.DN) + " of " + number(e.SD) + ")"
 			}
 		case "t":
-			switch e["tr"] {
+			switch e.TR {
 			case "260415000":
 				what += " (not detected)"
 			case "260373001":
@@ -422,7 +461,7 @@ func summary(d *Decoded) []verify.Field {
 		}
 		add("Certificate type", what)
 		if ci == "" {
-			ci, _ = e["ci"].(string)
+			ci = e.CI
 		}
 	}
 	add("Issuer country (claimed, iss)", d.Issuer)
@@ -436,12 +475,25 @@ func summary(d *Decoded) []verify.Field {
 	return out
 }
 
+// number prints a decoded CBOR dose number as the JSON form has it.
+func number(v any) string {
+	switch n := v.(type) {
+	case int64:
+		return strconv.FormatInt(n, 10)
+	case uint64:
+		return strconv.FormatUint(n, 10)
+	case float64:
+		return strconv.FormatFloat(n, 'g', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
 // listedBy names the anchor whose list holds the DSC, and the country the
 // entry issues for when the anchor relays it for another.
 func listedBy(m *trustlist.Match) string {
-	s := fmt.Sprintf("%s (%s)", m.Country, m.Anchor)
+	s := m.Country + " (" + m.Anchor + ")"
 	if cc := m.IssuerCountry(); cc != m.Country {
-		s += fmt.Sprintf(", for %s", cc)
+		s += ", for " + cc
 	}
 	return s
 }

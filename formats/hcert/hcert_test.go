@@ -144,11 +144,11 @@ func TestRoundTripAllAlgorithms(t *testing.T) {
 	for _, alg := range []string{"ES256", "PS256", "ES384", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
 			d := newDSC(t, alg)
-			hc1 := d.issue(t, vaccJSON)
-			if !strings.HasPrefix(hc1, "HC1:") || !(Format{}).Detect([]byte(hc1)) {
-				t.Fatalf("bad HC1 %q", hc1[:10])
+			hc1doc := d.issue(t, vaccJSON)
+			if !strings.HasPrefix(hc1doc, "HC1:") || !(Format{}).Detect([]byte(hc1doc)) {
+				t.Fatalf("bad HC1 %q", hc1doc[:10])
 			}
-			r, err := run(t, d.set, []byte(hc1))
+			r, err := run(t, d.set, []byte(hc1doc))
 			mustValid(t, r, err)
 			if !strings.Contains(r.Check(verify.CheckSignature).Detail, alg) {
 				t.Errorf("signature detail: %s", r.Check(verify.CheckSignature).Detail)
@@ -273,7 +273,7 @@ func (p coseParts) build(t testing.TB) []byte {
 	return b
 }
 
-func hc1(cose []byte) []byte {
+func hc1doc(cose []byte) []byte {
 	var buf bytes.Buffer
 	zw := zlib.NewWriter(&buf)
 	zw.Write(cose)
@@ -392,7 +392,7 @@ func TestGeneratedFixtures(t *testing.T) {
 		{name: "HC1 text longer than any QR code", raw: append([]byte("HC1:"), bytes.Repeat([]byte("NCF"), MaxText/3+1)...), want: want{step: StepBase45, contain: "more than any DCC"}},
 		{name: "bad base45", raw: []byte("HC1:NCF~~~"), want: want{step: StepBase45, contain: "not in the base45 alphabet"}},
 		{name: "zlib stream truncated", raw: func() []byte {
-			h := hc1(base().build(t))
+			h := hc1doc(base().build(t))
 			b, _ := base45.Decode(string(h[4:]))
 			return []byte(Prefix + base45.Encode(b[:len(b)/2]))
 		}(), want: want{step: StepZlib}},
@@ -400,7 +400,7 @@ func TestGeneratedFixtures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			in := c.raw
 			if in == nil {
-				in = hc1(c.parts().build(t))
+				in = hc1doc(c.parts().build(t))
 			}
 			trust := c.trust
 			if trust == nil {
@@ -580,7 +580,7 @@ func TestCSCAChain(t *testing.T) {
 	}
 	// A CSCA's kid is not a document signer.
 	caDoc := coseParts{prot: map[any]any{1: AlgES256, 4: KID(ca)}, payload: cwtPayload(t, now.Unix()-5, now.Unix()+60, vaccJSON), key: caKey}
-	r, err = run(t, set, hc1(caDoc.build(t)))
+	r, err = run(t, set, hc1doc(caDoc.build(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

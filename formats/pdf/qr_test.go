@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-network/accord/formats/hcert" // registers hcert: verifies the HC1 in the QR code
+	_ "github.com/accord-network/accord/formats/hcert" // registers the hcert format
 	"github.com/accord-network/accord/formats/pdf/pdftest"
 	"github.com/accord-network/accord/formats/qr"
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -33,7 +34,7 @@ func grayOf(t testing.TB, p image.Image) *pdftest.Image {
 // HC1 as a QR image; the PDF signature and the HC1 are both verified.
 func TestDCCQRCodeInPDF(t *testing.T) {
 	dsc, dscKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "NL DSC", Country: "NL"})
-	hc1, err := hcert.Issue([]byte(dccJSON), hcert.IssueOptions{Signer: dscKey, Cert: dsc, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
+	hc1, err := hcertissue.Issue([]byte(dccJSON), hcertissue.IssueOptions{Signer: dscKey, Cert: dsc, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

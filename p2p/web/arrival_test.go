@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-network/accord/formats/hcert"
+	_ "github.com/accord-network/accord/formats/hcert" // registers the hcert format
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/p2p/web"
 	"github.com/accord-network/accord/trustlist"
 	tt "github.com/accord-network/accord/trustlist/trustlisttest"
@@ -39,7 +40,7 @@ func arrivalSetup(t *testing.T, lang string) (*httptest.Server, string, string) 
 		t.Fatal(d.Err())
 	}
 	issue := func(doc string) string {
-		hc1, err := hcert.Issue([]byte(doc), hcert.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
+		hc1, err := hcertissue.Issue([]byte(doc), hcertissue.IssueOptions{Signer: key, Cert: cert, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-network/accord/formats/hcert"
+	_ "github.com/accord-network/accord/formats/hcert" // registers the hcert format
 	"github.com/accord-network/accord/formats/qr"
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/p2p/web"
 	"github.com/accord-network/accord/trustlist"
 	tt "github.com/accord-network/accord/trustlist/trustlisttest"
@@ -43,7 +44,7 @@ func setup(t *testing.T) (*httptest.Server, string) {
 	cert, key := tt.Cert(t, tt.CertOptions{CommonName: "NL DSC", Country: "NL"})
 	e := tt.Must(trustlist.NewX509Entry(cert.Raw, false, []trustlist.DocType{trustlist.DocHCert}, "Ministry of Health NL"))
 	set := tt.TrustOne(t, "NL", e)
-	hc1, err := hcert.Issue([]byte(dcc), hcert.IssueOptions{Signer: key, Cert: cert, Expires: time.Now().Add(24 * time.Hour)})
+	hc1, err := hcertissue.Issue([]byte(dcc), hcertissue.IssueOptions{Signer: key, Cert: cert, Expires: time.Now().Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestPasteAndUpload(t *testing.T) {
 	// Signed by a key no list holds: not valid, says why in words, the check's name in small print,
 	// and the holder's name is marked as not verified.
 	otherCert, otherKey := tt.Cert(t, tt.CertOptions{CommonName: "Forger", Country: "NL"})
-	forged, err := hcert.Issue([]byte(dcc), hcert.IssueOptions{Signer: otherKey, Cert: otherCert, Expires: time.Now().Add(24 * time.Hour)})
+	forged, err := hcertissue.Issue([]byte(dcc), hcertissue.IssueOptions{Signer: otherKey, Cert: otherCert, Expires: time.Now().Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

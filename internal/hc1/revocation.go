@@ -1,4 +1,4 @@
-package hcert
+package hc1
 
 import (
 	"github.com/accord-network/accord/trustlist"
@@ -15,14 +15,11 @@ func RevocationQueries(d *Decoded) []trustlist.RevocationQuery {
 		qs = append(qs, trustlist.RevocationQuery{Type: trustlist.HashSignature, Hash: trustlist.DCCSignatureHash(d.Alg, d.Signature)})
 	}
 	for _, group := range []string{"v", "t", "r"} {
-		entries, _ := d.DCC[group].([]any)
-		for _, e := range entries {
-			m, _ := e.(map[string]any)
-			ci, _ := m["ci"].(string)
+		for _, e := range d.DCC.Group(group) {
+			ci, co := e.CI, e.CO
 			if ci == "" {
 				continue
 			}
-			co, _ := m["co"].(string)
 			qs = append(qs,
 				trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: trustlist.RevocationHash([]byte(ci))},
 				trustlist.RevocationQuery{Type: trustlist.HashCountryCodeUCI, Hash: trustlist.RevocationHash([]byte(co + ci))})

@@ -1,3 +1,9 @@
+// Package hcert issues EU Digital COVID Certificates: it signs a DCC given
+// as JSON into a COSE_Sign1 CWT and encodes it as the HC1 string a QR code
+// holds, and computes what an issuer publishes to revoke one. Verifying is
+// formats/hcert's. Callers usually import it under another name:
+//
+//	hcertissue "github.com/accord-network/accord/issue/hcert"
 package hcert
 
 import (
@@ -11,15 +17,15 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/veraison/go-cose"
 
 	"github.com/accord-network/accord/formats/base45"
+	"github.com/accord-network/accord/internal/hc1"
+	"github.com/accord-network/accord/trustlist"
 )
 
 // IssueOptions say who signs a DCC and for how long it is valid.
@@ -37,14 +43,6 @@ type IssueOptions struct {
 	// Uncompressed skips zlib (still valid HC1, but a larger QR code).
 	Uncompressed bool
 }
-
-var encMode = func() cbor.EncMode {
-	em, err := cbor.CoreDetEncOptions().EncMode()
-	if err != nil {
-		panic(err)
-	}
-	return em
-}()
 
 // KID returns the EU DCC key identifier of a DSC: the first 8 bytes of the
 // SHA-256 of its DER encoding.
@@ -84,7 +82,7 @@ func Sign(dccJSON []byte, o IssueOptions) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hcert: %w", err)
 	}
-	dcc, err := jsonToCBORValue(dccJSON)
+	dcc, err := hc1.DCCFromJSON(dccJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +104,7 @@ func Sign(dccJSON []byte, o IssueOptions) ([]byte, error) {
 	if iss != "" {
 		claims[1] = iss
 	}
-	payload, err := encMode.Marshal(claims)
+	payload, err := hc1.EncMode.Marshal(claims)
 	if err != nil {
 		return nil, fmt.Errorf("hcert: encoding CWT claims: %w", err)
 	}
@@ -141,40 +139,25 @@ func Issue(dccJSON []byte, o IssueOptions) (string, error) {
 		}
 		body = buf.Bytes()
 	}
-	return Prefix + base45.Encode(body), nil
+	return hc1.Prefix + base45.Encode(body), nil
 }
 
-// jsonToCBORValue decodes JSON keeping integers as integers (so "dn": 2
-// becomes CBOR unsigned 2, not the float 2.0).
-func jsonToCBORValue(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("hcert: DCC payload is not JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("hcert: DCC payload has data after the JSON value")
-	}
-	return convertNumbers(v), nil
+// Revocation is what an issuer needs to revoke one DCC: its signer's kid,
+// its expiry (a revocation entry can be dropped after it) and the hashes of
+// the EU DCC revocation scheme (SIGNATURE, and UCI and COUNTRYCODEUCI for
+// each entry).
+type Revocation struct {
+	KID     []byte
+	Expires time.Time // zero when the CWT has no exp
+	Hashes  []trustlist.RevocationQuery
 }
 
-func convertNumbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = convertNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = convertNumbers(e)
-		}
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
+// RevocationOf decodes an HC1 string or raw COSE_Sign1 (structure only: no
+// signature or trust check) and returns its revocation hashes.
+func RevocationOf(doc []byte) (*Revocation, error) {
+	d, err := hc1.Decode(doc)
+	if err != nil {
+		return nil, err
 	}
-	return v
+	return &Revocation{KID: d.KID, Expires: d.Expires, Hashes: hc1.RevocationQueries(d)}, nil
 }

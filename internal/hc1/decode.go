@@ -1,4 +1,9 @@
-package hcert
+// Package hc1 takes EU DCC health certificates (HC1 QR payloads and raw
+// COSE_Sign1 CWTs) apart for the verifying format formats/hcert and the
+// issuing package issue/hcert: prefix, base45, zlib, COSE_Sign1, CWT claims
+// and the DCC, decoded once into typed values, with the DCC schema verdict
+// taken in the same pass (spec/hcert.md).
+package hc1
 
 import (
 	"bytes"
@@ -113,8 +118,14 @@ type Decoded struct {
 	IssuedAt     time.Time // CWT claim 6 (zero if absent)
 	Expires      time.Time // CWT claim 4 (zero if absent)
 	DCCRaw       []byte    // CBOR of the DCC (claim -260 → 1)
-	DCC          map[string]any
+	DCC          DCC       // the fields of the DCC this verifier reads
 	InputWasText bool
+	// SchemaErr is the EU DCC JSON schema verdict on the DCC (nil: it
+	// conforms), taken while decoding (dccschema.ValidateCBOR).
+	SchemaErr error
+	// jsonForm is the DCC's JSON form when decoding needed it (a payload
+	// with tags or floats); JSON builds it otherwise.
+	jsonForm map[string]any
 }
 
 // limits are the decoding bounds shared by every CBOR decoder of a DCC.
@@ -149,26 +160,33 @@ func mustDecMode(adjust func(*cbor.DecOptions)) cbor.DecMode {
 
 var typeMapStringAny = reflect.TypeOf(map[string]any(nil))
 
-// scratch holds the reusable buffers of one decode.
-type scratch struct {
+// Scratch holds the reusable buffers of one decode. A Decoded filled with
+// a Scratch points into it until the Scratch is put back.
+type Scratch struct {
 	b45 []byte
 	out bytes.Buffer
 	zr  io.ReadCloser
 	br  bytes.Reader
 	tbs []byte
+	der []byte
 	lim io.LimitedReader
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+var scratchPool = sync.Pool{New: func() any { return new(Scratch) }}
 
-func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+// GetScratch takes a Scratch from the pool.
+func GetScratch() *Scratch { return scratchPool.Get().(*Scratch) }
 
-func putScratch(s *scratch) {
+// PutScratch returns s to the pool; what was decoded with it is invalid.
+func PutScratch(s *Scratch) {
 	if cap(s.b45) > 64<<10 {
 		s.b45 = nil
 	}
 	if s.out.Cap() > 64<<10 {
 		s.out = bytes.Buffer{}
+	}
+	if cap(s.tbs) > 64<<10 {
+		s.tbs = nil
 	}
 	s.out.Reset()
 	scratchPool.Put(s)
@@ -188,15 +206,15 @@ func Unprefix(in []byte) ([]byte, error) {
 	if bytes.HasPrefix(s, []byte(Prefix)) {
 		return s[len(Prefix):], nil
 	}
-	if p := otherPrefix(s); p != "" {
+	if p := OtherPrefix(s); p != "" {
 		return nil, stepErr(StepPrefix, "context identifier %q is not supported (only %q, an EU DCC version 1, is)", p, Prefix)
 	}
 	return nil, stepErr(StepPrefix, "missing the %q context identifier", Prefix)
 }
 
-// otherPrefix returns a context identifier of the HC1 shape (two letters,
+// OtherPrefix returns a context identifier of the HC1 shape (two letters,
 // a digit or letter, a colon) that is not HC1:, e.g. "HC2:" or "HL0:".
-func otherPrefix(s []byte) string {
+func OtherPrefix(s []byte) string {
 	if len(s) >= 4 && s[3] == ':' && isUpper(s[0]) && isUpper(s[1]) && (isUpper(s[2]) || s[2] >= '0' && s[2] <= '9') {
 		return string(s[:4])
 	}
@@ -206,25 +224,32 @@ func otherPrefix(s []byte) string {
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
 // Decode takes an HC1 string or raw COSE bytes apart. It checks structure
-// only: no signature, no trust, no time.
+// (and takes the DCC schema verdict) only: no signature, no trust, no time.
+// The result owns its bytes.
 func Decode(in []byte) (*Decoded, error) {
-	sc := getScratch()
-	defer putScratch(sc)
+	sc := GetScratch()
+	defer PutScratch(sc)
 	d := new(Decoded)
-	err := decode(in, d, sc)
+	err := DecodeWith(in, d, sc)
 	if err != nil {
 		return d, err
 	}
-	// Detach from the pooled buffers.
+	d.Detach()
+	return d, nil
+}
+
+// Detach copies the byte fields that point into a Scratch, so d outlives it.
+func (d *Decoded) Detach() {
 	d.Protected = bytes.Clone(d.Protected)
 	d.Payload = bytes.Clone(d.Payload)
 	d.Signature = bytes.Clone(d.Signature)
 	d.KID = bytes.Clone(d.KID)
 	d.DCCRaw = bytes.Clone(d.DCCRaw)
-	return d, nil
 }
 
-func decode(in []byte, d *Decoded, sc *scratch) error {
+// DecodeWith is Decode into d with sc's buffers: d's byte fields point into
+// sc (or in) until Detach.
+func DecodeWith(in []byte, d *Decoded, sc *Scratch) error {
 	cose := in
 	if isText(in) {
 		d.InputWasText = true
@@ -257,7 +282,7 @@ func decode(in []byte, d *Decoded, sc *scratch) error {
 
 // inflate decompresses a zlib stream into sc.out, refusing more than
 // MaxDecompressed bytes.
-func inflate(src []byte, sc *scratch) error {
+func inflate(src []byte, sc *Scratch) error {
 	sc.br.Reset(src)
 	var err error
 	if sc.zr == nil {
@@ -397,6 +422,13 @@ func cborKind(b byte) string {
 	return [...]string{"an unsigned integer", "a negative integer", "a byte string", "a text string", "an array", "a map", "a tagged value", "a simple value or float"}[b>>5]
 }
 
+// DecodeCWT takes a CWT claims map (a COSE payload) apart as DecodeWith
+// does.
+func DecodeCWT(payload []byte) (*Decoded, error) {
+	d := &Decoded{Payload: payload}
+	return d, decodeCWT(d)
+}
+
 // decodeCWT reads the CWT claims iss, iat, exp and the DCC.
 func decodeCWT(d *Decoded) error {
 	if len(d.Payload) == 0 || d.Payload[0]>>5 != 5 {
@@ -436,16 +468,7 @@ func decodeCWT(d *Decoded) error {
 		return stepErr(StepDCC, "hcert claim has no DCC v1 (key 1)")
 	}
 	d.DCCRaw = hc.DCC
-	var dcc any
-	if err := decMode.Unmarshal(d.DCCRaw, &dcc); err != nil {
-		return stepErr(StepDCC, "DCC: %v", err)
-	}
-	m, ok := jsonable(dcc).(map[string]any)
-	if !ok {
-		return stepErr(StepDCC, "DCC is a %T, not a map", dcc)
-	}
-	d.DCC = m
-	return nil
+	return decodeDCC(d)
 }
 
 // numericDate reads a CWT NumericDate: an integer or floating-point number

@@ -1,0 +1,296 @@
+package dccschema
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// This file compiles the embedded schema releases into a small tree of
+// checks (a node per schema object) for ValidateCBOR. The tree understands
+// exactly the JSON Schema 2020-12 keywords the published DCC schemas use;
+// compiling a schema with any other assertion keyword fails, so a release
+// that needs more cannot be checked less strictly than it says.
+
+// node is one compiled schema object. A nil *node accepts everything.
+type node struct {
+	types     typeSet
+	props     []prop // sorted by name
+	required  []string
+	pattern   *regexp.Regexp
+	maxLength int // -1: none
+	hasMin    bool
+	hasMax    bool
+	min, max  float64
+	format    string // "", "date" or "date-time" (only when formats are asserted)
+	items     *node
+	minItems  int // 0: none
+	maxItems  int // -1: none
+	oneOf     []*node
+	ref       *node
+}
+
+type prop struct {
+	name string
+	n    *node
+}
+
+// typeSet is a set of JSON types; 0 means any type.
+type typeSet uint8
+
+const (
+	tNull typeSet = 1 << iota
+	tBool
+	tInteger
+	tNumber // any number, integer or not
+	tString
+	tArray
+	tObject
+)
+
+var typeNames = map[string]typeSet{
+	"null": tNull, "boolean": tBool, "integer": tInteger, "number": tNumber,
+	"string": tString, "array": tArray, "object": tObject,
+}
+
+// annotations are keywords that assert nothing.
+var annotations = map[string]bool{
+	"$schema": true, "$id": true, "$comment": true, "$defs": true, "title": true,
+	"description": true, "examples": true, "valueset-uri": true,
+}
+
+// prop returns the compiled schema of a property, or nil.
+func (n *node) prop(name []byte) *node {
+	i := sort.Search(len(n.props), func(i int) bool { return n.props[i].name >= string(name) })
+	if i < len(n.props) && n.props[i].name == string(name) {
+		return n.props[i].n
+	}
+	return nil
+}
+
+// compiler turns the JSON documents of one release into nodes.
+type compiler struct {
+	docs    map[string]map[string]any // $id → document
+	done    map[string]*node          // "$id#pointer" → node
+	formats bool
+}
+
+// compiledTrees holds one lazily compiled tree per release: a document is
+// checked with the release its ver names, and only that one is compiled.
+type compiledTree struct {
+	once sync.Once
+	root *node
+	err  error
+}
+
+var trees = make([]compiledTree, len(releases))
+
+// tree returns the compiled checks of release i, compiling them on first use.
+func tree(i int) (*node, error) {
+	t := &trees[i]
+	t.once.Do(func() { t.root, t.err = compileRelease(releases[i], assertFormat) })
+	return t.root, t.err
+}
+
+func compileRelease(rel release, formats bool) (*node, error) {
+	c := &compiler{docs: map[string]map[string]any{}, done: map[string]*node{}, formats: formats}
+	files, err := schemaFS.ReadDir(rel.dir)
+	if err != nil {
+		return nil, fmt.Errorf("dccschema: embedded schema %s: %w", rel.version, err)
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name(), ".json") {
+			continue
+		}
+		raw, err := schemaFS.ReadFile(path.Join(rel.dir, f.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("dccschema: embedded schema %s: %w", rel.version, err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return nil, fmt.Errorf("dccschema: embedded schema %s/%s: %w", rel.version, f.Name(), err)
+		}
+		id, _ := doc["$id"].(string)
+		if id == "" {
+			return nil, fmt.Errorf("dccschema: embedded schema %s/%s has no $id", rel.version, f.Name())
+		}
+		c.docs[id] = doc
+	}
+	root, err := c.ref(rel.main, rel.main)
+	if err != nil {
+		return nil, fmt.Errorf("dccschema: compile schema %s: %w", rel.version, err)
+	}
+	return root, nil
+}
+
+// ref compiles the schema a $ref names, relative to the document base.
+func (c *compiler) ref(base, ref string) (*node, error) {
+	docID, ptr, _ := strings.Cut(ref, "#")
+	if docID == "" {
+		docID = base
+	}
+	key := docID + "#" + ptr
+	if n, ok := c.done[key]; ok {
+		return n, nil
+	}
+	doc, ok := c.docs[docID]
+	if !ok {
+		return nil, fmt.Errorf("$ref %q: no embedded schema has $id %q", ref, docID)
+	}
+	var v any = doc
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		if tok == "" {
+			continue
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("$ref %q does not resolve", ref)
+		}
+		if v, ok = m[tok]; !ok {
+			return nil, fmt.Errorf("$ref %q does not resolve", ref)
+		}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("$ref %q is not a schema object", ref)
+	}
+	n := new(node)
+	c.done[key] = n // before compiling: a cycle finds the node under way
+	if err := c.fill(n, docID, m); err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return n, nil
+}
+
+// fill compiles the keywords of schema object m into n.
+func (c *compiler) fill(n *node, base string, m map[string]any) error {
+	n.maxLength, n.maxItems = -1, -1
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := m[k]
+		var err error
+		switch k {
+		case "type":
+			s, _ := v.(string)
+			t, ok := typeNames[s]
+			if !ok {
+				return fmt.Errorf("type %v is not supported", v)
+			}
+			n.types = t
+		case "properties":
+			ps, ok := v.(map[string]any)
+			if !ok {
+				return fmt.Errorf("properties is not an object")
+			}
+			for name, sub := range ps {
+				sm, ok := sub.(map[string]any)
+				if !ok {
+					return fmt.Errorf("properties/%s is not a schema object", name)
+				}
+				pn := new(node)
+				if err := c.fill(pn, base, sm); err != nil {
+					return fmt.Errorf("properties/%s: %w", name, err)
+				}
+				n.props = append(n.props, prop{name, pn})
+			}
+			sort.Slice(n.props, func(i, j int) bool { return n.props[i].name < n.props[j].name })
+		case "required":
+			n.required, err = stringList(v)
+		case "pattern":
+			s, _ := v.(string)
+			n.pattern, err = regexp.Compile(s)
+		case "maxLength":
+			n.maxLength, err = count(v)
+		case "minItems":
+			n.minItems, err = count(v)
+		case "maxItems":
+			n.maxItems, err = count(v)
+		case "minimum":
+			n.min, n.hasMin, err = number(v)
+		case "maximum":
+			n.max, n.hasMax, err = number(v)
+		case "format":
+			s, _ := v.(string)
+			if s != "date" && s != "date-time" {
+				return fmt.Errorf("format %q is not supported", s)
+			}
+			if c.formats {
+				n.format = s
+			}
+		case "items":
+			sm, ok := v.(map[string]any)
+			if !ok {
+				return fmt.Errorf("items is not a schema object")
+			}
+			n.items = new(node)
+			err = c.fill(n.items, base, sm)
+		case "oneOf":
+			subs, ok := v.([]any)
+			if !ok {
+				return fmt.Errorf("oneOf is not an array")
+			}
+			for i, s := range subs {
+				sm, ok := s.(map[string]any)
+				if !ok {
+					return fmt.Errorf("oneOf/%d is not a schema object", i)
+				}
+				sn := new(node)
+				if err := c.fill(sn, base, sm); err != nil {
+					return fmt.Errorf("oneOf/%d: %w", i, err)
+				}
+				n.oneOf = append(n.oneOf, sn)
+			}
+		case "$ref":
+			s, _ := v.(string)
+			n.ref, err = c.ref(base, s)
+		default:
+			if !annotations[k] {
+				return fmt.Errorf("keyword %q is not supported by the compiled checks", k)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func stringList(v any) ([]string, error) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("not an array")
+	}
+	out := make([]string, len(a))
+	for i, e := range a {
+		s, ok := e.(string)
+		if !ok {
+			return nil, fmt.Errorf("not an array of strings")
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func count(v any) (int, error) {
+	f, ok := v.(float64)
+	if !ok || f < 0 || f != float64(int(f)) {
+		return 0, fmt.Errorf("%v is not a count", v)
+	}
+	return int(f), nil
+}
+
+func number(v any) (float64, bool, error) {
+	f, ok := v.(float64)
+	if !ok {
+		return 0, false, fmt.Errorf("%v is not a number", v)
+	}
+	return f, true, nil
+}
