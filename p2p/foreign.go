@@ -343,13 +343,27 @@ func (r *syncRound) syncForeign() error {
 		if got == nil {
 			continue // the peer replaced or dropped it since its heads
 		}
-		if err := r.chargeSignatures(got); err != nil {
+		if err := r.chargeForeign(got); err != nil {
 			return err
 		}
 		if err := r.importForeign(req, got); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// chargeForeign takes what verifying a foreign list may cost from the
+// round's signature budget. A foreign file holds many signatures (the
+// gateway list one per item): it is charged one per 4 KiB, at least one.
+func (r *syncRound) chargeForeign(o []byte) error {
+	sigs := len(o)/4096 + 1
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.budget.Signatures -= sigs; r.budget.Signatures < 0 {
+		return errBudget
+	}
+	r.st.Verified += sigs
 	return nil
 }
 
