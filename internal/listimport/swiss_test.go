@@ -11,6 +11,7 @@ import (
 
 	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/internal/listimport/dcckeys"
+	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
 )
@@ -57,8 +58,12 @@ func TestSwissKeyRestrictions(t *testing.T) {
 	// One key of ours, restricted to v, in the real list.
 	dsc, key := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "CH test DSC", Country: "CH",
 		NotBefore: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
-	kid := base64.StdEncoding.EncodeToString(hcert.KID(dsc))
-	x, y := key.PublicKey.X.FillBytes(make([]byte, 32)), key.PublicKey.Y.FillBytes(make([]byte, 32))
+	kid := base64.StdEncoding.EncodeToString(hcertissue.KID(dsc))
+	pt, err := key.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := pt[1:33], pt[33:65]
 	var list map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
 		t.Fatal(err)
@@ -87,7 +92,7 @@ func TestSwissKeyRestrictions(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Now()
-		hc1, err := hcert.Issue(tc.JSON, hcert.IssueOptions{Signer: key, Cert: dsc, Issuer: "CH", IssuedAt: now.Add(-time.Hour), Expires: now.Add(time.Hour)})
+		hc1, err := hcertissue.Issue(tc.JSON, hcertissue.IssueOptions{Signer: key, Cert: dsc, Issuer: "CH", IssuedAt: now.Add(-time.Hour), Expires: now.Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
