@@ -43,6 +43,8 @@ func topicFor(k trustlist.Kind) string {
 		return TopicLists
 	case trustlist.KindEvidence:
 		return TopicEvidence
+	case trustlist.KindForeign:
+		return TopicForeign
 	default:
 		return TopicAnchors
 	}
@@ -79,7 +81,7 @@ func ScoreParams() (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
 	p := &pubsub.PeerScoreParams{
 		SkipAtomicValidation: true,
 		Topics: map[string]*pubsub.TopicScoreParams{
-			TopicLists: topic(1), TopicAnchors: topic(1), TopicEvidence: topic(1),
+			TopicLists: topic(1), TopicAnchors: topic(1), TopicEvidence: topic(1), TopicForeign: topic(1),
 		},
 		TopicScoreCap:     100,
 		AppSpecificScore:  func(peer.ID) float64 { return 0 },
@@ -136,9 +138,13 @@ func (n *Node) startGossip() error {
 		return fmt.Errorf("p2p: gossipsub: %w", err)
 	}
 	n.ps = ps
-	for _, k := range []trustlist.Kind{trustlist.KindList, trustlist.KindDescriptor, trustlist.KindEvidence} {
+	for _, k := range []trustlist.Kind{trustlist.KindList, trustlist.KindDescriptor, trustlist.KindEvidence, trustlist.KindForeign} {
 		name := topicFor(k)
-		if err := ps.RegisterTopicValidator(name, n.validate(name), pubsub.WithValidatorTimeout(time.Minute)); err != nil {
+		v := n.validate(name)
+		if k == trustlist.KindForeign {
+			v = n.validateForeign // foreign.go: verified under this node's source pins
+		}
+		if err := ps.RegisterTopicValidator(name, v, pubsub.WithValidatorTimeout(time.Minute)); err != nil {
 			return fmt.Errorf("p2p: validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)
@@ -320,6 +326,9 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (*trustlist.Decision, err
 	if len(raw) > n.cfg.MaxObjectSize {
 		return &trustlist.Decision{Outcome: trustlist.Rejected, Reason: trustlist.ReasonMalformed,
 			Detail: fmt.Sprintf("object of %d bytes exceeds the %d byte limit", len(raw), n.cfg.MaxObjectSize)}, nil
+	}
+	if trustlist.IsForeignObject(raw) {
+		return n.submitForeign(ctx, raw)
 	}
 	d, err := n.store.Import(raw, n.cfg.Now())
 	if err != nil {

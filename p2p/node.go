@@ -135,6 +135,7 @@ type Node struct {
 	syncAgain map[peer.ID]bool // a sync was asked for while one ran: run another after it
 	closed    bool
 
+	foreign   *foreignState          // source pins and foreign lists (foreign.go)
 	storeOwed atomic.Bool            // an object from a peer could not be stored: sync again soon
 	missed    *prometheus.CounterVec // gossip messages missed for lack of capacity, by why
 }
@@ -207,6 +208,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	registerHealthMetrics(n)
 	if h := st.Health(); h.Skipped > 0 {
 		n.log.Warn("stored records no longer verify and were skipped at open", "skipped", h.Skipped)
+	}
+	if err := n.loadForeign(); err != nil {
+		return n, err
 	}
 	n.submitLimits, n.verifyLimits = newClientLimits(cfg.SubmitLimit), newClientLimits(cfg.VerifyLimit)
 	if n.opToken, err = loadOperatorToken(cfg.DataDir); err != nil {

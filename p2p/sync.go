@@ -61,8 +61,9 @@ type headInfo struct {
 }
 
 type syncHeads struct {
-	Anchors      []headInfo `cbor:"1,keyasint"`
-	Endorsements int        `cbor:"2,keyasint"`
+	Anchors      []headInfo    `cbor:"1,keyasint"`
+	Endorsements int           `cbor:"2,keyasint"`
+	Foreign      []foreignHead `cbor:"3,keyasint,omitempty"` // foreign.go
 }
 
 var syncEnc, _ = cbor.CoreDetEncOptions().EncMode()
@@ -110,7 +111,7 @@ func (e *frameSizeError) Error() string {
 // heads summarises what this node holds (at most maxHeadsAnchors anchors).
 func (n *Node) heads() *syncHeads {
 	set := n.Set()
-	h := &syncHeads{Endorsements: len(set.Endorsements())}
+	h := &syncHeads{Endorsements: len(set.Endorsements()), Foreign: n.foreignHeads()}
 	for _, a := range set.Anchors() {
 		hi := headInfo{Country: a.Country, Version: a.Version, Seq: a.Seq, Hash: a.ListHash, Lists: a.History,
 			Evidence: len(set.Evidence(a.Country)), Descriptors: len(set.Descriptors(a.Country))}
@@ -181,6 +182,8 @@ func (n *Node) handleSync(s network.Stream) {
 		}
 	case opPublications:
 		objs = servePublications(set, req.Country, req.From)
+	case opForeign:
+		objs = n.serveForeign(req.Country)
 	case opEvidence:
 		for _, ev := range set.Evidence(req.Country) {
 			if len(objs) == maxBatchObjects {

@@ -94,6 +94,7 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 		r.syncLists,
 		r.syncPublications,
 		r.syncEvidence,
+		r.syncForeign,
 	} {
 		if err := step(); err != nil {
 			if errors.Is(err, errBudget) {

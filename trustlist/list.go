@@ -72,6 +72,11 @@ type Entry struct {
 	// Source is set on entries imported from another ecosystem's list
 	// (accord list import): where they came from.
 	Source *Provenance `json:"source,omitempty"`
+	// DCCTypes, when set, are the only EU DCC certificate types ("t" test,
+	// "v" vaccination, "r" recovery) the entry's key may sign: a source's
+	// per-key restriction (Switzerland's key list) for keys without a
+	// certificate whose extended key usage could say it.
+	DCCTypes []string `json:"dcc_types,omitempty"`
 
 	cert *certCache
 }
@@ -102,6 +107,7 @@ type entryWire struct {
 	Thumbprint []byte      `cbor:"13,keyasint,omitempty"`
 	Country    string      `cbor:"14,keyasint,omitempty"`
 	Source     *Provenance `cbor:"15,keyasint,omitempty"`
+	DCCTypes   []string    `cbor:"16,keyasint,omitempty"`
 }
 
 // isToken reports whether s matches ^[a-z0-9][a-z0-9_-]{0,15}$: a use or
@@ -244,6 +250,10 @@ func (e *Entry) check() error {
 		if msg := e.checkContract(); msg != "" {
 			return bad("%s", msg)
 		}
+	case EntryDIDKey:
+		if err := e.checkDIDKey(); err != nil {
+			return bad("%v", err)
+		}
 	default:
 		return bad("unknown kind %q", e.Kind)
 	}
@@ -279,13 +289,33 @@ func (e *Entry) check() error {
 	if err := e.Source.check(); err != nil {
 		return bad("%v", err)
 	}
+	if len(e.DCCTypes) > 0 && e.Kind != EntrySPKI {
+		return bad("dcc_types only on spki entries (a certificate's extended key usage says it)")
+	}
+	if err := checkDCCTypes(e.DCCTypes); err != nil {
+		return bad("%v", err)
+	}
+	return nil
+}
+
+// checkDCCTypes requires DCC certificate types to be distinct and in the
+// order t, v, r (one encoding per meaning).
+func checkDCCTypes(ts []string) error {
+	last := -1
+	for _, t := range ts {
+		i := strings.Index("tvr", t)
+		if len(t) != 1 || i < 0 || i <= last {
+			return fmt.Errorf("dcc_types must be distinct, of t, v, r, in that order; got %q", ts)
+		}
+		last = i
+	}
 	return nil
 }
 
 func (e *Entry) wire() entryWire {
 	w := entryWire{KID: e.KID, Kind: string(e.Kind), Data: e.Data, CA: e.CA, NotBefore: toUnix(e.NotBefore), NotAfter: toUnix(e.NotAfter),
 		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint,
-		Country: e.Country, Source: e.Source}
+		Country: e.Country, Source: e.Source, DCCTypes: e.DCCTypes}
 	if w.Source != nil {
 		src := *w.Source
 		src.IssuedUnix = toUnix(src.Issued)
@@ -317,7 +347,7 @@ func entryInto(e *Entry, w *entryWire) error {
 	}
 	*e = Entry{Uses: uses, KID: w.KID, Kind: EntryKind(w.Kind), Data: w.Data, CA: w.CA, NotBefore: unixTime(w.NotBefore), NotAfter: unixTime(w.NotAfter),
 		Status: Status(w.Status), RevokedAt: unixTime(w.RevokedAt), Reason: w.Reason, Name: w.Name, Domain: w.Domain, Thumbprint: w.Thumbprint,
-		Country: w.Country, Source: w.Source}
+		Country: w.Country, Source: w.Source, DCCTypes: w.DCCTypes}
 	if e.Source != nil {
 		e.Source.Issued = unixTime(e.Source.IssuedUnix)
 	}

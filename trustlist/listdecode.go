@@ -375,6 +375,10 @@ func (r *cborReader) entry(w *entryWire) error {
 			w.Country, err = r.nonEmptyText()
 		case 15:
 			w.Source, err = r.provenance()
+		case 16:
+			if w.DCCTypes, err = r.uses(); err == nil && len(w.DCCTypes) == 0 {
+				err = errNotCanonical // omitempty: absent, never empty
+			}
 		default:
 			err = errNotCanonical
 		}

@@ -32,7 +32,8 @@ func listCommand() *cli.Command {
 					"accord list add --dir nl-anchor --cert csca.pem --ca --use hcert,pdf\n" +
 					"accord list add --dir ch-anchor --key dsc-key.jwk --kid 3lTmAZX19GQ= --use hcert --name \"CH DSC\"\n" +
 					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
-					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
+					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
+					"accord list add --dir sg-anchor --did did:web:carrier.example#keys-1 --key carrier-key.jwk --use vc --name \"Carrier Pte Ltd\"",
 				Flags: []cli.Flag{
 					anchorDirFlag(),
 					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
@@ -43,7 +44,8 @@ func listCommand() *cli.Command {
 					&cli.StringFlag{Name: "kid", Usage: "the --key's kid as its ecosystem prints it (base64, e.g. a DCC kid 3lTmAZX19GQ=; or hex:0a1b...)"},
 					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
 					contractFlag(),
-					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
+					didFlag(),
+					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf, vc (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
 					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth or --key entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
@@ -142,8 +144,8 @@ func listRevoke(c *cli.Context) error {
 	return nil
 }
 
-// listAdd adds the entries of one source (certificates, a bare key, an
-// Ethereum address or a contract) to the draft.
+// listAdd adds the entries of one source (certificates, a bare key, a DID
+// verification method, an Ethereum address or a contract) to the draft.
 func listAdd(c *cli.Context) error {
 	w, err := openAnchor(c)
 	if err != nil {
@@ -164,19 +166,22 @@ func listAdd(c *cli.Context) error {
 func newEntries(c *cli.Context, uses []trustlist.DocType) ([]*trustlist.Entry, error) {
 	certs, eth, key := c.StringSlice("cert"), c.String("eth"), c.String("key")
 	given := 0
-	for _, g := range []bool{len(certs) > 0, eth != "", key != "", c.IsSet(contractFlagName)} {
+	did := c.IsSet(didFlagName)
+	for _, g := range []bool{len(certs) > 0, eth != "", key != "" && !did, c.IsSet(contractFlagName), did} {
 		if g {
 			given++
 		}
 	}
 	if given != 1 {
-		return nil, usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS or --contract NETWORK:0xADDRESS")
+		return nil, usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS, --contract NETWORK:0xADDRESS or --did VERIFICATION-METHOD [--key FILE]")
 	}
 	var e *trustlist.Entry
 	var err error
 	switch {
 	case len(certs) > 0:
 		return certEntries(c, certs, uses)
+	case did: // before --key, which a DID entry may take
+		e, err = didEntry(c, uses)
 	case c.IsSet(contractFlagName):
 		e, err = contractEntry(c, uses)
 	case key != "":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/accord-network/accord/formats/openattestation"
 	"github.com/accord-network/accord/internal/keyfile"
+	oaissue "github.com/accord-network/accord/issue/openattestation"
 )
 
 // issueEBLCommand is `accord issue ebl`.
@@ -114,7 +115,7 @@ func issueEBLAction(c *cli.Context) error {
 	if date == "today" {
 		date = time.Now().UTC().Format("2006-01-02")
 	}
-	docs, err := openattestation.IssueEBL(key, raws, openattestation.IssueOptions{Domain: c.String("domain"), IssuerName: c.String("issuer-name"), IssueDate: date})
+	docs, err := oaissue.IssueEBL(key, raws, oaissue.IssueOptions{Domain: c.String("domain"), IssuerName: c.String("issuer-name"), IssueDate: date})
 	if err != nil {
 		return inputErr("%v", err)
 	}
@@ -133,7 +134,7 @@ func issueEBLAction(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.Writer, "wrote %s (target hash %s)\n", p, doc.TargetHash)
 		if i == len(docs)-1 {
-			fmt.Fprintf(c.App.Writer, "signed %d document(s) as %s, merkle root %s\n", len(docs), openattestation.AddressOf(key).Hex(), doc.MerkleRoot)
+			fmt.Fprintf(c.App.Writer, "signed %d document(s) as %s, merkle root %s\n", len(docs), oaissue.AddressOf(key).Hex(), doc.MerkleRoot)
 		}
 	}
 	return nil
@@ -159,7 +160,7 @@ func keygenAction(c *cli.Context) error {
 	if err := os.Chmod(p, 0o600); err != nil {
 		return inputErr("%v", err)
 	}
-	fmt.Fprintln(c.App.Writer, openattestation.AddressOf(k).Hex())
+	fmt.Fprintln(c.App.Writer, oaissue.AddressOf(k).Hex())
 	return nil
 }
 
@@ -171,7 +172,7 @@ func obfuscateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := openattestation.Obfuscate(in, c.StringSlice("field"))
+	out, err := oaissue.Obfuscate(in, c.StringSlice("field"))
 	if err != nil {
 		return inputErr("%v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/pdf"
+	pdfissue "github.com/accord-network/accord/issue/pdf"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -72,7 +73,7 @@ func issuePDFAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o := pdf.SignOptions{Key: key, Cert: certs[0], Chain: chain, Name: c.String("name"), Reason: c.String("reason"), Location: c.String("location")}
+	o := pdfissue.SignOptions{Key: key, Cert: certs[0], Chain: chain, Name: c.String("name"), Reason: c.String("reason"), Location: c.String("location")}
 	if o.Name == "" {
 		o.Name = certs[0].Subject.CommonName
 	}
@@ -81,7 +82,7 @@ func issuePDFAction(c *cli.Context) error {
 	}
 	o.Certify = c.Bool("certify")
 	o.TSA = c.String("tsa")
-	signed, err := pdf.Sign(doc, o)
+	signed, err := pdfissue.Sign(doc, o)
 	if err != nil {
 		if errors.Is(err, verify.ErrMalformed) {
 			return inputErr("%s: %v", in, err)

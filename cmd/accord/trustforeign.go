@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -23,15 +25,19 @@ func foreignDir(trust string) string { return filepath.Join(trust, "foreign") }
 func trustPinSourceCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "pin-source",
-		Usage:     "trust the signer of a foreign list format directly (ETSI trusted lists: the LOTL signers)",
+		Usage:     "trust the signer of a foreign list format directly (ETSI LOTL signers, DCC upload certificates, ICAO CSCAs)",
 		UsageText: "accord trust pin-source --dir trust --format etsi-tl --root oj-signer-1.pem --root oj-signer-2.pem ...",
-		Description: "Pins the certificates allowed to sign the EU List of Trusted Lists (those the Official Journal\n" +
-			"publishes). Then `accord trust import --format etsi-tl` accepts the LOTL signed by one of them and\n" +
-			"the national trusted lists the LOTL points to, verbatim (spec/trustlist.md §7.5).\n" +
-			"Replaces an earlier pin of the same format.",
+		Description: "Pins the certificates allowed to sign a foreign list format; then `accord trust import --format F`\n" +
+			"accepts that format's lists verbatim (spec/trustlist.md §7.5), and a node on this directory relays them:\n" +
+			"  etsi-tl  the EU List of Trusted Lists signers the Official Journal publishes; national trusted\n" +
+			"           lists are then accepted through the LOTL's pointers\n" +
+			"  dccg     EU DCC gateway lists: countries' upload certificates (or the certificate that issued them);\n" +
+			"           only items whose upload signature verifies become entries\n" +
+			"  icao-ml  ICAO CSCA master lists: the CSCA that issued the master-list signer\n" +
+			"Replaces an earlier pin of the same format. gdhcn cannot be pinned: its documents sign no date.",
 		Flags: []cli.Flag{
 			trustDirFlag(),
-			&cli.StringFlag{Name: "format", Required: true, Usage: "source format: etsi-tl"},
+			&cli.StringFlag{Name: "format", Required: true, Usage: "source format: " + strings.Join(foreign.Formats(), ", ")},
 			&cli.StringSliceFlag{Name: "root", Required: true, Usage: "a PEM or DER certificate of a list signer (repeatable; a PEM file may hold several)"},
 		},
 		Action: trustPinSource,
@@ -97,8 +103,8 @@ func readCerts(path string) ([]*pki.Certificate, error) {
 // files are taken in the order given (import the LOTL before national lists).
 func trustImportForeign(c *cli.Context) error {
 	format := c.String("format")
-	if format != etsitl.Format {
-		return usageErr("trust import --format %q: only %s is supported for pinned foreign lists", format, etsitl.Format)
+	if !slices.Contains(foreign.Formats(), format) {
+		return usageErr("trust import --format %q: pinned foreign lists are %s", format, strings.Join(foreign.Formats(), ", "))
 	}
 	dir := foreignDir(c.String("dir"))
 	o := foreign.Options{Now: time.Now(), Offline: c.Bool("offline")}
@@ -118,7 +124,7 @@ func trustImportForeign(c *cli.Context) error {
 		l, warn, err := h.Accept(format, raw, o)
 		switch {
 		case errors.Is(err, foreign.ErrNotPinned):
-			return usageErr("%v: pin the LOTL signers first with `accord trust pin-source --dir %s --format %s --root CERT...`", err, c.String("dir"), format)
+			return usageErr("%v: pin the list signers first with `accord trust pin-source --dir %s --format %s --root CERT...`", err, c.String("dir"), format)
 		case errors.Is(err, foreign.ErrUnchanged):
 			fmt.Fprintf(c.App.Writer, "duplicate %s\n", filepath.Base(path))
 		case err != nil:
@@ -126,8 +132,11 @@ func trustImportForeign(c *cli.Context) error {
 			fmt.Fprintf(c.App.Writer, "rejected  %s: %v\n", filepath.Base(path), err)
 		default:
 			kind := "trusted list"
-			if l.LOTL {
+			switch {
+			case l.LOTL:
 				kind = "LOTL"
+			case format != etsitl.Format:
+				kind = format + " list"
 			}
 			fmt.Fprintf(c.App.Writer, "accepted  %s %s seq %d (%s): %d usable entries; %s\n", l.Territory, kind, l.Seq, filepath.Base(path), len(l.Entries()), l.Detail)
 			if warn != "" {

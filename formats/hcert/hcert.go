@@ -161,9 +161,18 @@ func entryKey(e *trustlist.Entry) (k signerKey, ok bool) {
 		}
 	case trustlist.EntrySPKI:
 		// A bare key has no extended key usage, so it may sign every
-		// certificate type, as the key-only lists intend.
+		// certificate type, as the key-only lists intend — unless its source
+		// restricts it to some types (Entry.DCCTypes): then a stand-in
+		// certificate carries them as the extended key usage a DSC would.
 		if pub := e.PublicKey(); pub != nil {
-			return signerKey{pub: pub, notBefore: e.NotBefore, notAfter: e.NotAfter}, true
+			k := signerKey{pub: pub, notBefore: e.NotBefore, notAfter: e.NotAfter}
+			if len(e.DCCTypes) > 0 {
+				k.cert = &x509.Certificate{PublicKey: pub, NotBefore: e.NotBefore, NotAfter: e.NotAfter}
+				for _, t := range e.DCCTypes {
+					k.cert.UnknownExtKeyUsage = append(k.cert.UnknownExtKeyUsage, dccTypeOIDs[t])
+				}
+			}
+			return k, true
 		}
 	}
 	return signerKey{}, false
@@ -279,6 +288,10 @@ func checkChain(r *verify.Result, m *trustlist.Match, env *verify.Env) {
 	}
 	r.Add(CheckIssuerChain, verify.Pass, "the DSC chains to the CSCA %q listed by %s", chains[0][len(chains[0])-1].Subject.String(), m.Country)
 }
+
+// dccTypeOIDs maps a source's per-key restriction (Entry.DCCTypes) to the
+// DCC extended key usage a DSC restricted the same way carries.
+var dccTypeOIDs = map[string]asn1.ObjectIdentifier{"t": oidTest, "v": oidVacc, "r": oidRecovery}
 
 // CheckIssuerChain is the check that a listed DSC chains to a CSCA listed
 // by the same anchor (skipped when the anchor lists no CSCA for hcert).

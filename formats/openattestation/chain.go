@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/accord-network/accord/internal/evm"
+	"github.com/accord-network/accord/internal/oacore"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -241,13 +242,13 @@ func unpackAddress(name string, c verify.ContractCall) (common.Address, bool) {
 // target hash, each intermediate hash of the merkle proof and the root, as
 // oa-verify does, in one batch.
 func (f *Format) documentStoreChecks(ctx context.Context, d *Document, c *onChain, env *verify.Env, r *verify.Result) {
-	target, _ := parseHash(d.TargetHash) // intact: both parse
-	root, _ := d.RootHash()
-	hashes := []Hash{target}
+	target, _ := oacore.ParseHash(d.TargetHash) // intact: both parse
+	root, _ := d.rootHash()
+	hashes := []oacore.Hash{target}
 	h := target
 	for _, p := range d.Proof {
-		ph, _ := parseHash(p)
-		h = combine(h, ph)
+		ph, _ := oacore.ParseHash(p)
+		h = oacore.Combine(h, ph)
 		hashes = append(hashes, h) // the last is the root
 	}
 	calls := []verify.ContractCall{{To: c.addr, Data: pack("isIssued", [32]byte(root))}}
@@ -293,15 +294,15 @@ func (f *Format) documentStoreChecks(ctx context.Context, d *Document, c *onChai
 // document's TitleEscrow, whose beneficiary and holder are then asked, or
 // the registry itself (returned to the issuer), or the burn address.
 func (f *Format) tokenRegistryChecks(ctx context.Context, d *Document, c *onChain, env *verify.Env, r *verify.Result) {
-	root, _ := d.RootHash()
+	root, _ := d.rootHash()
 	owner, ok := f.ownerOf(ctx, env, c, r, root)
 	if !ok {
 		return
 	}
-	TitleChecks(ctx, env, r, c.addr, c.chainID, owner, FragmentStatus)
+	titleChecks(ctx, env, r, c.addr, c.chainID, owner, FragmentStatus)
 }
 
-func (f *Format) ownerOf(ctx context.Context, env *verify.Env, c *onChain, r *verify.Result, token Hash) (common.Address, bool) {
+func (f *Format) ownerOf(ctx context.Context, env *verify.Env, c *onChain, r *verify.Result, token oacore.Hash) (common.Address, bool) {
 	calls := []verify.ContractCall{{To: c.addr, Data: pack("ownerOf", new(big.Int).SetBytes(token[:]))}}
 	if !callChain(ctx, env, c, r, calls) {
 		add(r, CheckTitle, verify.Skip, FragmentStatus, "not asked: %s could not be reached", evm.NetworkName(c.chainID))
@@ -320,12 +321,12 @@ func (f *Format) ownerOf(ctx context.Context, env *verify.Env, c *onChain, r *ve
 	return owner, true
 }
 
-// TitleChecks reports the state of a transferable record whose token in
+// titleChecks reports the state of a transferable record whose token in
 // registry (on chain chainID) is owned by owner: held in a TitleEscrow
 // (beneficiary and holder asked and shown), returned to the issuer, or
 // burnt. It adds the "title" check and the summary fields, and is shared by
 // every format that carries transferable records.
-func TitleChecks(ctx context.Context, env *verify.Env, r *verify.Result, registry common.Address, chainID uint64, owner common.Address, fragment string) {
+func titleChecks(ctx context.Context, env *verify.Env, r *verify.Result, registry common.Address, chainID uint64, owner common.Address, fragment string) {
 	where := fmt.Sprintf("token registry %s on %s", registry.Hex(), evm.NetworkName(chainID))
 	switch owner {
 	case registry:

@@ -1,4 +1,4 @@
-package openattestation
+package openattestation_test
 
 import (
 	"context"
@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accord-network/accord/formats/openattestation"
+	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/internal/ojson"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -22,32 +26,32 @@ import (
 // document names no network, as older TradeTrust documents do).
 func wrapOnChain(t testing.TB, n int, field string, addr common.Address, chainID uint64) [][]byte {
 	t.Helper()
-	var raws []*Value
+	var raws []*ojson.Value
 	for i := 0; i < n; i++ {
-		v, err := ParseJSON(variant(t, "HHL718000"+strconv.Itoa(10+i)))
+		v, err := ojson.Parse(variant(t, "HHL718000"+strconv.Itoa(10+i)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		v.set("issuers", arrV(objV(mem("name", strV("Carrier Pte Ltd")), mem(field, strV(addr.Hex())),
-			mem("identityProof", objV(mem("type", strV("DNS-TXT")), mem("location", strV("carrier.example")))))))
+		v.Set("issuers", ojson.NewArray(ojson.NewObject(ojson.M("name", ojson.NewString("Carrier Pte Ltd")), ojson.M(field, ojson.NewString(addr.Hex())),
+			ojson.M("identityProof", ojson.NewObject(ojson.M("type", ojson.NewString("DNS-TXT")), ojson.M("location", ojson.NewString("carrier.example")))))))
 		if chainID != 0 {
-			v.set("network", objV(mem("chain", strV("ETH")), mem("chainId", strV(strconv.FormatUint(chainID, 10)))))
+			v.Set("network", ojson.NewObject(ojson.M("chain", ojson.NewString("ETH")), ojson.M("chainId", ojson.NewString(strconv.FormatUint(chainID, 10)))))
 		}
 		raws = append(raws, v)
 	}
-	w, err := WrapV2(raws)
+	w, err := oacore.WrapV2(raws)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out [][]byte
 	for _, d := range w {
-		out = append(out, Stringify(d))
+		out = append(out, ojson.Stringify(d))
 	}
 	return out
 }
 
 func chainVerifier(trust verify.TrustedMaterial, chains verify.ChainReader) *verify.Verifier {
-	return verify.New(trust, verify.Options{Formats: []string{FormatName}, Chains: chains})
+	return verify.New(trust, verify.Options{Formats: []string{openattestation.FormatName}, Chains: chains})
 }
 
 func mustVerify(t testing.TB, v *verify.Verifier, doc []byte) *verify.Result {
@@ -87,12 +91,12 @@ func summary(r *verify.Result, label string) string {
 }
 
 func rootOf(t testing.TB, doc []byte) (root, target [32]byte) {
-	d, err := Parse(doc)
+	d, err := openattestation.Parse(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := parseHash(d.MerkleRoot)
-	g, _ := parseHash(d.TargetHash)
+	r, _ := oacore.ParseHash(d.MerkleRoot)
+	g, _ := oacore.ParseHash(d.TargetHash)
 	return r, g
 }
 
@@ -119,10 +123,10 @@ func TestChainDocumentStore(t *testing.T) {
 	if r.Issuer == nil || r.Issuer.Country != "SG" || r.Issuer.Name != "Carrier Pte Ltd" {
 		t.Fatalf("issuer %+v", r.Issuer)
 	}
-	if c := r.Check(CheckIssuerDomain); c == nil || c.Status != verify.Pass {
+	if c := r.Check(openattestation.CheckIssuerDomain); c == nil || c.Status != verify.Pass {
 		t.Fatalf("issuer_domain %+v", c)
 	}
-	if c := r.Check(CheckRevocation); c == nil || c.Status != verify.Pass {
+	if c := r.Check(openattestation.CheckRevocation); c == nil || c.Status != verify.Pass {
 		t.Fatalf("revocation %+v", c)
 	}
 
@@ -145,11 +149,11 @@ func TestChainDocumentStore(t *testing.T) {
 
 	_, target0 := rootOf(t, docs[0])
 	sim.call(sim.key, store, art.ABI, "revoke", target0)
-	wantFailure(t, "one revoked", mustVerify(t, v, docs[0]), CheckRevocation, "revoked: the document (target hash)")
+	wantFailure(t, "one revoked", mustVerify(t, v, docs[0]), openattestation.CheckRevocation, "revoked: the document (target hash)")
 	wantValid(t, "sibling of the revoked one", mustVerify(t, v, docs[1]))
 
 	sim.call(sim.key, store, art.ABI, "revoke", root)
-	wantFailure(t, "batch revoked", mustVerify(t, v, docs[1]), CheckRevocation, "whole batch")
+	wantFailure(t, "batch revoked", mustVerify(t, v, docs[1]), openattestation.CheckRevocation, "whole batch")
 }
 
 // TestChainCannotCheck: with no endpoint, an endpoint that is down, or two
@@ -236,7 +240,7 @@ func TestChainListing(t *testing.T) {
 	wantFailure(t, "listed on another chain", mustVerify(t, chainVerifier(elsewhere, reader), docs[0]), verify.CheckIssuerTrusted, "lists document store "+store.Hex()+" on Sepolia")
 
 	wrongDomain := trustlisttest.TrustOne(t, "SG", contractEntry(t, id, store, "Carrier Pte Ltd", "other.example"))
-	wantFailure(t, "domain mismatch", mustVerify(t, chainVerifier(wrongDomain, reader), docs[0]), CheckIssuerDomain, "binds this issuer to other.example")
+	wantFailure(t, "domain mismatch", mustVerify(t, chainVerifier(wrongDomain, reader), docs[0]), openattestation.CheckIssuerDomain, "binds this issuer to other.example")
 
 	// A document that names no network is checked on the listed chain.
 	bare := wrapOnChain(t, 1, "documentStore", store, 0)
@@ -246,7 +250,7 @@ func TestChainListing(t *testing.T) {
 	wantValid(t, "no network in the document", mustVerify(t, chainVerifier(ok, reader), bare[0]))
 
 	// A tampered document is not looked up on chain.
-	bad := mutate(t, docs[0], func(v *Value) { v.Get("data").set("extra", strV("x")) })
+	bad := mutate(t, docs[0], func(v *ojson.Value) { v.Get("data").Set("extra", ojson.NewString("x")) })
 	before := sim.proxy.trips.Load()
 	r := mustVerify(t, chainVerifier(ok, reader), bad)
 	if r.Valid || r.FirstFailure().Name != verify.CheckIntegrity || sim.proxy.trips.Load() != before {
@@ -305,7 +309,7 @@ func TestChainTransferableRecord(t *testing.T) {
 	}
 
 	sim.call(sim.key, registry, tokenArt.ABI, "burn", tok, []byte("accepted"))
-	wantFailure(t, "burnt", mustVerify(t, v, doc), CheckTitle, "burnt")
+	wantFailure(t, "burnt", mustVerify(t, v, doc), openattestation.CheckTitle, "burnt")
 }
 
 func newKey(t testing.TB) *ecdsa.PrivateKey {
@@ -318,11 +322,11 @@ func newKey(t testing.TB) *ecdsa.PrivateKey {
 
 func ownerOfToken(t testing.TB, sim *simChain, registry common.Address, tok *big.Int) common.Address {
 	t.Helper()
-	calls := []verify.ContractCall{{To: registry, Data: pack("ownerOf", tok)}}
+	calls := []verify.ContractCall{{To: registry, Data: openattestation.Pack("ownerOf", tok)}}
 	if err := sim.reader(t).CallContracts(context.Background(), sim.chainID.Uint64(), calls); err != nil || calls[0].Err != nil {
 		t.Fatalf("ownerOf: %v %v", err, calls[0].Err)
 	}
-	a, _ := unpackAddress("ownerOf", calls[0])
+	a, _ := openattestation.UnpackAddress("ownerOf", calls[0])
 	return a
 }
 
@@ -374,7 +378,7 @@ func BenchmarkChainRoundTrip(b *testing.B) {
 	}
 	r.AddClient(sim.chainID.Uint64(), "bench", c)
 	defer r.Close()
-	calls := []verify.ContractCall{{To: store, Data: pack("isIssued", root)}, {To: store, Data: pack("isRevoked", root)}}
+	calls := []verify.ContractCall{{To: store, Data: openattestation.Pack("isIssued", root)}, {To: store, Data: openattestation.Pack("isRevoked", root)}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := r.CallContracts(context.Background(), sim.chainID.Uint64(), calls); err != nil {

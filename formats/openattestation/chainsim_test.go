@@ -1,4 +1,4 @@
-package openattestation
+package openattestation_test
 
 import (
 	"context"
@@ -28,6 +28,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/formats/openattestation"
 	"github.com/accord-network/accord/internal/evm"
 	"github.com/accord-network/accord/trustlist"
 )
@@ -304,7 +305,7 @@ func documentStoreArtifact(t testing.TB) artifact {
 		t.Fatalf("%s: no _bytecode", p)
 	}
 	code, _ := hex.DecodeString(string(m[1]))
-	a := mustABI(`[
+	a := openattestation.MustABI(`[
 	 {"type":"constructor","inputs":[{"name":"_name","type":"string"},{"name":"owner","type":"address"}]},
 	 {"type":"function","name":"issue","inputs":[{"name":"document","type":"bytes32"}],"outputs":[]},
 	 {"type":"function","name":"revoke","inputs":[{"name":"document","type":"bytes32"}],"outputs":[{"name":"","type":"bool"}]}

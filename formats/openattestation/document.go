@@ -4,20 +4,25 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/internal/ojson"
 	"github.com/accord-network/accord/verify"
 )
 
+// MaxDocumentSize is the largest document accepted, in bytes.
+const MaxDocumentSize = ojson.MaxDocumentSize
+
 // Schema URLs of wrapped documents.
 const (
-	SchemaV2 = "https://schema.openattestation.com/2.0/schema.json"
-	SchemaV3 = "https://schema.openattestation.com/3.0/schema.json"
+	SchemaV2 = oacore.SchemaV2
+	SchemaV3 = oacore.SchemaV3
 )
 
 // Signature and proof type names.
 const (
-	TypeMerkleV2     = "SHA3MerkleProof"
-	TypeMerkleV3     = "OpenAttestationMerkleProofSignature2018"
-	TypeDIDSignature = "OpenAttestationSignature2018"
+	TypeMerkleV2     = oacore.TypeMerkleV2
+	TypeMerkleV3     = oacore.TypeMerkleV3
+	TypeDIDSignature = oacore.TypeDIDSignature
 )
 
 // Issuer kinds: how a document's issuance is proven.
@@ -52,9 +57,8 @@ type IssuerInfo struct {
 
 // Document is a parsed wrapped OpenAttestation document.
 type Document struct {
-	Version    int    // 2 or 3
-	Root       *Value // the whole document
-	Data       *Value // v2: data with salts removed; v3: the credential without proof
+	Version    int          // 2 or 3
+	Data       *ojson.Value // v2: data with salts removed; v3: the credential without proof
 	TargetHash string
 	MerkleRoot string
 	Proof      []string
@@ -64,41 +68,47 @@ type Document struct {
 	Unsalted   int // v2: string leaves without a salt
 	// SaltErr is the first malformed v2 salt, if any.
 	SaltErr error
+
+	root *ojson.Value // the whole document (v2: its data unsalted in place)
+	// v2: the digest of the salted data, computed before unsalting.
+	digest    oacore.Hash
+	digestErr error
 }
 
 // Parse reads a wrapped OpenAttestation v2 or v3 document. Errors wrap
 // verify.ErrMalformed.
 func Parse(in []byte) (*Document, error) {
-	root, err := ParseJSON(in)
+	var sl ojson.Slab
+	root, err := sl.Parse(in)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: JSON: %v", verify.ErrMalformed, err)
 	}
-	return fromValue(root)
+	return fromValue(in, root)
 }
 
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: OpenAttestation: %s", verify.ErrMalformed, fmt.Sprintf(format, args...))
 }
 
-func fromValue(root *Value) (*Document, error) {
-	if root.Kind() != Object {
+func fromValue(in []byte, root *ojson.Value) (*Document, error) {
+	if root.Kind() != ojson.Object {
 		return nil, malformed("document is not a JSON object")
 	}
-	d := &Document{Root: root}
+	d := &Document{root: root}
 	switch {
 	case root.Path("signature", "type") != nil:
 		d.Version = 2
 		if t, _ := root.Path("signature", "type").Str(); t != TypeMerkleV2 {
 			return nil, malformed("signature.type is %q, want %s", clip(t), TypeMerkleV2)
 		}
-		if root.Get("data").Kind() != Object {
+		if root.Get("data").Kind() != ojson.Object {
 			return nil, malformed("data is missing or not an object")
 		}
 		sig := root.Get("signature")
 		d.TargetHash, _ = sig.Get("targetHash").Str()
 		d.MerkleRoot, _ = sig.Get("merkleRoot").Str()
 		pf := sig.Get("proof")
-		if pf != nil && pf.Kind() != Array {
+		if pf != nil && pf.Kind() != ojson.Array {
 			return nil, malformed("signature.proof is not an array")
 		}
 		for i, e := range pf.Elems() {
@@ -111,11 +121,16 @@ func fromValue(root *Value) (*Document, error) {
 		if obf := root.Path("privacy", "obfuscatedData"); obf != nil {
 			d.Obfuscated = len(obf.Elems())
 		}
+		// The hashes cover the salted strings: digest first, then unsalt
+		// the data in place.
+		d.digest, d.Fields, d.digestErr = oacore.DigestV2Hash(root)
 		var unsalted int
-		data, err := unsaltTree(root.Get("data"), "data", &unsalted)
-		if err != nil {
+		data := root.Get("data")
+		if err := unsaltTree(data, "data", &unsalted); err != nil {
+			// Partly unsalted: keep the data as written, as before.
 			d.SaltErr = err
-			data = root.Get("data")
+			raw, _ := ojson.Parse(in) // parsed once already
+			data = raw.Get("data")
 		}
 		d.Data, d.Unsalted = data, unsalted
 		d.Issuers = v2Issuers(d.Data, root.Get("proof"))
@@ -128,7 +143,7 @@ func fromValue(root *Value) (*Document, error) {
 		d.TargetHash, _ = pr.Get("targetHash").Str()
 		d.MerkleRoot, _ = pr.Get("merkleRoot").Str()
 		pf := pr.Get("proofs")
-		if pf != nil && pf.Kind() != Array {
+		if pf != nil && pf.Kind() != ojson.Array {
 			return nil, malformed("proof.proofs is not an array")
 		}
 		for i, e := range pf.Elems() {
@@ -139,8 +154,8 @@ func fromValue(root *Value) (*Document, error) {
 			d.Proof = append(d.Proof, s)
 		}
 		d.Obfuscated = len(pr.Path("privacy", "obfuscated").Elems())
-		d.Data = withoutProof(root)
-		_ = v3Leaves(d.Data, "", 0, func(string, *Value) { d.Fields++ })
+		d.Data = oacore.WithoutProof(root)
+		_ = oacore.V3Leaves(d.Data, "", 0, func(string, *ojson.Value) { d.Fields++ })
 		d.Issuers = v3Issuers(root)
 	default:
 		return nil, malformed("neither a wrapped v2 document (signature.type %s) nor a v3 one (proof.type %s)", TypeMerkleV2, TypeMerkleV3)
@@ -148,9 +163,9 @@ func fromValue(root *Value) (*Document, error) {
 	return d, nil
 }
 
-func str(v *Value) string { s, _ := v.Str(); return s }
+func str(v *ojson.Value) string { s, _ := v.Str(); return s }
 
-func v2Issuers(data, proofs *Value) []IssuerInfo {
+func v2Issuers(data, proofs *ojson.Value) []IssuerInfo {
 	var out []IssuerInfo
 	for _, is := range data.Get("issuers").Elems() {
 		in := IssuerInfo{Name: str(is.Get("name"))}
@@ -187,7 +202,7 @@ func v2Issuers(data, proofs *Value) []IssuerInfo {
 	return out
 }
 
-func v3Issuers(root *Value) []IssuerInfo {
+func v3Issuers(root *ojson.Value) []IssuerInfo {
 	meta := root.Get("openAttestationMetadata")
 	pm := meta.Get("proof")
 	in := IssuerInfo{Name: str(root.Path("issuer", "name")), Method: str(pm.Get("method"))}
@@ -214,16 +229,18 @@ func v3Issuers(root *Value) []IssuerInfo {
 	return []IssuerInfo{in}
 }
 
-// CheckIntegrity recomputes the target hash and folds the merkle proof. It
-// returns nil when both match, else an error saying which failed.
+// CheckIntegrity compares the target hash with the digest of the
+// document's fields (for v2 computed by Parse, before it unsalted the data)
+// and folds the merkle proof. It returns nil when both match, else an error
+// saying which failed.
 func (d *Document) CheckIntegrity() error {
 	var digest string
 	var err error
 	if d.Version == 2 {
-		var h Hash
-		h, d.Fields, err = digestV2(d.Root)
-		if err == nil && isLowerHex64(d.TargetHash) {
-			if t, _ := parseHash(d.TargetHash); t == h {
+		h := d.digest
+		err = d.digestErr
+		if err == nil && oacore.IsLowerHex64(d.TargetHash) {
+			if t, _ := oacore.ParseHash(d.TargetHash); t == h {
 				digest = d.TargetHash // equal: skip formatting
 			}
 		}
@@ -231,7 +248,7 @@ func (d *Document) CheckIntegrity() error {
 			digest = h.Hex()
 		}
 	} else {
-		digest, err = DigestV3(d.Root)
+		digest, err = oacore.DigestV3(d.root)
 	}
 	if err != nil {
 		return err
@@ -242,25 +259,27 @@ func (d *Document) CheckIntegrity() error {
 	if digest != d.TargetHash {
 		return fmt.Errorf("the document's fields hash to %s, not the targetHash %s: a field was altered, added or removed, or an obfuscated hash was dropped", digest[:16]+"…", clip(d.TargetHash))
 	}
-	target, err := parseHash(d.TargetHash)
+	target, err := oacore.ParseHash(d.TargetHash)
 	if err != nil {
 		return err
 	}
-	root, err := parseHash(d.MerkleRoot)
+	root, err := oacore.ParseHash(d.MerkleRoot)
 	if err != nil {
 		return fmt.Errorf("merkleRoot: %v", err)
 	}
-	proof := make([]Hash, len(d.Proof))
+	proof := make([]oacore.Hash, len(d.Proof))
 	for i, p := range d.Proof {
-		if proof[i], err = parseHash(p); err != nil {
+		if proof[i], err = oacore.ParseHash(p); err != nil {
 			return fmt.Errorf("merkle proof step %d: %v", i, err)
 		}
 	}
-	if got := foldProof(target, proof); got != root {
+	if got := oacore.FoldProof(target, proof); got != root {
 		return fmt.Errorf("the merkle proof (%d steps) leads to %s, not the merkleRoot %s", len(proof), got.Hex()[:16]+"…", clip(d.MerkleRoot))
 	}
 	return nil
 }
 
-// RootHash returns the merkle root as bytes.
-func (d *Document) RootHash() (Hash, error) { return parseHash(d.MerkleRoot) }
+// rootHash returns the merkle root as bytes.
+func (d *Document) rootHash() (oacore.Hash, error) { return oacore.ParseHash(d.MerkleRoot) }
+
+func clip(s string) string { return oacore.Clip(s) }

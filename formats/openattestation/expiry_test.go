@@ -1,10 +1,13 @@
-package openattestation
+package openattestation_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accord-network/accord/formats/openattestation"
+	oaissue "github.com/accord-network/accord/issue/openattestation"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -21,7 +24,7 @@ func TestExpiredEthEntryBackdatedDoc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := AddressOf(key)
+	addr := oaissue.AddressOf(key)
 	// Valid through 2025; the sample e-BL's issueDate (2025-03-14) lies inside.
 	from, until := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
 	e, err := trustlist.NewEthEntry(addr[:], []trustlist.DocType{trustlist.DocOA}, "Hapag-Lloyd AG", "", from, until)
@@ -32,17 +35,17 @@ func TestExpiredEthEntryBackdatedDoc(t *testing.T) {
 	a.SignList(t, time.Time{}, 24*time.Hour, e)
 	set := trustlisttest.Set(t, a)
 
-	docs, err := IssueEBL(key, [][]byte{sampleEBL(t)}, IssueOptions{})
+	docs, err := oaissue.IssueEBL(key, [][]byte{sampleEBL(t)}, oaissue.IssueOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The holder obfuscates the dates: the document keeps its integrity and
 	// carries no signing time at all.
-	absent, err := Obfuscate(docs[0], []string{"issueDate", "shippedOnBoardDate"})
+	absent, err := oaissue.Obfuscate(docs[0], []string{"issueDate", "shippedOnBoardDate"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err := Parse(absent); err != nil || !signingTime(d).Time.IsZero() {
+	if d, err := openattestation.Parse(absent); err != nil || !openattestation.SigningTimeOf(d).Time.IsZero() {
 		t.Fatalf("obfuscated document still has a signing time: %v", err)
 	}
 	docs = append(docs, absent)
@@ -57,7 +60,7 @@ func TestExpiredEthEntryBackdatedDoc(t *testing.T) {
 		}
 		// Verified at a time inside the entry's validity, both pass that check.
 		at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-		r, err = verify.New(set, verify.Options{Formats: []string{FormatName}, At: at, Offline: true}).Verify(context.Background(), docs[i])
+		r, err = verify.New(set, verify.Options{Formats: []string{openattestation.FormatName}, At: at, Offline: true}).Verify(context.Background(), docs[i])
 		if err != nil {
 			t.Fatal(err)
 		}

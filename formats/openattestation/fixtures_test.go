@@ -1,4 +1,4 @@
-package openattestation
+package openattestation_test
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accord-network/accord/formats/openattestation"
+	"github.com/accord-network/accord/internal/ojson"
 
 	"github.com/accord-network/accord/fixtures"
 	"github.com/accord-network/accord/trustlist"
@@ -30,7 +33,7 @@ var suiteIssuers = []struct {
 
 func ethEntry(t testing.TB, addr, name, domain string, uses ...trustlist.DocType) *trustlist.Entry {
 	t.Helper()
-	a, err := ParseAddress(addr)
+	a, err := openattestation.ParseAddress(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +100,8 @@ var suiteExpect = map[string]expectation{
 	// v3: "invalid-signed" name a domain (notinuse.tradetrust.io) that does
 	// not vouch for the key; here the trust list binds the key to another
 	// domain, so issuer_domain fails.
-	"oa-verify/v3/did-invalid-signed.json":                         {integrity: verify.Pass, signature: verify.Pass, failing: CheckIssuerDomain},
-	"oa-verify/v3/dnsdid-invalid-signed.json":                      {integrity: verify.Pass, signature: verify.Pass, failing: CheckIssuerDomain},
+	"oa-verify/v3/did-invalid-signed.json":                         {integrity: verify.Pass, signature: verify.Pass, failing: openattestation.CheckIssuerDomain},
+	"oa-verify/v3/dnsdid-invalid-signed.json":                      {integrity: verify.Pass, signature: verify.Pass, failing: openattestation.CheckIssuerDomain},
 	"oa-verify/v3/did-ocsp-revocation-signed.json":                 validDoc,
 	"oa-verify/v3/did-revocation-store-signed-no-location.json":    validDoc,
 	"oa-verify/v3/did-revocation-store-signed-not-revoked.json":    validDoc,
@@ -139,7 +142,7 @@ var suiteExpect = map[string]expectation{
 }
 
 func verifier(t testing.TB, trust verify.TrustedMaterial) *verify.Verifier {
-	return verify.New(trust, verify.Options{Formats: []string{FormatName}})
+	return verify.New(trust, verify.Options{Formats: []string{openattestation.FormatName}})
 }
 
 func checkExpect(t *testing.T, name string, r *verify.Result, err error, want expectation) {
@@ -179,7 +182,7 @@ func checkExpect(t *testing.T, name string, r *verify.Result, err error, want ex
 			t.Errorf("%s: check %s must have a one-line reason, got %q", name, c.Name, c.Detail)
 		}
 	}
-	if r.Check(verify.CheckIntegrity).Fragment != FragmentIntegrity {
+	if r.Check(verify.CheckIntegrity).Fragment != openattestation.FragmentIntegrity {
 		t.Errorf("%s: integrity fragment %q", name, r.Check(verify.CheckIntegrity).Fragment)
 	}
 }
@@ -290,7 +293,7 @@ func TestUnknownIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := r.FirstFailure()
-	if r.Valid || f == nil || f.Name != verify.CheckIssuerTrusted || !strings.Contains(f.Detail, "unknown issuer") || f.Fragment != FragmentIdentity {
+	if r.Valid || f == nil || f.Name != verify.CheckIssuerTrusted || !strings.Contains(f.Detail, "unknown issuer") || f.Fragment != openattestation.FragmentIdentity {
 		t.Fatalf("valid=%v first failure %+v", r.Valid, f)
 	}
 }
@@ -309,13 +312,15 @@ func TestV3Tampering(t *testing.T) {
 		t.Fatalf("untouched: %+v", r.FirstFailure())
 	}
 	cases := map[string]struct {
-		fn     func(v *Value)
+		fn     func(v *ojson.Value)
 		reason string
 	}{
-		"changed": {func(v *Value) { v.set("reference", strV("SERIAL_NUMBER_999")) }, "altered"},
-		"added":   {func(v *Value) { v.set("extra", strV("x")) }, "has no salt"},
-		"removed": {func(v *Value) { v.del("reference") }, "removed"},
-		"proof":   {func(v *Value) { v.Get("proof").set("proofs", arrV(strV(strings.Repeat("00", 32)))) }, "merkle proof"},
+		"changed": {func(v *ojson.Value) { v.Set("reference", ojson.NewString("SERIAL_NUMBER_999")) }, "altered"},
+		"added":   {func(v *ojson.Value) { v.Set("extra", ojson.NewString("x")) }, "has no salt"},
+		"removed": {func(v *ojson.Value) { v.Del("reference") }, "removed"},
+		"proof": {func(v *ojson.Value) {
+			v.Get("proof").Set("proofs", ojson.NewArray(ojson.NewString(strings.Repeat("00", 32))))
+		}, "merkle proof"},
 	}
 	for name, c := range cases {
 		r := verifyOne(t, set, mutate(t, in, c.fn))

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accord-network/accord/internal/oacore"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -108,10 +109,10 @@ func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r 
 	}
 
 	// e-BL shape.
-	kind := EBLShape(d)
-	if kind != NotEBL {
-		body := eblBody(d)
-		missing, probs := validateEBL(body, kind)
+	kind := oacore.EBLShape(d.Version, d.Data)
+	if kind != oacore.NotEBL {
+		body := oacore.Body(d.Version, d.Data)
+		missing, probs := oacore.CheckEBL(body, kind)
 		if d.Obfuscated > 0 && len(missing) > 0 {
 			r.Warn("bill of lading: %d required fields are not visible (obfuscated?): %s", len(missing), strings.Join(missing, "; "))
 		} else {
@@ -123,12 +124,12 @@ func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r 
 				more = fmt.Sprintf(" (and %d more: %s)", len(probs)-1, strings.Join(probs[1:], "; "))
 			}
 			r.Add(verify.CheckSchema, verify.Fail, "bill of lading: %s%s", probs[0], more)
-		} else if kind == EBLDCSA {
+		} else if kind == oacore.EBLDCSA {
 			r.Add(verify.CheckSchema, verify.Pass, "bill of lading has the required DCSA eBL 3.0 transport document fields")
 		} else {
 			r.Add(verify.CheckSchema, verify.Pass, "TradeTrust bill of lading: B/L number present, ports and dates well formed")
 		}
-		r.Summary = EBLSummary(body, kind)
+		r.Summary = oacore.EBLSummary(body, kind)
 	} else {
 		r.Summary = genericSummary(d)
 	}
@@ -179,13 +180,13 @@ func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *ve
 		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "DID-issued document with identity proof type %q (want DID or DNS-DID)", clip(is.IdentityType))
 		return
 	}
-	keyAddr, _, err := ParseDIDEthr(is.Key)
+	keyAddr, _, err := parseDIDEthr(is.Key)
 	if err != nil {
 		add(r, verify.CheckSignature, verify.Error, FragmentStatus, "issuer key: %v", err)
 		return
 	}
 	if strings.HasPrefix(is.DID, "did:") {
-		didAddr, _, err := ParseDIDEthr(is.DID)
+		didAddr, _, err := parseDIDEthr(is.DID)
 		if err != nil || didAddr != keyAddr {
 			add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "the signing key %s does not belong to the issuer's DID %s", clip(is.Key), clip(is.DID))
 			skipIdentity(r, "key does not belong to the issuer")
@@ -197,7 +198,7 @@ func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *ve
 		skipIdentity(r, "no signature")
 		return
 	}
-	root, err := d.RootHash()
+	root, err := d.rootHash()
 	if err != nil {
 		add(r, verify.CheckSignature, verify.Error, FragmentStatus, "merkleRoot: %v", err)
 		skipIdentity(r, "no signature")
@@ -300,6 +301,13 @@ func (emptyTrust) Find(trustlist.Query) []trustlist.Match { return nil }
 
 func normDomain(s string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
 }
 
 func short(h string) string {

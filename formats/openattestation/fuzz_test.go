@@ -1,4 +1,4 @@
-package openattestation
+package openattestation_test
 
 import (
 	"bytes"
@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accord-network/accord/formats/openattestation"
+	"github.com/accord-network/accord/internal/ojson"
+	oaissue "github.com/accord-network/accord/issue/openattestation"
 
 	"github.com/accord-network/accord/fixtures"
 	"github.com/accord-network/accord/verify"
@@ -42,19 +46,19 @@ func FuzzParseJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		v, err := ParseJSON(in)
+		v, err := ojson.Parse(in)
 		if err != nil {
 			if !errors.Is(err, verify.ErrMalformed) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("bad error %q", err)
 			}
 			return
 		}
-		a := Stringify(v)
-		v2, err := ParseJSON(a)
+		a := ojson.Stringify(v)
+		v2, err := ojson.Parse(a)
 		if err != nil {
 			t.Fatalf("our own output does not parse: %v\n%s", err, a)
 		}
-		if b := Stringify(v2); !bytes.Equal(a, b) {
+		if b := ojson.Stringify(v2); !bytes.Equal(a, b) {
 			t.Fatalf("not a fixed point:\n%s\n%s", a, b)
 		}
 	})
@@ -66,8 +70,8 @@ func FuzzVerify(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(s)
 	}
-	format := NewFormat(64)
-	env := &verify.Env{Trust: emptyTrust{}, At: time.Now()}
+	format := openattestation.NewFormat(64)
+	env := &verify.Env{Trust: openattestation.EmptyTrust{}, At: time.Now()}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r, err := format.Verify(context.Background(), in, env)
 		if err != nil {
@@ -88,36 +92,20 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// FuzzSalt: salted strings and v3 salt lists never panic the decoders.
-func FuzzSalt(f *testing.F) {
-	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:x", "W3sidmFsdWUiOiIxIiwicGF0aCI6ImEifV0=")
-	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:number:1e3", "")
-	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:", "!!!")
-	f.Fuzz(func(t *testing.T, salted, salts string) {
-		if v, isSalted, err := unsaltString(salted); err == nil && v == nil {
-			t.Fatal("nil value without error")
-		} else if err != nil && !isSalted {
-			t.Fatal("error on an unsalted string")
-		}
-		_, _ = decodeSalts(salts)
-		_, _ = splitPath(salted)
-	})
-}
-
 // FuzzObfuscate: obfuscating any paths of a valid document either fails
 // cleanly or yields a document that still verifies.
 func FuzzObfuscate(f *testing.F) {
-	b := issueBatch(f, 1, IssueOptions{}, "")
+	b := issueBatch(f, 1, oaissue.IssueOptions{}, "")
 	doc := b.docs[0]
 	f.Add("documentParties.consignee")
 	f.Add("consignmentItems[0].descriptionOfGoods")
 	f.Add("transports.vesselVoyages.0")
 	f.Fuzz(func(t *testing.T, path string) {
-		out, err := Obfuscate(doc, strings.Split(path, ","))
+		out, err := oaissue.Obfuscate(doc, strings.Split(path, ","))
 		if err != nil {
 			return
 		}
-		d, err := Parse(out)
+		d, err := openattestation.Parse(out)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package openattestation
+package openattestation_test
 
 import (
 	"bufio"
@@ -15,6 +15,11 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/accord-network/accord/formats/openattestation"
+	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/internal/ojson"
+	oaissue "github.com/accord-network/accord/issue/openattestation"
+
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/accord-network/accord/fixtures"
@@ -29,7 +34,7 @@ import (
 // and point ACCORD_NODE_MODULES at .ci/node_modules (the default).
 const refPackage = "@govtechsg/open-attestation"
 
-func nodeModules(t *testing.T) string {
+func nodeModules(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("SKIP: node is not installed; the interop tests need node and " + refPackage + "@6.9.7")
@@ -107,7 +112,7 @@ func TestInteropTheirsToOurs(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	os.Mkdir(out, 0o755)
 	runNode(t, mods, nil, append([]string{"wrap-sign", "0x" + hex.EncodeToString(crypto.FromECDSA(key)), out}, raws...)...)
-	set := trustlisttest.TrustOne(t, "SG", ethEntry(t, AddressOf(key).Hex(), "Reference Issuer", "ref.example"))
+	set := trustlisttest.TrustOne(t, "SG", ethEntry(t, oaissue.AddressOf(key).Hex(), "Reference Issuer", "ref.example"))
 	for i := 0; i < 3; i++ {
 		p := filepath.Join(out, strconv.Itoa(i)+".json")
 		doc, err := os.ReadFile(p)
@@ -118,10 +123,10 @@ func TestInteropTheirsToOurs(t *testing.T) {
 		if !r.Valid {
 			t.Fatalf("reference document %d: %+v", i, r.FirstFailure())
 		}
-		if d, _ := Parse(doc); len(d.Proof) == 0 {
+		if d, _ := openattestation.Parse(doc); len(d.Proof) == 0 {
 			t.Errorf("reference batch document %d has no merkle proof", i)
 		}
-		if c := r.Check(CheckIssuerDomain); c == nil || c.Status != "pass" {
+		if c := r.Check(openattestation.CheckIssuerDomain); c == nil || c.Status != "pass" {
 			t.Errorf("domain: %+v", c)
 		}
 	}
@@ -133,16 +138,16 @@ func TestInteropTheirsToOurs(t *testing.T) {
 		t.Fatalf("reference-obfuscated document: %+v", r.FirstFailure())
 	}
 	// The reference library's batch root equals ours for the same leaves.
-	var targets []Hash
+	var targets []oacore.Hash
 	var root string
 	for i := 0; i < 3; i++ {
 		b, _ := os.ReadFile(filepath.Join(out, strconv.Itoa(i)+".json"))
-		d, _ := Parse(b)
-		h, _ := parseHash(d.TargetHash)
+		d, _ := openattestation.Parse(b)
+		h, _ := oacore.ParseHash(d.TargetHash)
 		targets = append(targets, h)
 		root = d.MerkleRoot
 	}
-	if got, _ := merkleTree(targets); got.Hex() != root {
+	if got, _ := oacore.MerkleTree(targets); got.Hex() != root {
 		t.Errorf("our merkle root %s, reference %s", got.Hex(), root)
 	}
 }
@@ -152,7 +157,7 @@ func TestInteropTheirsToOurs(t *testing.T) {
 // signature recovers to our key with ethers.
 func TestInteropOursToTheirs(t *testing.T) {
 	mods := nodeModules(t)
-	b := issueBatch(t, 3, IssueOptions{Domain: "hlag.example"}, "hlag.example")
+	b := issueBatch(t, 3, oaissue.IssueOptions{Domain: "hlag.example"}, "hlag.example")
 	dir := t.TempDir()
 	var files []string
 	for i, d := range b.docs {
@@ -160,7 +165,7 @@ func TestInteropOursToTheirs(t *testing.T) {
 		os.WriteFile(p, d, 0o644)
 		files = append(files, p)
 	}
-	obf, err := Obfuscate(b.docs[1], []string{"documentParties.shipper", "consignmentItems.0.cargoItems", "termsAndConditions"})
+	obf, err := oaissue.Obfuscate(b.docs[1], []string{"documentParties.shipper", "consignmentItems.0.cargoItems", "termsAndConditions"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +173,8 @@ func TestInteropOursToTheirs(t *testing.T) {
 	os.WriteFile(p, obf, 0o644)
 	files = append(files, p)
 	for _, c := range refVerify(t, mods, files...) {
-		if c.Error != "" || !c.Schema || !c.Integrity || !strings.EqualFold(c.Signer, AddressOf(b.key).Hex()) {
-			t.Errorf("reference says %+v (want schema, integrity, signer %s)", c, AddressOf(b.key).Hex())
+		if c.Error != "" || !c.Schema || !c.Integrity || !strings.EqualFold(c.Signer, oaissue.AddressOf(b.key).Hex()) {
+			t.Errorf("reference says %+v (want schema, integrity, signer %s)", c, oaissue.AddressOf(b.key).Hex())
 		}
 	}
 	// v3: our obfuscation of an upstream credential.
@@ -177,7 +182,7 @@ func TestInteropOursToTheirs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v3, err := Obfuscate(in, []string{"credentialSubject.class", "reference"})
+	v3, err := oaissue.Obfuscate(in, []string{"credentialSubject.class", "reference"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,12 +244,12 @@ func TestInteropStringify(t *testing.T) {
 		t.Fatalf("node returned %d lines for %d inputs", len(out), len(in))
 	}
 	for i, src := range in {
-		v, err := ParseJSON(src)
+		v, err := ojson.Parse(src)
 		if err != nil {
 			t.Errorf("%s: %v", src, err)
 			continue
 		}
-		if got := string(Stringify(v)); got != out[i] {
+		if got := string(ojson.Stringify(v)); got != out[i] {
 			t.Errorf("JSON.stringify(%s): node %s, ours %s", src, out[i], got)
 		}
 	}

@@ -1,4 +1,4 @@
-package openattestation
+package openattestation_test
 
 import (
 	"bytes"
@@ -10,6 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accord-network/accord/formats/openattestation"
+	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/internal/ojson"
+	oaissue "github.com/accord-network/accord/issue/openattestation"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -38,7 +43,7 @@ type issued struct {
 	set  *trustlist.Set
 }
 
-func issueBatch(t testing.TB, n int, o IssueOptions, domain string) issued {
+func issueBatch(t testing.TB, n int, o oaissue.IssueOptions, domain string) issued {
 	t.Helper()
 	key, err := crypto.GenerateKey()
 	if err != nil {
@@ -48,11 +53,11 @@ func issueBatch(t testing.TB, n int, o IssueOptions, domain string) issued {
 	for i := 0; i < n; i++ {
 		raws = append(raws, variant(t, "HHL7180000"+string(rune('0'+i%10))))
 	}
-	docs, err := IssueEBL(key, raws, o)
+	docs, err := oaissue.IssueEBL(key, raws, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := AddressOf(key)
+	addr := oaissue.AddressOf(key)
 	set := trustlisttest.TrustOne(t, "DE", ethEntry(t, addr.Hex(), "Hapag-Lloyd AG", domain))
 	return issued{key, docs, set}
 }
@@ -67,14 +72,14 @@ func verifyOne(t testing.TB, set verify.TrustedMaterial, doc []byte) *verify.Res
 }
 
 func TestIssueBatchVerifies(t *testing.T) {
-	b := issueBatch(t, 3, IssueOptions{Domain: "hlag.example"}, "hlag.example")
+	b := issueBatch(t, 3, oaissue.IssueOptions{Domain: "hlag.example"}, "hlag.example")
 	var root string
 	for i, doc := range b.docs {
 		r := verifyOne(t, b.set, doc)
 		if !r.Valid {
 			t.Fatalf("doc %d invalid: %+v", i, r.FirstFailure())
 		}
-		d, _ := Parse(doc)
+		d, _ := openattestation.Parse(doc)
 		if len(d.Proof) == 0 {
 			t.Errorf("doc %d: batch of 3 must carry a merkle proof", i)
 		}
@@ -99,17 +104,17 @@ func TestIssueBatchVerifies(t *testing.T) {
 		if len(want) > 0 {
 			t.Errorf("summary lacks %v", want)
 		}
-		if c := r.Check(CheckIssuerDomain); c.Status != verify.Pass {
+		if c := r.Check(openattestation.CheckIssuerDomain); c.Status != verify.Pass {
 			t.Errorf("issuer_domain %+v", c)
 		}
 		for _, c := range r.Checks {
 			switch c.Name {
 			case verify.CheckIssuerTrusted, verify.CheckKeyUsage, verify.CheckNotRevoked, verify.CheckListFresh, verify.CheckKeyValidAtSigning:
-				if c.Fragment != FragmentIdentity {
+				if c.Fragment != openattestation.FragmentIdentity {
 					t.Errorf("%s fragment %q", c.Name, c.Fragment)
 				}
 			case verify.CheckSignature:
-				if c.Fragment != FragmentStatus {
+				if c.Fragment != openattestation.FragmentStatus {
 					t.Errorf("signature fragment %q", c.Fragment)
 				}
 			}
@@ -117,19 +122,19 @@ func TestIssueBatchVerifies(t *testing.T) {
 	}
 }
 
-func mutate(t testing.TB, doc []byte, fn func(v *Value)) []byte {
+func mutate(t testing.TB, doc []byte, fn func(v *ojson.Value)) []byte {
 	t.Helper()
-	v, err := ParseJSON(doc)
+	v, err := ojson.Parse(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fn(v)
-	return Stringify(v)
+	return ojson.Stringify(v)
 }
 
 // TestFailures: each way of breaking a document gives one clear reason.
 func TestFailures(t *testing.T) {
-	b := issueBatch(t, 2, IssueOptions{Domain: "hlag.example"}, "hlag.example")
+	b := issueBatch(t, 2, oaissue.IssueOptions{Domain: "hlag.example"}, "hlag.example")
 	doc := b.docs[0]
 	other, _ := crypto.GenerateKey()
 	cases := []struct {
@@ -137,31 +142,31 @@ func TestFailures(t *testing.T) {
 		doc                 []byte
 		trust               verify.TrustedMaterial
 	}{
-		{"tampered field", verify.CheckIntegrity, "altered", mutate(t, doc, func(v *Value) {
+		{"tampered field", verify.CheckIntegrity, "altered", mutate(t, doc, func(v *ojson.Value) {
 			p := v.Path("data", "transports", "portOfDischarge")
 			s := str(p.Get("UNLocationCode"))
-			p.set("UNLocationCode", strV(strings.Replace(s, "CNSHA", "USLAX", 1)))
+			p.Set("UNLocationCode", ojson.NewString(strings.Replace(s, "CNSHA", "USLAX", 1)))
 		}), b.set},
-		{"added field", verify.CheckIntegrity, "added", mutate(t, doc, func(v *Value) {
-			v.Get("data").set("remarks", strV("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:free"))
+		{"added field", verify.CheckIntegrity, "added", mutate(t, doc, func(v *ojson.Value) {
+			v.Get("data").Set("remarks", ojson.NewString("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:free"))
 		}), b.set},
-		{"broken proof", verify.CheckIntegrity, "merkle proof", mutate(t, doc, func(v *Value) {
-			v.Path("signature", "proof").arr[0] = strV(strings.Repeat("ab", 32))
+		{"broken proof", verify.CheckIntegrity, "merkle proof", mutate(t, doc, func(v *ojson.Value) {
+			v.Path("signature", "proof").Elems()[0] = ojson.NewString(strings.Repeat("ab", 32))
 		}), b.set},
-		{"wrong signer", verify.CheckSignature, "wrong signer", mutate(t, doc, func(v *Value) {
-			root, _ := parseHash(str(v.Path("signature", "merkleRoot")))
-			sig, _ := SignRoot(other, root)
-			v.Get("proof").arr[0].set("signature", strV(sig))
+		{"wrong signer", verify.CheckSignature, "wrong signer", mutate(t, doc, func(v *ojson.Value) {
+			root, _ := oacore.ParseHash(str(v.Path("signature", "merkleRoot")))
+			sig, _ := oaissue.SignRoot(other, root)
+			v.Get("proof").Elems()[0].Set("signature", ojson.NewString(sig))
 		}), b.set},
-		{"garbled signature", verify.CheckSignature, "signature", mutate(t, doc, func(v *Value) {
-			v.Get("proof").arr[0].set("signature", strV("0x1234"))
+		{"garbled signature", verify.CheckSignature, "signature", mutate(t, doc, func(v *ojson.Value) {
+			v.Get("proof").Elems()[0].Set("signature", ojson.NewString("0x1234"))
 		}), b.set},
 		{"unknown issuer", verify.CheckIssuerTrusted, "unknown issuer", doc,
-			trustlisttest.TrustOne(t, "DE", ethEntry(t, AddressOf(other).Hex(), "Other", ""))},
+			trustlisttest.TrustOne(t, "DE", ethEntry(t, oaissue.AddressOf(other).Hex(), "Other", ""))},
 		{"not for oa", verify.CheckKeyUsage, "not for OpenAttestation", doc,
-			trustlisttest.TrustOne(t, "DE", ethEntry(t, AddressOf(b.key).Hex(), "HL", "", trustlist.DocPDF))},
-		{"domain mismatch", CheckIssuerDomain, "binds this issuer", doc,
-			trustlisttest.TrustOne(t, "DE", ethEntry(t, AddressOf(b.key).Hex(), "HL", "other.example"))},
+			trustlisttest.TrustOne(t, "DE", ethEntry(t, oaissue.AddressOf(b.key).Hex(), "HL", "", trustlist.DocPDF))},
+		{"domain mismatch", openattestation.CheckIssuerDomain, "binds this issuer", doc,
+			trustlisttest.TrustOne(t, "DE", ethEntry(t, oaissue.AddressOf(b.key).Hex(), "HL", "other.example"))},
 		{"malformed salt", verify.CheckSchema, "malformed salt", malformedSaltDoc(t), nil},
 		{"bad e-BL", verify.CheckSchema, "UN/LOCODE", badEBLDoc(t), nil},
 	}
@@ -181,37 +186,37 @@ func TestFailures(t *testing.T) {
 // malformedSaltDoc wraps a document whose salt type annotation is unknown
 // (integrity still holds: salts are hashed as they are).
 func malformedSaltDoc(t testing.TB) []byte {
-	v, _ := ParseJSON(sampleEBL(t))
-	salted, err := saltV2(v)
+	v, _ := ojson.Parse(sampleEBL(t))
+	salted, err := oacore.SaltV2(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	salted.set("remarks", strV("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:date:2025-01-01"))
+	salted.Set("remarks", ojson.NewString("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:date:2025-01-01"))
 	key, _ := crypto.GenerateKey()
-	salted.set("issuers", arrV(objV(mem("id", strV("did:ethr:"+AddressOf(key).Hex())), mem("name", strV("X")),
-		mem("identityProof", objV(mem("type", strV("DID")), mem("key", strV("did:ethr:"+AddressOf(key).Hex()+"#controller")))))))
-	doc := objV(mem("version", strV(SchemaV2)), mem("data", salted))
-	th, _ := DigestV2(doc)
-	doc.set("signature", objV(mem("type", strV(TypeMerkleV2)), mem("targetHash", strV(th)), mem("proof", arrV()), mem("merkleRoot", strV(th))))
-	if err := SignV2(doc, key, time.Now()); err != nil {
+	salted.Set("issuers", ojson.NewArray(ojson.NewObject(ojson.M("id", ojson.NewString("did:ethr:"+oaissue.AddressOf(key).Hex())), ojson.M("name", ojson.NewString("X")),
+		ojson.M("identityProof", ojson.NewObject(ojson.M("type", ojson.NewString("DID")), ojson.M("key", ojson.NewString("did:ethr:"+oaissue.AddressOf(key).Hex()+"#controller")))))))
+	doc := ojson.NewObject(ojson.M("version", ojson.NewString(openattestation.SchemaV2)), ojson.M("data", salted))
+	th, _ := oacore.DigestV2(doc)
+	doc.Set("signature", ojson.NewObject(ojson.M("type", ojson.NewString(openattestation.TypeMerkleV2)), ojson.M("targetHash", ojson.NewString(th)), ojson.M("proof", ojson.NewArray()), ojson.M("merkleRoot", ojson.NewString(th))))
+	if err := oacore.SignV2(doc, key, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	return Stringify(doc)
+	return ojson.Stringify(doc)
 }
 
 // badEBLDoc wraps and signs an e-BL with a bad port code, bypassing
 // IssueEBL's validation.
 func badEBLDoc(t testing.TB) []byte {
-	v, _ := ParseJSON(bytes.Replace(sampleEBL(t), []byte(`"CNSHA"`), []byte(`"Shanghai"`), 1))
+	v, _ := ojson.Parse(bytes.Replace(sampleEBL(t), []byte(`"CNSHA"`), []byte(`"Shanghai"`), 1))
 	key, _ := crypto.GenerateKey()
-	w, err := WrapV2([]*Value{v})
+	w, err := oacore.WrapV2([]*ojson.Value{v})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := SignV2(w[0], key, time.Now()); err != nil {
+	if err := oacore.SignV2(w[0], key, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	return Stringify(w[0])
+	return ojson.Stringify(w[0])
 }
 
 func TestIssueRefusesBadEBL(t *testing.T) {
@@ -224,16 +229,16 @@ func TestIssueRefusesBadEBL(t *testing.T) {
 		"not json":   []byte(`{`),
 		"not a BL":   []byte(`{"name":"x"}`),
 	} {
-		if _, err := IssueEBL(key, [][]byte{in}, IssueOptions{}); err == nil {
+		if _, err := oaissue.IssueEBL(key, [][]byte{in}, oaissue.IssueOptions{}); err == nil {
 			t.Errorf("%s: issued", name)
 		}
 	}
 }
 
 func TestObfuscate(t *testing.T) {
-	b := issueBatch(t, 1, IssueOptions{}, "")
+	b := issueBatch(t, 1, oaissue.IssueOptions{}, "")
 	doc := b.docs[0]
-	out, err := Obfuscate(doc, []string{"documentParties.consignee", "termsAndConditions", "consignmentItems[0].cargoItems"})
+	out, err := oaissue.Obfuscate(doc, []string{"documentParties.consignee", "termsAndConditions", "consignmentItems[0].cargoItems"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,14 +249,14 @@ func TestObfuscate(t *testing.T) {
 	if !r.Valid {
 		t.Fatalf("obfuscated document invalid: %+v", r.FirstFailure())
 	}
-	d, _ := Parse(out)
+	d, _ := openattestation.Parse(out)
 	if d.Obfuscated < 3 {
 		t.Errorf("obfuscated %d hashes", d.Obfuscated)
 	}
 	// Dropping an obfuscated hash breaks integrity.
-	dropped := mutate(t, out, func(v *Value) {
+	dropped := mutate(t, out, func(v *ojson.Value) {
 		l := v.Path("privacy", "obfuscatedData")
-		l.arr = l.arr[1:]
+		v.Path("privacy").Set("obfuscatedData", ojson.NewArray(l.Elems()[1:]...))
 	})
 	r = verifyOne(t, b.set, dropped)
 	if f := r.FirstFailure(); r.Valid || f == nil || f.Name != verify.CheckIntegrity {
@@ -259,11 +264,11 @@ func TestObfuscate(t *testing.T) {
 	}
 	// Errors: unknown field, array element, emptying an object.
 	for _, f := range []string{"nope", "consignmentItems.0", "transports.portOfLoading.UNLocationCode"} {
-		if _, err := Obfuscate(doc, []string{f}); err == nil {
+		if _, err := oaissue.Obfuscate(doc, []string{f}); err == nil {
 			t.Errorf("obfuscate %s: no error", f)
 		}
 	}
-	if _, err := Obfuscate(doc, []string{"documentParties.consignee.address"}); err != nil {
+	if _, err := oaissue.Obfuscate(doc, []string{"documentParties.consignee.address"}); err != nil {
 		t.Errorf("obfuscate a whole object: %v", err)
 	}
 }
@@ -274,7 +279,7 @@ func TestObfuscateV3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := Obfuscate(in, []string{"credentialSubject.class", "reference"})
+	out, err := oaissue.Obfuscate(in, []string{"credentialSubject.class", "reference"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,8 +293,8 @@ func TestObfuscateV3(t *testing.T) {
 }
 
 func TestRevokedKey(t *testing.T) {
-	b := issueBatch(t, 1, IssueOptions{}, "")
-	e := ethEntry(t, AddressOf(b.key).Hex(), "HL", "")
+	b := issueBatch(t, 1, oaissue.IssueOptions{}, "")
+	e := ethEntry(t, oaissue.AddressOf(b.key).Hex(), "HL", "")
 	a := trustlisttest.NewAnchor(t, "DE")
 	a.SignList(t, time.Time{}, 24*time.Hour, e)
 	rev := *e
@@ -302,8 +307,8 @@ func TestRevokedKey(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	f := NewFormat(0)
-	b := issueBatch(t, 1, IssueOptions{}, "")
+	f := openattestation.NewFormat(0)
+	b := issueBatch(t, 1, oaissue.IssueOptions{}, "")
 	if !f.Detect(b.docs[0]) {
 		t.Error("own document not detected")
 	}
@@ -319,8 +324,8 @@ func TestDetect(t *testing.T) {
 
 // TestBatchCache: a batch sharing one merkle root costs one recovery.
 func TestBatchCache(t *testing.T) {
-	b := issueBatch(t, 50, IssueOptions{}, "")
-	f := NewFormat(DefaultCacheSize)
+	b := issueBatch(t, 50, oaissue.IssueOptions{}, "")
+	f := openattestation.NewFormat(openattestation.DefaultCacheSize)
 	env := &verify.Env{Trust: b.set, At: time.Now()}
 	for _, d := range b.docs {
 		r, err := f.Verify(context.Background(), d, env)
@@ -328,15 +333,15 @@ func TestBatchCache(t *testing.T) {
 			t.Fatal(err, r.FirstFailure())
 		}
 	}
-	if n := f.cache.recoveries.Load(); n != 1 {
+	if n := openattestation.Recoveries(f); n != 1 {
 		t.Fatalf("%d recoveries for one root", n)
 	}
 	// A forged signature on the same root is not served from the cache.
 	other, _ := crypto.GenerateKey()
-	forged := mutate(t, b.docs[0], func(v *Value) {
-		root, _ := parseHash(str(v.Path("signature", "merkleRoot")))
-		sig, _ := SignRoot(other, root)
-		v.Get("proof").arr[0].set("signature", strV(sig))
+	forged := mutate(t, b.docs[0], func(v *ojson.Value) {
+		root, _ := oacore.ParseHash(str(v.Path("signature", "merkleRoot")))
+		sig, _ := oaissue.SignRoot(other, root)
+		v.Get("proof").Elems()[0].Set("signature", ojson.NewString(sig))
 	})
 	r, _ := f.Verify(context.Background(), forged, env)
 	if r.Finish().Valid {
@@ -348,23 +353,23 @@ func TestBatchCache(t *testing.T) {
 // issuer must pass its own checks.
 func TestMixedIssuers(t *testing.T) {
 	key, _ := crypto.GenerateKey()
-	v, _ := ParseJSON(sampleEBL(t))
-	addr := AddressOf(key).Hex()
-	v.set("issuers", arrV(
-		objV(mem("id", strV("did:ethr:"+addr)), mem("name", strV("Carrier")),
-			mem("identityProof", objV(mem("type", strV("DID")), mem("key", strV("did:ethr:"+addr+"#controller"))))),
-		objV(mem("name", strV("Store")), mem("documentStore", strV("0x9178F546D3FF57D7A6352bD61B80cCCD46199C2d")),
-			mem("identityProof", objV(mem("type", strV("DNS-TXT")), mem("location", strV("example.com"))))),
+	v, _ := ojson.Parse(sampleEBL(t))
+	addr := oaissue.AddressOf(key).Hex()
+	v.Set("issuers", ojson.NewArray(
+		ojson.NewObject(ojson.M("id", ojson.NewString("did:ethr:"+addr)), ojson.M("name", ojson.NewString("Carrier")),
+			ojson.M("identityProof", ojson.NewObject(ojson.M("type", ojson.NewString("DID")), ojson.M("key", ojson.NewString("did:ethr:"+addr+"#controller"))))),
+		ojson.NewObject(ojson.M("name", ojson.NewString("Store")), ojson.M("documentStore", ojson.NewString("0x9178F546D3FF57D7A6352bD61B80cCCD46199C2d")),
+			ojson.M("identityProof", ojson.NewObject(ojson.M("type", ojson.NewString("DNS-TXT")), ojson.M("location", ojson.NewString("example.com"))))),
 	))
-	w, err := WrapV2([]*Value{v})
+	w, err := oacore.WrapV2([]*ojson.Value{v})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := SignV2(w[0], key, time.Now()); err != nil {
+	if err := oacore.SignV2(w[0], key, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	set := trustlisttest.TrustOne(t, "DE", ethEntry(t, addr, "Carrier", ""))
-	r := verifyOne(t, set, Stringify(w[0]))
+	r := verifyOne(t, set, ojson.Stringify(w[0]))
 	if f := r.FirstFailure(); r.Valid || f == nil || f.Name != verify.CheckIssuerTrusted || !strings.Contains(f.Detail, "document store 0x9178F546D3FF57D7A6352bD61B80cCCD46199C2d is not in any admitted trust list") {
 		t.Fatalf("valid=%v %+v", r.Valid, f)
 	}
@@ -372,7 +377,7 @@ func TestMixedIssuers(t *testing.T) {
 
 // TestConcurrentVerify: one Format verifies many documents at once.
 func TestConcurrentVerify(t *testing.T) {
-	b := issueBatch(t, 20, IssueOptions{}, "")
+	b := issueBatch(t, 20, oaissue.IssueOptions{}, "")
 	v := verifier(t, b.set)
 	var jobs []verify.Job
 	for i, d := range b.docs {
@@ -389,3 +394,5 @@ func TestConcurrentVerify(t *testing.T) {
 		t.Fatalf("%d outcomes", n)
 	}
 }
+
+func str(v *ojson.Value) string { s, _ := v.Str(); return s }

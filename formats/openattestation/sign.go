@@ -1,7 +1,6 @@
 package openattestation
 
 import (
-	"crypto/ecdsa"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/accord-network/accord/internal/oacore"
 )
 
 // Address is a 20-byte Ethereum address.
@@ -50,10 +51,10 @@ func ParseAddress(s string) (Address, error) {
 	return a, nil
 }
 
-// ParseDIDEthr reads "did:ethr:0x…" with an optional "#fragment" (e.g.
+// parseDIDEthr reads "did:ethr:0x…" with an optional "#fragment" (e.g.
 // "#controller") and returns the address. Network-qualified forms
 // ("did:ethr:sepolia:0x…") are accepted; the network does not matter offline.
-func ParseDIDEthr(did string) (Address, string, error) {
+func parseDIDEthr(did string) (Address, string, error) {
 	rest, ok := strings.CutPrefix(did, "did:ethr:")
 	if !ok {
 		return Address{}, "", fmt.Errorf("%q is not a did:ethr DID", clip(did))
@@ -67,25 +68,6 @@ func ParseDIDEthr(did string) (Address, string, error) {
 		return Address{}, "", fmt.Errorf("DID %q: %v", clip(did), err)
 	}
 	return a, frag, nil
-}
-
-// personalHash is the EIP-191 personal_sign hash of a 32-byte message:
-// keccak256("\x19Ethereum Signed Message:\n32" || root).
-func personalHash(root Hash) Hash {
-	return keccak([]byte("\x19Ethereum Signed Message:\n32"), root[:])
-}
-
-// SignRoot signs a merkle root as OpenAttestation's DID signer does
-// (ethers signMessage over the 32 raw bytes) and returns "0x" + 65 bytes hex
-// with v = 27 or 28.
-func SignRoot(key *ecdsa.PrivateKey, root Hash) (string, error) {
-	h := personalHash(root)
-	sig, err := crypto.Sign(h[:], key)
-	if err != nil {
-		return "", fmt.Errorf("sign merkle root: %w", err)
-	}
-	sig[64] += 27
-	return "0x" + hex.EncodeToString(sig), nil
 }
 
 // parseSignature decodes a 65-byte hex signature and normalises v to 0/1.
@@ -108,13 +90,13 @@ func parseSignature(s string) ([]byte, error) {
 	return sig, nil
 }
 
-// RecoverRootSigner returns the address whose key made sig over root.
-func RecoverRootSigner(root Hash, sigHex string) (Address, error) {
+// recoverRootSigner returns the address whose key made sig over root.
+func recoverRootSigner(root oacore.Hash, sigHex string) (Address, error) {
 	sig, err := parseSignature(sigHex)
 	if err != nil {
 		return Address{}, err
 	}
-	h := personalHash(root)
+	h := oacore.PersonalHash(root)
 	pub, err := crypto.Ecrecover(h[:], sig)
 	if err != nil {
 		return Address{}, fmt.Errorf("signature does not recover a key: %v", err)
@@ -122,11 +104,6 @@ func RecoverRootSigner(root Hash, sigHex string) (Address, error) {
 	var a Address
 	copy(a[:], crypto.Keccak256(pub[1:])[12:])
 	return a, nil
-}
-
-// AddressOf returns the address of a private key.
-func AddressOf(key *ecdsa.PrivateKey) Address {
-	return Address(crypto.PubkeyToAddress(key.PublicKey))
 }
 
 // sigCache remembers recovered signers by (merkle root, signature), so a
@@ -142,9 +119,9 @@ type sigCache struct {
 
 func newSigCache(max int) *sigCache { return &sigCache{max: max, m: make(map[string]Address)} }
 
-func (c *sigCache) recover(root Hash, sig string) (Address, error) {
+func (c *sigCache) recover(root oacore.Hash, sig string) (Address, error) {
 	if c == nil || c.max <= 0 {
-		return RecoverRootSigner(root, sig)
+		return recoverRootSigner(root, sig)
 	}
 	k := string(root[:]) + strings.ToLower(sig)
 	c.mu.Lock()
@@ -154,7 +131,7 @@ func (c *sigCache) recover(root Hash, sig string) (Address, error) {
 		return a, nil
 	}
 	c.recoveries.Add(1)
-	a, err := RecoverRootSigner(root, sig)
+	a, err := recoverRootSigner(root, sig)
 	if err != nil {
 		return a, err
 	}

@@ -1,7 +1,7 @@
 package pdf
 
 import (
-	"crypto"
+	"bytes"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -220,24 +220,48 @@ func pkiChain(leaf *pki.Certificate, carried []*pki.Certificate, roots []*pki.Ce
 	return walk(leaf, 0)
 }
 
-// usesSHA1 reports whether a certificate is signed with SHA-1.
-func usesSHA1(c *pki.Certificate) bool {
-	return c.SignatureAlgorithm.Hash == crypto.SHA1
-}
+// notACA is the phrase of an issuer_trusted failure where a certificate of
+// the signer's path was issued by a certificate that is not a CA; the ETSI
+// mapping (etsi.go) reads it as CERTIFICATE_CHAIN_GENERAL_FAILURE.
+const notACA = "which is not a CA certificate"
 
-var oidAdobeRevocation = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}
-
-// hasRevocationInfo reports whether the signer's signed attributes carry
-// Adobe's revocationInfoArchival (embedded OCSP responses and CRLs).
-func (c *signatureCMS) hasRevocationInfo() bool {
-	sd, err := parseCMS(c.der)
-	if err != nil {
-		return false
-	}
-	for i := range sd.Signers {
-		if _, ok := sd.Signers[i].attr(sd.Signers[i].SignedAttrs, oidAdobeRevocation); ok {
-			return true
+// chainDefect looks for a broken link in the signer's path when no trusted
+// path was found: a certificate whose issuer (carried in the signature or
+// listed as a CA) verifies its signature but is not a CA (basicConstraints
+// cA unset, or keyCertSign missing). It returns a description, or "" when
+// the path simply ends at an unlisted issuer.
+func (t *trust) chainDefect(leaf *x509.Certificate, carried []*x509.Certificate) string {
+	var pool []*pki.Certificate
+	for _, c := range carried {
+		if pc, err := pki.Parse(c.Raw); err == nil {
+			pool = append(pool, pc)
 		}
 	}
-	return false
+	for _, m := range t.cas {
+		if pc, err := pki.Parse(m.Entry.Data); err == nil {
+			pool = append(pool, pc)
+		}
+	}
+	cur, err := pki.Parse(leaf.Raw)
+	if err != nil {
+		return ""
+	}
+	for depth := 0; depth < 8; depth++ {
+		var next *pki.Certificate
+		for _, p := range pool {
+			if string(p.Raw) == string(cur.Raw) || !bytes.Equal(cur.RawIssuer, p.RawSubject) || cur.CheckSignature(p.PublicKey) != nil {
+				continue
+			}
+			if !p.IsCA || (p.KeyUsage != 0 && p.KeyUsage&x509.KeyUsageCertSign == 0) {
+				return fmt.Sprintf("certificate %q was issued by %q, %s (basicConstraints cA unset or no keyCertSign): the path to a listed CA is broken", cur.Subject.CommonName, p.Subject.CommonName, notACA)
+			}
+			next = p
+			break
+		}
+		if next == nil || bytes.Equal(next.RawIssuer, next.RawSubject) {
+			return ""
+		}
+		cur = next
+	}
+	return ""
 }

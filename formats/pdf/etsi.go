@@ -36,6 +36,7 @@ func indication(p *verify.Result, docModified bool) (ind, sub string) {
 		return ""
 	}
 	bad := func(name string) bool { s := st(name); return s == verify.Fail || s == verify.Error }
+	claims, _ := p.Claims.(map[string]any)
 	detail := func(name string) string {
 		if c := p.Check(name); c != nil {
 			return c.Detail
@@ -53,10 +54,23 @@ func indication(p *verify.Result, docModified bool) (ind, sub string) {
 		return TotalFailed, "SIG_CRYPTO_FAILURE"
 	case bad(CheckLaterRevisions) || docModified:
 		return TotalFailed, "FORMAT_FAILURE"
+	case bad(CheckRevocationData):
+		sub, _ := claims[ClaimRevocation].(string)
+		if sub == "REVOKED" {
+			return TotalFailed, sub
+		}
+		if sub == "" {
+			sub = "REVOKED_NO_POE"
+		}
+		return Indeterminate, sub
+	case bad(CheckAlgorithms) && strings.Contains(detail(CheckAlgorithms), noSignedAttrs):
+		return Indeterminate, "SIG_CONSTRAINTS_FAILURE"
 	case bad(CheckAlgorithms):
 		return Indeterminate, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
 	case bad(verify.CheckIssuerTrusted) && strings.Contains(detail(verify.CheckIssuerTrusted), "conflicting lists"):
 		return Indeterminate, "CHAIN_CONSTRAINTS_FAILURE"
+	case bad(verify.CheckIssuerTrusted) && strings.Contains(detail(verify.CheckIssuerTrusted), notACA):
+		return Indeterminate, "CERTIFICATE_CHAIN_GENERAL_FAILURE"
 	case bad(verify.CheckIssuerTrusted):
 		return Indeterminate, "NO_CERTIFICATE_CHAIN_FOUND"
 	case bad(verify.CheckNotRevoked):

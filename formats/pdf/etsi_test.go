@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/formats/pdf/pdftest"
+	"github.com/accord-network/accord/internal/pdfsign"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
 )
@@ -31,7 +32,7 @@ func TestIndications(t *testing.T) {
 	tsaC, tsaKey := tsaCert(t, "NL TSA", true, nil, nil)
 	url := tsa{signer: tsaC, key: tsaKey, bag: []*x509.Certificate{tsaC}, at: time.Now().Add(-time.Hour)}.serve(t)
 	stamped := stampedDoc(t, s, url)
-	withDocTS, err := Sign(plain, SignOptions{DocumentTimestamp: true, TSA: url})
+	withDocTS, err := pdfsign.Sign(plain, pdfsign.Options{DocumentTimestamp: true, TSA: url})
 	if err != nil {
 		t.Fatal(err)
 	}

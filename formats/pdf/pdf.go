@@ -203,13 +203,14 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	trust := newTrust(env)
 	opts := trust.pdfsignOptions(env)
 	poe := proofsOfExistence(sigs, in, trust)
+	vd := readDSS(root)
 	var lastEnd int64
 	ends := make([]int64, len(sigs))
 	for i, sv := range sigs {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		part, end := verifySignature(i+1, len(sigs), sv, in, trust, opts, env, poe)
+		part, end := verifySignature(i+1, len(sigs), sv, in, trust, opts, env, poe, vd)
 		if env != nil {
 			part.At = env.At
 		}

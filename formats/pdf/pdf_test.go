@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/formats/pdf/pdftest"
+	"github.com/accord-network/accord/internal/pdfsign"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -33,7 +34,7 @@ func newSigner(t testing.TB, cn string) signer {
 
 func (s signer) sign(t testing.TB, doc []byte, reason string) []byte {
 	t.Helper()
-	out, err := Sign(doc, SignOptions{Key: s.key, Cert: s.cert, Chain: s.chain, Name: s.cert.Subject.CommonName, Reason: reason, Location: "Rotterdam"})
+	out, err := pdfsign.Sign(doc, pdfsign.Options{Key: s.key, Cert: s.cert, Chain: s.chain, Name: s.cert.Subject.CommonName, Reason: reason, Location: "Rotterdam"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +290,7 @@ func TestRevokedEntry(t *testing.T) {
 func TestExpiredCertificateAtSigning(t *testing.T) {
 	// Listed directly: the entry's window ends before the claimed signing time.
 	c, k := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "Old", NotBefore: time.Now().Add(-72 * time.Hour), NotAfter: time.Now().Add(-48 * time.Hour), UnknownExtKeyUsage: ekuDocSigning})
-	doc, err := Sign(pdftest.Document(pdftest.Options{}), SignOptions{Key: k, Cert: c, Date: time.Now().Add(-time.Hour)})
+	doc, err := pdfsign.Sign(pdftest.Document(pdftest.Options{}), pdfsign.Options{Key: k, Cert: c, Date: time.Now().Add(-time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +305,7 @@ func TestExpiredCertificateAtSigning(t *testing.T) {
 	root, rootKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "CA", IsCA: true, NotBefore: time.Now().Add(-100 * time.Hour)})
 	leaf, key := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "Expired leaf", Parent: root, ParentKey: rootKey,
 		NotBefore: time.Now().Add(-72 * time.Hour), NotAfter: time.Now().Add(-48 * time.Hour), UnknownExtKeyUsage: ekuDocSigning})
-	doc, err = Sign(pdftest.Document(pdftest.Options{}), SignOptions{Key: key, Cert: leaf})
+	doc, err = pdfsign.Sign(pdftest.Document(pdftest.Options{}), pdfsign.Options{Key: key, Cert: leaf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +319,7 @@ func TestExpiredCertificateAtSigning(t *testing.T) {
 
 func TestKeyUsage(t *testing.T) {
 	c, k := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "TLS server", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	doc, err := Sign(pdftest.Document(pdftest.Options{}), SignOptions{Key: k, Cert: c})
+	doc, err := pdfsign.Sign(pdftest.Document(pdftest.Options{}), pdfsign.Options{Key: k, Cert: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +327,7 @@ func TestKeyUsage(t *testing.T) {
 	want(t, r, 0, verify.CheckKeyUsage, verify.Fail, "serverAuth does not allow signing documents")
 
 	c, k = trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "No EKU"})
-	doc, _ = Sign(pdftest.Document(pdftest.Options{}), SignOptions{Key: k, Cert: c})
+	doc, _ = pdfsign.Sign(pdftest.Document(pdftest.Options{}), pdfsign.Options{Key: k, Cert: c})
 	r, _ = run(t, trustlisttest.TrustOne(t, "NL", pdfEntry(t, c, false, "No EKU")), doc)
 	want(t, r, 0, verify.CheckKeyUsage, verify.Pass, "no extended key usage")
 	if !r.Valid {
@@ -407,7 +408,7 @@ func TestUnterminatedArrayDoesNotHang(t *testing.T) {
 
 func TestCertifiedThenChanged(t *testing.T) {
 	a, b := newSigner(t, "Certifier"), newSigner(t, "Later")
-	doc, err := Sign(pdftest.Document(pdftest.Options{}), SignOptions{Key: a.key, Cert: a.cert, Certify: true})
+	doc, err := pdfsign.Sign(pdftest.Document(pdftest.Options{}), pdfsign.Options{Key: a.key, Cert: a.cert, Certify: true})
 	if err != nil {
 		t.Fatal(err)
 	}

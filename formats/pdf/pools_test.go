@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/formats/pdf/pdftest"
+	"github.com/accord-network/accord/internal/pdfsign"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -48,7 +49,7 @@ func TestEntryRolesAndRevokedPools(t *testing.T) {
 	ca, caKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "NL Document CA", IsCA: true})
 	leaf, key := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "Port of Rotterdam", UnknownExtKeyUsage: ekuDocSigning, Parent: ca, ParentKey: caKey})
 	stamped := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
-	doc, err := Sign(pdftest.Document(pdftest.Options{}), SignOptions{Key: key, Cert: leaf, Chain: []*x509.Certificate{ca},
+	doc, err := pdfsign.Sign(pdftest.Document(pdftest.Options{}), pdfsign.Options{Key: key, Cert: leaf, Chain: []*x509.Certificate{ca},
 		TSA: tsa{signer: tsaC, key: tsaKey, bag: []*x509.Certificate{tsaC}, at: stamped}.serve(t)})
 	if err != nil {
 		t.Fatal(err)

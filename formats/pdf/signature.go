@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -38,21 +37,22 @@ type sigJob struct {
 	leaf    *x509.Certificate
 	lib     libOutcome
 	signer  *pdfverify.Signer
-	poe     []proof // trusted document timestamps of the file
+	poe     []proof         // trusted document timestamps of the file
+	vd      *validationData // the document's /DSS, nil when none
 }
 
 // libOutcome is what verifying the CMS found, with what pdfsign adds
 // (DocMDP, embedded revocation data).
 type libOutcome struct {
-	sigOK, integrityOK                 bool
-	sigErr, revErr, docMDPErr, timeErr string
+	sigOK, integrityOK         bool
+	sigErr, docMDPErr, timeErr string
 }
 
 // verifySignature verifies signature n of total and returns its result and
 // the end of the byte range it covers. The steps run in order and each
 // records its checks; a step that makes the rest meaningless stops it.
-func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env, poe []proof) (*verify.Result, int64) {
-	j := &sigJob{part: &verify.Result{Format: Name}, label: fmt.Sprintf("signature %d of %d", n, total), v: v, in: in, t: t, opts: opts, env: env, poe: poe}
+func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env, poe []proof, vd *validationData) (*verify.Result, int64) {
+	j := &sigJob{part: &verify.Result{Format: Name}, label: fmt.Sprintf("signature %d of %d", n, total), v: v, in: in, t: t, opts: opts, env: env, poe: poe, vd: vd}
 	j.describe()
 	if !j.checkByteRange() {
 		return j.part, 0
@@ -86,6 +86,7 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 	}
 	j.checkAlgorithms(algAt, st.Trusted)
 	j.checkTrust(st, at)
+	j.checkRevocationData(st, at)
 	return j.part, j.end
 }
 
@@ -144,7 +145,8 @@ func (j *sigJob) parseCMS() bool {
 
 // runLibrary verifies the CMS signature over the signed bytes (with the
 // government-PKI layer), and runs pdfsign for what it adds: DocMDP
-// permissions and revocation data embedded in the signature.
+// permissions. (Embedded revocation data are judged by
+// checkRevocationData, not by pdfsign.)
 func (j *sigJob) runLibrary() bool {
 	o := libOutcome{integrityOK: true}
 	integrityOK, err := j.cms.verify(signedBytes(j.in, j.br))
@@ -159,8 +161,8 @@ func (j *sigJob) runLibrary() bool {
 	// pdfsign checks DocMDP before it reads the CMS, so its DocMDP verdict
 	// stands even when it cannot read a CMS that the PKI layer reads. It
 	// hashes the document again, so it runs only when there is something
-	// for it to judge: a DocMDP reference or embedded revocation data.
-	if j.v.Key("Reference").Kind() == pdflib.Null && !j.cms.hasRevocationInfo() {
+	// for it to judge: a DocMDP reference.
+	if j.v.Key("Reference").Kind() == pdflib.Null {
 		j.lib = o
 		return true
 	}
@@ -168,12 +170,7 @@ func (j *sigJob) runLibrary() bool {
 	if signer != nil {
 		j.signer = signer
 		for _, e := range signer.ValidationErrors {
-			msg := oneLine(e.Error())
-			var rev *pdfverify.RevocationError
-			switch {
-			case errors.As(e, &rev):
-				o.revErr = msg
-			case strings.HasPrefix(msg, "DocMDP"):
+			if msg := oneLine(e.Error()); strings.HasPrefix(msg, "DocMDP") {
 				o.docMDPErr = msg
 			}
 		}
@@ -276,10 +273,18 @@ func (j *sigJob) checkTrust(st verify.SigningTime, at time.Time) {
 		if how == "" {
 			how = j.t.listedForOtherUse(leaf, j.cms.carried, at)
 		}
-		if how != "" {
+		defect := ""
+		if how == "" {
+			defect = j.t.chainDefect(leaf, j.cms.carried)
+		}
+		switch {
+		case defect != "":
+			why = defect
+			part.Add(CheckCertificate, verify.Fail, "%s", defect)
+		case how != "":
 			why = how
 			part.Add(CheckCertificate, verify.Skip, "no trusted path for pdf: %s", how)
-		} else {
+		default:
 			if pathErr != nil {
 				why += fmt.Sprintf(" (%v)", pathErr)
 			}
@@ -308,8 +313,6 @@ func (j *sigJob) checkCertificate(found signerTrust, at time.Time) {
 		j.part.Add(CheckCertificate, verify.Fail, "signer certificate %q is valid %s, not at the signing time in the CMS signed attributes (%s)", certName(leaf), validity, o.timeErr)
 	case found.pathErr != nil:
 		j.part.Add(CheckCertificate, verify.Fail, "the path to the listed CA is not valid at the signing time %s: %v", rfc3339(at), found.pathErr)
-	case o.revErr != "":
-		j.part.Add(CheckCertificate, verify.Fail, "revocation data embedded in the PDF: %s", o.revErr)
 	default:
 		j.part.Add(CheckCertificate, verify.Pass, "signer certificate %q valid %s covers the signing time; %s", certName(leaf), validity, found.how)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/digitorus/timestamp"
 
 	"github.com/accord-network/accord/formats/pdf/pdftest"
+	"github.com/accord-network/accord/internal/pdfsign"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -150,7 +151,7 @@ func revokedSigner(t *testing.T) (signer, *trustlist.Entry) {
 }
 
 func stampedDoc(t *testing.T, s signer, url string) []byte {
-	doc, err := Sign(pdftest.Document(pdftest.Options{}), SignOptions{Key: s.key, Cert: s.cert, TSA: url})
+	doc, err := pdfsign.Sign(pdftest.Document(pdftest.Options{}), pdfsign.Options{Key: s.key, Cert: s.cert, TSA: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func TestDocumentTimestamp(t *testing.T) {
 	url := tsa{signer: tsaC, key: tsaKey, bag: []*x509.Certificate{tsaC}, at: stampedAt}.serve(t)
 	s, rev := revokedSigner(t) // revoked an hour ago, after the stamp
 	signed := s.sign(t, pdftest.Document(pdftest.Options{}), "signed, then stamped")
-	stamped, err := Sign(signed, SignOptions{DocumentTimestamp: true, TSA: url})
+	stamped, err := pdfsign.Sign(signed, pdfsign.Options{DocumentTimestamp: true, TSA: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +370,7 @@ func TestDocumentTimestamp(t *testing.T) {
 	want(t, r, 0, verify.CheckNotRevoked, verify.Fail, "key retired")
 
 	// Only a document timestamp: not a signed document.
-	only, err := Sign(pdftest.Document(pdftest.Options{}), SignOptions{DocumentTimestamp: true, TSA: url})
+	only, err := pdfsign.Sign(pdftest.Document(pdftest.Options{}), pdfsign.Options{DocumentTimestamp: true, TSA: url})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,8 @@ type Proof struct {
 	// Form is FormBase or FormDerived for selective-disclosure cryptosuites
 	// whose proofValue header says so, else "".
 	Form string
+
+	obj map[string]any // the proof object as read
 }
 
 // Suite names the proof's algorithm: the cryptosuite of a
@@ -84,6 +86,16 @@ func (p Proof) Suite() string {
 		return p.Cryptosuite
 	}
 	return p.Type
+}
+
+// derived reports whether a proof is a holder's selectively disclosed form.
+func (c *Credential) derived() bool {
+	for _, p := range c.Proofs {
+		if p.Form == FormDerived {
+			return true
+		}
+	}
+	return false
 }
 
 func malformed(format string, args ...any) error {
@@ -200,7 +212,7 @@ func readProofs(v any) ([]Proof, error) {
 			return nil, malformed("proof %d is not an object", i)
 		}
 		p := Proof{Type: str(m["type"]), Cryptosuite: str(m["cryptosuite"]), VerificationMethod: str(m["verificationMethod"]),
-			ProofPurpose: str(m["proofPurpose"]), Created: str(m["created"]), ProofValue: str(m["proofValue"])}
+			ProofPurpose: str(m["proofPurpose"]), Created: str(m["created"]), ProofValue: str(m["proofValue"]), obj: m}
 		if p.Type == "" {
 			return nil, malformed("proof %d has no type", i)
 		}

@@ -40,6 +40,9 @@ type Item struct {
 	Signature       string
 	Signer          string
 	SignatureDetail string
+	// SignedAt is the signing time the item's own signature signs (dccg's
+	// CMS signingTime), when it has one and the signature verified.
+	SignedAt time.Time
 }
 
 // Source is a parsed source list.
@@ -56,7 +59,10 @@ type Source struct {
 	Signature       string
 	Signer          string
 	SignatureDetail string
-	Items           []Item
+	// SignerCert is the certificate whose signature verified (icao-ml's
+	// master-list signer), when the format has one.
+	SignerCert *pki.Certificate
+	Items      []Item
 }
 
 // Options are the inputs a parser needs besides the file.

@@ -22,7 +22,26 @@ var (
 	oidContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
 	oidSigningTime   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+	oidSigningCertV1 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12}
+	oidSigningCertV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
 )
+
+// singleInstanceAttrs are the signed attributes that may appear at most once
+// in a SignerInfo: content-type, message-digest and signing-time (RFC 5652
+// §11.1-11.3: "MUST NOT include multiple instances") and the ESS
+// signing-certificate attributes (RFC 2634 §5.4, RFC 5035 §3, ETSI EN 319
+// 122-1 §5.2.2). Other attributes, such as vendor ones, may repeat: RFC 5652
+// §5.3 puts no such limit on SignedAttributes as a whole.
+var singleInstanceAttrs = []asn1.ObjectIdentifier{oidContentType, oidMessageDigest, oidSigningTime, oidSigningCertV1, oidSigningCertV2}
+
+func singleInstance(oid asn1.ObjectIdentifier) bool {
+	for _, o := range singleInstanceAttrs {
+		if oid.Equal(o) {
+			return true
+		}
+	}
+	return false
+}
 
 // SignedData is a decoded CMS SignedData (RFC 5652). BER input (indefinite
 // lengths, as Bouncy Castle writes) is normalised to DER first.
@@ -32,6 +51,9 @@ type SignedData struct {
 	// Certificates holds the DER certificates carried in the SignedData.
 	Certificates [][]byte
 	SignerInfos  []SignerInfo
+	// Revocation holds the CRLs and OCSP responses of the crls field
+	// (RevocationInfoChoices, RFC 5652 §10.2.1 and RFC 5940).
+	Revocation RevocationValues
 }
 
 // SignerInfo is one signer of a SignedData.
@@ -48,6 +70,9 @@ type SignerInfo struct {
 	// with the tag replaced by SET OF, never a re-encoding of the attributes.
 	RawSignedAttrs []byte
 	Signature      []byte
+	// Revocation holds the CRLs and OCSP responses of Adobe's
+	// revocationInfoArchival signed attribute, when present.
+	Revocation RevocationValues
 
 	contentType   asn1.ObjectIdentifier
 	messageDigest []byte
@@ -126,8 +151,14 @@ func parseSignedData(der []byte) (*SignedData, error) {
 			sd.Certificates = append(sd.Certificates, c)
 		}
 	}
-	if !sdSeq.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) {
+	var crls cryptobyte.String
+	if !sdSeq.ReadOptionalASN1(&crls, &present, cbasn1.Tag(1).Constructed().ContextSpecific()) {
 		return nil, errors.New("malformed crls")
+	}
+	if present {
+		if err := parseRevocationInfoChoices(crls, &sd.Revocation); err != nil {
+			return nil, fmt.Errorf("crls: %w", err)
+		}
 	}
 	var sis cryptobyte.String
 	if !sdSeq.ReadASN1(&sis, cbasn1.SET) {
@@ -246,10 +277,12 @@ func (si *SignerInfo) parseSignedAttrs(attrs cryptobyte.String) error {
 		if !attrs.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) || !attr.ReadASN1(&values, cbasn1.SET) || !attr.Empty() {
 			return errors.New("malformed signed attribute")
 		}
-		if seen[oid.String()] {
-			return fmt.Errorf("signed attribute %s appears twice", oid)
+		if singleInstance(oid) {
+			if seen[oid.String()] {
+				return fmt.Errorf("signed attribute %s appears twice", oid)
+			}
+			seen[oid.String()] = true
 		}
-		seen[oid.String()] = true
 		switch {
 		case oid.Equal(oidContentType):
 			if !values.ReadASN1ObjectIdentifier(&si.contentType) || !values.Empty() {
@@ -263,6 +296,10 @@ func (si *SignerInfo) parseSignedAttrs(attrs cryptobyte.String) error {
 			si.messageDigest = d
 		case oid.Equal(oidSigningTime):
 			si.signingTime = values
+		case oid.Equal(oidAdobeRevInfo):
+			if err := parseAdobeRevocationInfo(values, &si.Revocation); err != nil {
+				return err
+			}
 		}
 	}
 	if si.messageDigest == nil || si.contentType == nil {

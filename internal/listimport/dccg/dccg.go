@@ -123,7 +123,7 @@ func parseItem(i int, it *item, opts listimport.Options) listimport.Item {
 	if !trustlist.ValidCountry(out.Country) {
 		return refuse("country %q is not an accepted country code", out.Country)
 	}
-	out.Signature, out.Signer, out.SignatureDetail = checkItemSignature(it, der, out.Country, opts)
+	out.Signature, out.Signer, out.SignatureDetail, out.SignedAt = checkItemSignature(it, der, out.Country, opts)
 	out.Entry = e
 	return out
 }
@@ -132,23 +132,24 @@ func parseItem(i int, it *item, opts listimport.Options) listimport.Item {
 // certificate's DER, by the uploading country's upload certificate, which the
 // SignedData carries. Without --source-root the signature can be found intact
 // but its signer is not known to be the country's real upload certificate.
-func checkItemSignature(it *item, der []byte, country string, opts listimport.Options) (state, signer, detail string) {
+// signedAt is the signature's signingTime attribute when it verified.
+func checkItemSignature(it *item, der []byte, country string, opts listimport.Options) (state, signer, detail string, signedAt time.Time) {
 	if it.Signature == "" {
-		return trustlist.SourceUnsigned, "", "the item carries no signature"
+		return trustlist.SourceUnsigned, "", "the item carries no signature", time.Time{}
 	}
 	raw, err := base64.StdEncoding.DecodeString(it.Signature)
 	if err != nil {
-		return trustlist.SourceUnverified, "", "signature is not base64"
+		return trustlist.SourceUnverified, "", "signature is not base64", time.Time{}
 	}
 	sd, err := pki.ParseSignedData(raw)
 	if err != nil {
-		return trustlist.SourceUnverified, "", err.Error()
+		return trustlist.SourceUnverified, "", err.Error(), time.Time{}
 	}
 	if len(sd.SignerInfos) != 1 {
-		return trustlist.SourceUnverified, "", fmt.Sprintf("%d signers, want 1", len(sd.SignerInfos))
+		return trustlist.SourceUnverified, "", fmt.Sprintf("%d signers, want 1", len(sd.SignerInfos)), time.Time{}
 	}
 	if sd.Content != nil && !bytes.Equal(sd.Content, der) {
-		return trustlist.SourceUnverified, "", "the signed content is not this certificate"
+		return trustlist.SourceUnverified, "", "the signed content is not this certificate", time.Time{}
 	}
 	si := &sd.SignerInfos[0]
 	var up *pki.Certificate
@@ -159,18 +160,19 @@ func checkItemSignature(it *item, der []byte, country string, opts listimport.Op
 	}
 	if up == nil {
 		if up, err = si.FindSigner(sd.Certificates); err != nil {
-			return trustlist.SourceUnverified, "", err.Error()
+			return trustlist.SourceUnverified, "", err.Error(), time.Time{}
 		}
 	}
 	signer = listimport.SignerName(up)
 	if err := si.Verify(sd.ContentType, der, up); err != nil {
-		return trustlist.SourceUnverified, signer, "upload signature: " + err.Error()
+		return trustlist.SourceUnverified, signer, "upload signature: " + err.Error(), time.Time{}
 	}
 	if len(up.Subject.Country) == 1 && up.Subject.Country[0] != country {
-		return trustlist.SourceUnverified, signer, fmt.Sprintf("signed by an upload certificate of %s, not %s", up.Subject.Country[0], country)
+		return trustlist.SourceUnverified, signer, fmt.Sprintf("signed by an upload certificate of %s, not %s", up.Subject.Country[0], country), time.Time{}
 	}
 	if _, err := listimport.ChainsToRoot(up, opts.Roots, opts.Now()); err != nil {
-		return trustlist.SourceUnverified, signer, "upload signature intact, but " + err.Error()
+		return trustlist.SourceUnverified, signer, "upload signature intact, but " + err.Error(), time.Time{}
 	}
-	return trustlist.SourceVerified, signer, "upload signature verified"
+	signedAt, _ = si.SigningTime()
+	return trustlist.SourceVerified, signer, "upload signature verified", signedAt
 }

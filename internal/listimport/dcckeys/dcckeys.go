@@ -139,12 +139,45 @@ func kidBytes(kid string) []byte {
 
 func (k jwk) item(ref, kid string, w Window) listimport.Item {
 	it := listimport.Item{Ref: ref}
+	types, err := dccTypes(k.Use)
+	if err != nil {
+		it.Refused = err
+		return it
+	}
 	spki, err := k.spki()
 	if err != nil {
 		it.Refused = err
 		return it
 	}
-	return keyItem(it, spki, kidBytes(kid), "", w)
+	it = keyItem(it, spki, kidBytes(kid), "", w)
+	if it.Entry != nil {
+		it.Entry.DCCTypes = types
+	}
+	return it
+}
+
+// dccTypes reads a key's "use" as Switzerland's list gives it: the DCC
+// certificate types the key may sign ("t", "v", "r", in any order and
+// combination), or "sig" (or nothing) for every type. "l" marks a key for
+// Swiss "light" certificates only, which are not EU DCCs: refused, as is
+// anything else. The result is in the order t, v, r (Entry.DCCTypes).
+func dccTypes(use string) ([]string, error) {
+	switch use {
+	case "", "sig":
+		return nil, nil
+	case "l":
+		return nil, errors.New(`use "l": a key for Swiss light certificates only, which are not EU DCCs`)
+	}
+	var out []string
+	for _, t := range []string{"t", "v", "r"} {
+		if strings.Contains(use, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 || len(use) > 3 || strings.Trim(use, "tvr") != "" {
+		return nil, fmt.Errorf("use %q: neither sig nor DCC certificate types (t, v, r)", use)
+	}
+	return out, nil
 }
 
 // spki converts the JWK-like key to a DER SubjectPublicKeyInfo.

@@ -1,12 +1,15 @@
-// Package foreign decides whether a foreign signed list (today: an ETSI TS
-// 119 612 trusted list or the EU List of Trusted Lists) is accepted verbatim
-// by a verifier that pinned the list's signer: spec/trustlist.md §7.5.
+// Package foreign decides whether a foreign signed list — an ETSI TS 119 612
+// trusted list or the EU List of Trusted Lists, the EU DCC gateway's trust
+// list, an ICAO CSCA master list — is accepted verbatim by a verifier that
+// pinned the list's source: spec/trustlist.md §7.5.
 //
-// The acceptance rules live here and only here: the XAdES signature verifies
-// with a pinned root (a LOTL) or with a certificate a held, accepted LOTL
-// names for the list's territory (a national list); the sequence number
-// strictly increases per list; NextUpdate is in the future (a stale list is
-// refused online and accepted with a warning offline).
+// The acceptance rules live here and only here, for the CLI verifier and for
+// nodes alike: the list's own signature verifies under the pin (ETSI: a LOTL
+// with a pinned root, a national list with a certificate a held, accepted
+// LOTL names for its territory; DCCG: each item's upload signature with a
+// pinned upload certificate or its issuer; ICAO: the master-list signer
+// issued by a pinned CSCA); its sequence number (or, where the source has
+// none, its signed date) strictly increases per slot; it is not stale.
 package foreign
 
 import (
@@ -16,10 +19,14 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/accord-network/accord/internal/listimport"
+	"github.com/accord-network/accord/internal/listimport/dccg"
 	"github.com/accord-network/accord/internal/listimport/etsitl"
+	"github.com/accord-network/accord/internal/listimport/gdhcn"
+	"github.com/accord-network/accord/internal/listimport/icaoml"
 	"github.com/accord-network/accord/internal/pki"
 	"github.com/accord-network/accord/trustlist"
 )
@@ -35,7 +42,42 @@ var (
 	ErrNoLOTL      = errors.New("national list needs a held LOTL naming its signer")
 	ErrUnchanged   = errors.New("the same list is already held")
 	ErrMaxTerritry = errors.New("too many held lists")
+	// ErrEnvelope: a foreign list envelope's claims (slot, seq, dates)
+	// differ from what its file says. It wraps trustlist.ErrMalformed: no
+	// honest node sends one.
+	ErrEnvelope = fmt.Errorf("%w: foreign list envelope does not match its file", trustlist.ErrMalformed)
 )
+
+// UndatedValidity is how long a list from a source that states no next
+// update (dccg, icao-ml) is taken as current after its signed date.
+const UndatedValidity = 365 * 24 * time.Hour
+
+// The formats a source pin may name, and how each is verified.
+var verifiers = map[string]func(pin Pin, raw []byte, held etsitl.Pointers, now time.Time) (*List, error){
+	etsitl.Format: verifyETSI,
+	dccg.Format:   verifyDCCG,
+	icaoml.Format: verifyICAO,
+}
+
+// Formats lists the formats a source pin may name.
+func Formats() []string {
+	out := make([]string, 0, len(verifiers))
+	for f := range verifiers {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func checkFormat(format string) error {
+	if _, ok := verifiers[format]; ok {
+		return nil
+	}
+	if format == gdhcn.Format {
+		return fmt.Errorf("%w: %s: a GDHCN document signs no date or sequence number (the proof's created is outside the signed content), so a replayed older document could not be told from a newer one", ErrFormat, format)
+	}
+	return fmt.Errorf("%w: %q (supported: %s)", ErrFormat, format, strings.Join(Formats(), ", "))
+}
 
 var territoryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 
@@ -44,8 +86,10 @@ var territoryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 const MaxLists = 256
 
 // Pin is an operator's pin of a foreign list signer: the format and the root
-// certificates trusted to sign that format's top list (for etsi-tl, the LOTL
-// signers the Official Journal publishes).
+// certificates trusted to sign that format's lists (etsi-tl: the LOTL
+// signers the Official Journal publishes; dccg: countries' upload
+// certificates or the certificate that issued them; icao-ml: the CSCAs that
+// issue master-list signers).
 type Pin struct {
 	Format string
 	Roots  []*pki.Certificate
@@ -54,6 +98,9 @@ type Pin struct {
 // List is an accepted foreign list: the file byte for byte and what was
 // derived from it on acceptance.
 type List struct {
+	// Name describes the list for people: "the EU DCC gateway trust list of
+	// 2024-03-08 (pinned dccg source)".
+	Name       string
 	Format     string
 	Territory  string
 	LOTL       bool
@@ -72,14 +119,14 @@ type List struct {
 	pointers etsitl.Pointers
 }
 
-// Key is the list's slot: a newer list replaces the one in the same slot.
-func (l *List) Key() string { return slotKey(l.Format, l.Territory, l.LOTL) }
+// Key is the list's slot (trustlist.ForeignSlot): a newer list replaces the
+// one in the same slot.
+func (l *List) Key() string { return trustlist.ForeignSlot(l.Format, l.Territory, l.LOTL) }
 
-func slotKey(format, territory string, lotl bool) string {
-	if lotl {
-		return format + "/" + territory + "/lotl"
-	}
-	return format + "/" + territory
+// Object returns the list's envelope for the network (trustlist.KindForeign).
+func (l *List) Object() (*trustlist.ForeignObject, error) {
+	return trustlist.NewForeignObject(trustlist.ForeignObject{Format: l.Format, Territory: l.Territory, Seq: l.Seq,
+		IssuedAt: l.Issued, NextUpdate: l.NextUpdate, LOTL: l.LOTL, Data: l.Raw})
 }
 
 // Entries returns the usable entries of l: the items that were not refused.
@@ -105,8 +152,8 @@ func NewHeld() *Held { return &Held{pins: map[string]Pin{}, lists: map[string]*L
 
 // PinSource records p, replacing an earlier pin of the same format.
 func (h *Held) PinSource(p Pin) error {
-	if p.Format != etsitl.Format {
-		return fmt.Errorf("%w: %q (supported: %s)", ErrFormat, p.Format, etsitl.Format)
+	if err := checkFormat(p.Format); err != nil {
+		return err
 	}
 	if len(p.Roots) == 0 {
 		return fmt.Errorf("pin %s: no root certificates", p.Format)
@@ -133,17 +180,63 @@ type Options struct {
 	Offline bool
 }
 
+// Pinned reports whether format has a source pin.
+func (h *Held) Pinned(format string) bool {
+	_, ok := h.pins[format]
+	return ok
+}
+
+// Get returns the list held in slot, or nil.
+func (h *Held) Get(slot string) *List { return h.lists[slot] }
+
 // Accept checks raw, a list in format, and on success holds it. A warning
 // (non-empty) is returned for a stale list accepted offline. On refusal
 // nothing changes.
 func (h *Held) Accept(format string, raw []byte, o Options) (*List, string, error) {
+	return h.accept(format, raw, o, nil)
+}
+
+// AcceptObject checks a foreign list received from the network. The cheap
+// checks come first: the format must be pinned here, and the envelope's slot
+// and seq must be newer than what is held (the identical file is
+// ErrUnchanged). Then the file is verified exactly as Accept does, and every
+// claim of the envelope must equal what the file says (ErrEnvelope).
+func (h *Held) AcceptObject(obj *trustlist.ForeignObject, o Options) (*List, string, error) {
+	if _, err := h.pinFor(obj.Format); err != nil {
+		return nil, "", err
+	}
+	if old := h.lists[obj.Slot()]; old != nil {
+		if string(old.ID[:]) == string(obj.Hash()) {
+			return nil, "", ErrUnchanged
+		}
+		if obj.Seq <= old.Seq {
+			return nil, "", fmt.Errorf("%s: %w: seq %d, held %d", obj.Slot(), ErrRollback, obj.Seq, old.Seq)
+		}
+	}
+	return h.accept(obj.Format, obj.Data, o, func(l *List) error {
+		if err := obj.Agrees(l.Format, l.Territory, l.LOTL, l.Seq, l.Issued, l.NextUpdate); err != nil {
+			return fmt.Errorf("%w: %v", ErrEnvelope, err)
+		}
+		return nil
+	})
+}
+
+func (h *Held) accept(format string, raw []byte, o Options, check func(*List) error) (*List, string, error) {
 	pin, err := h.pinFor(format)
 	if err != nil {
 		return nil, "", err
 	}
-	l, err := verifyList(pin, raw, h.pointers(), o.Now)
+	if len(raw) > listimport.MaxSourceSize {
+		return nil, "", fmt.Errorf("%s list of %d bytes exceeds %d", format, len(raw), listimport.MaxSourceSize)
+	}
+	l, err := verifiers[format](pin, raw, h.pointers(), o.Now)
 	if err != nil {
 		return nil, "", err
+	}
+	if check != nil {
+		if err := check(l); err != nil {
+			return nil, "", err
+		}
 	}
 	if err := h.checkSeq(l); err != nil {
 		return nil, "", err
@@ -160,8 +253,8 @@ func (h *Held) Accept(format string, raw []byte, o Options) (*List, string, erro
 }
 
 func (h *Held) pinFor(format string) (Pin, error) {
-	if format != etsitl.Format {
-		return Pin{}, fmt.Errorf("%w: %q", ErrFormat, format)
+	if err := checkFormat(format); err != nil {
+		return Pin{}, err
 	}
 	p, ok := h.pins[format]
 	if !ok {
@@ -181,11 +274,11 @@ func (h *Held) pointers() etsitl.Pointers {
 	return out
 }
 
-// verifyList parses raw and requires a verified signature: a LOTL by a
+// verifyETSI parses raw and requires a verified signature: a LOTL by a
 // pinned root only (never by a pointer, so a LOTL cannot widen its own
 // trust); a national list by a signer a held LOTL names for its territory
 // only (never by a pinned root).
-func verifyList(pin Pin, raw []byte, held etsitl.Pointers, now time.Time) (*List, error) {
+func verifyETSI(pin Pin, raw []byte, held etsitl.Pointers, now time.Time) (*List, error) {
 	first, err := etsitl.ParseList(raw, listimport.Options{At: now}, nil)
 	if err != nil {
 		return nil, err
@@ -212,7 +305,115 @@ func verifyList(pin Pin, raw []byte, held etsitl.Pointers, now time.Time) (*List
 	l := &List{Format: pin.Format, Territory: el.Territory, LOTL: el.LOTL, Seq: el.Seq,
 		Issued: src.Issued, NextUpdate: el.NextUpdate, Raw: bytes.Clone(raw), ID: sha256.Sum256(raw),
 		Signer: src.Signer, Detail: src.SignatureDetail, Items: src.Items, pointers: el.Pointers}
+	l.Name = fmt.Sprintf("the %s trusted list seq %d (pinned %s source)", l.Territory, l.Seq, l.Format)
+	if l.LOTL {
+		l.Name = fmt.Sprintf("the %s list of trusted lists seq %d (pinned %s source)", l.Territory, l.Seq, l.Format)
+	}
+	setProvenance(src, l, "")
 	return l, nil
+}
+
+// GatewayTerritory is the slot territory of a DCC gateway list: the EU's
+// gateway, whose items carry their own countries.
+const GatewayTerritory = "EU"
+
+// verifyDCCG parses a DCC gateway list under the pin. The list as a whole is
+// unsigned; each item carries its uploading country's CMS signature. Only
+// items whose upload signature verifies with a pinned upload certificate (or
+// one a pinned root issued) become entries, each for its own country; the
+// others are refused with their reason. The list's date and seq are the
+// newest signingTime those verified signatures sign (the gateway's
+// "timestamp" field is not signed); a list with no verified, dated item is
+// refused.
+func verifyDCCG(pin Pin, raw []byte, _ etsitl.Pointers, now time.Time) (*List, error) {
+	src, err := dccg.Parse(raw, listimport.Options{Roots: pin.Roots, At: now})
+	if err != nil {
+		return nil, err
+	}
+	var newest time.Time
+	verified := 0
+	for i := range src.Items {
+		it := &src.Items[i]
+		if it.Refused != nil {
+			continue
+		}
+		if it.Signature != trustlist.SourceVerified {
+			it.Refused, it.Entry = fmt.Errorf("upload signature %s: %s", it.Signature, it.SignatureDetail), nil
+			continue
+		}
+		verified++
+		if it.SignedAt.After(newest) {
+			newest = it.SignedAt
+		}
+	}
+	if verified == 0 {
+		return nil, fmt.Errorf("%s: %w: no item's upload signature verifies under the %d pinned root(s)", src.Name, ErrUntrusted, len(pin.Roots))
+	}
+	if newest.IsZero() {
+		return nil, fmt.Errorf("%s: %w: no verified upload signature carries a signing time, so the list has no signed date", src.Name, ErrClosed)
+	}
+	newest = newest.UTC().Truncate(time.Second)
+	src.Issued = newest
+	l := &List{Format: pin.Format, Territory: GatewayTerritory, Seq: uint64(newest.Unix()), Issued: newest,
+		NextUpdate: newest.Add(UndatedValidity), Raw: bytes.Clone(raw), ID: sha256.Sum256(raw),
+		Signer: fmt.Sprintf("%d upload certificates", verified), Items: src.Items,
+		Detail: fmt.Sprintf("%d of %d items' upload signatures verified under the pin; newest signed %s", verified, len(src.Items), newest.Format(time.RFC3339))}
+	l.Name = "the EU DCC gateway trust list of " + newest.Format("2006-01-02") + " (pinned dccg source)"
+	setProvenance(src, l, "the EU DCC gateway trust list")
+	return l, nil
+}
+
+// verifyICAO parses a CSCA master list under the pin: its signer must be
+// issued by a pinned CSCA, and its signed signingTime is its date and seq
+// (a master list has no sequence number or next update). The slot's
+// territory is the signer's country.
+func verifyICAO(pin Pin, raw []byte, _ etsitl.Pointers, now time.Time) (*List, error) {
+	src, err := icaoml.Parse(raw, listimport.Options{Roots: pin.Roots, At: now})
+	if err != nil {
+		return nil, err
+	}
+	if src.Signature != trustlist.SourceVerified || src.SignerCert == nil {
+		return nil, fmt.Errorf("%s: %w: %s: %s", src.Name, ErrUntrusted, src.Signature, src.SignatureDetail)
+	}
+	if src.Issued.IsZero() {
+		return nil, fmt.Errorf("%s: %w: the signature signs no signingTime, so the list has no signed date", src.Name, ErrClosed)
+	}
+	var terr string
+	if cs := src.SignerCert.Subject.Country; len(cs) == 1 {
+		terr = strings.ToUpper(cs[0])
+	}
+	if !trustlist.ValidCountry(terr) {
+		return nil, fmt.Errorf("%s: the signer %q names no accepted country", src.Name, src.SignerCert.Subject)
+	}
+	issued := src.Issued.UTC().Truncate(time.Second)
+	src.Issued = issued
+	l := &List{Format: pin.Format, Territory: terr, Seq: uint64(issued.Unix()), Issued: issued,
+		NextUpdate: issued.Add(UndatedValidity), Raw: bytes.Clone(raw), ID: sha256.Sum256(raw),
+		Signer: src.Signer, Detail: src.SignatureDetail, Items: src.Items}
+	l.Name = fmt.Sprintf("the %s CSCA master list of %s (pinned %s source)", terr, issued.Format("2006-01-02"), pin.Format)
+	setProvenance(src, l, "")
+	return l, nil
+}
+
+// setProvenance records on each usable entry where it came from, so a
+// verification can say "relayed from the EU DCC gateway trust list of
+// 2024-03-08", and its own country where the source gives one.
+func setProvenance(src *listimport.Source, l *List, name string) {
+	if name != "" {
+		src.Name = name
+	}
+	for i := range src.Items {
+		it := &src.Items[i]
+		if it.Refused != nil || it.Entry == nil {
+			continue
+		}
+		p := src.Provenance(it)
+		p.Signature = trustlist.SourceVerified // checked here, under this verifier's own pin
+		it.Entry.Source = p
+		if it.Country != "" && it.Country != l.Territory {
+			it.Entry.Country = it.Country
+		}
+	}
 }
 
 // checkSeq refuses a list whose seq is not above the held one's.
@@ -253,7 +454,7 @@ func (h *Held) Install(s *trustlist.Set) {
 			continue
 		}
 		s.SetForeign(l.Key(), &trustlist.ForeignList{
-			Name:    fmt.Sprintf("the %s trusted list seq %d (pinned %s source)", l.Territory, l.Seq, l.Format),
+			Name:    l.Name,
 			Country: l.Territory, Seq: l.Seq, IssuedAt: l.Issued, NextUpdate: l.NextUpdate,
 			Hash: l.ID[:], Entries: l.Entries()})
 	}

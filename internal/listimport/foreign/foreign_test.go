@@ -171,14 +171,17 @@ func TestFreshness(t *testing.T) {
 	}
 }
 
-// Only etsi-tl is supported, and only once pinned.
+// Only the formats with a signed date or sequence are supported (not gdhcn,
+// not the unsigned dcc-keys), and only once pinned.
 func TestPinRequired(t *testing.T) {
 	h := NewHeld()
 	if _, _, err := h.Accept(etsitl.Format, read(t, "lotl/eu-lotl-248.xml"), Options{Now: when}); !errors.Is(err, ErrNotPinned) {
 		t.Fatalf("unpinned: %v", err)
 	}
-	if err := h.PinSource(Pin{Format: "dccg", Roots: roots(t, "certs/oj-2019/*.pem")}); !errors.Is(err, ErrFormat) {
-		t.Fatalf("dccg pin: %v", err)
+	for _, f := range []string{"gdhcn", "dcc-keys"} {
+		if err := h.PinSource(Pin{Format: f, Roots: roots(t, "certs/oj-2019/*.pem")}); !errors.Is(err, ErrFormat) {
+			t.Fatalf("%s pin: %v", f, err)
+		}
 	}
 	if err := h.PinSource(Pin{Format: etsitl.Format}); err == nil {
 		t.Fatal("pin without roots accepted")

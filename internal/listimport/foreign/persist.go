@@ -10,18 +10,39 @@ import (
 	"strings"
 
 	"github.com/accord-network/accord/internal/atomicfile"
+	"github.com/accord-network/accord/internal/listimport/dccg"
+	"github.com/accord-network/accord/internal/listimport/etsitl"
+	"github.com/accord-network/accord/internal/listimport/icaoml"
 	"github.com/accord-network/accord/internal/pki"
+	"github.com/accord-network/accord/trustlist"
 )
 
 // Layout of a Held in a directory (a trust directory's "foreign" folder):
 // pin-FORMAT.pem holds the pinned roots, and each accepted list is kept byte
-// for byte as FORMAT_TERRITORY[_lotl].xml.
-const (
-	pinPrefix = "pin-"
-	listExt   = ".xml"
-)
+// for byte as FORMAT_TERRITORY[_lotl].EXT (.xml, .json, .ml by format).
+const pinPrefix = "pin-"
 
-func listFile(l *List) string { return strings.ReplaceAll(l.Key(), "/", "_") + listExt }
+var listExts = map[string]string{etsitl.Format: ".xml", dccg.Format: ".json", icaoml.Format: ".ml"}
+
+func listFile(l *List) string { return strings.ReplaceAll(l.Key(), "/", "_") + listExts[l.Format] }
+
+// listFiles returns the saved list files of dir: every FORMAT_… file of a
+// known format (temporary files of an interrupted write start with a dot).
+func listFiles(dir string) ([]string, error) {
+	all, err := filepath.Glob(filepath.Join(dir, "*_*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range all {
+		base := filepath.Base(f)
+		format, _, _ := strings.Cut(base, "_")
+		if ext, ok := listExts[format]; ok && strings.HasSuffix(base, ext) && !strings.HasPrefix(base, ".") {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
 
 // Save writes h's pins and lists into dir, each file atomically, and removes
 // list files of slots h no longer holds (lists refused on Load).
@@ -33,7 +54,7 @@ func (h *Held) Save(dir string) error {
 	for _, l := range h.lists {
 		keep[listFile(l)] = true
 	}
-	old, _ := filepath.Glob(filepath.Join(dir, "*"+listExt))
+	old, _ := listFiles(dir)
 	for _, f := range old {
 		if !keep[filepath.Base(f)] {
 			if err := os.Remove(f); err != nil {
@@ -75,13 +96,12 @@ func Load(dir string, o Options) (*Held, []string, error) {
 			return nil, nil, err
 		}
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*"+listExt))
+	files, err := listFiles(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	sort.SliceStable(files, func(i, j int) bool {
-		return strings.HasSuffix(files[i], "_lotl"+listExt) && !strings.HasSuffix(files[j], "_lotl"+listExt)
-	})
+	isLOTL := func(f string) bool { return strings.Contains(filepath.Base(f), "_lotl.") }
+	sort.SliceStable(files, func(i, j int) bool { return isLOTL(files[i]) && !isLOTL(files[j]) })
 	var warns []string
 	var errs []error
 	for _, f := range files {
@@ -123,4 +143,37 @@ func (h *Held) loadPin(file string) error {
 		roots = append(roots, c)
 	}
 	return h.PinSource(Pin{Format: format, Roots: roots})
+}
+
+// SaveList writes one accepted list into dir, atomically and durably (the
+// pins are written by Save): what a node does after accepting a list from
+// the network.
+func SaveList(dir string, l *List) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("foreign lists directory: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, listFile(l)), l.Raw, 0o644); err != nil {
+		return fmt.Errorf("save %s: %w", l.Key(), err)
+	}
+	return nil
+}
+
+// ImportObject accepts obj (AcceptObject) and writes it into dir before
+// returning; if the write fails, the held list of its slot is restored and
+// the error wraps trustlist.ErrStoreWrite, so nothing of obj was kept.
+func (h *Held) ImportObject(dir string, obj *trustlist.ForeignObject, o Options) (*List, string, error) {
+	prev := h.lists[obj.Slot()]
+	l, warn, err := h.AcceptObject(obj, o)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := SaveList(dir, l); err != nil {
+		if prev != nil {
+			h.lists[l.Key()] = prev
+		} else {
+			delete(h.lists, l.Key())
+		}
+		return nil, "", fmt.Errorf("%w: %v", trustlist.ErrStoreWrite, err)
+	}
+	return l, warn, nil
 }

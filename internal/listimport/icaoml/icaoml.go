@@ -113,6 +113,7 @@ func checkSignature(src *listimport.Source, sd *pki.SignedData, opts listimport.
 	}
 	src.Signature = trustlist.SourceVerified
 	src.SignatureDetail = fmt.Sprintf("signature verified with %q, issued by a --source-root CSCA", signer.Subject)
+	src.SignerCert = signer
 }
 
 func item(i int, der []byte) listimport.Item {

@@ -1,137 +1,24 @@
+// Package openattestation issues OpenAttestation (TradeTrust) documents:
+// it salts, wraps (one merkle batch), DID-signs and obfuscates bills of
+// lading so that formats/openattestation, @govtechsg/open-attestation and
+// TradeTrust's verifier accept them. Verifying lives in
+// formats/openattestation; this package is for issuers and tests.
 package openattestation
 
 import (
 	"crypto/ecdsa"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/accord-network/accord/formats/openattestation"
+	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/internal/ojson"
 )
-
-// saltV2 replaces every primitive of a raw v2 data tree by
-// "<uuid v4>:<type>:<String(value)>", as the reference saltData does.
-// Empty objects and arrays stay as they are.
-func saltV2(v *Value) (*Value, error) {
-	switch v.Kind() {
-	case Object:
-		out := &Value{kind: Object, obj: make([]Member, len(v.obj))}
-		for i, m := range v.obj {
-			if strings.Contains(m.Key, ".") {
-				return nil, fmt.Errorf("key %q contains '.', which OpenAttestation forbids", clip(m.Key))
-			}
-			c, err := saltV2(m.Value)
-			if err != nil {
-				return nil, err
-			}
-			out.obj[i] = Member{Key: m.Key, Value: c}
-		}
-		return out, nil
-	case Array:
-		out := &Value{kind: Array, arr: make([]*Value, len(v.arr))}
-		for i, e := range v.arr {
-			c, err := saltV2(e)
-			if err != nil {
-				return nil, err
-			}
-			out.arr[i] = c
-		}
-		return out, nil
-	}
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, fmt.Errorf("salt: %w", err)
-	}
-	var typed string
-	switch v.Kind() {
-	case Null:
-		typed = "null:null"
-	case Bool:
-		typed = "boolean:" + jsString(v)
-	case Number:
-		typed = "number:" + jsString(v)
-	default:
-		typed = "string:" + v.s
-	}
-	return strV(uuidFromBytes(b) + ":" + typed), nil
-}
-
-// WrapV2 salts and wraps raw v2 documents (each a JSON object, the
-// document's data) as one batch: every document gets its targetHash, the
-// batch's merkleRoot and its own proof. The result is not signed yet.
-func WrapV2(raws []*Value) ([]*Value, error) {
-	if len(raws) == 0 {
-		return nil, errors.New("nothing to wrap")
-	}
-	out := make([]*Value, len(raws))
-	targets := make([]Hash, len(raws))
-	for i, raw := range raws {
-		if raw.Kind() != Object {
-			return nil, fmt.Errorf("document %d is not a JSON object", i+1)
-		}
-		if raw.Get("signature") != nil || raw.Get("data") != nil {
-			return nil, fmt.Errorf("document %d looks wrapped already (has data or signature)", i+1)
-		}
-		salted, err := saltV2(raw)
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i+1, err)
-		}
-		doc := objV(mem("version", strV(SchemaV2)), mem("data", salted))
-		th, err := DigestV2(doc)
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i+1, err)
-		}
-		if targets[i], err = parseHash(th); err != nil {
-			return nil, err
-		}
-		out[i] = doc
-	}
-	root, proofs := merkleTree(targets)
-	for i, doc := range out {
-		pf := &Value{kind: Array, arr: []*Value{}}
-		for _, p := range proofs[i] {
-			pf.arr = append(pf.arr, strV(p.Hex()))
-		}
-		doc.set("signature", objV(
-			mem("type", strV(TypeMerkleV2)),
-			mem("targetHash", strV(targets[i].Hex())),
-			mem("proof", pf),
-			mem("merkleRoot", strV(root.Hex())),
-		))
-	}
-	return out, nil
-}
-
-// SignV2 appends an OpenAttestationSignature2018 proof by key to a wrapped
-// v2 document, as the reference signDocument does with an ethers signer.
-func SignV2(doc *Value, key *ecdsa.PrivateKey, created time.Time) error {
-	root, err := parseHash(str(doc.Path("signature", "merkleRoot")))
-	if err != nil {
-		return fmt.Errorf("sign: merkleRoot: %w", err)
-	}
-	sig, err := SignRoot(key, root)
-	if err != nil {
-		return err
-	}
-	p := objV(
-		mem("type", strV(TypeDIDSignature)),
-		mem("created", strV(created.UTC().Format("2006-01-02T15:04:05.000Z"))),
-		mem("proofPurpose", strV("assertionMethod")),
-		mem("verificationMethod", strV("did:ethr:"+AddressOf(key).Hex()+"#controller")),
-		mem("signature", strV(sig)),
-	)
-	proofs := doc.Get("proof")
-	if proofs == nil {
-		proofs = &Value{kind: Array, arr: []*Value{}}
-		doc.set("proof", proofs)
-	}
-	if proofs.Kind() != Array {
-		return errors.New("sign: proof is not an array")
-	}
-	proofs.arr = append(proofs.arr, p)
-	return nil
-}
 
 // IssueOptions describe the issuer added to documents that name none.
 type IssueOptions struct {
@@ -156,27 +43,26 @@ func IssueEBL(key *ecdsa.PrivateKey, raws [][]byte, o IssueOptions) ([][]byte, e
 		o.Now = time.Now()
 	}
 	addr := AddressOf(key).Hex()
-	vals := make([]*Value, len(raws))
+	vals := make([]*ojson.Value, len(raws))
 	for i, raw := range raws {
-		v, err := ParseJSON(raw)
+		v, err := ojson.Parse(raw)
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i+1, err)
 		}
-		if v.Kind() != Object {
+		if v.Kind() != ojson.Object {
 			return nil, fmt.Errorf("document %d: not a JSON object", i+1)
 		}
 		if o.IssueDate != "" {
 			if _, err := time.Parse("2006-01-02", o.IssueDate); err != nil {
 				return nil, fmt.Errorf("issue date %q is not YYYY-MM-DD", o.IssueDate)
 			}
-			v.set("issueDate", strV(o.IssueDate))
+			v.Set("issueDate", ojson.NewString(o.IssueDate))
 		}
-		d := &Document{Version: 2, Data: v}
-		kind := EBLShape(d)
-		if kind == NotEBL {
+		kind := oacore.EBLShape(2, v)
+		if kind == oacore.NotEBL {
 			return nil, fmt.Errorf("document %d is not a bill of lading (no transportDocumentReference)", i+1)
 		}
-		if probs := ValidateEBL(v, kind); len(probs) > 0 {
+		if probs := oacore.ValidateEBL(v, kind); len(probs) > 0 {
 			return nil, fmt.Errorf("document %d: %s", i+1, strings.Join(probs, "; "))
 		}
 		if v.Get("$template") == nil {
@@ -184,8 +70,8 @@ func IssueEBL(key *ecdsa.PrivateKey, raws [][]byte, o IssueOptions) ([][]byte, e
 			if url == "" {
 				url = "https://generic-templates.tradetrust.io"
 			}
-			v.obj = append([]Member{mem("$template", objV(mem("name", strV("BILL_OF_LADING")),
-				mem("type", strV("EMBEDDED_RENDERER")), mem("url", strV(url))))}, v.obj...)
+			v.SetMembers(append([]ojson.Member{ojson.M("$template", ojson.NewObject(ojson.M("name", ojson.NewString("BILL_OF_LADING")),
+				ojson.M("type", ojson.NewString("EMBEDDED_RENDERER")), ojson.M("url", ojson.NewString(url))))}, v.Members()...))
 		}
 		if v.Get("issuers") == nil {
 			name := o.IssuerName
@@ -195,26 +81,26 @@ func IssueEBL(key *ecdsa.PrivateKey, raws [][]byte, o IssueOptions) ([][]byte, e
 			if name == "" {
 				name = str(v.Get("carrierCode"))
 			}
-			ip := objV(mem("type", strV("DID")), mem("key", strV("did:ethr:"+addr+"#controller")))
+			ip := ojson.NewObject(ojson.M("type", ojson.NewString("DID")), ojson.M("key", ojson.NewString("did:ethr:"+addr+"#controller")))
 			if o.Domain != "" {
-				ip = objV(mem("type", strV("DNS-DID")), mem("key", strV("did:ethr:"+addr+"#controller")), mem("location", strV(o.Domain)))
+				ip = ojson.NewObject(ojson.M("type", ojson.NewString("DNS-DID")), ojson.M("key", ojson.NewString("did:ethr:"+addr+"#controller")), ojson.M("location", ojson.NewString(o.Domain)))
 			}
-			issuer := objV(mem("id", strV("did:ethr:"+addr)), mem("name", strV(name)),
-				mem("revocation", objV(mem("type", strV("NONE")))), mem("identityProof", ip))
-			v.set("issuers", arrV(issuer))
+			issuer := ojson.NewObject(ojson.M("id", ojson.NewString("did:ethr:"+addr)), ojson.M("name", ojson.NewString(name)),
+				ojson.M("revocation", ojson.NewObject(ojson.M("type", ojson.NewString("NONE")))), ojson.M("identityProof", ip))
+			v.Set("issuers", ojson.NewArray(issuer))
 		}
 		vals[i] = v
 	}
-	wrapped, err := WrapV2(vals)
+	wrapped, err := oacore.WrapV2(vals)
 	if err != nil {
 		return nil, err
 	}
 	out := make([][]byte, len(wrapped))
 	for i, w := range wrapped {
-		if err := SignV2(w, key, o.Now); err != nil {
+		if err := oacore.SignV2(w, key, o.Now); err != nil {
 			return nil, err
 		}
-		out[i] = StringifyIndent(w, "  ")
+		out[i] = ojson.StringifyIndent(w, "  ")
 	}
 	return out, nil
 }
@@ -250,24 +136,24 @@ func splitPath(p string) ([]string, error) {
 }
 
 // locate finds the parent container and the member key / index of a path.
-func locate(root *Value, segs []string) (parent *Value, last string, err error) {
+func locate(root *ojson.Value, segs []string) (parent *ojson.Value, last string, err error) {
 	cur := root
 	for i, s := range segs {
-		var next *Value
+		var next *ojson.Value
 		switch cur.Kind() {
-		case Object:
+		case ojson.Object:
 			next = cur.Get(s)
-		case Array:
+		case ojson.Array:
 			n, e := strconv.Atoi(s)
-			if e == nil && n >= 0 && n < len(cur.arr) {
-				next = cur.arr[n]
+			if e == nil && n >= 0 && n < len(cur.Elems()) {
+				next = cur.Elems()[n]
 			}
 		}
 		if next == nil {
 			return nil, "", fmt.Errorf("field %q not found", strings.Join(segs[:i+1], "."))
 		}
 		if i == len(segs)-1 {
-			if cur.Kind() == Array {
+			if cur.Kind() == ojson.Array {
 				return nil, "", fmt.Errorf("field %q is an array element: obfuscate its fields or the whole array (removing an element would renumber the others)", strings.Join(segs, "."))
 			}
 			return cur, s, nil
@@ -282,24 +168,27 @@ func locate(root *Value, segs []string) (parent *Value, last string, err error) 
 // document still verifies. Paths use dots ("shipper.address",
 // "consignmentItems.0.cargoItems"); v2 paths are inside data.
 func Obfuscate(in []byte, fields []string) ([]byte, error) {
-	d, err := Parse(in)
+	d, err := openattestation.Parse(in)
 	if err != nil {
 		return nil, err
 	}
 	if err := d.CheckIntegrity(); err != nil {
 		return nil, fmt.Errorf("refusing to obfuscate a document that does not verify: %v", err)
 	}
-	root := d.Root
+	root, err := ojson.Parse(in) // the document as written, salts and all
+	if err != nil {
+		return nil, err
+	}
 	var obfKey []string
-	var container *Value
-	var salts []Salt
+	var container *ojson.Value
+	var salts []oacore.Salt
 	if d.Version == 2 {
 		container = root.Get("data")
 		obfKey = []string{"privacy", "obfuscatedData"}
 	} else {
 		container = root
 		obfKey = []string{"proof", "privacy", "obfuscated"}
-		if salts, err = decodeSalts(str(root.Path("proof", "salts"))); err != nil {
+		if salts, err = oacore.DecodeSalts(str(root.Path("proof", "salts"))); err != nil {
 			return nil, err
 		}
 	}
@@ -320,20 +209,20 @@ func Obfuscate(in []byte, fields []string) ([]byte, error) {
 		target := parent.Get(key)
 		if d.Version == 2 {
 			path := strings.Join(segs, ".")
-			leafFn := func(p string, leaf *Value) {
+			leafFn := func(p string, leaf *ojson.Value) {
 				var h string
-				buf, h = leafHash(buf, p, leaf)
+				buf, h = oacore.LeafHash(buf, p, leaf)
 				added = append(added, h)
 			}
-			if (target.Kind() == Object && len(target.obj) > 0) || (target.Kind() == Array && len(target.arr) > 0) {
-				if err := v2Leaves(target, path, 0, leafFn); err != nil {
+			if target.Container() {
+				if err := oacore.V2Leaves(target, path, 0, leafFn); err != nil {
 					return nil, err
 				}
 			} else {
 				leafFn(path, target)
 			}
-			parent.del(key)
-			if len(parent.obj) == 0 && parent != container {
+			parent.Del(key)
+			if len(parent.Members()) == 0 && parent != container {
 				return nil, fmt.Errorf("hiding %q would leave its parent object empty, which changes the document hash: obfuscate the parent instead", f)
 			}
 		} else {
@@ -344,14 +233,14 @@ func Obfuscate(in []byte, fields []string) ([]byte, error) {
 			}
 			var ferr error
 			drop := map[string]bool{}
-			_ = v3Leaves(target, prefix, 0, func(p string, leaf *Value) {
+			_ = oacore.V3Leaves(target, prefix, 0, func(p string, leaf *ojson.Value) {
 				i, ok := byPath[p]
 				if !ok {
 					ferr = fmt.Errorf("field %q has no salt", p)
 					return
 				}
 				var h string
-				buf, h = leafHashString(buf, p, salts[i].Value+":"+jsString(leaf))
+				buf, h = oacore.LeafHashString(buf, p, salts[i].Value+":"+ojson.JSString(leaf))
 				added = append(added, h)
 				drop[p] = true
 			})
@@ -365,7 +254,7 @@ func Obfuscate(in []byte, fields []string) ([]byte, error) {
 				}
 			}
 			salts = kept
-			parent.del(key)
+			parent.Del(key)
 		}
 	}
 	// Append to the obfuscated list, creating it where needed.
@@ -373,25 +262,24 @@ func Obfuscate(in []byte, fields []string) ([]byte, error) {
 	for _, k := range obfKey[:len(obfKey)-1] {
 		next := holder.Get(k)
 		if next == nil {
-			next = objV()
-			next.obj = []Member{}
-			holder.set(k, next)
+			next = ojson.NewObject()
+			holder.Set(k, next)
 		}
 		holder = next
 	}
 	list := holder.Get(obfKey[len(obfKey)-1])
 	if list == nil {
-		list = &Value{kind: Array, arr: []*Value{}}
-		holder.set(obfKey[len(obfKey)-1], list)
+		list = ojson.NewArray()
+		holder.Set(obfKey[len(obfKey)-1], list)
 	}
 	for _, h := range added {
-		list.arr = append(list.arr, strV(h))
+		list.Append(ojson.NewString(h))
 	}
 	if d.Version == 3 {
-		root.Get("proof").set("salts", strV(encodeSalts(salts)))
+		root.Get("proof").Set("salts", ojson.NewString(oacore.EncodeSalts(salts)))
 	}
-	out := StringifyIndent(root, "  ")
-	check, err := Parse(out)
+	out := ojson.StringifyIndent(root, "  ")
+	check, err := openattestation.Parse(out)
 	if err == nil {
 		err = check.CheckIntegrity()
 	}
@@ -402,14 +290,14 @@ func Obfuscate(in []byte, fields []string) ([]byte, error) {
 }
 
 // v3PathOf renders segments as a traverseAndFlatten path ("a.b[0].c").
-func v3PathOf(root *Value, segs []string) string {
+func v3PathOf(root *ojson.Value, segs []string) string {
 	var b strings.Builder
 	cur := root
 	for i, s := range segs {
-		if cur.Kind() == Array {
+		if cur.Kind() == ojson.Array {
 			b.WriteString("[" + s + "]")
 			n, _ := strconv.Atoi(s)
-			cur = cur.arr[n]
+			cur = cur.Elems()[n]
 			continue
 		}
 		if i > 0 {
@@ -419,4 +307,19 @@ func v3PathOf(root *Value, segs []string) string {
 		cur = cur.Get(s)
 	}
 	return b.String()
+}
+
+func str(v *ojson.Value) string { s, _ := v.Str(); return s }
+
+// AddressOf returns the Ethereum address of a private key, which a DID
+// document's did:ethr names.
+func AddressOf(key *ecdsa.PrivateKey) openattestation.Address {
+	return openattestation.Address(crypto.PubkeyToAddress(key.PublicKey))
+}
+
+// SignRoot signs a merkle root as OpenAttestation's DID signer does
+// (ethers signMessage over the 32 raw bytes) and returns "0x" + 65 bytes hex
+// with v = 27 or 28.
+func SignRoot(key *ecdsa.PrivateKey, root [32]byte) (string, error) {
+	return oacore.SignRoot(key, root)
 }

@@ -1,4 +1,8 @@
-package pdf
+// Package pdfsign adds signatures and document timestamps to PDFs. It is
+// the implementation behind the public issuing package issue/pdf, kept here
+// so that formats/pdf's own tests can sign fixtures without the verifying
+// package importing the issuing one.
+package pdfsign
 
 import (
 	"bytes"
@@ -14,8 +18,8 @@ import (
 	"github.com/accord-network/accord/verify"
 )
 
-// SignOptions describe a signature to add to a PDF.
-type SignOptions struct {
+// Options describe a signature to add to a PDF.
+type Options struct {
 	// Key signs; Cert is its certificate. Both are required.
 	Key  crypto.Signer
 	Cert *x509.Certificate
@@ -39,19 +43,24 @@ type SignOptions struct {
 	// /Type /DocTimeStamp, SubFilter ETSI.RFC3161) from TSA instead of a
 	// signature; Key and Cert are then not used.
 	DocumentTimestamp bool
+	// OCSP and CRLs are DER OCSP responses and CRLs about the signer's
+	// chain, embedded in the signature's Adobe revocationInfoArchival
+	// signed attribute (ISO 32000-1 §12.8.3.3.2) for verifiers without
+	// network access.
+	OCSP, CRLs [][]byte
 }
 
 // Sign adds a signature to in with digitorus/pdfsign, as an incremental
 // update, and returns the signed file. Signing an already signed file keeps
 // its earlier signatures valid (each covers its own revision).
-func Sign(in []byte, o SignOptions) (out []byte, err error) {
+func Sign(in []byte, o Options) (out []byte, err error) {
 	if o.DocumentTimestamp && o.TSA == "" {
 		return nil, errors.New("pdf sign: a document timestamp needs a TSA URL")
 	}
 	if !o.DocumentTimestamp && (o.Key == nil || o.Cert == nil) {
 		return nil, errors.New("pdf sign: a key and its certificate are required")
 	}
-	if !Detect(in) {
+	if !isPDF(in) {
 		return nil, fmt.Errorf("%w: not a PDF (no %%PDF- header in the first 1024 bytes)", verify.ErrMalformed)
 	}
 	defer func() {
@@ -84,6 +93,16 @@ func Sign(in []byte, o SignOptions) (out []byte, err error) {
 		CertificateChains: [][]*x509.Certificate{append([]*x509.Certificate{o.Cert}, o.Chain...)},
 		TSA:               sign.TSA{URL: o.TSA},
 	}
+	for _, b := range o.OCSP {
+		if err := data.RevocationData.AddOCSP(b); err != nil {
+			return nil, fmt.Errorf("pdf sign: OCSP response: %w", err)
+		}
+	}
+	for _, b := range o.CRLs {
+		if err := data.RevocationData.AddCRL(b); err != nil {
+			return nil, fmt.Errorf("pdf sign: CRL: %w", err)
+		}
+	}
 	if o.Certify {
 		data.Signature.DocMDPPerm = sign.DoNotAllowAnyChangesPerms
 	}
@@ -92,4 +111,13 @@ func Sign(in []byte, o SignOptions) (out []byte, err error) {
 		return nil, fmt.Errorf("pdf sign: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// isPDF reports whether in has a %PDF- header in its first 1024 bytes, as
+// formats/pdf's Detect does.
+func isPDF(in []byte) bool {
+	if len(in) > 1024 {
+		in = in[:1024]
+	}
+	return bytes.Contains(in, []byte("%PDF-"))
 }

@@ -1,4 +1,9 @@
-package openattestation
+// Package oacore holds the OpenAttestation rules that verifying
+// (formats/openattestation) and issuing (issue/openattestation) share: the
+// keccak256 leaf and target hashes, v3 salts, the merkle tree, the EIP-191
+// hash a DID signature covers, and the e-BL shape rules
+// (spec/openattestation.md §4, §5, §e-BL).
+package oacore
 
 import (
 	"bytes"
@@ -15,50 +20,51 @@ type Hash [32]byte
 // Hex returns the lowercase hex form OpenAttestation writes (no 0x).
 func (h Hash) Hex() string { return hex.EncodeToString(h[:]) }
 
-func keccak(b ...[]byte) Hash {
+// Keccak is keccak256 of the concatenated inputs.
+func Keccak(b ...[]byte) Hash {
 	var h Hash
 	copy(h[:], crypto.Keccak256(b...))
 	return h
 }
 
-// parseHash decodes a 64-digit hex hash (either case, optional 0x).
-func parseHash(s string) (Hash, error) {
+// ParseHash decodes a 64-digit hex hash (either case, optional 0x).
+func ParseHash(s string) (Hash, error) {
 	var h Hash
 	if len(s) == 66 && (s[:2] == "0x" || s[:2] == "0X") {
 		s = s[2:]
 	}
 	if len(s) != 64 {
-		return h, fmt.Errorf("hash %q is not 64 hex digits", clip(s))
+		return h, fmt.Errorf("hash %q is not 64 hex digits", Clip(s))
 	}
 	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("hash %q is not hex", clip(s))
+		return h, fmt.Errorf("hash %q is not hex", Clip(s))
 	}
 	return h, nil
 }
 
-// combine is OpenAttestation's sorted-pair node hash: keccak256 of the two
+// Combine is OpenAttestation's sorted-pair node hash: keccak256 of the two
 // 32-byte children concatenated in ascending byte order.
-func combine(a, b Hash) Hash {
+func Combine(a, b Hash) Hash {
 	if bytes.Compare(a[:], b[:]) > 0 {
 		a, b = b, a
 	}
-	return keccak(a[:], b[:])
+	return Keccak(a[:], b[:])
 }
 
-// foldProof walks a merkle proof from the target hash up to the root.
-func foldProof(target Hash, proof []Hash) Hash {
+// FoldProof walks a merkle proof from the target hash up to the root.
+func FoldProof(target Hash, proof []Hash) Hash {
 	h := target
 	for _, p := range proof {
-		h = combine(h, p)
+		h = Combine(h, p)
 	}
 	return h
 }
 
-// merkleTree builds the tree OpenAttestation builds for a batch: leaves
+// MerkleTree builds the tree OpenAttestation builds for a batch: leaves
 // sorted ascending and de-duplicated by value, pairs combined level by level,
 // an odd last node promoted unchanged. It returns the root and each input
 // leaf's proof (in input order).
-func merkleTree(leaves []Hash) (Hash, [][]Hash) {
+func MerkleTree(leaves []Hash) (Hash, [][]Hash) {
 	if len(leaves) == 0 {
 		return Hash{}, nil
 	}
@@ -70,7 +76,7 @@ func merkleTree(leaves []Hash) (Hash, [][]Hash) {
 		next := make([]Hash, 0, (len(cur)+1)/2)
 		for i := 0; i < len(cur); i += 2 {
 			if i+1 < len(cur) {
-				next = append(next, combine(cur[i], cur[i+1]))
+				next = append(next, Combine(cur[i], cur[i+1]))
 			} else {
 				next = append(next, cur[i])
 			}
@@ -94,9 +100,16 @@ func merkleTree(leaves []Hash) (Hash, [][]Hash) {
 	return root, proofs
 }
 
-func clip(s string) string {
+// Clip shortens s for an error message.
+func Clip(s string) string {
 	if len(s) > 80 {
 		return s[:77] + "..."
 	}
 	return s
+}
+
+// PersonalHash is the EIP-191 personal_sign hash of a 32-byte message:
+// keccak256("\x19Ethereum Signed Message:\n32" || root).
+func PersonalHash(root Hash) Hash {
+	return Keccak([]byte("\x19Ethereum Signed Message:\n32"), root[:])
 }

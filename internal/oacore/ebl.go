@@ -1,4 +1,4 @@
-package openattestation
+package oacore
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accord-network/accord/internal/ojson"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -33,28 +34,29 @@ var (
 	docRefDCSA = regexp.MustCompile(`^\S(.{0,18}\S)?$`)
 )
 
-// eblBody returns the object holding the bill-of-lading fields.
-func eblBody(d *Document) *Value {
-	if d.Version == 3 {
-		return d.Data.Get("credentialSubject")
+// Body returns the object holding the bill-of-lading fields of a document
+// of the given version whose (unsalted) data or credential is data.
+func Body(version int, data *ojson.Value) *ojson.Value {
+	if version == 3 {
+		return data.Get("credentialSubject")
 	}
 	// TradeTrust's generic "Bill of Lading v2" template nests the fields one
 	// level down, under data.data.
-	if in := d.Data.Get("data"); in.Kind() == Object && d.Data.Get("blNumber") == nil && in.Get("blNumber") != nil {
+	if in := data.Get("data"); in.Kind() == ojson.Object && data.Get("blNumber") == nil && in.Get("blNumber") != nil {
 		return in
 	}
-	return d.Data
+	return data
 }
 
 // EBLShape reports the bill-of-lading shape a document declares.
-func EBLShape(d *Document) EBLKind {
-	b := eblBody(d)
+func EBLShape(version int, data *ojson.Value) EBLKind {
+	b := Body(version, data)
 	if b.Get("transportDocumentReference") != nil || b.Get("transportDocumentTypeCode") != nil {
 		return EBLDCSA
 	}
-	tmpl := str(d.Data.Path("$template", "name"))
-	if d.Version == 3 {
-		tmpl = str(d.Data.Path("openAttestationMetadata", "template", "name"))
+	tmpl := str(data.Path("$template", "name"))
+	if version == 3 {
+		tmpl = str(data.Path("openAttestationMetadata", "template", "name"))
 	}
 	if tmpl == "BILL_OF_LADING" || b.Get("blNumber") != nil {
 		return EBLTradeTrust
@@ -64,14 +66,14 @@ func EBLShape(d *Document) EBLKind {
 
 // ValidateEBL checks the required fields and formats of a bill of lading
 // (its unsalted body) and returns every problem found, one line each.
-func ValidateEBL(body *Value, kind EBLKind) []string {
-	missing, invalid := validateEBL(body, kind)
+func ValidateEBL(body *ojson.Value, kind EBLKind) []string {
+	missing, invalid := CheckEBL(body, kind)
 	return append(missing, invalid...)
 }
 
-// validateEBL separates absent required fields (which an obfuscated
+// CheckEBL is ValidateEBL that separates absent required fields (which an obfuscated
 // document may legitimately hide) from malformed ones.
-func validateEBL(body *Value, kind EBLKind) (missing, invalid []string) {
+func CheckEBL(body *ojson.Value, kind EBLKind) (missing, invalid []string) {
 	var p problems
 	switch kind {
 	case EBLDCSA:
@@ -102,28 +104,28 @@ func (p *problems) add(format string, args ...any) {
 	p.list = append(p.list, fmt.Sprintf(format, args...))
 }
 
-func (p *problems) required(obj *Value, path ...string) *Value {
+func (p *problems) required(obj *ojson.Value, path ...string) *ojson.Value {
 	v := obj.Path(path...)
 	name := strings.Join(path, ".")
 	switch {
-	case v == nil || v.Kind() == Null:
+	case v == nil || v.Kind() == ojson.Null:
 		p.absent("%s is required", name)
 		return nil
-	case v.Kind() == String && strings.TrimSpace(v.s) == "":
+	case v.Kind() == ojson.String && strings.TrimSpace(str(v)) == "":
 		p.add("%s is empty", name)
 		return nil
 	}
 	return v
 }
 
-func (p *problems) locode(name string, v *Value) {
+func (p *problems) locode(name string, v *ojson.Value) {
 	s, ok := v.Str()
 	if !ok || !unLocode.MatchString(s) {
 		p.add("%s %s is not a UN/LOCODE (5 characters: country code + 3 letters or digits 2-9)", name, show(v))
 	}
 }
 
-func (p *problems) date(name string, v *Value) {
+func (p *problems) date(name string, v *ojson.Value) {
 	s, ok := v.Str()
 	if !ok || !isoDate.MatchString(s) {
 		p.add("%s %s is not a date (YYYY-MM-DD)", name, show(v))
@@ -134,7 +136,7 @@ func (p *problems) date(name string, v *Value) {
 	}
 }
 
-func (p *problems) oneOf(obj *Value, name string, allowed ...string) {
+func (p *problems) oneOf(obj *ojson.Value, name string, allowed ...string) {
 	v := p.required(obj, name)
 	if v == nil {
 		return
@@ -148,34 +150,36 @@ func (p *problems) oneOf(obj *Value, name string, allowed ...string) {
 	p.add("%s %s is not one of %s", name, show(v), strings.Join(allowed, ", "))
 }
 
-func (p *problems) boolean(obj *Value, name string) (bool, bool) {
+func (p *problems) boolean(obj *ojson.Value, name string) (bool, bool) {
 	v := p.required(obj, name)
 	if v == nil {
 		return false, false
 	}
-	if v.Kind() != Bool {
+	if v.Kind() != ojson.Bool {
 		p.add("%s %s is not true or false", name, show(v))
 		return false, false
 	}
-	return v.b, true
+	b, _ := v.Boolean()
+	return b, true
 }
 
-func (p *problems) count(obj *Value, name string) float64 {
+func (p *problems) count(obj *ojson.Value, name string) float64 {
 	v := obj.Get(name)
 	if v == nil {
 		return 0
 	}
-	if v.Kind() != Number || v.n < 0 || v.n != float64(int64(v.n)) {
+	n, ok := v.Num()
+	if !ok || n < 0 || n != float64(int64(n)) {
 		p.add("%s %s is not a whole number ≥ 0", name, show(v))
 		return 0
 	}
-	return v.n
+	return n
 }
 
-func show(v *Value) string { return clip(string(Stringify(v))) }
+func show(v *ojson.Value) string { return Clip(string(ojson.Stringify(v))) }
 
-func validateDCSA(b *Value, p *problems) {
-	if b.Kind() != Object {
+func validateDCSA(b *ojson.Value, p *problems) {
+	if b.Kind() != ojson.Object {
 		p.add("the bill of lading is not an object")
 		return
 	}
@@ -265,7 +269,7 @@ func validateDCSA(b *Value, p *problems) {
 }
 
 // EBLSummary returns the fields a port officer reads first.
-func EBLSummary(body *Value, kind EBLKind) []verify.Field {
+func EBLSummary(body *ojson.Value, kind EBLKind) []verify.Field {
 	var f []verify.Field
 	add := func(label, value string) {
 		if strings.TrimSpace(value) != "" {
@@ -289,7 +293,7 @@ func EBLSummary(body *Value, kind EBLKind) []verify.Field {
 		add("Carrier", carrier)
 		add("Shipper", str(body.Path("documentParties", "shipper", "partyName")))
 		cons := str(body.Path("documentParties", "consignee", "partyName"))
-		if body.Get("isToOrder").Kind() == Bool && body.Get("isToOrder").b {
+		if isTrue(body.Get("isToOrder")) {
 			if e := str(body.Path("documentParties", "endorsee", "partyName")); e != "" {
 				cons = "To order (endorsee " + e + ")"
 			} else if cons == "" {
@@ -341,3 +345,7 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+func isTrue(v *ojson.Value) bool { b, _ := v.Boolean(); return b }
+
+func str(v *ojson.Value) string { s, _ := v.Str(); return s }

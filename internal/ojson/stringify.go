@@ -1,0 +1,237 @@
+package ojson
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Stringify returns JSON.stringify(v) byte for byte.
+func Stringify(v *Value) []byte {
+	var b []byte
+	return appendValue(b, v, "", "")
+}
+
+// StringifyIndent returns JSON.stringify(v, null, indent).
+func StringifyIndent(v *Value, indent string) []byte {
+	b := appendValue(nil, v, indent, "")
+	return append(b, '\n')
+}
+
+// AppendValue appends JSON.stringify(v) to b.
+func AppendValue(b []byte, v *Value) []byte { return appendValue(b, v, "", "") }
+
+func appendValue(b []byte, v *Value, indent, cur string) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	switch v.kind {
+	case Null:
+		return append(b, "null"...)
+	case Bool:
+		if v.b {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case Number:
+		return AppendNumber(b, v.n)
+	case String:
+		return AppendString(b, v.s)
+	case Array:
+		if len(v.arr) == 0 {
+			return append(b, "[]"...)
+		}
+		b = append(b, '[')
+		next := cur + indent
+		for i, e := range v.arr {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if indent != "" {
+				b = append(b, '\n')
+				b = append(b, next...)
+			}
+			b = appendValue(b, e, indent, next)
+		}
+		if indent != "" {
+			b = append(b, '\n')
+			b = append(b, cur...)
+		}
+		return append(b, ']')
+	default:
+		if len(v.obj) == 0 {
+			return append(b, "{}"...)
+		}
+		b = append(b, '{')
+		next := cur + indent
+		for i, m := range v.obj {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if indent != "" {
+				b = append(b, '\n')
+				b = append(b, next...)
+			}
+			b = AppendString(b, m.Key)
+			b = append(b, ':')
+			if indent != "" {
+				b = append(b, ' ')
+			}
+			b = appendValue(b, m.Value, indent, next)
+		}
+		if indent != "" {
+			b = append(b, '\n')
+			b = append(b, cur...)
+		}
+		return append(b, '}')
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString quotes s as ECMAScript's JSON.stringify does (QuoteJSONString,
+// ES2019 well-formed): only '"', '\\' and control characters below U+0020 are
+// escaped (the usual short forms, else \u00xx), lone surrogates become
+// \udxxx, and everything else, including '<', '>', '&', U+2028 and U+2029,
+// is written as is.
+func AppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = AppendStringBody(b, s)
+	return append(b, '"')
+}
+
+// AppendStringBody is AppendString without the quotes.
+func AppendStringBody(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != 0xED {
+			i++
+			continue
+		}
+		if c == 0xED {
+			r, ok := surrogateAt(s, i)
+			if !ok {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[(r>>8)&0xF], hexDigits[(r>>4)&0xF], hexDigits[r&0xF])
+			i += 3
+			start = i
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"':
+			b = append(b, '\\', '"')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		}
+		i++
+		start = i
+	}
+	return append(b, s[start:]...)
+}
+
+// AppendNumber formats f as ECMAScript Number::toString (radix 10) does,
+// which is what JSON.stringify and String(n) use. Non-finite numbers are
+// "null" in JSON.
+func AppendNumber(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	return append(b, NumberString(f)...)
+}
+
+// NumberString is String(f) in JavaScript.
+func NumberString(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		return "0" // also -0
+	}
+	neg := f < 0
+	if neg {
+		f = -f
+	}
+	// Shortest round-trip digits and exponent: d.ddde±x
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, exp, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	x, _ := strconv.Atoi(exp)
+	k := len(digits)
+	n := x + 1 // position of the decimal point relative to the digits
+	var s string
+	switch {
+	case k <= n && n <= 21:
+		s = digits + strings.Repeat("0", n-k)
+	case 0 < n && n <= 21:
+		s = digits[:n] + "." + digits[n:]
+	case -6 < n && n <= 0:
+		s = "0." + strings.Repeat("0", -n) + digits
+	default:
+		sign := "+"
+		if n-1 < 0 {
+			sign = "-"
+		}
+		ex := n - 1
+		if ex < 0 {
+			ex = -ex
+		}
+		if k == 1 {
+			s = digits + "e" + sign + strconv.Itoa(ex)
+		} else {
+			s = digits[:1] + "." + digits[1:] + "e" + sign + strconv.Itoa(ex)
+		}
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// JSString is String(v) for the values a document leaf can hold (used by
+// v3 digests, which concatenate "salt:" + value).
+func JSString(v *Value) string {
+	switch v.Kind() {
+	case Null:
+		return "null"
+	case Bool:
+		if v.b {
+			return "true"
+		}
+		return "false"
+	case Number:
+		return NumberString(v.n)
+	case String:
+		return v.s
+	case Array:
+		parts := make([]string, len(v.arr))
+		for i, e := range v.arr {
+			if e.Kind() != Null {
+				parts[i] = JSString(e)
+			}
+		}
+		return strings.Join(parts, ",")
+	default:
+		return "[object Object]"
+	}
+}

@@ -1,0 +1,357 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/accord-network/accord/internal/listimport/foreign"
+	"github.com/accord-network/accord/trustlist"
+)
+
+// Foreign signed lists (spec/trustlist.md §7.5, spec/network.md §3): an EU
+// DCC gateway list, ETSI trusted lists and the EU LOTL, ICAO master lists,
+// each accepted under a source this node's operator pinned. They travel as
+// trustlist.KindForeign envelopes on their own topic and through the sync
+// operation opForeign; they are kept, verbatim, in DATA/foreign (the same
+// folder `accord trust pin-source` and `accord trust import --format` write
+// while the node is stopped), and their entries are installed into the
+// node's Set, so the HTTP verify uses them. The acceptance rules are package
+// foreign's, the same as the CLI verifier's.
+
+// TopicForeign carries foreign list envelopes, one per message.
+const TopicForeign = "/accord/foreign/1"
+
+// opForeign asks for the list a peer holds in one slot (syncRequest.Country
+// = the slot, as heads names it): one frame, or none.
+const opForeign = "foreign"
+
+// foreignHead is one held foreign list in the heads response.
+type foreignHead struct {
+	Slot string `cbor:"1,keyasint"`
+	Seq  uint64 `cbor:"2,keyasint"`
+	Hash []byte `cbor:"3,keyasint"`
+}
+
+// foreignState is the node's pins and held foreign lists.
+type foreignState struct {
+	mu   sync.Mutex
+	dir  string
+	held *foreign.Held
+}
+
+// ForeignDir is where a data directory keeps source pins and foreign lists.
+func ForeignDir(dataDir string) string { return filepath.Join(dataDir, "foreign") }
+
+// loadForeign reads DATA/foreign at start. Every saved list is accepted
+// again under the saved pins (foreign.Load); stale ones are kept, with a
+// warning, since verification judges freshness per match. Lists that no
+// longer pass are logged and not used.
+func (n *Node) loadForeign() error {
+	dir := ForeignDir(n.cfg.DataDir)
+	h, warns, err := foreign.Load(dir, foreign.Options{Now: n.cfg.Now(), Offline: true})
+	if h == nil {
+		return fmt.Errorf("p2p: foreign lists in %s: %w", dir, err)
+	}
+	if err != nil {
+		n.log.Warn("saved foreign lists that no longer pass are not used", "dir", dir, "err", err)
+	}
+	for _, w := range warns {
+		n.log.Warn("foreign list: " + w)
+	}
+	n.foreign = &foreignState{dir: dir, held: h}
+	h.Install(n.Set())
+	if ls := h.Lists(); len(ls) > 0 {
+		n.log.Info(fmt.Sprintf("loaded %d foreign lists", len(ls)), "dir", dir)
+	}
+	return nil
+}
+
+// ForeignLists returns the foreign lists the node holds, by slot.
+func (n *Node) ForeignLists() []*foreign.List {
+	n.foreign.mu.Lock()
+	defer n.foreign.mu.Unlock()
+	return n.foreign.held.Lists()
+}
+
+// PinSource pins a foreign list source (the operator's decision, as
+// `accord trust pin-source` makes it), saves it and syncs with every peer.
+func (n *Node) PinSource(p foreign.Pin) error {
+	f := n.foreign
+	f.mu.Lock()
+	err := f.held.PinSource(p)
+	if err == nil {
+		err = f.held.Save(f.dir)
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("p2p: pin %s source: %w", p.Format, err)
+	}
+	n.goSyncAll()
+	return nil
+}
+
+// ImportForeignFile accepts a foreign list file under this node's pin (as
+// `accord trust import --format` does), keeps it and publishes its envelope.
+func (n *Node) ImportForeignFile(ctx context.Context, format string, raw []byte) (*foreign.List, error) {
+	l, _, err := n.acceptForeignFile(format, raw)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := l.Object()
+	if err != nil {
+		return nil, err
+	}
+	n.logForeign(l, "import", "")
+	return l, n.publish(ctx, trustlist.KindForeign, obj.Raw())
+}
+
+func (n *Node) acceptForeignFile(format string, raw []byte) (*foreign.List, string, error) {
+	f := n.foreign
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, warn, err := f.held.Accept(format, raw, foreign.Options{Now: n.cfg.Now()})
+	if err != nil {
+		return nil, "", err
+	}
+	if err := foreign.SaveList(f.dir, l); err != nil {
+		return nil, "", errors.Join(err, f.reload(n))
+	}
+	f.held.Install(n.Set())
+	return l, warn, nil
+}
+
+// reload restores the held lists from disk after a failed write (f.mu held).
+func (f *foreignState) reload(n *Node) error {
+	h, _, err := foreign.Load(f.dir, foreign.Options{Now: n.cfg.Now(), Offline: true})
+	if h != nil {
+		f.held = h
+	}
+	return err
+}
+
+// importForeign decides a foreign envelope from the network: verified under
+// this node's own pin, kept durably before it counts as accepted, installed.
+func (n *Node) importForeign(raw []byte) (*foreign.List, error) {
+	if len(raw) > n.cfg.MaxObjectSize {
+		return nil, fmt.Errorf("%w: object of %d bytes exceeds the %d byte limit", trustlist.ErrMalformed, len(raw), n.cfg.MaxObjectSize)
+	}
+	obj, err := trustlist.ParseForeignObject(raw)
+	if err != nil {
+		return nil, err
+	}
+	f := n.foreign
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, _, err := f.held.ImportObject(f.dir, obj, foreign.Options{Now: n.cfg.Now()})
+	if err != nil {
+		return nil, err
+	}
+	f.held.Install(n.Set())
+	return l, nil
+}
+
+// foreignVerdict maps a refusal to gossip's verdict: reject what no honest
+// node sends (an envelope that does not decode or lies about its file);
+// ignore the rest — a format this node has not pinned, a signer outside its
+// pin, an older or stale list — which an honest peer with other pins, or one
+// that is behind, may relay.
+func foreignVerdict(err error) (pubsub.ValidationResult, string) {
+	switch {
+	case err == nil:
+		return pubsub.ValidationAccept, "accepted"
+	case errors.Is(err, trustlist.ErrStoreWrite):
+		return pubsub.ValidationIgnore, "store_error"
+	case errors.Is(err, trustlist.ErrMalformed):
+		return pubsub.ValidationReject, "malformed"
+	case errors.Is(err, foreign.ErrUnchanged):
+		return pubsub.ValidationIgnore, "duplicate"
+	case errors.Is(err, foreign.ErrRollback):
+		return pubsub.ValidationIgnore, "rollback"
+	case errors.Is(err, foreign.ErrNotPinned), errors.Is(err, foreign.ErrFormat):
+		return pubsub.ValidationIgnore, "not_pinned"
+	case errors.Is(err, foreign.ErrStale):
+		return pubsub.ValidationIgnore, "expired"
+	}
+	return pubsub.ValidationIgnore, "untrusted"
+}
+
+// validateForeign is TopicForeign's validator: a message is relayed only if
+// this node accepted and stored it.
+func (n *Node) validateForeign(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	if from == n.host.ID() {
+		return pubsub.ValidationAccept
+	}
+	l, err := n.importForeign(m.Data)
+	res, why := foreignVerdict(err)
+	n.metrics.message(TopicForeign, validationResult(res).String(), why)
+	switch {
+	case err == nil:
+		n.logForeign(l, "gossip", m.ReceivedFrom)
+	case why == "store_error":
+		n.storeOwed.Store(true)
+		n.log.Error("foreign list not stored", "err", err)
+	default:
+		n.log.Debug("foreign list refused", "peer", m.ReceivedFrom, "why", why, "err", err)
+	}
+	return res
+}
+
+func (n *Node) logForeign(l *foreign.List, source string, from peer.ID) {
+	msg := fmt.Sprintf("accepted foreign list %s (%s) from %s", l.Key(), l.Name, source)
+	attrs := []any{"kind", string(trustlist.KindForeign), "slot", l.Key(), "number", l.Seq, "source", source}
+	if from != "" {
+		attrs = append(attrs, "peer", from.String())
+		msg += " (peer " + shortID(from) + ")"
+	}
+	n.log.Info(msg, attrs...)
+}
+
+// foreignHeads lists the held foreign lists for the heads response.
+func (n *Node) foreignHeads() []foreignHead {
+	var out []foreignHead
+	for _, l := range n.ForeignLists() {
+		out = append(out, foreignHead{Slot: l.Key(), Seq: l.Seq, Hash: l.ID[:]})
+	}
+	return out
+}
+
+// serveForeign answers opForeign: the envelope of the list held in slot.
+func (n *Node) serveForeign(slot string) [][]byte {
+	n.foreign.mu.Lock()
+	l := n.foreign.held.Get(slot)
+	n.foreign.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	obj, err := l.Object()
+	if err != nil {
+		return nil
+	}
+	return [][]byte{obj.Raw()}
+}
+
+// syncForeign fetches the peer's foreign lists that are newer than this
+// node's, in slots of formats this node pinned (the cheap checks: nothing
+// else is fetched), lists of lists first so national lists find their
+// pointers. A frame that does not answer the request, or an envelope that
+// lies about its file, is invalid; a list this node's pin does not accept
+// is skipped without penalty (the peer may pin other sources).
+func (r *syncRound) syncForeign() error {
+	n := r.n
+	heads := r.remote.Foreign
+	if len(heads) > foreign.MaxLists {
+		return invalid(opHeads, "%d foreign lists named (at most %d)", len(heads), foreign.MaxLists)
+	}
+	sort.SliceStable(heads, func(i, j int) bool {
+		return strings.HasSuffix(heads[i].Slot, "/lotl") && !strings.HasSuffix(heads[j].Slot, "/lotl")
+	})
+	for _, h := range heads {
+		if !n.wantsForeign(h) {
+			continue
+		}
+		req := syncRequest{Op: opForeign, Country: h.Slot}
+		var got []byte
+		err := r.fetch(req, n.cfg.MaxObjectSize, func(o []byte) error {
+			if got != nil {
+				return invalid(req.Op, "more than one frame")
+			}
+			got = o
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if got == nil {
+			continue // the peer replaced or dropped it since its heads
+		}
+		if err := r.chargeSignatures(got); err != nil {
+			return err
+		}
+		if err := r.importForeign(req, got); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wantsForeign is the cheap check of a remote head: a pinned format, and a
+// slot this node holds nothing newer in.
+func (n *Node) wantsForeign(h foreignHead) bool {
+	format, _, _ := strings.Cut(h.Slot, "/")
+	n.foreign.mu.Lock()
+	defer n.foreign.mu.Unlock()
+	if !n.foreign.held.Pinned(format) {
+		return false
+	}
+	l := n.foreign.held.Get(h.Slot)
+	return l == nil || h.Seq > l.Seq
+}
+
+func (r *syncRound) importForeign(req syncRequest, raw []byte) error {
+	n := r.n
+	if obj, err := trustlist.ParseForeignObject(raw); err != nil || obj.Slot() != req.Country {
+		return invalid(req.Op, "not the foreign list of slot %s", req.Country)
+	}
+	l, err := n.importForeign(raw)
+	res, why := foreignVerdict(err)
+	n.metrics.message("sync", validationResult(res).String(), why)
+	r.mu.Lock()
+	switch {
+	case err == nil:
+		r.st.Imported++
+	case why != "duplicate":
+		r.st.Rejected++
+	}
+	r.mu.Unlock()
+	switch {
+	case err == nil:
+		n.logForeign(l, "sync", r.p)
+		if n.hasPeersBesides(r.p) {
+			n.republish(trustlist.KindForeign, raw)
+		}
+	case res == pubsub.ValidationReject:
+		return invalid(req.Op, "%v", err)
+	case why == "store_error":
+		n.storeOwed.Store(true)
+		n.log.Error("foreign list not stored", "err", err)
+	}
+	return nil
+}
+
+// submitForeign decides a foreign envelope posted to POST /v1/lists, and
+// publishes it when it is new.
+func (n *Node) submitForeign(ctx context.Context, raw []byte) (*trustlist.Decision, error) {
+	l, err := n.importForeign(raw)
+	d := &trustlist.Decision{Kind: trustlist.KindForeign}
+	if l != nil {
+		d.Country, d.Number, d.Hash = l.Territory, l.Seq, l.ID[:]
+	}
+	res, why := foreignVerdict(err)
+	switch {
+	case err == nil:
+		d.Outcome = trustlist.Accepted
+		n.logForeign(l, "submit", "")
+		if perr := n.publish(ctx, trustlist.KindForeign, raw); perr != nil {
+			return d, perr
+		}
+	case errors.Is(err, trustlist.ErrStoreWrite):
+		return nil, fmt.Errorf("p2p: store: %w", err)
+	case why == "duplicate":
+		d.Outcome = trustlist.Duplicate
+	default:
+		d.Outcome, d.Reason, d.Detail = trustlist.Rejected, trustlist.Reason(why), err.Error()
+		if res == pubsub.ValidationReject {
+			d.Reason = trustlist.ReasonMalformed
+		}
+	}
+	n.metrics.message("submit", validationResult(res).String(), why)
+	return d, nil
+}

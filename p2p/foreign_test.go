@@ -1,0 +1,252 @@
+package p2p
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/internal/listimport/dccg"
+	"github.com/accord-network/accord/internal/listimport/foreign"
+	"github.com/accord-network/accord/internal/pki"
+	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/verify"
+)
+
+// gatewayFixture is the real EU DCC gateway list (as DE republishes it) cut
+// into real, genuinely signed lists of different dates: each item keeps its
+// uploader's signature, and a list's date is its newest signed signingTime.
+type gatewayFixture struct {
+	items  []map[string]any
+	es     *pki.Certificate // Spain's upload certificate, the pinned root
+	newest time.Time        // the newest signingTime of a Spanish item
+}
+
+func loadGateway(t *testing.T) *gatewayFixture {
+	t.Helper()
+	g := &gatewayFixture{}
+	var doc struct{ Certificates []map[string]any }
+	if err := json.Unmarshal(fixtures.ReadShared(t, "dcc-trustlists", "trustlist_de.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	g.items = doc.Certificates
+	for _, it := range g.items {
+		if it["country"] != "ES" {
+			continue
+		}
+		sd := g.signedData(t, it)
+		if g.es == nil && len(sd.Certificates) > 0 {
+			c, err := pki.Parse(sd.Certificates[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.es = c
+		}
+		if st, _ := sd.SignerInfos[0].SigningTime(); st.After(g.newest) {
+			g.newest = st
+		}
+	}
+	if g.es == nil || g.newest.IsZero() {
+		t.Fatal("no dated Spanish item with its upload certificate in the gateway list")
+	}
+	return g
+}
+
+func (g *gatewayFixture) signedData(t *testing.T, it map[string]any) *pki.SignedData {
+	raw, _ := base64.StdEncoding.DecodeString(it["signature"].(string))
+	sd, err := pki.ParseSignedData(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sd
+}
+
+// list returns the gateway list without the items drop names.
+func (g *gatewayFixture) list(t *testing.T, drop func(map[string]any) bool) []byte {
+	var keep []map[string]any
+	for _, it := range g.items {
+		if drop == nil || !drop(it) {
+			keep = append(keep, it)
+		}
+	}
+	b, err := json.Marshal(map[string]any{"certificates": keep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// newestES marks the Spanish items signed at the newest time.
+func (g *gatewayFixture) newestES(t *testing.T) func(map[string]any) bool {
+	return func(it map[string]any) bool {
+		if it["country"] != "ES" {
+			return false
+		}
+		st, _ := g.signedData(t, it).SignerInfos[0].SigningTime()
+		return st.Equal(g.newest)
+	}
+}
+
+func foreignHeld(n *Node, slot string) *foreign.List {
+	for _, l := range n.ForeignLists() {
+		if l.Key() == slot {
+			return l
+		}
+	}
+	return nil
+}
+
+// A foreign list travels between real libp2p nodes on loopback. Node A pins
+// Spain's upload certificate for the EU DCC gateway list and imports a real
+// list; node B pinned the same root (on disk, as `accord trust pin-source`
+// does, read at start) and receives it by gossip. B goes offline, A takes a
+// newer list; B restarts with the older list loaded from its data directory
+// and gets the newer one by sync on reconnecting. B then refuses an older
+// list (ignored: rollback), a list whose Spanish signatures are forged
+// (ignored: not trusted under its pin), and an envelope that lies about its
+// file (rejected), and still verifies a real Spanish DCC with the gateway
+// list named as its source.
+func TestForeignListGossipAndSync(t *testing.T) {
+	g := loadGateway(t)
+	now := g.newest.Add(24 * time.Hour)
+	clock := func() time.Time { return now }
+	older := g.list(t, g.newestES(t)) // a real list of an earlier date
+	full := g.list(t, nil)
+	oldest := g.list(t, func(it map[string]any) bool { // earlier still: other bytes, same or older date
+		return g.newestES(t)(it) || it["country"] == "AT"
+	})
+	pin := foreign.Pin{Format: dccg.Format, Roots: []*pki.Certificate{g.es}}
+
+	cfgA, cfgB := testConfig(t.TempDir()), testConfig(t.TempDir())
+	cfgA.Now, cfgB.Now = clock, clock
+	hb := foreign.NewHeld()
+	if err := hb.PinSource(pin); err != nil {
+		t.Fatal(err)
+	}
+	if err := hb.Save(ForeignDir(cfgB.DataDir)); err != nil {
+		t.Fatal(err)
+	}
+	a := startNode(t, cfgA)
+	if err := a.PinSource(pin); err != nil {
+		t.Fatal(err)
+	}
+	b := startNode(t, cfgB)
+	link(t, b, a)
+	waitMesh(t, a, b)
+
+	ctx := context.Background()
+	l1, err := a.ImportForeignFile(ctx, dccg.Format, older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := l1.Key()
+	waitFor(t, 30*time.Second, "B to receive the gateway list by gossip", func() bool {
+		l := foreignHeld(b, slot)
+		return l != nil && l.Seq == l1.Seq
+	})
+	t.Logf("gossip: B holds %s", foreignHeld(b, slot).Name)
+
+	// B offline; A takes the newer list.
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := a.ImportForeignFile(ctx, dccg.Format, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2.Seq <= l1.Seq {
+		t.Fatalf("newer list seq %d, older %d", l2.Seq, l1.Seq)
+	}
+	b = startNode(t, cfgB)
+	if l := foreignHeld(b, slot); l == nil || l.Seq != l1.Seq {
+		t.Fatalf("B restarted without its saved foreign list: %v", l)
+	}
+	link(t, b, a)
+	waitFor(t, 30*time.Second, "B to catch up by sync", func() bool {
+		l := foreignHeld(b, slot)
+		return l != nil && l.Seq == l2.Seq
+	})
+	t.Logf("sync: B holds %s", foreignHeld(b, slot).Name)
+	waitMesh(t, a, b)
+
+	// An older list, published by A as a misbehaving relay would.
+	oldObj, err := trustlist.NewForeignObject(trustlist.ForeignObject{Format: dccg.Format, Territory: "EU", Seq: l1.Seq,
+		IssuedAt: l1.Issued, NextUpdate: l1.NextUpdate, Data: oldest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignoredBefore := countedReason(t, b, TopicForeign, "ignore", "rollback")
+	if err := a.publish(ctx, trustlist.KindForeign, oldObj.Raw()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "B to refuse the rolled-back list", func() bool {
+		return countedReason(t, b, TopicForeign, "ignore", "rollback") > ignoredBefore
+	})
+
+	// Forged: every Spanish upload signature altered, under an envelope
+	// claiming a newer date (so the cheap checks let it through to verification).
+	var forgedItems []map[string]any
+	for _, it := range g.items {
+		c := map[string]any{}
+		for k, v := range it {
+			c[k] = v
+		}
+		if it["country"] == "ES" {
+			sig, _ := base64.StdEncoding.DecodeString(it["signature"].(string))
+			sig[len(sig)-8] ^= 0xff
+			c["signature"] = base64.StdEncoding.EncodeToString(sig)
+		}
+		forgedItems = append(forgedItems, c)
+	}
+	forged, _ := json.Marshal(map[string]any{"certificates": forgedItems})
+	forgedObj, err := trustlist.NewForeignObject(trustlist.ForeignObject{Format: dccg.Format, Territory: "EU", Seq: l2.Seq + 60,
+		IssuedAt: l2.Issued.Add(time.Minute), NextUpdate: l2.NextUpdate.Add(time.Minute), Data: forged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	untrustedBefore := countedReason(t, b, TopicForeign, "ignore", "untrusted")
+	if err := a.publish(ctx, trustlist.KindForeign, forgedObj.Raw()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "B to refuse the forged list", func() bool {
+		return countedReason(t, b, TopicForeign, "ignore", "untrusted") > untrustedBefore
+	})
+
+	// An envelope that lies: a real list B does not hold (the newest, less
+	// Austria's items: same date), claiming a later seq than its file says.
+	lying, err := trustlist.NewForeignObject(trustlist.ForeignObject{Format: dccg.Format, Territory: "EU", Seq: l2.Seq + 1,
+		IssuedAt: l2.Issued, NextUpdate: l2.NextUpdate, Data: g.list(t, func(it map[string]any) bool { return it["country"] == "AT" })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.publish(ctx, trustlist.KindForeign, lying.Raw()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "B to reject the lying envelope", func() bool {
+		return countedReason(t, b, TopicForeign, "reject", "malformed") > 0
+	})
+	if l := foreignHeld(b, slot); l == nil || l.Seq != l2.Seq {
+		t.Fatalf("B no longer holds the newest list: %v", l)
+	}
+
+	// B verifies a real Spanish DCC against the list, at its validation time.
+	var tc struct {
+		PREFIX  string
+		TESTCTX struct{ VALIDATIONCLOCK time.Time }
+	}
+	if err := json.Unmarshal(fixtures.ReadShared(t, "dcc-testdata", "ES/2DCode/raw/203.json"), &tc); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Verify(ctx, []byte(tc.PREFIX), verify.Options{At: tc.TESTCTX.VALIDATIONCLOCK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := r.Check(verify.CheckSignature)
+	if !r.Valid || sig == nil || !strings.Contains(sig.Detail, "relayed from the EU DCC gateway trust list of "+g.newest.UTC().Format("2006-01-02")) {
+		t.Fatalf("valid %v; signature %+v; checks %+v", r.Valid, sig, r.Checks)
+	}
+	t.Logf("B verifies ES/203: %s", sig.Detail)
+}
