@@ -2,7 +2,7 @@ package verify
 
 import (
 	"encoding/hex"
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/accord-network/accord/trustlist"
@@ -61,7 +61,7 @@ func (env *Env) IssuerChecks(r *Result, m trustlist.Match, signed SigningTime, c
 	env.keyValid(r, e, signed)
 	switch {
 	case e.Status != trustlist.StatusRevoked:
-		r.Add(CheckNotRevoked, Pass, "key is active in list seq %d", m.Seq)
+		r.addDetail(CheckNotRevoked, Pass, "key is active in list seq "+strconv.FormatUint(m.Seq, 10))
 	case signed.Trusted && signed.Time.Before(e.RevokedAt):
 		r.Add(CheckNotRevoked, Pass, "key was revoked at %s (%s), after the trusted signing time %s", ts(e.RevokedAt), e.Reason, ts(signed.Time))
 	default:
@@ -75,7 +75,7 @@ func (env *Env) IssuerChecks(r *Result, m trustlist.Match, signed SigningTime, c
 		r.Add(CheckListFresh, Pass, "%s %s", m.Country, warn)
 		r.Warn("%s %s", m.Country, warn)
 	default:
-		r.Add(CheckListFresh, Pass, "%s list seq %d is current until %s", m.Country, m.Seq, ts(m.NextUpdate))
+		r.addDetail(CheckListFresh, Pass, m.Country+" list seq "+strconv.FormatUint(m.Seq, 10)+" is current until "+ts(m.NextUpdate))
 	}
 }
 
@@ -94,25 +94,25 @@ func (env *Env) issuerTrusted(r *Result, m *trustlist.Match, claim Claims) {
 	case cc != m.Country:
 		r.Add(CheckIssuerTrusted, Pass, "%s is listed for %s by %s (%s), list seq %d%s", e.Name, cc, m.Country, m.Anchor, m.Seq, claimNote(claim))
 	default:
-		r.Add(CheckIssuerTrusted, Pass, "%s is listed by %s (%s), list seq %d%s", e.Name, m.Country, m.Anchor, m.Seq, claimNote(claim))
+		r.addDetail(CheckIssuerTrusted, Pass, e.Name+" is listed by "+m.Country+" ("+m.Anchor+"), list seq "+strconv.FormatUint(m.Seq, 10)+claimNote(claim))
 	}
 }
 
 func claimNote(c Claims) string {
 	if c.Country == "" {
 		if c.Source != "" {
-			return fmt.Sprintf("; the document names no issuer country (%s)", c.Source)
+			return "; the document names no issuer country (" + c.Source + ")"
 		}
 		return ""
 	}
-	return fmt.Sprintf("; the document's %s %s agrees", c.Source, c.Country)
+	return "; the document's " + c.Source + " " + c.Country + " agrees"
 }
 
 // keyValid applies the validity rule. A signer's own claim of time is worth
 // nothing against a key that has expired since (whoever holds the old key can
 // backdate), so unless the time is trusted the entry must also be valid now.
 func (env *Env) keyValid(r *Result, e *trustlist.Entry, signed SigningTime) {
-	window := fmt.Sprintf("%s to %s", ts(e.NotBefore), ts(e.NotAfter))
+	window := ts(e.NotBefore) + " to " + ts(e.NotAfter)
 	switch {
 	case signed.Trusted && e.ValidAt(signed.Time):
 		r.Add(CheckKeyValidAtSigning, Pass, "signed at %s (%s, a trusted time), within the key's validity %s", ts(signed.Time), signed.Source, window)
@@ -126,7 +126,7 @@ func (env *Env) keyValid(r *Result, e *trustlist.Entry, signed SigningTime) {
 		r.Add(CheckKeyValidAtSigning, Fail, "signed at %s by the signer's own claim (%s), but the key's validity %s no longer covers the verification time %s; only a trusted time (a verified timestamp) can vouch for a document signed by a key that has expired since",
 			ts(signed.Time), signed.Source, window, ts(env.At))
 	default:
-		r.Add(CheckKeyValidAtSigning, Pass, "signed at %s (%s), within the key's validity %s, which also covers the verification time", ts(signed.Time), signed.Source, window)
+		r.addDetail(CheckKeyValidAtSigning, Pass, "signed at "+ts(signed.Time)+" ("+signed.Source+"), within the key's validity "+window+", which also covers the verification time")
 	}
 }
 

@@ -124,6 +124,12 @@ func (r *Result) Add(name string, st Status, format string, args ...any) *Check 
 	return &r.Checks[len(r.Checks)-1]
 }
 
+// addDetail records a check whose detail is already written (the common
+// passing paths build it without fmt).
+func (r *Result) addDetail(name string, st Status, detail string) {
+	r.Checks = append(r.Checks, Check{Name: name, Status: st, Detail: detail})
+}
+
 // Warn records a warning that does not make the document invalid.
 func (r *Result) Warn(format string, args ...any) {
 	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))

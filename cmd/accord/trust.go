@@ -65,13 +65,14 @@ func trustCommand() *cli.Command {
 				Flags: []cli.Flag{
 					trustDirFlag(),
 					jsonFlag("print one JSON decision per line"),
-					&cli.StringFlag{Name: "format", Usage: "import foreign signed lists of this format under the store's source pin (etsi-tl; see trust pin-source)"},
+					&cli.StringFlag{Name: "format", Usage: "import foreign signed lists of this format under the store's source pin (etsi-tl, dccg, icao-ml; see trust pin-source)"},
 					&cli.BoolFlag{Name: "offline", Usage: "with --format: accept a list past its NextUpdate with a warning"},
 				},
 				Action: trustImport,
 			},
 			trustPinSourceCommand(),
 			trustRepairCommand(),
+			trustCheckCommand(),
 			{
 				Name:      "show",
 				Usage:     "print the anchors and lists a trust store holds",

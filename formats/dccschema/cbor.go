@@ -1,16 +1,15 @@
 package dccschema
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/accord-network/accord/internal/cborscan"
 )
 
 // ErrNotPlain is returned by ValidateCBOR for a payload that uses CBOR the
@@ -23,202 +22,46 @@ import (
 // well-formed at all.
 var ErrNotPlain = errors.New("the DCC's CBOR needs the generic decoder")
 
-// Bounds of the direct check; a payload beyond them goes to ErrNotPlain.
-const (
-	plainMaxDepth = 16
-	plainMaxItems = 1024
-)
-
-// kind is the JSON type of a token.
-type kind uint8
-
-const (
-	kNull kind = iota
-	kBool
-	kInt
-	kString
-	kArray
-	kObject
-	kInvalid // a byte string: no JSON value (the schema check fails on it)
-)
-
-// tok is one CBOR data item of a plain payload, in document order; a
-// container's items follow it, and end is the index after its last one.
-type tok struct {
-	k   kind
-	b   bool
-	i   int64
-	s   []byte // kString: the text; kObject keys are kString tokens
-	n   int    // kArray: items; kObject: pairs
-	end int
-}
-
-var tokPool = sync.Pool{New: func() any { s := make([]tok, 0, 128); return &s }}
-
 // ValidateCBOR checks a DCC payload given as the CBOR an HC1 carries (the
 // value of claim -260 → 1) against the schema release its "ver" names,
 // compiling that release's checks on first use. It reads the CBOR directly,
 // without building the payload's JSON form, and is exactly as strict as
-// Validate of that JSON form (formats/dccschema's differential test pins
+// Validate of that JSON form (the differential test in internal/hc1 pins
 // this). Errors are those of Validate, or ErrNotPlain (see there).
 func ValidateCBOR(raw []byte) error {
 	if len(raw) > MaxPayload {
 		return fmt.Errorf("%w: payload of %d bytes exceeds the %d byte limit", ErrInvalid, len(raw), MaxPayload)
 	}
-	tp := tokPool.Get().(*[]tok)
-	defer func() {
-		if cap(*tp) <= 4096 {
-			*tp = (*tp)[:0]
-			tokPool.Put(tp)
-		}
-	}()
-	sc := scanner{b: raw, toks: (*tp)[:0]}
-	if !sc.item(0) || sc.off != len(raw) || sc.toks[0].k != kObject {
-		*tp = sc.toks
+	tp := cborscan.Get()
+	defer cborscan.Put(tp)
+	toks, ok := cborscan.Scan(*tp, raw)
+	*tp = toks
+	if !ok {
 		return ErrNotPlain
 	}
-	*tp = sc.toks
-	v := checker{toks: sc.toks}
+	return ValidateTokens(toks)
+}
+
+// ValidateTokens is ValidateCBOR for a payload already scanned (by
+// internal/hc1, which reads its fields from the same tokens).
+func ValidateTokens(toks []cborscan.Token) error {
+	if len(toks) == 0 || toks[0].Kind != cborscan.Object {
+		return ErrNotPlain
+	}
+	v := checker{toks: toks}
 	return v.document()
-}
-
-// scanner reads plain CBOR into tokens.
-type scanner struct {
-	b    []byte
-	off  int
-	toks []tok
-}
-
-// head reads an item's initial byte and argument. ok is false for what a
-// plain payload never holds (indefinite lengths, reserved values, 64-bit
-// arguments beyond int64) or a truncated input.
-func (s *scanner) head() (major byte, arg uint64, ok bool) {
-	if s.off >= len(s.b) {
-		return 0, 0, false
-	}
-	ib := s.b[s.off]
-	s.off++
-	major, ai := ib>>5, ib&0x1f
-	var n int
-	switch {
-	case ai < 24:
-		return major, uint64(ai), true
-	case ai == 24:
-		n = 1
-	case ai == 25:
-		n = 2
-	case ai == 26:
-		n = 4
-	case ai == 27:
-		n = 8
-	default:
-		return 0, 0, false
-	}
-	if len(s.b)-s.off < n {
-		return 0, 0, false
-	}
-	for _, c := range s.b[s.off : s.off+n] {
-		arg = arg<<8 | uint64(c)
-	}
-	s.off += n
-	if major == 7 && n >= 2 {
-		return 0, 0, false // a float
-	}
-	if major == 7 && n == 1 && arg < 32 {
-		return 0, 0, false // not well-formed
-	}
-	return major, arg, true
-}
-
-// item scans one data item and everything inside it.
-func (s *scanner) item(depth int) bool {
-	if depth >= plainMaxDepth {
-		return false
-	}
-	major, arg, ok := s.head()
-	if !ok {
-		return false
-	}
-	idx := len(s.toks)
-	s.toks = append(s.toks, tok{})
-	t := tok{}
-	switch major {
-	case 0:
-		if arg > math.MaxInt64 {
-			return false
-		}
-		t.k, t.i = kInt, int64(arg)
-	case 1:
-		if arg > math.MaxInt64 {
-			return false
-		}
-		t.k, t.i = kInt, -1-int64(arg)
-	case 2, 3:
-		if arg > uint64(len(s.b)-s.off) {
-			return false
-		}
-		str := s.b[s.off : s.off+int(arg)]
-		s.off += int(arg)
-		if major == 2 {
-			t.k = kInvalid
-			break
-		}
-		if !utf8.Valid(str) {
-			return false
-		}
-		t.k, t.s = kString, str
-	case 4:
-		if arg > plainMaxItems {
-			return false
-		}
-		t.k, t.n = kArray, int(arg)
-		for range t.n {
-			if !s.item(depth + 1) {
-				return false
-			}
-		}
-	case 5:
-		if arg > plainMaxItems {
-			return false
-		}
-		t.k, t.n = kObject, int(arg)
-		keys := idx + 1
-		for range t.n {
-			k := len(s.toks)
-			if !s.item(depth+1) || s.toks[k].k != kString {
-				return false
-			}
-			// Duplicate keys are the decoder's to refuse.
-			for j := keys; j < k; j = s.toks[j+1].end {
-				if bytes.Equal(s.toks[j].s, s.toks[k].s) {
-					return false
-				}
-			}
-			if !s.item(depth + 1) {
-				return false
-			}
-		}
-	case 7:
-		switch arg {
-		case 20, 21:
-			t.k, t.b = kBool, arg == 21
-		case 22, 23: // null, undefined: both decode to nil
-			t.k = kNull
-		default:
-			return false
-		}
-	default: // tags
-		return false
-	}
-	t.end = len(s.toks)
-	s.toks[idx] = t
-	return true
 }
 
 // checker validates tokens against a compiled tree.
 type checker struct {
-	toks []tok
+	toks []cborscan.Token
+	// quiet > 0 while only validity matters (inside oneOf): failures are
+	// not described.
+	quiet int
 }
+
+// quietFailure stands for every failure while the checker is quiet.
+var quietFailure = &failure{}
 
 // failure is a schema violation: where, and what.
 type failure struct {
@@ -231,8 +74,18 @@ func fail(format string, args ...any) *failure {
 }
 
 func (f *failure) at(seg string) *failure {
-	f.loc = append(f.loc, seg)
+	if f != quietFailure {
+		f.loc = append(f.loc, seg)
+	}
 	return f
+}
+
+// fail describes a failure, unless the checker is quiet.
+func (c *checker) fail(format string, args ...any) *failure {
+	if c.quiet > 0 {
+		return quietFailure
+	}
+	return fail(format, args...)
 }
 
 func (f *failure) location() string {
@@ -251,8 +104,8 @@ func (f *failure) location() string {
 // group, then the release's schema.
 func (c *checker) document() error {
 	var ver, v, t, r = -1, -1, -1, -1
-	for i := 1; i < len(c.toks) && i < c.toks[0].end; i = c.toks[i+1].end {
-		switch string(c.toks[i].s) {
+	for i := 1; i < len(c.toks) && i < c.toks[0].End; i = c.toks[i+1].End {
+		switch string(c.toks[i].Text) {
 		case "ver":
 			ver = i + 1
 		case "v":
@@ -286,22 +139,54 @@ func (c *checker) pick(ver int) (int, error) {
 	if ver < 0 {
 		return pick(nil, false)
 	}
-	switch t := c.toks[ver]; t.k {
-	case kString:
-		return pick(string(t.s), true)
-	case kNull:
+	switch t := c.toks[ver]; t.Kind {
+	case cborscan.String:
+		if i, ok := pickPlain(t.Text); ok {
+			return i, nil
+		}
+		return pick(string(t.Text), true)
+	case cborscan.Null:
 		return pick(nil, true)
-	case kBool:
-		return pick(t.b, true)
-	case kInt:
-		return pick(t.i, true)
-	case kArray:
+	case cborscan.Bool:
+		return pick(t.Bool, true)
+	case cborscan.Int:
+		return pick(t.Int, true)
+	case cborscan.Array:
 		return pick([]any{}, true)
-	case kObject:
+	case cborscan.Object:
 		return pick(map[string]any{}, true)
 	default:
 		return pick([]byte{}, true)
 	}
+}
+
+// pickPlain is pick for a ver of the form 1.MINOR.PATCH with short
+// decimal numbers, without allocating; ok is false for anything else.
+func pickPlain(v []byte) (int, bool) {
+	if len(v) < 5 || v[0] != '1' || v[1] != '.' {
+		return 0, false
+	}
+	minor, n := 0, 0
+	i := 2
+	for ; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
+		minor, n = minor*10+int(v[i]-'0'), n+1
+	}
+	if n == 0 || n > 4 || i >= len(v) || v[i] != '.' {
+		return 0, false
+	}
+	j := i + 1
+	for ; j < len(v) && v[j] >= '0' && v[j] <= '9'; j++ {
+	}
+	if j == i+1 || j != len(v) {
+		return 0, false
+	}
+	idx := len(releases) - 1
+	for k, r := range releases {
+		if r.minor == minor {
+			idx = k
+		}
+	}
+	return idx, true
 }
 
 func exactlyOne(v, t, r bool) error {
@@ -324,21 +209,21 @@ func exactlyOne(v, t, r bool) error {
 	}
 }
 
-var kindNames = [...]string{kNull: "null", kBool: "boolean", kInt: "integer", kString: "string", kArray: "array", kObject: "object", kInvalid: "a byte string"}
+var kindNames = [...]string{cborscan.Null: "null", cborscan.Bool: "boolean", cborscan.Int: "integer", cborscan.String: "string", cborscan.Array: "array", cborscan.Object: "object", cborscan.Bytes: "a byte string"}
 
-func (k kind) matches(ts typeSet) bool {
+func matches(k cborscan.Kind, ts typeSet) bool {
 	switch k {
-	case kNull:
+	case cborscan.Null:
 		return ts&tNull != 0
-	case kBool:
+	case cborscan.Bool:
 		return ts&tBool != 0
-	case kInt:
+	case cborscan.Int:
 		return ts&(tInteger|tNumber) != 0
-	case kString:
+	case cborscan.String:
 		return ts&tString != 0
-	case kArray:
+	case cborscan.Array:
 		return ts&tArray != 0
-	case kObject:
+	case cborscan.Object:
 		return ts&tObject != 0
 	}
 	return false
@@ -359,64 +244,83 @@ func (c *checker) check(n *node, t int) *failure {
 		return nil
 	}
 	tk := &c.toks[t]
-	if tk.k == kInvalid {
-		return fail("a byte string is not a JSON value")
+	if tk.Kind == cborscan.Bytes {
+		return c.fail("a byte string is not a JSON value")
 	}
-	if n.types != 0 && !tk.k.matches(n.types) {
-		return fail("got %s, want %s", kindNames[tk.k], typeSetName(n.types))
+	if n.types != 0 && !matches(tk.Kind, n.types) {
+		return c.fail("got %s, want %s", kindNames[tk.Kind], typeSetName(n.types))
 	}
-	switch tk.k {
-	case kString:
-		if f := checkString(n, tk.s); f != nil {
+	switch tk.Kind {
+	case cborscan.String:
+		if f := checkString(n, tk.Text); f != nil {
+			if c.quiet > 0 {
+				return quietFailure
+			}
 			return f
 		}
-	case kInt:
-		if n.hasMin && float64(tk.i) < n.min {
-			return fail("must be >= %v but found %d", n.min, tk.i)
+	case cborscan.Int:
+		if n.hasMin && float64(tk.Int) < n.min {
+			return c.fail("must be >= %v but found %d", n.min, tk.Int)
 		}
-		if n.hasMax && float64(tk.i) > n.max {
-			return fail("must be <= %v but found %d", n.max, tk.i)
+		if n.hasMax && float64(tk.Int) > n.max {
+			return c.fail("must be <= %v but found %d", n.max, tk.Int)
 		}
-	case kArray:
-		if tk.n < n.minItems {
-			return fail("minItems: got %d, want %d", tk.n, n.minItems)
+	case cborscan.Array:
+		if tk.N < n.minItems {
+			return c.fail("minItems: got %d, want %d", tk.N, n.minItems)
 		}
-		if n.maxItems >= 0 && tk.n > n.maxItems {
-			return fail("maxItems: got %d, want %d", tk.n, n.maxItems)
+		if n.maxItems >= 0 && tk.N > n.maxItems {
+			return c.fail("maxItems: got %d, want %d", tk.N, n.maxItems)
 		}
 		if n.items != nil {
-			for i, j := 0, t+1; i < tk.n; i, j = i+1, c.toks[j].end {
+			for i, j := 0, t+1; i < tk.N; i, j = i+1, c.toks[j].End {
 				if f := c.check(n.items, j); f != nil {
 					return f.at(strconv.Itoa(i))
 				}
 			}
 		}
-	case kObject:
+	case cborscan.Object:
 		for _, req := range n.required {
 			if !c.has(t, req) {
+				if c.quiet > 0 { // inside oneOf: no message, no allocation
+					return quietFailure
+				}
 				return fail("missing property '%s'", req)
 			}
 		}
 		if len(n.props) > 0 {
-			for i := t + 1; i < tk.end; i = c.toks[i+1].end {
-				if f := c.check(n.prop(c.toks[i].s), i+1); f != nil {
-					return f.at(string(c.toks[i].s))
+			for i := t + 1; i < tk.End; i = c.toks[i+1].End {
+				if f := c.check(n.prop(c.toks[i].Text), i+1); f != nil {
+					return f.at(string(c.toks[i].Text))
 				}
 			}
 		}
 	}
 	if len(n.oneOf) > 0 {
-		var ok []string
+		var ok [8]bool
+		matched := 0
+		c.quiet++
 		for i, s := range n.oneOf {
 			if c.check(s, t) == nil {
-				ok = append(ok, strconv.Itoa(i))
+				matched++
+				ok[i%len(ok)] = true
 			}
 		}
-		if len(ok) != 1 {
-			if len(ok) == 0 {
-				return fail("oneOf failed, none matched")
+		c.quiet--
+		if matched != 1 {
+			if c.quiet > 0 {
+				return quietFailure
 			}
-			return fail("oneOf failed, subschemas %s matched", strings.Join(ok, ", "))
+			var names []string
+			for i := range n.oneOf {
+				if ok[i%len(ok)] {
+					names = append(names, strconv.Itoa(i))
+				}
+			}
+			if matched == 0 {
+				return c.fail("oneOf failed, none matched")
+			}
+			return c.fail("oneOf failed, subschemas %s matched", strings.Join(names, ", "))
 		}
 	}
 	return c.check(n.ref, t)
@@ -424,8 +328,8 @@ func (c *checker) check(n *node, t int) *failure {
 
 // has reports whether object token t has key k.
 func (c *checker) has(t int, k string) bool {
-	for i := t + 1; i < c.toks[t].end; i = c.toks[i+1].end {
-		if string(c.toks[i].s) == k {
+	for i := t + 1; i < c.toks[t].End; i = c.toks[i+1].End {
+		if string(c.toks[i].Text) == k {
 			return true
 		}
 	}

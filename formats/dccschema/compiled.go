@@ -234,8 +234,8 @@ func (c *compiler) fill(n *node, base string, m map[string]any) error {
 			err = c.fill(n.items, base, sm)
 		case "oneOf":
 			subs, ok := v.([]any)
-			if !ok {
-				return fmt.Errorf("oneOf is not an array")
+			if !ok || len(subs) > 8 {
+				return fmt.Errorf("oneOf is not an array of at most 8 schemas")
 			}
 			for i, s := range subs {
 				sm, ok := s.(map[string]any)

@@ -49,14 +49,14 @@ func StepOf(err error) Step {
 // from the signed CBOR when first asked for, by Map or when the result is
 // written as JSON.
 type Claims struct {
-	raw  []byte
+	raw  string // the DCC's CBOR
 	once sync.Once
 	m    map[string]any
 }
 
 // Map returns the DCC in its JSON form.
 func (c *Claims) Map() map[string]any {
-	c.once.Do(func() { c.m, _ = hc1.JSONForm(c.raw) })
+	c.once.Do(func() { c.m, _ = hc1.JSONForm([]byte(c.raw)) })
 	return c.m
 }
 

@@ -143,3 +143,44 @@ func BenchmarkSchema(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyVsFloor interleaves whole ES256 verifications with the
+// floor (SHA-256 of the same Sig_structure and ecdsa.Verify with the same
+// key) in blocks of 16, so both meet the same machine load, and reports the
+// CPU time of each per document (process CPU time where the platform has
+// it: on a shared machine wall time mostly measures the neighbours) and
+// their ratio, x-floor (the goal of issue 16 is <= 1.15).
+func BenchmarkVerifyVsFloor(b *testing.B) {
+	hc1doc, v, tbs, sig, pub := benchDoc(b, "ES256")
+	k := pub.(*ecdsa.PublicKey)
+	ctx := context.Background()
+	const block = 16
+	var floor, full time.Duration
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := cpuNow()
+		for range block {
+			h := sha256.Sum256(tbs)
+			r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+			if !ecdsa.Verify(k, h[:], r, s) {
+				b.Fatal("raw verify failed")
+			}
+		}
+		t1 := cpuNow()
+		for range block {
+			res, err := v.Verify(ctx, hc1doc)
+			if err != nil || !res.Valid {
+				b.Fatalf("%v %+v", err, res.FirstFailure())
+			}
+		}
+		t2 := cpuNow()
+		floor += t1 - t0
+		full += t2 - t1
+		n += block
+	}
+	b.ReportMetric(float64(floor.Nanoseconds())/float64(n), "floor-cpu-ns/doc")
+	b.ReportMetric(float64(full.Nanoseconds())/float64(n), "verify-cpu-ns/doc")
+	b.ReportMetric(float64(full)/float64(floor), "x-floor")
+}

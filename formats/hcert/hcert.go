@@ -92,7 +92,7 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	if len(d.KID) != 8 && d.KID != nil {
 		r.Warn("kid is %d bytes; EU DCC kids are 8 bytes (the first 8 bytes of the DSC's SHA-256)", len(d.KID))
 	}
-	r.Claims = &Claims{raw: bytes.Clone(d.DCCRaw)}
+	r.Claims = &Claims{raw: d.DCCString()}
 	r.Summary = summary(&d)
 
 	m, key := checkSigner(r, &d, env, sc)
@@ -448,8 +448,8 @@ func summary(d *Decoded) []verify.Field {
 		what := typeNames[t]
 		switch t {
 		case "v":
-			if e.DN != nil && e.SD != nil {
-				what += " (dose " + number(e.DN) + " of " + number(e.SD) + ")"
+			if e.DN.Set && e.SD.Set {
+				what += " (dose " + strconv.FormatInt(e.DN.N, 10) + " of " + strconv.FormatInt(e.SD.N, 10) + ")"
 			}
 		case "t":
 			switch e.TR {
@@ -473,19 +473,6 @@ func summary(d *Decoded) []verify.Field {
 		add("Expires", ts(d.Expires))
 	}
 	return out
-}
-
-// number prints a decoded CBOR dose number as the JSON form has it.
-func number(v any) string {
-	switch n := v.(type) {
-	case int64:
-		return strconv.FormatInt(n, 10)
-	case uint64:
-		return strconv.FormatUint(n, 10)
-	case float64:
-		return strconv.FormatFloat(n, 'g', -1, 64)
-	}
-	return fmt.Sprint(v)
 }
 
 // listedBy names the anchor whose list holds the DSC, and the country the

@@ -100,7 +100,7 @@ func decodeProofValue(pv string) (payload []byte, derived bool, err error) {
 	return nil, false, errors.New("proofValue does not start with the ecdsa-sd-2023 base or derived header (0xd9 0x5d 0x00/0x01)")
 }
 
-// ParseBaseProofValue decodes an ecdsa-sd-2023 base proofValue.
+// parseBaseProofValue decodes an ecdsa-sd-2023 base proofValue.
 func parseBaseProofValue(pv string) (*baseProofValue, error) {
 	payload, derived, err := decodeProofValue(pv)
 	if err != nil {
@@ -146,10 +146,17 @@ func parseDerivedProofValue(pv string) (*derivedProofValue, error) {
 	if err := checkCommon(v.BaseSignature, v.PublicKey, v.Signatures); err != nil {
 		return nil, err
 	}
+	labels := make(map[string]bool, len(v.CompressedLabelMap))
 	for k, l := range v.CompressedLabelMap {
 		if len(l) != 32 || k > maxStatements {
 			return nil, fmt.Errorf("label map entry %d: want a 32-byte HMAC label for a blank node index below %d", k, maxStatements)
 		}
+		// Two blank nodes under one label would let one signed statement
+		// stand for two disclosed ones.
+		if labels[string(l)] {
+			return nil, fmt.Errorf("label map gives two blank nodes the same label")
+		}
+		labels[string(l)] = true
 	}
 	for i, x := range v.MandatoryIndexes {
 		if x > maxStatements || (i > 0 && x <= v.MandatoryIndexes[i-1]) {
@@ -241,6 +248,11 @@ func relabel(quads []string, label func(n string) (string, bool)) ([]string, err
 		out[i] = b.String()
 	}
 	sort.Strings(out)
+	for i := 1; i < len(out); i++ {
+		if out[i] == out[i-1] {
+			return nil, fmt.Errorf("two statements are identical after relabelling blank nodes")
+		}
+	}
 	return out, nil
 }
 

@@ -1,12 +1,15 @@
 package vc
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
@@ -189,5 +192,71 @@ func TestConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestStatusAndDates: every credentialStatus entry is reported, none
+// passed; a status of any kind keeps the credential from being valid; dates
+// outside validFrom..validUntil fail.
+func TestStatusAndDates(t *testing.T) {
+	is := newDIDKeyIssuer(t)
+	trust := trustlisttest.TrustOne(t, "SG", is.entry(t, is.vm, &is.key.PublicKey, trustlist.DocVC))
+	for name, tc := range map[string]struct {
+		status any
+		want   string
+	}{
+		"bitstring": {map[string]any{"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "94567",
+			"statusListCredential": "https://example.com/credentials/status/3"}, "status list https://example.com/credentials/status/3"},
+		"array, second unknown": {[]any{map[string]any{"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "1",
+			"statusListCredential": "https://example.com/s/1"}, map[string]any{"id": "https://example.org/status/1", "type": "https://example.org/UnknownStatus"}}, "status list https://example.com/s/1"},
+		"transferable record": {map[string]any{"type": "TransferableRecords", "tokenNetwork": map[string]any{"chain": "MATIC", "chainId": "80002"},
+			"tokenRegistry": "0x71D28767662cB233F887aD2Bb65d048d760bA694", "tokenId": "ab"}, "token ab in token registry 0x71D28767662cB233F887aD2Bb65d048d760bA694 on Polygon Amoy"},
+	} {
+		doc := testCredential(is.did)
+		doc["credentialStatus"] = tc.status
+		doc["@context"] = append(doc["@context"].([]any), "https://trustvc.io/context/transferable-records-context.json")
+		r := verifyWith(t, trust, signBase(t, doc, is.key, is.vm))
+		if r.Valid || r.Verdict() != verify.VerdictCannotCheck || !strings.Contains(r.CannotCheck, tc.want) || r.Check(verify.CheckSignature).Status != verify.Pass {
+			t.Errorf("%s: outcome %s %q, first failure %+v", name, r.Verdict(), r.CannotCheck, r.FirstFailure())
+		}
+		for _, c := range r.Checks {
+			if c.Name == CheckStatus && c.Status == verify.Pass {
+				t.Errorf("%s: status passed unchecked: %+v", name, c)
+			}
+		}
+	}
+	for name, f := range map[string]func(map[string]any){
+		"expired":       func(m map[string]any) { m["validUntil"] = "2020-01-01T00:00:00Z" },
+		"not yet valid": func(m map[string]any) { m["validFrom"] = "2099-01-01T00:00:00Z" },
+	} {
+		doc := testCredential(is.did)
+		f(doc)
+		r := verifyWith(t, trust, signBase(t, doc, is.key, is.vm))
+		if f := r.FirstFailure(); r.Valid || f == nil || f.Name != verify.CheckNotExpired {
+			t.Errorf("%s: first failure %+v", name, f)
+		}
+	}
+}
+
+// TestDerivedLabelMapInjective: a derived proof that gives two blank nodes
+// one label (so that one signed statement could stand for two disclosed
+// ones) is refused.
+func TestDerivedLabelMapInjective(t *testing.T) {
+	c := mustParse(t, w3cVector(t, "derivedRevealDocument.json"))
+	v, err := parseDerivedProofValue(c.Proofs[0].ProofValue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.CompressedLabelMap[1] = v.CompressedLabelMap[0]
+	payload, err := cbor.Marshal([]any{v.BaseSignature, v.PublicKey, v.Signatures, v.CompressedLabelMap, v.MandatoryIndexes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv := "u" + base64.RawURLEncoding.EncodeToString(append(append([]byte(nil), headerDerived...), payload...))
+	if _, err := parseDerivedProofValue(pv); err == nil || !strings.Contains(err.Error(), "same label") {
+		t.Fatalf("duplicate label accepted: %v", err)
+	}
+	if _, err := relabel([]string{"_:c14n0 <p> \"a\" .\n", "_:c14n1 <p> \"a\" .\n"}, func(string) (string, bool) { return "uX", true }); err == nil {
+		t.Fatal("identical statements after relabelling accepted")
 	}
 }

@@ -59,8 +59,18 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		r.Add(verify.CheckDecoded, verify.Error, "%s", err.Error())
 		return r, err
 	}
-	if env == nil || env.Trust == nil {
-		env = &verify.Env{Trust: emptyTrust{}, At: time.Now()}
+	if env == nil {
+		env = &verify.Env{}
+	}
+	if env.Trust == nil || env.At.IsZero() {
+		e := *env
+		if e.Trust == nil {
+			e.Trust = emptyTrust{}
+		}
+		if e.At.IsZero() {
+			e.At = time.Now()
+		}
+		env = &e
 	}
 	r.Claims = c.Raw
 	r.Add(verify.CheckDecoded, verify.Pass, "%s", describe(c))
@@ -108,12 +118,20 @@ func describe(c *Credential) string {
 // that check: the result is marked cannot-check with the reason, never
 // passed (spec/openattestation.md §11.4).
 func statusCheck(r *verify.Result, c *Credential) {
-	s := c.Status
 	switch {
-	case s == nil && c.derived():
+	case len(c.Statuses) == 0 && c.derived():
 		r.Add(CheckStatus, verify.Skip, "no credentialStatus is disclosed; a derived credential can withhold one, so if the issuer's original carried a status it is unknown here")
-	case s == nil:
+	case len(c.Statuses) == 0:
 		r.Add(CheckStatus, verify.Skip, "the credential declares no credentialStatus")
+	}
+	for i := range c.Statuses {
+		oneStatus(r, &c.Statuses[i])
+	}
+}
+
+// oneStatus reports one credentialStatus entry.
+func oneStatus(r *verify.Result, s *Status) {
+	switch {
 	case s.Type == "TransferableRecords":
 		where := fmt.Sprintf("token %s in token registry %s on %s", clip(s.TokenID), clip(s.TokenRegistry), networkOf(s.ChainID))
 		r.Add(CheckStatus, verify.Skip, "not asked: this transferable record's title (who holds it, whether it was surrendered) is %s", where)
@@ -137,6 +155,10 @@ func networkOf(id string) string {
 }
 
 func expiryCheck(r *verify.Result, c *Credential, env *verify.Env) {
+	if t, err := time.Parse(time.RFC3339, c.ValidFrom); c.ValidFrom != "" && err == nil && env.At.Before(t) {
+		r.Add(verify.CheckNotExpired, verify.Fail, "not valid before %s", t.UTC().Format(time.RFC3339))
+		return
+	}
 	if c.ValidUntil == "" {
 		r.Add(verify.CheckNotExpired, verify.Skip, "the credential carries no expiry date")
 		return
@@ -145,7 +167,7 @@ func expiryCheck(r *verify.Result, c *Credential, env *verify.Env) {
 	switch {
 	case err != nil:
 		r.Add(verify.CheckNotExpired, verify.Error, "expiry %q is not an RFC 3339 date", clip(c.ValidUntil))
-	case env != nil && env.At.After(t):
+	case env.At.After(t):
 		r.Add(verify.CheckNotExpired, verify.Fail, "expired at %s", t.UTC().Format(time.RFC3339))
 	default:
 		r.Add(verify.CheckNotExpired, verify.Pass, "valid until %s", t.UTC().Format(time.RFC3339))

@@ -23,6 +23,12 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	}
+	vectors, _ := filepath.Glob(filepath.Join("testdata", "w3c-ecdsa-sd-2023", "*.json"))
+	for _, p := range vectors {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Add([]byte(`{"@context":["` + ContextV2 + `"],"type":["VerifiableCredential"],"issuer":"did:web:x","credentialSubject":{"a":1},"proof":{"type":"DataIntegrityProof","cryptosuite":"ecdsa-sd-2023","proofValue":"u2V0A"}}`))
 	f.Add([]byte(`{"@context":"` + ContextV1 + `"}`))
 	f.Fuzz(func(t *testing.T, in []byte) {

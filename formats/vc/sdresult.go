@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,10 +76,32 @@ func sdIntegrity(r *verify.Result, c *Credential, p Proof) (*sdVerifyData, bool)
 		r.Add(verify.CheckIntegrity, verify.Pass, "all %d disclosed statements match the derived proof: %d mandatory, %d disclosed by the holder, each with its signature", out.Statements, out.Mandatory, nonMandatory)
 		r.Summary = append(r.Summary, verify.Field{Label: "Withheld", Value: "the holder disclosed only part of what the issuer signed (a derived proof); the fields shown are signed, the rest is withheld and a derived proof does not say what it was"})
 	} else {
-		r.Add(verify.CheckIntegrity, verify.Pass, "all %d statements match the base proof: %d mandatory (%s), %d each with its signature", out.Statements, out.Mandatory, strings.Join(out.Pointers, " "), nonMandatory)
-		r.Summary = append(r.Summary, verify.Field{Label: "Withheld", Value: fmt.Sprintf("none marked; ecdsa-sd-2023 binds only the mandatory fields (%s) together: any other field can be dropped without breaking the proof", strings.Join(out.Pointers, " "))})
+		ptrs := pointers(out.Pointers)
+		r.Add(verify.CheckIntegrity, verify.Pass, "all %d statements match the base proof: %d mandatory (%s), %d each with its signature", out.Statements, out.Mandatory, ptrs, nonMandatory)
+		r.Summary = append(r.Summary, verify.Field{Label: "Withheld", Value: fmt.Sprintf("none marked; ecdsa-sd-2023 binds only the mandatory fields (%s) together: any other field can be dropped without breaking the proof", ptrs)})
 	}
 	return d, true
+}
+
+// pointers shows a base proof's mandatory JSON pointers on one line, bounded.
+func pointers(p []string) string {
+	if len(p) == 0 {
+		return "none"
+	}
+	var b strings.Builder
+	for i, x := range p {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if strings.ContainsFunc(x, func(r rune) bool { return r < 0x20 || r == ' ' }) {
+			x = strconv.Quote(x)
+		}
+		b.WriteString(x)
+		if b.Len() > 200 {
+			return strings.ToValidUTF8(b.String()[:200], "") + "…"
+		}
+	}
+	return b.String()
 }
 
 // sdIssuer finds the issuer's key in the trust lists, checks the base

@@ -1,12 +1,13 @@
 package hc1
 
 import (
-	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/accord-network/accord/formats/dccschema"
+	"github.com/accord-network/accord/internal/cborscan"
 )
 
 // DCC holds the fields of a DCC this verifier reads (names, birth date,
@@ -35,8 +36,24 @@ type Entry struct {
 	CI string `cbor:"ci"` // the certificate identifier (UVCI)
 	CO string `cbor:"co"` // the country of vaccination, test or recovery
 	TR string `cbor:"tr"` // a test's result
-	DN any    `cbor:"dn"` // a vaccination's dose number
-	SD any    `cbor:"sd"` // a vaccination's total doses
+	DN Dose   `cbor:"dn"` // a vaccination's dose number
+	SD Dose   `cbor:"sd"` // a vaccination's total doses
+}
+
+// Dose is a dose count: set only when the DCC holds an integer there.
+type Dose struct {
+	N   int64
+	Set bool
+}
+
+// UnmarshalCBOR reads an integer within int64; any other value leaves the
+// dose unset (the schema verdict reports it).
+func (d *Dose) UnmarshalCBOR(b []byte) error {
+	r := reader{b: b}
+	if n, ok := r.integer(); ok && r.off == len(b) {
+		*d = Dose{N: n, Set: true}
+	}
+	return nil
 }
 
 // Group returns the entries of the group named "v", "t" or "r".
@@ -59,23 +76,136 @@ var typedMode = mustDecMode(func(o *cbor.DecOptions) {
 	o.FieldNameMatching = cbor.FieldNameMatchingCaseSensitive
 })
 
-// decodeDCC reads the DCC once: dccschema.ValidateCBOR scans its CBOR and
-// takes the schema verdict; a payload the scan does not read directly (tags,
-// floats, ...) is decoded into its JSON form, which decides whether it is
-// well-formed and gets the generic schema check. Then the fields this
-// verifier reads are decoded into d.DCC.
+// decodeDCC reads the DCC once: internal/cborscan scans its CBOR into
+// tokens, dccschema takes the schema verdict on them and the fields this
+// verifier reads are taken from them into d.DCC. A payload the scan does
+// not read (tags, floats, ...) is decoded into its JSON form instead, which
+// decides whether it is well-formed at all and gets the generic schema
+// check, and its fields are decoded by the CBOR library.
 func decodeDCC(d *Decoded) error {
-	d.SchemaErr = dccschema.ValidateCBOR(d.DCCRaw)
-	if errors.Is(d.SchemaErr, dccschema.ErrNotPlain) {
-		m, err := jsonForm(d.DCCRaw)
-		if err != nil {
-			return &StepError{Step: StepDCC, Err: err}
-		}
-		d.jsonForm = m
-		d.SchemaErr = dccschema.ValidateValue(m)
+	tp := cborscan.Get()
+	defer cborscan.Put(tp)
+	toks, ok := cborscan.Scan(*tp, d.DCCRaw)
+	*tp = toks
+	if ok && toks[0].Kind == cborscan.Object {
+		dccFromTokens(d, toks)
+		return nil
 	}
+	m, err := jsonForm(d.DCCRaw)
+	if err != nil {
+		return &StepError{Step: StepDCC, Err: err}
+	}
+	d.jsonForm = m
+	d.SchemaErr = dccschema.ValidateValue(m)
 	_ = typedMode.Unmarshal(d.DCCRaw, &d.DCC) // mismatches leave fields empty (see DCC)
 	return nil
+}
+
+// dccFromTokens takes the schema verdict and the fields of a plain DCC
+// from its tokens.
+func dccFromTokens(d *Decoded, toks []cborscan.Token) {
+	d.SchemaErr = dccschema.ValidateTokens(toks)
+	d.dccText = string(d.DCCRaw)
+	fillDCC(&d.DCC, toks, d.DCCRaw, d.dccText)
+}
+
+// DCCString returns DCCRaw as a string. The DCC's text fields are
+// substrings of it, so it costs nothing more after a plain decode.
+func (d *Decoded) DCCString() string {
+	if d.dccText == "" {
+		d.dccText = string(d.DCCRaw)
+	}
+	return d.dccText
+}
+
+// fillDCC takes the fields of DCC from the tokens of a plain DCC raw, as
+// typedMode would decode them; text fields are substrings of str, which
+// holds the bytes of raw.
+func fillDCC(c *DCC, toks []cborscan.Token, raw []byte, str string) {
+	text := func(toks []cborscan.Token, i int) string {
+		if toks[i].Kind != cborscan.String {
+			return ""
+		}
+		t := toks[i].Text
+		if len(t) == 0 {
+			return ""
+		}
+		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(t))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
+		return str[off : off+len(t)]
+	}
+	forEach(toks, 0, func(k []byte, v int) {
+		switch string(k) {
+		case "ver":
+			c.Ver = text(toks, v)
+		case "dob":
+			c.Dob = text(toks, v)
+		case "nam":
+			forEach(toks, v, func(k []byte, v int) {
+				switch string(k) {
+				case "fn":
+					c.Nam.Fn = text(toks, v)
+				case "fnt":
+					c.Nam.Fnt = text(toks, v)
+				case "gn":
+					c.Nam.Gn = text(toks, v)
+				case "gnt":
+					c.Nam.Gnt = text(toks, v)
+				}
+			})
+		case "v", "t", "r":
+			if toks[v].Kind != cborscan.Array {
+				return
+			}
+			es := make([]Entry, toks[v].N)
+			for i, j := 0, v+1; i < len(es); i, j = i+1, toks[j].End {
+				fillEntry(&es[i], toks, j, text)
+			}
+			switch string(k) {
+			case "v":
+				c.V = es
+			case "t":
+				c.T = es
+			default:
+				c.R = es
+			}
+		}
+	})
+}
+
+func fillEntry(e *Entry, toks []cborscan.Token, at int, text func([]cborscan.Token, int) string) {
+	forEach(toks, at, func(k []byte, v int) {
+		switch string(k) {
+		case "ci":
+			e.CI = text(toks, v)
+		case "co":
+			e.CO = text(toks, v)
+		case "tr":
+			e.TR = text(toks, v)
+		case "dn":
+			e.DN = intValue(toks, v)
+		case "sd":
+			e.SD = intValue(toks, v)
+		}
+	})
+}
+
+// forEach calls fn with each key and value token index of the object at
+// token at (nothing when it is not an object).
+func forEach(toks []cborscan.Token, at int, fn func(key []byte, v int)) {
+	if toks[at].Kind != cborscan.Object {
+		return
+	}
+	for i := at + 1; i < toks[at].End; i = toks[i+1].End {
+		fn(toks[i].Text, i+1)
+	}
+}
+
+// intValue is a dose number as Dose.UnmarshalCBOR reads it.
+func intValue(toks []cborscan.Token, i int) Dose {
+	if toks[i].Kind != cborscan.Int {
+		return Dose{}
+	}
+	return Dose{N: toks[i].Int, Set: true}
 }
 
 // jsonForm decodes the DCC's CBOR into the values encoding/json produces

@@ -21,6 +21,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/accord-network/accord/formats/base45"
+	"github.com/accord-network/accord/internal/cborscan"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -123,6 +124,9 @@ type Decoded struct {
 	// SchemaErr is the EU DCC JSON schema verdict on the DCC (nil: it
 	// conforms), taken while decoding (dccschema.ValidateCBOR).
 	SchemaErr error
+	// dccText is DCCRaw as a string, of which the DCC's text fields are
+	// substrings.
+	dccText string
 	// jsonForm is the DCC's JSON form when decoding needed it (a payload
 	// with tags or floats); JSON builds it otherwise.
 	jsonForm map[string]any
@@ -273,6 +277,12 @@ func DecodeWith(in []byte, d *Decoded, sc *Scratch) error {
 			d.Compressed = true
 			cose = sc.out.Bytes()
 		}
+	}
+	tp := cborscan.Get()
+	defer cborscan.Put(tp)
+	if fastDecode(cose, d, tp) {
+		dccFromTokens(d, *tp)
+		return nil
 	}
 	if err := decodeCOSE(cose, d); err != nil {
 		return err
@@ -471,6 +481,9 @@ func decodeCWT(d *Decoded) error {
 	return decodeDCC(d)
 }
 
+// maxNumericDate is 9999-12-31T23:59:59Z, the latest NumericDate accepted.
+const maxNumericDate = 253402300799
+
 // numericDate reads a CWT NumericDate: an integer or floating-point number
 // of seconds since the epoch (RFC 8392 §2), optionally under tag 1.
 func numericDate(raw cbor.RawMessage) (time.Time, error) {
@@ -484,20 +497,19 @@ func numericDate(raw cbor.RawMessage) (time.Time, error) {
 	if t, ok := v.(time.Time); ok {
 		return t.UTC(), nil
 	}
-	const maxSec = 253402300799 // 9999-12-31T23:59:59Z
 	switch n := v.(type) {
 	case int64:
-		if n < 0 || n > maxSec {
+		if n < 0 || n > maxNumericDate {
 			return time.Time{}, fmt.Errorf("NumericDate %d out of range", n)
 		}
 		return time.Unix(n, 0).UTC(), nil
 	case uint64:
-		if n > maxSec {
+		if n > maxNumericDate {
 			return time.Time{}, fmt.Errorf("NumericDate %d out of range", n)
 		}
 		return time.Unix(int64(n), 0).UTC(), nil
 	case float64:
-		if math.IsNaN(n) || n < 0 || n > maxSec {
+		if math.IsNaN(n) || n < 0 || n > maxNumericDate {
 			return time.Time{}, fmt.Errorf("NumericDate %v out of range", n)
 		}
 		sec, frac := math.Modf(n)
