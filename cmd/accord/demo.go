@@ -99,8 +99,9 @@ func demoAction(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(c.Context)
-	defer cancel()
+	// Ctrl-C stops the demo at any point; the nodes are closed either way.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	start := time.Now()
 	s := newDemo(ctx, &demoRun{w: c.App.Writer}, dir)
 	defer func() {
@@ -110,6 +111,9 @@ func demoAction(c *cli.Context) (err error) {
 	}()
 	fmt.Fprintf(s.out.w, "Accord demo: three countries, three nodes on loopback, real documents. Working in %s\n\n", dir)
 	if err := s.runSteps(); err != nil {
+		if ctx.Err() != nil && c.Context.Err() == nil {
+			return fmt.Errorf("demo interrupted; what it made so far is in %s", dir)
+		}
 		return err
 	}
 	if err := s.out.table(); err != nil {
@@ -527,13 +531,7 @@ func (s *demo) keepRunning() error {
 		fmt.Fprintf(s.out.w, "  %s node  %s/\n", n.cc, n.url)
 	}
 	fmt.Fprintf(s.out.w, "Press Ctrl-C to stop.\n")
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	select {
-	case <-sig:
-	case <-s.ctx.Done():
-	}
+	<-s.ctx.Done() // Ctrl-C or SIGTERM (see demoAction)
 	return nil
 }
 

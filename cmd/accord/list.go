@@ -144,8 +144,8 @@ func listRevoke(c *cli.Context) error {
 	return nil
 }
 
-// listAdd adds the entries of one source (certificates, a bare key, an
-// Ethereum address or a contract) to the draft.
+// listAdd adds the entries of one source (certificates, a bare key, a DID
+// verification method, an Ethereum address or a contract) to the draft.
 func listAdd(c *cli.Context) error {
 	w, err := openAnchor(c)
 	if err != nil {
@@ -180,7 +180,7 @@ func newEntries(c *cli.Context, uses []trustlist.DocType) ([]*trustlist.Entry, e
 	switch {
 	case len(certs) > 0:
 		return certEntries(c, certs, uses)
-	case did:
+	case did: // before --key, which a DID entry may take
 		e, err = didEntry(c, uses)
 	case c.IsSet(contractFlagName):
 		e, err = contractEntry(c, uses)

@@ -16,6 +16,7 @@ import (
 	"github.com/accord-network/accord/certlogic"
 	"github.com/accord-network/accord/internal/atomicfile"
 	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/trustlist/anchor"
 )
 
 // rulesCommand is `accord rules`: an anchor's entry rules and value sets.
@@ -99,6 +100,7 @@ func stripFields(raw []byte, fields []string) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// rulesAdd validates rule files and value sets and adds them to the draft.
 func rulesAdd(c *cli.Context) error {
 	w, err := openAnchor(c)
 	if err != nil {
@@ -109,35 +111,11 @@ func rulesAdd(c *cli.Context) error {
 	}
 	var valid [][]byte
 	for _, path := range c.Args().Slice() {
-		b, err := readInput(path)
+		rules, err := readValidRules(c, w, path)
 		if err != nil {
 			return err
 		}
-		objs, err := ruleObjects(b)
-		if err != nil {
-			return inputErr("%s: not a rule or an array of rules: %v", path, err)
-		}
-		for i, o := range objs {
-			raw := []byte(o)
-			if strip := c.StringSlice("strip"); len(strip) > 0 {
-				if raw, err = stripFields(raw, strip); err != nil {
-					return inputErr("%s: rule %d: %v", path, i+1, err)
-				}
-			}
-			r, err := certlogic.ValidateRule(raw)
-			if err != nil {
-				return inputErr("%s: rule %d: %v (fix the rule; --strip FIELD removes a field the schema forbids)", path, i+1, err)
-			}
-			if r.Country != w.Meta.Country {
-				return inputErr("%s: rule %s is a rule of %s; anchor %s publishes only its own rules", path, r.Identifier, r.Country, w.Meta.Country)
-			}
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, raw); err != nil {
-				return inputErr("%s: %v", path, err)
-			}
-			valid = append(valid, buf.Bytes())
-			fmt.Fprintf(c.App.Writer, "valid %s v%s (%s, %s, %s to %s)\n", r.Identifier, r.Version, r.Type, r.CertificateType, r.ValidFrom, r.ValidTo)
-		}
+		valid = append(valid, rules...)
 	}
 	if len(valid) > 0 {
 		d, err := w.AddRules(valid...)
@@ -147,20 +125,65 @@ func rulesAdd(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "draft rule set now has %d rule versions\n", len(d.Rules))
 	}
 	if p := c.String("valuesets"); p != "" {
-		b, err := readInput(p)
-		if err != nil {
+		if err := addValueSets(c, w, p); err != nil {
 			return err
 		}
-		sets, err := parseValueSets(b)
-		if err != nil {
-			return inputErr("%s: %v", p, err)
-		}
-		if err := w.SetValueSets(sets); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.App.Writer, "draft value sets: %d sets\n", len(sets))
 	}
 	fmt.Fprintf(c.App.Writer, "sign them with `accord rules sign --dir %s`\n", w.Dir)
+	return nil
+}
+
+// readValidRules reads a file of one rule or an array of rule versions,
+// strips the --strip fields, validates each against the EU DCC rule schema
+// and the anchor's country, and returns them compacted, saying each is valid.
+func readValidRules(c *cli.Context, w *anchor.Workspace, path string) ([][]byte, error) {
+	b, err := readInput(path)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := ruleObjects(b)
+	if err != nil {
+		return nil, inputErr("%s: not a rule or an array of rules: %v", path, err)
+	}
+	var valid [][]byte
+	for i, o := range objs {
+		raw := []byte(o)
+		if strip := c.StringSlice("strip"); len(strip) > 0 {
+			if raw, err = stripFields(raw, strip); err != nil {
+				return nil, inputErr("%s: rule %d: %v", path, i+1, err)
+			}
+		}
+		r, err := certlogic.ValidateRule(raw)
+		if err != nil {
+			return nil, inputErr("%s: rule %d: %v (fix the rule; --strip FIELD removes a field the schema forbids)", path, i+1, err)
+		}
+		if r.Country != w.Meta.Country {
+			return nil, inputErr("%s: rule %s is a rule of %s; anchor %s publishes only its own rules", path, r.Identifier, r.Country, w.Meta.Country)
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			return nil, inputErr("%s: %v", path, err)
+		}
+		valid = append(valid, buf.Bytes())
+		fmt.Fprintf(c.App.Writer, "valid %s v%s (%s, %s, %s to %s)\n", r.Identifier, r.Version, r.Type, r.CertificateType, r.ValidFrom, r.ValidTo)
+	}
+	return valid, nil
+}
+
+// addValueSets puts the value sets of file p in the anchor's draft.
+func addValueSets(c *cli.Context, w *anchor.Workspace, p string) error {
+	b, err := readInput(p)
+	if err != nil {
+		return err
+	}
+	sets, err := parseValueSets(b)
+	if err != nil {
+		return inputErr("%s: %v", p, err)
+	}
+	if err := w.SetValueSets(sets); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "draft value sets: %d sets\n", len(sets))
 	return nil
 }
 
