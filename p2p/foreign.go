@@ -2,12 +2,15 @@ package p2p
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -45,7 +48,47 @@ type foreignState struct {
 	mu   sync.Mutex
 	dir  string
 	held *foreign.Held
+
+	// refusals are, per peer, the times a foreign list it sent was refused
+	// after its signature was verified (the expensive outcome that costs
+	// the sender no score, since an honest peer with other pins may cause
+	// it). A peer with maxForeignRefusals in foreignRefusalWindow is not
+	// verified for again until the oldest expires.
+	refusals map[peer.ID][]time.Time
 }
+
+// Bounds on what peers' unacceptable foreign lists may cost (each refusal
+// verified a whole list: the gateway list's 832 signatures take ~0.3 s).
+const (
+	maxForeignRefusals   = 3
+	foreignRefusalWindow = 10 * time.Minute
+	maxRefusalPeers      = 4096
+)
+
+// overRefusals reports whether p used up its refusals (f.mu held).
+func (f *foreignState) overRefusals(p peer.ID, now time.Time) bool {
+	ts := f.refusals[p]
+	for len(ts) > 0 && now.Sub(ts[0]) > foreignRefusalWindow {
+		ts = ts[1:]
+	}
+	if len(ts) == 0 {
+		delete(f.refusals, p)
+		return false
+	}
+	f.refusals[p] = ts
+	return len(ts) >= maxForeignRefusals
+}
+
+// noteRefusal records that a list from p was verified and refused (f.mu held).
+func (f *foreignState) noteRefusal(p peer.ID, now time.Time) {
+	if f.refusals == nil || len(f.refusals) >= maxRefusalPeers {
+		f.refusals = map[peer.ID][]time.Time{} // forget all rather than grow
+	}
+	f.refusals[p] = append(f.refusals[p], now)
+}
+
+// errRefusalBudget: a peer's foreign lists are not verified for a while.
+var errRefusalBudget = errors.New("this peer's foreign lists were refused too often; not verified for now")
 
 // ForeignDir is where a data directory keeps source pins and foreign lists.
 func ForeignDir(dataDir string) string { return filepath.Join(dataDir, "foreign") }
@@ -139,7 +182,9 @@ func (f *foreignState) reload(n *Node) error {
 
 // importForeign decides a foreign envelope from the network: verified under
 // this node's own pin, kept durably before it counts as accepted, installed.
-func (n *Node) importForeign(raw []byte) (*foreign.List, error) {
+// from is the peer that sent it ("" for a submission), whose refusals are
+// counted.
+func (n *Node) importForeign(raw []byte, from peer.ID) (*foreign.List, error) {
 	if len(raw) > n.cfg.MaxObjectSize {
 		return nil, fmt.Errorf("%w: object of %d bytes exceeds the %d byte limit", trustlist.ErrMalformed, len(raw), n.cfg.MaxObjectSize)
 	}
@@ -150,12 +195,32 @@ func (n *Node) importForeign(raw []byte) (*foreign.List, error) {
 	f := n.foreign
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l, _, err := f.held.ImportObject(f.dir, obj, foreign.Options{Now: n.cfg.Now()})
+	now := n.cfg.Now()
+	if from != "" && f.overRefusals(from, time.Now()) {
+		return nil, errRefusalBudget
+	}
+	l, _, err := f.held.ImportObject(f.dir, obj, foreign.Options{Now: now})
 	if err != nil {
+		if from != "" && verifiedAndRefused(err) {
+			f.noteRefusal(from, time.Now())
+		}
 		return nil, err
 	}
 	f.held.Install(n.Set())
 	return l, nil
+}
+
+// verifiedAndRefused reports whether err is a refusal that came after the
+// expensive verification (not a cheap check, a malformed envelope, or a
+// failed write).
+func verifiedAndRefused(err error) bool {
+	for _, cheap := range []error{foreign.ErrUnchanged, foreign.ErrRollback, foreign.ErrNotPinned, foreign.ErrFormat,
+		trustlist.ErrMalformed, trustlist.ErrStoreWrite} {
+		if errors.Is(err, cheap) {
+			return false
+		}
+	}
+	return true
 }
 
 // foreignVerdict maps a refusal to gossip's verdict: reject what no honest
@@ -179,6 +244,8 @@ func foreignVerdict(err error) (pubsub.ValidationResult, string) {
 		return pubsub.ValidationIgnore, "not_pinned"
 	case errors.Is(err, foreign.ErrStale):
 		return pubsub.ValidationIgnore, "expired"
+	case errors.Is(err, errRefusalBudget):
+		return pubsub.ValidationIgnore, "refusal_budget"
 	}
 	return pubsub.ValidationIgnore, "untrusted"
 }
@@ -189,7 +256,7 @@ func (n *Node) validateForeign(_ context.Context, from peer.ID, m *pubsub.Messag
 	if from == n.host.ID() {
 		return pubsub.ValidationAccept
 	}
-	l, err := n.importForeign(m.Data)
+	l, err := n.importForeign(m.Data, m.ReceivedFrom)
 	res, why := foreignVerdict(err)
 	n.metrics.message(TopicForeign, validationResult(res).String(), why)
 	switch {
@@ -198,6 +265,10 @@ func (n *Node) validateForeign(_ context.Context, from peer.ID, m *pubsub.Messag
 	case why == "store_error":
 		n.storeOwed.Store(true)
 		n.log.Error("foreign list not stored", "err", err)
+	case errors.Is(err, foreign.ErrNoLOTL):
+		// A national list validated before the LOTL that names its signer
+		// (gossip does not keep order): the sender holds that LOTL.
+		n.goSync(m.ReceivedFrom)
 	default:
 		n.log.Debug("foreign list refused", "peer", m.ReceivedFrom, "why", why, "err", err)
 	}
@@ -272,13 +343,27 @@ func (r *syncRound) syncForeign() error {
 		if got == nil {
 			continue // the peer replaced or dropped it since its heads
 		}
-		if err := r.chargeSignatures(got); err != nil {
+		if err := r.chargeForeign(got); err != nil {
 			return err
 		}
 		if err := r.importForeign(req, got); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// chargeForeign takes what verifying a foreign list may cost from the
+// round's signature budget. A foreign file holds many signatures (the
+// gateway list one per item): it is charged one per 4 KiB, at least one.
+func (r *syncRound) chargeForeign(o []byte) error {
+	sigs := len(o)/4096 + 1
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.budget.Signatures -= sigs; r.budget.Signatures < 0 {
+		return errBudget
+	}
+	r.st.Verified += sigs
 	return nil
 }
 
@@ -300,7 +385,7 @@ func (r *syncRound) importForeign(req syncRequest, raw []byte) error {
 	if obj, err := trustlist.ParseForeignObject(raw); err != nil || obj.Slot() != req.Country {
 		return invalid(req.Op, "not the foreign list of slot %s", req.Country)
 	}
-	l, err := n.importForeign(raw)
+	l, err := n.importForeign(raw, r.p)
 	res, why := foreignVerdict(err)
 	n.metrics.message("sync", validationResult(res).String(), why)
 	r.mu.Lock()
@@ -329,7 +414,7 @@ func (r *syncRound) importForeign(req syncRequest, raw []byte) error {
 // submitForeign decides a foreign envelope posted to POST /v1/lists, and
 // publishes it when it is new.
 func (n *Node) submitForeign(ctx context.Context, raw []byte) (*trustlist.Decision, error) {
-	l, err := n.importForeign(raw)
+	l, err := n.importForeign(raw, "")
 	d := &trustlist.Decision{Kind: trustlist.KindForeign}
 	if l != nil {
 		d.Country, d.Number, d.Hash = l.Territory, l.Seq, l.ID[:]
@@ -354,4 +439,31 @@ func (n *Node) submitForeign(ctx context.Context, raw []byte) (*trustlist.Decisi
 	}
 	n.metrics.message("submit", validationResult(res).String(), why)
 	return d, nil
+}
+
+// ForeignInfo is one row of GET /v1/foreign.
+type ForeignInfo struct {
+	Slot       string    `json:"slot"`
+	Name       string    `json:"name"`
+	Format     string    `json:"format"`
+	Territory  string    `json:"territory"`
+	Seq        uint64    `json:"seq"`
+	IssuedAt   time.Time `json:"issued_at"`
+	NextUpdate time.Time `json:"next_update,omitzero"`
+	Hash       string    `json:"hash"`
+	Entries    int       `json:"entries"`
+	Signer     string    `json:"signer"`
+	Fresh      bool      `json:"fresh"`
+}
+
+// handleForeign answers GET /v1/foreign: the foreign lists the node holds.
+func (n *Node) handleForeign(w http.ResponseWriter, _ *http.Request) {
+	out := []ForeignInfo{}
+	now := n.cfg.Now()
+	for _, l := range n.ForeignLists() {
+		out = append(out, ForeignInfo{Slot: l.Key(), Name: l.Name, Format: l.Format, Territory: l.Territory, Seq: l.Seq,
+			IssuedAt: l.Issued, NextUpdate: l.NextUpdate, Hash: hex.EncodeToString(l.ID[:]), Entries: len(l.Entries()),
+			Signer: l.Signer, Fresh: now.Before(l.NextUpdate)})
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -4,9 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
 	"github.com/accord-network/accord/fixtures"
 	"github.com/accord-network/accord/internal/listimport/dccg"
@@ -138,6 +144,7 @@ func TestForeignListGossipAndSync(t *testing.T) {
 	waitMesh(t, a, b)
 
 	ctx := context.Background()
+	start := time.Now()
 	l1, err := a.ImportForeignFile(ctx, dccg.Format, older)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +154,7 @@ func TestForeignListGossipAndSync(t *testing.T) {
 		l := foreignHeld(b, slot)
 		return l != nil && l.Seq == l1.Seq
 	})
-	t.Logf("gossip: B holds %s", foreignHeld(b, slot).Name)
+	t.Logf("gossip: B holds %s, %s after A's import began (A's and B's verification included)", foreignHeld(b, slot).Name, time.Since(start).Round(time.Millisecond))
 
 	// B offline; A takes the newer list.
 	if err := b.Close(); err != nil {
@@ -164,12 +171,13 @@ func TestForeignListGossipAndSync(t *testing.T) {
 	if l := foreignHeld(b, slot); l == nil || l.Seq != l1.Seq {
 		t.Fatalf("B restarted without its saved foreign list: %v", l)
 	}
+	start = time.Now()
 	link(t, b, a)
 	waitFor(t, 30*time.Second, "B to catch up by sync", func() bool {
 		l := foreignHeld(b, slot)
 		return l != nil && l.Seq == l2.Seq
 	})
-	t.Logf("sync: B holds %s", foreignHeld(b, slot).Name)
+	t.Logf("sync: B holds %s, %s after reconnecting", foreignHeld(b, slot).Name, time.Since(start).Round(time.Millisecond))
 	waitMesh(t, a, b)
 
 	// An older list, published by A as a misbehaving relay would.
@@ -249,4 +257,107 @@ func TestForeignListGossipAndSync(t *testing.T) {
 		t.Fatalf("valid %v; signature %+v; checks %+v", r.Valid, sig, r.Checks)
 	}
 	t.Logf("B verifies ES/203: %s", sig.Detail)
+}
+
+// ETSI trusted lists between nodes: A pins the Official Journal's 2019 LOTL
+// signers and imports the real LOTL 248 and Ireland's list; C, pinned alike
+// and connected only to B, receives both through B's relay (gossip, or a
+// sync with B when the national list arrives before the LOTL that names its
+// signer); D, connecting afterwards, fetches both by sync — the LOTL first.
+// The Irish services are found with Ireland as their country.
+func TestForeignETSIBySync(t *testing.T) {
+	oj := ojRoots(t)
+	when := time.Date(2019, 9, 10, 0, 0, 0, 0, time.UTC)
+	pin := foreign.Pin{Format: "etsi-tl", Roots: oj}
+	var nodes []*Node
+	for range 4 {
+		cfg := testConfig(t.TempDir())
+		cfg.Now = func() time.Time { return when }
+		n := startNode(t, cfg)
+		if err := n.PinSource(pin); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, n)
+	}
+	a, b, c, d := nodes[0], nodes[1], nodes[2], nodes[3]
+	link(t, b, a)
+	link(t, c, b)
+	waitMesh(t, a, b, c)
+	ctx := context.Background()
+	var ie *foreign.List
+	for _, f := range []string{"lotl/eu-lotl-248.xml", "tl/IE-tl-sn18.xml"} {
+		l, err := a.ImportForeignFile(ctx, "etsi-tl", fixtures.ReadShared(t, "etsi-tl", f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		ie = l
+	}
+	holdsBoth := func(n *Node) bool {
+		return foreignHeld(n, "etsi-tl/EU/lotl") != nil && foreignHeld(n, ie.Key()) != nil
+	}
+	waitFor(t, 30*time.Second, "C to receive the LOTL and the IE list through B", func() bool { return holdsBoth(c) })
+	link(t, d, c)
+	waitFor(t, 30*time.Second, "D to sync the LOTL and the IE list", func() bool { return holdsBoth(d) })
+	es := ie.Entries()
+	if len(es) == 0 {
+		t.Fatal("IE list mapped no entries")
+	}
+	rec := httptest.NewRecorder()
+	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/v1/foreign", nil))
+	var infos []ForeignInfo
+	if err := json.Unmarshal(rec.Body.Bytes(), &infos); err != nil || rec.Code != 200 || len(infos) != 2 ||
+		infos[0].Slot != "etsi-tl/EU/lotl" || infos[1].Territory != "IE" || infos[1].Entries != len(es) || !infos[1].Fresh {
+		t.Fatalf("GET /v1/foreign: %d %s", rec.Code, rec.Body)
+	}
+	got := d.Set().Find(trustlist.Query{Thumbprint: es[0].Thumbprint, Use: es[0].Uses[0]})
+	if len(got) != 1 || got[0].Country != "IE" || got[0].Seq != 18 {
+		t.Fatalf("D finds %+v", got)
+	}
+}
+
+func ojRoots(t *testing.T) []*pki.Certificate {
+	var out []*pki.Certificate
+	for i := 1; i <= 8; i++ {
+		b := fixtures.ReadShared(t, "etsi-tl", fmt.Sprintf("certs/oj-2019/ec.europa.eu.%d.pem", i))
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			t.Fatalf("OJ signer %d: not PEM", i)
+		}
+		c, err := pki.Parse(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// A peer whose foreign lists keep failing verification under this node's
+// pin is not verified for again for a while (each refusal verified a whole
+// list, and costs the sender no score); other peers are unaffected.
+func TestForeignRefusalBudget(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	n := startNode(t, cfg)
+	if err := n.PinSource(foreign.Pin{Format: "etsi-tl", Roots: ojRoots(t)}); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := trustlist.NewForeignObject(trustlist.ForeignObject{Format: "etsi-tl", Territory: "EU", LOTL: true, Seq: 248,
+		IssuedAt: time.Unix(1, 0), Data: fixtures.ReadShared(t, "etsi-tl", "negative/eu-lotl-248-broken-sig.xml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < maxForeignRefusals; i++ {
+		if _, err := n.importForeign(obj.Raw(), "peer-a"); err == nil || errors.Is(err, errRefusalBudget) {
+			t.Fatalf("refusal %d: %v", i+1, err)
+		}
+	}
+	if _, err := n.importForeign(obj.Raw(), "peer-a"); !errors.Is(err, errRefusalBudget) {
+		t.Fatalf("after %d refusals: %v", maxForeignRefusals, err)
+	}
+	if res, why := foreignVerdict(errRefusalBudget); res != pubsub.ValidationIgnore || why != "refusal_budget" {
+		t.Fatalf("verdict %v %s", res, why)
+	}
+	if _, err := n.importForeign(obj.Raw(), "peer-b"); err == nil || errors.Is(err, errRefusalBudget) {
+		t.Fatalf("another peer: %v", err)
+	}
 }

@@ -102,6 +102,7 @@ func (n *Node) apiMux() *http.ServeMux {
 		writeCOSE(w, l.Raw())
 	})
 	get("/v1/publications/{country}", public, n.handlePublications) // publications.go
+	get("/v1/foreign", public, n.handleForeign)                     // foreign.go
 	get("/v1/lists/{country}/{seq}", public, func(w http.ResponseWriter, r *http.Request) {
 		cc := strings.ToUpper(r.PathValue("country"))
 		seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)

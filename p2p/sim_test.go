@@ -419,6 +419,9 @@ func (s *simNet) start() {
 	for i := 0; i < s.cfg.nodes; i++ {
 		sn := s.newNode()
 		s.up(sn, s.randomOnline(s.cfg.bootstrap))
+		if (i+1)%100 == 0 {
+			s.tb.Logf("%s: %d nodes up", time.Now().Format(time.TimeOnly), i+1)
+		}
 	}
 	s.waitReady(s.onlineNodes())
 }
@@ -426,8 +429,10 @@ func (s *simNet) start() {
 func (s *simNet) waitReady(nodes []*simNode) {
 	s.tb.Helper()
 	need := min(s.cfg.bootstrap, len(nodes)-1)
-	waitFor(s.tb, 5*time.Minute, "peers and gossip meshes", func() bool {
-		for _, sn := range nodes {
+	ready := 0 // nodes[:ready] were ready once: poll only the rest
+	waitFor(s.tb, 10*time.Minute, "peers and gossip meshes", func() bool {
+		for ; ready < len(nodes); ready++ {
+			sn := nodes[ready]
 			if len(sn.node.Host().Network().Peers()) < need || len(sn.node.mesh.peers(TopicLists)) == 0 {
 				return false
 			}
@@ -589,6 +594,8 @@ type simResult struct {
 	prop        simSpread
 	propTraffic simTraffic
 	propCPU     time.Duration // process CPU from publish to the last arrival
+	propWall    time.Duration // and the wall time it took
+	idleCPU     time.Duration // process CPU per node per second with nothing to send
 
 	offline       int
 	catchUp       simSpread // from the restarts, for the returning nodes
@@ -605,15 +612,16 @@ type simResult struct {
 func runSim(tb testing.TB, cfg simConfig) simResult {
 	tb.Helper()
 	res := simResult{nodes: cfg.nodes, entries: cfg.entries}
+	perLink := linkBytes(tb) // measured while the process is quiet
 	heap0 := heapInuse()
 	g0 := runtime.NumGoroutine()
 	s := newSimNet(tb, cfg)
 	t0 := time.Now()
 	s.start()
 	res.setup = time.Since(t0)
-	heap := float64(heapInuse()-heap0) / 1024
+	heap := (float64(heapInuse()) - float64(heap0)) / 1024
 	res.rssMB = rssMB()
-	res.linkKBPerNode = linkBytes(tb) * float64(cfg.nodes*(cfg.nodes-1)/2) / 1024 / float64(cfg.nodes)
+	res.linkKBPerNode = perLink * float64(cfg.nodes*(cfg.nodes-1)/2) / 1024 / float64(cfg.nodes)
 	res.heapPerNodeKB = heap/float64(cfg.nodes) - res.linkKBPerNode
 	res.goroutinesPer = float64(runtime.NumGoroutine()-g0) / float64(cfg.nodes)
 
@@ -645,7 +653,7 @@ func linkBytes(tb testing.TB) float64 {
 			}
 		}
 	}
-	return float64(heapInuse()-before) / (k * (k - 1) / 2)
+	return max(0, float64(heapInuse())-float64(before)) / (k * (k - 1) / 2)
 }
 
 func heapInuse() uint64 {
@@ -661,9 +669,11 @@ func (s *simNet) phasePropagation(res *simResult) {
 	s.tb.Helper()
 	nodes := s.onlineNodes()
 	// An idle window first: what the network sends with nothing to say.
-	idle0 := s.counts(nodes)
+	idle0, cpuIdle0 := s.counts(nodes), cpuTime()
 	time.Sleep(2 * time.Second)
 	idle := traffic(idle0, s.counts(nodes))
+	res.idleCPU = (cpuTime() - cpuIdle0) / 2 / time.Duration(len(nodes))
+	s.tb.Logf("%s: publishing", time.Now().Format(time.TimeOnly))
 
 	before := s.counts(nodes)
 	origin := nodes[mrand.IntN(len(nodes))]
@@ -672,6 +682,7 @@ func (s *simNet) phasePropagation(res *simResult) {
 	res.listBytes = len(l.Raw())
 	got := s.waitHold(nodes, l.Seq, 5*time.Minute)
 	res.propCPU = cpuTime() - cpu0
+	res.propWall = time.Since(start)
 	res.prop = spread(got, start, origin)
 	// Late duplicates and IHAVE gossip still in flight belong to this list.
 	time.Sleep(time.Second + 4*s.cfg.latency)
@@ -691,6 +702,7 @@ func (s *simNet) phaseCatchUp(res *simResult) {
 		s.down(sn)
 	}
 	res.offline = k
+	s.tb.Logf("%s: %d nodes offline, publishing", time.Now().Format(time.TimeOnly), k)
 	stayed := s.onlineNodes()
 	l, _ := s.publish(stayed[mrand.IntN(len(stayed))])
 	s.waitHold(stayed, l.Seq, 5*time.Minute)
@@ -730,6 +742,7 @@ func (s *simNet) phaseChurn(res *simResult) {
 		joiners[i] = s.newNode()
 	}
 	window := 20 * s.cfg.latency
+	s.tb.Logf("%s: churn", time.Now().Format(time.TimeOnly))
 	origin := stay[mrand.IntN(len(stay))]
 	var wg sync.WaitGroup
 	l, start := s.publish(origin)
@@ -817,11 +830,12 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float
 func (r simResult) report() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "nodes %d, list %d entries (%d bytes), set-up %s\n", r.nodes, r.entries, r.listBytes, r.setup.Round(time.Second))
-	fmt.Fprintf(&b, "memory: heap %.0f KB/node (besides %.0f KB/node of mocknet links), %.1f goroutines/node, process RSS %.0f MB\n",
-		r.heapPerNodeKB, r.linkKBPerNode, r.goroutinesPer, r.rssMB)
-	fmt.Fprintf(&b, "propagation: p50 %s p95 %s p100 %s; arrived by %v; hops max %d mean %.1f; process CPU %s (%.1f ms per node)\n",
+	fmt.Fprintf(&b, "memory: heap %.0f KB/node (besides %.0f KB/node of mocknet links), %.1f goroutines/node, process RSS %.0f MB; idle CPU %s per node per second (GOMAXPROCS %d)\n",
+		r.heapPerNodeKB, r.linkKBPerNode, r.goroutinesPer, r.rssMB, r.idleCPU, runtime.GOMAXPROCS(0))
+	listCPU := r.propCPU - time.Duration(float64(r.idleCPU)*float64(r.nodes)*r.propWall.Seconds())
+	fmt.Fprintf(&b, "propagation: p50 %s p95 %s p100 %s; arrived by %v; hops max %d mean %.1f; process CPU %s of which the list %s (%.1f ms per node)\n",
 		ms(r.prop.p50), ms(r.prop.p95), ms(r.prop.p100), r.prop.bySource, r.prop.hopsMax, r.prop.hopsAvg, ms(r.propCPU),
-		float64(r.propCPU)/float64(time.Millisecond)/float64(r.nodes))
+		ms(listCPU), float64(listCPU)/float64(time.Millisecond)/float64(r.nodes))
 	fmt.Fprintf(&b, "  per node: %.2f list copies (max %d), gossip in %.1f KB (idle network %.1f KB over the same time), sync in %.1f KB, max in %.1f KB\n",
 		r.propTraffic.copiesAvg, r.propTraffic.copiesMax, r.propTraffic.gossipKB, r.propTraffic.idleGossipKBPerNode, r.propTraffic.syncKB, r.propTraffic.inKBMax)
 	fmt.Fprintf(&b, "catch-up: %d nodes offline for one version, restarted: p50 %s p100 %s after restart; %.1f KB sync in per node; by %v\n",

@@ -56,6 +56,7 @@ func BenchmarkParseVerifyList1000(b *testing.B) {
 	b.SetBytes(int64(len(l.Raw())))
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		p, err := trustlist.ParseList(l.Raw())
 		if err != nil || p.Verify(d) != nil {
@@ -148,6 +149,7 @@ func BenchmarkParseVerifyList1000Floor(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		h := sha256.Sum256(raw)
 		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sig) {

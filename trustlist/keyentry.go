@@ -69,7 +69,7 @@ func (e *Entry) checkSPKI() error {
 }
 
 // PublicKey returns the entry's public key: the certificate's for x509, the
-// key itself for cose_key and spki (parsed on each call: spki entries are few
+// key itself for cose_key, spki and did_key (parsed on each call: spki entries are few
 // per lookup), nil for eth entries or data that does not parse.
 func (e *Entry) PublicKey() crypto.PublicKey {
 	switch e.Kind {
@@ -81,7 +81,7 @@ func (e *Entry) PublicKey() crypto.PublicKey {
 		if k, err := ParsePublicKey(e.Data); err == nil {
 			return k.Crypto()
 		}
-	case EntrySPKI:
+	case EntrySPKI, EntryDIDKey:
 		if e.cert == nil { // an Entry built by hand
 			if k, err := pki.ParsePublicKeyInfo(e.Data); err == nil {
 				return k.Key

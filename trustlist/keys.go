@@ -7,10 +7,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/veraison/go-cose"
 )
@@ -188,58 +186,4 @@ func ParsePrivateKey(b []byte) (*PrivateKey, error) {
 		return nil, fmt.Errorf("%w: private key of type %T cannot sign", ErrMalformed, priv)
 	}
 	return NewPrivateKey(s)
-}
-
-// ErrKeyPermissions is returned when a private key file is readable by group or others.
-var ErrKeyPermissions = errors.New("private key file is readable by others")
-
-// CheckKeyFileMode refuses a private key file that group or others may read or write.
-func CheckKeyFileMode(path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("%w: %s has mode %#o; private keys must be readable by their owner only: run `chmod 600 %s`",
-			ErrKeyPermissions, path, st.Mode().Perm(), path)
-	}
-	return nil
-}
-
-// ReadPrivateKeyFile loads an anchor key, refusing a file with loose permissions.
-func ReadPrivateKeyFile(path string) (*PrivateKey, error) {
-	if err := CheckKeyFileMode(path); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	k, err := ParsePrivateKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return k, nil
-}
-
-// WritePrivateKeyFile writes k to a new file with mode 0600. It refuses to
-// overwrite an existing file: losing an anchor key is not undoable.
-func WritePrivateKeyFile(path string, k *PrivateKey) error {
-	b, err := k.MarshalPrivateKey()
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

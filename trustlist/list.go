@@ -250,6 +250,10 @@ func (e *Entry) check() error {
 		if msg := e.checkContract(); msg != "" {
 			return bad("%s", msg)
 		}
+	case EntryDIDKey:
+		if err := e.checkDIDKey(); err != nil {
+			return bad("%v", err)
+		}
 	default:
 		return bad("unknown kind %q", e.Kind)
 	}
@@ -398,25 +402,37 @@ func (l *List) checkHeader() error {
 }
 
 func checkUniqueEntries(entries []*Entry) error {
-	// Index by a hash of (kind, kid): no key allocated per entry. Equal
-	// hashes of different keys (rare) fall back to sorting.
-	seen := make(map[uint64]*Entry, len(entries))
+	// An open-addressing table of (hash of kind and kid, entry index + 1):
+	// no key allocated per entry and no map. Equal hashes are compared in
+	// full, so a collision costs a comparison, never a wrong answer.
+	size := 1
+	for size < 2*len(entries) {
+		size <<= 1
+	}
+	type slot struct {
+		h uint64
+		i int
+	}
+	table := make([]slot, size)
 	seed := maphash.MakeSeed()
 	var h maphash.Hash
 	h.SetSeed(seed)
-	for _, e := range entries {
+	for i, e := range entries {
 		h.Reset()
 		h.WriteString(string(e.Kind))
 		h.WriteByte(0)
 		h.Write(e.KID)
 		k := h.Sum64()
-		if o, ok := seen[k]; ok {
-			if compareEntryKey(o, e) == 0 {
+		for j := k & uint64(size-1); ; j = (j + 1) & uint64(size-1) {
+			sl := &table[j]
+			if sl.i == 0 {
+				sl.h, sl.i = k, i+1
+				break
+			}
+			if sl.h == k && compareEntryKey(entries[sl.i-1], e) == 0 {
 				return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
 			}
-			return checkUniqueSorted(entries)
 		}
-		seen[k] = e
 	}
 	return nil
 }

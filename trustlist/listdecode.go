@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A list payload is read by a strict reader written for its one layout
@@ -23,6 +24,10 @@ type cborReader struct {
 	b    []byte
 	off  int
 	strs []string // backing store for every entry's uses: one allocation, not one per entry
+	// arena holds the bytes of the texts read (names): see arenaString.
+	arena []byte
+	// noTags makes item refuse tags (COSE_Sign forbids them inside).
+	noTags bool
 	// sink, when set, takes each entry as it is read instead of
 	// listWire.Entries keeping them all.
 	sink entrySink
@@ -152,35 +157,54 @@ func (r *cborReader) text() (string, error) {
 	if err != nil || !utf8.Valid(v) {
 		return "", errNotCanonical
 	}
-	return internText(v), nil
+	if s, ok := internText(v); ok {
+		return s, nil
+	}
+	return r.arenaString(v), nil
+}
+
+// arenaString copies v into the reader's text arena and returns it as a
+// string: the names of 1,000 entries take a few allocations, not 1,000.
+// Arena bytes are written once and never changed, so the strings are
+// immutable as strings must be.
+func (r *cborReader) arenaString(v []byte) string {
+	if len(v) > 256 {
+		return string(v)
+	}
+	if cap(r.arena)-len(r.arena) < len(v) {
+		r.arena = make([]byte, 0, max(4096, min(len(r.b)/4, 64<<10)))
+	}
+	start := len(r.arena)
+	r.arena = append(r.arena, v...)
+	return unsafe.String(&r.arena[start], len(v))
 }
 
 // internText returns the constant for the tokens every entry repeats, so
 // 1,000 entries do not make 1,000 copies of "active".
-func internText(v []byte) string {
+func internText(v []byte) (string, bool) {
 	switch string(v) {
 	case "":
-		return ""
+		return "", true
 	case string(EntryX509):
-		return string(EntryX509)
+		return string(EntryX509), true
 	case string(EntryCOSEKey):
-		return string(EntryCOSEKey)
+		return string(EntryCOSEKey), true
 	case string(EntryEth):
-		return string(EntryEth)
+		return string(EntryEth), true
 	case string(StatusActive):
-		return string(StatusActive)
+		return string(StatusActive), true
 	case string(StatusRevoked):
-		return string(StatusRevoked)
+		return string(StatusRevoked), true
 	case string(DocHCert):
-		return string(DocHCert)
+		return string(DocHCert), true
 	case string(DocOA):
-		return string(DocOA)
+		return string(DocOA), true
 	case string(DocPDF):
-		return string(DocPDF)
+		return string(DocPDF), true
 	case string(DocTSA):
-		return string(DocTSA)
+		return string(DocTSA), true
 	}
-	return string(v)
+	return "", false
 }
 
 // container reads an array or map head of major type want; its count is
@@ -230,6 +254,9 @@ func (r *cborReader) item(depth int) ([]byte, error) {
 			}
 		}
 	case 6:
+		if r.noTags {
+			return nil, errNotCanonical
+		}
 		if _, err := r.item(depth + 1); err != nil {
 			return nil, err
 		}

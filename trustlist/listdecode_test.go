@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/veraison/go-cose"
+
 	"github.com/accord-network/accord/fixtures"
 )
 
@@ -167,4 +169,48 @@ func TestCheckUniqueEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// FuzzSplitSignMessage checks splitSignMessage against go-cose: whatever the
+// fast path accepts, go-cose's decoder accepts too, with the same payload,
+// headers and signatures (the fast path refuses everything else, which then
+// goes to go-cose).
+func FuzzSplitSignMessage(f *testing.F) {
+	dir := fixtures.Dir(f, "trustlist")
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && bytes.HasPrefix(b, signMessagePrefix) {
+			f.Add(b)
+		}
+	}
+	k, _ := GenerateKey(AlgES256, nil)
+	d, _ := SignDescriptor(&Descriptor{Country: "NL", Name: "n", Version: 1, Threshold: 1, Keys: []*PublicKey{k.Public()}, IssuedAt: unixTime(1700000000)}, []*PrivateKey{k})
+	f.Add(d.Raw())
+	f.Add(append([]byte(nil), signMessagePrefix...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !bytes.HasPrefix(b, signMessagePrefix) || len(b) > 1<<16 {
+			return
+		}
+		got, ok := splitSignMessage(b)
+		if !ok {
+			return
+		}
+		if decMode.Wellformed(b) != nil {
+			return // decodeSignMessage refuses it before either path
+		}
+		want := new(cose.SignMessage)
+		if err := want.UnmarshalCBOR(b); err != nil {
+			t.Fatalf("fast path accepts what go-cose refuses (%v): %x", err, b)
+		}
+		if !bytes.Equal(got.Payload, want.Payload) || !reflect.DeepEqual(got.Headers.Protected, want.Headers.Protected) ||
+			!reflect.DeepEqual(got.Headers.Unprotected, want.Headers.Unprotected) || len(got.Signatures) != len(want.Signatures) {
+			t.Fatalf("fast path and go-cose decode differently: %x", b)
+		}
+		for i := range got.Signatures {
+			if !bytes.Equal(got.Signatures[i].Signature, want.Signatures[i].Signature) ||
+				!reflect.DeepEqual(got.Signatures[i].Headers.Protected, want.Signatures[i].Headers.Protected) {
+				t.Fatalf("signature %d differs: %x", i, b)
+			}
+		}
+	})
 }

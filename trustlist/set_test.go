@@ -328,28 +328,6 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-func TestKeyFilePermissions(t *testing.T) {
-	dir := t.TempDir()
-	k := tt.Must(trustlist.GenerateKey(trustlist.AlgEdDSA, nil))
-	path := dir + "/k.cose"
-	if err := trustlist.WritePrivateKeyFile(path, k); err != nil {
-		t.Fatal(err)
-	}
-	if err := trustlist.WritePrivateKeyFile(path, k); err == nil {
-		t.Fatal("must refuse to overwrite a key")
-	}
-	back := tt.Must(trustlist.ReadPrivateKeyFile(path))
-	if !bytes.Equal(back.Public().Bytes(), k.Public().Bytes()) {
-		t.Fatal("round trip")
-	}
-	if err := chmod(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := trustlist.ReadPrivateKeyFile(path); !errors.Is(err, trustlist.ErrKeyPermissions) {
-		t.Fatalf("group-readable key must be refused, got %v", err)
-	}
-}
-
 func TestStoreReplayAndMirror(t *testing.T) {
 	dir := t.TempDir()
 	a := tt.NewAnchor(t, "NL")

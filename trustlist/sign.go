@@ -3,10 +3,11 @@ package trustlist
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"io"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/veraison/go-cose"
 )
 
@@ -63,14 +64,17 @@ func decodeSignMessage(b []byte) (*cose.SignMessage, error) {
 	if !bytes.HasPrefix(b, signMessagePrefix) {
 		return nil, fmt.Errorf("%w: not a COSE_Sign object (tag 98)", ErrMalformed)
 	}
-	// Check well-formedness with our bounded decoder before go-cose sees it.
-	var probe cbor.RawTag
-	if err := decMode.Unmarshal(b, &probe); err != nil {
+	// Check well-formedness under our decoder's limits before go-cose sees
+	// it: a walk, without decoding (or copying) anything.
+	if err := decMode.Wellformed(b); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	msg := new(cose.SignMessage)
-	if err := msg.UnmarshalCBOR(b); err != nil {
-		return nil, fmt.Errorf("%w: COSE_Sign: %v", ErrMalformed, err)
+	msg, ok := splitSignMessage(b)
+	if !ok {
+		msg = new(cose.SignMessage)
+		if err := msg.UnmarshalCBOR(b); err != nil {
+			return nil, fmt.Errorf("%w: COSE_Sign: %v", ErrMalformed, err)
+		}
 	}
 	if len(msg.Headers.Protected) != 0 {
 		return nil, fmt.Errorf("%w: body protected header must be empty", ErrMalformed)
@@ -128,7 +132,7 @@ func verifySigners(msg *cose.SignMessage, keys []*PublicKey) SignerReport {
 		tried[string(kid)] = true
 		v, err := key.verifier()
 		if err == nil {
-			err = s.Verify(v, body, msg.Payload, nil)
+			err = verifySignature(s, v, body, msg.Payload)
 		}
 		if err != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("signature %d by key %x does not verify", i, kid))
@@ -138,4 +142,102 @@ func verifySigners(msg *cose.SignMessage, keys []*PublicKey) SignerReport {
 		rep.Valid = append(rep.Valid, kid)
 	}
 	return rep
+}
+
+// verifySignature is s.Verify(v, body, payload, nil). For ES256 it does not
+// build the Sig_structure in memory (a copy of the payload): its SHA-256 is
+// taken over the same encoding streamed, the short prefix and then the
+// payload in place, and the digest verified. Headers not in their shortest
+// encoding take go-cose's path, which re-encodes them.
+func verifySignature(s *cose.Signature, v cose.Verifier, body, payload []byte) error {
+	dv, ok := v.(cose.DigestVerifier)
+	signProt, err := s.Headers.MarshalProtected()
+	if !ok || v.Algorithm() != cose.AlgorithmES256 || err != nil || payload == nil || len(s.Signature) == 0 ||
+		!shortestBstr(body) || !shortestBstr(signProt) {
+		return s.Verify(v, body, payload, nil)
+	}
+	// Sig_structure = ["Signature", body_protected, sign_protected, external_aad h'', payload]
+	pre := make([]byte, 0, 24+len(body)+len(signProt))
+	pre = append(pre, 0x85, 0x69)
+	pre = append(pre, "Signature"...)
+	pre = append(pre, body...)
+	pre = append(pre, signProt...)
+	pre = append(pre, 0x40)
+	pre = appendHead(pre, 2, uint64(len(payload)))
+	h := sha256.New()
+	h.Write(pre)
+	h.Write(payload)
+	return dv.VerifyDigest(h.Sum(nil), s.Signature)
+}
+
+// shortestBstr reports whether b is exactly one byte string whose length is
+// encoded in its shortest form (what go-cose would use unchanged).
+func shortestBstr(b []byte) bool {
+	if len(b) == 0 || b[0]>>5 != 2 {
+		return false
+	}
+	r := &cborReader{b: b}
+	m, n, err := r.head()
+	return err == nil && m == 2 && uint64(len(b)-r.off) == n
+}
+
+// appendHead appends a CBOR head of major type m with argument n, shortest.
+func appendHead(b []byte, m byte, n uint64) []byte {
+	switch {
+	case n < 24:
+		return append(b, m<<5|byte(n))
+	case n <= 0xff:
+		return append(b, m<<5|24, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, m<<5|25), uint16(n))
+	case n <= 0xffffffff:
+		return binary.BigEndian.AppendUint32(append(b, m<<5|26), uint32(n))
+	}
+	return binary.BigEndian.AppendUint64(append(b, m<<5|27), n)
+}
+
+// splitSignMessage is cose.SignMessage.UnmarshalCBOR for the usual case, a
+// COSE_Sign in shortest-form CBOR without tags inside (what SignList and
+// every other signer here produce), without copying the payload: it walks
+// the four fields, keeps the payload as a view into b, and lets go-cose
+// decode and check the headers and each COSE_Signature as it would. It
+// reports false for anything else; the caller then takes go-cose's path,
+// which accepts or refuses it (so both paths accept the same objects).
+func splitSignMessage(b []byte) (*cose.SignMessage, bool) {
+	r := &cborReader{b: b[len(signMessagePrefix):], noTags: true}
+	if n, err := r.container(4); err != nil || n != 4 {
+		return nil, false
+	}
+	prot, err := r.item(0)
+	if err != nil || len(prot) == 0 || prot[0]>>5 != 2 {
+		return nil, false
+	}
+	unprot, err := r.item(0)
+	if err != nil {
+		return nil, false
+	}
+	payload, err := r.raw(2)
+	if err != nil {
+		return nil, false
+	}
+	n, err := r.container(4)
+	if err != nil || n == 0 {
+		return nil, false
+	}
+	msg := &cose.SignMessage{Headers: cose.Headers{RawProtected: prot, RawUnprotected: unprot}, Payload: payload}
+	for i := 0; i < n; i++ {
+		item, err := r.item(0)
+		if err != nil {
+			return nil, false
+		}
+		sig := &cose.Signature{}
+		if err := sig.UnmarshalCBOR(item); err != nil {
+			return nil, false
+		}
+		msg.Signatures = append(msg.Signatures, sig)
+	}
+	if r.off != len(r.b) || msg.Headers.UnmarshalFromRaw() != nil {
+		return nil, false
+	}
+	return msg, true
 }

@@ -30,11 +30,12 @@ import (
 //	DIR/policy.json     the verifier's policy (endorsement threshold, clock skew)
 //
 // The log is the source of truth. Objects are self-authenticating, so opening
-// a store replays the log through a fresh Set, which checks every signature,
-// threshold and chain again: a store tampered with on disk yields nothing that
-// would not have been accepted. A writer (a node, `accord trust import`) holds
-// the database exclusively; a reader (`accord verify`) that finds it locked
-// replays objects/ instead (see spec/trustlist.md §Store).
+// a store for writing replays the log through a fresh Set, which checks every
+// signature, threshold and chain again. Each commit also updates the verified
+// index in the same transaction (index.go), through which a verifier opens
+// the store without replaying it (View). A writer (a node, `accord trust
+// import`) holds the database exclusively; a reader (`accord verify`) that
+// finds it locked replays objects/ instead (see spec/trustlist.md §5).
 
 const (
 	storeDB    = "store.db"
@@ -132,7 +133,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 			return nil, err
 		}
 	}
-	db, err := openDB(filepath.Join(dir, storeDB), false)
+	db, err := openDB(filepath.Join(dir, storeDB), false, precheckDB)
 	if err != nil {
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 	}
@@ -166,6 +167,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 		return nil, err
 	}
 	st.ensureIndex()
+	noteWalked(filepath.Join(dir, storeDB))
 	// Restore mirror files a crash may have lost between commit and write
 	// (only for records that verified: garbage is never mirrored).
 	for i, r := range recs {
@@ -182,12 +184,12 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 
 // openDB opens store.db, mapping bbolt's failures (and panics) to the store
 // errors.
-func openDB(path string, readOnly bool) (db *bolt.DB, err error) {
+func openDB(path string, readOnly bool, precheck func(string) error) (db *bolt.DB, err error) {
 	timeout := lockTimeout
 	if readOnly {
 		timeout = 100 * time.Millisecond
 	}
-	if err := precheckDB(path); err != nil {
+	if err := precheck(path); err != nil {
 		return nil, err
 	}
 	err = contain(func() error {
@@ -450,6 +452,9 @@ func (st *Store) commit(recs []record) error {
 	if st.set != nil {
 		st.set.dirty, st.indexStale = nil, false
 	}
+	if st.dir != "" {
+		noteWalked(filepath.Join(st.dir, storeDB))
+	}
 	return nil
 }
 
@@ -627,7 +632,7 @@ func LoadDirReport(dir string) (*Set, LoadReport, error) {
 		}
 		return set, rep, nil
 	} else if serr == nil {
-		db, err := openDB(path, true)
+		db, err := openDB(path, true, precheckDB)
 		if err == nil {
 			recs, rerr := readLog(db)
 			db.Close()

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/accord-network/accord/internal/atomicfile"
 )
 
 // bbolt's on-disk meta page (go.etcd.io/bbolt internal/common/meta.go):
@@ -50,25 +52,79 @@ func parseBoltMeta(b []byte) (boltMeta, bool) {
 // would fault (SIGBUS) rather than fail. An absent or empty file is fine
 // (bbolt initialises it).
 func precheckDB(path string) error {
+	m, fi, err := precheckMeta(path)
+	if err != nil || m == nil || fi.Size() > boltWalkMax {
+		return err
+	}
+	all, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return walkBoltTree(all, *m)
+}
+
+// precheckDBWalked is precheckDB for a reader that opens the store through
+// its index (View): the whole-file walk is skipped when the file is exactly
+// as the writer left it after walking it at open and writing it with bbolt
+// since (its stamp in store.db.walked: txid, size, modification time), so
+// opening costs the same whatever the store holds. Any other file is walked.
+func precheckDBWalked(path string) error {
+	m, fi, err := precheckMeta(path)
+	if err != nil || m == nil || fi.Size() > boltWalkMax {
+		return err
+	}
+	if b, err := os.ReadFile(path + walkedSuffix); err == nil && string(b) == walkStamp(m, fi) {
+		return nil
+	}
+	all, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return walkBoltTree(all, *m)
+}
+
+const walkedSuffix = ".walked"
+
+func walkStamp(m *boltMeta, fi os.FileInfo) string {
+	return fmt.Sprintf("txid %d size %d mtime %d\n", m.txid, fi.Size(), fi.ModTime().UnixNano())
+}
+
+// noteWalked records store.db's current state as walked (the writer walked
+// it at open and has written it only through bbolt since). Best effort: a
+// missing or stale stamp only makes the next reader walk the file.
+func noteWalked(path string) {
+	m, fi, err := precheckMeta(path)
+	if err != nil || m == nil {
+		os.Remove(path + walkedSuffix)
+		return
+	}
+	if err := atomicfile.WriteFileNoSync(path+walkedSuffix, []byte(walkStamp(m, fi)), 0o600); err != nil {
+		os.Remove(path + walkedSuffix)
+	}
+}
+
+// precheckMeta checks store.db's meta pages and size: the cheap part of
+// precheckDB. A nil meta means there is nothing to check (absent or empty).
+func precheckMeta(path string) (*boltMeta, os.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil
+			return nil, nil, nil
 		}
-		return err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if fi.Size() == 0 {
-		return nil
+		return nil, fi, nil
 	}
 	head := make([]byte, 64<<10)
 	n, err := io.ReadFull(f, head)
 	if err != nil && err != io.ErrUnexpectedEOF {
-		return err
+		return nil, nil, err
 	}
 	head = head[:n]
 	var best *boltMeta
@@ -89,26 +145,19 @@ func precheckDB(path string) error {
 		}
 	}
 	if best == nil {
-		return fmt.Errorf("%w: store.db has no valid meta page", ErrStoreDamaged)
+		return nil, nil, fmt.Errorf("%w: store.db has no valid meta page", ErrStoreDamaged)
 	}
 	ps := uint64(best.pageSize)
 	if ps < 512 || ps > 1<<20 || best.pgid < 2 || best.pgid > math.MaxInt64/ps {
-		return fmt.Errorf("%w: store.db meta page is implausible (page size %d, %d pages)", ErrStoreDamaged, ps, best.pgid)
+		return nil, nil, fmt.Errorf("%w: store.db meta page is implausible (page size %d, %d pages)", ErrStoreDamaged, ps, best.pgid)
 	}
 	if uint64(fi.Size()) < best.pgid*ps {
-		return fmt.Errorf("%w: store.db is truncated (%d bytes; its meta page says %d pages of %d bytes)", ErrStoreDamaged, fi.Size(), best.pgid, ps)
+		return nil, nil, fmt.Errorf("%w: store.db is truncated (%d bytes; its meta page says %d pages of %d bytes)", ErrStoreDamaged, fi.Size(), best.pgid, ps)
 	}
 	if best.root >= best.pgid || (best.freelist >= best.pgid && best.freelist != math.MaxUint64) {
-		return fmt.Errorf("%w: store.db meta page points past the end of the database", ErrStoreDamaged)
+		return nil, nil, fmt.Errorf("%w: store.db meta page points past the end of the database", ErrStoreDamaged)
 	}
-	if fi.Size() > boltWalkMax {
-		return nil
-	}
-	all, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return walkBoltTree(all, *best)
+	return best, fi, nil
 }
 
 // bbolt page layout: a 16-byte header (id uint64, flags uint16, count

@@ -366,3 +366,36 @@ func FuzzLoadStoreDB(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpenViewStoreDB feeds arbitrary bytes as store.db to OpenView and a
+// lookup, with no walked stamp (the reader must walk the file): a view, or
+// an error (ErrStoreDamaged, ErrIndexStale), never a panic or a fault.
+func FuzzOpenViewStoreDB(f *testing.F) {
+	base := f.TempDir()
+	st, _, _ := chainStore(f, base, 3)
+	st.Close()
+	clean := tt.Must(os.ReadFile(filepath.Join(base, "store.db")))
+	f.Add(clean)
+	f.Add(clean[:len(clean)/2])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 1<<20 {
+			return
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "store.db"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v, err := trustlist.OpenView(dir)
+		if err != nil {
+			if !errors.Is(err, trustlist.ErrStoreDamaged) && !errors.Is(err, trustlist.ErrIndexStale) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		defer v.Close()
+		v.Find(trustlist.Query{Country: "NL"})
+		v.Find(trustlist.Query{KID: []byte("12345678")})
+		v.Revoked("NL", nil, time.Time{})
+	})
+}

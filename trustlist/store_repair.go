@@ -90,7 +90,7 @@ func repairCandidates(dir string, rep *RepairReport) ([]record, error) {
 	}
 	path := filepath.Join(dir, storeDB)
 	if _, err := os.Stat(path); err == nil {
-		db, err := openDB(path, true)
+		db, err := openDB(path, true, precheckDB)
 		switch {
 		case errors.Is(err, ErrStoreBusy):
 			return nil, fmt.Errorf("%w: %s", ErrStoreBusy, dir)
@@ -197,6 +197,7 @@ func repairInstall(dir string, recs []record, set *Set, rep *RepairReport) error
 	if err := os.Rename(tmp, db); err != nil {
 		return fmt.Errorf("install rebuilt store: %w", err)
 	}
+	noteWalked(db) // written whole by bbolt just now
 	objs := filepath.Join(dir, objectsDir)
 	rep.OldObjects = freeName(objs + ".before-repair-" + stamp)
 	if err := os.Rename(objs, rep.OldObjects); err != nil {

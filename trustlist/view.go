@@ -18,7 +18,7 @@ import (
 )
 
 // View is the trusted state of a store read through its verified index
-// (spec/trustlist.md §8.4), for a verifier: opening it costs the same
+// (spec/trustlist.md §5.2), for a verifier: opening it costs the same
 // whatever the store holds, and each lookup loads only the anchors whose
 // head lists hold the key, verifying those lists' signatures against their
 // descriptors before any entry is used. It implements what the verify
@@ -63,7 +63,7 @@ func OpenView(dir string) (*View, error) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		return nil, fmt.Errorf("%w: %s has no store.db", ErrIndexStale, dir)
 	}
-	db, err := openDB(path, true)
+	db, err := openDB(path, true, precheckDBWalked)
 	if err != nil {
 		return nil, fmt.Errorf("read trust store %s: %w", dir, err)
 	}
@@ -260,7 +260,7 @@ func (v *View) anchor(cc string) *viewAnchor {
 
 // load reads cc's record, its head list and the descriptor that signed it,
 // checks each against the hash the index recorded, and verifies the list's
-// signatures (spec/trustlist.md §8.4).
+// signatures (spec/trustlist.md §5.2).
 func (v *View) load(cc string) (*viewAnchor, error) {
 	var recRaw []byte
 	descRaw := map[uint64][]byte{}

@@ -215,15 +215,15 @@ func parseUses(s string) ([]trustlist.DocType, error) {
 	for _, u := range strings.Split(s, ",") {
 		u = strings.TrimSpace(u)
 		switch trustlist.DocType(u) {
-		case trustlist.DocHCert, trustlist.DocOA, trustlist.DocPDF, trustlist.DocTSA:
+		case trustlist.DocHCert, trustlist.DocOA, trustlist.DocPDF, trustlist.DocTSA, trustlist.DocVC:
 			out = append(out, trustlist.DocType(u))
 		case "":
 		default:
-			return nil, fmt.Errorf("--use %q: document types are hcert, oa, pdf and tsa (an RFC 3161 time-stamping authority)", u)
+			return nil, fmt.Errorf("--use %q: document types are hcert, oa, pdf, vc (W3C verifiable credentials) and tsa (an RFC 3161 time-stamping authority)", u)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("--use is required: which documents may this key sign? (hcert, oa, pdf, tsa, comma-separated)")
+		return nil, fmt.Errorf("--use is required: which documents may this key sign? (hcert, oa, pdf, vc, tsa, comma-separated)")
 	}
 	return out, nil
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/internal/keyfile"
 )
 
 // readSignerKey loads a document signer's PEM private key (PKCS#8, SEC 1 EC
 // or PKCS#1 RSA), refusing a file that group or others can read.
 func readSignerKey(p string) (crypto.Signer, error) {
-	if err := trustlist.CheckKeyFileMode(p); err != nil {
+	if err := keyfile.CheckMode(p); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(p)

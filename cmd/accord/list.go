@@ -32,7 +32,8 @@ func listCommand() *cli.Command {
 					"accord list add --dir nl-anchor --cert csca.pem --ca --use hcert,pdf\n" +
 					"accord list add --dir ch-anchor --key dsc-key.jwk --kid 3lTmAZX19GQ= --use hcert --name \"CH DSC\"\n" +
 					"accord list add --dir sg-anchor --eth 0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
-					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example",
+					"accord list add --dir sg-anchor --contract amoy:0xAbC... --use oa --name \"Carrier Pte Ltd\" --domain carrier.example\n" +
+					"accord list add --dir sg-anchor --did did:web:carrier.example#keys-1 --key carrier-key.jwk --use vc --name \"Carrier Pte Ltd\"",
 				Flags: []cli.Flag{
 					anchorDirFlag(),
 					&cli.StringSliceFlag{Name: "cert", Usage: "certificate file, PEM (one or more blocks) or DER; repeatable"},
@@ -43,7 +44,8 @@ func listCommand() *cli.Command {
 					&cli.StringFlag{Name: "kid", Usage: "the --key's kid as its ecosystem prints it (base64, e.g. a DCC kid 3lTmAZX19GQ=; or hex:0a1b...)"},
 					&cli.StringFlag{Name: "eth", Usage: "an Ethereum address (0x + 40 hex) that signs OpenAttestation documents"},
 					contractFlag(),
-					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf (comma-separated)"},
+					didFlag(),
+					&cli.StringFlag{Name: "use", Usage: "document types the key may sign: hcert, oa, pdf, vc (comma-separated)"},
 					&cli.StringFlag{Name: "name", Usage: "issuer name shown to verifiers (default: the certificate's organisation or CN)"},
 					&cli.StringFlag{Name: "domain", Usage: "issuer's domain, matched against documents that name one"},
 					&cli.TimestampFlag{Name: "not-before", Layout: time.RFC3339, Usage: "start of an --eth or --key entry's validity (RFC 3339; default now). Set it earlier to cover documents the key signed before it was listed"},
@@ -142,6 +144,8 @@ func listRevoke(c *cli.Context) error {
 	return nil
 }
 
+// listAdd adds the entries of one source (certificates, a bare key, an
+// Ethereum address or a contract) to the draft.
 func listAdd(c *cli.Context) error {
 	w, err := openAnchor(c)
 	if err != nil {
@@ -151,72 +155,94 @@ func listAdd(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	entries, err := newEntries(c, uses)
+	if err != nil {
+		return err
+	}
+	return addEntries(c, w, entries)
+}
+
+// newEntries builds the entries of the one source flag given.
+func newEntries(c *cli.Context, uses []trustlist.DocType) ([]*trustlist.Entry, error) {
 	certs, eth, key := c.StringSlice("cert"), c.String("eth"), c.String("key")
 	given := 0
-	for _, g := range []bool{len(certs) > 0, eth != "", key != "", c.IsSet(contractFlagName)} {
+	did := c.IsSet(didFlagName)
+	for _, g := range []bool{len(certs) > 0, eth != "", key != "" && !did, c.IsSet(contractFlagName), did} {
 		if g {
 			given++
 		}
 	}
 	if given != 1 {
-		return usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS or --contract NETWORK:0xADDRESS")
+		return nil, usageErr("list add needs one of --cert FILE (one or more), --key FILE --kid KID, --eth 0xADDRESS, --contract NETWORK:0xADDRESS or --did VERIFICATION-METHOD [--key FILE]")
 	}
-	if c.IsSet(contractFlagName) {
-		e, err := contractEntry(c, uses)
-		if err != nil {
-			return err
-		}
-		return addEntries(c, w, []*trustlist.Entry{e})
+	var e *trustlist.Entry
+	var err error
+	switch {
+	case len(certs) > 0:
+		return certEntries(c, certs, uses)
+	case did:
+		e, err = didEntry(c, uses)
+	case c.IsSet(contractFlagName):
+		e, err = contractEntry(c, uses)
+	case key != "":
+		e, err = keyEntry(c, key, uses)
+	default:
+		e, err = ethEntry(c, eth, uses)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return []*trustlist.Entry{e}, nil
+}
+
+// certEntries makes an entry of every certificate in the files (PEM blocks
+// or DER).
+func certEntries(c *cli.Context, paths []string, uses []trustlist.DocType) ([]*trustlist.Entry, error) {
 	var entries []*trustlist.Entry
-	for _, path := range certs {
+	for _, path := range paths {
 		b, err := readInput(path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ders, err := certsFrom(b)
 		if err != nil {
-			return inputErr("%s: %v", path, err)
+			return nil, inputErr("%s: %v", path, err)
 		}
 		for _, der := range ders {
 			e, err := trustlist.NewX509Entry(der, c.Bool("ca"), uses, c.String("name"))
 			if err != nil {
-				return inputErr("%s: %v", path, err)
+				return nil, inputErr("%s: %v", path, err)
 			}
 			e.Domain = c.String("domain")
 			entries = append(entries, e)
 		}
 	}
-	if key != "" {
-		e, err := keyEntry(c, key, uses)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, e)
+	return entries, nil
+}
+
+// ethEntry makes the entry of an Ethereum address that signs OpenAttestation
+// documents, valid from --not-before for --valid-for.
+func ethEntry(c *cli.Context, eth string, uses []trustlist.DocType) (*trustlist.Entry, error) {
+	addr, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(eth), "0x"))
+	if err != nil || len(addr) != 20 {
+		return nil, usageErr("--eth %q is not an Ethereum address (0x followed by 40 hex digits)", eth)
 	}
-	if eth != "" {
-		addr, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(eth), "0x"))
-		if err != nil || len(addr) != 20 {
-			return usageErr("--eth %q is not an Ethereum address (0x followed by 40 hex digits)", eth)
-		}
-		if c.String("name") == "" {
-			return usageErr("--eth entries need --name: the organisation verifiers will be shown")
-		}
-		from := time.Now()
-		if t := c.Timestamp("not-before"); t != nil {
-			from = *t
-		}
-		validFor, err := durationArg(c, "valid-for")
-		if err != nil {
-			return err
-		}
-		e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		entries = append(entries, e)
+	if c.String("name") == "" {
+		return nil, usageErr("--eth entries need --name: the organisation verifiers will be shown")
 	}
-	return addEntries(c, w, entries)
+	from := time.Now()
+	if t := c.Timestamp("not-before"); t != nil {
+		from = *t
+	}
+	validFor, err := durationArg(c, "valid-for")
+	if err != nil {
+		return nil, err
+	}
+	e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return e, nil
 }
 
 // addEntries adds entries to the draft and says what was added.

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/pdf"
+	"github.com/accord-network/accord/internal/keyfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -98,24 +100,50 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = exitNo
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "accord: %s\n", msg)
+		fmt.Fprintf(stderr, "accord: %s%s\n", msg, nextStep(err))
 	}
 	return code
 }
 
 // usageErr is bad usage: exit status 2.
-func usageErr(format string, args ...any) error {
-	return cli.Exit(fmt.Sprintf(format, args...), exitBadInput)
-}
+func usageErr(format string, args ...any) error { return exitErr(exitBadInput, format, args) }
 
 // inputErr is input that cannot be read or decoded: exit status 2.
-func inputErr(format string, args ...any) error {
-	return cli.Exit(fmt.Sprintf(format, args...), exitBadInput)
-}
+func inputErr(format string, args ...any) error { return exitErr(exitBadInput, format, args) }
 
 // noErr is a verification or acceptance that said no: exit status 1.
-func noErr(format string, args ...any) error {
-	return cli.Exit(fmt.Sprintf(format, args...), exitNo)
+func noErr(format string, args ...any) error { return exitErr(exitNo, format, args) }
+
+// exitError is a one-line message with an exit status. It keeps the errors
+// its message was made from, so that run can still recognise them.
+type exitError struct {
+	msg    string
+	code   int
+	causes []error
+}
+
+func (e *exitError) Error() string   { return e.msg }
+func (e *exitError) ExitCode() int   { return e.code }
+func (e *exitError) Unwrap() []error { return e.causes }
+
+func exitErr(code int, format string, args []any) error {
+	e := &exitError{msg: fmt.Sprintf(format, args...), code: code}
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			e.causes = append(e.causes, err)
+		}
+	}
+	return e
+}
+
+// nextStep is what to type to fix an error the libraries report only as
+// what is wrong, or "".
+func nextStep(err error) string {
+	var pe *fs.PathError
+	if errors.Is(err, keyfile.ErrPermissions) && errors.As(err, &pe) {
+		return fmt.Sprintf("; run `chmod 600 %s`", pe.Path)
+	}
+	return ""
 }
 
 // silentExit ends with a status and no extra message (the output said it all).

@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/openattestation"
+	"github.com/accord-network/accord/internal/keyfile"
 	oaissue "github.com/accord-network/accord/issue/openattestation"
-	"github.com/accord-network/accord/trustlist"
 )
 
 // issueEBLCommand is `accord issue ebl`.
@@ -79,7 +79,7 @@ func oaCommand() *cli.Command {
 }
 
 func readEthKey(p string) (*ecdsa.PrivateKey, error) {
-	if err := trustlist.CheckKeyFileMode(p); err != nil {
+	if err := keyfile.CheckMode(p); err != nil {
 		return nil, inputErr("%v", err)
 	}
 	k, err := crypto.LoadECDSA(p)

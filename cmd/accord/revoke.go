@@ -68,9 +68,17 @@ func revocationsCommand() *cli.Command {
 	}
 }
 
-// revocationTarget turns the one document flag given into hashes, a hash
-// type, a kid and a default expiry.
-func revocationTarget(c *cli.Context) (trustlist.HashType, []byte, [][trustlist.RevocationHashSize]byte, time.Time, error) {
+// revocationTarget is what one revocation names: hashes of one type, the
+// signer's kid when the type is per signer, and a default expiry.
+type revocationTarget struct {
+	typ     trustlist.HashType
+	kid     []byte
+	hashes  [][trustlist.RevocationHashSize]byte
+	expires time.Time
+}
+
+// readRevocationTarget turns the one document flag given into a target.
+func readRevocationTarget(c *cli.Context) (*revocationTarget, error) {
 	given := 0
 	for _, f := range []string{"hcert", "uvci", "oa", "oa-batch", "pdf"} {
 		if c.String(f) != "" {
@@ -78,84 +86,97 @@ func revocationTarget(c *cli.Context) (trustlist.HashType, []byte, [][trustlist.
 		}
 	}
 	if given != 1 {
-		return "", nil, nil, time.Time{}, usageErr("revoke needs exactly one of --hcert FILE, --uvci U, --oa FILE, --oa-batch FILE, --pdf FILE")
+		return nil, usageErr("revoke needs exactly one of --hcert FILE, --uvci U, --oa FILE, --oa-batch FILE, --pdf FILE")
 	}
 	fallback := time.Now().AddDate(5, 0, 0)
 	switch {
 	case c.String("hcert") != "":
-		p := c.String("hcert")
-		b, err := readInput(p)
-		if err != nil {
-			return "", nil, nil, time.Time{}, err
-		}
-		if !strings.HasPrefix(strings.TrimSpace(string(b)), "HC1:") {
-			if text, err := qr.Decode(b); err == nil {
-				b = []byte(text)
-			}
-		}
-		d, err := hcertissue.RevocationOf(b)
-		if err != nil {
-			return "", nil, nil, time.Time{}, inputErr("%s: %v", p, err)
-		}
-		for _, q := range d.Hashes {
-			if q.Type == trustlist.HashSignature {
-				exp := d.Expires
-				if exp.IsZero() {
-					exp = fallback
-				}
-				return q.Type, d.KID, [][trustlist.RevocationHashSize]byte{q.Hash}, exp, nil
-			}
-		}
-		return "", nil, nil, time.Time{}, inputErr("%s: the certificate has no signature to revoke", p)
+		return hcertRevocationTarget(c.String("hcert"), fallback)
 	case c.String("uvci") != "":
 		u := strings.TrimSpace(c.String("uvci"))
-		return trustlist.HashUCI, nil, [][trustlist.RevocationHashSize]byte{trustlist.RevocationHash([]byte(u))}, fallback, nil
-	case c.String("oa") != "" || c.String("oa-batch") != "":
-		p, want := c.String("oa"), trustlist.HashOATargetHash
-		if p == "" {
-			p, want = c.String("oa-batch"), trustlist.HashOAMerkleRoot
-		}
-		b, err := readInput(p)
-		if err != nil {
-			return "", nil, nil, time.Time{}, err
-		}
-		doc, err := openattestation.Parse(b)
-		if err != nil {
-			return "", nil, nil, time.Time{}, inputErr("%s: %v", p, err)
-		}
-		if err := doc.CheckIntegrity(); err != nil {
-			return "", nil, nil, time.Time{}, inputErr("%s: the document's hashes do not match its content (%v); revoke the genuine document", p, err)
-		}
-		for _, q := range openattestation.RevocationQueries(doc) {
-			if q.Type == want {
-				return want, nil, [][trustlist.RevocationHashSize]byte{q.Hash}, fallback, nil
-			}
-		}
-		return "", nil, nil, time.Time{}, inputErr("%s: no target hash or merkle root", p)
-	default:
-		p := c.String("pdf")
-		b, err := readInput(p)
-		if err != nil {
-			return "", nil, nil, time.Time{}, err
-		}
-		res, err := verify.New(trustlist.NewSet(trustlist.DefaultPolicy()), verify.Options{Formats: []string{pdf.Name}}).Verify(context.Background(), b)
-		if err != nil {
-			return "", nil, nil, time.Time{}, inputErr("%s: %v", p, err)
-		}
-		var hs [][trustlist.RevocationHashSize]byte
-		for _, part := range append([]*verify.Result{res}, res.Parts...) {
-			claims, _ := part.Claims.(map[string]any)
-			if h, ok := claims[pdf.ClaimRevocationHash].(string); ok {
-				if raw, err := hex.DecodeString(h); err == nil && len(raw) == trustlist.RevocationHashSize {
-					hs = append(hs, [trustlist.RevocationHashSize]byte(raw))
-				}
-			}
-		}
-		if len(hs) == 0 {
-			return "", nil, nil, time.Time{}, inputErr("%s: no readable signature to revoke", p)
-		}
-		return trustlist.HashPDFSignature, nil, hs, fallback, nil
+		return &revocationTarget{trustlist.HashUCI, nil, [][trustlist.RevocationHashSize]byte{trustlist.RevocationHash([]byte(u))}, fallback}, nil
+	case c.String("oa") != "":
+		return oaRevocationTarget(c.String("oa"), trustlist.HashOATargetHash, fallback)
+	case c.String("oa-batch") != "":
+		return oaRevocationTarget(c.String("oa-batch"), trustlist.HashOAMerkleRoot, fallback)
 	}
+	return pdfRevocationTarget(c.String("pdf"), fallback)
+}
+
+// hcertRevocationTarget revokes one health certificate (HC1 text or a QR
+// image) by its signature, under its signer's kid, until it expires.
+func hcertRevocationTarget(p string, fallback time.Time) (*revocationTarget, error) {
+	b, err := readInput(p)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(strings.TrimSpace(string(b)), "HC1:") {
+		if text, err := qr.Decode(b); err == nil {
+			b = []byte(text)
+		}
+	}
+	d, err := hcertissue.RevocationOf(b)
+	if err != nil {
+		return nil, inputErr("%s: %v", p, err)
+	}
+	for _, q := range d.Hashes {
+		if q.Type == trustlist.HashSignature {
+			exp := d.Expires
+			if exp.IsZero() {
+				exp = fallback
+			}
+			return &revocationTarget{q.Type, d.KID, [][trustlist.RevocationHashSize]byte{q.Hash}, exp}, nil
+		}
+	}
+	return nil, inputErr("%s: the certificate has no signature to revoke", p)
+}
+
+// oaRevocationTarget revokes an OpenAttestation document by its target hash
+// (want HashOATargetHash) or its whole issuance batch by the merkle root
+// (HashOAMerkleRoot). Only a genuine document is revoked.
+func oaRevocationTarget(p string, want trustlist.HashType, fallback time.Time) (*revocationTarget, error) {
+	b, err := readInput(p)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := openattestation.Parse(b)
+	if err != nil {
+		return nil, inputErr("%s: %v", p, err)
+	}
+	if err := doc.CheckIntegrity(); err != nil {
+		return nil, inputErr("%s: the document's hashes do not match its content (%v); revoke the genuine document", p, err)
+	}
+	for _, q := range openattestation.RevocationQueries(doc) {
+		if q.Type == want {
+			return &revocationTarget{want, nil, [][trustlist.RevocationHashSize]byte{q.Hash}, fallback}, nil
+		}
+	}
+	return nil, inputErr("%s: no target hash or merkle root", p)
+}
+
+// pdfRevocationTarget revokes every signature of a signed PDF by its value.
+func pdfRevocationTarget(p string, fallback time.Time) (*revocationTarget, error) {
+	b, err := readInput(p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := verify.New(trustlist.NewSet(trustlist.DefaultPolicy()), verify.Options{Formats: []string{pdf.Name}}).Verify(context.Background(), b)
+	if err != nil {
+		return nil, inputErr("%s: %v", p, err)
+	}
+	var hs [][trustlist.RevocationHashSize]byte
+	for _, part := range append([]*verify.Result{res}, res.Parts...) {
+		claims, _ := part.Claims.(map[string]any)
+		if h, ok := claims[pdf.ClaimRevocationHash].(string); ok {
+			if raw, err := hex.DecodeString(h); err == nil && len(raw) == trustlist.RevocationHashSize {
+				hs = append(hs, [trustlist.RevocationHashSize]byte(raw))
+			}
+		}
+	}
+	if len(hs) == 0 {
+		return nil, inputErr("%s: no readable signature to revoke", p)
+	}
+	return &revocationTarget{trustlist.HashPDFSignature, nil, hs, fallback}, nil
 }
 
 func revokeAction(c *cli.Context) error {
@@ -163,10 +184,11 @@ func revokeAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	typ, kid, hs, exp, err := revocationTarget(c)
+	target, err := readRevocationTarget(c)
 	if err != nil {
 		return err
 	}
+	typ, kid, hs, exp := target.typ, target.kid, target.hashes, target.expires
 	if t := c.Timestamp("expires"); t != nil {
 		exp = *t
 	}

@@ -65,13 +65,14 @@ func trustCommand() *cli.Command {
 				Flags: []cli.Flag{
 					trustDirFlag(),
 					jsonFlag("print one JSON decision per line"),
-					&cli.StringFlag{Name: "format", Usage: "import foreign signed lists of this format under the store's source pin (etsi-tl; see trust pin-source)"},
+					&cli.StringFlag{Name: "format", Usage: "import foreign signed lists of this format under the store's source pin (etsi-tl, dccg, icao-ml; see trust pin-source)"},
 					&cli.BoolFlag{Name: "offline", Usage: "with --format: accept a list past its NextUpdate with a warning"},
 				},
 				Action: trustImport,
 			},
 			trustPinSourceCommand(),
 			trustRepairCommand(),
+			trustCheckCommand(),
 			{
 				Name:      "show",
 				Usage:     "print the anchors and lists a trust store holds",
@@ -135,6 +136,8 @@ func trustShow(c *cli.Context) error {
 	return nil
 }
 
+// importItem is one file given to `trust import`, with what is needed to
+// put it in dependency order.
 type importItem struct {
 	path string
 	raw  []byte
@@ -155,6 +158,9 @@ func kindOrder(k trustlist.Kind) int {
 	return 3
 }
 
+// trustImport verifies files into a trust store: it reads them, puts them in
+// dependency order, imports and reports each, and then judges the
+// descriptors left pending.
 func trustImport(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usageErr("trust import needs at least one file")
@@ -162,11 +168,41 @@ func trustImport(c *cli.Context) error {
 	if c.String("format") != "" {
 		return trustImportForeign(c)
 	}
+	items, err := readImportItems(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	sortImportItems(items)
+	dir := c.String("dir")
+	st, err := trustlist.OpenStore(dir, trustlist.StoreOptions{})
+	if err != nil {
+		return storeErr(dir, err)
+	}
+	defer st.Close()
+	var t trustImportTally
+	for _, it := range items {
+		d, err := st.Import(it.raw, time.Now())
+		if err != nil {
+			return storeErr(dir, err)
+		}
+		if err := reportImport(c, it.path, d); err != nil {
+			return err
+		}
+		t.count(d)
+	}
+	t.judgePending(c, st)
+	return t.result(len(items))
+}
+
+// readImportItems reads the files and peeks at each one's kind, country and
+// rank (version or seq); a file that does not parse is imported last and
+// rejected with its reason.
+func readImportItems(paths []string) ([]importItem, error) {
 	var items []importItem
-	for _, path := range c.Args().Slice() {
+	for _, path := range paths {
 		b, err := readInput(path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		it := importItem{path: path, raw: b}
 		it.kind, _ = trustlist.PeekKind(b)
@@ -186,6 +222,12 @@ func trustImport(c *cli.Context) error {
 		}
 		items = append(items, it)
 	}
+	return items, nil
+}
+
+// sortImportItems puts items in dependency order: descriptors, endorsements,
+// lists, the rest; within a kind by country and then version or seq.
+func sortImportItems(items []importItem) {
 	sort.SliceStable(items, func(i, j int) bool {
 		a, b := items[i], items[j]
 		if kindOrder(a.kind) != kindOrder(b.kind) {
@@ -196,67 +238,74 @@ func trustImport(c *cli.Context) error {
 		}
 		return a.rank < b.rank
 	})
-	st, err := trustlist.OpenStore(c.String("dir"), trustlist.StoreOptions{})
-	if err != nil {
-		return storeErr(c.String("dir"), err)
+}
+
+// reportImport prints one file's decision: a line, or a JSON object with --json.
+func reportImport(c *cli.Context, path string, d *trustlist.Decision) error {
+	if c.Bool("json") {
+		return json.NewEncoder(c.App.Writer).Encode(struct {
+			File string `json:"file"`
+			*trustlist.Decision
+		}{path, d})
 	}
-	defer st.Close()
-	rejected, malformed := 0, 0
-	var pending []*trustlist.Decision
-	enc := json.NewEncoder(c.App.Writer)
-	for _, it := range items {
-		d, err := st.Import(it.raw, time.Now())
-		if err != nil {
-			return storeErr(c.String("dir"), err)
-		}
-		if c.Bool("json") {
-			enc.Encode(struct {
-				File string `json:"file"`
-				*trustlist.Decision
-			}{it.path, d})
-		} else {
-			what := string(d.Kind)
-			if d.Country != "" {
-				what = fmt.Sprintf("%s %s", d.Country, d.Kind)
-				switch d.Kind {
-				case trustlist.KindList:
-					what += fmt.Sprintf(" seq %d", d.Number)
-				case trustlist.KindDescriptor:
-					what += fmt.Sprintf(" v%d", d.Number)
-				}
-			}
-			line := fmt.Sprintf("%-9s %s (%s)", d.Outcome, what, filepath.Base(it.path))
-			if d.Reason != "" {
-				line += fmt.Sprintf(": %s: %s", d.Reason, d.Detail)
-			} else if d.Detail != "" {
-				line += ": " + d.Detail
-			}
-			fmt.Fprintln(c.App.Writer, line)
-		}
-		if d.Outcome == trustlist.Pending {
-			pending = append(pending, d)
-		}
-		if d.Outcome == trustlist.Rejected {
-			rejected++
-			if d.Reason == trustlist.ReasonMalformed {
-				malformed++
-			}
+	what := string(d.Kind)
+	if d.Country != "" {
+		what = fmt.Sprintf("%s %s", d.Country, d.Kind)
+		switch d.Kind {
+		case trustlist.KindList:
+			what += fmt.Sprintf(" seq %d", d.Number)
+		case trustlist.KindDescriptor:
+			what += fmt.Sprintf(" v%d", d.Number)
 		}
 	}
-	// A descriptor left pending counts as not accepted unless a later
-	// endorsement in this same import admitted it.
-	for _, d := range pending {
+	line := fmt.Sprintf("%-9s %s (%s)", d.Outcome, what, filepath.Base(path))
+	if d.Reason != "" {
+		line += fmt.Sprintf(": %s: %s", d.Reason, d.Detail)
+	} else if d.Detail != "" {
+		line += ": " + d.Detail
+	}
+	_, err := fmt.Fprintln(c.App.Writer, line)
+	return err
+}
+
+// trustImportTally counts what `trust import` did not accept.
+type trustImportTally struct {
+	rejected, malformed int
+	pending             []*trustlist.Decision
+}
+
+func (t *trustImportTally) count(d *trustlist.Decision) {
+	switch d.Outcome {
+	case trustlist.Pending:
+		t.pending = append(t.pending, d)
+	case trustlist.Rejected:
+		t.rejected++
+		if d.Reason == trustlist.ReasonMalformed {
+			t.malformed++
+		}
+	}
+}
+
+// judgePending counts a descriptor left pending as not accepted unless a
+// later endorsement in this same import admitted it.
+func (t *trustImportTally) judgePending(c *cli.Context, st *trustlist.Store) {
+	for _, d := range t.pending {
 		if cur := st.Set().Descriptor(d.Country); cur == nil || !bytes.Equal(cur.Hash(), d.Hash) {
-			rejected++
+			t.rejected++
 		} else if !c.Bool("json") {
 			fmt.Fprintf(c.App.Writer, "admitted  %s descriptor v%d: endorsed by enough pinned anchors\n", d.Country, d.Number)
 		}
 	}
+}
+
+// result is the command's exit: 2 when every refusal was undecodable input,
+// 1 when anything else was not accepted.
+func (t *trustImportTally) result(files int) error {
 	switch {
-	case malformed > 0 && malformed == rejected:
-		return inputErr("%d of %d files could not be decoded", malformed, len(items))
-	case rejected > 0:
-		return noErr("%d of %d objects were not accepted", rejected, len(items))
+	case t.malformed > 0 && t.malformed == t.rejected:
+		return inputErr("%d of %d files could not be decoded", t.malformed, files)
+	case t.rejected > 0:
+		return noErr("%d of %d objects were not accepted", t.rejected, files)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/accord-network/accord/formats/pdf"
+	"github.com/accord-network/accord/formats/vc"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -505,6 +506,9 @@ func reason(r *verify.Result) string {
 	}
 	if r.Error != "" {
 		return r.Error
+	}
+	if r.CannotCheck != "" && r.Format == vc.FormatName {
+		return r.CannotCheck + " (this verifier does not ask it for W3C credentials yet: check it online)"
 	}
 	if r.CannotCheck != "" {
 		return r.CannotCheck + " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"

@@ -57,8 +57,8 @@ type IssuerInfo struct {
 
 // Document is a parsed wrapped OpenAttestation document.
 type Document struct {
-	Version int          // 2 or 3
-	Data    *ojson.Value // v2: data with salts removed; v3: the credential without proof
+	Version    int          // 2 or 3
+	Data       *ojson.Value // v2: data with salts removed; v3: the credential without proof
 	TargetHash string
 	MerkleRoot string
 	Proof      []string

@@ -3,7 +3,8 @@
 // bills of lading — offline: integrity exactly as the reference library
 // computes it, DID signatures recovered with secp256k1, and the issuer's
 // Ethereum address looked up in admitted trust lists instead of DNS and a
-// blockchain. It also wraps, signs and obfuscates documents.
+// blockchain. Issuing (wrapping, signing, obfuscating) is in
+// issue/openattestation.
 //
 // Import it for its side effect of registering the "oa" format with verify:
 //
@@ -215,9 +216,10 @@ func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *ve
 		skipIdentity(r, "signature did not verify")
 		return
 	}
-	add(r, verify.CheckSignature, verify.Pass, FragmentStatus, "merkle root signed by %s (EIP-191 personal_sign, %s)", signer.Hex(), orDash(is.IdentityType))
+	signerHex := signer.Hex()
+	add(r, verify.CheckSignature, verify.Pass, FragmentStatus, "merkle root signed by %s (EIP-191 personal_sign, %s)", signerHex, orDash(is.IdentityType))
 	revocationCheck(r, is)
-	f.trustChecks(r, env, signer, is, signed)
+	f.trustChecks(r, env, signer, signerHex, is, signed)
 	if r.Issuer != nil && env != nil {
 		env.DocumentNotRevoked(r, r.Issuer.Country, nil, RevocationQueries(d)...)
 	}
@@ -244,7 +246,7 @@ func revocationCheck(r *verify.Result, is IssuerInfo) {
 
 // trustChecks binds the recovered signer to an organisation through the
 // trust lists: an eth entry for the address, allowed for oa.
-func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, is IssuerInfo, signed verify.SigningTime) {
+func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, signerHex string, is IssuerInfo, signed verify.SigningTime) {
 	first := len(r.Checks)
 	defer func() {
 		for i := first; i < len(r.Checks); i++ {
@@ -265,12 +267,12 @@ func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, 
 	}
 	switch {
 	case len(all) == 0:
-		env.NotListed(r, fmt.Sprintf("%s is not in any admitted trust list (unknown issuer)", signer.Hex()))
+		env.NotListed(r, fmt.Sprintf("%s is not in any admitted trust list (unknown issuer)", signerHex))
 		return
 	case len(oa) == 0:
 		m := all[0]
-		r.Add(verify.CheckKeyUsage, verify.Fail, "%s is listed by %s (%s) but not for OpenAttestation documents (uses: %v)", signer.Hex(), m.Country, m.Entry.Name, m.Entry.Uses)
-		env.NotListed(r, fmt.Sprintf("%s is not listed for oa documents", signer.Hex()))
+		r.Add(verify.CheckKeyUsage, verify.Fail, "%s is listed by %s (%s) but not for OpenAttestation documents (uses: %v)", signerHex, m.Country, m.Entry.Name, m.Entry.Uses)
+		env.NotListed(r, fmt.Sprintf("%s is not listed for oa documents", signerHex))
 		return
 	}
 	// Prefer an entry that is usable now and, when the document names a
@@ -289,7 +291,7 @@ func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, 
 			m, best = c, score
 		}
 	}
-	r.Add(verify.CheckKeyUsage, verify.Pass, "%s may sign oa documents", signer.Hex())
+	r.Add(verify.CheckKeyUsage, verify.Pass, "%s may sign oa documents", signerHex)
 	env.IssuerChecks(r, m, signed)
 	domainCheck(r, is, m)
 }

@@ -219,22 +219,6 @@ func badEBLDoc(t testing.TB) []byte {
 	return ojson.Stringify(w[0])
 }
 
-func TestIssueRefusesBadEBL(t *testing.T) {
-	key, _ := crypto.GenerateKey()
-	for name, in := range map[string][]byte{
-		"locode":     bytes.Replace(sampleEBL(t), []byte(`"NLRTM"`), []byte(`"NL-RTM"`), 1),
-		"date":       bytes.Replace(sampleEBL(t), []byte(`"2025-03-14"`), []byte(`"14/03/2025"`), 1),
-		"no shipper": bytes.Replace(sampleEBL(t), []byte(`"shipper"`), []byte(`"shipperX"`), 1),
-		"type code":  bytes.Replace(sampleEBL(t), []byte(`"BOL"`), []byte(`"XYZ"`), 1),
-		"not json":   []byte(`{`),
-		"not a BL":   []byte(`{"name":"x"}`),
-	} {
-		if _, err := oaissue.IssueEBL(key, [][]byte{in}, oaissue.IssueOptions{}); err == nil {
-			t.Errorf("%s: issued", name)
-		}
-	}
-}
-
 func TestObfuscate(t *testing.T) {
 	b := issueBatch(t, 1, oaissue.IssueOptions{}, "")
 	doc := b.docs[0]

@@ -184,10 +184,11 @@ func (j *sigJob) pathVerdicts() []verdict {
 		}
 	}
 	var out []verdict
+	checks := 0
 	cur := j.cms.signer
 	for depth := 0; depth < 8 && cur != nil && !listed[string(cur.Raw)]; depth++ {
-		if string(cur.RawIssuer) == string(cur.RawSubject) && cur.CheckSignature(cur.PublicKey) == nil {
-			break // a self-signed certificate: its own signature proves nothing either way
+		if selfIssued(cur) {
+			break // a root: its own signature proves nothing either way
 		}
 		if cur.SignatureAlgorithm.Hash == crypto.SHA1 {
 			if cur.NotBefore.Before(sha1CertsUntil) {
@@ -200,7 +201,13 @@ func (j *sigJob) pathVerdicts() []verdict {
 		}
 		var next *pki.Certificate
 		for _, p := range pool {
-			if string(p.Raw) != string(cur.Raw) && cur.CheckSignatureFrom(p) == nil {
+			if string(p.Raw) == string(cur.Raw) || !namesIssuer(cur, p) {
+				continue
+			}
+			if checks++; checks > maxPathChecks {
+				return out
+			}
+			if cur.CheckSignatureFrom(p) == nil {
 				next = p
 				break
 			}
@@ -208,6 +215,15 @@ func (j *sigJob) pathVerdicts() []verdict {
 		cur = next
 	}
 	return out
+}
+
+// selfIssued reports whether c names itself as its issuer, by name and (when
+// it says) by key identifier: a root, whose self-signature the policy does
+// not judge. (Verifying that signature would cost a signature check on
+// every directly listed self-signed signer, for nothing.)
+func selfIssued(c *pki.Certificate) bool {
+	return string(c.RawIssuer) == string(c.RawSubject) &&
+		(len(c.AuthorityKeyId) == 0 || len(c.SubjectKeyId) == 0 || string(c.AuthorityKeyId) == string(c.SubjectKeyId))
 }
 
 func keyDesc(c *pki.Certificate) string {

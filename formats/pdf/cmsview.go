@@ -23,7 +23,7 @@ type signatureCMS struct {
 	leaf    *x509.Certificate // the same, as crypto/x509 reads it (or a stand-in)
 	certs   []*pki.Certificate
 	carried []*x509.Certificate // every carried certificate, crypto/x509 view
-	der     []byte              // the CMS as DER (BER normalised), for the unsigned attributes
+	der     []byte              // the CMS as received (DER, or BER that timestampToken normalises), for the unsigned attributes
 }
 
 var oidData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
@@ -63,11 +63,7 @@ func openSignatureCMS(contents []byte) (*signatureCMS, error) {
 		}
 		return c, errors.New("the CMS signature carries no signer certificate")
 	}
-	if der, err := pki.BERToDER(b); err == nil {
-		c.der = der
-	} else {
-		c.der = b
-	}
+	c.der = b
 	return c, nil
 }
 
@@ -135,14 +131,15 @@ func berElementLen(b []byte, depth int) (int, bool) {
 	}
 }
 
-// verify checks the signer's signature over the signed bytes. It tells an
+// verify checks the signer's signature over the signed bytes (the parts
+// the /ByteRange covers, hashed in place). It tells an
 // integrity failure (the content does not match the signed digest) from a
 // signature failure.
-func (c *signatureCMS) verify(signed []byte) (integrityOK bool, err error) {
+func (c *signatureCMS) verify(signed ...[]byte) (integrityOK bool, err error) {
 	if len(c.sd.Content) > 0 {
 		return true, errors.New("the CMS is not detached (adbe.pkcs7.sha1 style signatures are not supported)")
 	}
-	err = c.si.Verify(oidData, signed, c.signer)
+	err = c.si.VerifyParts(oidData, c.signer, signed...)
 	if err != nil && strings.Contains(err.Error(), "messageDigest does not match") {
 		return false, err
 	}
@@ -168,7 +165,15 @@ func (c *signatureCMS) signingTimeOutsideValidity() string {
 func (c *signatureCMS) timestampToken() (token, sigValue []byte) {
 	sd, err := parseCMS(c.der)
 	if err != nil {
-		return nil, nil
+		// BER (indefinite lengths, as Bouncy Castle writes): normalise
+		// only then, not for every DER signature.
+		der, berr := pki.BERToDER(c.der)
+		if berr != nil {
+			return nil, nil
+		}
+		if sd, err = parseCMS(der); err != nil {
+			return nil, nil
+		}
 	}
 	for i := range sd.Signers {
 		si := &sd.Signers[i]
@@ -220,6 +225,18 @@ func pkiChain(leaf *pki.Certificate, carried []*pki.Certificate, roots []*pki.Ce
 	return walk(leaf, 0)
 }
 
+// maxPathChecks bounds the signature verifications spent walking a
+// signer's path in chainDefect and pathVerdicts: a hostile bag of
+// certificates sharing one name cannot make them verify without end.
+const maxPathChecks = 64
+
+// namesIssuer reports whether c names p as its issuer, byte for byte or as
+// parsed names (as pki's CheckSignatureFrom accepts): the cheap test before
+// a signature is verified.
+func namesIssuer(c, p *pki.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, p.RawSubject) || (c.Issuer.String() != "" && c.Issuer.String() == p.Subject.String())
+}
+
 // notACA is the phrase of an issuer_trusted failure where a certificate of
 // the signer's path was issued by a certificate that is not a CA; the ETSI
 // mapping (etsi.go) reads it as CERTIFICATE_CHAIN_GENERAL_FAILURE.
@@ -246,10 +263,17 @@ func (t *trust) chainDefect(leaf *x509.Certificate, carried []*x509.Certificate)
 	if err != nil {
 		return ""
 	}
+	checks := 0
 	for depth := 0; depth < 8; depth++ {
 		var next *pki.Certificate
 		for _, p := range pool {
-			if string(p.Raw) == string(cur.Raw) || !bytes.Equal(cur.RawIssuer, p.RawSubject) || cur.CheckSignature(p.PublicKey) != nil {
+			if string(p.Raw) == string(cur.Raw) || !namesIssuer(cur, p) {
+				continue
+			}
+			if checks++; checks > maxPathChecks {
+				return ""
+			}
+			if cur.CheckSignature(p.PublicKey) != nil {
 				continue
 			}
 			if !p.IsCA || (p.KeyUsage != 0 && p.KeyUsage&x509.KeyUsageCertSign == 0) {

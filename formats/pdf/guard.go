@@ -24,18 +24,20 @@ import (
 // bytes: that is why untrusted PDFs are also parsed in a bounded worker
 // process (worker.go).
 //
-// It also reports whether the file may hold images (a /Image name outside
-// stream data, or an object stream that could hide one), so the QR search
-// can be skipped.
-func prescan(in []byte) (mayHaveImages bool, err error) {
+// It also reports what it saw on the way (scanInfo): whether the file may
+// hold images, so the QR search can be skipped, and where /ByteRange and
+// /ObjStm names are, so the signature search need not scan the file again.
+func prescan(in []byte) (info scanInfo, err error) {
+	info.objStmAt = -1
 	s := &scanner{in: in}
 	var stack []byte // '[' or '<' per open container
 	objStart := -1
 	prevNum, lastNum := int64(-1), int64(-1) // the two numbers before an "obj"
+	length := lengthTracker{val: -1}
 	for {
 		tok, start, err := s.next()
 		if err != nil {
-			return false, err
+			return info, err
 		}
 		if tok == tokEOF {
 			break
@@ -44,7 +46,7 @@ func prescan(in []byte) (mayHaveImages bool, err error) {
 		switch tok {
 		case tokOpenArray, tokOpenDict:
 			if len(stack) >= maxNesting {
-				return false, fmt.Errorf("arrays and dictionaries are nested more than %d deep at byte %d", maxNesting, start)
+				return info, fmt.Errorf("arrays and dictionaries are nested more than %d deep at byte %d", maxNesting, start)
 			}
 			stack = append(stack, text[0])
 		case tokCloseArray, tokCloseDict:
@@ -54,54 +56,68 @@ func prescan(in []byte) (mayHaveImages bool, err error) {
 			}
 			if len(stack) == 0 {
 				if objStart >= 0 {
-					return false, fmt.Errorf("the object at byte %d closes %q at byte %d that it never opened", objStart, text, start)
+					return info, fmt.Errorf("the object at byte %d closes %q at byte %d that it never opened", objStart, text, start)
 				}
 				continue // junk between objects is not parsed by readers
 			}
 			if stack[len(stack)-1] != want {
-				return false, fmt.Errorf("the object at byte %d closes %s with %q at byte %d", max(objStart, 0), containerName(stack[len(stack)-1]), text, start)
+				return info, fmt.Errorf("the object at byte %d closes %s with %q at byte %d", max(objStart, 0), containerName(stack[len(stack)-1]), text, start)
 			}
 			stack = stack[:len(stack)-1]
 		case tokName:
-			if bytes.HasPrefix(text, []byte("/Image")) || bytes.HasPrefix(text, []byte("/ObjStm")) {
-				mayHaveImages = true
+			switch {
+			case bytes.Equal(text, []byte("/ByteRange")):
+				info.byteRanges = append(info.byteRanges, start)
+			case bytes.HasPrefix(text, []byte("/ObjStm")):
+				info.mayHaveImages = true
+				if info.objStmAt < 0 {
+					info.objStmAt = start
+				}
+			case bytes.HasPrefix(text, []byte("/Image")):
+				info.mayHaveImages = true
 			}
 		case tokKeyword:
 			switch string(text) {
 			case "obj":
+				length = lengthTracker{val: -1}
 				if len(stack) > 0 {
-					return false, fmt.Errorf("a new object starts at byte %d inside an open %s", start, containerName(stack[len(stack)-1]))
+					return info, fmt.Errorf("a new object starts at byte %d inside an open %s", start, containerName(stack[len(stack)-1]))
 				}
 				if prevNum > maxObjectNumber {
-					return false, fmt.Errorf("object number %d at byte %d exceeds the PDF limit of %d", prevNum, start, maxObjectNumber)
+					return info, fmt.Errorf("object number %d at byte %d exceeds the PDF limit of %d", prevNum, start, maxObjectNumber)
 				}
 				objStart = start
 			case "xref":
 				if len(stack) == 0 {
 					if err := s.checkXrefSection(); err != nil {
-						return false, err
+						return info, err
 					}
 				}
 			case "endobj":
 				if len(stack) > 0 {
-					return false, fmt.Errorf("the object at byte %d has %s still open at its endobj (byte %d)", objStart, containerName(stack[len(stack)-1]), start)
+					return info, fmt.Errorf("the object at byte %d has %s still open at its endobj (byte %d)", objStart, containerName(stack[len(stack)-1]), start)
 				}
 				objStart = -1
 			case "stream":
 				if len(stack) > 0 {
-					return false, fmt.Errorf("the stream at byte %d starts inside an open %s", start, containerName(stack[len(stack)-1]))
+					return info, fmt.Errorf("the stream at byte %d starts inside an open %s", start, containerName(stack[len(stack)-1]))
+				}
+				if end, ok := streamEndByLength(in, s.i, length.val); ok {
+					s.i = end
+					break
 				}
 				k := bytes.Index(in[s.i:], []byte("endstream"))
 				if k < 0 {
-					return false, fmt.Errorf("the stream at byte %d has no endstream", start)
+					return info, fmt.Errorf("the stream at byte %d has no endstream", start)
 				}
 				s.i += k + len("endstream")
 			default:
 				if len(stack) > 0 && !objectKeyword(text) {
-					return false, fmt.Errorf("unexpected %q at byte %d inside %s", clip(text), start, containerName(stack[len(stack)-1]))
+					return info, fmt.Errorf("unexpected %q at byte %d inside %s", clip(text), start, containerName(stack[len(stack)-1]))
 				}
 			}
 		}
+		length.see(tok, text)
 		if tok == tokKeyword {
 			prevNum, lastNum = lastNum, number(text)
 		} else {
@@ -109,9 +125,86 @@ func prescan(in []byte) (mayHaveImages bool, err error) {
 		}
 	}
 	if len(stack) > 0 {
-		return false, fmt.Errorf("the file ends inside an open %s", containerName(stack[len(stack)-1]))
+		return info, fmt.Errorf("the file ends inside an open %s", containerName(stack[len(stack)-1]))
 	}
-	return mayHaveImages, nil
+	return info, nil
+}
+
+// lengthTracker follows the tokens of an object for a direct /Length
+// value, so that prescan can step over stream data the way the library
+// reads it (by its length) instead of searching text streams for
+// "endstream" byte by byte. An indirect length (N G R) is not used.
+type lengthTracker struct {
+	val   int64 // the direct /Length of the current object, -1 if none
+	state int   // 1: after /Length; 2: after its number; 3: after a second number
+	cand  int64
+}
+
+func (l *lengthTracker) see(tok token, text []byte) {
+	switch {
+	case tok == tokName && string(text) == "/Length":
+		l.state, l.val = 1, -1
+	case l.state == 1 && tok == tokKeyword && number(text) >= 0:
+		l.state, l.cand, l.val = 2, number(text), number(text)
+	case l.state == 2 && tok == tokKeyword && number(text) >= 0:
+		l.state = 3 // perhaps N G R
+	case l.state == 3 && tok == tokKeyword && string(text) == "R":
+		l.state, l.val = 0, -1
+	case l.state == 3:
+		l.state, l.val = 0, -1 // "N G" not followed by R: not a length
+	default:
+		l.state = 0
+	}
+}
+
+// streamEndByLength returns the offset after "endstream" when the stream
+// whose keyword ends at i has data of exactly length bytes followed by
+// "endstream" (after an optional end of line).
+func streamEndByLength(in []byte, i int, length int64) (int, bool) {
+	if length < 0 {
+		return 0, false
+	}
+	switch {
+	case bytes.HasPrefix(in[i:], []byte("\r\n")):
+		i += 2
+	case i < len(in) && (in[i] == '\n' || in[i] == '\r'):
+		i++
+	default:
+		return 0, false
+	}
+	if length > int64(len(in)-i) {
+		return 0, false
+	}
+	j := i + int(length)
+	for k := 0; k < 2 && j < len(in) && (in[j] == '\r' || in[j] == '\n' || in[j] == ' '); k++ {
+		j++
+	}
+	if !bytes.HasPrefix(in[j:], []byte("endstream")) {
+		return 0, false
+	}
+	return j + len("endstream"), true
+}
+
+// scanInfo is what prescan learned about a file beyond its soundness.
+type scanInfo struct {
+	// mayHaveImages: a /Image name outside stream data, or an object
+	// stream that could hide one.
+	mayHaveImages bool
+	// byteRanges are the offsets of the /ByteRange names outside stream
+	// data; objStmAt is the offset of the first /ObjStm name, -1 if none.
+	byteRanges []int
+	objStmAt   int
+}
+
+// signaturesBefore returns how many /ByteRange names lie before end, and
+// whether an object stream (which could hide more) starts before it.
+func (s *scanInfo) signaturesBefore(end int) (n int, objStm bool) {
+	for _, off := range s.byteRanges {
+		if off < end {
+			n++
+		}
+	}
+	return n, s.objStmAt >= 0 && s.objStmAt < end
 }
 
 // maxNesting bounds array and dictionary nesting.
@@ -193,7 +286,7 @@ func (s *scanner) next() (token, int, error) {
 	in, n := s.in, len(s.in)
 	for s.i < n {
 		c := in[s.i]
-		if isSpace(c) {
+		if spaceTab[c] {
 			s.i++
 			continue
 		}
@@ -223,11 +316,11 @@ func (s *scanner) next() (token, int, error) {
 			s.i++
 			return tokOpenDict, start, nil
 		}
-		for s.i < n && in[s.i] != '>' {
-			if !isSpace(in[s.i]) && unhex(in[s.i]) < 0 {
-				return 0, start, fmt.Errorf("the hex string at byte %d holds %q at byte %d", start, in[s.i], s.i)
-			}
+		for s.i < n && hexOrSpace[in[s.i]] { // a signature's /Contents is kilobytes of hex
 			s.i++
+		}
+		if s.i < n && in[s.i] != '>' {
+			return 0, start, fmt.Errorf("the hex string at byte %d holds %q at byte %d", start, in[s.i], s.i)
 		}
 		if s.i >= n {
 			return 0, start, fmt.Errorf("the hex string at byte %d is not closed", start)
@@ -260,16 +353,36 @@ func (s *scanner) next() (token, int, error) {
 		}
 		return tokString, start, nil
 	case '/':
-		for s.i < n && !isSpace(in[s.i]) && !isDelim(in[s.i]) {
+		for s.i < n && regularTab[in[s.i]] {
 			s.i++
 		}
 		return tokName, start, nil
 	}
-	for s.i < n && !isSpace(in[s.i]) && !isDelim(in[s.i]) {
+	for s.i < n && regularTab[in[s.i]] {
 		s.i++
 	}
 	return tokKeyword, start, nil
 }
+
+// spaceTab marks white space and regularTab the regular characters (neither
+// white space nor delimiters), as isSpace and isDelim say: the tokenizer's
+// inner loops look them up.
+var spaceTab, regularTab = func() (sp, reg [256]bool) {
+	for c := 0; c < 256; c++ {
+		sp[c] = isSpace(byte(c))
+		reg[c] = !isSpace(byte(c)) && !isDelim(byte(c))
+	}
+	return sp, reg
+}()
+
+// hexOrSpace marks the bytes a hex string may hold: hex digits and white
+// space.
+var hexOrSpace = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isSpace(byte(c)) || unhex(byte(c)) >= 0
+	}
+	return t
+}()
 
 func isSpace(c byte) bool {
 	switch c {

@@ -141,15 +141,15 @@ func Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, er
 
 // precheck runs the cheap checks that need no PDF library: size, header,
 // end marker and the structural pre-scan.
-func precheck(in []byte) (mayHaveImages bool, err error) {
+func precheck(in []byte) (info scanInfo, err error) {
 	if lim := MaxSize(); int64(len(in)) > lim {
-		return false, fmt.Errorf("file of %d bytes exceeds the %d byte limit for PDFs (raise it with pdf.SetMaxSize)", len(in), lim)
+		return info, fmt.Errorf("file of %d bytes exceeds the %d byte limit for PDFs (raise it with pdf.SetMaxSize)", len(in), lim)
 	}
 	if !Detect(in) {
-		return false, errors.New("not a PDF: no %PDF- header in the first 1024 bytes")
+		return info, errors.New("not a PDF: no %PDF- header in the first 1024 bytes")
 	}
 	if !bytes.Contains(lastBytes(in, 2048), []byte("%%EOF")) {
-		return false, fmt.Errorf("truncated PDF: no %%%%EOF marker at the end of the %d byte file", len(in))
+		return info, fmt.Errorf("truncated PDF: no %%%%EOF marker at the end of the %d byte file", len(in))
 	}
 	return prescan(in)
 }
@@ -163,7 +163,7 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 			res, err = malformed(r, "the PDF library failed on this input (%v)", p)
 		}
 	}()
-	mayHaveImages, err := precheck(in)
+	scan, err := precheck(in)
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
@@ -185,11 +185,11 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 		return malformed(r, "the trailer has no document catalog (/Root)")
 	}
 	pages := int(root.Key("Pages").Key("Count").Int64())
-	sigs, err := findSignatures(root, in)
+	sigs, err := findSignatures(root, in, &scan)
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
-	removed := removedSignatures(in, sigs)
+	removed := removedSignatures(in, sigs, &scan)
 	nFinal := len(sigs)
 	sigs = append(sigs, removed...)
 	r.Add(verify.CheckDecoded, verify.Pass, "PDF %s, %d page(s), %d signature(s)", pdfVersion(in), pages, len(sigs))
@@ -242,7 +242,7 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	}
 
 	qrParts := 0
-	if mayHaveImages {
+	if scan.mayHaveImages {
 		qrParts = verifyEmbeddedQR(ctx, rdr, in, env, r)
 	}
 	stamps := 0
@@ -288,12 +288,12 @@ func pdfVersion(in []byte) string {
 // The page walk reads every page object, so it is skipped when the fields
 // already gave as many signatures as the file has /ByteRange keys and no
 // object stream could hide one.
-func findSignatures(root pdflib.Value, in []byte) ([]pdflib.Value, error) {
+func findSignatures(root pdflib.Value, in []byte, scan *scanInfo) ([]pdflib.Value, error) {
 	f := &sigFinder{seen: map[uint32]bool{}, seenValue: map[uint32]bool{}}
 	if err := f.walkFields(root.Key("AcroForm").Key("Fields"), 0); err != nil {
 		return nil, err
 	}
-	if len(f.out) < bytes.Count(in, []byte("/ByteRange")) || bytes.Contains(in, []byte("/ObjStm")) {
+	if n, objStm := scan.signaturesBefore(len(in)); len(f.out) < n || objStm {
 		if err := f.walkPages(root.Key("Pages"), 0); err != nil {
 			return nil, err
 		}

@@ -459,3 +459,16 @@ func TestChangesBetweenSignatures(t *testing.T) {
 		t.Fatal("the last signature has no later revisions to judge")
 	}
 }
+
+// TestSignedObjectStreamDocument: a PDF 1.5 file whose catalog, page tree
+// and pages sit in a compressed object stream behind a cross-reference
+// stream is signed and verified like any other (its signature is found by
+// walking the pages, since /ByteRange could hide in an object stream).
+func TestSignedObjectStreamDocument(t *testing.T) {
+	s := newSigner(t, "Port of Rotterdam")
+	doc := s.sign(t, pdftest.Document(pdftest.Options{ObjectStream: true, Pages: 2}), "object streams")
+	r, err := run(t, trustlisttest.TrustOne(t, "NL", pdfEntry(t, s.cert, false, "Port of Rotterdam")), doc)
+	if err != nil || !r.Valid || len(r.Parts) != 1 {
+		t.Fatalf("want valid with one signature, err=%v\n%s", err, dump(t, r))
+	}
+}

@@ -31,7 +31,8 @@ const (
 type qrKey struct{}
 
 // verifyEmbeddedQR finds QR codes drawn as image XObjects on the pages of
-// the PDF, verifies each decoded text as a document of its own with the
+// the PDF (directly, inside form XObjects, or in annotation appearances such
+// as visible seals), verifies each decoded text as a document of its own with the
 // same trusted material and time, and appends those results to r.Parts.
 // Images that hold no QR code are passed over; a QR code whose text is not
 // a document any format recognises gives a warning, not a part. It returns
@@ -49,56 +50,127 @@ func verifyEmbeddedQR(ctx context.Context, rdr *pdflib.Reader, in []byte, env *v
 		o.At, o.Offline = env.At, env.Offline
 		v = verify.New(env.Trust, o)
 	}
-	seen := map[uint32]bool{}
-	examined := 0
-	walkPages(rdr, maxQRPages, func(p int, _, res pdflib.Value) bool {
-		xobjs := res.Key("XObject")
-		keys := xobjs.Keys()
-		sort.Strings(keys)
-		for _, name := range keys {
-			x := xobjs.Key(name)
-			if x.Key("Subtype").Name() != "Image" {
-				continue
-			}
-			id := x.GetPtr().GetID()
-			if id != 0 {
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
-			}
-			if examined++; examined > maxImages {
-				r.Warn("more than %d images: the rest were not searched for QR codes", maxImages)
+	q := &qrSearch{ctx: ctx, v: v, in: in, r: r, seen: map[uint32]bool{}}
+	walkPages(rdr, maxQRPages, func(p int, page, res pdflib.Value) bool {
+		where := fmt.Sprintf("on page %d", p)
+		if !q.resources(res, where, 0) {
+			return false
+		}
+		annots := page.Key("Annots")
+		for i := 0; i < annots.Len() && i < maxAnnotsSearched; i++ {
+			if !q.appearance(annots.Index(i).Key("AP").Key("N"), fmt.Sprintf("in the appearance of annotation %d %s", i+1, where)) {
 				return false
 			}
-			where := fmt.Sprintf("image /%s on page %d", name, p)
-			text, desc, err := decodeQRImage(x, in, id)
-			if err != nil {
-				if !errors.Is(err, qr.ErrNoCode) && !errors.Is(err, errNotQR) {
-					r.Warn("%s could not be searched for a QR code: %v", where, err)
-				}
-				continue
-			}
-			if ctx.Err() != nil {
-				return false
-			}
-			res, err := v.Verify(ctx, []byte(text))
-			if errors.Is(err, verify.ErrUnknownFormat) {
-				r.Warn("%s holds a QR code whose text (%d characters) is not a document this verifier knows", where, len(text))
-				continue
-			}
-			if res == nil {
-				res = &verify.Result{}
-			}
-			res.Checks = append([]verify.Check{{Name: CheckQRFound, Status: verify.Pass,
-				Detail: fmt.Sprintf("QR code decoded from %s (%s), verified as %s", where, desc, res.Format)}}, res.Checks...)
-			res.Input = where
-			r.Parts = append(r.Parts, res)
-			added++
 		}
 		return true
 	})
-	return added
+	return q.added
+}
+
+// maxAnnotsSearched and maxFormDepth bound the search through annotation
+// appearances and nested form XObjects.
+const (
+	maxAnnotsSearched = 64
+	maxFormDepth      = 8
+)
+
+// qrSearch is one document's search for QR codes: through the image
+// XObjects of each page's resources, of the form XObjects they use
+// (nested up to maxFormDepth), and of annotation appearances (visible
+// signatures and seals are form XObjects there).
+type qrSearch struct {
+	ctx      context.Context
+	v        *verify.Verifier
+	in       []byte
+	r        *verify.Result
+	seen     map[uint32]bool
+	examined int
+	added    int
+}
+
+// resources searches the XObjects of a resource dictionary; false stops
+// the search.
+func (q *qrSearch) resources(res pdflib.Value, where string, depth int) bool {
+	xobjs := res.Key("XObject")
+	keys := xobjs.Keys()
+	sort.Strings(keys)
+	for _, name := range keys {
+		x := xobjs.Key(name)
+		if id := x.GetPtr().GetID(); id != 0 {
+			if q.seen[id] {
+				continue
+			}
+			q.seen[id] = true
+		}
+		switch x.Key("Subtype").Name() {
+		case "Image":
+			if !q.image(x, fmt.Sprintf("image /%s %s", name, where)) {
+				return false
+			}
+		case "Form":
+			if depth < maxFormDepth && !q.resources(x.Key("Resources"), fmt.Sprintf("in form /%s %s", name, where), depth+1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// appearance searches an annotation's normal appearance: a form XObject,
+// or a dictionary of them by appearance state.
+func (q *qrSearch) appearance(ap pdflib.Value, where string) bool {
+	if ap.Kind() == pdflib.Stream {
+		if id := ap.GetPtr().GetID(); id != 0 {
+			if q.seen[id] {
+				return true
+			}
+			q.seen[id] = true
+		}
+		return q.resources(ap.Key("Resources"), where, 1)
+	}
+	if ap.Kind() == pdflib.Dict {
+		keys := ap.Keys()
+		sort.Strings(keys)
+		for _, k := range keys {
+			if st := ap.Key(k); st.Kind() == pdflib.Stream && !q.appearance(st, where) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// image decodes one image XObject and verifies the QR code in it, if any;
+// false stops the search.
+func (q *qrSearch) image(x pdflib.Value, where string) bool {
+	if q.examined++; q.examined > maxImages {
+		q.r.Warn("more than %d images: the rest were not searched for QR codes", maxImages)
+		return false
+	}
+	text, desc, err := decodeQRImage(x, q.in, x.GetPtr().GetID())
+	if err != nil {
+		if !errors.Is(err, qr.ErrNoCode) && !errors.Is(err, errNotQR) {
+			q.r.Warn("%s could not be searched for a QR code: %v", where, err)
+		}
+		return true
+	}
+	if q.ctx.Err() != nil {
+		return false
+	}
+	res, err := q.v.Verify(q.ctx, []byte(text))
+	if errors.Is(err, verify.ErrUnknownFormat) {
+		q.r.Warn("%s holds a QR code whose text (%d characters) is not a document this verifier knows", where, len(text))
+		return true
+	}
+	if res == nil {
+		res = &verify.Result{}
+	}
+	res.Checks = append([]verify.Check{{Name: CheckQRFound, Status: verify.Pass,
+		Detail: fmt.Sprintf("QR code decoded from %s (%s), verified as %s", where, desc, res.Format)}}, res.Checks...)
+	res.Input = where
+	q.r.Parts = append(q.r.Parts, res)
+	q.added++
+	return true
 }
 
 var errNotQR = errors.New("not a QR code candidate")

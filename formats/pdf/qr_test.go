@@ -103,3 +103,44 @@ func TestQRCodeThatIsNotADocument(t *testing.T) {
 		t.Fatalf("warnings %v", r.Warnings)
 	}
 }
+
+// TestQRCodeThroughFormsAndObjectStreams finds the QR code where producers
+// put it besides a page's own images: inside a form XObject, in a stamp
+// annotation's appearance (a visible seal), and in files whose page and
+// resource dictionaries sit in a compressed object stream.
+func TestQRCodeThroughFormsAndObjectStreams(t *testing.T) {
+	dsc, dscKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "NL DSC", Country: "NL"})
+	hc1, err := hcertissue.Issue([]byte(dccJSON), hcertissue.IssueOptions{Signer: dscKey, Cert: dsc, IssuedAt: time.Now().Add(-time.Hour), Expires: time.Now().Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic, err := qr.EncodeImage(hc1, qr.WithScale(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcEntry, err := trustlist.NewX509Entry(dsc.Raw, false, []trustlist.DocType{trustlist.DocHCert}, "NL DSC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := trustlisttest.TrustOne(t, "NL", hcEntry)
+	for _, c := range []struct {
+		name  string
+		o     pdftest.Options
+		where string
+	}{
+		{"form", pdftest.Options{Placement: pdftest.InForm}, "image /Im1 in form /Fm1 on page 1"},
+		{"annotation", pdftest.Options{Placement: pdftest.InAnnotation}, "image /Im1 in the appearance of annotation 1 on page 1"},
+		{"object stream", pdftest.Options{ObjectStream: true}, "image /Im1 on page 1"},
+		{"object stream and form", pdftest.Options{ObjectStream: true, Placement: pdftest.InForm}, "in form /Fm1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := c.o
+			o.Image = grayOf(t, pic)
+			r, err := run(t, set, pdftest.Document(o))
+			if err != nil || !r.Valid || len(r.Parts) != 1 || r.Parts[0].Format != "hcert" {
+				t.Fatalf("want the QR code found and verified, err=%v\n%s", err, dump(t, r))
+			}
+			want(t, r, 0, CheckQRFound, verify.Pass, c.where)
+		})
+	}
+}

@@ -25,15 +25,23 @@ const CheckRevocationData = "revocation_data"
 const ClaimRevocation = "revocation_sub_indication"
 
 // maxValidationItems bounds the certificates, OCSP responses and CRLs read
-// from /DSS (each kind).
-const maxValidationItems = 1000
+// from /DSS (each kind), maxValidationBytes the decoded bytes of them all,
+// and maxRevocationChecks the signature verifications one signature's
+// evaluation may spend on responses, CRLs and chain links: a hostile file
+// cannot make it do more work than that.
+const (
+	maxValidationItems  = 1000
+	maxValidationBytes  = 64 << 20
+	maxRevocationChecks = 256
+)
 
 // validationData is what the document's /DSS dictionary carries (PAdES
 // B-LT): certificates, OCSP responses and CRLs, as DER.
 type validationData struct {
 	certs       []*pki.Certificate
 	ocsps, crls [][]byte
-	unreadable  int // streams that could not be read
+	unreadable  int   // streams that could not be read
+	budget      int64 // decoded bytes still allowed
 }
 
 // readDSS reads the catalog's /DSS dictionary; nil when there is none.
@@ -42,7 +50,7 @@ func readDSS(root pdflib.Value) *validationData {
 	if dss.Kind() != pdflib.Dict {
 		return nil
 	}
-	vd := &validationData{}
+	vd := &validationData{budget: maxValidationBytes}
 	for _, der := range vd.streams(dss.Key("Certs")) {
 		if c, err := pki.Parse(der); err == nil {
 			vd.certs = append(vd.certs, c)
@@ -64,11 +72,12 @@ func (vd *validationData) streams(arr pdflib.Value) [][]byte {
 			vd.unreadable++
 			continue
 		}
-		b, err := readStream(s, pki.MaxRevocationSize)
+		b, err := readStream(s, min(pki.MaxRevocationSize, vd.budget))
 		if err != nil {
 			vd.unreadable++
 			continue
 		}
+		vd.budget -= int64(len(b))
 		out = append(out, b)
 	}
 	return out
@@ -103,6 +112,17 @@ type revEvaluator struct {
 	crls    []*pki.CRL
 	pool    []*pki.Certificate // certificates that may issue or respond
 	notes   []string           // why data was not used
+	checks  int                // signature verifications spent
+}
+
+// spend counts one signature verification; false when the budget is used
+// up (and says so once).
+func (e *revEvaluator) spend() bool {
+	e.checks++
+	if e.checks == maxRevocationChecks+1 {
+		e.notes = append(e.notes, fmt.Sprintf("more than %d signature checks were needed: the rest of the data was not examined", maxRevocationChecks))
+	}
+	return e.checks <= maxRevocationChecks
 }
 
 // checkRevocationData evaluates the OCSP responses and CRLs embedded in the
@@ -174,7 +194,10 @@ func (e *revEvaluator) chain(leaf *pki.Certificate) []*pki.Certificate {
 	for cur := leaf; len(out) < 8; {
 		var next *pki.Certificate
 		for _, p := range e.pool {
-			if string(p.Raw) != string(cur.Raw) && cur.CheckSignatureFrom(p) == nil {
+			if string(p.Raw) == string(cur.Raw) || !namesIssuer(cur, p) || !e.spend() {
+				continue
+			}
+			if cur.CheckSignatureFrom(p) == nil {
 				next = p
 				break
 			}
@@ -272,7 +295,7 @@ func (e *revEvaluator) status(c, issuer *pki.Certificate) revStatus {
 	for _, r := range e.ocsps {
 		for k := range r.Responses {
 			sr := &r.Responses[k]
-			if !sr.For(c, issuer) {
+			if !sr.For(c, issuer) || !e.spend() {
 				continue
 			}
 			by, err := e.ocspSigner(r, issuer)
@@ -292,7 +315,7 @@ func (e *revEvaluator) status(c, issuer *pki.Certificate) revStatus {
 		}
 	}
 	for _, crl := range e.crls {
-		if string(crl.RawIssuer) != string(c.RawIssuer) {
+		if string(crl.RawIssuer) != string(c.RawIssuer) || !e.spend() {
 			continue
 		}
 		if err := crl.SignedBy(issuer); err != nil {
@@ -338,7 +361,7 @@ func (e *revEvaluator) ocspSigner(r *pki.OCSPResponse, issuer *pki.Certificate) 
 	}
 	var last error
 	for _, c := range e.pool {
-		if r.SignedBy(c) != nil {
+		if !r.NamesResponder(c) || !e.spend() || r.SignedBy(c) != nil {
 			continue
 		}
 		switch {

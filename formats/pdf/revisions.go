@@ -46,7 +46,7 @@ func rangeKey(v pdflib.Value) string {
 // removedSignatures finds the signatures of earlier revisions that the
 // final revision no longer references: a later revision removed their
 // field. They are verified like the others, and fail later_revisions.
-func removedSignatures(in []byte, found []pdflib.Value) (removed []pdflib.Value) {
+func removedSignatures(in []byte, found []pdflib.Value, scan *scanInfo) (removed []pdflib.Value) {
 	defer func() {
 		if recover() != nil {
 			removed = nil // an earlier revision the library cannot read hides nothing it could verify
@@ -57,13 +57,16 @@ func removedSignatures(in []byte, found []pdflib.Value) (removed []pdflib.Value)
 		seen[rangeKey(v)] = true
 	}
 	for _, end := range revisionEnds(in) {
+		if n, objStm := scan.signaturesBefore(int(end)); n == 0 && !objStm {
+			continue // no signature dictionary can be in this revision
+		}
 		prefix := in[:end]
 		rdr, err := pdflib.NewReader(bytes.NewReader(prefix), end)
 		if err != nil {
 			continue
 		}
 		root := rdr.Trailer().Key("Root")
-		sigs, err := findSignatures(root, prefix)
+		sigs, err := findSignatures(root, prefix, scan)
 		if err != nil {
 			continue
 		}

@@ -149,7 +149,7 @@ func (j *sigJob) parseCMS() bool {
 // checkRevocationData, not by pdfsign.)
 func (j *sigJob) runLibrary() bool {
 	o := libOutcome{integrityOK: true}
-	integrityOK, err := j.cms.verify(signedBytes(j.in, j.br))
+	integrityOK, err := j.cms.verify(j.in[:j.br[1]], j.in[j.br[2]:j.br[2]+j.br[3]])
 	o.integrityOK, o.sigOK = integrityOK, err == nil
 	if err != nil {
 		o.sigErr = err.Error()

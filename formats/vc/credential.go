@@ -3,10 +3,13 @@
 // (ecdsa-sd-2023, bbs-2023) and BbsBlsSignature2020, did:web / did:key
 // issuers, and TransferableRecords credential status.
 //
-// This version reads and describes such credentials and reports what it
-// cannot verify as skipped checks with the reason (spec/openattestation.md
-// §11): a credential is never valid here, never called malformed when it is
-// well formed, and never called forged. Import it for its side effect of
+// ecdsa-sd-2023 proofs, base and derived, are verified offline: JSON-LD
+// with contexts bundled in the binary (internal/jsonld), RDF dataset
+// canonicalization, the per-statement signatures and the issuer's base
+// signature with the key an anchor lists for the proof's DID verification
+// method (a did_key trust entry). BBS proofs and credential status are
+// reported as skipped checks with the reason, never passed
+// (spec/openattestation.md §11). Import it for its side effect of
 // registering the "vc" format with verify.
 package vc
 
@@ -49,7 +52,8 @@ type Credential struct {
 	ValidFrom  string // v2 validFrom, v1 issuanceDate
 	ValidUntil string // v2 validUntil, v1 expirationDate
 	Subject    map[string]any
-	Status     *Status
+	Status     *Status  // the first of Statuses, or nil
+	Statuses   []Status // every credentialStatus entry
 	Proofs     []Proof
 	Raw        map[string]any
 }
@@ -75,6 +79,8 @@ type Proof struct {
 	// Form is FormBase or FormDerived for selective-disclosure cryptosuites
 	// whose proofValue header says so, else "".
 	Form string
+
+	obj map[string]any // the proof object as read
 }
 
 // Suite names the proof's algorithm: the cryptosuite of a
@@ -84,6 +90,16 @@ func (p Proof) Suite() string {
 		return p.Cryptosuite
 	}
 	return p.Type
+}
+
+// derived reports whether a proof is a holder's selectively disclosed form.
+func (c *Credential) derived() bool {
+	for _, p := range c.Proofs {
+		if p.Form == FormDerived {
+			return true
+		}
+	}
+	return false
 }
 
 func malformed(format string, args ...any) error {
@@ -143,7 +159,10 @@ func Parse(in []byte) (*Credential, error) {
 	if c.Subject == nil {
 		return nil, malformed("credentialSubject is missing or not an object")
 	}
-	c.Status = readStatus(raw["credentialStatus"])
+	c.Statuses = readStatuses(raw["credentialStatus"])
+	if len(c.Statuses) > 0 {
+		c.Status = &c.Statuses[0]
+	}
 	proofs, err := readProofs(raw["proof"])
 	if err != nil {
 		return nil, err
@@ -168,17 +187,34 @@ func (c *Credential) readContext(v any) error {
 	return nil
 }
 
-func readStatus(v any) *Status {
-	m, ok := v.(map[string]any)
-	if !ok {
+// readStatuses reads credentialStatus: one object or an array of them. An
+// entry that is not an object is kept as a status of unknown type, so that
+// it is reported unchecked rather than ignored.
+func readStatuses(v any) []Status {
+	var list []any
+	switch x := v.(type) {
+	case nil:
 		return nil
+	case []any:
+		list = x
+	default:
+		list = []any{x}
 	}
-	s := &Status{Type: str(m["type"]), TokenRegistry: str(m["tokenRegistry"]), TokenID: str(m["tokenId"]),
-		ListURL: str(m["statusListCredential"]), ListIndex: str(m["statusListIndex"])}
-	if n, ok := m["tokenNetwork"].(map[string]any); ok {
-		s.ChainID = str(n["chainId"])
+	out := make([]Status, 0, len(list))
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			out = append(out, Status{Type: fmt.Sprintf("(a %T, not an object)", e)})
+			continue
+		}
+		s := Status{Type: str(m["type"]), TokenRegistry: str(m["tokenRegistry"]), TokenID: str(m["tokenId"]),
+			ListURL: str(m["statusListCredential"]), ListIndex: str(m["statusListIndex"])}
+		if n, ok := m["tokenNetwork"].(map[string]any); ok {
+			s.ChainID = str(n["chainId"])
+		}
+		out = append(out, s)
 	}
-	return s
+	return out
 }
 
 func readProofs(v any) ([]Proof, error) {
@@ -200,7 +236,7 @@ func readProofs(v any) ([]Proof, error) {
 			return nil, malformed("proof %d is not an object", i)
 		}
 		p := Proof{Type: str(m["type"]), Cryptosuite: str(m["cryptosuite"]), VerificationMethod: str(m["verificationMethod"]),
-			ProofPurpose: str(m["proofPurpose"]), Created: str(m["created"]), ProofValue: str(m["proofValue"])}
+			ProofPurpose: str(m["proofPurpose"]), Created: str(m["created"]), ProofValue: str(m["proofValue"]), obj: m}
 		if p.Type == "" {
 			return nil, malformed("proof %d has no type", i)
 		}

@@ -5,9 +5,13 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/accord-network/accord/internal/evm"
+
+	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -41,8 +45,6 @@ func (Format) Detect(in []byte) bool {
 // unsupported says why a proof's algorithm is not verified here.
 func unsupported(p Proof) string {
 	switch p.Suite() {
-	case "ecdsa-sd-2023":
-		return "ecdsa-sd-2023 proofs are not verified by this version (RDF dataset canonicalization with HMAC-relabelled blank nodes and per-statement P-256 signatures are not implemented yet)"
 	case "bbs-2023", "BbsBlsSignature2020":
 		return "unsupported cryptosuite " + p.Suite() + ": no well-kept Go implementation of BBS signatures over BLS12-381 exists to verify it with"
 	}
@@ -57,22 +59,45 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		r.Add(verify.CheckDecoded, verify.Error, "%s", err.Error())
 		return r, err
 	}
+	if env == nil {
+		env = &verify.Env{}
+	}
+	if env.Trust == nil || env.At.IsZero() {
+		e := *env
+		if e.Trust == nil {
+			e.Trust = emptyTrust{}
+		}
+		if e.At.IsZero() {
+			e.At = time.Now()
+		}
+		env = &e
+	}
 	r.Claims = c.Raw
 	r.Add(verify.CheckDecoded, verify.Pass, "%s", describe(c))
 	r.Summary = summarize(c)
 	if len(c.Proofs) == 0 {
 		r.Add(verify.CheckSignature, verify.Fail, "the credential carries no proof: it is not signed")
+		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: nothing binds the credential to %s", clip(c.Issuer))
 	}
 	for _, p := range c.Proofs {
+		if p.Suite() == SuiteECDSASD {
+			verifySD(r, c, p, env)
+			continue
+		}
 		why := unsupported(p)
 		r.Add(verify.CheckIntegrity, verify.Skip, "not checked: %s", why)
 		r.Add(verify.CheckSignature, verify.Skip, "%s", why)
+		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the signature of %s was not verified, so nothing binds the credential to it", clip(c.Issuer))
 	}
-	r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the signature of %s was not verified, so nothing binds the credential to it", clip(c.Issuer))
 	statusCheck(r, c)
 	expiryCheck(r, c, env)
 	return r, nil
 }
+
+type emptyTrust struct{}
+
+// Find implements verify.TrustedMaterial: nothing is trusted.
+func (emptyTrust) Find(trustlist.Query) []trustlist.Match { return nil }
 
 func describe(c *Credential) string {
 	d := "W3C Verifiable Credential (VC Data Model " + c.DataModel + ")"
@@ -88,21 +113,52 @@ func describe(c *Credential) string {
 	return d
 }
 
+// statusCheck reports the credential's status. Nothing about it is checked
+// offline, so a credential that declares a status cannot be valid without
+// that check: the result is marked cannot-check with the reason, never
+// passed (spec/openattestation.md §11.4).
 func statusCheck(r *verify.Result, c *Credential) {
-	s := c.Status
 	switch {
-	case s == nil:
+	case len(c.Statuses) == 0 && c.derived():
+		r.Add(CheckStatus, verify.Skip, "no credentialStatus is disclosed; a derived credential can withhold one, so if the issuer's original carried a status it is unknown here")
+	case len(c.Statuses) == 0:
 		r.Add(CheckStatus, verify.Skip, "the credential declares no credentialStatus")
-	case s.Type == "TransferableRecords":
-		r.Add(CheckStatus, verify.Skip, "not asked: transferable record (token %s in token registry %s on chain %s); its holder is not looked up while the signature is unverified", clip(s.TokenID), clip(s.TokenRegistry), clip(s.ChainID))
-	case s.ListURL != "":
-		r.Add(CheckStatus, verify.Skip, "not fetched: status list %s (%s, index %s) is online; this verifier does not fetch it", clip(s.ListURL), clip(s.Type), clip(s.ListIndex))
-	default:
-		r.Add(CheckStatus, verify.Skip, "unknown credentialStatus type %q", clip(s.Type))
+	}
+	for i := range c.Statuses {
+		oneStatus(r, &c.Statuses[i])
 	}
 }
 
+// oneStatus reports one credentialStatus entry.
+func oneStatus(r *verify.Result, s *Status) {
+	switch {
+	case s.Type == "TransferableRecords":
+		where := fmt.Sprintf("token %s in token registry %s on %s", clip(s.TokenID), clip(s.TokenRegistry), networkOf(s.ChainID))
+		r.Add(CheckStatus, verify.Skip, "not asked: this transferable record's title (who holds it, whether it was surrendered) is %s", where)
+		r.MarkCannotCheck("cannot be checked offline: this transferable record's title is recorded as %s", where)
+	case s.ListURL != "":
+		r.Add(CheckStatus, verify.Skip, "not fetched: the credential's revocation status is bit %s of status list %s (%s), which is online", clip(s.ListIndex), clip(s.ListURL), clip(s.Type))
+		r.MarkCannotCheck("cannot be checked offline: the credential's revocation status is in status list %s", clip(s.ListURL))
+	default:
+		r.Add(CheckStatus, verify.Skip, "credentialStatus of unknown type %q is not checked", clip(s.Type))
+		r.MarkCannotCheck("cannot be checked: the credential's status is of a type this verifier does not know (%s)", clip(s.Type))
+	}
+}
+
+// networkOf names a chain ID as the credential gives it.
+func networkOf(id string) string {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil || n == 0 {
+		return "chain " + strconv.Quote(clip(id))
+	}
+	return evm.NetworkName(n)
+}
+
 func expiryCheck(r *verify.Result, c *Credential, env *verify.Env) {
+	if t, err := time.Parse(time.RFC3339, c.ValidFrom); c.ValidFrom != "" && err == nil && env.At.Before(t) {
+		r.Add(verify.CheckNotExpired, verify.Fail, "not valid before %s", t.UTC().Format(time.RFC3339))
+		return
+	}
 	if c.ValidUntil == "" {
 		r.Add(verify.CheckNotExpired, verify.Skip, "the credential carries no expiry date")
 		return
@@ -111,7 +167,7 @@ func expiryCheck(r *verify.Result, c *Credential, env *verify.Env) {
 	switch {
 	case err != nil:
 		r.Add(verify.CheckNotExpired, verify.Error, "expiry %q is not an RFC 3339 date", clip(c.ValidUntil))
-	case env != nil && env.At.After(t):
+	case env.At.After(t):
 		r.Add(verify.CheckNotExpired, verify.Fail, "expired at %s", t.UTC().Format(time.RFC3339))
 	default:
 		r.Add(verify.CheckNotExpired, verify.Pass, "valid until %s", t.UTC().Format(time.RFC3339))
@@ -135,7 +191,7 @@ func summarize(c *Credential) []verify.Field {
 	}
 	add("Valid from", c.ValidFrom)
 	if s := c.Status; s != nil && s.Type == "TransferableRecords" {
-		add("Transferable record", fmt.Sprintf("token registry %s on chain %s", s.TokenRegistry, s.ChainID))
+		add("Transferable record", fmt.Sprintf("token registry %s on %s", s.TokenRegistry, networkOf(s.ChainID)))
 	}
 	var fields []verify.Field
 	flatten("", c.Subject, &fields)
@@ -146,11 +202,6 @@ func summarize(c *Credential) []verify.Field {
 			break
 		}
 		f = append(f, x)
-	}
-	for _, p := range c.Proofs {
-		if p.Form == FormDerived {
-			add("Withheld", "fields the holder did not disclose are absent from this derived credential")
-		}
 	}
 	return f
 }

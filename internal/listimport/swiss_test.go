@@ -59,7 +59,11 @@ func TestSwissKeyRestrictions(t *testing.T) {
 	dsc, key := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "CH test DSC", Country: "CH",
 		NotBefore: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
 	kid := base64.StdEncoding.EncodeToString(hcertissue.KID(dsc))
-	x, y := key.PublicKey.X.FillBytes(make([]byte, 32)), key.PublicKey.Y.FillBytes(make([]byte, 32))
+	pt, err := key.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := pt[1:33], pt[33:65]
 	var list map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
 		t.Fatal(err)

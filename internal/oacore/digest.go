@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,14 +192,14 @@ type digester struct {
 	path   []byte
 	buf    []byte
 	hashes []Hash
+	out    Hash
 }
 
 func (d *digester) sum(b []byte) Hash {
-	var h Hash
 	d.st.Reset()
 	d.st.Write(b)
-	d.st.Read(h[:])
-	return h
+	d.st.Read(d.out[:]) // into the digester: a local would escape through the interface
+	return d.out
 }
 
 func (d *digester) leaf(v *ojson.Value) {
@@ -259,7 +260,7 @@ func (d *digester) walkV2(v *ojson.Value, depth int) error {
 // digest is keccak256(JSON.stringify(sortBy(hex hashes))). Lowercase hex
 // strings sort as their bytes do.
 func (d *digester) digest() Hash {
-	sort.Slice(d.hashes, func(i, j int) bool { return bytes.Compare(d.hashes[i][:], d.hashes[j][:]) < 0 })
+	slices.SortFunc(d.hashes, func(a, b Hash) int { return bytes.Compare(a[:], b[:]) })
 	buf := append(d.buf[:0], '[')
 	for i, h := range d.hashes {
 		if i > 0 {

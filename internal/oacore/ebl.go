@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accord-network/accord/internal/ojson"
 	"github.com/accord-network/accord/verify"
@@ -27,12 +28,65 @@ const (
 	EBLTradeTrust         // TradeTrust generic BILL_OF_LADING template
 )
 
-var (
-	unLocode   = regexp.MustCompile(`^[A-Z]{2}[A-Z2-9]{3}$`)
-	isoDate    = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-	equipRef   = regexp.MustCompile(`^[A-Z]{4}\d{7}$`)
-	docRefDCSA = regexp.MustCompile(`^\S(.{0,18}\S)?$`)
-)
+// The field formats, checked byte by byte (they are ASCII patterns):
+// UN/LOCODE ^[A-Z]{2}[A-Z2-9]{3}$, ISO date ^\d{4}-\d{2}-\d{2}$, ISO 6346
+// container number ^[A-Z]{4}\d{7}$, DCSA document reference ^\S(.{0,18}\S)?$.
+
+func upper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func digit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isUNLocode(s string) bool {
+	if len(s) != 5 || !upper(s[0]) || !upper(s[1]) {
+		return false
+	}
+	for i := 2; i < 5; i++ {
+		if c := s[i]; !upper(c) && !(c >= '2' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func isISODate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i := 0; i < 10; i++ {
+		if i != 4 && i != 7 && !digit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isEquipRef(s string) bool {
+	if len(s) != 11 {
+		return false
+	}
+	for i := 0; i < 11; i++ {
+		if i < 4 && !upper(s[i]) || i >= 4 && !digit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isDocRefDCSA is ^\S(.{0,18}\S)?$ as Go's regexp reads it: 1 to 20
+// characters (runes, no newline), the first and last not white space (RE2's
+// \s is space, \t, \n, \f, \r).
+func isDocRefDCSA(s string) bool {
+	if !utf8.ValidString(s) {
+		return docRefDCSA.MatchString(s) // as the pattern treats invalid bytes
+	}
+	n := utf8.RuneCountInString(s)
+	if n < 1 || n > 20 || strings.ContainsRune(s, '\n') {
+		return false
+	}
+	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\f' || c == '\r' }
+	return !space(s[0]) && !space(s[len(s)-1])
+}
+
+var docRefDCSA = regexp.MustCompile(`^\S(.{0,18}\S)?$`)
 
 // Body returns the object holding the bill-of-lading fields of a document
 // of the given version whose (unsalted) data or credential is data.
@@ -120,14 +174,14 @@ func (p *problems) required(obj *ojson.Value, path ...string) *ojson.Value {
 
 func (p *problems) locode(name string, v *ojson.Value) {
 	s, ok := v.Str()
-	if !ok || !unLocode.MatchString(s) {
+	if !ok || !isUNLocode(s) {
 		p.add("%s %s is not a UN/LOCODE (5 characters: country code + 3 letters or digits 2-9)", name, show(v))
 	}
 }
 
 func (p *problems) date(name string, v *ojson.Value) {
 	s, ok := v.Str()
-	if !ok || !isoDate.MatchString(s) {
+	if !ok || !isISODate(s) {
 		p.add("%s %s is not a date (YYYY-MM-DD)", name, show(v))
 		return
 	}
@@ -184,7 +238,7 @@ func validateDCSA(b *ojson.Value, p *problems) {
 		return
 	}
 	if v := p.required(b, "transportDocumentReference"); v != nil {
-		if s, ok := v.Str(); !ok || !docRefDCSA.MatchString(s) {
+		if s, ok := v.Str(); !ok || !isDocRefDCSA(s) {
 			p.add("transportDocumentReference %s must be 1 to 20 characters", show(v))
 		}
 	}
@@ -253,7 +307,7 @@ func validateDCSA(b *ojson.Value, p *problems) {
 	}
 	for i, u := range b.Get("utilizedTransportEquipments").Elems() {
 		ref := u.Path("equipment", "equipmentReference")
-		if s, ok := ref.Str(); !ok || !equipRef.MatchString(s) {
+		if s, ok := ref.Str(); !ok || !isEquipRef(s) {
 			p.add("utilizedTransportEquipments[%d].equipment.equipmentReference %s is not an ISO 6346 container number (4 letters, 7 digits)", i, show(ref))
 		}
 		seals := u.Get("seals").Elems()

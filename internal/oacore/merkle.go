@@ -21,11 +21,7 @@ type Hash [32]byte
 func (h Hash) Hex() string { return hex.EncodeToString(h[:]) }
 
 // Keccak is keccak256 of the concatenated inputs.
-func Keccak(b ...[]byte) Hash {
-	var h Hash
-	copy(h[:], crypto.Keccak256(b...))
-	return h
-}
+func Keccak(b ...[]byte) Hash { return Hash(crypto.Keccak256Hash(b...)) }
 
 // ParseHash decodes a 64-digit hex hash (either case, optional 0x).
 func ParseHash(s string) (Hash, error) {

@@ -2,6 +2,7 @@ package oacore
 
 import (
 	"errors"
+	"regexp"
 	"testing"
 
 	"github.com/accord-network/accord/internal/ojson"
@@ -38,4 +39,25 @@ func TestProtoKeyRefused(t *testing.T) {
 			t.Errorf("%s: %v", in, err)
 		}
 	}
+}
+
+// FuzzEBLPatterns: the byte-by-byte e-BL field checks accept exactly what
+// the regular expressions of spec/openattestation.md §e-BL accept.
+func FuzzEBLPatterns(f *testing.F) {
+	for _, s := range []string{"NLRTM", "CNSHA", "nlrtm", "NL1TM", "2025-03-14", "2025-3-14", "MSKU1234567", "MSK1234567",
+		"HHL71800000", " HHL", "HHL ", "a\nb", "x", "", "123456789012345678901", "12345678901234567890", "é", "\v", "a\vb", "\xff"} {
+		f.Add(s)
+	}
+	res := map[string]*regexp.Regexp{
+		"locode": regexp.MustCompile(`^[A-Z]{2}[A-Z2-9]{3}$`), "date": regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`),
+		"equip": regexp.MustCompile(`^[A-Z]{4}\d{7}$`), "docref": regexp.MustCompile(`^\S(.{0,18}\S)?$`),
+	}
+	fns := map[string]func(string) bool{"locode": isUNLocode, "date": isISODate, "equip": isEquipRef, "docref": isDocRefDCSA}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, re := range res {
+			if got, want := fns[name](s), re.MatchString(s); got != want {
+				t.Fatalf("%s(%q) = %v, the pattern says %v", name, s, got, want)
+			}
+		}
+	})
 }

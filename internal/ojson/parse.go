@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -26,7 +27,19 @@ func (s *Slab) Parse(in []byte) (*Value, error) {
 		return nil, fmt.Errorf("document of %d bytes exceeds the %d byte limit", len(in), MaxDocumentSize)
 	}
 	in = bytes.TrimPrefix(in, []byte("\xef\xbb\xbf"))
-	p := parser{in: in, src: string(in), slab: s}
+	st := stacks.Get().(*stack)
+	defer func() {
+		if cap(st.m) <= 1<<12 && cap(st.e) <= 1<<12 { // keep no huge document's scratch
+			stacks.Put(st)
+		}
+	}()
+	p := parser{in: in, src: string(in), slab: s, mstack: st.m[:0], estack: st.e[:0]}
+	defer func() {
+		// Hold no values of this document (an error leaves some behind).
+		st.m, st.e = p.mstack[:0], p.estack[:0]
+		clear(st.m[:cap(st.m)])
+		clear(st.e[:cap(st.e)])
+	}()
 	p.ws()
 	v, err := p.value(0)
 	if err == nil {
@@ -40,6 +53,14 @@ func (s *Slab) Parse(in []byte) (*Value, error) {
 	}
 	return v, nil
 }
+
+// stack is a parser's scratch space, recycled across documents.
+type stack struct {
+	m []Member
+	e []*Value
+}
+
+var stacks = sync.Pool{New: func() any { return &stack{m: make([]Member, 0, 64), e: make([]*Value, 0, 64)} }}
 
 type parser struct {
 	in   []byte
@@ -111,7 +132,7 @@ func (p *parser) lit(s string) bool {
 
 // linearDedup is the member count up to which duplicate keys are found by
 // scanning the members so far; larger objects use a map.
-const linearDedup = 16
+const linearDedup = 32
 
 func (p *parser) object(depth int) (*Value, error) {
 	p.i++ // {

@@ -333,15 +333,35 @@ func (si *SignerInfo) FindSigner(certs [][]byte) (*Certificate, error) {
 // content, and the signature covers the attributes as received; without, the
 // signature covers content itself.
 func (si *SignerInfo) Verify(contentType asn1.ObjectIdentifier, content []byte, signer *Certificate) error {
-	if si.RawSignedAttrs == nil {
+	if si.RawSignedAttrs == nil && si.SignatureAlgorithm.Key == KeyEd25519 {
 		return VerifySignature(signer.PublicKey, si.SignatureAlgorithm, si.DigestAlgorithm, content, si.Signature)
+	}
+	return si.VerifyParts(contentType, signer, content)
+}
+
+// VerifyParts is Verify for detached content given as consecutive parts
+// (a PDF's two signed byte ranges), hashed in place without joining them.
+// Ed25519 without signed attributes signs the content itself: its parts
+// are joined.
+func (si *SignerInfo) VerifyParts(contentType asn1.ObjectIdentifier, signer *Certificate, parts ...[]byte) error {
+	if si.RawSignedAttrs == nil && si.SignatureAlgorithm.Key == KeyEd25519 {
+		return VerifySignature(signer.PublicKey, si.SignatureAlgorithm, si.DigestAlgorithm, bytes.Join(parts, nil), si.Signature)
+	}
+	if si.DigestAlgorithm == 0 || !si.DigestAlgorithm.Available() {
+		return fmt.Errorf("digest algorithm %v is not available", si.DigestAlgorithm)
+	}
+	h := si.DigestAlgorithm.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	digest := h.Sum(nil)
+	if si.RawSignedAttrs == nil {
+		return VerifyDigest(signer.PublicKey, si.SignatureAlgorithm, si.DigestAlgorithm, digest, si.Signature)
 	}
 	if !si.contentType.Equal(contentType) {
 		return fmt.Errorf("signed contentType %s differs from eContentType %s", si.contentType, contentType)
 	}
-	h := si.DigestAlgorithm.New()
-	h.Write(content)
-	if subtle.ConstantTimeCompare(h.Sum(nil), si.messageDigest) != 1 {
+	if subtle.ConstantTimeCompare(digest, si.messageDigest) != 1 {
 		return errors.New("messageDigest does not match the content")
 	}
 	signed := bytes.Clone(si.RawSignedAttrs)

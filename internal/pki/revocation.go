@@ -280,24 +280,26 @@ func subjectPublicKeyBits(c *Certificate) ([]byte, bool) {
 	return bits.Bytes, true
 }
 
+// NamesResponder reports whether the response's responder ID (by name or
+// by key hash) designates c. It verifies nothing.
+func (r *OCSPResponse) NamesResponder(c *Certificate) bool {
+	if r.ResponderName != nil {
+		return bytes.Equal(r.ResponderName, c.RawSubject)
+	}
+	key, ok := subjectPublicKeyBits(c)
+	if !ok {
+		return false
+	}
+	h := crypto.SHA1.New()
+	h.Write(key)
+	return bytes.Equal(h.Sum(nil), r.ResponderKeyHash)
+}
+
 // SignedBy reports whether the response names c as its responder (by name
 // or by key hash) and its signature verifies with c's key.
 func (r *OCSPResponse) SignedBy(c *Certificate) error {
-	switch {
-	case r.ResponderName != nil:
-		if !bytes.Equal(r.ResponderName, c.RawSubject) {
-			return errors.New("the responder name is not the certificate's subject")
-		}
-	default:
-		key, ok := subjectPublicKeyBits(c)
-		if !ok {
-			return errors.New("unreadable public key")
-		}
-		h := crypto.SHA1.New()
-		h.Write(key)
-		if !bytes.Equal(h.Sum(nil), r.ResponderKeyHash) {
-			return errors.New("the responder key hash is not the certificate's key")
-		}
+	if !r.NamesResponder(c) {
+		return errors.New("the responder ID does not designate the certificate")
 	}
 	return VerifySignature(c.PublicKey, r.SignatureAlgorithm, 0, r.RawTBSResponseData, r.Signature)
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/internal/atomicfile"
+	"github.com/accord-network/accord/internal/keyfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -122,7 +123,7 @@ func (w *Workspace) newKeys(version uint64, n int, alg trustlist.KeyAlg) ([]*tru
 			return nil, nil, err
 		}
 		rel := filepath.Join("keys", fmt.Sprintf("v%d-key-%d.cose", version, i))
-		if err := trustlist.WritePrivateKeyFile(filepath.Join(w.Dir, rel), k); err != nil {
+		if err := writeKeyFile(filepath.Join(w.Dir, rel), k); err != nil {
 			return nil, nil, err
 		}
 		keys = append(keys, k)
@@ -210,7 +211,7 @@ func (w *Workspace) Descriptor() (*trustlist.Descriptor, error) {
 func (w *Workspace) Keys() ([]*trustlist.PrivateKey, error) {
 	var keys []*trustlist.PrivateKey
 	for _, rel := range w.Meta.KeyFiles {
-		k, err := trustlist.ReadPrivateKeyFile(filepath.Join(w.Dir, rel))
+		k, err := readKeyFile(filepath.Join(w.Dir, rel))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -418,7 +419,7 @@ func (w *Workspace) ReadKeys(paths []string) ([]*trustlist.PrivateKey, error) {
 	}
 	var keys []*trustlist.PrivateKey
 	for _, p := range paths {
-		k, err := trustlist.ReadPrivateKeyFile(p)
+		k, err := readKeyFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("key %s: %w", p, err)
 		}
@@ -719,4 +720,27 @@ func orFirst(h string) string {
 		return "none (the first list)"
 	}
 	return "list hash " + h[:min(16, len(h))] + "…"
+}
+
+// readKeyFile loads an anchor key, refusing a file with loose permissions.
+func readKeyFile(path string) (*trustlist.PrivateKey, error) {
+	b, err := keyfile.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := trustlist.ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// writeKeyFile writes k to a new file with mode 0600; it never overwrites a
+// key.
+func writeKeyFile(path string, k *trustlist.PrivateKey) error {
+	b, err := k.MarshalPrivateKey()
+	if err != nil {
+		return err
+	}
+	return keyfile.Create(path, b)
 }

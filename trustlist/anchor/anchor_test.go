@@ -3,9 +3,13 @@ package anchor
 import (
 	"bytes"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/internal/keyfile"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -79,5 +83,40 @@ func TestRevocationIsSticky(t *testing.T) {
 	_, ch, err = w2.Changes()
 	if err != nil || len(ch) != 1 || ch[0].What != Reinstated || !bytes.Contains([]byte(ch[0].Detail), []byte("revoked by mistake")) {
 		t.Fatalf("changes after reinstate: %+v %v", ch, err)
+	}
+}
+
+// Anchor keys are written owner-only, read back as the descriptor's keys,
+// never overwritten, and refused once others may read them.
+func TestKeyFiles(t *testing.T) {
+	w, err := Init(t.TempDir()+"/nl", "NL", "NL", 2, 2, trustlist.AlgEdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.Descriptor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := w.Keys()
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys: %d, %v", len(keys), err)
+	}
+	for _, k := range keys {
+		if d.Key(k.Public().KID()) == nil {
+			t.Fatalf("key %x read back is not in the descriptor", k.Public().KID())
+		}
+	}
+	path := filepath.Join(w.Dir, w.Meta.KeyFiles[0])
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+	if err := writeKeyFile(path, keys[1]); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("overwriting a key file: %v", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Keys(); !errors.Is(err, keyfile.ErrPermissions) {
+		t.Fatalf("a key others can read: %v, want keyfile.ErrPermissions", err)
 	}
 }

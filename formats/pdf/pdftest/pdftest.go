@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // Image is a greyscale image placed on the first page as an image XObject,
@@ -30,7 +31,46 @@ type Options struct {
 	// PadPage adds this many bytes of text operators to each page's
 	// content stream, to make large documents for benchmarks.
 	PadPage int
+	// Placement says how page 1 shows Image: directly (the default),
+	// through a form XObject, or as the appearance of a stamp annotation
+	// (a visible seal).
+	Placement Placement
+	// ObjectStream puts every object that is not a stream (catalog, page
+	// tree, pages, font, info, annotation) into a compressed object stream,
+	// with a cross-reference stream (PDF 1.5), as many producers write.
+	ObjectStream bool
+	// SignatureField adds an empty signature field (a /FT /Sig widget on
+	// page 1 with no value, listed in the AcroForm), for signers that sign
+	// an existing field, such as mutool sign. Its object number is
+	// SignatureFieldObject(o).
+	SignatureField bool
 }
+
+// SignatureFieldObject returns the object number of the empty signature
+// field Document writes for o (when o.SignatureField is set).
+func SignatureFieldObject(o Options) int {
+	if o.Pages <= 0 {
+		o.Pages = 1
+	}
+	n := 4 + 2*o.Pages
+	if o.Image != nil {
+		n++
+		if o.Placement != OnPage {
+			n += 2
+		}
+	}
+	return n + 1
+}
+
+// Placement is how a page shows its image.
+type Placement int
+
+// Placements of the image.
+const (
+	OnPage       Placement = iota // the page's content draws the image XObject
+	InForm                        // the page draws a form XObject that draws the image
+	InAnnotation                  // a stamp annotation's appearance (a form XObject) draws it
+)
 
 // Document returns a PDF 1.7 file with a classic cross-reference table.
 //
@@ -45,7 +85,13 @@ func Document(o Options) []byte {
 	}
 	var b bytes.Buffer
 	var offs []int
+	var packed []packedObj // objects for the object stream
 	obj := func(body string, stream []byte) {
+		if o.ObjectStream && stream == nil {
+			offs = append(offs, -1)
+			packed = append(packed, packedObj{len(offs), body})
+			return
+		}
 		offs = append(offs, b.Len())
 		fmt.Fprintf(&b, "%d 0 obj\n%s", len(offs), body)
 		if stream != nil {
@@ -61,16 +107,36 @@ func Document(o Options) []byte {
 	for i := 0; i < o.Pages; i++ {
 		fmt.Fprintf(kids, "%d 0 R ", 5+2*i)
 	}
-	obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
+	sigField := SignatureFieldObject(o)
+	if o.SignatureField {
+		obj(fmt.Sprintf("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%d 0 R] /SigFlags 3 >> >>", sigField), nil)
+	} else {
+		obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
+	}
 	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), o.Pages), nil)
 	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", nil)
 	obj(fmt.Sprintf("<< /Title (%s) /Producer (accord pdftest) >>", o.Title), nil)
 	for i := 0; i < o.Pages; i++ {
 		res := "/Font << /F1 3 0 R >>"
 		content := fmt.Sprintf("BT /F1 18 Tf 72 760 Td (%s) Tj ET\nBT /F1 12 Tf 72 730 Td (Page %d of %d) Tj ET\n", o.Title, i+1, o.Pages)
+		annots := ""
+		if i == 0 && o.SignatureField {
+			annots = fmt.Sprintf(" /Annots [%d 0 R]", sigField)
+		}
 		if i == 0 && o.Image != nil {
-			res += fmt.Sprintf(" /XObject << /Im1 %d 0 R >>", imgObj)
-			content += "q 200 0 0 200 72 400 cm /Im1 Do Q\n"
+			switch o.Placement {
+			case InForm:
+				res += fmt.Sprintf(" /XObject << /Fm1 %d 0 R >>", imgObj+1)
+				content += "q 200 0 0 200 72 400 cm /Fm1 Do Q\n"
+			case InAnnotation:
+				annots = strings.TrimSuffix(annots, "]") + fmt.Sprintf(" %d 0 R]", imgObj+2)
+				if !o.SignatureField {
+					annots = fmt.Sprintf(" /Annots [%d 0 R]", imgObj+2)
+				}
+			default:
+				res += fmt.Sprintf(" /XObject << /Im1 %d 0 R >>", imgObj)
+				content += "q 200 0 0 200 72 400 cm /Im1 Do Q\n"
+			}
 		}
 		if o.PadPage > 0 {
 			var pad bytes.Buffer
@@ -79,7 +145,7 @@ func Document(o Options) []byte {
 			}
 			content += pad.String()
 		}
-		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << %s >> /Contents %d 0 R >>", res, 6+2*i), nil)
+		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << %s >> /Contents %d 0 R%s >>", res, 6+2*i, annots), nil)
 		obj(fmt.Sprintf("<< /Length %d >>", len(content)), []byte(content))
 	}
 	if im := o.Image; im != nil {
@@ -95,12 +161,70 @@ func Document(o Options) []byte {
 				im.Width, im.Height, z.Len()), z.Bytes())
 		}
 	}
+	if im := o.Image; im != nil && o.Placement != OnPage {
+		draw := "q 1 0 0 1 0 0 cm /Im1 Do Q\n"
+		obj(fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] /Resources << /XObject << /Im1 %d 0 R >> >> /Length %d >>", imgObj, len(draw)), []byte(draw))
+		obj(fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /Rect [72 400 272 600] /AP << /N %d 0 R >> >>", imgObj+1), nil)
+	}
+	if o.SignatureField {
+		obj("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /Rect [72 600 272 700] /F 4 /P 5 0 R >>", nil)
+	}
+	if o.ObjectStream {
+		return finishWithObjectStream(&b, offs, packed)
+	}
 	xref := b.Len()
 	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
 	for _, off := range offs {
 		fmt.Fprintf(&b, "%010d 00000 n \n", off)
 	}
 	fmt.Fprintf(&b, "trailer\n<<\n  /Size %d\n  /Root 1 0 R\n  /Info 4 0 R\n>>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	return b.Bytes()
+}
+
+// packedObj is an object written into the object stream.
+type packedObj struct {
+	num  int
+	body string
+}
+
+// finishWithObjectStream writes the packed objects as one FlateDecode
+// object stream and ends the file with a cross-reference stream
+// (ISO 32000-1 §7.5.7, §7.5.8).
+func finishWithObjectStream(b *bytes.Buffer, offs []int, packed []packedObj) []byte {
+	var hdr, body bytes.Buffer
+	index := map[int]int{}
+	for i, p := range packed {
+		fmt.Fprintf(&hdr, "%d %d ", p.num, body.Len())
+		body.WriteString(p.body + "\n")
+		index[p.num] = i
+	}
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	_, _ = w.Write(hdr.Bytes())
+	_, _ = w.Write(body.Bytes())
+	_ = w.Close()
+	stm := len(offs) + 1
+	offs = append(offs, b.Len())
+	fmt.Fprintf(b, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n", stm, len(packed), hdr.Len(), z.Len())
+	b.Write(z.Bytes())
+	b.WriteString("\nendstream\nendobj\n")
+	xrefNum := len(offs) + 1
+	offs = append(offs, b.Len())
+	var rows bytes.Buffer
+	row := func(typ byte, f2 int, f3 int) {
+		rows.Write([]byte{typ, byte(f2 >> 24), byte(f2 >> 16), byte(f2 >> 8), byte(f2), byte(f3 >> 8), byte(f3)})
+	}
+	row(0, 0, 65535)
+	for i, off := range offs {
+		if off < 0 {
+			row(2, stm, index[i+1])
+		} else {
+			row(1, off, 0)
+		}
+	}
+	fmt.Fprintf(b, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Info 4 0 R /Length %d >>\nstream\n", xrefNum, len(offs)+1, rows.Len())
+	b.Write(rows.Bytes())
+	fmt.Fprintf(b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", offs[xrefNum-1])
 	return b.Bytes()
 }
 
