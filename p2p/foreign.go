@@ -143,6 +143,8 @@ func (n *Node) PinSource(p foreign.Pin) error {
 
 // ImportForeignFile accepts a foreign list file under this node's pin (as
 // `accord trust import --format` does), keeps it and publishes its envelope.
+// When only the publish fails, the list is returned with the error: it is
+// held, and peers fetch it by sync.
 func (n *Node) ImportForeignFile(ctx context.Context, format string, raw []byte) (*foreign.List, error) {
 	l, _, err := n.acceptForeignFile(format, raw)
 	if err != nil {
@@ -165,7 +167,7 @@ func (n *Node) acceptForeignFile(format string, raw []byte) (*foreign.List, stri
 		return nil, "", err
 	}
 	if err := foreign.SaveList(f.dir, l); err != nil {
-		return nil, "", errors.Join(err, f.reload(n))
+		return nil, "", fmt.Errorf("%w: %w", trustlist.ErrStoreWrite, errors.Join(err, f.reload(n)))
 	}
 	f.held.Install(n.Set())
 	return l, warn, nil
@@ -459,11 +461,44 @@ type ForeignInfo struct {
 // handleForeign answers GET /v1/foreign: the foreign lists the node holds.
 func (n *Node) handleForeign(w http.ResponseWriter, _ *http.Request) {
 	out := []ForeignInfo{}
-	now := n.cfg.Now()
 	for _, l := range n.ForeignLists() {
-		out = append(out, ForeignInfo{Slot: l.Key(), Name: l.Name, Format: l.Format, Territory: l.Territory, Seq: l.Seq,
-			IssuedAt: l.Issued, NextUpdate: l.NextUpdate, Hash: hex.EncodeToString(l.ID[:]), Entries: len(l.Entries()),
-			Signer: l.Signer, Fresh: now.Before(l.NextUpdate)})
+		out = append(out, n.foreignInfo(l))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// handleImportForeign answers POST /v1/foreign?format=F (operator): the body
+// is a foreign list file, accepted under this node's pin of F, kept and
+// published (ImportForeignFile). 202 with its ForeignInfo; 400 for a format
+// that cannot be pinned; 422 with the reason for a refusal (not pinned
+// here, untrusted, rollback, stale, unchanged); 507/503 when it could not
+// be stored.
+func (n *Node) handleImportForeign(w http.ResponseWriter, r *http.Request) {
+	format := r.URL.Query().Get("format")
+	body, ok := readBody(w, r, int64(n.cfg.MaxObjectSize))
+	if !ok {
+		return
+	}
+	l, err := n.ImportForeignFile(r.Context(), format, body)
+	switch {
+	case l != nil:
+		// Accepted and stored; a failed publish is caught up by sync.
+		if err != nil {
+			n.log.Warn("foreign list stored but not published", "slot", l.Key(), "err", err)
+		}
+		writeJSON(w, http.StatusAccepted, n.foreignInfo(l))
+	case isStoreError(err):
+		code, resp := storeErrorResponse(string(trustlist.KindForeign), err)
+		writeJSON(w, code, resp)
+	case errors.Is(err, foreign.ErrFormat):
+		writeError(w, http.StatusBadRequest, "%v", err)
+	default:
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+	}
+}
+
+func (n *Node) foreignInfo(l *foreign.List) ForeignInfo {
+	return ForeignInfo{Slot: l.Key(), Name: l.Name, Format: l.Format, Territory: l.Territory, Seq: l.Seq,
+		IssuedAt: l.Issued, NextUpdate: l.NextUpdate, Hash: hex.EncodeToString(l.ID[:]), Entries: len(l.Entries()),
+		Signer: l.Signer, Fresh: n.cfg.Now().Before(l.NextUpdate)}
 }

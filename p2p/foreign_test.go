@@ -1,12 +1,14 @@
 package p2p
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -284,14 +286,36 @@ func TestForeignETSIBySync(t *testing.T) {
 	link(t, c, b)
 	waitMesh(t, a, b, c)
 	ctx := context.Background()
-	var ie *foreign.List
-	for _, f := range []string{"lotl/eu-lotl-248.xml", "tl/IE-tl-sn18.xml"} {
-		l, err := a.ImportForeignFile(ctx, "etsi-tl", fixtures.ReadShared(t, "etsi-tl", f))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		ie = l
+	if _, err := a.ImportForeignFile(ctx, "etsi-tl", fixtures.ReadShared(t, "etsi-tl", "lotl/eu-lotl-248.xml")); err != nil {
+		t.Fatal(err)
 	}
+	// The national list through the operator API of the running node.
+	ieRaw := fixtures.ReadShared(t, "etsi-tl", "tl/IE-tl-sn18.xml")
+	post := func(token, format string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "http://127.0.0.1/v1/foreign?format="+format, bytes.NewReader(ieRaw))
+		req.Header.Set("Content-Type", "application/xml")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := post("", "etsi-tl"); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("without the operator token: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post(a.opToken, "gdhcn"); rec.Code != http.StatusBadRequest {
+		t.Fatalf("gdhcn: %d %s", rec.Code, rec.Body)
+	}
+	rec := post(a.opToken, "etsi-tl")
+	var info ForeignInfo
+	if err := json.Unmarshal(rec.Body.Bytes(), &info); err != nil || rec.Code != http.StatusAccepted || info.Territory != "IE" || info.Seq != 18 {
+		t.Fatalf("POST /v1/foreign: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post(a.opToken, "etsi-tl"); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "already held") {
+		t.Fatalf("the same list again: %d %s", rec.Code, rec.Body)
+	}
+	ie := foreignHeld(a, info.Slot)
 	holdsBoth := func(n *Node) bool {
 		return foreignHeld(n, "etsi-tl/EU/lotl") != nil && foreignHeld(n, ie.Key()) != nil
 	}
@@ -302,7 +326,7 @@ func TestForeignETSIBySync(t *testing.T) {
 	if len(es) == 0 {
 		t.Fatal("IE list mapped no entries")
 	}
-	rec := httptest.NewRecorder()
+	rec = httptest.NewRecorder()
 	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/v1/foreign", nil))
 	var infos []ForeignInfo
 	if err := json.Unmarshal(rec.Body.Bytes(), &infos); err != nil || rec.Code != 200 || len(infos) != 2 ||

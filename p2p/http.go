@@ -103,6 +103,7 @@ func (n *Node) apiMux() *http.ServeMux {
 	})
 	get("/v1/publications/{country}", public, n.handlePublications) // publications.go
 	get("/v1/foreign", public, n.handleForeign)                     // foreign.go
+	post("/v1/foreign", operator, bodyDocument, nil, n.handleImportForeign)
 	get("/v1/lists/{country}/{seq}", public, func(w http.ResponseWriter, r *http.Request) {
 		cc := strings.ToUpper(r.PathValue("country"))
 		seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)

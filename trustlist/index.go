@@ -41,7 +41,7 @@ const (
 	idxMetaKey  = "v"
 	// indexFormat changes whenever what the index records, or the rules
 	// that produce it, change: an index of another format is rebuilt.
-	indexFormat = 1
+	indexFormat = 2
 	// idxCA marks an anchor whose head list holds CA entries (lookups of
 	// all CAs, as PDF chain building makes, load only those anchors).
 	idxCA = "c"
@@ -54,10 +54,12 @@ var ErrIndexStale = errors.New("trust store index does not match the store")
 
 type indexMeta struct {
 	Format int `cbor:"1,keyasint"`
-	// LogSeq and LogHash are the last log record (its key and the SHA-256
-	// of its value) when the index was written.
+	// LogSeq, LogHash and LogLen are the last log record when the index
+	// was written: its key, the SHA-256 of its last 4 KiB (tailHash) and
+	// its length.
 	LogSeq  uint64 `cbor:"2,keyasint"`
 	LogHash []byte `cbor:"3,keyasint"`
+	LogLen  int    `cbor:"6,keyasint"`
 	// The policy the acceptance decisions were made under.
 	Threshold    int   `cbor:"4,keyasint"`
 	MaxClockSkew int64 `cbor:"5,keyasint"`
@@ -163,7 +165,7 @@ func rebuildIndex(tx *bolt.Tx, s *Set) error {
 
 func writeIndexMeta(tx *bolt.Tx, meta *bolt.Bucket, p Policy) error {
 	m := indexMeta{Format: indexFormat, Threshold: p.EndorsementThreshold, MaxClockSkew: int64(p.MaxClockSkew)}
-	m.LogSeq, m.LogHash = lastLog(tx)
+	m.LogSeq, m.LogHash, m.LogLen = lastLog(tx)
 	b, err := marshal(&m)
 	if err != nil {
 		return err
@@ -171,18 +173,27 @@ func writeIndexMeta(tx *bolt.Tx, meta *bolt.Bucket, p Policy) error {
 	return meta.Put([]byte(idxMetaKey), b)
 }
 
-// lastLog returns the key and value hash of the last log record.
-func lastLog(tx *bolt.Tx) (uint64, []byte) {
+// lastLog returns the key, tail hash and length of the last log record.
+func lastLog(tx *bolt.Tx) (uint64, []byte, int) {
 	lg := tx.Bucket([]byte(bucketLog))
 	if lg == nil {
-		return 0, nil
+		return 0, nil, 0
 	}
 	k, v := lg.Cursor().Last()
 	if len(k) != 8 {
-		return 0, nil
+		return 0, nil, 0
 	}
-	h := sha256.Sum256(v)
-	return binary.BigEndian.Uint64(k), h[:]
+	return binary.BigEndian.Uint64(k), tailHash(v), len(v)
+}
+
+// tailHash is the SHA-256 of the last 4 KiB of a log record (all of a
+// shorter one), where a COSE object keeps its signatures: a constant cost
+// however large the record. The objects the index points to are checked
+// against their full hashes when they are read (logObject, and the head
+// list's payload hash).
+func tailHash(v []byte) []byte {
+	h := sha256.Sum256(v[max(0, len(v)-4096):])
+	return h[:]
 }
 
 // indexCountry rewrites what the index holds of one anchor.
@@ -346,8 +357,7 @@ func indexFresh(tx *bolt.Tx, p Policy) (indexMeta, string) {
 	if m.Format != indexFormat {
 		return m, fmt.Sprintf("the index is of format %d, not %d", m.Format, indexFormat)
 	}
-	seq, h := lastLog(tx)
-	if seq != m.LogSeq || !bytes.Equal(h, m.LogHash) {
+	if seq, h, n := lastLog(tx); seq != m.LogSeq || n != m.LogLen || !bytes.Equal(h, m.LogHash) {
 		return m, fmt.Sprintf("the index was built at log record %d, the log ends at %d", m.LogSeq, seq)
 	}
 	if m.Threshold != p.EndorsementThreshold || time.Duration(m.MaxClockSkew) != p.MaxClockSkew {

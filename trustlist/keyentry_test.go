@@ -133,3 +133,40 @@ func TestNegativeSerialDSCEntry(t *testing.T) {
 	}
 	t.Logf("%d DSCs crypto/x509 refuses are listed", n)
 }
+
+// dcc_types (field 16): distinct t, v, r in that order, on spki entries
+// only, and kept through the wire.
+func TestDCCTypesField(t *testing.T) {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	spki, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	now := time.Now()
+	e, err := NewSPKIEntry(spki, []byte("ch-kid"), []DocType{DocHCert}, "CH key", now, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.DCCTypes = []string{"t", "v"}
+	if err := e.check(); err != nil {
+		t.Fatal(err)
+	}
+	back, err := entryFromWire(e.wire())
+	if err != nil || len(back.DCCTypes) != 2 || back.DCCTypes[0] != "t" || back.DCCTypes[1] != "v" {
+		t.Fatalf("round trip: %v %v", back, err)
+	}
+	for _, bad := range [][]string{{"v", "t"}, {"t", "t"}, {"x"}, {"tv"}, {""}} {
+		e.DCCTypes = bad
+		if e.check() == nil {
+			t.Errorf("dcc_types %q accepted", bad)
+		}
+	}
+	der, _ := os.ReadFile("../../shared/fixtures/icao-masterlist/icao-ml-tools/csca-germany_05-2019_self_signed.cer")
+	if der != nil {
+		x, err := NewX509Entry(der, true, []DocType{"icao-csca"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.DCCTypes = []string{"v"}
+		if x.check() == nil {
+			t.Error("dcc_types accepted on an x509 entry")
+		}
+	}
+}

@@ -40,6 +40,15 @@ type entrySink interface {
 	add(w *entryWire)
 }
 
+// rawEntrySink is an entrySink that takes each entry's encoded bytes
+// (well-formed, not decoded) instead: for a list already verified whole
+// when it was accepted, whose entries a View decodes only when a lookup
+// needs them.
+type rawEntrySink interface {
+	entrySink
+	raw(b []byte)
+}
+
 // head reads an item's initial byte and argument, refusing non-shortest
 // arguments, indefinite lengths and reserved values.
 func (r *cborReader) head() (major byte, arg uint64, err error) {
@@ -331,6 +340,17 @@ func (r *cborReader) entries() ([]entryWire, error) {
 	n, err := r.container(4)
 	if err != nil || n > MaxEntries {
 		return nil, errNotCanonical
+	}
+	if rs, ok := r.sink.(rawEntrySink); ok {
+		rs.start(n)
+		for i := 0; i < n; i++ {
+			b, err := r.item(1)
+			if err != nil || len(b) == 0 || b[0]>>5 != 5 {
+				return nil, errNotCanonical
+			}
+			rs.raw(b)
+		}
+		return nil, nil
 	}
 	if r.sink != nil {
 		r.sink.start(n)

@@ -134,6 +134,8 @@ func (k Kind) Article() string {
 		return "an endorsement"
 	case KindEvidence:
 		return "equivocation evidence"
+	case KindForeign:
+		return "a foreign list envelope"
 	case "":
 		return "an object of no kind"
 	}

@@ -41,10 +41,86 @@ type View struct {
 type viewAnchor struct {
 	rec   anchorRecord
 	descs map[uint64]*Descriptor
-	all   []*Match
+	// tmpl is every match's anchor and list part; raws are the head list's
+	// entries, encoded, decoded when a lookup needs them (byKey, all).
+	tmpl  Match
+	raws  [][]byte
+	all   []*Match // nil until a lookup needs every entry
 	byKey map[string][]*Match
 	pubs  *pubState // loaded on first use
 	err   error     // the anchor's objects failed to load or verify
+}
+
+// rawEntries collects a list's entries as encoded bytes (rawEntrySink).
+type rawEntries struct{ raws [][]byte }
+
+func (s *rawEntries) start(n int)    { s.raws = make([][]byte, 0, n) }
+func (s *rawEntries) add(*entryWire) {}
+func (s *rawEntries) raw(b []byte)   { s.raws = append(s.raws, b) }
+func decodeEntry(b []byte) (*Entry, error) {
+	var w entryWire
+	if err := (&cborReader{b: b}).entry(&w); err != nil {
+		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, err)
+	}
+	return entryFromWire(w)
+}
+
+// keyMatches returns a's matches for the lookup key k, decoding only the
+// entries whose bytes hold the key (a byte search), and remembers them.
+func (v *View) keyMatches(a *viewAnchor, k string) []*Match {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if ms, ok := a.byKey[k]; ok {
+		return ms
+	}
+	var ms []*Match
+	needle := []byte(k[1:])
+	for _, b := range a.raws {
+		if !bytes.Contains(b, needle) {
+			continue
+		}
+		e, err := decodeEntry(b)
+		if err != nil {
+			if v.loadErr == nil {
+				v.loadErr = fmt.Errorf("%w: %s: %w", ErrStoreDamaged, a.tmpl.Country, err)
+			}
+			continue
+		}
+		for _, ek := range indexKeys(e) {
+			if ek == k {
+				m := a.tmpl
+				m.Entry = e
+				ms = append(ms, &m)
+				break
+			}
+		}
+	}
+	a.byKey[k] = ms
+	return ms
+}
+
+// allMatches returns every match of a, decoding every entry once.
+func (v *View) allMatches(a *viewAnchor) []*Match {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if a.all != nil || len(a.raws) == 0 {
+		return a.all
+	}
+	all := make([]*Match, 0, len(a.raws))
+	for _, b := range a.raws {
+		e, err := decodeEntry(b)
+		if err != nil {
+			if v.loadErr == nil {
+				v.loadErr = fmt.Errorf("%w: %s: %w", ErrStoreDamaged, a.tmpl.Country, err)
+			}
+			continue
+		}
+		m := a.tmpl
+		m.Entry = e
+		all = append(all, &m)
+	}
+	a.all = all
+	return all
 }
 
 // OpenView opens the store in dir through its index. It fails with
@@ -149,16 +225,16 @@ func (v *View) Find(q Query) []Match {
 		}
 		switch {
 		case q.KID != nil:
-			cands = append(cands, a.byKey[idxKID+string(q.KID)]...)
+			cands = append(cands, v.keyMatches(a, idxKID+string(q.KID))...)
 			if len(q.KID) == 20 {
-				cands = append(cands, a.byKey[idxAddr+string(q.KID)]...)
+				cands = append(cands, v.keyMatches(a, idxAddr+string(q.KID))...)
 			}
 		case q.Thumbprint != nil:
-			cands = append(cands, a.byKey[idxThumb+string(q.Thumbprint)]...)
+			cands = append(cands, v.keyMatches(a, idxThumb+string(q.Thumbprint))...)
 		case q.Address != nil:
-			cands = append(cands, a.byKey[idxAddr+string(q.Address)]...)
+			cands = append(cands, v.keyMatches(a, idxAddr+string(q.Address))...)
 		default:
-			cands = append(cands, a.all...)
+			cands = append(cands, v.allMatches(a)...)
 		}
 	}
 	if err != nil {
@@ -276,14 +352,17 @@ func (v *View) load(cc string) (*viewAnchor, error) {
 				return err
 			}
 			for _, d := range rec.Descriptors {
-				b, err := logObject(tx, d)
+				b, err := logObject(tx, d, true)
 				if err != nil {
 					return fmt.Errorf("descriptor v%d: %w", d.Version, err)
 				}
 				descRaw[d.Version] = b
 			}
 			if rec.Head != nil {
-				b, err := logObject(tx, *rec.Head)
+				// Bound by its payload hash (HeadHash) and signatures
+				// below: hashing the whole file as well would only
+				// double the cost of a large list.
+				b, err := logObject(tx, *rec.Head, false)
 				if err != nil {
 					return fmt.Errorf("head list: %w", err)
 				}
@@ -317,7 +396,7 @@ func (v *View) load(cc string) (*viewAnchor, error) {
 	if headRaw == nil {
 		return a, nil
 	}
-	h, err := ParseList(headRaw)
+	h, raws, err := parseVerifiedList(headRaw)
 	if err != nil {
 		return nil, fmt.Errorf("head list: %w", err)
 	}
@@ -335,18 +414,41 @@ func (v *View) load(cc string) (*viewAnchor, error) {
 	if a.rec.AdmittedUntil != 0 {
 		until = time.Unix(0, a.rec.AdmittedUntil).UTC()
 	}
-	a.all = headMatches(cur.Name, h, a.rec.Equivocated, until)
-	for _, m := range a.all {
-		for _, k := range indexKeys(m.Entry) {
-			a.byKey[k] = append(a.byKey[k], m)
-		}
-	}
+	a.tmpl = Match{Country: cc, Anchor: cur.Name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq, ListHash: h.Hash(),
+		IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: a.rec.Equivocated, AdmittedUntil: until}
+	a.raws = raws
 	return a, nil
 }
 
+// parseVerifiedList decodes a head list the store accepted (its bytes bound
+// to the index by hash): the COSE envelope and the list header in full, the
+// entries only as far as their encoded bytes (each is decoded, and checked,
+// when a lookup needs it). The caller verifies the signatures.
+func parseVerifiedList(raw []byte) (*List, [][]byte, error) {
+	msg, err := decodeSignMessage(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	payloadView(raw, msg)
+	var es rawEntries
+	w, err := decodeListPayload(msg.Payload, &es)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s payload: %v", ErrMalformed, KindList, err)
+	}
+	l := &List{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt),
+		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}}
+	if len(l.Prev) == 0 {
+		l.Prev = nil
+	}
+	if err := l.checkHeader(); err != nil {
+		return nil, nil, err
+	}
+	return l, es.raws, nil
+}
+
 // logObject returns a copy of the log record ref names, checked against
-// the hash the index recorded.
-func logObject(tx *bolt.Tx, ref objRef) ([]byte, error) {
+// the hash the index recorded if check is set.
+func logObject(tx *bolt.Tx, ref objRef, check bool) ([]byte, error) {
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], ref.Seq)
 	v := tx.Bucket([]byte(bucketLog)).Get(k[:])
@@ -354,8 +456,10 @@ func logObject(tx *bolt.Tx, ref objRef) ([]byte, error) {
 		return nil, fmt.Errorf("log record %d is missing", ref.Seq)
 	}
 	raw := v[1:]
-	if h := sha256.Sum256(raw); !bytes.Equal(h[:], ref.Hash) {
-		return nil, fmt.Errorf("log record %d does not have the indexed hash", ref.Seq)
+	if check {
+		if h := sha256.Sum256(raw); !bytes.Equal(h[:], ref.Hash) {
+			return nil, fmt.Errorf("log record %d does not have the indexed hash", ref.Seq)
+		}
 	}
 	return bytes.Clone(raw), nil
 }
@@ -401,7 +505,7 @@ func (v *View) loadPubs(cc string, a *viewAnchor) (*pubState, error) {
 	err := contain(func() error {
 		return v.db.View(func(tx *bolt.Tx) error {
 			for i, r := range refs {
-				b, err := logObject(tx, r)
+				b, err := logObject(tx, r, true)
 				if err != nil {
 					return err
 				}

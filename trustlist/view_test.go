@@ -304,3 +304,30 @@ func TestCheckIndex(t *testing.T) {
 		t.Fatalf("CheckIndex after repair: %+v, %v", c, err)
 	}
 }
+
+// TestViewConcurrentLookups: a View is shared by the workers of a bulk
+// verification; lookups that load anchors and decode entries race on
+// nothing (run with -race).
+func TestViewConcurrentLookups(t *testing.T) {
+	dir, kids := viewStore(t)
+	v := tt.Must(trustlist.OpenView(dir))
+	defer v.Close()
+	qs := viewQueries(kids)
+	done := make(chan int)
+	for w := 0; w < 8; w++ {
+		go func(w int) {
+			n := 0
+			for i := range qs {
+				n += len(v.Find(qs[(i+w)%len(qs)]))
+				v.RevocationSummary("DE")
+			}
+			done <- n
+		}(w)
+	}
+	first := <-done
+	for w := 1; w < 8; w++ {
+		if n := <-done; n != first {
+			t.Fatalf("workers found %d and %d matches for the same queries", first, n)
+		}
+	}
+}

@@ -12,8 +12,9 @@
 //		_ "github.com/accord-network/accord/formats/qr"    // QR code pictures
 //	)
 //
-//	set, err := trustlist.LoadDir(dir) // trusted material: a store, or any TrustedMaterial
-//	v := verify.New(set, verify.Options{Offline: true})
+//	view, err := trustlist.OpenView(dir) // a store through its verified index (cost independent of its size);
+//	defer view.Close()                   // trustlist.LoadDir(dir) replays it whole; or any TrustedMaterial
+//	v := verify.New(view, verify.Options{Offline: true})
 //	res, err := v.Verify(ctx, document)
 //	switch {
 //	case err != nil: // the input could not be read or decoded (errors.Is(err, verify.ErrMalformed))

@@ -112,7 +112,7 @@ func TestChainDocumentStore(t *testing.T) {
 	root, _ := rootOf(t, docs[0])
 	set := trustlisttest.TrustOne(t, "SG", contractEntry(t, id, store, "Carrier Pte Ltd", "carrier.example"))
 	reader := sim.reader(t)
-	reader.Window = 25 * time.Millisecond // two cores shared by many tests: let the batch fill
+	reader.Window = 250 * time.Millisecond // two cores shared by many tests (and -race): let the batch fill
 	v := chainVerifier(set, reader)
 
 	wantFailure(t, "before issue", mustVerify(t, v, docs[0]), verify.CheckSignature, "is not issued in document store "+store.Hex())

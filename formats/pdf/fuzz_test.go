@@ -39,6 +39,23 @@ func FuzzVerify(f *testing.F) {
 	if b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", "hostile", "pdf-hang.pdf")); err == nil {
 		f.Add(b)
 	}
+	// Layouts the newer code paths read: object streams with a
+	// cross-reference stream, QR codes in forms and annotation appearances,
+	// an empty signature field, and real files with /DSS validation data
+	// (OCSP responses, CRLs, certificates).
+	for _, o := range []pdftest.Options{
+		{ObjectStream: true, Pages: 2},
+		{Image: grayOf(f, code), Placement: pdftest.InForm},
+		{Image: grayOf(f, code), Placement: pdftest.InAnnotation, ObjectStream: true},
+		{SignatureField: true},
+	} {
+		f.Add(pdftest.Document(o))
+	}
+	for _, name := range []string{"doc-firmado-LT.pdf", "Signature-P-BG_BOR-2.pdf", "pdf-self-issued-ocsp.pdf"} {
+		if b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", "dss-pades", "pdf", name)); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		// The per-input time limit: in process nothing can stop the PDF
 		// library, so an input that outlives it is a finding (the

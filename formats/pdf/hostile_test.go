@@ -166,6 +166,9 @@ func TestWorkerMemoryCeiling(t *testing.T) {
 	if testing.Short() {
 		t.Skip("grows a worker to its memory ceiling")
 	}
+	if raceEnabled {
+		t.Skip("SKIP: the race detector's shadow memory does not fit in the worker's 256 MiB address-space ceiling")
+	}
 	isolate(t, Isolation{Timeout: 60 * time.Second, Memory: 256 << 20, Workers: 1})
 	start := time.Now()
 	_, err := verifyWithin(t, 90*time.Second, hiddenHang(), &verify.Env{At: time.Now()})
