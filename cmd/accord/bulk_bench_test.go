@@ -167,3 +167,17 @@ func lastLines(s string) string {
 	}
 	return s
 }
+
+// BenchmarkBulkCLI is the accord half of BenchmarkBulkVsNode alone (one
+// worker), for profiling the whole-CLI path per document.
+func BenchmarkBulkCLI(b *testing.B) {
+	const docs = 4000
+	w := newBulkWorld(b, docs, 20)
+	b.ResetTimer()
+	for b.Loop() {
+		if code, out, errOut := runCLI("verify", "--trust", w.store, "--workers", "1", w.docs); code != exitOK {
+			b.Fatalf("accord verify exit %d: %s %s", code, lastLines(out), errOut)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(docs*b.N), "us/doc")
+}

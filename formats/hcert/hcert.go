@@ -27,9 +27,6 @@ import (
 	"github.com/accord-network/accord/verify"
 )
 
-// Decoded is an HC1 taken apart (internal/hc1).
-type Decoded = hc1.Decoded
-
 // Name is the format's name in verify results.
 const Name = "hcert"
 
@@ -83,7 +80,7 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	}
 	sc := hc1.GetScratch()
 	defer hc1.PutScratch(sc)
-	var d Decoded
+	var d hc1.Decoded
 	if err := hc1.DecodeWith(in, &d, sc); err != nil {
 		r.Add(verify.CheckDecoded, verify.Error, "%v", err)
 		return r, err
@@ -117,7 +114,7 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	return r, nil
 }
 
-func describe(d *Decoded) string {
+func describe(d *hc1.Decoded) string {
 	var b strings.Builder
 	b.Grow(96)
 	if d.InputWasText {
@@ -181,7 +178,7 @@ func entryKey(e *trustlist.Entry) (k signerKey, ok bool) {
 // checkSigner finds the listed DSCs named by kid and verifies the signature
 // with each until one succeeds. It records the signature check and, when no
 // entry can be judged, the issuer checks.
-func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *hc1.Scratch) (*trustlist.Match, *signerKey) {
+func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scratch) (*trustlist.Match, *signerKey) {
 	if d.KID == nil {
 		r.Add(verify.CheckSignature, verify.Fail, "the COSE headers carry no kid, so the signer cannot be identified")
 		env.NotListed(r, "no kid: the document does not name its signer")
@@ -223,7 +220,7 @@ func checkSigner(r *verify.Result, d *Decoded, env *verify.Env, sc *hc1.Scratch)
 	return nil, nil
 }
 
-func notListedWhy(d *Decoded, env *verify.Env) string {
+func notListedWhy(d *hc1.Decoded, env *verify.Env) string {
 	kid := kidString(d.KID)
 	if env.Trust != nil {
 		if other := env.Trust.Find(trustlist.Query{KID: d.KID}); len(other) > 0 {
@@ -361,7 +358,7 @@ func addCheck(r *verify.Result, name string, st verify.Status, detail string) {
 	r.Checks = append(r.Checks, verify.Check{Name: name, Status: st, Detail: detail})
 }
 
-func checkKeyUsage(r *verify.Result, d *Decoded, cert *x509.Certificate) {
+func checkKeyUsage(r *verify.Result, d *hc1.Decoded, cert *x509.Certificate) {
 	st, detail := keyUsageVerdict(&d.DCC, cert)
 	addCheck(r, verify.CheckKeyUsage, st, detail)
 }
@@ -399,7 +396,7 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // checkValidity checks exp and iat against the verification time, and the
 // DSC's own validity period at that time (key is nil when no listed DSC
 // verified the signature).
-func checkValidity(r *verify.Result, d *Decoded, key *signerKey, at time.Time) {
+func checkValidity(r *verify.Result, d *hc1.Decoded, key *signerKey, at time.Time) {
 	var bad []string
 	switch {
 	case d.Expires.IsZero():
@@ -428,7 +425,7 @@ func checkValidity(r *verify.Result, d *Decoded, key *signerKey, at time.Time) {
 	addCheck(r, verify.CheckNotExpired, verify.Pass, iat+", expires "+ts(d.Expires))
 }
 
-func summary(d *Decoded) []verify.Field {
+func summary(d *hc1.Decoded) []verify.Field {
 	out := make([]verify.Field, 0, 8)
 	add := func(label, value string) {
 		if value != "" {

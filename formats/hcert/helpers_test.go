@@ -22,6 +22,9 @@ var (
 	encMode            = hc1.EncMode
 )
 
+// Decoded is an HC1 taken apart.
+type Decoded = hc1.Decoded
+
 // IssueOptions are the issuing options.
 type IssueOptions = hcertissue.IssueOptions
 

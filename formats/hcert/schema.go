@@ -1,6 +1,7 @@
 package hcert
 
 import (
+	"github.com/accord-network/accord/internal/hc1"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -10,7 +11,7 @@ var schemaCheck = true
 
 // checkSchema reports the EU DCC JSON schema verdict, taken while decoding
 // (dccschema.ValidateCBOR: the release the DCC's ver names).
-func checkSchema(r *verify.Result, d *Decoded) {
+func checkSchema(r *verify.Result, d *hc1.Decoded) {
 	if !schemaCheck {
 		r.Add(verify.CheckSchema, verify.Skip, "no EU DCC JSON schema validator in this build")
 		return
