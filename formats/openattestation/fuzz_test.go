@@ -1,7 +1,6 @@
 package openattestation_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/formats/openattestation"
-	"github.com/accord-network/accord/internal/ojson"
 	oaissue "github.com/accord-network/accord/issue/openattestation"
 
 	"github.com/accord-network/accord/fixtures"
@@ -34,34 +32,6 @@ func fuzzSeeds(f *testing.F) [][]byte {
 		}
 	}
 	return seeds
-}
-
-// FuzzParseJSON: the parser never panics, errors are malformed and one
-// line, and Stringify is a fixed point after one round.
-func FuzzParseJSON(f *testing.F) {
-	for _, s := range fuzzSeeds(f) {
-		f.Add(s)
-	}
-	for _, s := range []string{`"\ud800"`, `{"1":1,"a":2,"0":3}`, `1e400`, `[[[[]]]]`, `"\u2028"`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		v, err := ojson.Parse(in)
-		if err != nil {
-			if !errors.Is(err, verify.ErrMalformed) || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("bad error %q", err)
-			}
-			return
-		}
-		a := ojson.Stringify(v)
-		v2, err := ojson.Parse(a)
-		if err != nil {
-			t.Fatalf("our own output does not parse: %v\n%s", err, a)
-		}
-		if b := ojson.Stringify(v2); !bytes.Equal(a, b) {
-			t.Fatalf("not a fixed point:\n%s\n%s", a, b)
-		}
-	})
 }
 
 // FuzzVerify: any input gives a result or a malformed error, never a panic,
