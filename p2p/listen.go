@@ -55,7 +55,7 @@ func transports() libp2p.Option {
 // listenError wraps a host start failure caused by a taken address.
 func listenError(err error) error {
 	if errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use") {
-		return fmt.Errorf("p2p: %w (is another node running with the same --listen?): %v", ErrListenAddrInUse, err)
+		return fmt.Errorf("p2p: %w (is another node running on the same listen address?): %v", ErrListenAddrInUse, err)
 	}
 	return fmt.Errorf("p2p: libp2p host: %w", err)
 }

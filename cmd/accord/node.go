@@ -169,7 +169,7 @@ func nodeRun(c *cli.Context) error {
 			return storeErr(cfg.DataDir, err)
 		}
 		if errors.Is(err, p2p.ErrListenAddrInUse) {
-			return usageErr("%v", err)
+			return usageErr("%v; stop that node, or choose another --listen", err)
 		}
 		return fmt.Errorf("node: %w", err)
 	}

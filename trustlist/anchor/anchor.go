@@ -79,7 +79,7 @@ func Init(dir, country, name string, n, t int, alg trustlist.KeyAlg) (*Workspace
 		return nil, fmt.Errorf("%w: %s", ErrAnchorExists, dir)
 	}
 	if !trustlist.ValidCountry(country) {
-		return nil, fmt.Errorf("--country %q is not an ISO 3166-1 alpha-2 code (two upper-case letters, e.g. NL, SG, KE)", country)
+		return nil, fmt.Errorf("country %q is not an ISO 3166-1 alpha-2 code (two upper-case letters, e.g. NL, SG, KE)", country)
 	}
 	if n < 1 || n > trustlist.MaxAnchorKeys || t < 1 || t > n {
 		return nil, fmt.Errorf("need 1 <= threshold (%d) <= keys (%d) <= %d", t, n, trustlist.MaxAnchorKeys)
@@ -378,11 +378,11 @@ func (w *Workspace) find(kind trustlist.EntryKind, kid []byte) *trustlist.Entry 
 // Revoke marks the entry with kid (hex, or a 0x address) revoked at `at`.
 func (w *Workspace) Revoke(kid, reason string, at time.Time) (*trustlist.Entry, error) {
 	if strings.TrimSpace(reason) == "" {
-		return nil, fmt.Errorf("a revocation needs a --reason (e.g. \"key compromise\")")
+		return nil, fmt.Errorf("a revocation needs a reason (e.g. \"key compromise\")")
 	}
 	raw, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(kid), "0x"))
 	if err != nil {
-		return nil, fmt.Errorf("--kid %q is not hex", kid)
+		return nil, fmt.Errorf("kid %q is not hex", kid)
 	}
 	for _, e := range w.Draft.Entries {
 		if string(e.KID) == string(raw) {
@@ -400,7 +400,7 @@ func (w *Workspace) Revoke(kid, reason string, at time.Time) (*trustlist.Entry, 
 // list's hash, valid for validFor from now.
 func (w *Workspace) Sign(validFor time.Duration, now time.Time) (*trustlist.List, string, error) {
 	if validFor <= 0 {
-		return nil, "", fmt.Errorf("--valid-for must be positive")
+		return nil, "", fmt.Errorf("the validity period must be positive")
 	}
 	keys, err := w.signingKeys()
 	if err != nil {
@@ -437,7 +437,7 @@ func (w *Workspace) ReadKeys(paths []string) ([]*trustlist.PrivateKey, error) {
 func (w *Workspace) SigningKeys(paths []string, partial bool) ([]*trustlist.PrivateKey, error) {
 	if len(paths) == 0 {
 		if partial {
-			return nil, fmt.Errorf("a partial signature needs the custodian's key: name it with --key FILE")
+			return nil, fmt.Errorf("a partial signature needs the custodian's key")
 		}
 		return w.signingKeys()
 	}
@@ -446,7 +446,7 @@ func (w *Workspace) SigningKeys(paths []string, partial bool) ([]*trustlist.Priv
 		return nil, err
 	}
 	if !partial && len(keys) < w.Meta.Threshold {
-		return nil, fmt.Errorf("%d keys given, %d needed: name %d key files with --key, or let each custodian sign a part with --partial", len(keys), w.Meta.Threshold, w.Meta.Threshold)
+		return nil, fmt.Errorf("%d keys given, %d needed: sign with %d keys, or let each custodian sign a part (partial signatures)", len(keys), w.Meta.Threshold, w.Meta.Threshold)
 	}
 	return keys, nil
 }
@@ -454,7 +454,7 @@ func (w *Workspace) SigningKeys(paths []string, partial bool) ([]*trustlist.Priv
 // nextList is the draft as the next list, unsigned.
 func (w *Workspace) nextList(validFor time.Duration, now time.Time) (*trustlist.List, error) {
 	if validFor <= 0 {
-		return nil, fmt.Errorf("--valid-for must be positive")
+		return nil, fmt.Errorf("the validity period must be positive")
 	}
 	l := &trustlist.List{Country: w.Meta.Country, DescriptorVersion: w.Meta.Version, Seq: w.Draft.Seq + 1,
 		IssuedAt: now.UTC().Truncate(time.Second), NextUpdate: now.Add(validFor).UTC().Truncate(time.Second), Entries: w.Draft.Entries}
