@@ -13,6 +13,7 @@ import (
 
 	"github.com/accord-network/accord/internal/evm"
 	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/internal/titleescrow"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -43,10 +44,6 @@ func mustABI(s string) abi.ABI {
 	}
 	return a
 }
-
-// burnAddress is where TradeTrust token registries send a burnt (shredded,
-// surrender accepted) token: address(0) means "never minted" to ERC-721.
-var burnAddress = common.HexToAddress("0x000000000000000000000000000000000000dEaD")
 
 // onChain is an issuer whose issuance is recorded in a contract.
 type onChain struct {
@@ -303,7 +300,7 @@ func (f *Format) tokenRegistryChecks(ctx context.Context, d *Document, c *onChai
 }
 
 func (f *Format) ownerOf(ctx context.Context, env *verify.Env, c *onChain, r *verify.Result, token oacore.Hash) (common.Address, bool) {
-	calls := []verify.ContractCall{{To: c.addr, Data: pack("ownerOf", new(big.Int).SetBytes(token[:]))}}
+	calls := []verify.ContractCall{titleescrow.OwnerOfCall(c.addr, new(big.Int).SetBytes(token[:]))}
 	if !callChain(ctx, env, c, r, calls) {
 		add(r, CheckTitle, verify.Skip, FragmentStatus, "not asked: %s could not be reached", evm.NetworkName(c.chainID))
 		return common.Address{}, false
@@ -312,7 +309,7 @@ func (f *Format) ownerOf(ctx context.Context, env *verify.Env, c *onChain, r *ve
 		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "token %s was never minted in %s (not issued)", short(token.Hex()), c.where())
 		return common.Address{}, false
 	}
-	owner, ok := unpackAddress("ownerOf", calls[0])
+	owner, ok := titleescrow.UnpackAddress("ownerOf", calls[0])
 	if !ok {
 		add(r, verify.CheckSignature, verify.Fail, FragmentStatus, "%s gave a malformed ownerOf answer (is it a token registry?)", c.where())
 		return common.Address{}, false
@@ -322,47 +319,12 @@ func (f *Format) ownerOf(ctx context.Context, env *verify.Env, c *onChain, r *ve
 }
 
 // titleChecks reports the state of a transferable record whose token in
-// registry (on chain chainID) is owned by owner: held in a TitleEscrow
-// (beneficiary and holder asked and shown), returned to the issuer, or
-// burnt. It adds the "title" check and the summary fields, and is shared by
-// every format that carries transferable records.
+// registry (on chain chainID) is owned by owner, through the shared
+// internal/titleescrow check (the same outcomes for every format).
 func titleChecks(ctx context.Context, env *verify.Env, r *verify.Result, registry common.Address, chainID uint64, owner common.Address, fragment string) {
-	where := fmt.Sprintf("token registry %s on %s", registry.Hex(), evm.NetworkName(chainID))
-	switch owner {
-	case registry:
-		add(r, CheckTitle, verify.Pass, fragment, "returned to the issuer (surrendered): the registry itself holds the token; the issuer may accept (burn) or reject the surrender")
-		r.Summary = append(r.Summary, verify.Field{Label: "Title", Value: "returned to the issuer (surrendered)"})
-		r.Warn("this transferable record has been surrendered to its issuer; it no longer circulates")
-		return
-	case burnAddress, common.Address{}:
-		add(r, CheckTitle, verify.Fail, fragment, "the title was burnt in %s (surrender accepted): the document no longer represents the goods", where)
-		r.Summary = append(r.Summary, verify.Field{Label: "Title", Value: "burnt (surrender accepted)"})
-		return
-	}
-	calls := []verify.ContractCall{{To: owner, Data: pack("beneficiary")}, {To: owner, Data: pack("holder")}}
-	var err error
-	if env.Chains == nil {
-		err = verify.ErrNoChainEndpoint
-	} else {
-		err = env.Chains.CallContracts(ctx, chainID, calls)
-	}
-	if err != nil {
-		add(r, CheckTitle, verify.Skip, fragment, "title escrow %s could not be asked: %v", owner.Hex(), err)
-		r.MarkCannotCheck("cannot be checked offline: the holder of this transferable record is recorded in %s", where)
-		return
-	}
-	ben, ok1 := unpackAddress("beneficiary", calls[0])
-	hol, ok2 := unpackAddress("holder", calls[1])
-	if calls[0].Err != nil || calls[1].Err != nil || !ok1 || !ok2 {
-		add(r, CheckTitle, verify.Fail, fragment, "the token's owner %s is not a TitleEscrow (no beneficiary/holder): the title is not held as TradeTrust requires", owner.Hex())
-		r.Summary = append(r.Summary, verify.Field{Label: "Owner", Value: owner.Hex()})
-		return
-	}
-	add(r, CheckTitle, verify.Pass, fragment, "held in title escrow %s: beneficiary %s, holder %s", owner.Hex(), ben.Hex(), hol.Hex())
-	r.Summary = append(r.Summary,
-		verify.Field{Label: "Holder", Value: hol.Hex()},
-		verify.Field{Label: "Beneficiary", Value: ben.Hex()},
-		verify.Field{Label: "Title escrow", Value: owner.Hex()})
+	titleescrow.Checks(ctx, env.Chains, r, registry, chainID, owner, func(st verify.Status, format string, args ...any) {
+		add(r, CheckTitle, st, fragment, format, args...)
+	})
 }
 
 // domainCheck compares the domain a document claims with the one the trust

@@ -89,7 +89,7 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		r.Add(verify.CheckSignature, verify.Skip, "%s", why)
 		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the signature of %s was not verified, so nothing binds the credential to it", clip(c.Issuer))
 	}
-	statusCheck(r, c)
+	statusCheck(ctx, r, c, env)
 	expiryCheck(r, c, env)
 	return r, nil
 }
@@ -113,11 +113,12 @@ func describe(c *Credential) string {
 	return d
 }
 
-// statusCheck reports the credential's status. Nothing about it is checked
-// offline, so a credential that declares a status cannot be valid without
-// that check: the result is marked cannot-check with the reason, never
-// passed (spec/openattestation.md §11.4).
-func statusCheck(r *verify.Result, c *Credential) {
+// statusCheck reports the credential's status. A TransferableRecords
+// status is asked of its token registry when an RPC endpoint for its chain
+// is configured; any status that cannot be asked marks the result
+// cannot-check with the reason, never passed (spec/openattestation.md
+// §11.4).
+func statusCheck(ctx context.Context, r *verify.Result, c *Credential, env *verify.Env) {
 	switch {
 	case len(c.Statuses) == 0 && c.derived():
 		r.Add(CheckStatus, verify.Skip, "no credentialStatus is disclosed; a derived credential can withhold one, so if the issuer's original carried a status it is unknown here")
@@ -125,17 +126,15 @@ func statusCheck(r *verify.Result, c *Credential) {
 		r.Add(CheckStatus, verify.Skip, "the credential declares no credentialStatus")
 	}
 	for i := range c.Statuses {
-		oneStatus(r, &c.Statuses[i])
+		oneStatus(ctx, r, &c.Statuses[i], env)
 	}
 }
 
 // oneStatus reports one credentialStatus entry.
-func oneStatus(r *verify.Result, s *Status) {
+func oneStatus(ctx context.Context, r *verify.Result, s *Status, env *verify.Env) {
 	switch {
 	case s.Type == "TransferableRecords":
-		where := fmt.Sprintf("token %s in token registry %s on %s", clip(s.TokenID), clip(s.TokenRegistry), networkOf(s.ChainID))
-		r.Add(CheckStatus, verify.Skip, "not asked: this transferable record's title (who holds it, whether it was surrendered) is %s", where)
-		r.MarkCannotCheck("cannot be checked offline: this transferable record's title is recorded as %s", where)
+		titleStatus(ctx, r, s, env)
 	case s.ListURL != "":
 		r.Add(CheckStatus, verify.Skip, "not fetched: the credential's revocation status is bit %s of status list %s (%s), which is online", clip(s.ListIndex), clip(s.ListURL), clip(s.Type))
 		r.MarkCannotCheck("cannot be checked offline: the credential's revocation status is in status list %s", clip(s.ListURL))
