@@ -106,18 +106,18 @@ func rootOf(t testing.TB, doc []byte) (root, target [32]byte) {
 func TestChainDocumentStore(t *testing.T) {
 	art := documentStoreArtifact(t)
 	sim := newSimChain(t)
-	id := sim.chainID.Uint64()
-	store := sim.deploy(art.ABI, art.Bytecode, "Carrier Pte Ltd store", sim.from)
+	id := sim.ChainID.Uint64()
+	store := sim.Deploy(art.ABI, art.Bytecode, "Carrier Pte Ltd store", sim.From)
 	docs := wrapOnChain(t, 20, "documentStore", store, id)
 	root, _ := rootOf(t, docs[0])
 	set := trustlisttest.TrustOne(t, "SG", contractEntry(t, id, store, "Carrier Pte Ltd", "carrier.example"))
-	reader := sim.reader(t)
+	reader := sim.Reader(t)
 	reader.Window = 250 * time.Millisecond // two cores shared by many tests (and -race): let the batch fill
 	v := chainVerifier(set, reader)
 
 	wantFailure(t, "before issue", mustVerify(t, v, docs[0]), verify.CheckSignature, "is not issued in document store "+store.Hex())
 
-	sim.call(sim.key, store, art.ABI, "issue", root)
+	sim.Call(sim.Key, store, art.ABI, "issue", root)
 	r := mustVerify(t, v, docs[0])
 	wantValid(t, "issued", r)
 	if r.Issuer == nil || r.Issuer.Country != "SG" || r.Issuer.Name != "Carrier Pte Ltd" {
@@ -131,7 +131,7 @@ func TestChainDocumentStore(t *testing.T) {
 	}
 
 	// Bulk: the whole batch in a few round trips, not one per document.
-	before := sim.proxy.trips.Load()
+	before := sim.Proxy.Trips.Load()
 	var jobs []verify.Job
 	for i, d := range docs {
 		jobs = append(jobs, verify.Job{Name: strconv.Itoa(i), Data: d})
@@ -141,18 +141,18 @@ func TestChainDocumentStore(t *testing.T) {
 			t.Errorf("bulk %s: %v %+v", o.Name, o.Err, o.Result.FirstFailure())
 		}
 	})
-	trips := sim.proxy.trips.Load() - before
+	trips := sim.Proxy.Trips.Load() - before
 	t.Logf("bulk: %d documents of one store verified in %d JSON-RPC round trips", len(docs), trips)
 	if trips > 2 {
 		t.Errorf("bulk verification of %d documents took %d round trips; calls must be batched", len(docs), trips)
 	}
 
 	_, target0 := rootOf(t, docs[0])
-	sim.call(sim.key, store, art.ABI, "revoke", target0)
+	sim.Call(sim.Key, store, art.ABI, "revoke", target0)
 	wantFailure(t, "one revoked", mustVerify(t, v, docs[0]), openattestation.CheckRevocation, "revoked: the document (target hash)")
 	wantValid(t, "sibling of the revoked one", mustVerify(t, v, docs[1]))
 
-	sim.call(sim.key, store, art.ABI, "revoke", root)
+	sim.Call(sim.Key, store, art.ABI, "revoke", root)
 	wantFailure(t, "batch revoked", mustVerify(t, v, docs[1]), openattestation.CheckRevocation, "whole batch")
 }
 
@@ -163,11 +163,11 @@ func TestChainDocumentStore(t *testing.T) {
 func TestChainCannotCheck(t *testing.T) {
 	art := documentStoreArtifact(t)
 	sim := newSimChain(t)
-	id := sim.chainID.Uint64()
-	store := sim.deploy(art.ABI, art.Bytecode, "store", sim.from)
+	id := sim.ChainID.Uint64()
+	store := sim.Deploy(art.ABI, art.Bytecode, "store", sim.From)
 	docs := wrapOnChain(t, 1, "documentStore", store, id)
 	root, _ := rootOf(t, docs[0])
-	sim.call(sim.key, store, art.ABI, "issue", root)
+	sim.Call(sim.Key, store, art.ABI, "issue", root)
 	set := trustlisttest.TrustOne(t, "SG", contractEntry(t, id, store, "Carrier Pte Ltd", "carrier.example"))
 	wantCannot := func(step string, r *verify.Result) {
 		t.Helper()
@@ -182,16 +182,16 @@ func TestChainCannotCheck(t *testing.T) {
 	wantCannot("no endpoint", mustVerify(t, chainVerifier(set, nil), docs[0]))
 	wantCannot("endpoint for another chain only", mustVerify(t, chainVerifier(set, evm.NewReader()), docs[0]))
 
-	honest := sim.reader(t)
+	honest := sim.Reader(t)
 	wantValid(t, "honest endpoint", mustVerify(t, chainVerifier(set, honest), docs[0]))
 
-	sim.proxy.down.Store(true)
-	wantCannot("endpoint down", mustVerify(t, chainVerifier(set, sim.reader(t)), docs[0]))
-	sim.proxy.down.Store(false)
+	sim.Proxy.Down.Store(true)
+	wantCannot("endpoint down", mustVerify(t, chainVerifier(set, sim.Reader(t)), docs[0]))
+	sim.Proxy.Down.Store(false)
 
 	// A second, lying endpoint for the same chain: the answers disagree.
-	liar := &rpcProxy{upstream: sim.rpc}
-	liar.lie.Store(true)
+	liar := &rpcProxy{Upstream: sim.RPC}
+	liar.Lie.Store(true)
 	lsrv := newProxyServer(t, liar)
 	r2, err := evm.Dial(context.Background(), []evm.Endpoint{{ChainID: id, URL: lsrv}})
 	if err != nil {
@@ -199,7 +199,7 @@ func TestChainCannotCheck(t *testing.T) {
 	}
 	defer r2.Close()
 	wantFailure(t, "single lying endpoint (flips isIssued)", mustVerify(t, chainVerifier(set, r2), docs[0]), verify.CheckSignature, "not issued")
-	two, err := evm.Dial(context.Background(), []evm.Endpoint{{ChainID: id, URL: sim.url}, {ChainID: id, URL: lsrv}})
+	two, err := evm.Dial(context.Background(), []evm.Endpoint{{ChainID: id, URL: sim.URL}, {ChainID: id, URL: lsrv}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestChainCannotCheck(t *testing.T) {
 	// An endpoint that serves another chain than configured is refused.
 	docs5 := wrapOnChain(t, 1, "documentStore", store, 0)
 	set5 := trustlisttest.TrustOne(t, "SG", contractEntry(t, 5, store, "Carrier Pte Ltd", ""))
-	w5, _ := evm.Dial(context.Background(), []evm.Endpoint{{ChainID: 5, URL: sim.url}})
+	w5, _ := evm.Dial(context.Background(), []evm.Endpoint{{ChainID: 5, URL: sim.URL}})
 	defer w5.Close()
 	r = mustVerify(t, chainVerifier(set5, w5), docs5[0])
 	if r.Valid || !strings.Contains(r.Check(verify.CheckSignature).Detail, "serves chain 1337, not 5") {
@@ -226,12 +226,12 @@ func TestChainCannotCheck(t *testing.T) {
 func TestChainListing(t *testing.T) {
 	art := documentStoreArtifact(t)
 	sim := newSimChain(t)
-	id := sim.chainID.Uint64()
-	store := sim.deploy(art.ABI, art.Bytecode, "store", sim.from)
+	id := sim.ChainID.Uint64()
+	store := sim.Deploy(art.ABI, art.Bytecode, "store", sim.From)
 	docs := wrapOnChain(t, 1, "documentStore", store, id)
 	root, _ := rootOf(t, docs[0])
-	sim.call(sim.key, store, art.ABI, "issue", root)
-	reader := sim.reader(t)
+	sim.Call(sim.Key, store, art.ABI, "issue", root)
+	reader := sim.Reader(t)
 
 	other := trustlisttest.TrustOne(t, "SG", contractEntry(t, id, common.HexToAddress("0x1111111111111111111111111111111111111111"), "Other", ""))
 	wantFailure(t, "store not listed", mustVerify(t, chainVerifier(other, reader), docs[0]), verify.CheckIssuerTrusted, "not in any admitted trust list (unknown issuer)")
@@ -245,16 +245,16 @@ func TestChainListing(t *testing.T) {
 	// A document that names no network is checked on the listed chain.
 	bare := wrapOnChain(t, 1, "documentStore", store, 0)
 	broot, _ := rootOf(t, bare[0])
-	sim.call(sim.key, store, art.ABI, "issue", broot)
+	sim.Call(sim.Key, store, art.ABI, "issue", broot)
 	ok := trustlisttest.TrustOne(t, "SG", contractEntry(t, id, store, "Carrier Pte Ltd", "carrier.example"))
 	wantValid(t, "no network in the document", mustVerify(t, chainVerifier(ok, reader), bare[0]))
 
 	// A tampered document is not looked up on chain.
 	bad := mutate(t, docs[0], func(v *ojson.Value) { v.Get("data").Set("extra", ojson.NewString("x")) })
-	before := sim.proxy.trips.Load()
+	before := sim.Proxy.Trips.Load()
 	r := mustVerify(t, chainVerifier(ok, reader), bad)
-	if r.Valid || r.FirstFailure().Name != verify.CheckIntegrity || sim.proxy.trips.Load() != before {
-		t.Fatalf("tampered: valid=%v %+v, %d round trips", r.Valid, r.FirstFailure(), sim.proxy.trips.Load()-before)
+	if r.Valid || r.FirstFailure().Name != verify.CheckIntegrity || sim.Proxy.Trips.Load() != before {
+		t.Fatalf("tampered: valid=%v %+v, %d round trips", r.Valid, r.FirstFailure(), sim.Proxy.Trips.Load()-before)
 	}
 }
 
@@ -268,14 +268,14 @@ func TestChainTransferableRecord(t *testing.T) {
 	escrowArt := hardhatArtifact(t, "TitleEscrow")
 	a, b, c := newKey(t), newKey(t), newKey(t)
 	sim := newSimChain(t, a, b, c)
-	id := sim.chainID.Uint64()
-	factory := sim.deploy(factoryArt.ABI, factoryArt.Bytecode)
-	registry := sim.deploy(tokenArt.ABI, tokenArt.Bytecode, "Carrier eBL", "CEBL", factory)
+	id := sim.ChainID.Uint64()
+	factory := sim.Deploy(factoryArt.ABI, factoryArt.Bytecode)
+	registry := sim.Deploy(tokenArt.ABI, tokenArt.Bytecode, "Carrier eBL", "CEBL", factory)
 	docs := wrapOnChain(t, 1, "tokenRegistry", registry, id)
 	doc := docs[0]
 	tokenID, _ := rootOf(t, doc)
 	set := trustlisttest.TrustOne(t, "SG", contractEntry(t, id, registry, "Carrier Pte Ltd", "carrier.example"))
-	v := chainVerifier(set, sim.reader(t))
+	v := chainVerifier(set, sim.Reader(t))
 	addrOf := func(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
 	wantTitle := func(step string, holder, beneficiary *ecdsa.PrivateKey) {
 		t.Helper()
@@ -289,26 +289,26 @@ func TestChainTransferableRecord(t *testing.T) {
 	wantFailure(t, "not minted", mustVerify(t, v, doc), verify.CheckSignature, "never minted")
 
 	tok := new(big.Int).SetBytes(tokenID[:])
-	sim.call(sim.key, registry, tokenArt.ABI, "mint", addrOf(a), addrOf(a), tok, []byte{})
+	sim.Call(sim.Key, registry, tokenArt.ABI, "mint", addrOf(a), addrOf(a), tok, []byte{})
 	wantTitle("minted to A", a, a)
 
 	escrow := ownerOfToken(t, sim, registry, tok)
-	sim.call(a, escrow, escrowArt.ABI, "transferHolder", addrOf(b), []byte("to B"))
+	sim.Call(a, escrow, escrowArt.ABI, "transferHolder", addrOf(b), []byte("to B"))
 	wantTitle("holder changed to B", b, a)
 
-	sim.call(a, escrow, escrowArt.ABI, "nominate", addrOf(c), []byte{})
-	sim.call(b, escrow, escrowArt.ABI, "transferBeneficiary", addrOf(c), []byte{})
+	sim.Call(a, escrow, escrowArt.ABI, "nominate", addrOf(c), []byte{})
+	sim.Call(b, escrow, escrowArt.ABI, "transferBeneficiary", addrOf(c), []byte{})
 	wantTitle("beneficiary changed to C", b, c)
 
-	sim.call(b, escrow, escrowArt.ABI, "transferHolder", addrOf(c), []byte{})
-	sim.call(c, escrow, escrowArt.ABI, "returnToIssuer", []byte("surrender"))
+	sim.Call(b, escrow, escrowArt.ABI, "transferHolder", addrOf(c), []byte{})
+	sim.Call(c, escrow, escrowArt.ABI, "returnToIssuer", []byte("surrender"))
 	r := mustVerify(t, v, doc)
 	wantValid(t, "returned to issuer", r)
 	if summary(r, "Title") != "returned to the issuer (surrendered)" || summary(r, "Holder") != "" {
 		t.Fatalf("surrendered: summary %+v", r.Summary)
 	}
 
-	sim.call(sim.key, registry, tokenArt.ABI, "burn", tok, []byte("accepted"))
+	sim.Call(sim.Key, registry, tokenArt.ABI, "burn", tok, []byte("accepted"))
 	wantFailure(t, "burnt", mustVerify(t, v, doc), openattestation.CheckTitle, "burnt")
 }
 
@@ -323,7 +323,7 @@ func newKey(t testing.TB) *ecdsa.PrivateKey {
 func ownerOfToken(t testing.TB, sim *simChain, registry common.Address, tok *big.Int) common.Address {
 	t.Helper()
 	calls := []verify.ContractCall{{To: registry, Data: openattestation.Pack("ownerOf", tok)}}
-	if err := sim.reader(t).CallContracts(context.Background(), sim.chainID.Uint64(), calls); err != nil || calls[0].Err != nil {
+	if err := sim.Reader(t).CallContracts(context.Background(), sim.ChainID.Uint64(), calls); err != nil || calls[0].Err != nil {
 		t.Fatalf("ownerOf: %v %v", err, calls[0].Err)
 	}
 	a, _ := openattestation.UnpackAddress("ownerOf", calls[0])
@@ -352,7 +352,7 @@ func BenchmarkChainBulk100(b *testing.B) {
 	for i, d := range docs {
 		jobs = append(jobs, verify.Job{Name: strconv.Itoa(i), Data: d})
 	}
-	before := sim.proxy.trips.Load()
+	before := sim.Proxy.Trips.Load()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		v.VerifyAll(context.Background(), jobs, len(jobs), func(o verify.Outcome) {
@@ -361,7 +361,7 @@ func BenchmarkChainBulk100(b *testing.B) {
 			}
 		})
 	}
-	b.ReportMetric(float64(sim.proxy.trips.Load()-before)/float64(b.N), "roundtrips/op")
+	b.ReportMetric(float64(sim.Proxy.Trips.Load()-before)/float64(b.N), "roundtrips/op")
 }
 
 // BenchmarkChainRoundTrip is the floor: the same two eth_calls (isIssued,
@@ -372,16 +372,16 @@ func BenchmarkChainRoundTrip(b *testing.B) {
 	root, _ := rootOf(b, docs[0])
 	r := evm.NewReader()
 	r.Window = 0
-	c, err := rpcDial(sim.url)
+	c, err := rpcDial(sim.URL)
 	if err != nil {
 		b.Fatal(err)
 	}
-	r.AddClient(sim.chainID.Uint64(), "bench", c)
+	r.AddClient(sim.ChainID.Uint64(), "bench", c)
 	defer r.Close()
 	calls := []verify.ContractCall{{To: store, Data: openattestation.Pack("isIssued", root)}, {To: store, Data: openattestation.Pack("isRevoked", root)}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := r.CallContracts(context.Background(), sim.chainID.Uint64(), calls); err != nil {
+		if err := r.CallContracts(context.Background(), sim.ChainID.Uint64(), calls); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -390,11 +390,11 @@ func BenchmarkChainRoundTrip(b *testing.B) {
 func benchChain(b *testing.B, n int) (*simChain, *verify.Verifier, [][]byte, common.Address) {
 	art := documentStoreArtifact(b)
 	sim := newSimChain(b)
-	id := sim.chainID.Uint64()
-	store := sim.deploy(art.ABI, art.Bytecode, "store", sim.from)
+	id := sim.ChainID.Uint64()
+	store := sim.Deploy(art.ABI, art.Bytecode, "store", sim.From)
 	docs := wrapOnChain(b, n, "documentStore", store, id)
 	root, _ := rootOf(b, docs[0])
-	sim.call(sim.key, store, art.ABI, "issue", root)
+	sim.Call(sim.Key, store, art.ABI, "issue", root)
 	set := trustlisttest.TrustOne(b, "SG", contractEntry(b, id, store, "Carrier Pte Ltd", ""))
-	return sim, chainVerifier(set, sim.reader(b)), docs, store
+	return sim, chainVerifier(set, sim.Reader(b)), docs, store
 }
