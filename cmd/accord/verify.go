@@ -508,7 +508,7 @@ func reason(r *verify.Result) string {
 		return r.Error
 	}
 	if r.CannotCheck != "" && r.Format == vc.FormatName {
-		return r.CannotCheck + " (this verifier does not ask it for W3C credentials yet: check it online)"
+		return r.CannotCheck + vcCannotCheckHint(r.CannotCheck)
 	}
 	if r.CannotCheck != "" {
 		return r.CannotCheck + " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"
@@ -669,4 +669,18 @@ func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
 		fmt.Fprintf(w, "%s  part %d:\n", indent, i+1)
 		printResult(w, part, indent+"    ", false)
 	}
+}
+
+// vcCannotCheckHint says what to do about a W3C credential whose status
+// could not be checked: a transferable record's title is asked with
+// --eth-rpc once an anchor lists its token registry for vc; status lists
+// are not fetched.
+func vcCannotCheckHint(why string) string {
+	switch {
+	case strings.Contains(why, "no admitted anchor lists"):
+		return " (an anchor must list the token registry: list add --contract NETWORK:0xADDRESS --use vc)"
+	case strings.Contains(why, "transferable record's title"):
+		return " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"
+	}
+	return " (this verifier does not ask it for W3C credentials yet: check it online)"
 }
