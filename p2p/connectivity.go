@@ -52,10 +52,11 @@ type knownPeer struct {
 
 // connectivity is the node's connection keeper.
 type connectivity struct {
-	n      *Node
-	target int
-	wake   chan struct{}
-	done   chan struct{} // closed when the keeper loop has returned
+	n       *Node
+	target  int
+	wake    chan struct{}
+	done    chan struct{} // closed when the keeper loop has returned
+	started bool          // start ran, so the loop will close done
 
 	mu        sync.Mutex
 	known     map[peer.ID]*knownPeer
@@ -72,6 +73,7 @@ func newConnectivity(n *Node, target int) *connectivity {
 
 // start seeds the known peers and runs the keeper until the node closes.
 func (c *connectivity) start(bootstrap, remembered []string) {
+	c.started = true // set before New returns; Close reads it after
 	c.add(bootstrap, true)
 	c.add(remembered, false)
 	h := c.n.host

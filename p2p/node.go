@@ -226,6 +226,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.host = h
 	n.closers = append(n.closers, h.Close)
 
+	// The connectivity keeper exists before gossip starts: gossip's tracer
+	// nudges peers through it from its own goroutine (DropRPC).
+	n.conn = newConnectivity(n, cfg.TargetPeers)
 	if err := n.startGossip(); err != nil {
 		return n, err
 	}
@@ -238,7 +241,6 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.startDiscovery(ctx); err != nil {
 		return n, err
 	}
-	n.conn = newConnectivity(n, cfg.TargetPeers)
 	n.conn.start(cfg.Bootstrap, n.rememberedPeers())
 	if cfg.SyncInterval > 0 {
 		n.wg.Add(1)
@@ -327,7 +329,7 @@ func (n *Node) Close() error {
 		n.rememberPeers()
 	}
 	n.cancel()
-	if n.conn != nil {
+	if n.conn != nil && n.conn.started {
 		// Its dials must be over before the host closes: a swarm that
 		// closes under a dial in progress can panic.
 		<-n.conn.done

@@ -2,11 +2,12 @@ package trustlist
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"math"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/accord-network/accord/internal/cborscan"
 )
 
 // A list payload is read by a strict reader written for its one layout
@@ -52,55 +53,20 @@ type rawEntrySink interface {
 // head reads an item's initial byte and argument, refusing non-shortest
 // arguments, indefinite lengths and reserved values.
 func (r *cborReader) head() (major byte, arg uint64, err error) {
-	if r.off >= len(r.b) {
+	major, arg, n, ok := cborscan.Head(r.b, r.off)
+	if !ok {
 		return 0, 0, errNotCanonical
 	}
-	ib := r.b[r.off]
-	r.off++
-	major, ai := ib>>5, ib&0x1f
-	var n int
+	r.off += 1 + n
+	// The shortest form: an argument that fits a narrower width must use it.
 	switch {
-	case ai < 24:
-		return major, uint64(ai), nil
-	case ai == 24:
-		n = 1
-	case ai == 25:
-		n = 2
-	case ai == 26:
-		n = 4
-	case ai == 27:
-		n = 8
-	default:
+	case n == 1 && arg < 24,
+		n == 2 && arg <= math.MaxUint8,
+		n == 4 && arg <= math.MaxUint16,
+		n == 8 && arg <= math.MaxUint32:
 		return 0, 0, errNotCanonical
 	}
-	if len(r.b)-r.off < n {
-		return 0, 0, errNotCanonical
-	}
-	p := r.b[r.off : r.off+n]
-	r.off += n
-	switch n {
-	case 1:
-		arg = uint64(p[0])
-		if arg < 24 {
-			return 0, 0, errNotCanonical
-		}
-	case 2:
-		arg = uint64(binary.BigEndian.Uint16(p))
-		if arg <= math.MaxUint8 {
-			return 0, 0, errNotCanonical
-		}
-	case 4:
-		arg = uint64(binary.BigEndian.Uint32(p))
-		if arg <= math.MaxUint16 {
-			return 0, 0, errNotCanonical
-		}
-	case 8:
-		arg = binary.BigEndian.Uint64(p)
-		if arg <= math.MaxUint32 {
-			return 0, 0, errNotCanonical
-		}
-	}
-	if major == 7 { // only simple values are read here, never floats
+	if major == 7 && n > 0 { // only simple values are read here (false, true, null), never floats
 		return 0, 0, errNotCanonical
 	}
 	return major, arg, nil

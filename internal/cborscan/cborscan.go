@@ -83,38 +83,50 @@ type scanner struct {
 	toks []Token
 }
 
-// head reads an item's initial byte and argument. ok is false for what a
-// plain payload never holds (indefinite lengths, reserved values, 64-bit
-// arguments beyond int64) or a truncated input.
-func (s *scanner) head() (major byte, arg uint64, ok bool) {
-	if s.off >= len(s.b) {
-		return 0, 0, false
+// Head reads the initial byte and argument of the CBOR item at b[off:]: its
+// major type, its argument and the argument's width in bytes (0 when it is
+// held in the initial byte; else 1, 2, 4 or 8), so the item's content starts
+// at off+1+width. ok is false for a truncated head and for additional
+// information 28–31 (reserved values and indefinite lengths). It applies no
+// other policy: callers decide on non-shortest arguments, floats and simple
+// values.
+func Head(b []byte, off int) (major byte, arg uint64, width int, ok bool) {
+	if off < 0 || off >= len(b) {
+		return 0, 0, 0, false
 	}
-	ib := s.b[s.off]
-	s.off++
-	major, ai := ib>>5, ib&0x1f
-	var n int
+	major, ai := b[off]>>5, b[off]&0x1f
 	switch {
 	case ai < 24:
-		return major, uint64(ai), true
+		return major, uint64(ai), 0, true
 	case ai == 24:
-		n = 1
+		width = 1
 	case ai == 25:
-		n = 2
+		width = 2
 	case ai == 26:
-		n = 4
+		width = 4
 	case ai == 27:
-		n = 8
+		width = 8
 	default:
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	if len(s.b)-s.off < n {
-		return 0, 0, false
+	if len(b)-off-1 < width {
+		return 0, 0, 0, false
 	}
-	for _, c := range s.b[s.off : s.off+n] {
+	for _, c := range b[off+1 : off+1+width] {
 		arg = arg<<8 | uint64(c)
 	}
-	s.off += n
+	return major, arg, width, true
+}
+
+// head reads an item's initial byte and argument. ok is false for what a
+// plain payload never holds (indefinite lengths, reserved values, floats)
+// or a truncated input.
+func (s *scanner) head() (major byte, arg uint64, ok bool) {
+	major, arg, n, ok := Head(s.b, s.off)
+	if !ok {
+		return 0, 0, false
+	}
+	s.off += 1 + n
 	if major == 7 && n >= 2 {
 		return 0, 0, false // a float
 	}

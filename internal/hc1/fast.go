@@ -26,37 +26,11 @@ type reader struct {
 // head reads an initial byte and argument; ok is false for a truncated
 // head, an indefinite length, a reserved value or a simple value or float.
 func (r *reader) head() (major byte, arg uint64, ok bool) {
-	if r.off >= len(r.b) {
+	major, arg, n, ok := cborscan.Head(r.b, r.off)
+	if !ok || major == 7 {
 		return 0, 0, false
 	}
-	ib := r.b[r.off]
-	r.off++
-	major, ai := ib>>5, ib&0x1f
-	if major == 7 {
-		return 0, 0, false
-	}
-	var n int
-	switch {
-	case ai < 24:
-		return major, uint64(ai), true
-	case ai == 24:
-		n = 1
-	case ai == 25:
-		n = 2
-	case ai == 26:
-		n = 4
-	case ai == 27:
-		n = 8
-	default:
-		return 0, 0, false
-	}
-	if len(r.b)-r.off < n {
-		return 0, 0, false
-	}
-	for _, c := range r.b[r.off : r.off+n] {
-		arg = arg<<8 | uint64(c)
-	}
-	r.off += n
+	r.off += 1 + n
 	return major, arg, true
 }
 
