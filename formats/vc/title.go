@@ -55,8 +55,7 @@ func readTransferable(s *Status) (*transferable, error) {
 func titleStatus(ctx context.Context, r *verify.Result, s *Status, env *verify.Env) {
 	t, err := readTransferable(s)
 	if err != nil {
-		r.Add(CheckStatus, verify.Error, "the TransferableRecords status cannot be read: %v", err)
-		r.MarkCannotCheck("cannot be checked: the credential's transferable-record status is malformed (%v)", err)
+		r.Add(CheckStatus, verify.Error, "the TransferableRecords status cannot be read, so no chain can say who holds this record: %v", err)
 		return
 	}
 	if env.Chains == nil {

@@ -1,6 +1,7 @@
 package vc
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/hex"
@@ -155,4 +156,47 @@ func TestTransferableRecordTitle(t *testing.T) {
 
 	sim.Call(sim.Key, registry, tokenArt.ABI, "burn", tok, []byte("accepted"))
 	wantInvalid("burnt", verifyOnChain(t, trust, chains, cred), "burnt")
+}
+
+// TestTransferableRecordMalformed pins that a TransferableRecords status
+// naming no readable registry, chain or token errors before any chain is
+// asked: the credential is not valid, whatever the endpoint.
+func TestTransferableRecordMalformed(t *testing.T) {
+	is := newDIDKeyIssuer(t)
+	trust := trustlisttest.TrustOne(t, "SG", is.entry(t, is.vm, &is.key.PublicKey, trustlist.DocVC))
+	good := map[string]any{"type": "TransferableRecords", "tokenNetwork": map[string]any{"chainId": "1337"},
+		"tokenRegistry": "0x9Eb613a88534E2939518f4ffBFE65F5969b491FF", "tokenId": "ab"}
+	for name, tc := range map[string]struct{ field, value, want string }{
+		"registry not hex":  {"tokenRegistry", "0xZZb613a88534E2939518f4ffBFE65F5969b491FF", "tokenRegistry"},
+		"registry no 0x":    {"tokenRegistry", "9Eb613a88534E2939518f4ffBFE65F5969b491FF", "tokenRegistry"},
+		"chain by name":     {"chainId", "MATIC", "tokenNetwork.chainId"},
+		"token not hex":     {"tokenId", "0xnothex", "tokenId"},
+		"token over 256bit": {"tokenId", strings.Repeat("ab", 33), "tokenId"},
+		"token empty":       {"tokenId", "", "tokenId"},
+	} {
+		st := map[string]any{}
+		for k, v := range good {
+			st[k] = v
+		}
+		if tc.field == "chainId" {
+			st["tokenNetwork"] = map[string]any{"chainId": tc.value}
+		} else {
+			st[tc.field] = tc.value
+		}
+		doc := testCredential(is.did)
+		doc["@context"] = append(doc["@context"].([]any), "https://trustvc.io/context/transferable-records-context.json")
+		doc["credentialStatus"] = st
+		r := verifyOnChain(t, trust, unreachableChains{}, signBase(t, doc, is.key, is.vm))
+		f := r.FirstFailure()
+		if r.Valid || r.Verdict() != verify.VerdictInvalid || f == nil || f.Name != CheckStatus || f.Status != verify.Error || !strings.Contains(f.Detail, tc.want) {
+			t.Errorf("%s: outcome %s, first failure %+v; want %s error naming %s", name, r.Verdict(), f, CheckStatus, tc.want)
+		}
+	}
+}
+
+// unreachableChains fails the test if any chain is asked.
+type unreachableChains struct{}
+
+func (unreachableChains) CallContracts(context.Context, uint64, []verify.ContractCall) error {
+	panic("a chain was asked about a malformed status")
 }
