@@ -24,17 +24,13 @@ const (
 	CheckTitle = "title"
 )
 
-// chainABI holds the functions a verifier calls: DocumentStore isIssued /
-// isRevoked, the token registry's ERC-721 ownerOf, and TitleEscrow's
-// beneficiary / holder. The same selectors serve every published version of
-// the contracts (@govtechsg/document-store 2.x–3.x, @tradetrust-tt 4.x;
-// token registry 4.x and 5.x).
+// chainABI holds the DocumentStore functions a verifier calls, isIssued and
+// isRevoked; the same selectors serve every published version
+// (@govtechsg/document-store 2.x–3.x, @tradetrust-tt 4.x). The token
+// registry and TitleEscrow functions are internal/titleescrow's.
 var chainABI = mustABI(`[
  {"type":"function","name":"isIssued","stateMutability":"view","inputs":[{"name":"document","type":"bytes32"}],"outputs":[{"name":"","type":"bool"}]},
- {"type":"function","name":"isRevoked","stateMutability":"view","inputs":[{"name":"document","type":"bytes32"}],"outputs":[{"name":"","type":"bool"}]},
- {"type":"function","name":"ownerOf","stateMutability":"view","inputs":[{"name":"tokenId","type":"uint256"}],"outputs":[{"name":"","type":"address"}]},
- {"type":"function","name":"beneficiary","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"address"}]},
- {"type":"function","name":"holder","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"address"}]}
+ {"type":"function","name":"isRevoked","stateMutability":"view","inputs":[{"name":"document","type":"bytes32"}],"outputs":[{"name":"","type":"bool"}]}
 ]`)
 
 func mustABI(s string) abi.ABI {
@@ -224,15 +220,6 @@ func unpackBool(name string, c verify.ContractCall) (v, ok bool) {
 	}
 	v, ok = out[0].(bool)
 	return v, ok
-}
-
-func unpackAddress(name string, c verify.ContractCall) (common.Address, bool) {
-	out, err := chainABI.Unpack(name, c.Result)
-	if err != nil || len(out) != 1 {
-		return common.Address{}, false
-	}
-	a, ok := out[0].(common.Address)
-	return a, ok
 }
 
 // documentStoreChecks asks isIssued(merkleRoot) and isRevoked for the

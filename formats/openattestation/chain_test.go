@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/accord-network/accord/internal/evm"
+	"github.com/accord-network/accord/internal/titleescrow"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
 )
@@ -322,11 +323,11 @@ func newKey(t testing.TB) *ecdsa.PrivateKey {
 
 func ownerOfToken(t testing.TB, sim *simChain, registry common.Address, tok *big.Int) common.Address {
 	t.Helper()
-	calls := []verify.ContractCall{{To: registry, Data: openattestation.Pack("ownerOf", tok)}}
+	calls := []verify.ContractCall{titleescrow.OwnerOfCall(registry, tok)}
 	if err := sim.Reader(t).CallContracts(context.Background(), sim.ChainID.Uint64(), calls); err != nil || calls[0].Err != nil {
 		t.Fatalf("ownerOf: %v %v", err, calls[0].Err)
 	}
-	a, _ := openattestation.UnpackAddress("ownerOf", calls[0])
+	a, _ := titleescrow.UnpackAddress("ownerOf", calls[0])
 	return a
 }
 

@@ -7,7 +7,6 @@ import "github.com/accord-network/accord/verify"
 var (
 	ParseSignature = parseSignature
 	Pack           = pack
-	UnpackAddress  = unpackAddress
 	MustABI        = mustABI
 )
 
