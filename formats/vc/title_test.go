@@ -200,3 +200,56 @@ type unreachableChains struct{}
 func (unreachableChains) CallContracts(context.Context, uint64, []verify.ContractCall) error {
 	panic("a chain was asked about a malformed status")
 }
+
+// BenchmarkTransferableRecordTitle verifies an ecdsa-sd-2023 e-BL whose
+// title is asked of the published token registry on the simulated chain
+// over HTTP JSON-RPC (ownerOf, then beneficiary + holder: two round trips).
+// The floors, measured in the same run: one eth_call round trip over the
+// same endpoint, and the credential's verification without a chain.
+func BenchmarkTransferableRecordTitle(b *testing.B) {
+	factoryArt := evmsim.HardhatArtifact(b, "TitleEscrowFactory")
+	tokenArt := evmsim.HardhatArtifact(b, "TradeTrustToken")
+	holder := chainKey(b)
+	sim := evmsim.NewChain(b, holder)
+	id := sim.ChainID.Uint64()
+	factory := sim.Deploy(factoryArt.ABI, factoryArt.Bytecode)
+	registry := sim.Deploy(tokenArt.ABI, tokenArt.Bytecode, "Carrier eBL", "CEBL", factory)
+	tok := big.NewInt(0x5eed)
+	h := crypto.PubkeyToAddress(holder.PublicKey)
+	sim.Call(sim.Key, registry, tokenArt.ABI, "mint", h, h, tok, []byte{})
+	is := newDIDKeyIssuer(b)
+	doc := testCredential(is.did)
+	doc["@context"] = append(doc["@context"].([]any), "https://trustvc.io/context/transferable-records-context.json")
+	doc["credentialStatus"] = map[string]any{"type": "TransferableRecords", "tokenNetwork": map[string]any{"chainId": big.NewInt(int64(id)).String()},
+		"tokenRegistry": registry.Hex(), "tokenId": hex.EncodeToString(tok.Bytes())}
+	cred := signBase(b, doc, is.key, is.vm)
+	trust := trustlisttest.TrustOne(b, "SG", is.entry(b, is.vm, &is.key.PublicKey, trustlist.DocVC), registryEntry(b, id, registry, trustlist.DocVC))
+	chains := sim.Reader(b)
+	if r := verifyOnChain(b, trust, chains, cred); !r.Valid {
+		b.Fatalf("setup: %s %+v", r.Verdict(), r.FirstFailure())
+	}
+	b.Run("title", func(b *testing.B) {
+		v := verify.New(trust, verify.Options{Formats: []string{FormatName}, Chains: chains})
+		for b.Loop() {
+			if r, err := v.Verify(b.Context(), cred); err != nil || !r.Valid {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("floor-offline", func(b *testing.B) {
+		v := verify.New(trust, verify.Options{Formats: []string{FormatName}})
+		for b.Loop() {
+			if r, err := v.Verify(b.Context(), cred); err != nil || r.Verdict() != verify.VerdictCannotCheck {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("floor-roundtrip", func(b *testing.B) {
+		for b.Loop() {
+			calls := []verify.ContractCall{titleescrow.OwnerOfCall(registry, tok)}
+			if err := chains.CallContracts(b.Context(), id, calls); err != nil || calls[0].Err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
