@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/accord-network/accord/internal/cputime"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -247,12 +248,6 @@ func counterValue(n *Node, name string) float64 {
 	return sum
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkHostileSync measures the CPU one sync round with a hostile peer
 // costs the victim: the peer names 1,000 anchors the victim does not hold and
 // answers every request with ~10 MB of junk lists (1,000 entries each,
@@ -289,9 +284,9 @@ func BenchmarkHostileSync(b *testing.B) {
 			hp.serve()
 		}
 		b.StartTimer()
-		c0 := cpuTime()
+		c0 := cputime.Now()
 		_, err := victim.SyncWith(context.Background(), hp.h.ID())
-		cpu += cpuTime() - c0
+		cpu += cputime.Now() - c0
 		var inv *InvalidObjectError
 		if !errors.As(err, &inv) {
 			b.Fatalf("round %d: %v", i, err)

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/internal/cputime"
+
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -669,19 +671,19 @@ func (s *simNet) phasePropagation(res *simResult) {
 	s.tb.Helper()
 	nodes := s.onlineNodes()
 	// An idle window first: what the network sends with nothing to say.
-	idle0, cpuIdle0 := s.counts(nodes), cpuTime()
+	idle0, cpuIdle0 := s.counts(nodes), cputime.Now()
 	time.Sleep(2 * time.Second)
 	idle := traffic(idle0, s.counts(nodes))
-	res.idleCPU = (cpuTime() - cpuIdle0) / 2 / time.Duration(len(nodes))
+	res.idleCPU = (cputime.Now() - cpuIdle0) / 2 / time.Duration(len(nodes))
 	s.tb.Logf("%s: publishing", time.Now().Format(time.TimeOnly))
 
 	before := s.counts(nodes)
 	origin := nodes[mrand.IntN(len(nodes))]
-	cpu0 := cpuTime()
+	cpu0 := cputime.Now()
 	l, start := s.publish(origin)
 	res.listBytes = len(l.Raw())
 	got := s.waitHold(nodes, l.Seq, 5*time.Minute)
-	res.propCPU = cpuTime() - cpu0
+	res.propCPU = cputime.Now() - cpu0
 	res.propWall = time.Since(start)
 	res.prop = spread(got, start, origin)
 	// Late duplicates and IHAVE gossip still in flight belong to this list.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/internal/cputime"
+
 	"github.com/accord-network/accord/fixtures"
 	hcertissue "github.com/accord-network/accord/issue/hcert"
 	"github.com/accord-network/accord/trustlist"
@@ -116,10 +118,10 @@ func BenchmarkBulkVsNode(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, workers := range []int{1, 2} {
-			t0, c0 := time.Now(), cpuNow()
+			t0, c0 := time.Now(), cputime.Now()
 			code, out, errOut := runCLI("verify", "--trust", w.store, "--workers", strconv.Itoa(workers), w.docs)
 			acc[workers] += time.Since(t0)
-			accCPU[workers] += cpuNow() - c0
+			accCPU[workers] += cputime.Now() - c0
 			if code != exitOK {
 				b.Fatalf("accord verify exit %d: %s %s", code, lastLines(out), errOut)
 			}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/internal/cputime"
+
 	"github.com/accord-network/accord/formats/dccschema"
 	"github.com/accord-network/accord/verify"
 )
@@ -160,7 +162,7 @@ func BenchmarkVerifyVsFloor(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		t0 := cpuNow()
+		t0 := cputime.Now()
 		for range block {
 			h := sha256.Sum256(tbs)
 			r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
@@ -168,14 +170,14 @@ func BenchmarkVerifyVsFloor(b *testing.B) {
 				b.Fatal("raw verify failed")
 			}
 		}
-		t1 := cpuNow()
+		t1 := cputime.Now()
 		for range block {
 			res, err := v.Verify(ctx, hc1doc)
 			if err != nil || !res.Valid {
 				b.Fatalf("%v %+v", err, res.FirstFailure())
 			}
 		}
-		t2 := cpuNow()
+		t2 := cputime.Now()
 		floor += t1 - t0
 		full += t2 - t1
 		n += block

@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/accord-network/accord/internal/cputime"
 
 	"github.com/accord-network/accord/formats/openattestation"
 	"github.com/accord-network/accord/internal/oacore"
@@ -319,13 +320,13 @@ func BenchmarkSideBySide(b *testing.B) {
 	theirs /= float64(b.N)
 	theirsCPU /= float64(b.N)
 	verifyAll() // warm-up, as node's first round
-	start, cpu0 := time.Now(), cpuTime(b)
+	start, cpu0 := time.Now(), cputime.Now()
 	for r := 0; r < rounds; r++ {
 		verifyAll()
 	}
 	n := float64(rounds * len(docs))
 	ours := float64(time.Since(start).Nanoseconds()) / n
-	oursCPU := float64((cpuTime(b) - cpu0).Nanoseconds()) / n
+	oursCPU := float64((cputime.Now() - cpu0).Nanoseconds()) / n
 	b.ReportMetric(ours, "ours-ns/doc")
 	b.ReportMetric(theirs, "oa-verify-ns/doc")
 	b.ReportMetric(theirs/ours, "x-faster")
@@ -338,21 +339,12 @@ func BenchmarkSideBySide(b *testing.B) {
 	f = openattestation.NewFormat(openattestation.DefaultCacheSize)
 	verifyAll()
 	f = openattestation.NewFormat(openattestation.DefaultCacheSize) // cold cache: one recovery per batch
-	cpu0 = cpuTime(b)
+	cpu0 = cputime.Now()
 	for r := 0; r < rounds; r++ {
 		verifyAll()
 		f = openattestation.NewFormat(openattestation.DefaultCacheSize)
 	}
-	cachedCPU := float64((cpuTime(b) - cpu0).Nanoseconds()) / n
+	cachedCPU := float64((cputime.Now() - cpu0).Nanoseconds()) / n
 	b.ReportMetric(cachedCPU, "ours-cached-cpu-ns/doc")
 	b.ReportMetric(theirsCPU/cachedCPU, "x-faster-cached-cpu")
-}
-
-// cpuTime is the user + system CPU time this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

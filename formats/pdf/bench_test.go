@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/internal/cputime"
+
 	"github.com/accord-network/accord/formats/pdf/pdftest"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -42,11 +44,11 @@ func benchVerify(b *testing.B, pages int) {
 // does not, so the floor comparison uses both.
 type cpuClock struct{ start time.Duration }
 
-func startCPU() cpuClock { return cpuClock{processCPU()} }
+func startCPU() cpuClock { return cpuClock{cputime.Now()} }
 
 // report adds cpu-ns/op and cpu-MB/s (when size > 0) to the benchmark.
 func (c cpuClock) report(b *testing.B, size int) {
-	d := processCPU() - c.start
+	d := cputime.Now() - c.start
 	if d <= 0 || b.N == 0 {
 		return
 	}
