@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/x509"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -53,15 +52,11 @@ func didEntry(c *cli.Context, uses []trustlist.DocType) (*trustlist.Entry, error
 	default:
 		return nil, usageErr("--did %q needs --key FILE: a did:web key is taken from the anchor's list, never fetched from the issuer's web site (copy it from the issuer's did.json publicKeyJwk, as a JWK or PEM file)", vm)
 	}
-	from := time.Now()
-	if t := c.Timestamp("not-before"); t != nil {
-		from = *t
-	}
-	validFor, err := durationArg(c, "valid-for")
+	from, until, err := entryWindow(c)
 	if err != nil {
 		return nil, err
 	}
-	e, err := trustlist.NewDIDKeyEntry(vm, spki, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
+	e, err := trustlist.NewDIDKeyEntry(vm, spki, uses, c.String("name"), c.String("domain"), from, until)
 	if err != nil {
 		return nil, usageErr("--did %q: %v", vm, err)
 	}

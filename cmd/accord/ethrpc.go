@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/hex"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -69,15 +68,11 @@ func contractEntry(c *cli.Context, uses []trustlist.DocType) (*trustlist.Entry, 
 	if c.String("name") == "" {
 		return nil, usageErr("--contract entries need --name: the organisation verifiers will be shown")
 	}
-	from := time.Now()
-	if t := c.Timestamp("not-before"); t != nil {
-		from = *t
-	}
-	validFor, err := durationArg(c, "valid-for")
+	from, until, err := entryWindow(c)
 	if err != nil {
 		return nil, err
 	}
-	e, err := trustlist.NewContractEntry(id, a, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
+	e, err := trustlist.NewContractEntry(id, a, uses, c.String("name"), c.String("domain"), from, until)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}

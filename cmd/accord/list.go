@@ -230,15 +230,11 @@ func ethEntry(c *cli.Context, eth string, uses []trustlist.DocType) (*trustlist.
 	if c.String("name") == "" {
 		return nil, usageErr("--eth entries need --name: the organisation verifiers will be shown")
 	}
-	from := time.Now()
-	if t := c.Timestamp("not-before"); t != nil {
-		from = *t
-	}
-	validFor, err := durationArg(c, "valid-for")
+	from, until, err := entryWindow(c)
 	if err != nil {
 		return nil, err
 	}
-	e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, from.Add(validFor))
+	e, err := trustlist.NewEthEntry(addr, uses, c.String("name"), c.String("domain"), from, until)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
@@ -297,15 +293,11 @@ func keyEntry(c *cli.Context, path string, uses []trustlist.DocType) (*trustlist
 	if name == "" {
 		name = "key " + kidText
 	}
-	from := time.Now()
-	if t := c.Timestamp("not-before"); t != nil {
-		from = *t
-	}
-	validFor, err := durationArg(c, "valid-for")
+	from, until, err := entryWindow(c)
 	if err != nil {
 		return nil, err
 	}
-	e, err := trustlist.NewSPKIEntry(spki, kid, uses, name, from, from.Add(validFor))
+	e, err := trustlist.NewSPKIEntry(spki, kid, uses, name, from, until)
 	if err != nil {
 		return nil, usageErr("--key %s: %v", path, err)
 	}
@@ -532,4 +524,18 @@ func printChanges(out io.Writer, w *anchor.Workspace) error {
 		fmt.Fprintln(out, line)
 	}
 	return nil
+}
+
+// entryWindow is the validity window of a new list entry: from --not-before
+// (now when absent) for --valid-for.
+func entryWindow(c *cli.Context) (from, until time.Time, err error) {
+	from = time.Now()
+	if t := c.Timestamp("not-before"); t != nil {
+		from = *t
+	}
+	validFor, err := durationArg(c, "valid-for")
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return from, from.Add(validFor), nil
 }
