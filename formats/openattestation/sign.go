@@ -102,7 +102,8 @@ func recoverRootSigner(root oacore.Hash, sigHex string) (Address, error) {
 		return Address{}, fmt.Errorf("signature does not recover a key: %v", err)
 	}
 	var a Address
-	copy(a[:], crypto.Keccak256(pub[1:])[12:])
+	h = oacore.Keccak(pub[1:])
+	copy(a[:], h[12:])
 	return a, nil
 }
 

@@ -106,6 +106,15 @@ func (v *Value) Elems() []*Value {
 	return v.arr
 }
 
+// Elem returns element i of an Array value, or nil when v is not an array
+// or i is out of range.
+func (v *Value) Elem(i int) *Value {
+	if v == nil || v.kind != Array || i < 0 || i >= len(v.arr) {
+		return nil
+	}
+	return v.arr[i]
+}
+
 // Container reports whether v is an object or array with at least one
 // member or element.
 func (v *Value) Container() bool {
@@ -224,34 +233,25 @@ func (s *Slab) value() *Value {
 	return v
 }
 
-func (s *Slab) members(n int) []Member {
-	if n == 0 {
-		return []Member{}
-	}
-	if n > slabMembers/4 {
-		return make([]Member, n)
-	}
-	if len(s.ms) < n {
-		s.ms = make([]Member, slabMembers)
-	}
-	m := s.ms[:n:n]
-	s.ms = s.ms[n:]
-	return m
-}
+func (s *Slab) members(n int) []Member { return take(&s.ms, n, slabMembers) }
 
-func (s *Slab) elems(n int) []*Value {
+func (s *Slab) elems(n int) []*Value { return take(&s.ps, n, slabElems) }
+
+// take cuts a list of n from the chunk *pool (a fresh chunk of size chunk
+// when it has too little left; a list of its own when n is large).
+func take[T any](pool *[]T, n, chunk int) []T {
 	if n == 0 {
-		return []*Value{}
+		return []T{}
 	}
-	if n > slabElems/4 {
-		return make([]*Value, n)
+	if n > chunk/4 {
+		return make([]T, n)
 	}
-	if len(s.ps) < n {
-		s.ps = make([]*Value, slabElems)
+	if len(*pool) < n {
+		*pool = make([]T, chunk)
 	}
-	e := s.ps[:n:n]
-	s.ps = s.ps[n:]
-	return e
+	l := (*pool)[:n:n]
+	*pool = (*pool)[n:]
+	return l
 }
 
 // String returns a String value from the slab.
