@@ -70,7 +70,7 @@ func (*Format) Detect(in []byte) bool {
 
 // Verify implements verify.Format.
 func (f *Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
-	r := &verify.Result{Format: FormatName}
+	r := &verify.Result{Format: FormatName, Checks: make([]verify.Check, 0, 16)} // room for a DID-signed document's checks
 	d, err := Parse(in)
 	if err != nil {
 		r.Add(verify.CheckDecoded, verify.Error, "%s", err.Error())

@@ -14,6 +14,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"golang.org/x/crypto/sha3"
+
+	"github.com/accord-network/accord/internal/ojson"
 )
 
 // Hash is a 32-byte keccak256 digest.
@@ -71,8 +73,12 @@ func ParseHash(s string) (Hash, error) {
 	if len(s) != 64 {
 		return h, fmt.Errorf("hash %q is not 64 hex digits", Clip(s))
 	}
-	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("hash %q is not hex", Clip(s))
+	for i := range h {
+		hi, lo := ojson.HexVal(s[2*i]), ojson.HexVal(s[2*i+1])
+		if hi < 0 || lo < 0 {
+			return Hash{}, fmt.Errorf("hash %q is not hex", Clip(s))
+		}
+		h[i] = byte(hi<<4 | lo)
 	}
 	return h, nil
 }

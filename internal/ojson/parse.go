@@ -109,11 +109,15 @@ func (p *parser) value(depth int) (*Value, error) {
 		}
 		return p.array(depth + 1)
 	case c == '"':
+		raw := p.i
 		s, err := p.str()
 		if err != nil {
 			return nil, err
 		}
-		return p.slab.String(s), nil
+		v := p.slab.String(s)
+		// Written without escapes: JSON.stringify writes it back as it is.
+		v.b = p.i-raw == len(s)+2
+		return v, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case p.lit("true"):

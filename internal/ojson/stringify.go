@@ -36,6 +36,11 @@ func appendValue(b []byte, v *Value, indent, cur string) []byte {
 	case Number:
 		return AppendNumber(b, v.n)
 	case String:
+		if v.b { // nothing to escape (as parsed)
+			b = append(b, '"')
+			b = append(b, v.s...)
+			return append(b, '"')
+		}
 		return AppendString(b, v.s)
 	}
 	// An object or an array: the same layout, objects with "key": before

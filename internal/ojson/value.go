@@ -43,7 +43,7 @@ const (
 // be reproduced byte for byte.
 type Value struct {
 	kind Kind
-	b    bool
+	b    bool // Bool: the value; String: s needs no escaping in JSON
 	n    float64
 	s    string
 	obj  []Member
