@@ -70,6 +70,7 @@ type Document struct {
 
 	data *ojson.Value // v2: data with salts removed; v3: the credential without proof
 	root *ojson.Value // the whole document (v2: its data unsalted in place)
+	text string       // the document as parsed (its strings are cut from it)
 	// v2: the digest of the salted data, computed before unsalting.
 	digest    oacore.Hash
 	digestErr error
@@ -77,31 +78,60 @@ type Document struct {
 
 // Parse reads a wrapped OpenAttestation v2 or v3 document. Errors wrap
 // verify.ErrMalformed.
-func Parse(in []byte) (*Document, error) {
-	var sl ojson.Slab
-	root, err := sl.Parse(in)
+func Parse(in []byte) (*Document, error) { return parse(in, new(ojson.Slab)) }
+
+// parse is Parse with the values taken from sl.
+func parse(in []byte, sl *ojson.Slab) (*Document, error) {
+	root, text, err := sl.ParseText(in)
 	if err != nil {
 		return nil, fmt.Errorf("%w: JSON: %v", verify.ErrMalformed, err)
 	}
-	return fromValue(in, root)
+	d, err := fromValue(in, root)
+	if err != nil {
+		return nil, err
+	}
+	d.text = text
+	return d, nil
 }
 
 // Data returns what the document says: for v2 its data with the salts
 // removed, for v3 the credential without its proof.
-func (d *Document) Data() Data { return Data{d.data} }
+func (d *Document) Data() Data { return Data{v: d.data} }
 
 // Data is a document's content, read-only. It encodes as JSON as
 // JavaScript's JSON.stringify would.
-type Data struct{ v *ojson.Value }
+type Data struct {
+	v *ojson.Value
+	// text, when v is nil: the document, parsed again when the data is
+	// read (Verify's results hold this; the verification's own parse is
+	// recycled).
+	text string
+}
+
+// detached returns d's data as text only, so that it holds no parsed value.
+func (d *Document) detached() Data { return Data{text: d.text} }
+
+// tree returns the data, parsing the text again if needed (it parsed once
+// already, so it parses again to the same values).
+func (d Data) tree() *ojson.Value {
+	if d.v != nil || d.text == "" {
+		return d.v
+	}
+	doc, err := Parse([]byte(d.text))
+	if err != nil {
+		return nil
+	}
+	return doc.data
+}
 
 // MarshalJSON implements json.Marshaler.
-func (d Data) MarshalJSON() ([]byte, error) { return ojson.Stringify(d.v), nil }
+func (d Data) MarshalJSON() ([]byte, error) { return ojson.Stringify(d.tree()), nil }
 
 // Lookup follows object keys from the top and returns the value found as
 // encoding/json would decode it into an any (string, float64, bool, nil,
 // []any, map[string]any) and whether every key was there.
 func (d Data) Lookup(keys ...string) (any, bool) {
-	v := d.v.Path(keys...)
+	v := d.tree().Path(keys...)
 	if v == nil {
 		return nil, false
 	}
@@ -110,7 +140,7 @@ func (d Data) Lookup(keys ...string) (any, bool) {
 
 // String is Lookup for a string value: "" and false when the keys lead
 // nowhere or to something else.
-func (d Data) String(keys ...string) (string, bool) { return d.v.Path(keys...).Str() }
+func (d Data) String(keys ...string) (string, bool) { return d.tree().Path(keys...).Str() }
 
 func toAny(v *ojson.Value) any {
 	switch v.Kind() {

@@ -17,9 +17,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/internal/ojson"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -71,14 +73,27 @@ func (*Format) Detect(in []byte) bool {
 // Verify implements verify.Format.
 func (f *Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
 	r := &verify.Result{Format: FormatName, Checks: make([]verify.Check, 0, 16)} // room for a DID-signed document's checks
-	d, err := Parse(in)
+	// The parsed values live only while the document is verified: they
+	// come from a recycled slab, and the result keeps the data as text
+	// (Data parses it again when it is read). Strings are cut from a fresh
+	// copy of in, so the result's texts stay valid.
+	sl := slabs.Get().(*ojson.Slab)
+	defer func() {
+		sl.Reset()
+		slabs.Put(sl)
+	}()
+	d, err := parse(in, sl)
 	if err != nil {
 		r.Add(verify.CheckDecoded, verify.Error, "%s", err.Error())
 		return r, err
 	}
 	f.verifyDoc(ctx, d, env, r)
+	r.Claims = d.detached()
 	return r, nil
 }
+
+// slabs recycles the memory of parsed documents across verifications.
+var slabs = sync.Pool{New: func() any { return ojson.NewRecyclingSlab() }}
 
 func add(r *verify.Result, name string, st verify.Status, fragment, format string, args ...any) {
 	c := r.Add(name, st, format, args...)
@@ -99,7 +114,6 @@ func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r 
 		desc += ", " + strconv.Itoa(d.Obfuscated) + " obfuscated"
 	}
 	addText(r, verify.CheckDecoded, verify.Pass, "", desc)
-	r.Claims = d.Data()
 
 	// Integrity: DOCUMENT_INTEGRITY (OpenAttestationHash).
 	if err := integrity; err != nil {

@@ -24,8 +24,17 @@ func Parse(in []byte) (*Value, error) {
 // values built for the same document (an unsalted copy, say) share its
 // chunks.
 func (s *Slab) Parse(in []byte) (*Value, error) {
+	v, _, err := s.ParseText(in)
+	return v, err
+}
+
+// ParseText is Parse that also returns the copy of in (without a byte order
+// mark) that the parsed strings are cut from, for a caller that keeps the
+// text: keeping it costs nothing more, and parsing it again gives the same
+// values.
+func (s *Slab) ParseText(in []byte) (*Value, string, error) {
 	if len(in) > MaxDocumentSize {
-		return nil, fmt.Errorf("document of %d bytes exceeds the %d byte limit", len(in), MaxDocumentSize)
+		return nil, "", fmt.Errorf("document of %d bytes exceeds the %d byte limit", len(in), MaxDocumentSize)
 	}
 	in = bytes.TrimPrefix(in, []byte("\xef\xbb\xbf"))
 	st := stacks.Get().(*stack)
@@ -50,9 +59,9 @@ func (s *Slab) Parse(in []byte) (*Value, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return v, nil
+	return v, p.src, nil
 }
 
 // stack is a parser's scratch space, recycled across documents.

@@ -212,47 +212,99 @@ func (v *Value) MarshalJSON() ([]byte, error) { return Stringify(v), nil }
 // parsed document costs a few allocations instead of several per node. The
 // zero Slab is ready to use. Lists it hands out have their capacity cut to
 // their length, so appending to one never writes into a neighbour.
+//
+// A slab from NewRecyclingSlab keeps its chunks, so that Reset can hand
+// the same memory out again for the next document.
 type Slab struct {
-	vs []Value
-	ms []Member
-	ps []*Value
+	vs      chunks[Value]
+	ms      chunks[Member]
+	ps      chunks[*Value]
+	recycle bool
 }
 
 const (
 	slabValues  = 64
 	slabMembers = 128
 	slabElems   = 64
+	// recycledMax bounds what a recycling slab keeps across Reset, in
+	// chunks of each kind: a huge document's memory is not kept.
+	recycledMax = 16
 )
 
-func (s *Slab) value() *Value {
-	if len(s.vs) == 0 {
-		s.vs = make([]Value, slabValues)
+// NewRecyclingSlab returns a Slab whose memory Reset recycles.
+func NewRecyclingSlab() *Slab { return &Slab{recycle: true} }
+
+// Reset zeroes every value, member and element list s handed out and lets s
+// hand that memory out again. Every Value from s is invalid afterwards: use
+// it only when nothing holds one. It does nothing for a slab that was not
+// made by NewRecyclingSlab.
+func (s *Slab) Reset() {
+	if !s.recycle {
+		return
 	}
-	v := &s.vs[0]
-	s.vs = s.vs[1:]
-	return v
+	s.vs.reset()
+	s.ms.reset()
+	s.ps.reset()
 }
 
-func (s *Slab) members(n int) []Member { return take(&s.ms, n, slabMembers) }
+// chunks is a run of same-sized chunks that lists are cut from.
+type chunks[T any] struct {
+	cur   []T   // the free part of the current chunk
+	used  [][]T // whole chunks handed out from (recycling slabs only)
+	spare [][]T // zeroed chunks ready to be handed out again
+}
 
-func (s *Slab) elems(n int) []*Value { return take(&s.ps, n, slabElems) }
+// refill starts a new chunk of size n.
+func (c *chunks[T]) refill(n int, recycle bool) {
+	if k := len(c.spare); k > 0 {
+		c.cur, c.spare = c.spare[k-1], c.spare[:k-1]
+	} else {
+		c.cur = make([]T, n)
+	}
+	if recycle {
+		c.used = append(c.used, c.cur)
+	}
+}
 
-// take cuts a list of n from the chunk *pool (a fresh chunk of size chunk
-// when it has too little left; a list of its own when n is large).
-func take[T any](pool *[]T, n, chunk int) []T {
+// take cuts a list of n (a list of its own when n is large).
+func (c *chunks[T]) take(n, size int, recycle bool) []T {
 	if n == 0 {
 		return []T{}
 	}
-	if n > chunk/4 {
+	if n > size/4 {
 		return make([]T, n)
 	}
-	if len(*pool) < n {
-		*pool = make([]T, chunk)
+	if len(c.cur) < n {
+		c.refill(size, recycle)
 	}
-	l := (*pool)[:n:n]
-	*pool = (*pool)[n:]
+	l := c.cur[:n:n]
+	c.cur = c.cur[n:]
 	return l
 }
+
+func (c *chunks[T]) reset() {
+	for _, ch := range c.used {
+		if len(c.spare) < recycledMax {
+			clear(ch)
+			c.spare = append(c.spare, ch)
+		}
+	}
+	clear(c.used)
+	c.used, c.cur = c.used[:0], nil
+}
+
+func (s *Slab) value() *Value {
+	if len(s.vs.cur) == 0 {
+		s.vs.refill(slabValues, s.recycle)
+	}
+	v := &s.vs.cur[0]
+	s.vs.cur = s.vs.cur[1:]
+	return v
+}
+
+func (s *Slab) members(n int) []Member { return s.ms.take(n, slabMembers, s.recycle) }
+
+func (s *Slab) elems(n int) []*Value { return s.ps.take(n, slabElems, s.recycle) }
 
 // String returns a String value from the slab.
 func (s *Slab) String(str string) *Value {
