@@ -3,6 +3,7 @@ package foreign
 import (
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -309,5 +310,23 @@ func TestSaveDropsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(d, "etsi-tl_IE.xml")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("refused IE list still saved: %v", err)
+	}
+}
+
+// A Held keeps at most MaxLists lists: a list for a new slot is refused
+// once it is full, while a newer list for a held slot still replaces it.
+func TestMaxLists(t *testing.T) {
+	h := pinned(t, "certs/oj-2019/*.pem")
+	o := Options{Now: time.Date(2019, 8, 20, 0, 0, 0, 0, time.UTC)}
+	accept(t, h, "lotl/eu-lotl-247-pivot.xml", o)
+	for i := 1; len(h.lists) < MaxLists; i++ {
+		h.lists[fmt.Sprintf("filler-%d", i)] = &List{}
+	}
+	if _, _, err := h.Accept(etsitl.Format, read(t, "tl/IE-tl-sn18.xml"), Options{Now: when}); !errors.Is(err, ErrMaxTerritory) {
+		t.Fatalf("list for a new slot in a full Held: %v", err)
+	}
+	accept(t, h, "lotl/eu-lotl-248.xml", Options{Now: when})
+	if n := len(h.lists); n != MaxLists {
+		t.Fatalf("held %d lists, want %d", n, MaxLists)
 	}
 }
