@@ -1,7 +1,6 @@
 package foreign
 
 import (
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -10,44 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-network/accord/fixtures"
-
 	"github.com/accord-network/accord/internal/listimport/etsitl"
-	"github.com/accord-network/accord/internal/pki"
+	"github.com/accord-network/accord/internal/listimport/etsitl/etsitltest"
 	"github.com/accord-network/accord/trustlist"
 )
 
-const dir = "../../../../shared/fixtures/etsi-tl"
-
-func read(t testing.TB, rel string) []byte {
-	t.Helper()
-	return fixtures.ReadShared(t, "etsi-tl", rel)
-}
-
-func roots(t testing.TB, glob string) []*pki.Certificate {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, glob))
-	if len(files) == 0 {
-		t.Skipf("shared fixtures absent (%s)", glob)
-	}
-	var out []*pki.Certificate
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blk, _ := pem.Decode(b)
-		if blk == nil {
-			t.Fatalf("%s: not PEM", f)
-		}
-		c, err := pki.Parse(blk.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
-	}
-	return out
-}
+var (
+	read  = etsitltest.Read
+	roots = etsitltest.Roots
+)
 
 // LOTL 248 was issued 2019-09-04 with NextUpdate 2020-03-04; the national
 // lists of the fixture set are fresh at this instant too.
@@ -190,25 +160,9 @@ func TestPinRequired(t *testing.T) {
 }
 
 func FuzzAccept(f *testing.F) {
-	for _, rel := range []string{"lotl/eu-lotl-248.xml", "tl/IE-tl-sn18.xml", "negative/eu-lotl-no-sig.xml"} {
-		if b, err := os.ReadFile(filepath.Join(dir, rel)); err == nil {
-			f.Add(b)
-		}
-	}
+	etsitltest.AddSeeds(f, "lotl/eu-lotl-248.xml", "tl/IE-tl-sn18.xml", "negative/eu-lotl-no-sig.xml")
 	f.Add([]byte("<TrustServiceStatusList/>"))
-	var oj []*pki.Certificate
-	files, _ := filepath.Glob(filepath.Join(dir, "certs/oj-2019/*.pem"))
-	for _, fn := range files {
-		b, _ := os.ReadFile(fn)
-		if blk, _ := pem.Decode(b); blk != nil {
-			if c, err := pki.Parse(blk.Bytes); err == nil {
-				oj = append(oj, c)
-			}
-		}
-	}
-	if len(oj) == 0 {
-		f.Skip("shared fixtures absent (certs/oj-2019)")
-	}
+	oj := roots(f, "certs/oj-2019/*.pem")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := NewHeld()
 		if err := h.PinSource(Pin{Format: etsitl.Format, Roots: oj}); err != nil {
