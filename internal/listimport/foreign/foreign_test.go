@@ -175,17 +175,30 @@ func FuzzAccept(f *testing.F) {
 	})
 }
 
-// Saved pins and lists reopen with the same lists held, so a rollback is
-// still refused after a restart.
-func TestSaveReopen(t *testing.T) {
+// heldLOTLAndIE holds the real LOTL 248 and, through it, the IE list.
+func heldLOTLAndIE(t *testing.T) (*Held, *List) {
+	t.Helper()
 	h := pinned(t, "certs/oj-2019/*.pem")
-	o := Options{Now: when}
-	accept(t, h, "lotl/eu-lotl-248.xml", o)
-	accept(t, h, "tl/IE-tl-sn18.xml", o)
+	accept(t, h, "lotl/eu-lotl-248.xml", Options{Now: when})
+	return h, accept(t, h, "tl/IE-tl-sn18.xml", Options{Now: when})
+}
+
+// savedLOTLAndIE saves heldLOTLAndIE's pin and lists to a new folder.
+func savedLOTLAndIE(t *testing.T) string {
+	t.Helper()
+	h, _ := heldLOTLAndIE(t)
 	d := t.TempDir()
 	if err := h.Save(d); err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// Saved pins and lists reopen with the same lists held, so a rollback is
+// still refused after a restart.
+func TestSaveReopen(t *testing.T) {
+	o := Options{Now: when}
+	d := savedLOTLAndIE(t)
 	h2, warns, err := Load(d, o)
 	if err != nil || len(warns) != 0 {
 		t.Fatalf("load: %v %v", err, warns)
@@ -210,10 +223,7 @@ func TestSaveReopen(t *testing.T) {
 // Installed national lists answer Set.Find by thumbprint and kid with their
 // territory as country and their seq and NextUpdate; the LOTL adds nothing.
 func TestInstallFind(t *testing.T) {
-	h := pinned(t, "certs/oj-2019/*.pem")
-	o := Options{Now: when}
-	accept(t, h, "lotl/eu-lotl-248.xml", o)
-	ie := accept(t, h, "tl/IE-tl-sn18.xml", o)
+	h, ie := heldLOTLAndIE(t)
 	es := ie.Entries()
 	if len(es) == 0 {
 		t.Fatal("IE list mapped no entries")
@@ -244,14 +254,8 @@ func TestInstallFind(t *testing.T) {
 
 // A list refused on reload is dropped from the folder by the next Save.
 func TestSaveDropsRefused(t *testing.T) {
-	h := pinned(t, "certs/oj-2019/*.pem")
 	o := Options{Now: when}
-	accept(t, h, "lotl/eu-lotl-248.xml", o)
-	accept(t, h, "tl/IE-tl-sn18.xml", o)
-	d := t.TempDir()
-	if err := h.Save(d); err != nil {
-		t.Fatal(err)
-	}
+	d := savedLOTLAndIE(t)
 	if err := os.Remove(filepath.Join(d, "etsi-tl_EU_lotl.xml")); err != nil {
 		t.Fatal(err)
 	}
