@@ -47,7 +47,9 @@ func NewSPKIEntry(spki, kid []byte, uses []DocType, name string, notBefore, notA
 	sum := sha256.Sum256(spki)
 	e := &Entry{KID: bytes.Clone(kid), Thumbprint: sum[:], Kind: EntrySPKI, Data: bytes.Clone(spki), Uses: uses,
 		NotBefore: notBefore.UTC().Truncate(time.Second), NotAfter: notAfter.UTC().Truncate(time.Second), Status: StatusActive, Name: name}
-	return e, e.check()
+	err := e.check()
+	e.ready()
+	return e, err
 }
 
 func (e *Entry) checkSPKI() error {
