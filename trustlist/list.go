@@ -451,12 +451,10 @@ func (t *uniqTable) init(n int) {
 // add records entry i and reports whether an earlier entry has its kind
 // and kid.
 func (t *uniqTable) add(k EntryKind, kid []byte, i int, same func(j int, k EntryKind, kid []byte) bool) bool {
-	var h maphash.Hash
-	h.SetSeed(t.seed)
-	h.WriteString(string(k))
-	h.WriteByte(0)
-	h.Write(kid)
-	sum := h.Sum64()
+	sum := maphash.Bytes(t.seed, kid)
+	if len(k) > 0 { // the kind, mixed in cheaply: equal hashes are compared in full anyway
+		sum ^= (uint64(k[0])<<8 | uint64(len(k))) * 0x9e3779b97f4a7c15
+	}
 	hi := uint32(sum >> 32)
 	mask := uint64(len(t.slots) - 1)
 	for j := sum & mask; ; j = (j + 1) & mask {

@@ -2,6 +2,7 @@ package trustlist
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"unicode/utf8"
@@ -56,6 +57,42 @@ type rawEntrySink interface {
 // head reads an item's initial byte and argument, refusing non-shortest
 // arguments, indefinite lengths and reserved values.
 func (r *cborReader) head() (major byte, arg uint64, err error) {
+	// The common heads first: an argument in the initial byte, or in the
+	// 1, 2 or 4 bytes after it (which must not fit a narrower width).
+	b := r.b[min(r.off, len(r.b)):]
+	if len(b) >= 5 {
+		ib := b[0]
+		switch major, ai := ib>>5, ib&0x1f; {
+		case ai < 24:
+			r.off++
+			return major, uint64(ai), nil
+		case major == 7: // simple values and floats: headSlow decides
+		case ai == 24:
+			if b[1] < 24 {
+				return 0, 0, errNotCanonical
+			}
+			r.off += 2
+			return major, uint64(b[1]), nil
+		case ai == 25:
+			a := uint64(binary.BigEndian.Uint16(b[1:]))
+			if a <= math.MaxUint8 {
+				return 0, 0, errNotCanonical
+			}
+			r.off += 3
+			return major, a, nil
+		case ai == 26:
+			a := uint64(binary.BigEndian.Uint32(b[1:]))
+			if a <= math.MaxUint16 {
+				return 0, 0, errNotCanonical
+			}
+			r.off += 5
+			return major, a, nil
+		}
+	}
+	return r.headSlow()
+}
+
+func (r *cborReader) headSlow() (major byte, arg uint64, err error) {
 	major, arg, n, ok := cborscan.Head(r.b, r.off)
 	if !ok {
 		return 0, 0, errNotCanonical
