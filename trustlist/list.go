@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -214,8 +213,7 @@ func (e *Entry) check() error {
 			// happens on first use (certCache). A certificate that then does
 			// not parse matches nothing (spec/trustlist.md §1.3). Catching up
 			// on 200,000 certificates does not pay 200,000 parses.
-			var rv asn1.RawValue
-			if rest, err := asn1.Unmarshal(e.Data, &rv); err != nil || len(rest) != 0 || rv.Tag != asn1.TagSequence || !rv.IsCompound {
+			if !oneDERSequence(e.Data) {
 				return bad("data is not a DER certificate (one SEQUENCE)")
 			}
 		}
