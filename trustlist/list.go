@@ -403,8 +403,8 @@ func (l *List) checkHeader() error {
 	if l.IssuedAt.IsZero() || !l.NextUpdate.After(l.IssuedAt) {
 		return fmt.Errorf("%w: next_update must be after issued_at", ErrMalformed)
 	}
-	if len(l.Entries) > MaxEntries {
-		return fmt.Errorf("%w: %d entries (at most %d)", ErrMalformed, len(l.Entries), MaxEntries)
+	if n := l.entryCount(); n > MaxEntries {
+		return fmt.Errorf("%w: %d entries (at most %d)", ErrMalformed, n, MaxEntries)
 	}
 	return nil
 }
@@ -490,15 +490,16 @@ func (l *List) wire() (*listWire, error) {
 	if err := l.checkHeader(); err != nil {
 		return nil, err
 	}
-	if err := checkUniqueEntries(l.Entries); err != nil {
+	entries := l.entries()
+	if err := checkUniqueEntries(entries); err != nil {
 		return nil, err
 	}
 	w := &listWire{Type: string(KindList), Country: l.Country, DescriptorVersion: l.DescriptorVersion, Seq: l.Seq,
-		IssuedAt: toUnix(l.IssuedAt), NextUpdate: toUnix(l.NextUpdate), Prev: l.Prev, Entries: make([]entryWire, 0, len(l.Entries))}
+		IssuedAt: toUnix(l.IssuedAt), NextUpdate: toUnix(l.NextUpdate), Prev: l.Prev, Entries: make([]entryWire, 0, len(entries))}
 	if w.Prev == nil {
 		w.Prev = []byte{}
 	}
-	for _, e := range l.Entries {
+	for _, e := range entries {
 		if err := e.check(); err != nil {
 			return nil, err
 		}
