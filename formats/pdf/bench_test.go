@@ -16,7 +16,7 @@ import (
 	"github.com/accord-network/accord/verify"
 )
 
-func benchDoc(b *testing.B, pages int) ([]byte, verify.TrustedMaterial) {
+func benchDoc(b testing.TB, pages int) ([]byte, verify.TrustedMaterial) {
 	s := newSigner(b, "Bench signer")
 	doc := s.sign(b, pdftest.Document(pdftest.Options{Pages: pages, PadPage: 4096}), "bench")
 	return doc, trustlisttest.TrustOne(b, "NL", pdfEntry(b, s.cert, false, "Bench"))
