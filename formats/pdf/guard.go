@@ -39,12 +39,33 @@ func prescan(in []byte) (info scanInfo, err error) {
 	prevKw[0], lastKw[0] = -1, -1
 	length := lengthTracker{val: -1}
 	for {
-		tok, start, err := s.next()
-		if err != nil {
-			return info, err
+		// Names and regular-character runs (numbers, keywords), most of
+		// the tokens, are read here; next reads the rest.
+		var tok token
+		var start int
+		i := s.i
+		for i < len(in) && spaceTab[in[i]] {
+			i++
 		}
-		if tok == tokEOF {
-			break
+		if i < len(in) && (regularTab[in[i]] || in[i] == '/') {
+			start, tok = i, tokKeyword
+			if in[i] == '/' {
+				tok = tokName
+				i++
+			}
+			for i < len(in) && regularTab[in[i]] {
+				i++
+			}
+			s.i = i
+		} else {
+			s.i = i
+			var err error
+			if tok, start, err = s.next(); err != nil {
+				return info, err
+			}
+			if tok == tokEOF {
+				break
+			}
 		}
 		text := in[start:s.i]
 		switch tok {
@@ -69,6 +90,9 @@ func prescan(in []byte) (info scanInfo, err error) {
 			}
 			stack = stack[:len(stack)-1]
 		case tokName:
+			if len(text) < 6 || (text[1] != 'B' && text[1] != 'O' && text[1] != 'I') {
+				break // not /ByteRange, /ObjStm or /Image...
+			}
 			switch {
 			case bytes.Equal(text, []byte("/ByteRange")):
 				info.byteRanges = append(info.byteRanges, start)
