@@ -79,6 +79,23 @@ func BenchmarkSHA256_200Pages(b *testing.B) {
 	benchSHA(b, 200)
 }
 
+// BenchmarkPrescan200Pages is the structural pre-scan alone over the
+// 200-page file (compare with BenchmarkSHA256_200Pages): the part of the
+// verification that grows with the file besides hashing it.
+func BenchmarkPrescan200Pages(b *testing.B) {
+	doc, _ := benchDoc(b, 200)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := prescan(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b, len(doc))
+}
+
 // BenchmarkVerify1PageWorker verifies the one-page PDF in a worker process
 // (as the accord binary does): the cost of the process bound per document.
 func BenchmarkVerify1PageWorker(b *testing.B) {
