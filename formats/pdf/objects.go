@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"slices"
 
 	pdflib "github.com/digitorus/pdf"
 )
@@ -210,10 +211,12 @@ func objectDict(in []byte, startxref int64, id uint32, gen uint16, wanted ...str
 // maxRevisions+1 sections or loops, or no section has the object.
 func xrefLookup(in []byte, startxref int64, id uint32) (offset int64, gen uint16, ok bool) {
 	size := int64(-1)
-	for off, n := startxref, 0; ; n++ {
-		if off < 0 || off >= int64(len(in)) || n > maxRevisions {
+	var seen []int64
+	for off := startxref; ; {
+		if off < 0 || off >= int64(len(in)) || len(seen) > maxRevisions || slices.Contains(seen, off) {
 			return 0, 0, false
 		}
+		seen = append(seen, off)
 		found, o, g, trailer, ok := xrefSection(in, int(off), id)
 		if !ok {
 			return 0, 0, false
@@ -235,7 +238,7 @@ func xrefLookup(in []byte, startxref int64, id uint32) (offset int64, gen uint16
 			return o, g, int64(id) < size
 		}
 		prev, ok := t.get("/Prev")
-		if !ok || prev.ref || prev.num == off {
+		if !ok || prev.ref {
 			return 0, 0, false
 		}
 		off = prev.num
