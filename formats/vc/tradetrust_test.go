@@ -58,8 +58,7 @@ func loadTradeTrust(t *testing.T) []doc {
 // chainOf is the chain a document names, or Ethereum mainnet (oa-verify's
 // default) when it names none.
 func chainOf(d *openattestation.Document) uint64 {
-	v := d.Data.Path("network", "chainId")
-	if s, ok := v.Str(); ok {
+	if s, ok := d.Data().String("network", "chainId"); ok {
 		if id, err := strconv.ParseUint(s, 10, 64); err == nil {
 			return id
 		}
