@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/accord-network/accord/trustlist"
@@ -45,8 +46,8 @@ func (env *Env) DocumentNotRevoked(r *Result, country string, kid []byte, qs ...
 		return
 	}
 	if info := src.RevocationSummary(country); info != nil {
-		r.Add(CheckDocumentNotRevoked, Pass, "not among the %d hashes %s revokes (revocation delta seq %d)", info.Hashes, country, info.Seq)
+		r.addDetail(CheckDocumentNotRevoked, Pass, "not among the "+strconv.Itoa(info.Hashes)+" hashes "+country+" revokes (revocation delta seq "+strconv.FormatUint(info.Seq, 10)+")")
 		return
 	}
-	r.Add(CheckDocumentNotRevoked, Pass, "%s has published no document revocations", country)
+	r.addDetail(CheckDocumentNotRevoked, Pass, country+" has published no document revocations")
 }
