@@ -51,15 +51,15 @@ func (env *Env) IssuerChecks(r *Result, m trustlist.Match, signed SigningTime, c
 	e := m.Entry
 	// The passing details are built in one buffer (they are read for few
 	// documents of a bulk run, so they should cost little).
-	var t TextBuf
+	t := r.Text()
 	r.Issuer = &Issuer{Country: m.IssuerCountry(), ListedBy: m.Country, Anchor: m.Anchor, Name: e.Name, KID: t.Hex(e.KID), Domain: e.Domain, Seq: m.Seq}
 	var claim Claims
 	if len(claims) > 0 {
 		claim = claims[0]
 		r.Issuer.ClaimedCountry = claim.Country
 	}
-	env.issuerTrusted(r, &m, claim, &t)
-	env.keyValid(r, e, signed, &t)
+	env.issuerTrusted(r, &m, claim, t)
+	env.keyValid(r, e, signed, t)
 	seq := t.Uint(m.Seq)
 	switch {
 	case e.Status != trustlist.StatusRevoked:

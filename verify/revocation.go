@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/accord-network/accord/trustlist"
@@ -46,8 +45,9 @@ func (env *Env) DocumentNotRevoked(r *Result, country string, kid []byte, qs ...
 		return
 	}
 	if info := src.RevocationSummary(country); info != nil {
-		r.addDetail(CheckDocumentNotRevoked, Pass, "not among the "+strconv.Itoa(info.Hashes)+" hashes "+country+" revokes (revocation delta seq "+strconv.FormatUint(info.Seq, 10)+")")
+		t := r.Text()
+		r.addDetail(CheckDocumentNotRevoked, Pass, t.Join("not among the ", t.Int(int64(info.Hashes)), " hashes ", country, " revokes (revocation delta seq ", t.Uint(info.Seq), ")"))
 		return
 	}
-	r.addDetail(CheckDocumentNotRevoked, Pass, country+" has published no document revocations")
+	r.addDetail(CheckDocumentNotRevoked, Pass, r.Text().Join(country, " has published no document revocations"))
 }

@@ -86,7 +86,7 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	}
 	// The details of passing checks and the summary are cut from one
 	// buffer: in bulk they are built for every document and read for few.
-	t := &verify.TextBuf{}
+	t := r.Text()
 	addCheck(r, verify.CheckDecoded, verify.Pass, describe(&d, t))
 	if len(d.KID) != 8 && d.KID != nil {
 		r.Warn("kid is %d bytes; EU DCC kids are 8 bytes (the first 8 bytes of the DSC's SHA-256)", len(d.KID))
@@ -94,8 +94,10 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	r.Claims = &Claims{raw: d.DCCString()}
 	r.Summary = summary(&d, t)
 
-	m, key := checkSigner(r, &d, env, sc, t)
+	m, signer := checkSigner(r, &d, env, sc, t)
+	var key *signerKey // the listed DSC that verified the signature, if any
 	if m != nil {
+		key = &signer
 		checkChain(r, m, env, t)
 		// The CWT iss is the document's claim of its issuing country; the
 		// listing decides (spec/hcert.md, spec/verify.md §Issuer checks).
@@ -171,11 +173,11 @@ func entryKey(e *trustlist.Entry) (k signerKey, ok bool) {
 // checkSigner finds the listed DSCs named by kid and verifies the signature
 // with each until one succeeds. It records the signature check and, when no
 // entry can be judged, the issuer checks.
-func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scratch, t *verify.TextBuf) (*trustlist.Match, *signerKey) {
+func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scratch, t *verify.TextBuf) (*trustlist.Match, signerKey) {
 	if d.KID == nil {
 		r.Add(verify.CheckSignature, verify.Fail, "the COSE headers carry no kid, so the signer cannot be identified")
 		env.NotListed(r, "no kid: the document does not name its signer")
-		return nil, nil
+		return nil, signerKey{}
 	}
 	var cands []trustlist.Match
 	if env.Trust != nil {
@@ -184,7 +186,7 @@ func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scra
 	if len(cands) == 0 {
 		r.Add(verify.CheckSignature, verify.Skip, "no trusted key for kid %s (from the %s header), so the signature cannot be checked", kidString(d.KID), d.KIDFrom)
 		env.NotListed(r, notListedWhy(d, env))
-		return nil, nil
+		return nil, signerKey{}
 	}
 	var why []string
 	for i := range cands {
@@ -203,14 +205,14 @@ func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scra
 		}
 		addCheck(r, verify.CheckSignature, verify.Pass, t.Join(hc1.AlgName(d.Alg), " signature verifies with the DSC ", t.Quote(m.Entry.Name),
 			" (kid ", kidText(d.KID, t), ", listed by ", m.Country, ")", sep, source))
-		return m, &key
+		return m, key
 	}
 	r.Add(verify.CheckSignature, verify.Fail, "%s", strings.Join(why, "; "))
 	r.Add(verify.CheckIssuerTrusted, verify.Skip, "the signature verifies with none of the %d listed DSCs for kid %s", len(cands), kidString(d.KID))
 	for _, n := range []string{verify.CheckKeyValidAtSigning, verify.CheckNotRevoked, verify.CheckListFresh} {
 		r.Add(n, verify.Skip, "no listed key verified the signature")
 	}
-	return nil, nil
+	return nil, signerKey{}
 }
 
 func notListedWhy(d *hc1.Decoded, env *verify.Env) string {
@@ -332,15 +334,17 @@ func allowedTypes(cert *x509.Certificate) map[string]bool {
 	return out
 }
 
-// certTypes returns the certificate types present in the DCC ("v", "t", "r").
-func certTypes(dcc *hc1.DCC) []string {
-	var out []string
+// certTypes returns the certificate types present in the DCC ("v", "t",
+// "r"), in that order, in an array (no allocation) of which the first n
+// are set.
+func certTypes(dcc *hc1.DCC) (ts [3]string, n int) {
 	for _, k := range [...]string{"v", "t", "r"} {
 		if len(dcc.Group(k)) > 0 {
-			out = append(out, k)
+			ts[n] = k
+			n++
 		}
 	}
-	return out
+	return ts, n
 }
 
 func typeList(ts []string) string {
@@ -368,7 +372,8 @@ func checkKeyUsage(r *verify.Result, d *hc1.Decoded, cert *x509.Certificate, t *
 // certificate types the DCC holds. A nil cert is a bare listed key: no
 // extended key usage.
 func keyUsageVerdict(dcc *hc1.DCC, cert *x509.Certificate, t *verify.TextBuf) (verify.Status, string) {
-	types := certTypes(dcc)
+	typeArr, n := certTypes(dcc)
+	types := typeArr[:n]
 	if len(types) == 0 {
 		return verify.Fail, "the DCC holds no vaccination, test or recovery entry"
 	}
@@ -446,7 +451,8 @@ func summary(d *hc1.Decoded, tb *verify.TextBuf) []verify.Field {
 	}
 	add("Date of birth", d.DCC.Dob)
 	var ci string
-	for _, t := range certTypes(&d.DCC) {
+	types, n := certTypes(&d.DCC)
+	for _, t := range types[:n] {
 		e := &d.DCC.Group(t)[0]
 		what := typeNames[t]
 		switch t {
