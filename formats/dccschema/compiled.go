@@ -23,7 +23,7 @@ type node struct {
 	required  []string
 	pattern   *regexp.Regexp
 	match     func([]byte) bool // pattern's test (matcherFor)
-	maxLength int // -1: none
+	maxLength int               // -1: none
 	hasMin    bool
 	hasMax    bool
 	min, max  float64
