@@ -22,7 +22,7 @@ type TextBuf struct {
 
 // textChunk is the size of a fresh buffer: the details of a typical
 // document fit in one.
-const textChunk = 2048
+const textChunk = 1536
 
 // reserve makes room for n more bytes without moving bytes handed out.
 func (t *TextBuf) reserve(n int) {
