@@ -66,6 +66,8 @@ type Status struct {
 	ChainID       string
 	ListURL       string // BitstringStatusList / StatusList2021
 	ListIndex     string
+	Purpose       string // statusPurpose: revocation, suspension, …
+	Size          string // statusSize (Bitstring Status List; "" means 1)
 }
 
 // Proof is one proof of a credential.
@@ -208,7 +210,8 @@ func readStatuses(v any) []Status {
 			continue
 		}
 		s := Status{Type: str(m["type"]), TokenRegistry: str(m["tokenRegistry"]), TokenID: str(m["tokenId"]),
-			ListURL: str(m["statusListCredential"]), ListIndex: str(m["statusListIndex"])}
+			ListURL: str(m["statusListCredential"]), ListIndex: str(m["statusListIndex"]),
+			Purpose: str(m["statusPurpose"]), Size: str(m["statusSize"])}
 		if n, ok := m["tokenNetwork"].(map[string]any); ok {
 			s.ChainID = str(n["chainId"])
 		}
