@@ -388,4 +388,3 @@ func FuzzStatusList(f *testing.F) {
 		}
 	})
 }
-
