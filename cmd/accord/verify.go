@@ -65,6 +65,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
 			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
 			ethRPCFlag(),
+			statusOnlineFlag(),
 		},
 		Action: verifyAction,
 	}
@@ -98,6 +99,9 @@ func verifyAction(c *cli.Context) error {
 	} else if chains != nil {
 		defer chains.Close()
 		opts.Chains = chains
+	}
+	if f := statusFetcher(c, 0); f != nil {
+		opts.Fetcher = f
 	}
 	var check checkFunc
 	if node := c.String("node"); node != "" {

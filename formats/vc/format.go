@@ -88,6 +88,9 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		r.Add(verify.CheckIntegrity, verify.Skip, "not checked: %s", why)
 		r.Add(verify.CheckSignature, verify.Skip, "%s", why)
 		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the signature of %s was not verified, so nothing binds the credential to it", clip(c.Issuer))
+		// First, so that it is the headline: no status or chain answer
+		// can make up for a signature this verifier cannot check.
+		r.MarkCannotCheck("cannot be checked: the credential is signed with %s, which this verifier does not support", clip(p.Suite()))
 	}
 	statusCheck(ctx, r, c, env)
 	expiryCheck(r, c, env)

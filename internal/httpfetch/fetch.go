@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -202,6 +203,9 @@ func (f *Fetcher) get(ctx context.Context, raw string, max int64) ([]byte, error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		if errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err) {
+			err = fmt.Errorf("no answer within %s", f.opts.Timeout)
+		}
 		return nil, fmt.Errorf("%w: %s: %v", verify.ErrFetch, Redact(raw), err)
 	}
 	defer resp.Body.Close()
@@ -209,7 +213,7 @@ func (f *Fetcher) get(ctx context.Context, raw string, max int64) ([]byte, error
 		return nil, fmt.Errorf("%w: %s answered %s", verify.ErrFetch, Redact(raw), resp.Status)
 	}
 	if resp.ContentLength > max {
-		return nil, fmt.Errorf("%w: %s announces %d bytes, more than %d", verify.ErrFetchTooLarge, Redact(raw), resp.ContentLength, max)
+		return nil, fmt.Errorf("%w: %s announces %d bytes, more than %d bytes", verify.ErrFetchTooLarge, Redact(raw), resp.ContentLength, max)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
