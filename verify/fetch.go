@@ -7,7 +7,7 @@ import (
 
 // Fetcher retrieves a document a check needs from the network, when the
 // verifier is allowed to go online: a W3C credential's status list
-// (spec/openattestation.md §11.6). A verifier without one (Options.Fetcher
+// (spec/openattestation.md §11.7). A verifier without one (Options.Fetcher
 // nil, the default) stays offline and reports such checks as cannot check.
 //
 // Implementations enforce the transport bounds (HTTPS only, a timeout, at

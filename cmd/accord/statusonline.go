@@ -9,7 +9,7 @@ import (
 )
 
 // statusOnlineFlagName is the switch that lets verification go online for
-// W3C credentials' status lists (spec/openattestation.md §11.6).
+// W3C credentials' status lists (spec/openattestation.md §11.7).
 const statusOnlineFlagName = "status-online"
 
 func statusOnlineFlag() *cli.BoolFlag {

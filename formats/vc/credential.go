@@ -7,10 +7,13 @@
 // with contexts bundled in the binary (internal/jsonld), RDF dataset
 // canonicalization, the per-statement signatures and the issuer's base
 // signature with the key an anchor lists for the proof's DID verification
-// method (a did_key trust entry). BBS proofs and credential status are
-// reported as skipped checks with the reason, never passed
-// (spec/openattestation.md §11). Import it for its side effect of
-// registering the "vc" format with verify.
+// method (a did_key trust entry). BBS proofs are reported as skipped checks
+// with the reason, never passed. Credential status: a TransferableRecords
+// title is asked of its token registry when an RPC endpoint is configured;
+// a Bitstring Status List / StatusList2021 entry is fetched when the
+// verifier may go online (verify.Options.Fetcher); otherwise the credential
+// cannot be checked (spec/openattestation.md §11). Import it for its side
+// effect of registering the "vc" format with verify.
 package vc
 
 import (

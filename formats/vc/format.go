@@ -120,7 +120,7 @@ func describe(c *Credential) string {
 // status is asked of its token registry when an RPC endpoint for its chain
 // is configured; any status that cannot be asked marks the result
 // cannot-check with the reason, never passed; a status list is fetched
-// when the verifier may go online (spec/openattestation.md §11.6).
+// when the verifier may go online (spec/openattestation.md §11.7).
 func statusCheck(ctx context.Context, r *verify.Result, c *Credential, env *verify.Env) {
 	switch {
 	case len(c.Statuses) == 0 && c.derived():

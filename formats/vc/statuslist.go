@@ -26,7 +26,7 @@ const (
 	Status2021      = "StatusList2021Entry"
 )
 
-// Limits on a status list (spec/openattestation.md §11.6).
+// Limits on a status list (spec/openattestation.md §11.7).
 const (
 	// MaxStatusListCredential bounds the status list credential as served.
 	MaxStatusListCredential = 4 << 20
@@ -253,7 +253,7 @@ func preparedStatusList(body []byte, k listKind) *statusList {
 	return e.sl
 }
 
-// listStatus checks a status list entry (spec/openattestation.md §11.6):
+// listStatus checks a status list entry (spec/openattestation.md §11.7):
 // offline it cannot be checked; online the list credential is fetched,
 // must be the credential issuer's own, signed with a key an admitted anchor
 // lists, in its validity period and for the entry's purpose; then the

@@ -1,5 +1,5 @@
 // Package httpfetch fetches the online documents a verification may need
-// (W3C status list credentials, spec/openattestation.md §11.6) when the
+// (W3C status list credentials, spec/openattestation.md §11.7) when the
 // verifier is allowed to go online: HTTPS only, public addresses only, a
 // timeout, a size limit, and every URL fetched once per cache lifetime
 // however many documents name it.
