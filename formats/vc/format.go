@@ -80,8 +80,12 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: nothing binds the credential to %s", clip(c.Issuer))
 	}
 	for _, p := range c.Proofs {
-		if p.Suite() == SuiteECDSASD {
+		switch p.Suite() {
+		case SuiteECDSASD:
 			verifySD(r, c, p, env)
+			continue
+		case SuiteECDSARDFC:
+			verifyRDFC(r, c, p, env)
 			continue
 		}
 		why := unsupported(p)

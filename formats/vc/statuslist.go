@@ -144,7 +144,7 @@ type statusList struct {
 	purposes []string
 	bits     []byte
 	proof    *Proof
-	prepared *sdVerifyData
+	sig      issuerSig // the proof's signature, to check with the issuer's key
 	// bad says why the list cannot be used; badStatus is verify.Error for a
 	// malformed list, verify.Fail for one whose proof does not hold, and
 	// verify.Skip when it cannot be checked here (an unsupported proof, a
@@ -172,7 +172,7 @@ func loadStatusList(body []byte, k listKind) *statusList {
 		return sl.fail(verify.Error, "%v", err)
 	}
 	for i := range c.Proofs {
-		if c.Proofs[i].Suite() == SuiteECDSASD {
+		if s := c.Proofs[i].Suite(); s == SuiteECDSASD || s == SuiteECDSARDFC {
 			sl.proof = &c.Proofs[i]
 			break
 		}
@@ -184,14 +184,28 @@ func loadStatusList(body []byte, k listKind) *statusList {
 		}
 		return sl.fail(verify.Skip, "%s", why)
 	}
+	if sl.proof.Suite() == SuiteECDSARDFC {
+		d, err := c.rdfcPrepare(*sl.proof)
+		if err == nil {
+			sl.sig = d.issuerSig()
+		}
+		return sl.prepared(err)
+	}
 	d, _, err := c.sdPrepare(*sl.proof)
+	if err == nil {
+		sl.sig = sdSig(d)
+	}
+	return sl.prepared(err)
+}
+
+// prepared records the outcome of preparing the list's proof.
+func (sl *statusList) prepared(err error) *statusList {
 	switch {
 	case errors.Is(err, jsonld.ErrContextNotBundled):
 		return sl.fail(verify.Skip, "%v", err)
 	case err != nil:
 		return sl.fail(verify.Fail, "its %s proof does not hold: %v", sl.proof.Suite(), err)
 	}
-	sl.prepared = d
 	return sl
 }
 
@@ -352,7 +366,7 @@ func listAuthentic(r *verify.Result, c *Credential, e *listEntry, sl *statusList
 		signed.Time = t
 	}
 	scratch := &verify.Result{}
-	sdIssuer(scratch, sl.prepared, sl.proof.VerificationMethod, env, signed)
+	issuerCheck(scratch, sl.sig, sl.proof.VerificationMethod, env, signed)
 	if f := scratch.FirstFailure(); f != nil {
 		r.Add(CheckStatus, verify.Fail, "status list %s is not the issuer's: %s: %s", listURL(e.url), f.Name, f.Detail)
 		return false
