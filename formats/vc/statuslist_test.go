@@ -58,7 +58,7 @@ type listServer struct {
 	hits  map[string]int
 }
 
-func newListServer(t *testing.T) *listServer {
+func newListServer(t testing.TB) *listServer {
 	s := &listServer{lists: map[string][]byte{}, hits: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -139,7 +139,7 @@ func statusCredential(kind, issuer, url, purpose string, index int) map[string]a
 }
 
 type statusFixture struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *listServer
 	is     didKeyIssuer
 	trust  *trustlist.Set
@@ -147,7 +147,7 @@ type statusFixture struct {
 	fetch  *httpfetch.Fetcher
 }
 
-func newStatusFixture(t *testing.T) *statusFixture {
+func newStatusFixture(t testing.TB) *statusFixture {
 	is := newDIDKeyIssuer(t)
 	f := &statusFixture{t: t, srv: newListServer(t), is: is, fetch: httpfetch.New(httpfetch.Options{AllowLoopback: true, Timeout: 5 * time.Second})}
 	f.trust = trustlisttest.TrustOne(t, "SG", is.entry(t, is.vm, &is.key.PublicKey, trustlist.DocVC))
