@@ -703,7 +703,7 @@ func cannotCheckNeed(r *verify.Result) checkNeed {
 		return needChain
 	case strings.Contains(why, "status list") && strings.HasPrefix(why, "cannot be checked offline"):
 		return needStatus
-	case strings.Contains(why, "status list"):
+	case strings.Contains(why, "status list") && !strings.Contains(why, "cannot be verified here"):
 		return needRetry
 	}
 	return needOther
