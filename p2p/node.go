@@ -122,6 +122,7 @@ type Node struct {
 	metrics *metrics
 
 	penalties                  penaltyBook // sync offences, by peer
+	listFetches                fetchGate   // one download of an anchor's lists at a time (syncclient.go)
 	opToken                    string      // DATA/operator.token
 	submitLimits, verifyLimits *clientLimits
 

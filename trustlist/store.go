@@ -76,6 +76,10 @@ type StoreOptions struct {
 	// It is a seam for fault tests on machines where a full filesystem
 	// cannot be mounted.
 	WriteFault func() error
+	// NoSync skips the fsync of each commit (bbolt's NoSync): a crash may
+	// lose or damage recent commits. Only for simulations that run
+	// thousands of stores in one process; never for a store that matters.
+	NoSync bool
 }
 
 // Store is a persistent Set. All methods are safe for concurrent use.
@@ -137,6 +141,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 	}
+	db.NoSync = opts.NoSync
 	if err := contain(func() error {
 		return db.Update(func(tx *bolt.Tx) error {
 			for _, b := range []string{bucketLog, bucketSeen} {
