@@ -104,6 +104,11 @@ type Config struct {
 	// GossipTracer, if non-nil, also receives GossipSub's trace events
 	// (a simulation counts the copies of each message a node receives).
 	GossipTracer pubsub.RawTracer
+	// ScoreInspectInterval is how often the node copies its peers' GossipSub
+	// scores for GET /v1/peers and PeerScores (1 s if 0). It changes nothing
+	// in the protocol; a simulation of thousands of nodes lengthens it to
+	// save CPU.
+	ScoreInspectInterval time.Duration
 }
 
 // Node is a running Accord node.
@@ -163,6 +168,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	if cfg.SyncTimeout <= 0 {
 		cfg.SyncTimeout = DefaultSyncTimeout
+	}
+	if cfg.ScoreInspectInterval <= 0 {
+		cfg.ScoreInspectInterval = time.Second
 	}
 	if cfg.DHTInterval <= 0 {
 		cfg.DHTInterval = time.Minute
