@@ -649,12 +649,12 @@ type simResult struct {
 	floorVerify, floorAccept time.Duration
 	load                     string // machine load average while the lists spread
 
-	hostile, dropped int         // hostile nodes added, honest nodes that left, in the adversity phase
-	adv              simSpread   // adversity phase: honest nodes online at the end
-	advTraffic       simTraffic  // per honest node per list
-	junkSent         int64       // forged lists the hostile nodes published
-	junkRejected     int64       // and the honest nodes' validators rejected (each forwarder counts)
-	advAccepted      int64       // forged lists any honest node accepted: must be 0
+	hostile, dropped int        // hostile nodes added, honest nodes that left, in the adversity phase
+	adv              simSpread  // adversity phase: honest nodes online at the end
+	advTraffic       simTraffic // per honest node per list
+	junkSent         int64      // forged lists the hostile nodes published
+	junkRejected     int64      // and the honest nodes' validators rejected (each forwarder counts)
+	advAccepted      int64      // forged lists any honest node accepted: must be 0
 }
 
 // runSim builds the network and runs the three phases.
