@@ -234,7 +234,7 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 				head = h.Seq
 			}
 		}
-		d, err := n.store.Import(m.Data, n.cfg.Now())
+		d, err := n.imports.Import(m.Data, n.cfg.Now())
 		if err != nil {
 			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)

@@ -128,6 +128,7 @@ type Node struct {
 
 	penalties                  penaltyBook // sync offences, by peer
 	listFetches                fetchGate   // one download of an anchor's lists at a time (syncclient.go)
+	imports                    *importer   // group commit of gossip and sync imports (importer.go)
 	opToken                    string      // DATA/operator.token
 	submitLimits, verifyLimits *clientLimits
 
@@ -213,6 +214,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}()
 	n.closers = append(n.closers, st.Close)
+	n.imports = &importer{st: st}
 	n.metrics = newMetrics(n)
 	registerHealthMetrics(n)
 	if h := st.Health(); h.Skipped > 0 {

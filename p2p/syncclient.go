@@ -569,7 +569,7 @@ func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) ti
 		if h := n.Set().Head(req.Country); h != nil {
 			head = h.Seq
 		}
-		d, err := n.store.Import(o, at(o))
+		d, err := n.imports.Import(o, at(o))
 		if err != nil {
 			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)

@@ -310,6 +310,20 @@ func toPersist(raw []byte, d *Decision) []record {
 // changed in one durable commit: the way to take in a sync batch or a
 // directory of lists without one fsync per object.
 func (st *Store) ImportAll(raws [][]byte, at time.Time) ([]*Decision, error) {
+	return st.importEach(raws, func(int) time.Time { return at })
+}
+
+// ImportEach is ImportAll with each object decided as of its own time
+// (at[i] for raws[i]): a node commits objects that arrived concurrently,
+// by gossip and by sync, together.
+func (st *Store) ImportEach(raws [][]byte, at []time.Time) ([]*Decision, error) {
+	if len(at) != len(raws) {
+		return nil, fmt.Errorf("import: %d objects but %d times", len(raws), len(at))
+	}
+	return st.importEach(raws, func(i int) time.Time { return at[i] })
+}
+
+func (st *Store) importEach(raws [][]byte, at func(int) time.Time) ([]*Decision, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := make([]*Decision, len(raws))
@@ -328,7 +342,7 @@ func (st *Store) ImportAll(raws [][]byte, at time.Time) ([]*Decision, error) {
 		if out[i] != nil {
 			continue
 		}
-		out[i] = st.set.acceptLocked(raw, kinds[i], msgs[i], at, false)
+		out[i] = st.set.acceptLocked(raw, kinds[i], msgs[i], at(i), false)
 		recs = append(recs, toPersist(raw, out[i])...)
 	}
 	err := st.commitLocked(recs)
