@@ -431,8 +431,8 @@ func (s *simNet) start() {
 	for i := 0; i < s.cfg.nodes; i++ {
 		sn := s.newNode()
 		s.up(sn, s.randomOnline(s.cfg.bootstrap))
-		if (i+1)%100 == 0 {
-			s.tb.Logf("%s: %d nodes up", time.Now().Format(time.TimeOnly), i+1)
+		if (i+1)%50 == 0 {
+			s.tb.Logf("%s: %d nodes up (process CPU %s, load average %s)", time.Now().Format(time.TimeOnly), i+1, cputime.Now().Round(time.Second), loadAvg())
 		}
 	}
 	s.waitReady(s.onlineNodes())
@@ -1089,7 +1089,7 @@ func TestSimNetwork(t *testing.T) {
 func BenchmarkSimNetwork(b *testing.B) {
 	for range b.N {
 		r := runSim(b, simConfigFromEnv(100))
-		b.Log("\n" + r.report())
+		fmt.Println(r.report()) // b.Log truncates a benchmark's log
 		b.ReportMetric(float64(r.prop.p50.Milliseconds()), "p50-ms")
 		b.ReportMetric(float64(r.prop.p99.Milliseconds()), "p99-ms")
 		b.ReportMetric(float64(r.adv.p99.Milliseconds()), "adversity-p99-ms")
