@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,11 +178,18 @@ func rssMB() float64 { return procStatusMB("VmRSS:") }
 // running TestNodeMemoryChild) starts a node on it and reports its peak and
 // current RSS once it is up. The floor is the same process on an empty store.
 // Run: go test -run X -bench NodeMemory -benchtime 1x ./p2p
+// (ACCORD_MEMORY_STORE=DIR keeps the store there for the next run;
+// ACCORD_MEMORY_HEAPPROFILE=FILE writes the node's heap profile.)
 func BenchmarkNodeMemory(b *testing.B) {
 	nAnchors, nEntries := envInt("ACCORD_BENCH_ANCHORS", 200), envInt("ACCORD_BENCH_ENTRIES", 1000)
-	full, empty := b.TempDir(), b.TempDir()
-	listBytes := buildStore(b, full, nAnchors, nEntries)
-	b.Logf("store holds %d anchors × %d entries, %.1f MB of signed lists", nAnchors, nEntries, float64(listBytes)/1e6)
+	full, empty := os.Getenv("ACCORD_MEMORY_STORE"), b.TempDir() // a kept store is built once and reused
+	if full == "" {
+		full = b.TempDir()
+	}
+	if _, err := os.Stat(full + "/store.db"); err != nil {
+		listBytes := buildStore(b, full, nAnchors, nEntries)
+		b.Logf("store holds %d anchors × %d entries, %.1f MB of signed lists", nAnchors, nEntries, float64(listBytes)/1e6)
+	}
 	b.ResetTimer()
 	for range b.N {
 		peak, rss, anchors := nodeMemory(b, full)
@@ -258,6 +266,11 @@ func nodeMemory(tb testing.TB, dir string) (peakMB, rssMB float64, anchors int) 
 		tb.Fatalf("child node: %v\n%s", err, out)
 	}
 	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "of which anonymous") {
+			tb.Log(strings.TrimSpace(line))
+		}
+	}
+	for _, line := range strings.Split(string(out), "\n") {
 		if i := strings.Index(line, "node memory:"); i >= 0 {
 			if _, err := fmt.Sscanf(line[i:], "node memory: peak %f MB, rss %f MB, anchors %d", &peakMB, &rssMB, &anchors); err == nil {
 				return peakMB, rssMB, anchors
@@ -279,6 +292,20 @@ func TestNodeMemoryChild(t *testing.T) {
 	n := startNode(t, testConfig(dir))
 	time.Sleep(2 * time.Second)
 	t.Logf("node memory: peak %.1f MB, rss %.1f MB, anchors %d", procStatusMB("VmHWM:"), procStatusMB("VmRSS:"), len(n.Set().Anchors()))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("of which anonymous %.1f MB, file-backed (the store's mmap) %.1f MB; Go heap in use %.1f MB",
+		procStatusMB("RssAnon:"), procStatusMB("RssFile:"), float64(ms.HeapInuse)/(1<<20))
+	if f := os.Getenv("ACCORD_MEMORY_HEAPPROFILE"); f != "" {
+		w, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if err := pprof.WriteHeapProfile(w); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // procStatusMB reads a kB field of /proc/self/status (Linux) in MB.
