@@ -478,21 +478,6 @@ func verdictGroup(v verify.Verdict) string {
 	return "VALID"
 }
 
-// verdictHeadline is the verdict as an officer reads it.
-func verdictHeadline(v verify.Verdict) string {
-	switch v {
-	case verify.VerdictValid:
-		return "VALID"
-	case verify.VerdictUnreadable:
-		return "COULD NOT READ — scan again"
-	case verify.VerdictNotChecked:
-		return "NOT CHECKED — try again"
-	case verify.VerdictCannotCheck:
-		return "CANNOT CHECK"
-	}
-	return "NOT VALID"
-}
-
 // reason is the one-line why of a result that is not valid.
 func reason(r *verify.Result) string {
 	if r.Verdict() == verify.VerdictValid {
@@ -521,7 +506,7 @@ func reason(r *verify.Result) string {
 
 // verdictLine is a result in one line: verdict, format, input, reason.
 func verdictLine(r *verify.Result, indent string) string {
-	line := indent + verdictHeadline(r.Verdict())
+	line := indent + r.Verdict().Headline()
 	if r.Format != "" {
 		line += "  " + r.Format
 	} else if r.Verdict() != verify.VerdictUnreadable && r.Verdict() != verify.VerdictNotChecked {
