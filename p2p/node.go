@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -215,6 +216,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	}()
 	n.closers = append(n.closers, st.Close)
 	n.imports = &importer{st: st}
+	releaseReplayGarbage(st)
 	n.metrics = newMetrics(n)
 	registerHealthMetrics(n)
 	if h := st.Health(); h.Skipped > 0 {
@@ -260,6 +262,25 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.wg.Add(1)
 	go n.rememberLoop()
 	return n, nil
+}
+
+// bigStoreEntries is the size of store above which New returns the memory
+// its replay used to the OS at once (releaseReplayGarbage).
+const bigStoreEntries = 10_000
+
+// releaseReplayGarbage collects what opening a large store left behind
+// (each record decoded and copied out of the database) and returns it to the
+// OS: otherwise the heap stays at twice its live size until the next
+// collections, and a node holding 200 anchors × 1,000 keys sits at about
+// 450 MB instead of about 300 MB. One collection, once, at start.
+func releaseReplayGarbage(st *trustlist.Store) {
+	n := 0
+	for _, a := range st.Set().Anchors() {
+		n += a.Entries
+	}
+	if n >= bigStoreEntries {
+		debug.FreeOSMemory()
+	}
 }
 
 // newHost creates the node's own libp2p host: its identity key from
