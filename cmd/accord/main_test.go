@@ -16,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/accord-network/accord/formats/pdf"
+	"github.com/accord-network/accord/internal/nodecli"
 	"github.com/accord-network/accord/p2p"
 )
 
@@ -25,8 +26,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv("ACCORD_AS_CLI") == "1" {
 		os.Exit(run(os.Args, os.Stdout, os.Stderr))
 	}
+	// accord runs accord-node for `accord node` and `accord demo`: the test
+	// binary is both, found beside itself in the scripts' $PATH directory.
 	testscript.Main(m, map[string]func(){
-		"accord": func() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) },
+		"accord":      func() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) },
+		"accord-node": func() { os.Exit(nodecli.Main(os.Args, os.Stdout, os.Stderr)) },
 	})
 }
 
@@ -79,7 +83,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		if len(args) != 2 {
 			ts.Fatalf("usage: waitnode DATA VAR")
 		}
-		path := filepath.Join(ts.MkAbs(args[0]), nodeURLFile)
+		path := filepath.Join(ts.MkAbs(args[0]), nodecli.NodeURLFile)
 		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			b, err := os.ReadFile(path)
 			if err != nil {

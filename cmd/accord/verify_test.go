@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/fixtures/world"
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/p2p"
 	"github.com/accord-network/accord/trustlist"
 	tt "github.com/accord-network/accord/trustlist/trustlisttest"
@@ -137,19 +138,24 @@ func TestVerifyThroughNode(t *testing.T) {
 // TestVerifyNodeGoesAwayMidRun: a node that stops answering during a run
 // leaves the remaining documents NOT CHECKED (exit 2), named at the end.
 func TestVerifyNodeGoesAwayMidRun(t *testing.T) {
-	vc := &verifyClient{base: "http://127.0.0.1:1", client: newHTTPClientForTest()}
-	res := vc.verify(context.Background(), "doc.txt", []byte("HC1:X"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	vc, err := clibase.NewVerifyClient(context.Background(), srv.URL, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // the node goes away after answering /healthz
+	res := vc.Verify(context.Background(), "doc.txt", []byte("HC1:X"))
 	if res.Verdict() != verify.VerdictNotChecked || !strings.Contains(res.Error, "did not answer") {
 		t.Fatalf("verdict %s error %q", res.Verdict(), res.Error)
 	}
 	var out bytes.Buffer
 	r := &verifyRun{inputs: []input{{name: "doc.txt", data: []byte("HC1:X")}, {name: "doc2.txt", data: []byte("HC1:Y")}},
-		check: func(ctx context.Context, name string, data []byte) *verify.Result { return vc.verify(ctx, name, data) },
+		check: func(ctx context.Context, name string, data []byte) *verify.Result { return vc.Verify(ctx, name, data) },
 		out:   &out, many: true}
 	if code := r.Run(context.Background()); code != exitBadInput {
 		t.Errorf("exit %d", code)
 	}
-	if !strings.Contains(out.String(), "NOT CHECKED (try again):\n    doc.txt  — node http://127.0.0.1:1 did not answer") {
+	if !strings.Contains(out.String(), "NOT CHECKED (try again):\n    doc.txt  — node "+srv.URL+" did not answer") {
 		t.Errorf("closing block:\n%s", out.String())
 	}
 }
