@@ -274,3 +274,35 @@ func BenchmarkFloorES256(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifyBesideNode pins what `accord verify --trust DATA` does while a
+// node holds DATA (spec/trustlist.md §5.2, readers beside a writer): the
+// index inside the locked store.db is not read; every stored object is
+// verified again from objects/, with the same verdicts, and a note names the
+// fast way, the node's own URL from DATA/node.url.
+func TestVerifyBesideNode(t *testing.T) {
+	w := newVerifyWorld(t)
+	defer w.close()
+	if err := os.WriteFile(filepath.Join(w.trust, clibase.NodeURLFile), []byte(w.url+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("verify", "--trust", w.trust, filepath.Join(w.dir, "a-hc1.txt"))
+	if code != exitOK || !strings.HasPrefix(out, "VALID") {
+		t.Fatalf("a valid HC1 beside a running node: exit %d\n%s%s", code, out, errOut)
+	}
+	want := "is held by a running node, so its index cannot be read; verifying every stored object instead (slower: verify through that node with `accord verify --node " + w.url + "`)"
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr %q, want the note %q", errOut, want)
+	}
+	code, out, _ = runCLI("verify", "--trust", w.trust, filepath.Join(w.dir, "e-hc1-tampered.txt"))
+	if code != exitNo || !strings.HasPrefix(out, "NOT VALID") {
+		t.Errorf("a tampered HC1 beside a running node: exit %d\n%s", code, out)
+	}
+	// Without node.url the note still says what to do.
+	if err := os.Remove(filepath.Join(w.trust, clibase.NodeURLFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, errOut = runCLI("verify", "--trust", w.trust, filepath.Join(w.dir, "a-hc1.txt")); !strings.Contains(errOut, "`accord verify --node URL`, or stop it") {
+		t.Errorf("stderr without node.url: %q", errOut)
+	}
+}

@@ -34,6 +34,11 @@ func JSONFlag(usage string) *cli.BoolFlag {
 	return &cli.BoolFlag{Name: "json", Usage: usage}
 }
 
+// NodeURLFile is written by `accord node run` into its data directory: the
+// URL its HTTP API serves, so that commands run beside the data directory
+// find the node that holds it (and its operator token).
+const NodeURLFile = "node.url"
+
 // ethRPCFlagName is the name of EthRPCFlag.
 const ethRPCFlagName = "eth-rpc"
 

@@ -14,13 +14,15 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/internal/atomicfile"
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/p2p"
 )
 
 // NodeURLFile is written by `accord node run` into its data directory: the
 // URL its HTTP API serves, so that `accord node pin|publish|status` run beside
-// the data directory find the operator token of the node they talk to.
-const NodeURLFile = "node.url"
+// the data directory find the operator token of the node they talk to, and
+// `accord verify --trust DATA` names the node that holds the store.
+const NodeURLFile = clibase.NodeURLFile
 
 // nodeTokenEnv holds an operator token for `accord node` client commands.
 const nodeTokenEnv = "ACCORD_NODE_TOKEN"
