@@ -22,8 +22,9 @@ import (
 
 func TestMain(m *testing.M) {
 	pdf.WorkerMain() // serve as a PDF worker when started as one; else parse PDFs in workers, as main does
-	// Tests that need the real CLI as a separate process re-run this binary.
-	if os.Getenv("ACCORD_AS_CLI") == "1" {
+	// Tests that need the real CLI as a separate process re-run this binary
+	// (and as accord-node, run by that CLI, a copy of it named so).
+	if os.Getenv("ACCORD_AS_CLI") == "1" && filepath.Base(os.Args[0]) != nodeProgramName {
 		os.Exit(run(os.Args, os.Stdout, os.Stderr))
 	}
 	// accord runs accord-node for `accord node` and `accord demo`: the test

@@ -55,14 +55,24 @@ func forwardCommand(name, usage string) *cli.Command {
 }
 
 // runNodeProgram runs the node program with this command's name and
-// arguments, passing it the streams and SIGINT/SIGTERM, and ends with its
-// exit status.
+// arguments: on Unix this process becomes it (execve), elsewhere (or when
+// the output is not the process's own, as in tests) it runs as a child that
+// gets the streams and SIGINT/SIGTERM, and this command ends with its exit
+// status.
 func runNodeProgram(c *cli.Context) error {
 	prog, err := findNodeProgram(c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(prog, append([]string{c.Command.Name}, c.Args().Slice()...)...)
+	args := append([]string{c.Command.Name}, c.Args().Slice()...)
+	if c.App.Writer == os.Stdout && c.App.ErrWriter == os.Stderr {
+		// Become the node program (same process, signals and exit status);
+		// where the platform cannot, run it as a child below.
+		if err := execProgram(prog, args); err != nil && !errors.Is(err, errNoExec) {
+			return fmt.Errorf("run %s: %w", prog, err)
+		}
+	}
+	cmd := exec.Command(prog, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, c.App.ErrWriter
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
