@@ -168,5 +168,6 @@ func BenchmarkListPayloadWalk1000(b *testing.B) {
 		if _, err := decodeListPayload(p, &offs); err != nil || offs.err != nil || len(offs.offs) != 1000 {
 			b.Fatal(err, offs.err)
 		}
+		offs.uniq.release()
 	}
 }
