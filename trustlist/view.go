@@ -46,7 +46,8 @@ type View struct {
 }
 
 // findKey names the candidates of q (what Find gathers before applying q's
-// filters), or "" for a query that is not cached.
+// filters: its cases are those of candidates), or "" for a query that is
+// not cached.
 func findKey(q Query) string {
 	switch {
 	case q.KID != nil:
@@ -55,6 +56,8 @@ func findKey(q Query) string {
 		return idxThumb + string(q.Thumbprint)
 	case q.Address != nil:
 		return idxAddr + string(q.Address)
+	case q.CA != nil && *q.CA:
+		return "ca:" + q.Country
 	case q.Country != "":
 		return "country:" + q.Country
 	}
