@@ -268,6 +268,7 @@ func filterMatches(cands []*Match, q Query) []Match {
 // candidates returns the anchors whose head lists may hold q's key, sorted.
 func (v *View) candidates(q Query) ([]string, error) {
 	var keys []string
+	var only string // the one country the CA marker is read for, if any
 	switch {
 	case q.KID != nil:
 		keys = append(keys, idxKID+string(q.KID))
@@ -278,10 +279,13 @@ func (v *View) candidates(q Query) ([]string, error) {
 		keys = append(keys, idxThumb+string(q.Thumbprint))
 	case q.Address != nil:
 		keys = append(keys, idxAddr+string(q.Address))
+	case q.CA != nil && *q.CA:
+		// The CA marker names the anchors whose head list holds a CA (with
+		// a country, at most that one: a DSC's chain check then decodes no
+		// list of a country that lists no CA).
+		keys, only = append(keys, idxCA), q.Country
 	case q.Country != "":
 		return []string{q.Country}, nil
-	case q.CA != nil && *q.CA:
-		keys = append(keys, idxCA)
 	}
 	set := map[string]bool{}
 	err := contain(func() error {
@@ -305,7 +309,9 @@ func (v *View) candidates(q Query) ([]string, error) {
 	})
 	out := make([]string, 0, len(set))
 	for cc := range set {
-		out = append(out, cc)
+		if only == "" || cc == only {
+			out = append(out, cc)
+		}
 	}
 	sort.Strings(out)
 	return out, err
