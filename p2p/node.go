@@ -97,6 +97,9 @@ type Config struct {
 	// Chains answers contract calls for documents issued on a blockchain
 	// (nil: none configured; such documents cannot be checked).
 	Chains verify.ChainReader
+	// Fetcher fetches W3C credentials' status lists (nil: the node stays
+	// offline; such credentials cannot be checked).
+	Fetcher verify.Fetcher
 	// Host, if non-nil, is the libp2p host the node runs on instead of one
 	// it creates: a simulation's in-memory host (go-libp2p's mocknet). The
 	// node owns it (Close closes it, and so does a New that fails); Listen, the identity key

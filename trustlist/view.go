@@ -54,15 +54,19 @@ type viewAnchor struct {
 // rawEntries collects a list's entries as encoded bytes (rawEntrySink).
 type rawEntries struct{ raws [][]byte }
 
-func (s *rawEntries) start(n int)    { s.raws = make([][]byte, 0, n) }
-func (s *rawEntries) add(*entryWire) {}
-func (s *rawEntries) raw(b []byte)   { s.raws = append(s.raws, b) }
+func (s *rawEntries) start(n int)           { s.raws = make([][]byte, 0, n) }
+func (s *rawEntries) add(*cborReader) error { return errNotCanonical } // never called: raw takes every entry
+func (s *rawEntries) raw(b []byte)          { s.raws = append(s.raws, b) }
 func decodeEntry(b []byte) (*Entry, error) {
-	var w entryWire
-	if err := (&cborReader{b: b}).entry(&w); err != nil {
-		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, err)
+	e := new(Entry)
+	if r := (&cborReader{b: b}); r.entry(e) != nil || r.off != len(b) {
+		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, errNotCanonical)
 	}
-	return entryFromWire(w)
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	e.ready()
+	return e, nil
 }
 
 // keyMatches returns a's matches for the lookup key k, decoding only the
@@ -264,6 +268,7 @@ func filterMatches(cands []*Match, q Query) []Match {
 // candidates returns the anchors whose head lists may hold q's key, sorted.
 func (v *View) candidates(q Query) ([]string, error) {
 	var keys []string
+	var only string // the one country the CA marker is read for, if any
 	switch {
 	case q.KID != nil:
 		keys = append(keys, idxKID+string(q.KID))
@@ -274,10 +279,13 @@ func (v *View) candidates(q Query) ([]string, error) {
 		keys = append(keys, idxThumb+string(q.Thumbprint))
 	case q.Address != nil:
 		keys = append(keys, idxAddr+string(q.Address))
+	case q.CA != nil && *q.CA:
+		// The CA marker names the anchors whose head list holds a CA (with
+		// a country, at most that one: a DSC's chain check then decodes no
+		// list of a country that lists no CA).
+		keys, only = append(keys, idxCA), q.Country
 	case q.Country != "":
 		return []string{q.Country}, nil
-	case q.CA != nil && *q.CA:
-		keys = append(keys, idxCA)
 	}
 	set := map[string]bool{}
 	err := contain(func() error {
@@ -301,7 +309,9 @@ func (v *View) candidates(q Query) ([]string, error) {
 	})
 	out := make([]string, 0, len(set))
 	for cc := range set {
-		out = append(out, cc)
+		if only == "" || cc == only {
+			out = append(out, cc)
+		}
 	}
 	sort.Strings(out)
 	return out, err

@@ -74,6 +74,7 @@ func viewQueries(kids map[string][]byte) []trustlist.Query {
 		{Country: "XX"},
 		{KID: []byte("no such kid")},
 		{Address: kids["nl-eth"], ActiveAt: now.Add(time.Hour)},
+		{Country: "DE", Use: trustlist.DocHCert, Kind: trustlist.EntryX509, CA: new(true)}, // a country that lists no CA (the CA marker)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/internal/atomicfile"
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/anchor"
 )
@@ -192,23 +193,7 @@ func fileExists(p string) bool {
 }
 
 // readInput reads a file, or stdin for "-", with a size bound.
-func readInput(path string) ([]byte, error) {
-	var f *os.File
-	if path == "-" {
-		f = os.Stdin
-	} else {
-		var err error
-		if f, err = os.Open(path); err != nil {
-			return nil, inputErr("%v", err)
-		}
-		defer f.Close()
-	}
-	b, err := readBounded(f, trustlist.MaxObjectSize*4)
-	if err != nil {
-		return nil, inputErr("%s: %v", path, err)
-	}
-	return b, nil
-}
+func readInput(path string) ([]byte, error) { return clibase.ReadInput(path) }
 
 func parseUses(s string) ([]trustlist.DocType, error) {
 	var out []trustlist.DocType

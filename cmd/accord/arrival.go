@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -18,21 +17,6 @@ func arrivalOptions(c *cli.Context) *verify.ArrivalOptions {
 		return nil
 	}
 	return &verify.ArrivalOptions{Country: cc, Region: strings.ToUpper(c.String("region")), Lang: c.String("lang")}
-}
-
-// arrivalQuery renders arrival options as POST /v1/verify query parameters.
-func arrivalQuery(a *verify.ArrivalOptions) []string {
-	if a == nil {
-		return nil
-	}
-	q := []string{"arrival=" + url.QueryEscape(a.Country)}
-	if a.Region != "" {
-		q = append(q, "region="+url.QueryEscape(a.Region))
-	}
-	if a.Lang != "" {
-		q = append(q, "lang="+url.QueryEscape(a.Lang))
-	}
-	return q
 }
 
 var ruleMarks = map[string]string{"passed": "✓", "failed": "✗", "open": "?"}

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"errors"
 	"io"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/accord-network/accord/internal/keyfile"
+	"github.com/accord-network/accord/internal/nodecli"
 	"github.com/urfave/cli/v2"
 )
 
@@ -48,6 +46,7 @@ func TestCommandTree(t *testing.T) {
 		}
 	}
 	walk("", app.Commands)
+	walk("(accord-node)", nodecli.Commands())
 	if len(seen) == 0 {
 		t.Fatal("no flags found: the walk is broken")
 	}
@@ -74,27 +73,4 @@ func subcommands(t *testing.T, cmds []*cli.Command, name string) []*cli.Command 
 	}
 	t.Fatalf("no %s command", name)
 	return nil
-}
-
-// The CLI's errors keep what they were made from, so run can add the next
-// step to a library error that only says what is wrong.
-func TestExitErrorKeepsCauses(t *testing.T) {
-	path := t.TempDir() + "/k.pem"
-	if err := os.WriteFile(path, []byte("key"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := inputErr("--key %s: %v", path, keyfile.CheckMode(path))
-	var ce cli.ExitCoder
-	if !errors.As(err, &ce) || ce.ExitCode() != exitBadInput {
-		t.Fatalf("exit status lost: %v", err)
-	}
-	if !errors.Is(err, keyfile.ErrPermissions) {
-		t.Fatal("the cause is lost")
-	}
-	if got, want := nextStep(err), "; run `chmod 600 "+path+"`"; got != want {
-		t.Fatalf("next step %q, want %q", got, want)
-	}
-	if got := nextStep(noErr("%d of %d objects were not accepted", 1, 2)); got != "" {
-		t.Fatalf("next step for an error without a known cause: %q", got)
-	}
 }

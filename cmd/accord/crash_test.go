@@ -14,10 +14,15 @@ import (
 	tt "github.com/accord-network/accord/trustlist/trustlisttest"
 )
 
-// cliCommand runs this test binary as the accord CLI in a separate process.
+// cliCommand runs this test binary as the accord CLI in a separate process;
+// its node program is this test binary as accord-node (on $PATH, put there
+// by testscript.Main).
 func cliCommand(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "ACCORD_AS_CLI=1")
+	if p, err := exec.LookPath(nodeProgramName); err == nil {
+		cmd.Env = append(cmd.Env, nodeProgramEnv+"="+p)
+	}
 	return cmd
 }
 

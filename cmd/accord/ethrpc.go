@@ -6,41 +6,16 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/internal/evm"
 	"github.com/accord-network/accord/trustlist"
 )
 
-// ethRPCFlag configures the Ethereum JSON-RPC endpoints that chain-backed
-// documents (TradeTrust document stores, token registries) are checked
-// against. Two endpoints for one network must agree on every answer.
-func ethRPCFlag() *cli.StringSliceFlag {
-	return &cli.StringSliceFlag{Name: ethRPCFlagName, EnvVars: []string{"ACCORD_ETH_RPC"},
-		Usage: "NETWORK=URL of an Ethereum JSON-RPC endpoint for documents issued on that chain (repeatable; two for one network must agree), e.g. sepolia=https://…, amoy=…, 1337=http://127.0.0.1:8545"}
-}
+// ethRPCFlag is --eth-rpc (see clibase.EthRPCFlag).
+func ethRPCFlag() *cli.StringSliceFlag { return clibase.EthRPCFlag() }
 
-const ethRPCFlagName = "eth-rpc"
-
-// chainReader dials the --eth-rpc endpoints; nil when none is given (such
-// documents then get the "cannot check" outcome).
-func chainReader(c *cli.Context) (*evm.Reader, error) {
-	specs := c.StringSlice(ethRPCFlagName)
-	if len(specs) == 0 {
-		return nil, nil
-	}
-	var eps []evm.Endpoint
-	for _, s := range specs {
-		e, err := evm.ParseEndpoint(s)
-		if err != nil {
-			return nil, usageErr("--eth-rpc: %v", err)
-		}
-		eps = append(eps, e)
-	}
-	r, err := evm.Dial(c.Context, eps)
-	if err != nil {
-		return nil, usageErr("--eth-rpc: %v", err)
-	}
-	return r, nil
-}
+// chainReader dials the --eth-rpc endpoints; nil when none is given.
+func chainReader(c *cli.Context) (*evm.Reader, error) { return clibase.ChainReader(c) }
 
 // contractFlag lists a document store or token registry on a named chain.
 func contractFlag() *cli.StringFlag {

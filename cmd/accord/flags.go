@@ -1,23 +1,19 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
 
-// Flags that several commands take are defined here, once. Each call returns
+	"github.com/accord-network/accord/internal/clibase"
+)
+
+// Flags that several commands take are defined once, in internal/clibase
+// (shared with accord-node); these are their names here. Each call returns
 // a new flag: urfave/cli records per-run state in a flag, so commands do not
 // share one value.
 
 // dirFlag is the required --dir: the anchor directory or trust store the
 // command works in, described by usage.
-func dirFlag(usage string) *cli.StringFlag {
-	return &cli.StringFlag{Name: "dir", Required: true, Usage: usage}
-}
-
-// optionalDirFlag is --dir where leaving it out has a default.
-func optionalDirFlag(usage string) *cli.StringFlag {
-	f := dirFlag(usage)
-	f.Required = false
-	return f
-}
+func dirFlag(usage string) *cli.StringFlag { return clibase.DirFlag(usage) }
 
 // anchorDirFlag is --dir for commands that work in an anchor directory.
 func anchorDirFlag() *cli.StringFlag { return dirFlag("anchor directory") }
@@ -31,16 +27,8 @@ func trustFlag(usage string) *cli.StringFlag {
 	return &cli.StringFlag{Name: "trust", Usage: usage, EnvVars: []string{"ACCORD_TRUST"}}
 }
 
-// dataFlag is --data ($ACCORD_DATA): a node's data directory, described by
-// usage.
-func dataFlag(usage string, required bool) *cli.StringFlag {
-	return &cli.StringFlag{Name: "data", Usage: usage, Required: required, EnvVars: []string{"ACCORD_DATA"}}
-}
-
 // jsonFlag is --json: machine-readable output, described by usage.
-func jsonFlag(usage string) *cli.BoolFlag {
-	return &cli.BoolFlag{Name: "json", Usage: usage}
-}
+func jsonFlag(usage string) *cli.BoolFlag { return clibase.JSONFlag(usage) }
 
 // machineJSON is the usage of most commands' --json.
 const machineJSON = "machine-readable output"

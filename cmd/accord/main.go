@@ -3,24 +3,20 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/formats/pdf"
-	"github.com/accord-network/accord/internal/keyfile"
-	"github.com/accord-network/accord/trustlist"
+	"github.com/accord-network/accord/internal/clibase"
 )
 
 // Exit statuses, the same for every command.
 const (
-	exitOK       = 0 // success; every document valid
-	exitNo       = 1 // a verification or acceptance said no
-	exitBadInput = 2 // bad usage, or input that cannot be read or decoded
+	exitOK       = clibase.ExitOK       // success; every document valid
+	exitNo       = clibase.ExitNo       // a verification or acceptance said no
+	exitBadInput = clibase.ExitBadInput // bad usage, or input that cannot be read or decoded
 )
 
 // commands is every top-level command, in the order help lists them
@@ -86,65 +82,17 @@ func main() {
 
 // run executes the CLI and maps errors to exit statuses and one-line messages.
 func run(args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
-	err := app.Run(interspersed(app, args))
-	if err == nil {
-		return exitOK
-	}
-	code := exitBadInput
-	var ce cli.ExitCoder
-	switch {
-	case errors.As(err, &ce):
-		code = ce.ExitCode()
-	case trustlist.ReasonOf(err) != "" && trustlist.ReasonOf(err) != trustlist.ReasonMalformed:
-		code = exitNo
-	}
-	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "accord: %s%s\n", msg, nextStep(err))
-	}
-	return code
+	return clibase.Run(newApp(stdout, stderr), args, stderr)
 }
 
 // usageErr is bad usage: exit status 2.
-func usageErr(format string, args ...any) error { return exitErr(exitBadInput, format, args) }
+func usageErr(format string, args ...any) error { return clibase.UsageErr(format, args...) }
 
 // inputErr is input that cannot be read or decoded: exit status 2.
-func inputErr(format string, args ...any) error { return exitErr(exitBadInput, format, args) }
+func inputErr(format string, args ...any) error { return clibase.InputErr(format, args...) }
 
 // noErr is a verification or acceptance that said no: exit status 1.
-func noErr(format string, args ...any) error { return exitErr(exitNo, format, args) }
-
-// exitError is a one-line message with an exit status. It keeps the errors
-// its message was made from, so that run can still recognise them.
-type exitError struct {
-	msg    string
-	code   int
-	causes []error
-}
-
-func (e *exitError) Error() string   { return e.msg }
-func (e *exitError) ExitCode() int   { return e.code }
-func (e *exitError) Unwrap() []error { return e.causes }
-
-func exitErr(code int, format string, args []any) error {
-	e := &exitError{msg: fmt.Sprintf(format, args...), code: code}
-	for _, a := range args {
-		if err, ok := a.(error); ok {
-			e.causes = append(e.causes, err)
-		}
-	}
-	return e
-}
-
-// nextStep is what to type to fix an error the libraries report only as
-// what is wrong, or "".
-func nextStep(err error) string {
-	var pe *fs.PathError
-	if errors.Is(err, keyfile.ErrPermissions) && errors.As(err, &pe) {
-		return fmt.Sprintf("; run `chmod 600 %s`", pe.Path)
-	}
-	return ""
-}
+func noErr(format string, args ...any) error { return clibase.NoErr(format, args...) }
 
 // silentExit ends with a status and no extra message (the output said it all).
 func silentExit(code int) error { return cli.Exit("", code) }

@@ -16,17 +16,22 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/accord-network/accord/formats/pdf"
+	"github.com/accord-network/accord/internal/nodecli"
 	"github.com/accord-network/accord/p2p"
 )
 
 func TestMain(m *testing.M) {
 	pdf.WorkerMain() // serve as a PDF worker when started as one; else parse PDFs in workers, as main does
-	// Tests that need the real CLI as a separate process re-run this binary.
-	if os.Getenv("ACCORD_AS_CLI") == "1" {
+	// Tests that need the real CLI as a separate process re-run this binary
+	// (and as accord-node, run by that CLI, a copy of it named so).
+	if os.Getenv("ACCORD_AS_CLI") == "1" && filepath.Base(os.Args[0]) != nodeProgramName {
 		os.Exit(run(os.Args, os.Stdout, os.Stderr))
 	}
+	// accord runs accord-node for `accord node` and `accord demo`: the test
+	// binary is both, found beside itself in the scripts' $PATH directory.
 	testscript.Main(m, map[string]func(){
-		"accord": func() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) },
+		"accord":      func() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) },
+		"accord-node": func() { os.Exit(nodecli.Main(os.Args, os.Stdout, os.Stderr)) },
 	})
 }
 
@@ -79,7 +84,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		if len(args) != 2 {
 			ts.Fatalf("usage: waitnode DATA VAR")
 		}
-		path := filepath.Join(ts.MkAbs(args[0]), nodeURLFile)
+		path := filepath.Join(ts.MkAbs(args[0]), nodecli.NodeURLFile)
 		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			b, err := os.ReadFile(path)
 			if err != nil {

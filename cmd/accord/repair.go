@@ -1,30 +1,17 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/trustlist"
 )
 
 // storeErr turns a trust store error into one line that says what to do.
-func storeErr(dir string, err error) error {
-	switch {
-	case errors.Is(err, trustlist.ErrStoreBusy):
-		return usageErr("%v (a running node holds it: pin through the node with `accord node pin`, read it with `accord verify --trust %s`, which works alongside a running node, or stop the node)", err, dir)
-	case errors.Is(err, trustlist.ErrStoreDamaged), errors.Is(err, trustlist.ErrStoreBehind):
-		return inputErr("%v; run `accord trust repair --dir %s` to rebuild it from the verified objects/ files", err, dir)
-	case errors.Is(err, trustlist.ErrStoreWrite):
-		return fmt.Errorf("%w; nothing was kept: free disk space (or fix the disk) and run the same command again", err)
-	case errors.Is(err, os.ErrNotExist):
-		return inputErr("%v (create a trust store with `accord trust init --dir %s`)", err, dir)
-	}
-	return err
-}
+func storeErr(dir string, err error) error { return clibase.StoreErr(dir, err) }
 
 func trustRepairCommand() *cli.Command {
 	return &cli.Command{

@@ -3,9 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -31,9 +35,12 @@ func openTrust(c *cli.Context, dir string) (verify.TrustedMaterial, func(), erro
 			v.Close()
 		}, nil
 	}
-	if errors.Is(err, trustlist.ErrIndexStale) {
+	switch {
+	case errors.Is(err, trustlist.ErrIndexStale):
 		fmt.Fprintf(c.App.ErrWriter, "accord: note: %v; verifying every stored object instead (slower: any `accord trust import` or `accord trust repair --dir %s` writes the index)\n", err, dir)
-	} else if !errors.Is(err, trustlist.ErrStoreBusy) {
+	case errors.Is(err, trustlist.ErrStoreBusy):
+		fmt.Fprintf(c.App.ErrWriter, "accord: note: %s is held by a running node, so its index cannot be read; verifying every stored object instead (slower: %s)\n", dir, busyHint(dir))
+	default:
 		return nil, nil, storeErr(dir, err)
 	}
 	set, err := trustlist.LoadDir(dir)
@@ -51,4 +58,18 @@ func warnEmpty(c *cli.Context, dir string, anchors int) {
 	if anchors == 0 {
 		fmt.Fprintf(c.App.ErrWriter, "accord: warning: trust store %s holds no anchors; every document will fail issuer_trusted\n", dir)
 	}
+}
+
+// busyHint says how to verify fast while a node holds the store: through
+// that node (its URL is in DIR/node.url once it serves HTTP). The store's
+// index is not read without the lock: the node reuses freed pages of
+// store.db while it writes, so an unlocked reader could see a torn index
+// (spec/verify.md §3.1).
+func busyHint(dir string) string {
+	if b, err := os.ReadFile(filepath.Join(dir, clibase.NodeURLFile)); err == nil {
+		if u := strings.TrimSpace(string(b)); strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+			return "verify through that node with `accord verify --node " + u + "`"
+		}
+	}
+	return "verify through that node with `accord verify --node URL`, or stop it"
 }

@@ -4,18 +4,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/accord-network/accord/internal/clibase"
 )
 
-func readBounded(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("input larger than %d bytes", limit)
-	}
-	return b, nil
-}
+// readBounded reads r to its end, or fails past limit bytes.
+func readBounded(r io.Reader, limit int64) ([]byte, error) { return clibase.ReadBounded(r, limit) }
 
 // plural says "1 key", "2 keys", "1 entry", "3 entries".
 func plural(n int, word string) string {

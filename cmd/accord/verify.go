@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/accord-network/accord/formats/pdf"
 	"github.com/accord-network/accord/formats/vc"
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -65,6 +63,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
 			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
 			ethRPCFlag(),
+			clibase.StatusOnlineFlag(),
 		},
 		Action: verifyAction,
 	}
@@ -99,13 +98,19 @@ func verifyAction(c *cli.Context) error {
 		defer chains.Close()
 		opts.Chains = chains
 	}
+	if c.Bool(clibase.StatusOnlineFlagName) && c.String("node") != "" {
+		return usageErr("--status-online applies to verifying here; a node fetches status lists when it runs with `accord node run --status-online`")
+	}
+	if f := clibase.StatusFetcher(c, 0); f != nil {
+		opts.Fetcher = f
+	}
 	var check checkFunc
 	if node := c.String("node"); node != "" {
-		nc, err := newVerifyClient(c.Context, node, opts)
+		nc, err := clibase.NewVerifyClient(c.Context, node, opts)
 		if err != nil {
 			return err
 		}
-		check = nc.verify
+		check = nc.Verify
 	} else {
 		trust, done, err := openTrust(c, c.String("trust"))
 		if err != nil {
@@ -304,6 +309,7 @@ type verifyRun struct {
 type attention struct {
 	name, reason string
 	verdict      verify.Verdict
+	need         string // cannot check: what it needs (cannotCheckNeed)
 }
 
 // Run verifies everything and returns the exit status.
@@ -360,7 +366,7 @@ func (r *verifyRun) Run(ctx context.Context) int {
 				}
 			}
 			if v != verify.VerdictValid {
-				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v})
+				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v, need: cannotCheckNeed(res).group})
 			}
 			if bar != nil {
 				// The bar is the last line of the terminal: clear it, print
@@ -449,7 +455,7 @@ func (r *verifyRun) closingBlock(counts map[verify.Verdict]int, need []attention
 				continue
 			}
 			if first {
-				fmt.Fprintf(w, "  %s:\n", verdictGroup(v))
+				fmt.Fprintf(w, "  %s%s:\n", verdictGroup(v), groupNeed(need, v))
 				first = false
 			}
 			fmt.Fprintf(w, "    %s  — %s\n", a.name, a.reason)
@@ -473,7 +479,7 @@ func verdictGroup(v verify.Verdict) string {
 	case verify.VerdictNotChecked:
 		return "NOT CHECKED (try again)"
 	case verify.VerdictCannotCheck:
-		return "CANNOT CHECK (needs the blockchain: --eth-rpc)"
+		return "CANNOT CHECK"
 	}
 	return "VALID"
 }
@@ -492,11 +498,8 @@ func reason(r *verify.Result) string {
 	if r.Error != "" {
 		return r.Error
 	}
-	if r.CannotCheck != "" && r.Format == vc.FormatName {
-		return r.CannotCheck + vcCannotCheckHint(r.CannotCheck)
-	}
 	if r.CannotCheck != "" {
-		return r.CannotCheck + " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"
+		return r.CannotCheck + " (" + cannotCheckNeed(r).hint + ")"
 	}
 	if c := r.Check(verify.CheckSignature); c != nil && c.Status == verify.Skip {
 		return "signature not checked: " + c.Detail
@@ -524,104 +527,6 @@ func verdictLine(r *verify.Result, indent string) string {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// verifyClient verifies through a node's POST /v1/verify.
-type verifyClient struct {
-	base   string
-	query  string
-	client *http.Client
-}
-
-// newVerifyClient checks that the node answers before any document is sent,
-// so a node that is down is one clear error, not one per file.
-func newVerifyClient(ctx context.Context, node string, opts verify.Options) (*verifyClient, error) {
-	u, err := url.Parse(node)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageErr("--node %q is not a node's URL (e.g. http://127.0.0.1:8080)", node)
-	}
-	nc := &verifyClient{base: strings.TrimRight(node, "/"), client: &http.Client{Timeout: 60 * time.Second}}
-	q := url.Values{}
-	if !opts.At.IsZero() {
-		q.Set("at", opts.At.Format(time.RFC3339))
-	}
-	if opts.Offline {
-		q.Set("offline", "1")
-	}
-	for _, kv := range arrivalQuery(opts.Arrival) {
-		k, v, _ := strings.Cut(kv, "=")
-		v, _ = url.QueryUnescape(v)
-		q.Set(k, v)
-	}
-	nc.query = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, nc.base+"/healthz", nil)
-	if err != nil {
-		return nil, usageErr("--node: %v", err)
-	}
-	resp, err := nc.client.Do(req)
-	if err != nil {
-		return nil, inputErr("cannot reach node %s: %v (is `accord node run` listening there? or verify offline with --trust DIR)", node, unwrapURLErr(err))
-	}
-	resp.Body.Close()
-	return nc, nil
-}
-
-func unwrapURLErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// verify posts one document. Every way the exchange can go is a result: the
-// node's own result, unreadable (the node refused the input: empty, too
-// large, undecodable) or not checked (the node could not be reached or
-// failed).
-func (nc *verifyClient) verify(ctx context.Context, name string, data []byte) *verify.Result {
-	now := time.Now().UTC()
-	u := nc.base + "/v1/verify"
-	if nc.query != "" {
-		u += "?" + nc.query
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(data))
-	if err != nil {
-		return verify.NotChecked(name, now, err)
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := nc.client.Do(req)
-	if err != nil {
-		return verify.NotChecked(name, now, fmt.Errorf("node %s did not answer: %v", nc.base, unwrapURLErr(err)))
-	}
-	defer resp.Body.Close()
-	body, err := readBounded(resp.Body, 16<<20)
-	if err != nil {
-		return verify.NotChecked(name, now, fmt.Errorf("node %s: reading its answer: %v", nc.base, err))
-	}
-	var res verify.Result
-	if json.Unmarshal(body, &res) == nil && len(res.Checks) > 0 {
-		if res.Outcome == "" {
-			res.Outcome = res.Verdict()
-		}
-		return &res
-	}
-	var e struct {
-		Error string `json:"error"`
-	}
-	msg := strings.TrimSpace(string(body))
-	if json.Unmarshal(body, &e) == nil && e.Error != "" {
-		msg = e.Error
-	}
-	if len(msg) > 200 {
-		msg = msg[:200] + "…"
-	}
-	switch resp.StatusCode {
-	case http.StatusRequestEntityTooLarge:
-		return verify.Unreadable(name, now, fmt.Errorf("the node refused the file as too large (%s): %s", resp.Status, msg))
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		return verify.Unreadable(name, now, fmt.Errorf("the node could not read it (%s): %s", resp.Status, msg))
-	}
-	return verify.NotChecked(name, now, fmt.Errorf("node %s answered %s: %s", nc.base, resp.Status, msg))
 }
 
 var marks = map[verify.Status]string{verify.Pass: "✓", verify.Fail: "✗", verify.Skip: "–", verify.Error: "!"}
@@ -656,16 +561,57 @@ func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
 	}
 }
 
-// vcCannotCheckHint says what to do about a W3C credential whose status
-// could not be checked: a transferable record's title is asked with
-// --eth-rpc once an anchor lists its token registry for vc; status lists
-// are not fetched.
-func vcCannotCheckHint(why string) string {
+// checkNeed is what a result that cannot be checked needs: the hint after
+// its reason, and the heading of its group in the closing block.
+type checkNeed struct{ hint, group string }
+
+var (
+	needChain  = checkNeed{"give that network's endpoint with --eth-rpc NETWORK=URL, or check it online", "needs the blockchain: --eth-rpc"}
+	needAnchor = checkNeed{"an anchor must list the token registry: list add --contract NETWORK:0xADDRESS --use vc", "needs an anchor to list the token registry"}
+	needStatus = checkNeed{"fetch it with --status-online; the issuer's server then learns that this credential is checked", "needs the issuer's status list: --status-online"}
+	needRetry  = checkNeed{"try again later, or ask the issuer about its status list", "the issuer's status list could not be used"}
+	needOther  = checkNeed{"this verifier cannot check it: check it with the issuer's own tools", "not checkable by this verifier"}
+)
+
+// cannotCheckNeed classifies a result that cannot be checked by its reason
+// (Result.CannotCheck, written by formats/openattestation and formats/vc).
+func cannotCheckNeed(r *verify.Result) checkNeed {
+	why := r.CannotCheck
 	switch {
+	case why == "":
+		return checkNeed{}
+	case r.Format != vc.FormatName:
+		return needChain
 	case strings.Contains(why, "no admitted anchor lists"):
-		return " (an anchor must list the token registry: list add --contract NETWORK:0xADDRESS --use vc)"
+		return needAnchor
 	case strings.Contains(why, "transferable record's title"):
-		return " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"
+		return needChain
+	case strings.Contains(why, "status list") && strings.HasPrefix(why, "cannot be checked offline"):
+		return needStatus
+	case strings.Contains(why, "status list") && !strings.Contains(why, "cannot be verified here"):
+		return needRetry
 	}
-	return " (this verifier does not ask it for W3C credentials yet: check it online)"
+	return needOther
+}
+
+// groupNeed says what every cannot-check document of the closing block
+// needs, when they all need the same; else each line says it.
+func groupNeed(need []attention, v verify.Verdict) string {
+	if v != verify.VerdictCannotCheck {
+		return ""
+	}
+	common := ""
+	for _, a := range need {
+		switch {
+		case a.verdict != v:
+		case common == "":
+			common = a.need
+		case common != a.need:
+			return " (each says what it needs)"
+		}
+	}
+	if common == "" {
+		return ""
+	}
+	return " (" + common + ")"
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/fixtures/world"
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/p2p"
 	"github.com/accord-network/accord/trustlist"
 	tt "github.com/accord-network/accord/trustlist/trustlisttest"
@@ -137,19 +138,24 @@ func TestVerifyThroughNode(t *testing.T) {
 // TestVerifyNodeGoesAwayMidRun: a node that stops answering during a run
 // leaves the remaining documents NOT CHECKED (exit 2), named at the end.
 func TestVerifyNodeGoesAwayMidRun(t *testing.T) {
-	vc := &verifyClient{base: "http://127.0.0.1:1", client: newHTTPClientForTest()}
-	res := vc.verify(context.Background(), "doc.txt", []byte("HC1:X"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	vc, err := clibase.NewVerifyClient(context.Background(), srv.URL, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // the node goes away after answering /healthz
+	res := vc.Verify(context.Background(), "doc.txt", []byte("HC1:X"))
 	if res.Verdict() != verify.VerdictNotChecked || !strings.Contains(res.Error, "did not answer") {
 		t.Fatalf("verdict %s error %q", res.Verdict(), res.Error)
 	}
 	var out bytes.Buffer
 	r := &verifyRun{inputs: []input{{name: "doc.txt", data: []byte("HC1:X")}, {name: "doc2.txt", data: []byte("HC1:Y")}},
-		check: func(ctx context.Context, name string, data []byte) *verify.Result { return vc.verify(ctx, name, data) },
+		check: func(ctx context.Context, name string, data []byte) *verify.Result { return vc.Verify(ctx, name, data) },
 		out:   &out, many: true}
 	if code := r.Run(context.Background()); code != exitBadInput {
 		t.Errorf("exit %d", code)
 	}
-	if !strings.Contains(out.String(), "NOT CHECKED (try again):\n    doc.txt  — node http://127.0.0.1:1 did not answer") {
+	if !strings.Contains(out.String(), "NOT CHECKED (try again):\n    doc.txt  — node "+srv.URL+" did not answer") {
 		t.Errorf("closing block:\n%s", out.String())
 	}
 }
@@ -219,8 +225,6 @@ func TestParseISOTime(t *testing.T) {
 	}
 }
 
-func newHTTPClientForTest() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
-
 // BenchmarkFolderRun measures the folder pipeline (read each file from disk,
 // detect, verify, print one line, closing block) on 200 valid HC1 files,
 // per document, beside BenchmarkFloorES256 (one raw ECDSA P-256 verify, the
@@ -266,5 +270,37 @@ func BenchmarkFloorES256(b *testing.B) {
 		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sig) {
 			b.Fatal("verify")
 		}
+	}
+}
+
+// TestVerifyBesideNode pins what `accord verify --trust DATA` does while a
+// node holds DATA (spec/trustlist.md §5.2, readers beside a writer): the
+// index inside the locked store.db is not read; every stored object is
+// verified again from objects/, with the same verdicts, and a note names the
+// fast way, the node's own URL from DATA/node.url.
+func TestVerifyBesideNode(t *testing.T) {
+	w := newVerifyWorld(t)
+	defer w.close()
+	if err := os.WriteFile(filepath.Join(w.trust, clibase.NodeURLFile), []byte(w.url+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("verify", "--trust", w.trust, filepath.Join(w.dir, "a-hc1.txt"))
+	if code != exitOK || !strings.HasPrefix(out, "VALID") {
+		t.Fatalf("a valid HC1 beside a running node: exit %d\n%s%s", code, out, errOut)
+	}
+	want := "is held by a running node, so its index cannot be read; verifying every stored object instead (slower: verify through that node with `accord verify --node " + w.url + "`)"
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr %q, want the note %q", errOut, want)
+	}
+	code, out, _ = runCLI("verify", "--trust", w.trust, filepath.Join(w.dir, "e-hc1-tampered.txt"))
+	if code != exitNo || !strings.HasPrefix(out, "NOT VALID") {
+		t.Errorf("a tampered HC1 beside a running node: exit %d\n%s", code, out)
+	}
+	// Without node.url the note still says what to do.
+	if err := os.Remove(filepath.Join(w.trust, clibase.NodeURLFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, errOut = runCLI("verify", "--trust", w.trust, filepath.Join(w.dir, "a-hc1.txt")); !strings.Contains(errOut, "`accord verify --node URL`, or stop it") {
+		t.Errorf("stderr without node.url: %q", errOut)
 	}
 }

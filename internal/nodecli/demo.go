@@ -1,4 +1,4 @@
-package main
+package nodecli
 
 import (
 	"bytes"
@@ -609,7 +609,7 @@ func verifyAt(ctx context.Context, n *demoNode, name string, doc []byte) (*verif
 	if err != nil {
 		return nil, err
 	}
-	return nc.verify(ctx, name, doc), nil
+	return nc.Verify(ctx, name, doc), nil
 }
 
 func verdict(r *verify.Result) string {

@@ -1,4 +1,4 @@
-package main
+package nodecli
 
 import (
 	"fmt"
@@ -14,13 +14,15 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/internal/atomicfile"
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/p2p"
 )
 
-// nodeURLFile is written by `accord node run` into its data directory: the
+// NodeURLFile is written by `accord node run` into its data directory: the
 // URL its HTTP API serves, so that `accord node pin|publish|status` run beside
-// the data directory find the operator token of the node they talk to.
-const nodeURLFile = "node.url"
+// the data directory find the operator token of the node they talk to, and
+// `accord verify --trust DATA` names the node that holds the store.
+const NodeURLFile = clibase.NodeURLFile
 
 // nodeTokenEnv holds an operator token for `accord node` client commands.
 const nodeTokenEnv = "ACCORD_NODE_TOKEN"
@@ -82,7 +84,7 @@ func discoverToken(nodeURL string) (opToken, error) {
 	}
 	var found []string
 	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, nodeURLFile))
+		b, err := os.ReadFile(filepath.Join(d, NodeURLFile))
 		if err != nil || !sameEndpoint(strings.TrimSpace(string(b)), nodeURL) {
 			continue
 		}
@@ -172,9 +174,9 @@ func nodeURL(c *cli.Context, path string) string {
 	return strings.TrimRight(c.String("node"), "/") + path
 }
 
-// writeNodeURL records the HTTP API's URL in the data directory (see nodeURLFile).
+// writeNodeURL records the HTTP API's URL in the data directory (see NodeURLFile).
 func writeNodeURL(dataDir string, ln net.Listener) error {
-	path := filepath.Join(dataDir, nodeURLFile)
+	path := filepath.Join(dataDir, NodeURLFile)
 	if err := atomicfile.WriteFileNoSync(path, []byte("http://"+ln.Addr().String()+"\n"), 0o600); err != nil {
 		return fmt.Errorf("record the HTTP URL: %w", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package clibase
 
 import (
 	"strings"
@@ -6,11 +6,11 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// interspersed moves flags that follow positional arguments in front of them,
+// Interspersed moves flags that follow positional arguments in front of them,
 // so `accord verify doc.pdf --json` works like `accord verify --json doc.pdf`
 // (urfave/cli v2 stops parsing flags at the first positional argument).
 // Everything after a literal "--" is left alone.
-func interspersed(app *cli.App, args []string) []string {
+func Interspersed(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
 	}
@@ -28,7 +28,7 @@ func interspersed(app *cli.App, args []string) []string {
 		cmd, cmds = c, c.Subcommands
 		i++
 	}
-	if cmd == nil || len(cmd.Subcommands) > 0 {
+	if cmd == nil || len(cmd.Subcommands) > 0 || cmd.SkipFlagParsing {
 		return append(out, args[i:]...)
 	}
 	takesValue := map[string]bool{}

@@ -1,4 +1,4 @@
-package main
+package nodecli
 
 import (
 	"fmt"
@@ -95,9 +95,9 @@ func (s *demo) checkEntry() error {
 	if err != nil {
 		return err
 	}
-	r := nc.verify(s.ctx, "old-vaccination.txt", s.old)
+	r := nc.Verify(s.ctx, "old-vaccination.txt", s.old)
 	s.out.expect("entry refused", "a genuine NL certificate vaccinated 300 days ago, checked for entry into NL at the SG node", arrivalVerdict(r), "NOT ACCEPTED (VR-NL-0001 failed)")
-	r = nc.verify(s.ctx, "recent-vaccination.txt", s.recent)
+	r = nc.Verify(s.ctx, "recent-vaccination.txt", s.recent)
 	s.out.expect("entry allowed", "a certificate vaccinated 30 days ago, same check", arrivalVerdict(r), "ACCEPTED")
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package nodecli
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/p2p"
 	"github.com/accord-network/accord/trustlist"
 )
@@ -63,6 +64,7 @@ func nodeCommand() *cli.Command {
 					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
 					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
 					ethRPCFlag(),
+					clibase.StatusOnlineFlag(),
 				},
 				Action: nodeRun,
 			},
@@ -148,6 +150,9 @@ func nodeRun(c *cli.Context) error {
 	} else if chains != nil {
 		defer chains.Close()
 		cfg.Chains = chains
+	}
+	if f := clibase.StatusFetcher(c, clibase.NodeStatusMaxAge); f != nil {
+		cfg.Fetcher = f
 	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {
 		cfg.Logger.Warn("--mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001")
