@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"log"
 	"os"
@@ -18,7 +19,10 @@ import (
 // date. README.md ("For an app developer") quotes this example from
 // "README:begin" to "README:end"; TestReadmeQuotesExample keeps them equal.
 func Example() {
-	dataDir, document := exampleStore() // a node's data directory holding NL's list; an HC1 its DSC signed
+	// A node's data directory holding NL's and SG's lists, and four documents:
+	// an HC1 NL's DSC signed, the same altered, TradeTrust's e-BL on Polygon
+	// Amoy (no endpoint given: it cannot be checked) and a scrap of text.
+	dataDir, documents := exampleStore()
 	defer os.RemoveAll(filepath.Dir(dataDir))
 	ctx := context.Background()
 
@@ -30,24 +34,33 @@ func Example() {
 		log.Fatal(err)
 	}
 	v := verify.New(trust, verify.Options{})
-	res, err := v.Verify(ctx, document)
-	switch res.Verdict() {
-	case verify.VerdictValid:
-		fmt.Printf("valid: signed by %s (%s)\n", res.Issuer.Name, res.Issuer.Country)
-	case verify.VerdictInvalid: // forged, altered, expired, revoked or untrusted
-		c := res.FirstFailure()
-		fmt.Printf("NOT VALID: %s: %s\n", c.Name, c.Detail)
-	default: // unreadable: nothing is known about the document; scan it again
-		fmt.Printf("could not read it: %v\n", err)
+	for _, document := range documents {
+		res, _ := v.Verify(ctx, document) // an error is also in the result (res.Error)
+		switch verdict := res.Verdict(); verdict {
+		case verify.VerdictValid:
+			fmt.Printf("valid: signed by %s (%s)\n", res.Issuer.Name, res.Issuer.Country)
+		case verify.VerdictInvalid: // forged, altered, expired, revoked or untrusted
+			c := res.FirstFailure()
+			fmt.Printf("NOT VALID: %s: %s\n", c.Name, c.Detail)
+		case verify.VerdictCannotCheck: // neither valid nor forged: a service it needs could not be used
+			fmt.Printf("%s: %s\n", verdict.Headline(), res.CannotCheck)
+		default: // unreadable or not checked: nothing is known about the document
+			fmt.Printf("%s: %s\n", verdict.Headline(), res.Error)
+		}
 	}
 	// README:end
 
-	// Output: valid: signed by Ministry of Health, Welfare and Sport (NL)
+	// Output:
+	// valid: signed by Ministry of Health, Welfare and Sport (NL)
+	// NOT VALID: signature: NL DSC "Ministry of Health, Welfare and Sport": ES256 signature does not verify with this DSC
+	// CANNOT CHECK: cannot be checked offline: issuance is recorded in token registry 0x71D28767662cB233F887aD2Bb65d048d760bA694 on Polygon Amoy
+	// COULD NOT READ — scan again: malformed input: not a document this verifier knows (no registered format recognised it)
 }
 
 // exampleStore makes a trust store that pins an NL anchor and holds its list
-// of the fixture world's DSC, and returns it with an HC1 that DSC signed.
-func exampleStore() (dir string, hc1 []byte) {
+// of the fixture world's DSC and TradeTrust's Amoy token registry, and
+// returns it with one document of each verdict but "not checked".
+func exampleStore() (dir string, documents [][]byte) {
 	is, err := world.NewIssuers()
 	if err != nil {
 		log.Fatal(err)
@@ -57,6 +70,16 @@ func exampleStore() (dir string, hc1 []byte) {
 		log.Fatal(err)
 	}
 	docs, err := is.Issue()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ebl, err := os.ReadFile("testdata/ebl-amoy.json") // tradetrust-website src/test/fixture/amoy (Apache-2.0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	registry, _ := hex.DecodeString("71D28767662cB233F887aD2Bb65d048d760bA694")
+	contract, err := trustlist.NewContractEntry(80002, registry, []trustlist.DocType{trustlist.DocOA}, "TradeTrust demo carrier", "",
+		time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(10, 0, 0))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -71,7 +94,7 @@ func exampleStore() (dir string, hc1 []byte) {
 		log.Fatal(err)
 	}
 	list, err := trustlist.SignList(&trustlist.List{Country: "NL", DescriptorVersion: 1, Seq: 1, IssuedAt: now,
-		NextUpdate: now.Add(24 * time.Hour), Entries: entries["NL"]}, []*trustlist.PrivateKey{key})
+		NextUpdate: now.Add(24 * time.Hour), Entries: append(entries["NL"], contract)}, []*trustlist.PrivateKey{key})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -91,5 +114,5 @@ func exampleStore() (dir string, hc1 []byte) {
 	if d, err := st.Import(list.Raw(), time.Now()); err != nil || d.Outcome != trustlist.Accepted {
 		log.Fatalf("import: %v %v", d, err)
 	}
-	return dir, docs.HC1
+	return dir, [][]byte{docs.HC1, docs.HC1Tampered, ebl, []byte("x")}
 }

@@ -33,10 +33,12 @@ func verifyCommand() *cli.Command {
 			"accord verify --node http://127.0.0.1:8080 INPUT...\n\n" +
 			"INPUT is a file, - for stdin, a literal HC1:... string, or a folder (every file in it and its\n" +
 			"subfolders, on all cores; --no-recurse for the folder itself only).",
-		Description: "Each document gets one of four verdicts:\n" +
+		Description: "Each document gets one of five verdicts:\n" +
 			"  VALID                        every check passed\n" +
 			"  NOT VALID                    the document was read and a check failed (forged, altered, expired, revoked, untrusted)\n" +
 			"  COULD NOT READ — scan again  the input could not be read or decoded; nothing is known about the document\n" +
+			"  CANNOT CHECK                 no check failed, but one the document needs asks a service this verifier could\n" +
+			"                               not use (a chain without --eth-rpc, a status list not fetched); neither valid nor forged\n" +
 			"  NOT CHECKED                  the verification could not be carried out (the node could not be reached)\n" +
 			"and the checks behind it: decoded, signature, issuer_trusted, key_valid_at_signing, key_usage,\n" +
 			"not_revoked, list_fresh, not_expired, schema, ...\n" +
@@ -47,7 +49,7 @@ func verifyCommand() *cli.Command {
 			"files that cannot be read are reported and the rest are verified.\n\n" +
 			"Works offline from any trust store, including a node's data directory while the node runs.\n" +
 			"--at takes ISO 8601: 2021-07-02T07:38:27Z, +02:00 or +0000 offsets, a time without offset (UTC), a date.\n" +
-			"Exit status: 0 all valid, 1 any not valid, 2 any input could not be read or checked (or bad usage).\n\n" +
+			"Exit status: 0 all valid, 1 any not valid or cannot check, 2 any input could not be read or checked (or bad usage).\n\n" +
 			"Example:\n  accord verify --trust ~/.accord/trust cert.png bl.json permit.pdf",
 		Flags: []cli.Flag{
 			trustFlag("trust store directory (see `accord trust init`, or a node's --data dir)"),

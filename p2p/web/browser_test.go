@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"net/http/httptest"
 	"os"
@@ -35,7 +36,7 @@ func nodeModules(t *testing.T) string {
 }
 
 // TestBrowser starts a real node on loopback and uploads a valid and a tampered document of each format,
-// and an unreadable one, in headless Chromium and checks what the page shows: the verdict (its own neutral
+// an unreadable one and one it cannot check (an e-BL on a chain it has no endpoint for), in headless Chromium and checks what the page shows: the verdict (its own neutral
 // one for unreadable input), the operator's name in the header, unverified values marked on a tampered
 // e-BL, no external request, no horizontal overflow and no word broken mid-word in the anchors table, at
 // desktop (1100 px) and phone (360 px) width. Screenshots of every page at both sizes go to
@@ -59,6 +60,12 @@ func TestBrowser(t *testing.T) {
 	is := tt.Must(world.NewIssuers())
 	entries := tt.Must(is.Entries())
 	var anchors []*tt.Anchor
+	// SG also lists the token registry of TradeTrust's own Amoy e-BL
+	// (testdata/ebl-amoy.json, tradetrust-website src/test/fixture/amoy,
+	// Apache-2.0): the node has no endpoint for Amoy, so it cannot check it.
+	amoy := tt.Must(hex.DecodeString("71D28767662cB233F887aD2Bb65d048d760bA694"))
+	entries["SG"] = append(entries["SG"], tt.Must(trustlist.NewContractEntry(80002, amoy, []trustlist.DocType{trustlist.DocOA},
+		"TradeTrust demo carrier", "", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(10, 0, 0))))
 	for _, cc := range []string{"NL", "SG", "KE"} {
 		a := tt.NewAnchor(t, cc)
 		a.SignList(t, time.Now().Add(-time.Hour), 24*time.Hour, entries[cc]...)
@@ -111,6 +118,8 @@ func TestBrowser(t *testing.T) {
 		// Unverified: the page must mark the document's values as not verified.
 		Unverified   bool   `json:"unverified,omitempty"`
 		VerdictClass string `json:"verdictClass,omitempty"`
+		// Why is what the verdict's explanation must say.
+		Why string `json:"why,omitempty"`
 		// Arrival is the country chosen in the selector; Entry what the entry decision must say.
 		Arrival string `json:"arrival,omitempty"`
 		Entry   string `json:"entry,omitempty"`
@@ -124,6 +133,7 @@ func TestBrowser(t *testing.T) {
 		{Name: "qr-photo-valid-mobile", File: write("qr.png", docs.QR), Field: "photo", Expect: "VALID", Mobile: true},
 		{Name: "ebl-valid", File: write("bl.json", docs.EBL), Expect: "VALID"},
 		{Name: "ebl-tampered", File: write("bl-tampered.json", docs.EBLTampered), Expect: "NOT VALID", Unverified: true, VerdictClass: "v-invalid"},
+		{Name: "ebl-cannot-check-mobile", File: tt.Must(filepath.Abs("testdata/ebl-amoy.json")), Expect: "CANNOT CHECK", Why: "token registry 0x71D28767662cB233F887aD2Bb65d048d760bA694 on Polygon Amoy", Mobile: true, Unverified: true, VerdictClass: "v-cannot_check"},
 		{Name: "pdf-valid", File: write("origin.pdf", docs.PDF), Expect: "VALID"},
 		{Name: "pdf-tampered-mobile", File: write("origin-tampered.pdf", docs.PDFTampered), Expect: "NOT VALID", Mobile: true},
 	}

@@ -161,3 +161,55 @@ func TestAnchorsView(t *testing.T) {
 		}
 	}
 }
+
+// cannotCheckBackend verifies for real, then records that a check the
+// document needs could not be made, as formats/vc does when a credential's
+// status list was not fetched.
+type cannotCheckBackend struct{ backend }
+
+const statusReason = "cannot be checked offline: the credential's status list https://issuer.example/status/1 was not fetched"
+
+func (b cannotCheckBackend) Verify(ctx context.Context, in []byte, opts verify.Options) (*verify.Result, error) {
+	r, err := b.backend.Verify(ctx, in, opts)
+	if err != nil {
+		return r, err
+	}
+	r.MarkCannotCheck(statusReason)
+	return r.Finish(), nil
+}
+
+// TestCannotCheckPage: a document that could not be checked here is shown
+// as CANNOT CHECK with its reason and a neutral mark and colour, never as
+// NOT VALID (spec/verify.md, Verdicts).
+func TestCannotCheckPage(t *testing.T) {
+	cert2, key := tt.Cert(t, tt.CertOptions{CommonName: "NL DSC", Country: "NL"})
+	e := tt.Must(trustlist.NewX509Entry(cert2.Raw, false, []trustlist.DocType{trustlist.DocHCert}, "Ministry of Health NL"))
+	set := tt.TrustOne(t, "NL", e)
+	hc1, err := hcertissue.Issue([]byte(dcc), hcertissue.IssueOptions{Signer: key, Cert: cert2, Expires: time.Now().Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.HandlerWith(cannotCheckBackend{backend{set}}, web.Options{Node: "node test"}))
+	defer srv.Close()
+	resp, err := http.PostForm(srv.URL+"/verify", url.Values{"text": {hc1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := body(t, resp)
+	for _, want := range []string{
+		"<title>" + "Cannot check",
+		`class="verdict v-cannot_check"`,
+		verify.VerdictCannotCheck.Headline(),
+		"status list https://issuer.example/status/1 was not fetched",
+		"neither valid nor a sign of forgery",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page[:min(3000, len(page))])
+		}
+	}
+	for _, bad := range []string{"NOT VALID", "Not valid", "✗"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("a document that cannot be checked shows %q", bad)
+		}
+	}
+}

@@ -84,15 +84,20 @@ func plainReason(name string) string {
 }
 
 // verdictText is the verdict headline (verify.Verdict.Headline, the CLI's
-// words), marked ✓ or ✗ where the document was found valid or not.
+// words), marked ✓ or ✗ only where the document was found valid or not. A
+// document that cannot be checked here gets the neutral "?": it is neither
+// valid nor forged (spec/verify.md, Verdicts).
 func verdictText(r *verify.Result) string {
 	switch v := r.Verdict(); v {
 	case verify.VerdictValid:
 		return "✓ " + v.Headline()
-	case verify.VerdictUnreadable, verify.VerdictNotChecked:
+	case verify.VerdictInvalid:
+		return "✗ " + v.Headline()
+	case verify.VerdictCannotCheck:
+		return "? " + v.Headline()
+	default:
 		return v.Headline()
 	}
-	return "✗ " + verify.VerdictInvalid.Headline()
 }
 
 func verdictTitle(r *verify.Result) string {
@@ -106,6 +111,8 @@ func verdictTitle(r *verify.Result) string {
 		return "Could not read"
 	case verify.VerdictNotChecked:
 		return "Not checked"
+	case verify.VerdictCannotCheck:
+		return "Cannot check"
 	}
 	return "Not valid"
 }

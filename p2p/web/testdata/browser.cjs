@@ -98,7 +98,8 @@ async function look(page, name, size, out) {
         }
       }
       out.external = external;
-      const verdictOK = out.verdict.includes(c.expect) && (c.expect !== 'VALID' || !out.verdict.includes('NOT'));
+      const verdictOK = out.verdict.includes(c.expect) && (c.expect !== 'VALID' || !out.verdict.includes('NOT')) &&
+        (c.expect !== 'CANNOT CHECK' || !out.verdict.includes('✗')) && (!c.why || out.why.includes(c.why));
       const operatorOK = !c.operator || out.operator === c.operator;
       const unverifiedOK = !c.unverified || out.unverified > 0;
       const entryOK = !c.entry || out.entry.includes(c.entry);
