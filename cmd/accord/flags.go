@@ -15,9 +15,6 @@ import (
 // command works in, described by usage.
 func dirFlag(usage string) *cli.StringFlag { return clibase.DirFlag(usage) }
 
-// optionalDirFlag is --dir where leaving it out has a default.
-func optionalDirFlag(usage string) *cli.StringFlag { return clibase.OptionalDirFlag(usage) }
-
 // anchorDirFlag is --dir for commands that work in an anchor directory.
 func anchorDirFlag() *cli.StringFlag { return dirFlag("anchor directory") }
 
@@ -28,12 +25,6 @@ func trustDirFlag() *cli.StringFlag { return dirFlag("trust store directory") }
 // usage.
 func trustFlag(usage string) *cli.StringFlag {
 	return &cli.StringFlag{Name: "trust", Usage: usage, EnvVars: []string{"ACCORD_TRUST"}}
-}
-
-// dataFlag is --data ($ACCORD_DATA): a node's data directory, described by
-// usage.
-func dataFlag(usage string, required bool) *cli.StringFlag {
-	return clibase.DataFlag(usage, required)
 }
 
 // jsonFlag is --json: machine-readable output, described by usage.

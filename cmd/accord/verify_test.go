@@ -225,8 +225,6 @@ func TestParseISOTime(t *testing.T) {
 	}
 }
 
-func newHTTPClientForTest() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
-
 // BenchmarkFolderRun measures the folder pipeline (read each file from disk,
 // detect, verify, print one line, closing block) on 200 valid HC1 files,
 // per document, beside BenchmarkFloorES256 (one raw ECDSA P-256 verify, the
