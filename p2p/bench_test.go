@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -168,16 +170,156 @@ func BenchmarkCatchUp(b *testing.B) {
 }
 
 // rssMB reads the process's resident set size from /proc (Linux).
-func rssMB() float64 {
+func rssMB() float64 { return procStatusMB("VmRSS:") }
+
+// BenchmarkNodeMemory measures the memory of a node process holding
+// ACCORD_BENCH_ANCHORS (200) anchors × ACCORD_BENCH_ENTRIES (1,000) X.509
+// entries: the store is built here, then a fresh process (this test binary,
+// running TestNodeMemoryChild) starts a node on it and reports its peak and
+// current RSS once it is up. The floor is the same process on an empty store.
+// Run: go test -run X -bench NodeMemory -benchtime 1x ./p2p
+// (ACCORD_MEMORY_STORE=DIR keeps the store there for the next run;
+// ACCORD_MEMORY_HEAPPROFILE=FILE writes the node's heap profile.)
+func BenchmarkNodeMemory(b *testing.B) {
+	nAnchors, nEntries := envInt("ACCORD_BENCH_ANCHORS", 200), envInt("ACCORD_BENCH_ENTRIES", 1000)
+	full, empty := os.Getenv("ACCORD_MEMORY_STORE"), b.TempDir() // a kept store is built once and reused
+	if full == "" {
+		full = b.TempDir()
+	}
+	if _, err := os.Stat(full + "/store.db"); err != nil {
+		listBytes := buildStore(b, full, nAnchors, nEntries)
+		b.Logf("store holds %d anchors × %d entries, %.1f MB of signed lists", nAnchors, nEntries, float64(listBytes)/1e6)
+	}
+	b.ResetTimer()
+	for range b.N {
+		peak, rss, anchors := nodeMemory(b, full)
+		if anchors != nAnchors {
+			b.Fatalf("the node holds %d anchors, want %d", anchors, nAnchors)
+		}
+		peak0, rss0, _ := nodeMemory(b, empty)
+		b.ReportMetric(peak, "peak-rss-MB")
+		b.ReportMetric(rss, "rss-MB")
+		b.ReportMetric(peak0, "empty-node-peak-rss-MB")
+		b.ReportMetric(rss0, "empty-node-rss-MB")
+	}
+}
+
+// buildStore writes a store in dir holding nAnchors anchors, each with one
+// list of nEntries X.509 entries, and returns the bytes of the lists.
+func buildStore(tb testing.TB, dir string, nAnchors, nEntries int) int {
+	tb.Helper()
+	entries := make([]*trustlist.Entry, nEntries)
+	for i := range entries {
+		entries[i] = entry(tb, fmt.Sprintf("DSC %d", i))
+	}
+	st, err := trustlist.OpenStore(dir, trustlist.StoreOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	total := 0
+	codes := countryCodes(nAnchors)
+	for i := 0; i < nAnchors; i += 16 {
+		var raws [][]byte
+		for _, cc := range codes[i:min(i+16, nAnchors)] {
+			a := trustlisttest.NewAnchor(tb, cc)
+			if _, err := st.Pin(a.Descriptor.Raw()); err != nil {
+				tb.Fatal(err)
+			}
+			raws = append(raws, a.SignList(tb, time.Time{}, 24*time.Hour, entries...).Raw())
+			total += len(raws[len(raws)-1])
+		}
+		ds, err := st.ImportAll(raws, time.Now())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.Outcome != trustlist.Accepted {
+				tb.Fatalf("%+v", d)
+			}
+		}
+	}
+	return total
+}
+
+// countryCodes returns n distinct valid country codes.
+func countryCodes(n int) []string {
+	var codes []string
+	for a := 'A'; a <= 'Z' && len(codes) < n; a++ {
+		for c := 'A'; c <= 'Z' && len(codes) < n; c++ {
+			if cc := string(a) + string(c); trustlist.ValidCountry(cc) {
+				codes = append(codes, cc)
+			}
+		}
+	}
+	return codes
+}
+
+// nodeMemory runs a node on dir in a fresh process and returns its peak
+// and current RSS (MB) once up, and the anchors it holds.
+func nodeMemory(tb testing.TB, dir string) (peakMB, rssMB float64, anchors int) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNodeMemoryChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "ACCORD_MEMORY_CHILD_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("child node: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "of which anonymous") {
+			tb.Log(strings.TrimSpace(line))
+		}
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if i := strings.Index(line, "node memory:"); i >= 0 {
+			if _, err := fmt.Sscanf(line[i:], "node memory: peak %f MB, rss %f MB, anchors %d", &peakMB, &rssMB, &anchors); err == nil {
+				return peakMB, rssMB, anchors
+			}
+		}
+	}
+	tb.Fatalf("child node reported no memory:\n%s", out)
+	return 0, 0, 0
+}
+
+// TestNodeMemoryChild is the node process of BenchmarkNodeMemory: it
+// starts a node on ACCORD_MEMORY_CHILD_DIR, lets it run for 2 s and prints
+// its peak and current RSS.
+func TestNodeMemoryChild(t *testing.T) {
+	dir := os.Getenv("ACCORD_MEMORY_CHILD_DIR")
+	if dir == "" {
+		t.Skip("run by BenchmarkNodeMemory in a process of its own")
+	}
+	n := startNode(t, testConfig(dir))
+	time.Sleep(2 * time.Second)
+	t.Logf("node memory: peak %.1f MB, rss %.1f MB, anchors %d", procStatusMB("VmHWM:"), procStatusMB("VmRSS:"), len(n.Set().Anchors()))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("of which anonymous %.1f MB, file-backed (the store's mmap) %.1f MB; Go heap in use %.1f MB",
+		procStatusMB("RssAnon:"), procStatusMB("RssFile:"), float64(ms.HeapInuse)/(1<<20))
+	if f := os.Getenv("ACCORD_MEMORY_HEAPPROFILE"); f != "" {
+		w, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if err := pprof.WriteHeapProfile(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// procStatusMB reads a kB field of /proc/self/status (Linux) in MB.
+func procStatusMB(field string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
+		if strings.HasPrefix(line, field) {
+			if f := strings.Fields(line); len(f) >= 2 {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				return kb / 1024
+			}
 		}
 	}
 	return 0

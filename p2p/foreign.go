@@ -32,6 +32,23 @@ import (
 // TopicForeign carries foreign list envelopes, one per message.
 const TopicForeign = "/accord/foreign/1"
 
+// MaxForeignObjectSize bounds a foreign list envelope on the network
+// (spec/network.md §3): trustlist's bound on any object it decodes. The
+// real EU DCC gateway list is already 3.9 MiB, so the general object bound
+// (Config.MaxObjectSize, 4 MiB) would refuse it after little growth; the
+// largest ETSI and ICAO lists are under 1 MiB. An envelope above
+// Config.MaxObjectSize is never gossiped — gossip's RPC bound (2 ×
+// MaxObjectSize + 64 KiB) is what any peer can make this node buffer per
+// stream, so it stays — but fetched by sync, which this node pulls itself,
+// one frame per request, charged to the round's byte budget. Only lists
+// under this node's own pins are held, at most foreign.MaxLists of them.
+const MaxForeignObjectSize = trustlist.MaxObjectSize
+
+// maxForeignFile bounds a foreign list file a node imports (POST
+// /v1/foreign): its envelope adds the format, territory, seq and dates, well
+// under 4 KiB, and must stay within MaxForeignObjectSize.
+const maxForeignFile = MaxForeignObjectSize - 4<<10
+
 // opForeign asks for the list a peer holds in one slot (syncRequest.Country
 // = the slot, as heads names it): one frame, or none.
 const opForeign = "foreign"
@@ -146,6 +163,9 @@ func (n *Node) PinSource(p foreign.Pin) error {
 // When only the publish fails, the list is returned with the error: it is
 // held, and peers fetch it by sync.
 func (n *Node) ImportForeignFile(ctx context.Context, format string, raw []byte) (*foreign.List, error) {
+	if len(raw) > maxForeignFile {
+		return nil, fmt.Errorf("%w: %s list of %d bytes exceeds the %d byte limit of a foreign list on the network", trustlist.ErrMalformed, format, len(raw), maxForeignFile)
+	}
 	l, _, err := n.acceptForeignFile(format, raw)
 	if err != nil {
 		return nil, err
@@ -155,7 +175,18 @@ func (n *Node) ImportForeignFile(ctx context.Context, format string, raw []byte)
 		return nil, err
 	}
 	n.logForeign(l, "import", "")
-	return l, n.publish(ctx, trustlist.KindForeign, obj.Raw())
+	return l, n.publishForeign(ctx, obj.Raw())
+}
+
+// publishForeign gossips an accepted foreign envelope, unless it is larger
+// than gossip carries (Config.MaxObjectSize): peers then fetch it by sync,
+// having seen it in this node's heads (MaxForeignObjectSize).
+func (n *Node) publishForeign(ctx context.Context, raw []byte) error {
+	if len(raw) > n.cfg.MaxObjectSize {
+		n.log.Debug("foreign list larger than gossip carries: peers fetch it by sync", "bytes", len(raw))
+		return nil
+	}
+	return n.publish(ctx, trustlist.KindForeign, raw)
 }
 
 func (n *Node) acceptForeignFile(format string, raw []byte) (*foreign.List, string, error) {
@@ -187,8 +218,8 @@ func (f *foreignState) reload(n *Node) error {
 // from is the peer that sent it ("" for a submission), whose refusals are
 // counted.
 func (n *Node) importForeign(raw []byte, from peer.ID) (*foreign.List, error) {
-	if len(raw) > n.cfg.MaxObjectSize {
-		return nil, fmt.Errorf("%w: object of %d bytes exceeds the %d byte limit", trustlist.ErrMalformed, len(raw), n.cfg.MaxObjectSize)
+	if len(raw) > MaxForeignObjectSize {
+		return nil, fmt.Errorf("%w: foreign list envelope of %d bytes exceeds the %d byte limit", trustlist.ErrMalformed, len(raw), MaxForeignObjectSize)
 	}
 	obj, err := trustlist.ParseForeignObject(raw)
 	if err != nil {
@@ -257,6 +288,10 @@ func foreignVerdict(err error) (pubsub.ValidationResult, string) {
 func (n *Node) validateForeign(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 	if from == n.host.ID() {
 		return pubsub.ValidationAccept
+	}
+	if len(m.Data) > n.cfg.MaxObjectSize { // larger ones travel by sync only
+		n.metrics.message(TopicForeign, "reject", "oversized")
+		return pubsub.ValidationReject
 	}
 	l, err := n.importForeign(m.Data, m.ReceivedFrom)
 	res, why := foreignVerdict(err)
@@ -332,7 +367,7 @@ func (r *syncRound) syncForeign() error {
 		}
 		req := syncRequest{Op: opForeign, Country: h.Slot}
 		var got []byte
-		err := r.fetch(req, n.cfg.MaxObjectSize, func(o []byte) error {
+		err := r.fetch(req, MaxForeignObjectSize, func(o []byte) error {
 			if got != nil {
 				return invalid(req.Op, "more than one frame")
 			}
@@ -401,7 +436,7 @@ func (r *syncRound) importForeign(req syncRequest, raw []byte) error {
 	switch {
 	case err == nil:
 		n.logForeign(l, "sync", r.p)
-		if n.hasPeersBesides(r.p) {
+		if n.hasPeersBesides(r.p) && len(raw) <= n.cfg.MaxObjectSize {
 			n.republish(trustlist.KindForeign, raw)
 		}
 	case res == pubsub.ValidationReject:
@@ -475,7 +510,7 @@ func (n *Node) handleForeign(w http.ResponseWriter, _ *http.Request) {
 // be stored.
 func (n *Node) handleImportForeign(w http.ResponseWriter, r *http.Request) {
 	format := r.URL.Query().Get("format")
-	body, ok := readBody(w, r, int64(n.cfg.MaxObjectSize))
+	body, ok := readBody(w, r, maxForeignFile)
 	if !ok {
 		return
 	}

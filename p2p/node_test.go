@@ -81,9 +81,9 @@ func link(t testing.TB, a, b *Node) {
 	}
 }
 
-// waitMesh waits until every node has grafted up to 4 of its peers into the
-// mesh of every topic.
-func waitMesh(t testing.TB, nodes ...*Node) { waitMeshN(t, 4, nodes...) }
+// waitMesh waits until every node has grafted up to Dlo of its peers into
+// the mesh of every topic (GossipSub grafts more only below Dlo).
+func waitMesh(t testing.TB, nodes ...*Node) { waitMeshN(t, GossipParams().Dlo, nodes...) }
 
 // waitMeshN waits until every node has grafted min(need, peers) peers on
 // every topic.

@@ -17,6 +17,9 @@ func (n *Node) Verify(ctx context.Context, in []byte, opts verify.Options) (*ver
 	if opts.Chains == nil {
 		opts.Chains = n.cfg.Chains
 	}
+	if opts.Fetcher == nil {
+		opts.Fetcher = n.cfg.Fetcher
+	}
 	res, err := verify.New(n.Set(), opts).Verify(ctx, in)
 	n.metrics.verifyTime.Observe(time.Since(start).Seconds())
 	switch {

@@ -33,6 +33,56 @@ var DefaultSyncBudget = SyncBudget{Bytes: 256 << 20, Objects: 16384, Signatures:
 // syncWorkers is how many anchors one sync round fetches at a time.
 const syncWorkers = 4
 
+// fetchWait is how long a sync round waits for another round's download of
+// an anchor's lists before it downloads them too (spec/network.md §4).
+const fetchWait = 5 * time.Second
+
+// fetchGate lets one sync round at a time download an anchor's lists: a
+// node that meets several peers at once (a restart, a new list) would
+// otherwise fetch the same missing lists from each of them. A round that
+// finds the anchor busy waits for that download (at most fetchWait, so a
+// slow or withholding peer delays it only that long), then fetches only
+// what is still missing.
+type fetchGate struct {
+	mu   sync.Mutex
+	busy map[string]chan struct{} // closed when the download ends
+}
+
+// acquire waits until no other round downloads key's lists (or fetchWait
+// has passed) and returns the function that ends this round's download.
+func (g *fetchGate) acquire(ctx context.Context, key string) (release func(), err error) {
+	timeout := time.NewTimer(fetchWait)
+	defer timeout.Stop()
+	for {
+		g.mu.Lock()
+		if g.busy == nil {
+			g.busy = map[string]chan struct{}{}
+		}
+		ch, busy := g.busy[key]
+		if !busy {
+			done := make(chan struct{})
+			g.busy[key] = done
+			g.mu.Unlock()
+			return func() {
+				g.mu.Lock()
+				if g.busy[key] == done {
+					delete(g.busy, key)
+				}
+				g.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		g.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timeout.C:
+			return func() {}, nil // the other download is slow: go ahead beside it
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // errBudget ends a round whose budget is spent.
 var errBudget = errors.New("sync budget of this round spent")
 
@@ -259,6 +309,14 @@ func (r *syncRound) syncLists() error {
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err // another anchor failed: start no more
+			}
+			release, err := r.n.listFetches.acquire(gctx, h.Country)
+			if err != nil {
+				return err
+			}
+			defer release()
+			if !r.n.missesLists(h) {
+				return nil // another round fetched them while this one waited
 			}
 			return r.syncAnchorLists(h)
 		})
@@ -511,7 +569,7 @@ func (r *syncRound) importAll(req syncRequest, objs [][]byte, at func([]byte) ti
 		if h := n.Set().Head(req.Country); h != nil {
 			head = h.Seq
 		}
-		d, err := n.store.Import(o, at(o))
+		d, err := n.imports.Import(o, at(o))
 		if err != nil {
 			n.storeOwed.Store(true) // catch up once the store takes writes again
 			n.log.Error("store import failed", "err", err)

@@ -228,8 +228,8 @@ func indexCountry(tx *bolt.Tx, anchors, keys, owned *bolt.Bucket, s *Set, cc str
 		if err != nil {
 			return fmt.Errorf("list seq %d: %w", h.Seq, err)
 		}
-		rec.Head, rec.HeadHash, rec.Entries = &r, h.Hash(), len(h.Entries)
-		if err := putKeys(puts, owned, cc, h.Entries); err != nil {
+		rec.Head, rec.HeadHash, rec.Entries = &r, h.Hash(), h.entryCount()
+		if err := putKeys(puts, owned, cc, h.entries()); err != nil {
 			return err
 		}
 	}
@@ -490,7 +490,7 @@ func indexKeysAgree(tx *bolt.Tx, s *Set) (int, string) {
 			continue
 		}
 		var puts [][]byte
-		for _, e := range a.head.Entries {
+		for _, e := range a.head.entries() {
 			for _, k := range indexKeys(e) {
 				puts = append(puts, append(lookupKey(k), cc...))
 			}

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
 	"fmt"
 	"time"
 
@@ -47,7 +46,42 @@ func NewSPKIEntry(spki, kid []byte, uses []DocType, name string, notBefore, notA
 	sum := sha256.Sum256(spki)
 	e := &Entry{KID: bytes.Clone(kid), Thumbprint: sum[:], Kind: EntrySPKI, Data: bytes.Clone(spki), Uses: uses,
 		NotBefore: notBefore.UTC().Truncate(time.Second), NotAfter: notAfter.UTC().Truncate(time.Second), Status: StatusActive, Name: name}
-	return e, e.check()
+	err := e.check()
+	e.ready()
+	return e, err
+}
+
+// oneDERSequence reports whether b is exactly one constructed element of
+// tag number 16 (SEQUENCE) with a DER length, in one walk of its header and
+// no allocation. It accepts exactly what asn1.Unmarshal into a RawValue
+// with no bytes left, Tag TagSequence and IsCompound accepts (any class, as
+// that check did), which TestOneDERSequence and FuzzOneDERSequence pin.
+func oneDERSequence(b []byte) bool {
+	if len(b) < 2 || b[0]&0x3f != 0x30 {
+		return false
+	}
+	l, i := int(b[1]), 2
+	if l&0x80 != 0 {
+		n := l & 0x7f
+		if n == 0 { // indefinite: not DER
+			return false
+		}
+		l = 0
+		for ; n > 0; n-- {
+			if i >= len(b) || l >= 1<<23 {
+				return false
+			}
+			l = l<<8 | int(b[i])
+			i++
+			if l == 0 { // a leading zero
+				return false
+			}
+		}
+		if l < 0x80 { // the short form was required
+			return false
+		}
+	}
+	return l == len(b)-i
 }
 
 func (e *Entry) checkSPKI() error {
@@ -57,8 +91,7 @@ func (e *Entry) checkSPKI() error {
 	if len(e.KID) == 0 || len(e.KID) > MaxKIDLen {
 		return fmt.Errorf("kid of %d bytes (1 to %d)", len(e.KID), MaxKIDLen)
 	}
-	var rv asn1.RawValue
-	if rest, err := asn1.Unmarshal(e.Data, &rv); err != nil || len(rest) != 0 || rv.Tag != asn1.TagSequence || !rv.IsCompound {
+	if !oneDERSequence(e.Data) {
 		return fmt.Errorf("data is not a DER SubjectPublicKeyInfo (one SEQUENCE)")
 	}
 	sum := sha256.Sum256(e.Data)

@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -169,4 +170,39 @@ func TestDCCTypesField(t *testing.T) {
 			t.Error("dcc_types accepted on an x509 entry")
 		}
 	}
+}
+
+// derSequenceOracle is the check oneDERSequence replaced.
+func derSequenceOracle(b []byte) bool {
+	var rv asn1.RawValue
+	rest, err := asn1.Unmarshal(b, &rv)
+	return err == nil && len(rest) == 0 && rv.Tag == asn1.TagSequence && rv.IsCompound
+}
+
+func derSequenceSeeds() [][]byte {
+	long := append([]byte{0x30, 0x81, 0x80}, make([]byte, 0x80)...)
+	return [][]byte{nil, {0x30}, {0x30, 0x00}, {0x30, 0x01, 0x05}, {0x31, 0x00}, {0x10, 0x00}, {0xb0, 0x00}, {0x70, 0x00},
+		{0x30, 0x80, 0x00, 0x00}, {0x30, 0x81, 0x01, 0x00}, {0x30, 0x82, 0x00, 0x01, 0x00}, {0x3f, 0x10, 0x00}, {0x30, 0x02, 0x05},
+		{0x30, 0x00, 0x00}, long, long[:len(long)-1], {0x30, 0x84, 0x7f, 0xff, 0xff, 0xff}, {0x30, 0x85, 0x01, 0, 0, 0, 0}}
+}
+
+// TestOneDERSequence pins oneDERSequence to asn1.Unmarshal's verdict.
+func TestOneDERSequence(t *testing.T) {
+	for _, b := range derSequenceSeeds() {
+		if got, want := oneDERSequence(b), derSequenceOracle(b); got != want {
+			t.Errorf("oneDERSequence(%x) = %v, asn1 says %v", b, got, want)
+		}
+	}
+}
+
+// FuzzOneDERSequence: oneDERSequence agrees with asn1.Unmarshal on any input.
+func FuzzOneDERSequence(f *testing.F) {
+	for _, b := range derSequenceSeeds() {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := oneDERSequence(b), derSequenceOracle(b); got != want {
+			t.Fatalf("oneDERSequence(%x) = %v, asn1 says %v", b, got, want)
+		}
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -214,11 +213,9 @@ func (e *Entry) check() error {
 			// happens on first use (certCache). A certificate that then does
 			// not parse matches nothing (spec/trustlist.md §1.3). Catching up
 			// on 200,000 certificates does not pay 200,000 parses.
-			var rv asn1.RawValue
-			if rest, err := asn1.Unmarshal(e.Data, &rv); err != nil || len(rest) != 0 || rv.Tag != asn1.TagSequence || !rv.IsCompound {
+			if !oneDERSequence(e.Data) {
 				return bad("data is not a DER certificate (one SEQUENCE)")
 			}
-			e.cert = &certCache{}
 		}
 		sum := sha256.Sum256(e.Data)
 		if !bytes.Equal(e.KID, sum[:8]) || !bytes.Equal(e.Thumbprint, sum[:]) {
@@ -238,9 +235,6 @@ func (e *Entry) check() error {
 	case EntrySPKI:
 		if err := e.checkSPKI(); err != nil {
 			return bad("%v", err)
-		}
-		if e.cert == nil {
-			e.cert = &certCache{} // the key is parsed on first use (PublicKey)
 		}
 	case EntryEth:
 		if e.CA || len(e.Data) != 20 || !bytes.Equal(e.KID, e.Data) || len(e.Thumbprint) != 0 {
@@ -298,6 +292,15 @@ func (e *Entry) check() error {
 	return nil
 }
 
+// ready gives a decoded entry whose key is parsed on first use (x509: the
+// certificate; spki: the key) the cache that keeps it. Decoding checks the
+// DER envelope only (check); the full parse happens on first use.
+func (e *Entry) ready() {
+	if e.cert == nil && (e.Kind == EntryX509 || e.Kind == EntrySPKI) {
+		e.cert = &certCache{}
+	}
+}
+
 // checkDCCTypes requires DCC certificate types to be distinct and in the
 // order t, v, r (one encoding per meaning).
 func checkDCCTypes(ts []string) error {
@@ -351,7 +354,11 @@ func entryInto(e *Entry, w *entryWire) error {
 	if e.Source != nil {
 		e.Source.Issued = unixTime(e.Source.IssuedUnix)
 	}
-	return e.check()
+	if err := e.check(); err != nil {
+		return err
+	}
+	e.ready()
+	return nil
 }
 
 // List is one version of an anchor's trust list.
@@ -364,6 +371,7 @@ type List struct {
 	Prev              []byte // Hash of the previous list of this anchor; empty for the first
 	Entries           []*Entry
 	signed
+	lazy *lazyEntries // entries not built yet (parseList)
 }
 
 type listWire struct {
@@ -395,46 +403,68 @@ func (l *List) checkHeader() error {
 	if l.IssuedAt.IsZero() || !l.NextUpdate.After(l.IssuedAt) {
 		return fmt.Errorf("%w: next_update must be after issued_at", ErrMalformed)
 	}
-	if len(l.Entries) > MaxEntries {
-		return fmt.Errorf("%w: %d entries (at most %d)", ErrMalformed, len(l.Entries), MaxEntries)
+	if n := l.entryCount(); n > MaxEntries {
+		return fmt.Errorf("%w: %d entries (at most %d)", ErrMalformed, n, MaxEntries)
 	}
 	return nil
 }
 
 func checkUniqueEntries(entries []*Entry) error {
-	// An open-addressing table of (hash of kind and kid, entry index + 1):
-	// no key allocated per entry and no map. Equal hashes are compared in
-	// full, so a collision costs a comparison, never a wrong answer.
-	size := 1
-	for size < 2*len(entries) {
-		size <<= 1
+	var t uniqTable
+	t.init(len(entries))
+	same := func(i int, k EntryKind, kid []byte) bool {
+		return compareEntryKey(entries[i], &Entry{Kind: k, KID: kid}) == 0
 	}
-	type slot struct {
-		h uint64
-		i int
-	}
-	table := make([]slot, size)
-	seed := maphash.MakeSeed()
-	var h maphash.Hash
-	h.SetSeed(seed)
 	for i, e := range entries {
-		h.Reset()
-		h.WriteString(string(e.Kind))
-		h.WriteByte(0)
-		h.Write(e.KID)
-		k := h.Sum64()
-		for j := k & uint64(size-1); ; j = (j + 1) & uint64(size-1) {
-			sl := &table[j]
-			if sl.i == 0 {
-				sl.h, sl.i = k, i+1
-				break
-			}
-			if sl.h == k && compareEntryKey(entries[sl.i-1], e) == 0 {
-				return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
-			}
+		if t.add(e.Kind, e.KID, i, same) {
+			return fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
 		}
 	}
 	return nil
+}
+
+// uniqTable finds a (kind, kid) listed twice: an open-addressing table of
+// (hash of kind and kid, entry index + 1), with no key allocated per entry
+// and no map. Equal hashes are compared in full (same), so a collision
+// costs a comparison, never a wrong answer.
+type uniqTable struct {
+	slots []uniqSlot
+	seed  maphash.Seed
+}
+
+type uniqSlot struct {
+	h uint32 // the hash's high half (its low bits choose the slot)
+	i uint32
+}
+
+func (t *uniqTable) init(n int) {
+	size := 1
+	for size < 2*n {
+		size <<= 1
+	}
+	t.slots = make([]uniqSlot, size)
+	t.seed = maphash.MakeSeed()
+}
+
+// add records entry i and reports whether an earlier entry has its kind
+// and kid.
+func (t *uniqTable) add(k EntryKind, kid []byte, i int, same func(j int, k EntryKind, kid []byte) bool) bool {
+	sum := maphash.Bytes(t.seed, kid)
+	if len(k) > 0 { // the kind, mixed in cheaply: equal hashes are compared in full anyway
+		sum ^= (uint64(k[0])<<8 | uint64(len(k))) * 0x9e3779b97f4a7c15
+	}
+	hi := uint32(sum >> 32)
+	mask := uint64(len(t.slots) - 1)
+	for j := sum & mask; ; j = (j + 1) & mask {
+		sl := &t.slots[j]
+		if sl.i == 0 {
+			sl.h, sl.i = hi, uint32(i)+1
+			return false
+		}
+		if sl.h == hi && same(int(sl.i)-1, k, kid) {
+			return true
+		}
+	}
 }
 
 // checkUniqueSorted sorts a copy by (kind, kid) and compares neighbours.
@@ -460,15 +490,16 @@ func (l *List) wire() (*listWire, error) {
 	if err := l.checkHeader(); err != nil {
 		return nil, err
 	}
-	if err := checkUniqueEntries(l.Entries); err != nil {
+	entries := l.entries()
+	if err := checkUniqueEntries(entries); err != nil {
 		return nil, err
 	}
 	w := &listWire{Type: string(KindList), Country: l.Country, DescriptorVersion: l.DescriptorVersion, Seq: l.Seq,
-		IssuedAt: toUnix(l.IssuedAt), NextUpdate: toUnix(l.NextUpdate), Prev: l.Prev, Entries: make([]entryWire, 0, len(l.Entries))}
+		IssuedAt: toUnix(l.IssuedAt), NextUpdate: toUnix(l.NextUpdate), Prev: l.Prev, Entries: make([]entryWire, 0, len(entries))}
 	if w.Prev == nil {
 		w.Prev = []byte{}
 	}
-	for _, e := range l.Entries {
+	for _, e := range entries {
 		if err := e.check(); err != nil {
 			return nil, err
 		}
@@ -494,9 +525,14 @@ func SignList(l *List, keys []*PrivateKey) (*List, error) {
 }
 
 // ParseList decodes a signed trust list. It checks structure only.
-func ParseList(raw []byte) (*List, error) { return parseList(raw, nil) }
+func ParseList(raw []byte) (*List, error) { return parseList(raw, nil, false) }
 
-func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
+// parseList decodes and checks a signed list. With lazy, each entry is
+// decoded and checked as strictly as ParseList does, but the list keeps
+// only where each entry is in its payload; entries() builds them when they
+// are needed (a list that becomes an anchor's head, or leaves the package).
+// A duplicate, a list kept as history or a rejected list never does.
+func parseList(raw []byte, msg *cose.SignMessage, lazy bool) (*List, error) {
 	if msg == nil {
 		var err error
 		if msg, err = decodeSignMessage(raw); err != nil {
@@ -507,8 +543,20 @@ func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 	// The strict reader accepts only the deterministic encoding, and its
 	// byte strings are views into the payload (listdecode.go). When it
 	// refuses, the generic decoder says why.
-	var es listEntries
-	w, err := decodeListPayload(msg.Payload, &es)
+	var sink interface {
+		entrySink
+		failed() error
+	}
+	var eager *listEntries
+	var offs *entryOffsets
+	if lazy {
+		offs = &entryOffsets{}
+		sink = offs
+	} else {
+		eager = &listEntries{}
+		sink = eager
+	}
+	w, err := decodeListPayload(msg.Payload, sink)
 	if err != nil {
 		var slow listWire
 		if _, err := decodeSigned(raw, msg, KindList, &slow); err != nil {
@@ -516,23 +564,130 @@ func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 		}
 		return nil, fmt.Errorf("%w: %s payload is not deterministic CBOR (RFC 8949 §4.2.1) or has unknown fields", ErrMalformed, KindList)
 	}
-	if es.err != nil {
-		return nil, es.err
+	if err := sink.failed(); err != nil {
+		return nil, err
 	}
-	s := signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}
+	sg := signed{raw: raw, payload: msg.Payload, hash: sha256.Sum256(msg.Payload), msg: msg}
 	l := &List{Country: w.Country, DescriptorVersion: w.DescriptorVersion, Seq: w.Seq, IssuedAt: unixTime(w.IssuedAt),
-		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: s, Entries: es.ptrs}
+		NextUpdate: unixTime(w.NextUpdate), Prev: w.Prev, signed: sg}
 	if len(l.Prev) == 0 {
 		l.Prev = nil
 	}
-	// Entries were checked as they were decoded; the header and uniqueness remain.
+	if lazy {
+		l.lazy = &lazyEntries{offs: offs.offs}
+	} else {
+		l.Entries = eager.ptrs
+	}
+	// Entries were checked as they were decoded (lazily: their uniqueness
+	// too); the header remains, and uniqueness of the eager ones.
 	if err := l.checkHeader(); err != nil {
 		return nil, err
 	}
-	if err := checkUniqueEntries(l.Entries); err != nil {
-		return nil, err
+	if !lazy {
+		if err := checkUniqueEntries(l.Entries); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
+}
+
+// lazyEntries is where a lazily parsed list's entries are in its payload,
+// and their one building.
+type lazyEntries struct {
+	once sync.Once
+	offs []uint32
+}
+
+// entries returns l's entries, building them on first use for a list
+// parsed lazily. Safe for concurrent use.
+func (l *List) entries() []*Entry {
+	if lz := l.lazy; lz != nil {
+		lz.once.Do(func() { l.Entries = buildEntries(l.payload, lz.offs) })
+	}
+	return l.Entries
+}
+
+// entryCount is len(l.entries()) without building them.
+func (l *List) entryCount() int {
+	if l.lazy != nil {
+		return len(l.lazy.offs)
+	}
+	return len(l.Entries)
+}
+
+// buildEntries decodes the entries at offs in p: the entries a lazy parse
+// decoded and checked already, read again by the same reader from the
+// same bytes, so they decode the same way (a failure would be a bug; such
+// an entry is left out rather than half-built).
+func buildEntries(p []byte, offs []uint32) []*Entry {
+	all := make([]Entry, len(offs))
+	out := make([]*Entry, 0, len(offs))
+	r := &cborReader{b: p}
+	for i, off := range offs {
+		e := &all[i]
+		r.off = int(off)
+		if r.entry(e) != nil {
+			continue
+		}
+		e.ready()
+		out = append(out, e)
+	}
+	return out
+}
+
+// entryOffsets is the entry sink of a lazy parse: it decodes each entry
+// into one scratch Entry whose texts are views (nothing is kept), checks
+// it, checks that its (kind, kid) is new, and keeps its offset.
+type entryOffsets struct {
+	offs []uint32
+	uniq uniqTable
+	err  error
+	r    *cborReader
+}
+
+func (s *entryOffsets) failed() error { return s.err }
+
+func (s *entryOffsets) start(n int) {
+	s.offs = make([]uint32, 0, n)
+	s.uniq.init(n)
+}
+
+func (s *entryOffsets) add(r *cborReader) error {
+	off := r.off
+	r.view = true
+	r.docs = r.docs[:0]
+	var scratch Entry // on the stack: no write barriers, nothing kept
+	e := &scratch
+	err := r.entry(e)
+	r.view = false
+	if err != nil {
+		return err
+	}
+	s.offs = append(s.offs, uint32(off))
+	if s.err != nil {
+		return nil
+	}
+	if err := e.check(); err != nil {
+		s.err = err
+		return nil
+	}
+	// A (kind, kid) seen before: compare with the entry of the same hash,
+	// decoded again from its offset.
+	s.r = r
+	if s.uniq.add(e.Kind, e.KID, len(s.offs)-1, s.sameKey) {
+		s.err = fmt.Errorf("%w: entry %s %x listed twice", ErrMalformed, e.Kind, e.KID)
+	}
+	return nil
+}
+
+// sameKey reports whether the entry at index i has kind k and kid kid.
+func (s *entryOffsets) sameKey(i int, k EntryKind, kid []byte) bool {
+	r := cborReader{b: s.r.b, off: int(s.offs[i]), view: true}
+	var other Entry
+	if r.entry(&other) != nil {
+		return false
+	}
+	return other.Kind == k && bytes.Equal(other.KID, kid)
 }
 
 // listEntries builds a parsed list's entries as the reader yields them, in
@@ -542,27 +697,27 @@ func parseList(raw []byte, msg *cose.SignMessage) (*List, error) {
 type listEntries struct {
 	all  []Entry
 	ptrs []*Entry
-	uses []DocType
 	err  error
 }
+
+func (s *listEntries) failed() error { return s.err }
 
 func (s *listEntries) start(n int) {
 	s.all = make([]Entry, n)
 	s.ptrs = make([]*Entry, 0, n)
 }
 
-func (s *listEntries) add(w *entryWire) {
+func (s *listEntries) add(r *cborReader) error {
 	e := &s.all[len(s.ptrs)]
 	s.ptrs = append(s.ptrs, e)
-	if n := len(w.Uses); n > 0 {
-		if len(s.uses) < n {
-			s.uses = make([]DocType, max(n, 2*len(s.all)))
-		}
-		e.Uses, s.uses = s.uses[:n:n], s.uses[n:]
+	if err := r.entry(e); err != nil {
+		return err
 	}
-	if err := entryInto(e, w); err != nil && s.err == nil {
+	if err := e.check(); err != nil && s.err == nil {
 		s.err = err
 	}
+	e.ready()
+	return nil
 }
 
 // Verify checks that t keys of d signed the list and that d is the descriptor
@@ -686,6 +841,8 @@ type evidenceWire struct {
 // NewEvidence builds and checks evidence from two conflicting lists. The lists
 // are ordered by hash, so the same conflict always encodes the same way.
 func NewEvidence(d *Descriptor, a, b *List) (*Evidence, error) {
+	a.entries() // the lists leave the package inside the evidence
+	b.entries()
 	if bytes.Compare(a.Hash(), b.Hash()) > 0 {
 		a, b = b, a
 	}

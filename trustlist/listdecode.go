@@ -2,6 +2,7 @@ package trustlist
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"unicode/utf8"
@@ -24,9 +25,12 @@ var errNotCanonical = errors.New("not the deterministic encoding of a list")
 type cborReader struct {
 	b    []byte
 	off  int
-	strs []string // backing store for every entry's uses: one allocation, not one per entry
+	docs []DocType // backing store for every entry's uses: one allocation, not one per entry
 	// arena holds the bytes of the texts read (names): see arenaString.
 	arena []byte
+	// view makes texts views into b rather than copies, and reuses docs
+	// for each entry's uses: for an entry only checked, then dropped.
+	view bool
 	// noTags makes item refuse tags (COSE_Sign forbids them inside).
 	noTags bool
 	// sink, when set, takes each entry as it is read instead of
@@ -35,10 +39,10 @@ type cborReader struct {
 }
 
 // entrySink takes a list's entries one at a time: start with their number,
-// then each entry (w is reused; its byte strings stay valid).
+// then add for each entry, which reads it from r.
 type entrySink interface {
 	start(n int)
-	add(w *entryWire)
+	add(r *cborReader) error
 }
 
 // rawEntrySink is an entrySink that takes each entry's encoded bytes
@@ -53,6 +57,42 @@ type rawEntrySink interface {
 // head reads an item's initial byte and argument, refusing non-shortest
 // arguments, indefinite lengths and reserved values.
 func (r *cborReader) head() (major byte, arg uint64, err error) {
+	// The common heads first: an argument in the initial byte, or in the
+	// 1, 2 or 4 bytes after it (which must not fit a narrower width).
+	b := r.b[min(r.off, len(r.b)):]
+	if len(b) >= 5 {
+		ib := b[0]
+		switch major, ai := ib>>5, ib&0x1f; {
+		case ai < 24:
+			r.off++
+			return major, uint64(ai), nil
+		case major == 7: // simple values and floats: headSlow decides
+		case ai == 24:
+			if b[1] < 24 {
+				return 0, 0, errNotCanonical
+			}
+			r.off += 2
+			return major, uint64(b[1]), nil
+		case ai == 25:
+			a := uint64(binary.BigEndian.Uint16(b[1:]))
+			if a <= math.MaxUint8 {
+				return 0, 0, errNotCanonical
+			}
+			r.off += 3
+			return major, a, nil
+		case ai == 26:
+			a := uint64(binary.BigEndian.Uint32(b[1:]))
+			if a <= math.MaxUint16 {
+				return 0, 0, errNotCanonical
+			}
+			r.off += 5
+			return major, a, nil
+		}
+	}
+	return r.headSlow()
+}
+
+func (r *cborReader) headSlow() (major byte, arg uint64, err error) {
 	major, arg, n, ok := cborscan.Head(r.b, r.off)
 	if !ok {
 		return 0, 0, errNotCanonical
@@ -132,6 +172,9 @@ func (r *cborReader) text() (string, error) {
 	if err != nil || !utf8.Valid(v) {
 		return "", errNotCanonical
 	}
+	if r.view {
+		return unsafe.String(unsafe.SliceData(v), len(v)), nil
+	}
 	if s, ok := internText(v); ok {
 		return s, nil
 	}
@@ -147,7 +190,12 @@ func (r *cborReader) arenaString(v []byte) string {
 		return string(v)
 	}
 	if cap(r.arena)-len(r.arena) < len(v) {
-		r.arena = make([]byte, 0, max(4096, min(len(r.b)/4, 64<<10)))
+		// The first arena holds a list header's text; later ones its entries'.
+		size := 256
+		if cap(r.arena) > 0 {
+			size = max(4096, min(len(r.b)/4, 64<<10))
+		}
+		r.arena = make([]byte, 0, max(size, len(v)))
 	}
 	start := len(r.arena)
 	r.arena = append(r.arena, v...)
@@ -320,86 +368,130 @@ func (r *cborReader) entries() ([]entryWire, error) {
 	}
 	if r.sink != nil {
 		r.sink.start(n)
-		var w entryWire
 		for i := 0; i < n; i++ {
-			w = entryWire{}
-			if err := r.entry(&w); err != nil {
+			if err := r.sink.add(r); err != nil {
 				return nil, err
 			}
-			r.sink.add(&w)
 		}
 		return nil, nil
 	}
 	out := make([]entryWire, n)
+	var e Entry
 	for i := range out {
-		if err := r.entry(&out[i]); err != nil {
+		e = Entry{}
+		if err := r.entry(&e); err != nil {
 			return nil, err
 		}
+		out[i] = wireOf(&e)
 	}
 	return out, nil
 }
 
-func (r *cborReader) entry(w *entryWire) error {
+// wireOf is the entryWire e was decoded from (entry): the inverse of the
+// reader, for comparing it with the generic decoder.
+func wireOf(e *Entry) entryWire {
+	w := entryWire{KID: e.KID, Kind: string(e.Kind), Data: e.Data, CA: e.CA, NotBefore: toUnix(e.NotBefore), NotAfter: toUnix(e.NotAfter),
+		Status: string(e.Status), RevokedAt: toUnix(e.RevokedAt), Reason: e.Reason, Name: e.Name, Domain: e.Domain, Thumbprint: e.Thumbprint,
+		Country: e.Country, Source: e.Source, DCCTypes: e.DCCTypes}
+	if e.Uses != nil {
+		w.Uses = make([]string, len(e.Uses))
+		for i, u := range e.Uses {
+			w.Uses[i] = string(u)
+		}
+	}
+	return w
+}
+
+// key reads a map key that must be a small unsigned integer (0–23, one
+// byte in its shortest form) above prev, the previous key: the canonical
+// order of such keys.
+func (r *cborReader) key(prev int) (int, error) {
+	if r.off >= len(r.b) || r.b[r.off] > 23 || int(r.b[r.off]) <= prev {
+		return 0, errNotCanonical
+	}
+	k := int(r.b[r.off])
+	r.off++
+	return k, nil
+}
+
+// entry decodes one entry map into e, which must be zero, without checking
+// it (Entry.check does). Its byte strings are views into r.b; its uses come
+// from the reader's shared slab.
+func (r *cborReader) entry(e *Entry) error {
 	n, err := r.container(5)
 	if err != nil {
 		return err
 	}
-	seen := 0
-	err = r.keys(n, func(k uint64) error {
-		var err error
+	seen, k := 0, -1
+	for i := 0; i < n; i++ {
+		if k, err = r.key(k); err != nil {
+			return err
+		}
 		seen |= 1 << k
+		var v int64
 		switch k {
 		case 1:
-			w.KID, err = r.bytes()
+			e.KID, err = r.bytes()
 		case 2:
-			w.Kind, err = r.text()
+			var s string
+			s, err = r.text()
+			e.Kind = EntryKind(s)
 		case 3:
-			w.Data, err = r.bytes()
+			e.Data, err = r.bytes()
 		case 4: // omitempty: present only as true
 			if r.off < len(r.b) && r.b[r.off] == 0xf5 {
 				r.off++
-				w.CA = true
+				e.CA = true
 			} else {
 				err = errNotCanonical
 			}
 		case 5:
-			w.Uses, err = r.uses()
+			e.Uses, err = r.docTypes()
 		case 6:
-			w.NotBefore, err = r.int()
+			v, err = r.int()
+			e.NotBefore = unixTime(v)
 		case 7:
-			w.NotAfter, err = r.int()
+			v, err = r.int()
+			e.NotAfter = unixTime(v)
 		case 8:
-			w.Status, err = r.text()
+			var s string
+			s, err = r.text()
+			e.Status = Status(s)
 		case 9:
-			if w.RevokedAt, err = r.int(); err == nil && w.RevokedAt == 0 {
+			if v, err = r.int(); err == nil && v == 0 {
 				err = errNotCanonical
 			}
+			e.RevokedAt = unixTime(v)
 		case 10:
-			w.Reason, err = r.nonEmptyText()
+			e.Reason, err = r.nonEmptyText()
 		case 11:
-			w.Name, err = r.text()
+			e.Name, err = r.text()
 		case 12:
-			w.Domain, err = r.nonEmptyText()
+			e.Domain, err = r.nonEmptyText()
 		case 13:
-			if w.Thumbprint, err = r.bytes(); err == nil && len(w.Thumbprint) == 0 {
+			if e.Thumbprint, err = r.bytes(); err == nil && len(e.Thumbprint) == 0 {
 				err = errNotCanonical
 			}
 		case 14:
-			w.Country, err = r.nonEmptyText()
+			e.Country, err = r.nonEmptyText()
 		case 15:
-			w.Source, err = r.provenance()
+			if e.Source, err = r.provenance(); err == nil {
+				e.Source.Issued = unixTime(e.Source.IssuedUnix)
+			}
 		case 16:
-			if w.DCCTypes, err = r.uses(); err == nil && len(w.DCCTypes) == 0 {
+			if e.DCCTypes, err = r.uses(); err == nil && len(e.DCCTypes) == 0 {
 				err = errNotCanonical // omitempty: absent, never empty
 			}
 		default:
 			err = errNotCanonical
 		}
-		return err
-	})
+		if err != nil {
+			return err
+		}
+	}
 	// Fields without omitempty are always encoded.
 	const required = 1<<1 | 1<<2 | 1<<3 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<11
-	if err != nil || seen&required != required {
+	if seen&required != required {
 		return errNotCanonical
 	}
 	return nil
@@ -421,21 +513,44 @@ func (r *cborReader) uses() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := make([]string, n)
+	for i := range out {
+		if out[i], err = r.text(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// docTypes reads an entry's uses into the reader's slab: one allocation
+// for the uses of many entries, not one per entry.
+func (r *cborReader) docTypes() ([]DocType, error) {
+	if r.null() {
+		return nil, nil
+	}
+	n, err := r.container(4)
+	if err != nil {
+		return nil, err
+	}
 	if n == 0 {
-		return []string{}, nil
+		return []DocType{}, nil
 	}
-	if cap(r.strs)-len(r.strs) < n {
-		r.strs = make([]string, 0, max(n, 2*cap(r.strs), 1024))
+	if cap(r.docs)-len(r.docs) < n {
+		size := 1024
+		if r.view { // reused for each entry
+			size = 16
+		}
+		r.docs = make([]DocType, 0, max(n, 2*cap(r.docs), size))
 	}
-	start := len(r.strs)
+	start := len(r.docs)
 	for i := 0; i < n; i++ {
 		u, err := r.text()
 		if err != nil {
 			return nil, err
 		}
-		r.strs = append(r.strs, u)
+		r.docs = append(r.docs, DocType(u))
 	}
-	return r.strs[start:len(r.strs):len(r.strs)], nil
+	return r.docs[start:len(r.docs):len(r.docs)], nil
 }
 
 // provenance decodes the rare Source map with the generic decoder and

@@ -93,9 +93,10 @@ func (s *Set) reindex(country string) {
 // headMatches makes the matches of an anchor's head list h: name is the
 // anchor's display name (its current descriptor's).
 func headMatches(name string, h *List, equivocated bool, admittedUntil time.Time) []*Match {
-	all := make([]*Match, len(h.Entries))
-	ms := make([]Match, len(h.Entries)) // one allocation, not one per entry
-	for i, e := range h.Entries {
+	entries := h.entries()
+	all := make([]*Match, len(entries))
+	ms := make([]Match, len(entries)) // one allocation, not one per entry
+	for i, e := range entries {
 		ms[i] = Match{Entry: e, Country: h.Country, Anchor: name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
 			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: equivocated,
 			AdmittedUntil: admittedUntil}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/veraison/go-cose"
 )
@@ -108,9 +109,22 @@ func decodeSigned(raw []byte, msg *cose.SignMessage, want Kind, v interface{ kin
 // than a second copy (a node holding 200 lists of 1,000 certificates saves
 // ~90 MB).
 func payloadView(raw []byte, msg *cose.SignMessage) {
+	if within(raw, msg.Payload) { // already one (splitSignMessage)
+		return
+	}
 	if i := bytes.Index(raw, msg.Payload); i >= 0 {
 		msg.Payload = raw[i : i+len(msg.Payload) : i+len(msg.Payload)]
 	}
+}
+
+// within reports whether p is a non-empty view into the bytes of raw.
+func within(raw, p []byte) bool {
+	if len(p) == 0 || len(raw) == 0 {
+		return false
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(p)))
+	return at >= lo && at-lo <= uintptr(len(raw)-len(p)) && len(p) <= len(raw)
 }
 
 // WrongKindError says that an object is of another kind than the one

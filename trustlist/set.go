@@ -527,7 +527,7 @@ func (s *Set) acceptEndorsement(raw []byte, msg *cose.SignMessage, at time.Time,
 }
 
 func (s *Set) acceptList(raw []byte, msg *cose.SignMessage, at time.Time, replay bool) *Decision {
-	l, err := parseList(raw, msg)
+	l, err := parseList(raw, msg, true)
 	if err != nil {
 		return rejected(err)
 	}
@@ -716,7 +716,7 @@ func (s *Set) Anchors() []AnchorInfo {
 			Keys: len(a.current.Keys), Hash: a.current.Hash(), Pinned: a.pinned, AdmittedBy: a.admittedBy,
 			AdmittedUntil: a.admittedUntil, Replaced: a.replaced, History: len(a.lists), Equivocated: a.equivocated}
 		if h := a.head; h != nil {
-			info.Seq, info.ListHash, info.Entries, info.IssuedAt, info.NextUpdate = h.Seq, h.Hash(), len(h.Entries), h.IssuedAt, h.NextUpdate
+			info.Seq, info.ListHash, info.Entries, info.IssuedAt, info.NextUpdate = h.Seq, h.Hash(), h.entryCount(), h.IssuedAt, h.NextUpdate
 		}
 		out = append(out, info)
 	}
@@ -754,7 +754,8 @@ func (s *Set) Descriptors(country string) []*Descriptor {
 func (s *Set) Head(country string) *List {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if a := s.anchors[country]; a != nil {
+	if a := s.anchors[country]; a != nil && a.head != nil {
+		a.head.entries()
 		return a.head
 	}
 	return nil
@@ -764,7 +765,8 @@ func (s *Set) Head(country string) *List {
 func (s *Set) ListAt(country string, seq uint64) *List {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if a := s.anchors[country]; a != nil {
+	if a := s.anchors[country]; a != nil && a.lists[seq] != nil {
+		a.lists[seq].entries()
 		return a.lists[seq]
 	}
 	return nil
@@ -780,6 +782,7 @@ func (s *Set) Lists(country string) []*List {
 	}
 	out := make([]*List, 0, len(a.lists))
 	for _, l := range a.lists {
+		l.entries()
 		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })

@@ -76,6 +76,10 @@ type StoreOptions struct {
 	// It is a seam for fault tests on machines where a full filesystem
 	// cannot be mounted.
 	WriteFault func() error
+	// NoSync skips the fsync of each commit (bbolt's NoSync): a crash may
+	// lose or damage recent commits. Only for simulations that run
+	// thousands of stores in one process; never for a store that matters.
+	NoSync bool
 }
 
 // Store is a persistent Set. All methods are safe for concurrent use.
@@ -137,6 +141,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 	}
+	db.NoSync = opts.NoSync
 	if err := contain(func() error {
 		return db.Update(func(tx *bolt.Tx) error {
 			for _, b := range []string{bucketLog, bucketSeen} {
@@ -305,6 +310,20 @@ func toPersist(raw []byte, d *Decision) []record {
 // changed in one durable commit: the way to take in a sync batch or a
 // directory of lists without one fsync per object.
 func (st *Store) ImportAll(raws [][]byte, at time.Time) ([]*Decision, error) {
+	return st.importEach(raws, func(int) time.Time { return at })
+}
+
+// ImportEach is ImportAll with each object decided as of its own time
+// (at[i] for raws[i]): a node commits objects that arrived concurrently,
+// by gossip and by sync, together.
+func (st *Store) ImportEach(raws [][]byte, at []time.Time) ([]*Decision, error) {
+	if len(at) != len(raws) {
+		return nil, fmt.Errorf("import: %d objects but %d times", len(raws), len(at))
+	}
+	return st.importEach(raws, func(i int) time.Time { return at[i] })
+}
+
+func (st *Store) importEach(raws [][]byte, at func(int) time.Time) ([]*Decision, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := make([]*Decision, len(raws))
@@ -323,7 +342,7 @@ func (st *Store) ImportAll(raws [][]byte, at time.Time) ([]*Decision, error) {
 		if out[i] != nil {
 			continue
 		}
-		out[i] = st.set.acceptLocked(raw, kinds[i], msgs[i], at, false)
+		out[i] = st.set.acceptLocked(raw, kinds[i], msgs[i], at(i), false)
 		recs = append(recs, toPersist(raw, out[i])...)
 	}
 	err := st.commitLocked(recs)

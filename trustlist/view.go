@@ -54,15 +54,19 @@ type viewAnchor struct {
 // rawEntries collects a list's entries as encoded bytes (rawEntrySink).
 type rawEntries struct{ raws [][]byte }
 
-func (s *rawEntries) start(n int)    { s.raws = make([][]byte, 0, n) }
-func (s *rawEntries) add(*entryWire) {}
-func (s *rawEntries) raw(b []byte)   { s.raws = append(s.raws, b) }
+func (s *rawEntries) start(n int)           { s.raws = make([][]byte, 0, n) }
+func (s *rawEntries) add(*cborReader) error { return errNotCanonical } // never called: raw takes every entry
+func (s *rawEntries) raw(b []byte)          { s.raws = append(s.raws, b) }
 func decodeEntry(b []byte) (*Entry, error) {
-	var w entryWire
-	if err := (&cborReader{b: b}).entry(&w); err != nil {
-		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, err)
+	e := new(Entry)
+	if r := (&cborReader{b: b}); r.entry(e) != nil || r.off != len(b) {
+		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, errNotCanonical)
 	}
-	return entryFromWire(w)
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	e.ready()
+	return e, nil
 }
 
 // keyMatches returns a's matches for the lookup key k, decoding only the

@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"encoding/hex"
-	"strconv"
 	"time"
 
 	"github.com/accord-network/accord/trustlist"
@@ -51,17 +49,21 @@ type Claims struct {
 //   - A stale list fails list_fresh, or passes with a warning when offline.
 func (env *Env) IssuerChecks(r *Result, m trustlist.Match, signed SigningTime, claims ...Claims) {
 	e := m.Entry
-	r.Issuer = &Issuer{Country: m.IssuerCountry(), ListedBy: m.Country, Anchor: m.Anchor, Name: e.Name, KID: hex.EncodeToString(e.KID), Domain: e.Domain, Seq: m.Seq}
+	// The passing details are built in one buffer (they are read for few
+	// documents of a bulk run, so they should cost little).
+	t := r.Text()
+	r.Issuer = &Issuer{Country: m.IssuerCountry(), ListedBy: m.Country, Anchor: m.Anchor, Name: e.Name, KID: t.Hex(e.KID), Domain: e.Domain, Seq: m.Seq}
 	var claim Claims
 	if len(claims) > 0 {
 		claim = claims[0]
 		r.Issuer.ClaimedCountry = claim.Country
 	}
-	env.issuerTrusted(r, &m, claim)
-	env.keyValid(r, e, signed)
+	env.issuerTrusted(r, &m, claim, t)
+	env.keyValid(r, e, signed, t)
+	seq := t.Uint(m.Seq)
 	switch {
 	case e.Status != trustlist.StatusRevoked:
-		r.addDetail(CheckNotRevoked, Pass, "key is active in list seq "+strconv.FormatUint(m.Seq, 10))
+		r.addDetail(CheckNotRevoked, Pass, t.Join("key is active in list seq ", seq))
 	case signed.Trusted && signed.Time.Before(e.RevokedAt):
 		r.Add(CheckNotRevoked, Pass, "key was revoked at %s (%s), after the trusted signing time %s", ts(e.RevokedAt), e.Reason, ts(signed.Time))
 	default:
@@ -75,12 +77,12 @@ func (env *Env) IssuerChecks(r *Result, m trustlist.Match, signed SigningTime, c
 		r.Add(CheckListFresh, Pass, "%s %s", m.Country, warn)
 		r.Warn("%s %s", m.Country, warn)
 	default:
-		r.addDetail(CheckListFresh, Pass, m.Country+" list seq "+strconv.FormatUint(m.Seq, 10)+" is current until "+ts(m.NextUpdate))
+		r.addDetail(CheckListFresh, Pass, t.Join(m.Country, " list seq ", seq, " is current until ", t.Time(m.NextUpdate)))
 	}
 }
 
 // issuerTrusted judges the anchor and the document's claims about its issuer.
-func (env *Env) issuerTrusted(r *Result, m *trustlist.Match, claim Claims) {
+func (env *Env) issuerTrusted(r *Result, m *trustlist.Match, claim Claims, t *TextBuf) {
 	e := m.Entry
 	cc := m.IssuerCountry()
 	switch {
@@ -94,7 +96,12 @@ func (env *Env) issuerTrusted(r *Result, m *trustlist.Match, claim Claims) {
 	case cc != m.Country:
 		r.Add(CheckIssuerTrusted, Pass, "%s is listed for %s by %s (%s), list seq %d%s", e.Name, cc, m.Country, m.Anchor, m.Seq, claimNote(claim))
 	default:
-		r.addDetail(CheckIssuerTrusted, Pass, e.Name+" is listed by "+m.Country+" ("+m.Anchor+"), list seq "+strconv.FormatUint(m.Seq, 10)+claimNote(claim))
+		if claim.Country != "" {
+			r.addDetail(CheckIssuerTrusted, Pass, t.Join(e.Name, " is listed by ", m.Country, " (", m.Anchor, "), list seq ", t.Uint(m.Seq),
+				"; the document's ", claim.Source, " ", claim.Country, " agrees"))
+			return
+		}
+		r.addDetail(CheckIssuerTrusted, Pass, t.Join(e.Name, " is listed by ", m.Country, " (", m.Anchor, "), list seq ", t.Uint(m.Seq), claimNote(claim)))
 	}
 }
 
@@ -111,22 +118,24 @@ func claimNote(c Claims) string {
 // keyValid applies the validity rule. A signer's own claim of time is worth
 // nothing against a key that has expired since (whoever holds the old key can
 // backdate), so unless the time is trusted the entry must also be valid now.
-func (env *Env) keyValid(r *Result, e *trustlist.Entry, signed SigningTime) {
-	window := ts(e.NotBefore) + " to " + ts(e.NotAfter)
+func (env *Env) keyValid(r *Result, e *trustlist.Entry, signed SigningTime, t *TextBuf) {
+	window := func() string { return ts(e.NotBefore) + " to " + ts(e.NotAfter) }
 	switch {
 	case signed.Trusted && e.ValidAt(signed.Time):
-		r.Add(CheckKeyValidAtSigning, Pass, "signed at %s (%s, a trusted time), within the key's validity %s", ts(signed.Time), signed.Source, window)
+		r.Add(CheckKeyValidAtSigning, Pass, "signed at %s (%s, a trusted time), within the key's validity %s", ts(signed.Time), signed.Source, window())
 	case !signed.Time.IsZero() && !e.ValidAt(signed.Time):
-		r.Add(CheckKeyValidAtSigning, Fail, "signed at %s (%s), outside the key's validity %s", ts(signed.Time), signed.Source, window)
+		r.Add(CheckKeyValidAtSigning, Fail, "signed at %s (%s), outside the key's validity %s", ts(signed.Time), signed.Source, window())
 	case signed.Time.IsZero() && !e.ValidAt(env.At):
-		r.Add(CheckKeyValidAtSigning, Fail, "the document carries no signing time, and the key's validity %s does not cover the verification time %s", window, ts(env.At))
+		r.Add(CheckKeyValidAtSigning, Fail, "the document carries no signing time, and the key's validity %s does not cover the verification time %s", window(), ts(env.At))
 	case signed.Time.IsZero():
-		r.Add(CheckKeyValidAtSigning, Pass, "the document carries no signing time; the key's validity %s covers the verification time %s", window, ts(env.At))
+		r.Add(CheckKeyValidAtSigning, Pass, "the document carries no signing time; the key's validity %s covers the verification time %s", window(), ts(env.At))
 	case !e.ValidAt(env.At):
 		r.Add(CheckKeyValidAtSigning, Fail, "signed at %s by the signer's own claim (%s), but the key's validity %s no longer covers the verification time %s; only a trusted time (a verified timestamp) can vouch for a document signed by a key that has expired since",
-			ts(signed.Time), signed.Source, window, ts(env.At))
+			ts(signed.Time), signed.Source, window(), ts(env.At))
 	default:
-		r.addDetail(CheckKeyValidAtSigning, Pass, "signed at "+ts(signed.Time)+" ("+signed.Source+"), within the key's validity "+window+", which also covers the verification time")
+		// The common case, built without fmt in the result's text buffer.
+		r.addDetail(CheckKeyValidAtSigning, Pass, t.Join("signed at ", t.Time(signed.Time), " (", signed.Source, "), within the key's validity ",
+			t.Time(e.NotBefore), " to ", t.Time(e.NotAfter), ", which also covers the verification time"))
 	}
 }
 

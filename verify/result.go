@@ -112,7 +112,13 @@ type Result struct {
 	// CannotCheck is set when a check the document's validity needs could
 	// not be made because a service was unreachable (see VerdictCannotCheck).
 	CannotCheck string `json:"cannot_check,omitempty"`
+
+	text TextBuf // see Text
 }
+
+// Text returns the buffer the result's check details may be built in (see
+// TextBuf): the checks of one result then share its allocations.
+func (r *Result) Text() *TextBuf { return &r.text }
 
 // Add appends a check.
 func (r *Result) Add(name string, st Status, format string, args ...any) *Check {

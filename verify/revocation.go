@@ -45,8 +45,9 @@ func (env *Env) DocumentNotRevoked(r *Result, country string, kid []byte, qs ...
 		return
 	}
 	if info := src.RevocationSummary(country); info != nil {
-		r.Add(CheckDocumentNotRevoked, Pass, "not among the %d hashes %s revokes (revocation delta seq %d)", info.Hashes, country, info.Seq)
+		t := r.Text()
+		r.addDetail(CheckDocumentNotRevoked, Pass, t.Join("not among the ", t.Int(int64(info.Hashes)), " hashes ", country, " revokes (revocation delta seq ", t.Uint(info.Seq), ")"))
 		return
 	}
-	r.Add(CheckDocumentNotRevoked, Pass, "%s has published no document revocations", country)
+	r.addDetail(CheckDocumentNotRevoked, Pass, r.Text().Join(country, " has published no document revocations"))
 }

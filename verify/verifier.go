@@ -38,6 +38,9 @@ type Options struct {
 	// Chains, if set, is consulted for issuance recorded on a blockchain;
 	// nil means no chain is reachable (such documents cannot be checked).
 	Chains ChainReader
+	// Fetcher, if set, lets checks that need an online document fetch it
+	// (W3C status lists); nil keeps the verifier offline.
+	Fetcher Fetcher
 }
 
 // Env is what a Format sees: the trusted material and the options, with the
@@ -52,6 +55,8 @@ type Env struct {
 	Arrival *ArrivalOptions
 	// Chains answers contract calls; nil when none is configured.
 	Chains ChainReader
+	// Fetcher is Options.Fetcher: nil when the verifier stays offline.
+	Fetcher Fetcher
 }
 
 // Verifier verifies documents against trusted material. It is safe for
@@ -77,7 +82,7 @@ func (v *Verifier) env() *Env {
 	if at.IsZero() {
 		at = time.Now().UTC()
 	}
-	return &Env{Trust: v.trust, At: at, Offline: v.opts.Offline, Verifier: v, Arrival: v.opts.Arrival, Chains: v.opts.Chains}
+	return &Env{Trust: v.trust, At: at, Offline: v.opts.Offline, Verifier: v, Arrival: v.opts.Arrival, Chains: v.opts.Chains, Fetcher: v.opts.Fetcher}
 }
 
 // Verify detects the format of in and verifies it. The error is non-nil only

@@ -63,6 +63,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
 			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
 			ethRPCFlag(),
+			statusOnlineFlag(),
 		},
 		Action: verifyAction,
 	}
@@ -96,6 +97,12 @@ func verifyAction(c *cli.Context) error {
 	} else if chains != nil {
 		defer chains.Close()
 		opts.Chains = chains
+	}
+	if c.Bool(statusOnlineFlagName) && c.String("node") != "" {
+		return usageErr("--status-online applies to verifying here; a node fetches status lists when it runs with `accord node run --status-online`")
+	}
+	if f := statusFetcher(c, 0); f != nil {
+		opts.Fetcher = f
 	}
 	var check checkFunc
 	if node := c.String("node"); node != "" {
@@ -302,6 +309,7 @@ type verifyRun struct {
 type attention struct {
 	name, reason string
 	verdict      verify.Verdict
+	need         string // cannot check: what it needs (cannotCheckNeed)
 }
 
 // Run verifies everything and returns the exit status.
@@ -358,7 +366,7 @@ func (r *verifyRun) Run(ctx context.Context) int {
 				}
 			}
 			if v != verify.VerdictValid {
-				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v})
+				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v, need: cannotCheckNeed(res).group})
 			}
 			if bar != nil {
 				// The bar is the last line of the terminal: clear it, print
@@ -447,7 +455,7 @@ func (r *verifyRun) closingBlock(counts map[verify.Verdict]int, need []attention
 				continue
 			}
 			if first {
-				fmt.Fprintf(w, "  %s:\n", verdictGroup(v))
+				fmt.Fprintf(w, "  %s%s:\n", verdictGroup(v), groupNeed(need, v))
 				first = false
 			}
 			fmt.Fprintf(w, "    %s  — %s\n", a.name, a.reason)
@@ -471,24 +479,9 @@ func verdictGroup(v verify.Verdict) string {
 	case verify.VerdictNotChecked:
 		return "NOT CHECKED (try again)"
 	case verify.VerdictCannotCheck:
-		return "CANNOT CHECK (needs the blockchain: --eth-rpc)"
-	}
-	return "VALID"
-}
-
-// verdictHeadline is the verdict as an officer reads it.
-func verdictHeadline(v verify.Verdict) string {
-	switch v {
-	case verify.VerdictValid:
-		return "VALID"
-	case verify.VerdictUnreadable:
-		return "COULD NOT READ — scan again"
-	case verify.VerdictNotChecked:
-		return "NOT CHECKED — try again"
-	case verify.VerdictCannotCheck:
 		return "CANNOT CHECK"
 	}
-	return "NOT VALID"
+	return "VALID"
 }
 
 // reason is the one-line why of a result that is not valid.
@@ -505,11 +498,8 @@ func reason(r *verify.Result) string {
 	if r.Error != "" {
 		return r.Error
 	}
-	if r.CannotCheck != "" && r.Format == vc.FormatName {
-		return r.CannotCheck + vcCannotCheckHint(r.CannotCheck)
-	}
 	if r.CannotCheck != "" {
-		return r.CannotCheck + " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"
+		return r.CannotCheck + " (" + cannotCheckNeed(r).hint + ")"
 	}
 	if c := r.Check(verify.CheckSignature); c != nil && c.Status == verify.Skip {
 		return "signature not checked: " + c.Detail
@@ -519,7 +509,7 @@ func reason(r *verify.Result) string {
 
 // verdictLine is a result in one line: verdict, format, input, reason.
 func verdictLine(r *verify.Result, indent string) string {
-	line := indent + verdictHeadline(r.Verdict())
+	line := indent + r.Verdict().Headline()
 	if r.Format != "" {
 		line += "  " + r.Format
 	} else if r.Verdict() != verify.VerdictUnreadable && r.Verdict() != verify.VerdictNotChecked {
@@ -571,16 +561,57 @@ func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
 	}
 }
 
-// vcCannotCheckHint says what to do about a W3C credential whose status
-// could not be checked: a transferable record's title is asked with
-// --eth-rpc once an anchor lists its token registry for vc; status lists
-// are not fetched.
-func vcCannotCheckHint(why string) string {
+// checkNeed is what a result that cannot be checked needs: the hint after
+// its reason, and the heading of its group in the closing block.
+type checkNeed struct{ hint, group string }
+
+var (
+	needChain  = checkNeed{"give that network's endpoint with --eth-rpc NETWORK=URL, or check it online", "needs the blockchain: --eth-rpc"}
+	needAnchor = checkNeed{"an anchor must list the token registry: list add --contract NETWORK:0xADDRESS --use vc", "needs an anchor to list the token registry"}
+	needStatus = checkNeed{"fetch it with --status-online; the issuer's server then learns that this credential is checked", "needs the issuer's status list: --status-online"}
+	needRetry  = checkNeed{"try again later, or ask the issuer about its status list", "the issuer's status list could not be used"}
+	needOther  = checkNeed{"this verifier cannot check it: check it with the issuer's own tools", "not checkable by this verifier"}
+)
+
+// cannotCheckNeed classifies a result that cannot be checked by its reason
+// (Result.CannotCheck, written by formats/openattestation and formats/vc).
+func cannotCheckNeed(r *verify.Result) checkNeed {
+	why := r.CannotCheck
 	switch {
+	case why == "":
+		return checkNeed{}
+	case r.Format != vc.FormatName:
+		return needChain
 	case strings.Contains(why, "no admitted anchor lists"):
-		return " (an anchor must list the token registry: list add --contract NETWORK:0xADDRESS --use vc)"
+		return needAnchor
 	case strings.Contains(why, "transferable record's title"):
-		return " (give that network's endpoint with --eth-rpc NETWORK=URL, or check it online)"
+		return needChain
+	case strings.Contains(why, "status list") && strings.HasPrefix(why, "cannot be checked offline"):
+		return needStatus
+	case strings.Contains(why, "status list") && !strings.Contains(why, "cannot be verified here"):
+		return needRetry
 	}
-	return " (this verifier does not ask it for W3C credentials yet: check it online)"
+	return needOther
+}
+
+// groupNeed says what every cannot-check document of the closing block
+// needs, when they all need the same; else each line says it.
+func groupNeed(need []attention, v verify.Verdict) string {
+	if v != verify.VerdictCannotCheck {
+		return ""
+	}
+	common := ""
+	for _, a := range need {
+		switch {
+		case a.verdict != v:
+		case common == "":
+			common = a.need
+		case common != a.need:
+			return " (each says what it needs)"
+		}
+	}
+	if common == "" {
+		return ""
+	}
+	return " (" + common + ")"
 }

@@ -342,7 +342,7 @@ func checkString(n *node, s []byte) *failure {
 			return fail("length must be <= %d, but got %d", n.maxLength, l)
 		}
 	}
-	if n.pattern != nil && !n.pattern.Match(s) {
+	if n.pattern != nil && !n.match(s) {
 		return fail("'%s' does not match pattern '%s'", clip(string(s)), n.pattern.String())
 	}
 	if n.format != "" {

@@ -22,7 +22,8 @@ type node struct {
 	props     []prop // sorted by name
 	required  []string
 	pattern   *regexp.Regexp
-	maxLength int // -1: none
+	match     func([]byte) bool // pattern's test (matcherFor)
+	maxLength int               // -1: none
 	hasMin    bool
 	hasMax    bool
 	min, max  float64
@@ -206,7 +207,9 @@ func (c *compiler) fill(n *node, base string, m map[string]any) error {
 			n.required, err = stringList(v)
 		case "pattern":
 			s, _ := v.(string)
-			n.pattern, err = regexp.Compile(s)
+			if n.pattern, err = regexp.Compile(s); err == nil {
+				n.match = matcherFor(n.pattern)
+			}
 		case "maxLength":
 			n.maxLength, err = count(v)
 		case "minItems":

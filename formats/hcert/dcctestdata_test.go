@@ -290,7 +290,7 @@ func evaluate(t *testing.T, c *dccCase) map[string]flagOutcome {
 			// The signature did not verify, so the verifier names no
 			// signer; the step itself (do this DSC's EKUs allow this DCC
 			// type?) is still defined for TESTCTX.CERTIFICATE.
-			st, detail = keyUsageVerdict(&d.DCC, e.Certificate())
+			st, detail = keyUsageVerdict(&d.DCC, e.Certificate(), &verify.TextBuf{})
 			detail = "(judged on TESTCTX.CERTIFICATE, which did not verify the signature) " + detail
 		}
 		if check == verify.CheckSchema && st == verify.Skip && !schemaCheck {

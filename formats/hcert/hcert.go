@@ -17,7 +17,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,28 +84,33 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		r.Add(verify.CheckDecoded, verify.Error, "%v", err)
 		return r, err
 	}
-	addCheck(r, verify.CheckDecoded, verify.Pass, describe(&d))
+	// The details of passing checks and the summary are cut from one
+	// buffer: in bulk they are built for every document and read for few.
+	t := r.Text()
+	addCheck(r, verify.CheckDecoded, verify.Pass, describe(&d, t))
 	if len(d.KID) != 8 && d.KID != nil {
 		r.Warn("kid is %d bytes; EU DCC kids are 8 bytes (the first 8 bytes of the DSC's SHA-256)", len(d.KID))
 	}
 	r.Claims = &Claims{raw: d.DCCString()}
-	r.Summary = summary(&d)
+	r.Summary = summary(&d, t)
 
-	m, key := checkSigner(r, &d, env, sc)
+	m, signer := checkSigner(r, &d, env, sc, t)
+	var key *signerKey // the listed DSC that verified the signature, if any
 	if m != nil {
-		checkChain(r, m, env)
+		key = &signer
+		checkChain(r, m, env, t)
 		// The CWT iss is the document's claim of its issuing country; the
 		// listing decides (spec/hcert.md, spec/verify.md §Issuer checks).
 		env.IssuerChecks(r, *m, verify.SigningTime{Time: d.IssuedAt, Source: "CWT iat (the issuer's claim)"},
 			verify.Claims{Country: d.Issuer, Source: "CWT iss"})
-		r.Summary = append(r.Summary, verify.Field{Label: "Listed by", Value: listedBy(m)})
-		checkKeyUsage(r, &d, key.cert)
+		r.Summary = append(r.Summary, verify.Field{Label: "Listed by", Value: listedBy(m, t)})
+		checkKeyUsage(r, &d, key.cert, t)
 		env.DocumentNotRevoked(r, m.Country, d.KID, hc1.RevocationQueries(&d)...)
 	} else {
 		r.Add(verify.CheckKeyUsage, verify.Skip, "no listed DSC verified the signature, so its key usage is not known")
 	}
-	checkValidity(r, &d, key, env.At)
-	checkSchema(r, &d)
+	checkValidity(r, &d, key, env.At, t)
+	checkSchema(r, &d, t)
 	if env.Arrival != nil && env.Arrival.Country != "" {
 		// Only a country of arrival's rules read the DCC's JSON form.
 		env.ApplyArrival(r, verify.ArrivalInput{Payload: d.JSON(), IssuerCountry: d.Issuer, Expires: d.Expires, IssuedAt: d.IssuedAt, KID: d.KID})
@@ -114,30 +118,21 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	return r, nil
 }
 
-func describe(d *hc1.Decoded) string {
-	var b strings.Builder
-	b.Grow(96)
+func describe(d *hc1.Decoded, t *verify.TextBuf) string {
+	var text, iss, issEnd, ver string
 	if d.InputWasText {
-		b.WriteString("HC1 → base45 → ")
+		text = "HC1 → base45 → uncompressed → "
 		if d.Compressed {
-			b.WriteString("zlib → ")
-		} else {
-			b.WriteString("uncompressed → ")
+			text = "HC1 → base45 → zlib → "
 		}
 	}
-	b.WriteString("COSE_Sign1 (")
-	b.WriteString(d.Tags)
-	b.WriteString(") → CWT")
 	if d.Issuer != "" {
-		b.WriteString(" (iss ")
-		b.WriteString(d.Issuer)
-		b.WriteString(")")
+		iss, issEnd = " (iss ", ")"
 	}
-	b.WriteString(" → DCC")
 	if d.DCC.Ver != "" {
-		b.WriteString(" " + d.DCC.Ver)
+		ver = " "
 	}
-	return b.String()
+	return t.Join(text, "COSE_Sign1 (", d.Tags, ") → CWT", iss, d.Issuer, issEnd, " → DCC", ver, d.DCC.Ver)
 }
 
 // signerKey is the key of a listed DSC: its certificate (nil for a bare
@@ -178,11 +173,11 @@ func entryKey(e *trustlist.Entry) (k signerKey, ok bool) {
 // checkSigner finds the listed DSCs named by kid and verifies the signature
 // with each until one succeeds. It records the signature check and, when no
 // entry can be judged, the issuer checks.
-func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scratch) (*trustlist.Match, *signerKey) {
+func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scratch, t *verify.TextBuf) (*trustlist.Match, signerKey) {
 	if d.KID == nil {
 		r.Add(verify.CheckSignature, verify.Fail, "the COSE headers carry no kid, so the signer cannot be identified")
 		env.NotListed(r, "no kid: the document does not name its signer")
-		return nil, nil
+		return nil, signerKey{}
 	}
 	var cands []trustlist.Match
 	if env.Trust != nil {
@@ -191,7 +186,7 @@ func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scra
 	if len(cands) == 0 {
 		r.Add(verify.CheckSignature, verify.Skip, "no trusted key for kid %s (from the %s header), so the signature cannot be checked", kidString(d.KID), d.KIDFrom)
 		env.NotListed(r, notListedWhy(d, env))
-		return nil, nil
+		return nil, signerKey{}
 	}
 	var why []string
 	for i := range cands {
@@ -204,20 +199,20 @@ func checkSigner(r *verify.Result, d *hc1.Decoded, env *verify.Env, sc *hc1.Scra
 			why = append(why, fmt.Sprintf("%s DSC %q: %v", m.Country, m.Entry.Name, err))
 			continue
 		}
-		detail := hc1.AlgName(d.Alg) + " signature verifies with the DSC " + strconv.Quote(m.Entry.Name) +
-			" (kid " + kidString(d.KID) + ", listed by " + m.Country + ")"
+		var sep, source string
 		if m.Entry.Source != nil {
-			detail += "; " + m.Entry.Source.String()
+			sep, source = "; ", m.Entry.Source.String()
 		}
-		addCheck(r, verify.CheckSignature, verify.Pass, detail)
-		return m, &key
+		addCheck(r, verify.CheckSignature, verify.Pass, t.Join(hc1.AlgName(d.Alg), " signature verifies with the DSC ", t.Quote(m.Entry.Name),
+			" (kid ", kidText(d.KID, t), ", listed by ", m.Country, ")", sep, source))
+		return m, key
 	}
 	r.Add(verify.CheckSignature, verify.Fail, "%s", strings.Join(why, "; "))
 	r.Add(verify.CheckIssuerTrusted, verify.Skip, "the signature verifies with none of the %d listed DSCs for kid %s", len(cands), kidString(d.KID))
 	for _, n := range []string{verify.CheckKeyValidAtSigning, verify.CheckNotRevoked, verify.CheckListFresh} {
 		r.Add(n, verify.Skip, "no listed key verified the signature")
 	}
-	return nil, nil
+	return nil, signerKey{}
 }
 
 func notListedWhy(d *hc1.Decoded, env *verify.Env) string {
@@ -238,6 +233,14 @@ func notListedWhy(d *hc1.Decoded, env *verify.Env) string {
 	return fmt.Sprintf("kid %s is not listed by any trusted anchor for hcert", kid)
 }
 
+// kidText is kidString in t.
+func kidText(kid []byte, t *verify.TextBuf) string {
+	if len(kid) == 0 || len(kid) > 32 {
+		return kidString(kid)
+	}
+	return t.Hex(kid)
+}
+
 func kidString(kid []byte) string {
 	if len(kid) > 32 {
 		return hex.EncodeToString(kid[:32]) + "…"
@@ -250,14 +253,14 @@ func kidString(kid []byte) string {
 
 // checkChain requires the DSC to chain to a CSCA when its anchor lists CSCAs
 // for hcert, as the DCC gateway checks on upload.
-func checkChain(r *verify.Result, m *trustlist.Match, env *verify.Env) {
+func checkChain(r *verify.Result, m *trustlist.Match, env *verify.Env, t *verify.TextBuf) {
 	if m.Entry.Kind == trustlist.EntrySPKI {
 		r.Add(CheckIssuerChain, verify.Skip, "the key is listed bare (from a key-only list), without a certificate to chain")
 		return
 	}
 	cas := env.Trust.Find(trustlist.Query{Country: m.Country, Use: trustlist.DocHCert, Kind: trustlist.EntryX509, CA: new(true)})
 	if len(cas) == 0 {
-		r.Add(CheckIssuerChain, verify.Skip, "%s lists no CSCA for hcert; the DSC is trusted because it is listed itself", m.Country)
+		addCheck(r, CheckIssuerChain, verify.Skip, t.Join(m.Country, " lists no CSCA for hcert; the DSC is trusted because it is listed itself"))
 		return
 	}
 	roots := x509.NewCertPool()
@@ -331,15 +334,17 @@ func allowedTypes(cert *x509.Certificate) map[string]bool {
 	return out
 }
 
-// certTypes returns the certificate types present in the DCC ("v", "t", "r").
-func certTypes(dcc *hc1.DCC) []string {
-	var out []string
+// certTypes returns the certificate types present in the DCC ("v", "t",
+// "r"), in that order, in an array (no allocation) of which the first n
+// are set.
+func certTypes(dcc *hc1.DCC) (ts [3]string, n int) {
 	for _, k := range [...]string{"v", "t", "r"} {
 		if len(dcc.Group(k)) > 0 {
-			out = append(out, k)
+			ts[n] = k
+			n++
 		}
 	}
-	return out
+	return ts, n
 }
 
 func typeList(ts []string) string {
@@ -358,16 +363,17 @@ func addCheck(r *verify.Result, name string, st verify.Status, detail string) {
 	r.Checks = append(r.Checks, verify.Check{Name: name, Status: st, Detail: detail})
 }
 
-func checkKeyUsage(r *verify.Result, d *hc1.Decoded, cert *x509.Certificate) {
-	st, detail := keyUsageVerdict(&d.DCC, cert)
+func checkKeyUsage(r *verify.Result, d *hc1.Decoded, cert *x509.Certificate, t *verify.TextBuf) {
+	st, detail := keyUsageVerdict(&d.DCC, cert, t)
 	addCheck(r, verify.CheckKeyUsage, st, detail)
 }
 
 // keyUsageVerdict judges whether the DSC's extended key usage allows the
 // certificate types the DCC holds. A nil cert is a bare listed key: no
 // extended key usage.
-func keyUsageVerdict(dcc *hc1.DCC, cert *x509.Certificate) (verify.Status, string) {
-	types := certTypes(dcc)
+func keyUsageVerdict(dcc *hc1.DCC, cert *x509.Certificate, t *verify.TextBuf) (verify.Status, string) {
+	typeArr, n := certTypes(dcc)
+	types := typeArr[:n]
 	if len(types) == 0 {
 		return verify.Fail, "the DCC holds no vaccination, test or recovery entry"
 	}
@@ -376,7 +382,7 @@ func keyUsageVerdict(dcc *hc1.DCC, cert *x509.Certificate) (verify.Status, strin
 		allowed = allowedTypes(cert)
 	}
 	if allowed == nil {
-		return verify.Pass, "the DSC carries no DCC extended key usage, so it may sign every certificate type (this is a " + typeList(types) + " certificate)"
+		return verify.Pass, t.Join("the DSC carries no DCC extended key usage, so it may sign every certificate type (this is a ", typeList(types), " certificate)")
 	}
 	var may []string
 	for t := range allowed {
@@ -388,7 +394,7 @@ func keyUsageVerdict(dcc *hc1.DCC, cert *x509.Certificate) (verify.Status, strin
 			return verify.Fail, fmt.Sprintf("this is a %s certificate, but the DSC's extended key usage allows only %s", typeNames[t], typeList(may))
 		}
 	}
-	return verify.Pass, "the DSC's extended key usage allows " + typeList(may) + "; this is a " + typeList(types) + " certificate"
+	return verify.Pass, t.Join("the DSC's extended key usage allows ", typeList(may), "; this is a ", typeList(types), " certificate")
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -396,7 +402,7 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // checkValidity checks exp and iat against the verification time, and the
 // DSC's own validity period at that time (key is nil when no listed DSC
 // verified the signature).
-func checkValidity(r *verify.Result, d *hc1.Decoded, key *signerKey, at time.Time) {
+func checkValidity(r *verify.Result, d *hc1.Decoded, key *signerKey, at time.Time, t *verify.TextBuf) {
 	var bad []string
 	switch {
 	case d.Expires.IsZero():
@@ -418,14 +424,14 @@ func checkValidity(r *verify.Result, d *hc1.Decoded, key *signerKey, at time.Tim
 		r.Add(verify.CheckNotExpired, verify.Fail, "at %s: %s", ts(at), strings.Join(bad, "; "))
 		return
 	}
-	iat := "no iat"
-	if !d.IssuedAt.IsZero() {
-		iat = "issued " + ts(d.IssuedAt)
+	if d.IssuedAt.IsZero() {
+		addCheck(r, verify.CheckNotExpired, verify.Pass, t.Join("no iat, expires ", t.Time(d.Expires)))
+		return
 	}
-	addCheck(r, verify.CheckNotExpired, verify.Pass, iat+", expires "+ts(d.Expires))
+	addCheck(r, verify.CheckNotExpired, verify.Pass, t.Join("issued ", t.Time(d.IssuedAt), ", expires ", t.Time(d.Expires)))
 }
 
-func summary(d *hc1.Decoded) []verify.Field {
+func summary(d *hc1.Decoded, tb *verify.TextBuf) []verify.Field {
 	out := make([]verify.Field, 0, 8)
 	add := func(label, value string) {
 		if value != "" {
@@ -437,16 +443,22 @@ func summary(d *hc1.Decoded) []verify.Field {
 	if gn == "" && fn == "" {
 		gn, fn = nam.Gnt, nam.Fnt
 	}
-	add("Name", strings.TrimSpace(gn+" "+fn))
+	switch {
+	case gn == "" || fn == "":
+		add("Name", strings.TrimSpace(gn+fn))
+	default:
+		add("Name", strings.TrimSpace(tb.Join(gn, " ", fn)))
+	}
 	add("Date of birth", d.DCC.Dob)
 	var ci string
-	for _, t := range certTypes(&d.DCC) {
+	types, n := certTypes(&d.DCC)
+	for _, t := range types[:n] {
 		e := &d.DCC.Group(t)[0]
 		what := typeNames[t]
 		switch t {
 		case "v":
 			if e.DN.Set && e.SD.Set {
-				what += " (dose " + strconv.FormatInt(e.DN.N, 10) + " of " + strconv.FormatInt(e.SD.N, 10) + ")"
+				what = tb.Join(what, " (dose ", tb.Int(e.DN.N), " of ", tb.Int(e.SD.N), ")")
 			}
 		case "t":
 			switch e.TR {
@@ -464,20 +476,19 @@ func summary(d *hc1.Decoded) []verify.Field {
 	add("Issuer country (claimed, iss)", d.Issuer)
 	add("Certificate id", ci)
 	if !d.IssuedAt.IsZero() {
-		add("Issued", ts(d.IssuedAt))
+		add("Issued", tb.Time(d.IssuedAt))
 	}
 	if !d.Expires.IsZero() {
-		add("Expires", ts(d.Expires))
+		add("Expires", tb.Time(d.Expires))
 	}
 	return out
 }
 
 // listedBy names the anchor whose list holds the DSC, and the country the
 // entry issues for when the anchor relays it for another.
-func listedBy(m *trustlist.Match) string {
-	s := m.Country + " (" + m.Anchor + ")"
+func listedBy(m *trustlist.Match, t *verify.TextBuf) string {
 	if cc := m.IssuerCountry(); cc != m.Country {
-		s += ", for " + cc
+		return t.Join(m.Country, " (", m.Anchor, "), for ", cc)
 	}
-	return s
+	return t.Join(m.Country, " (", m.Anchor, ")")
 }

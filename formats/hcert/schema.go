@@ -11,7 +11,7 @@ var schemaCheck = true
 
 // checkSchema reports the EU DCC JSON schema verdict, taken while decoding
 // (dccschema.ValidateCBOR: the release the DCC's ver names).
-func checkSchema(r *verify.Result, d *hc1.Decoded) {
+func checkSchema(r *verify.Result, d *hc1.Decoded, t *verify.TextBuf) {
 	if !schemaCheck {
 		r.Add(verify.CheckSchema, verify.Skip, "no EU DCC JSON schema validator in this build")
 		return
@@ -20,5 +20,5 @@ func checkSchema(r *verify.Result, d *hc1.Decoded) {
 		r.Add(verify.CheckSchema, verify.Fail, "%v", d.SchemaErr)
 		return
 	}
-	addCheck(r, verify.CheckSchema, verify.Pass, "the DCC conforms to the EU DCC JSON schema (its ver is "+d.DCC.Ver+")")
+	addCheck(r, verify.CheckSchema, verify.Pass, t.Join("the DCC conforms to the EU DCC JSON schema (its ver is ", d.DCC.Ver, ")"))
 }

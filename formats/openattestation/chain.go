@@ -110,7 +110,7 @@ func newOnChain(d *Document, is IssuerInfo) (*onChain, error) {
 // documentChainID reads the chain a document names (v2 data.network.chainId,
 // v3 network.chainId); 0 when it names none.
 func documentChainID(d *Document) (uint64, error) {
-	v := d.Data.Path("network", "chainId")
+	v := d.data.Path("network", "chainId")
 	if v == nil {
 		return 0, nil
 	}
@@ -323,7 +323,7 @@ func domainCheck(r *verify.Result, is IssuerInfo, m trustlist.Match) {
 	case docDomain != "" && listDomain != "" && docDomain != listDomain:
 		r.Add(CheckIssuerDomain, verify.Fail, "the document claims domain %s but the %s trust list binds this issuer to %s", docDomain, m.Country, listDomain)
 	case docDomain != "" && listDomain != "":
-		r.Add(CheckIssuerDomain, verify.Pass, "domain %s matches the trust list entry", docDomain)
+		addText(r, CheckIssuerDomain, verify.Pass, "", "domain "+docDomain+" matches the trust list entry")
 	case docDomain != "":
 		r.Add(CheckIssuerDomain, verify.Skip, "the document claims domain %s; the trust list entry names no domain, so the claim is not verified", docDomain)
 		r.Warn("domain %s named in the document is not vouched for by the trust list", docDomain)

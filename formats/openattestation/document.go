@@ -57,8 +57,7 @@ type IssuerInfo struct {
 
 // Document is a parsed wrapped OpenAttestation document.
 type Document struct {
-	Version    int          // 2 or 3
-	Data       *ojson.Value // v2: data with salts removed; v3: the credential without proof
+	Version    int // 2 or 3
 	TargetHash string
 	MerkleRoot string
 	Proof      []string
@@ -69,7 +68,9 @@ type Document struct {
 	// SaltErr is the first malformed v2 salt, if any.
 	SaltErr error
 
+	data *ojson.Value // v2: data with salts removed; v3: the credential without proof
 	root *ojson.Value // the whole document (v2: its data unsalted in place)
+	text string       // the document as parsed (its strings are cut from it)
 	// v2: the digest of the salted data, computed before unsalting.
 	digest    oacore.Hash
 	digestErr error
@@ -77,13 +78,95 @@ type Document struct {
 
 // Parse reads a wrapped OpenAttestation v2 or v3 document. Errors wrap
 // verify.ErrMalformed.
-func Parse(in []byte) (*Document, error) {
-	var sl ojson.Slab
-	root, err := sl.Parse(in)
+func Parse(in []byte) (*Document, error) { return parse(in, new(ojson.Slab)) }
+
+// parse is Parse with the values taken from sl.
+func parse(in []byte, sl *ojson.Slab) (*Document, error) {
+	root, text, err := sl.ParseText(in)
 	if err != nil {
 		return nil, fmt.Errorf("%w: JSON: %v", verify.ErrMalformed, err)
 	}
-	return fromValue(in, root)
+	d, err := fromValue(in, root)
+	if err != nil {
+		return nil, err
+	}
+	d.text = text
+	return d, nil
+}
+
+// Data returns what the document says: for v2 its data with the salts
+// removed, for v3 the credential without its proof.
+func (d *Document) Data() Data { return Data{v: d.data} }
+
+// Data is a document's content, read-only. It encodes as JSON as
+// JavaScript's JSON.stringify would.
+type Data struct {
+	v *ojson.Value
+	// text, when v is nil: the document, parsed again when the data is
+	// read (Verify's results hold this; the verification's own parse is
+	// recycled).
+	text string
+}
+
+// detached returns d's data as text only, so that it holds no parsed value.
+func (d *Document) detached() Data { return Data{text: d.text} }
+
+// tree returns the data, parsing the text again if needed (it parsed once
+// already, so it parses again to the same values).
+func (d Data) tree() *ojson.Value {
+	if d.v != nil || d.text == "" {
+		return d.v
+	}
+	doc, err := Parse([]byte(d.text))
+	if err != nil {
+		return nil
+	}
+	return doc.data
+}
+
+// MarshalJSON implements json.Marshaler.
+func (d Data) MarshalJSON() ([]byte, error) { return ojson.Stringify(d.tree()), nil }
+
+// Lookup follows object keys from the top and returns the value found as
+// encoding/json would decode it into an any (string, float64, bool, nil,
+// []any, map[string]any) and whether every key was there.
+func (d Data) Lookup(keys ...string) (any, bool) {
+	v := d.tree().Path(keys...)
+	if v == nil {
+		return nil, false
+	}
+	return toAny(v), true
+}
+
+// String is Lookup for a string value: "" and false when the keys lead
+// nowhere or to something else.
+func (d Data) String(keys ...string) (string, bool) { return d.tree().Path(keys...).Str() }
+
+func toAny(v *ojson.Value) any {
+	switch v.Kind() {
+	case ojson.String:
+		s, _ := v.Str()
+		return s
+	case ojson.Number:
+		n, _ := v.Num()
+		return n
+	case ojson.Bool:
+		b, _ := v.Boolean()
+		return b
+	case ojson.Array:
+		out := make([]any, len(v.Elems()))
+		for i, e := range v.Elems() {
+			out[i] = toAny(e)
+		}
+		return out
+	case ojson.Object:
+		out := make(map[string]any, len(v.Members()))
+		for _, m := range v.Members() {
+			out[m.Key] = toAny(m.Value)
+		}
+		return out
+	}
+	return nil
 }
 
 func malformed(format string, args ...any) error {
@@ -121,19 +204,17 @@ func fromValue(in []byte, root *ojson.Value) (*Document, error) {
 		if obf := root.Path("privacy", "obfuscatedData"); obf != nil {
 			d.Obfuscated = len(obf.Elems())
 		}
-		// The hashes cover the salted strings: digest first, then unsalt
-		// the data in place.
-		d.digest, d.Fields, d.digestErr = oacore.DigestV2Hash(root)
-		var unsalted int
-		data := root.Get("data")
-		if err := unsaltTree(data, "data", &unsalted); err != nil {
-			// Partly unsalted: keep the data as written, as before.
-			d.SaltErr = err
-			raw, _ := ojson.Parse(in) // parsed once already
-			data = raw.Get("data")
+		// The hashes cover the salted strings: each leaf is hashed, then
+		// unsalted in place, in one walk.
+		u := unsalter{}
+		d.digest, d.Fields, d.digestErr = oacore.DigestV2Visit(root, u.visit)
+		d.data, d.Unsalted = root.Get("data"), u.unsalted
+		if d.digestErr != nil || u.failed {
+			// Data the walk could not finish: redo it step by step on a
+			// fresh parse, as written (rare; the errors need the path).
+			d.v2Slow(in)
 		}
-		d.Data, d.Unsalted = data, unsalted
-		d.Issuers = v2Issuers(d.Data, root.Get("proof"))
+		d.Issuers = v2Issuers(d.data, root.Get("proof"))
 	case root.Path("proof", "type") != nil:
 		d.Version = 3
 		pr := root.Get("proof")
@@ -154,13 +235,51 @@ func fromValue(in []byte, root *ojson.Value) (*Document, error) {
 			d.Proof = append(d.Proof, s)
 		}
 		d.Obfuscated = len(pr.Path("privacy", "obfuscated").Elems())
-		d.Data = oacore.WithoutProof(root)
-		_ = oacore.V3Leaves(d.Data, "", 0, func(string, *ojson.Value) { d.Fields++ })
+		d.data = oacore.WithoutProof(root)
+		_ = oacore.V3Leaves(d.data, "", 0, func(string, *ojson.Value) { d.Fields++ })
 		d.Issuers = v3Issuers(root)
 	default:
 		return nil, malformed("neither a wrapped v2 document (signature.type %s) nor a v3 one (proof.type %s)", TypeMerkleV2, TypeMerkleV3)
 	}
 	return d, nil
+}
+
+// unsalter unsalts the leaves DigestV2Visit hands it until the first
+// malformed salt.
+type unsalter struct {
+	unsalted int
+	failed   bool
+}
+
+func (u *unsalter) visit(leaf *ojson.Value) {
+	if u.failed || leaf.Kind() != ojson.String {
+		return
+	}
+	salted, err := unsaltString(leaf)
+	switch {
+	case err != nil:
+		u.failed = true
+	case !salted:
+		u.unsalted++
+	}
+}
+
+// v2Slow digests and unsalts a v2 document's data in two walks over a fresh
+// parse of in: the digest over everything, then the unsalting up to the
+// first malformed salt, whose path it reports (SaltErr); the data is then
+// kept as written.
+func (d *Document) v2Slow(in []byte) {
+	root, _ := ojson.Parse(in) // parsed once already
+	d.digest, d.Fields, d.digestErr = oacore.DigestV2Hash(root)
+	var unsalted int
+	data := root.Get("data")
+	if err := unsaltTree(data, "data", &unsalted); err != nil {
+		// Partly unsalted: keep the data as written.
+		d.SaltErr = err
+		raw, _ := ojson.Parse(in)
+		data = raw.Get("data")
+	}
+	d.data, d.Unsalted = data, unsalted
 }
 
 func str(v *ojson.Value) string { s, _ := v.Str(); return s }

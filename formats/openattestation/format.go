@@ -15,10 +15,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/internal/ojson"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -69,36 +72,55 @@ func (*Format) Detect(in []byte) bool {
 
 // Verify implements verify.Format.
 func (f *Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
-	r := &verify.Result{Format: FormatName}
-	d, err := Parse(in)
+	r := &verify.Result{Format: FormatName, Checks: make([]verify.Check, 0, 16)} // room for a DID-signed document's checks
+	// The parsed values live only while the document is verified: they
+	// come from a recycled slab, and the result keeps the data as text
+	// (Data parses it again when it is read). Strings are cut from a fresh
+	// copy of in, so the result's texts stay valid.
+	sl := slabs.Get().(*ojson.Slab)
+	defer func() {
+		sl.Reset()
+		slabs.Put(sl)
+	}()
+	d, err := parse(in, sl)
 	if err != nil {
 		r.Add(verify.CheckDecoded, verify.Error, "%s", err.Error())
 		return r, err
 	}
 	f.verifyDoc(ctx, d, env, r)
+	r.Claims = d.detached()
 	return r, nil
 }
+
+// slabs recycles the memory of parsed documents across verifications.
+var slabs = sync.Pool{New: func() any { return ojson.NewRecyclingSlab() }}
 
 func add(r *verify.Result, name string, st verify.Status, fragment, format string, args ...any) {
 	c := r.Add(name, st, format, args...)
 	c.Fragment = fragment
 }
 
+// addText is add for a detail already written (no formatting).
+func addText(r *verify.Result, name string, st verify.Status, fragment, detail string) {
+	r.Checks = append(r.Checks, verify.Check{Name: name, Status: st, Detail: detail, Fragment: fragment})
+}
+
 func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r *verify.Result) {
 	integrity := d.CheckIntegrity() // also counts the fields
-	desc := fmt.Sprintf("OpenAttestation v%d wrapped document, %d fields", d.Version, d.Fields)
+	// The passing details are concatenated, not formatted: they are built
+	// for every document and read for few.
+	desc := "OpenAttestation v" + strconv.Itoa(d.Version) + " wrapped document, " + strconv.Itoa(d.Fields) + " fields"
 	if d.Obfuscated > 0 {
-		desc += fmt.Sprintf(", %d obfuscated", d.Obfuscated)
+		desc += ", " + strconv.Itoa(d.Obfuscated) + " obfuscated"
 	}
-	r.Add(verify.CheckDecoded, verify.Pass, "%s", desc)
-	r.Claims = d.Data
+	addText(r, verify.CheckDecoded, verify.Pass, "", desc)
 
 	// Integrity: DOCUMENT_INTEGRITY (OpenAttestationHash).
 	if err := integrity; err != nil {
 		add(r, verify.CheckIntegrity, verify.Fail, FragmentIntegrity, "%s", err.Error())
 	} else {
-		add(r, verify.CheckIntegrity, verify.Pass, FragmentIntegrity, "target hash %s matches the %d fields and %d obfuscated hashes; the merkle proof leads to root %s",
-			short(d.TargetHash), d.Fields, d.Obfuscated, short(d.MerkleRoot))
+		addText(r, verify.CheckIntegrity, verify.Pass, FragmentIntegrity, "target hash "+short(d.TargetHash)+" matches the "+strconv.Itoa(d.Fields)+
+			" fields and "+strconv.Itoa(d.Obfuscated)+" obfuscated hashes; the merkle proof leads to root "+short(d.MerkleRoot))
 	}
 	if d.Version == 2 {
 		switch {
@@ -110,9 +132,9 @@ func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r 
 	}
 
 	// e-BL shape.
-	kind := oacore.EBLShape(d.Version, d.Data)
+	kind := oacore.EBLShape(d.Version, d.data)
 	if kind != oacore.NotEBL {
-		body := oacore.Body(d.Version, d.Data)
+		body := oacore.Body(d.Version, d.data)
 		missing, probs := oacore.CheckEBL(body, kind)
 		if d.Obfuscated > 0 && len(missing) > 0 {
 			r.Warn("bill of lading: %d required fields are not visible (obfuscated?): %s", len(missing), strings.Join(missing, "; "))
@@ -155,7 +177,7 @@ func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r 
 	r.Summary = append(r.Summary, verify.Field{Label: "Merkle root", Value: d.MerkleRoot})
 
 	// Expiry.
-	if exp := str(d.Data.Get("expirationDate")); exp != "" {
+	if exp := str(d.data.Get("expirationDate")); exp != "" {
 		t, err := parseTime(exp)
 		switch {
 		case err != nil:
@@ -217,7 +239,7 @@ func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *ve
 		return
 	}
 	signerHex := signer.Hex()
-	add(r, verify.CheckSignature, verify.Pass, FragmentStatus, "merkle root signed by %s (EIP-191 personal_sign, %s)", signerHex, orDash(is.IdentityType))
+	addText(r, verify.CheckSignature, verify.Pass, FragmentStatus, "merkle root signed by "+signerHex+" (EIP-191 personal_sign, "+orDash(is.IdentityType)+")")
 	revocationCheck(r, is)
 	f.trustChecks(r, env, signer, signerHex, is, signed)
 	if r.Issuer != nil && env != nil {
@@ -291,7 +313,7 @@ func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, 
 			m, best = c, score
 		}
 	}
-	r.Add(verify.CheckKeyUsage, verify.Pass, "%s may sign oa documents", signerHex)
+	addText(r, verify.CheckKeyUsage, verify.Pass, "", signerHex+" may sign oa documents")
 	env.IssuerChecks(r, m, signed)
 	domainCheck(r, is, m)
 }
@@ -329,14 +351,14 @@ func signingTime(d *Document) verify.SigningTime {
 		cands = []string{"issueDate", "issuanceDate", "issuedOn"}
 	}
 	for _, k := range cands {
-		if s := str(d.Data.Get(k)); s != "" {
+		if s := str(d.data.Get(k)); s != "" {
 			if t, err := signingTimeOf(s); err == nil {
 				return verify.SigningTime{Time: t, Trusted: false, Source: k + " in the document (issuer's claim)"}
 			}
 		}
 	}
 	if d.Version == 2 {
-		if s := str(d.Data.Get("shippedOnBoardDate")); s != "" {
+		if s := str(d.data.Get("shippedOnBoardDate")); s != "" {
 			if t, err := signingTimeOf(s); err == nil {
 				return verify.SigningTime{Time: t, Trusted: false, Source: "shippedOnBoardDate in the document (issuer's claim)"}
 			}
@@ -376,13 +398,13 @@ func genericSummary(d *Document) []verify.Field {
 		}
 	}
 	if d.Version == 2 {
-		add("Document", str(d.Data.Path("$template", "name")))
-		add("Name", str(d.Data.Get("name")))
-		add("Issued", str(d.Data.Get("issuedOn")))
+		add("Document", str(d.data.Path("$template", "name")))
+		add("Name", str(d.data.Get("name")))
+		add("Issued", str(d.data.Get("issuedOn")))
 	} else {
-		add("Document", str(d.Data.Get("name")))
-		add("Reference", str(d.Data.Get("reference")))
-		add("Issued", str(d.Data.Get("issuanceDate")))
+		add("Document", str(d.data.Get("name")))
+		add("Reference", str(d.data.Get("reference")))
+		add("Issued", str(d.data.Get("issuanceDate")))
 	}
 	var names []string
 	for _, is := range d.Issuers {

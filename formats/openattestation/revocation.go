@@ -1,8 +1,7 @@
 package openattestation
 
 import (
-	"encoding/hex"
-
+	"github.com/accord-network/accord/internal/oacore"
 	"github.com/accord-network/accord/trustlist"
 )
 
@@ -12,14 +11,20 @@ import (
 // OA_MERKLEROOT (the same of the merkleRoot: every document issued in its
 // batch). Revoking needs no blockchain.
 func RevocationQueries(d *Document) []trustlist.RevocationQuery {
-	var qs []trustlist.RevocationQuery
-	if b, err := hex.DecodeString(trimHex(d.TargetHash)); err == nil && len(b) == 32 {
-		qs = append(qs, trustlist.RevocationQuery{Type: trustlist.HashOATargetHash, Hash: trustlist.RevocationHash(b)})
+	qs := make([]trustlist.RevocationQuery, 0, 2)
+	if h, ok := hash32(d.TargetHash); ok {
+		qs = append(qs, trustlist.RevocationQuery{Type: trustlist.HashOATargetHash, Hash: trustlist.RevocationHash(h[:])})
 	}
-	if b, err := hex.DecodeString(trimHex(d.MerkleRoot)); err == nil && len(b) == 32 {
-		qs = append(qs, trustlist.RevocationQuery{Type: trustlist.HashOAMerkleRoot, Hash: trustlist.RevocationHash(b)})
+	if h, ok := hash32(d.MerkleRoot); ok {
+		qs = append(qs, trustlist.RevocationQuery{Type: trustlist.HashOAMerkleRoot, Hash: trustlist.RevocationHash(h[:])})
 	}
 	return qs
+}
+
+// hash32 decodes 64 hex digits (optionally 0x-prefixed) into 32 bytes.
+func hash32(s string) (h [32]byte, ok bool) {
+	h, err := oacore.ParseHash(trimHex(s))
+	return h, err == nil
 }
 
 func trimHex(s string) string {

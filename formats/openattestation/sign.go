@@ -18,9 +18,10 @@ type Address [20]byte
 
 // Hex returns the EIP-55 checksummed form.
 func (a Address) Hex() string {
-	h := hex.EncodeToString(a[:])
-	sum := crypto.Keccak256([]byte(h))
-	out := []byte("0x" + h)
+	var out [42]byte
+	out[0], out[1] = '0', 'x'
+	hex.Encode(out[2:], a[:])
+	sum := oacore.Keccak(out[2:])
 	for i := 0; i < 40; i++ {
 		c := out[i+2]
 		if c >= 'a' && c <= 'f' {
@@ -33,7 +34,7 @@ func (a Address) Hex() string {
 			}
 		}
 	}
-	return string(out)
+	return string(out[:])
 }
 
 // ParseAddress reads a 0x-prefixed 40-hex-digit address (any case).
@@ -102,7 +103,8 @@ func recoverRootSigner(root oacore.Hash, sigHex string) (Address, error) {
 		return Address{}, fmt.Errorf("signature does not recover a key: %v", err)
 	}
 	var a Address
-	copy(a[:], crypto.Keccak256(pub[1:])[12:])
+	h = oacore.Keccak(pub[1:])
+	copy(a[:], h[12:])
 	return a, nil
 }
 

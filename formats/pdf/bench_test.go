@@ -16,7 +16,7 @@ import (
 	"github.com/accord-network/accord/verify"
 )
 
-func benchDoc(b *testing.B, pages int) ([]byte, verify.TrustedMaterial) {
+func benchDoc(b testing.TB, pages int) ([]byte, verify.TrustedMaterial) {
 	s := newSigner(b, "Bench signer")
 	doc := s.sign(b, pdftest.Document(pdftest.Options{Pages: pages, PadPage: 4096}), "bench")
 	return doc, trustlisttest.TrustOne(b, "NL", pdfEntry(b, s.cert, false, "Bench"))
@@ -77,6 +77,23 @@ func BenchmarkVerify200Pages(b *testing.B) { benchVerify(b, 200) }
 func BenchmarkSHA256_1Page(b *testing.B)   { benchSHA(b, 1) }
 func BenchmarkSHA256_200Pages(b *testing.B) {
 	benchSHA(b, 200)
+}
+
+// BenchmarkPrescan200Pages is the structural pre-scan alone over the
+// 200-page file (compare with BenchmarkSHA256_200Pages): the part of the
+// verification that grows with the file besides hashing it.
+func BenchmarkPrescan200Pages(b *testing.B) {
+	doc, _ := benchDoc(b, 200)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := prescan(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b, len(doc))
 }
 
 // BenchmarkVerify1PageWorker verifies the one-page PDF in a worker process

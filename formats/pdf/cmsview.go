@@ -28,6 +28,12 @@ type signatureCMS struct {
 
 var oidData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 
+// oidTimeStampTokenContent is the content octets of the DER (and BER: an
+// object identifier has one encoding) of id-aa-timeStampToken,
+// 1.2.840.113549.1.9.16.2.14: a CMS without them has no timestamp token
+// attribute.
+var oidTimeStampTokenContent = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0e}
+
 // openSignatureCMS reads the /Contents of a signature: the CMS followed by
 // the zero padding of the placeholder.
 func openSignatureCMS(contents []byte) (*signatureCMS, error) {
@@ -163,6 +169,9 @@ func (c *signatureCMS) signingTimeOutsideValidity() string {
 // timestampToken returns the RFC 3161 token among the signer's unsigned
 // attributes and the signature value it must stamp.
 func (c *signatureCMS) timestampToken() (token, sigValue []byte) {
+	if !bytes.Contains(c.der, oidTimeStampTokenContent) {
+		return nil, nil // no attribute of that type can be in the CMS: skip reading it again
+	}
 	sd, err := parseCMS(c.der)
 	if err != nil {
 		// BER (indefinite lengths, as Bouncy Castle writes): normalise

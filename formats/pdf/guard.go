@@ -32,15 +32,40 @@ func prescan(in []byte) (info scanInfo, err error) {
 	s := &scanner{in: in}
 	var stack []byte // '[' or '<' per open container
 	objStart := -1
-	prevNum, lastNum := int64(-1), int64(-1) // the two numbers before an "obj"
+	// The two keyword tokens before the current one ([start, end), start -1
+	// when that token was not a keyword): an "obj" reads its object number
+	// from the first, only when it comes.
+	var prevKw, lastKw [2]int
+	prevKw[0], lastKw[0] = -1, -1
 	length := lengthTracker{val: -1}
 	for {
-		tok, start, err := s.next()
-		if err != nil {
-			return info, err
+		// Names and regular-character runs (numbers, keywords), most of
+		// the tokens, are read here; next reads the rest.
+		var tok token
+		var start int
+		i := s.i
+		for i < len(in) && spaceTab[in[i]] {
+			i++
 		}
-		if tok == tokEOF {
-			break
+		if i < len(in) && (regularTab[in[i]] || in[i] == '/') {
+			start, tok = i, tokKeyword
+			if in[i] == '/' {
+				tok = tokName
+				i++
+			}
+			for i < len(in) && regularTab[in[i]] {
+				i++
+			}
+			s.i = i
+		} else {
+			s.i = i
+			var err error
+			if tok, start, err = s.next(); err != nil {
+				return info, err
+			}
+			if tok == tokEOF {
+				break
+			}
 		}
 		text := in[start:s.i]
 		switch tok {
@@ -65,6 +90,9 @@ func prescan(in []byte) (info scanInfo, err error) {
 			}
 			stack = stack[:len(stack)-1]
 		case tokName:
+			if len(text) < 6 || (text[1] != 'B' && text[1] != 'O' && text[1] != 'I') {
+				break // not /ByteRange, /ObjStm or /Image...
+			}
 			switch {
 			case bytes.Equal(text, []byte("/ByteRange")):
 				info.byteRanges = append(info.byteRanges, start)
@@ -83,8 +111,10 @@ func prescan(in []byte) (info scanInfo, err error) {
 				if len(stack) > 0 {
 					return info, fmt.Errorf("a new object starts at byte %d inside an open %s", start, containerName(stack[len(stack)-1]))
 				}
-				if prevNum > maxObjectNumber {
-					return info, fmt.Errorf("object number %d at byte %d exceeds the PDF limit of %d", prevNum, start, maxObjectNumber)
+				if prevKw[0] >= 0 {
+					if n := number(in[prevKw[0]:prevKw[1]]); n > maxObjectNumber {
+						return info, fmt.Errorf("object number %d at byte %d exceeds the PDF limit of %d", n, start, maxObjectNumber)
+					}
 				}
 				objStart = start
 			case "xref":
@@ -117,11 +147,13 @@ func prescan(in []byte) (info scanInfo, err error) {
 				}
 			}
 		}
-		length.see(tok, text)
+		if length.state != 0 || tok == tokName {
+			length.see(tok, text)
+		}
 		if tok == tokKeyword {
-			prevNum, lastNum = lastNum, number(text)
+			prevKw, lastKw = lastKw, [2]int{start, s.i}
 		} else {
-			prevNum, lastNum = -1, -1
+			prevKw[0], lastKw[0] = -1, -1
 		}
 	}
 	if len(stack) > 0 {
@@ -254,12 +286,51 @@ func (s *scanner) checkXrefSection() error {
 		if count < 0 || first+count > maxObjectNumber+1 {
 			return fmt.Errorf("the cross-reference subsection at byte %d names objects beyond the PDF limit of %d", start, maxObjectNumber)
 		}
-		for k := int64(0); k < 3*count; k++ {
-			if tok, _, err := s.next(); err != nil || tok != tokKeyword {
-				return fmt.Errorf("the cross-reference subsection at byte %d has fewer than %d entries", start, count)
+		for k := int64(0); k < count; k++ {
+			if s.fixedXrefEntry() {
+				continue // the usual 20-byte entry: three tokens at once
+			}
+			for range 3 {
+				if tok, _, err := s.next(); err != nil || tok != tokKeyword {
+					return fmt.Errorf("the cross-reference subsection at byte %d has fewer than %d entries", start, count)
+				}
 			}
 		}
 	}
+}
+
+// fixedXrefEntry steps over one cross-reference entry in the fixed form
+// writers use ("nnnnnnnnnn ggggg n" then the end of line), when it comes
+// next after white space: the same three regular-character tokens that
+// next would read one by one. Otherwise it leaves s as it is.
+func (s *scanner) fixedXrefEntry() bool {
+	in, i := s.in, s.i
+	for i < len(in) && spaceTab[in[i]] {
+		i++
+	}
+	if len(in)-i < 18 {
+		return false
+	}
+	e := in[i : i+18]
+	for k, c := range e {
+		switch {
+		case k == 10 || k == 16:
+			if c != ' ' {
+				return false
+			}
+		case k == 17:
+			if c != 'n' && c != 'f' {
+				return false
+			}
+		case c < '0' || c > '9':
+			return false
+		}
+	}
+	if i+18 < len(in) && regularTab[in[i+18]] {
+		return false // a longer token: let next read it
+	}
+	s.i = i + 18
+	return true
 }
 
 type token int
@@ -283,85 +354,91 @@ type scanner struct {
 }
 
 func (s *scanner) next() (token, int, error) {
-	in, n := s.in, len(s.in)
-	for s.i < n {
-		c := in[s.i]
+	tok, start, end, err := scanToken(s.in, s.i)
+	s.i = end
+	return tok, start, err
+}
+
+// scanToken reads the token after white space and comments from in[i:]:
+// its kind, where it starts and where it ends. (Its index is a local
+// variable, not the scanner's field, so the byte loops run in registers.)
+func scanToken(in []byte, i int) (tok token, start, end int, err error) {
+	n := len(in)
+	for i < n {
+		c := in[i]
 		if spaceTab[c] {
-			s.i++
+			i++
 			continue
 		}
 		if c == '%' {
-			for s.i < n && in[s.i] != '\n' && in[s.i] != '\r' {
-				s.i++
+			for i < n && in[i] != '\n' && in[i] != '\r' {
+				i++
 			}
 			continue
 		}
 		break
 	}
-	if s.i >= n {
-		return tokEOF, n, nil
+	if i >= n {
+		return tokEOF, n, n, nil
 	}
-	start := s.i
-	c := in[s.i]
-	s.i++
+	start = i
+	c := in[i]
+	i++
 	switch c {
 	case '[':
-		return tokOpenArray, start, nil
+		return tokOpenArray, start, i, nil
 	case ']':
-		return tokCloseArray, start, nil
+		return tokCloseArray, start, i, nil
 	case '{', '}':
-		return tokBrace, start, nil
+		return tokBrace, start, i, nil
 	case '<':
-		if s.i < n && in[s.i] == '<' {
-			s.i++
-			return tokOpenDict, start, nil
+		if i < n && in[i] == '<' {
+			return tokOpenDict, start, i + 1, nil
 		}
-		for s.i < n && hexOrSpace[in[s.i]] { // a signature's /Contents is kilobytes of hex
-			s.i++
+		for i < n && hexOrSpace[in[i]] { // a signature's /Contents is kilobytes of hex
+			i++
 		}
-		if s.i < n && in[s.i] != '>' {
-			return 0, start, fmt.Errorf("the hex string at byte %d holds %q at byte %d", start, in[s.i], s.i)
+		if i < n && in[i] != '>' {
+			return 0, start, i, fmt.Errorf("the hex string at byte %d holds %q at byte %d", start, in[i], i)
 		}
-		if s.i >= n {
-			return 0, start, fmt.Errorf("the hex string at byte %d is not closed", start)
+		if i >= n {
+			return 0, start, i, fmt.Errorf("the hex string at byte %d is not closed", start)
 		}
-		s.i++
-		return tokString, start, nil
+		return tokString, start, i + 1, nil
 	case '>':
-		if s.i < n && in[s.i] == '>' {
-			s.i++
-			return tokCloseDict, start, nil
+		if i < n && in[i] == '>' {
+			return tokCloseDict, start, i + 1, nil
 		}
-		return 0, start, fmt.Errorf("unexpected '>' at byte %d (not part of '>>' or a hex string)", start)
+		return 0, start, i, fmt.Errorf("unexpected '>' at byte %d (not part of '>>' or a hex string)", start)
 	case ')':
-		return 0, start, fmt.Errorf("unexpected ')' at byte %d outside a string", start)
+		return 0, start, i, fmt.Errorf("unexpected ')' at byte %d outside a string", start)
 	case '(':
 		depth := 1
-		for s.i < n && depth > 0 {
-			switch in[s.i] {
+		for i < n && depth > 0 {
+			switch in[i] {
 			case '\\':
-				s.i++
+				i++
 			case '(':
 				depth++
 			case ')':
 				depth--
 			}
-			s.i++
+			i++
 		}
 		if depth > 0 {
-			return 0, start, fmt.Errorf("the string at byte %d is not closed", start)
+			return 0, start, i, fmt.Errorf("the string at byte %d is not closed", start)
 		}
-		return tokString, start, nil
+		return tokString, start, i, nil
 	case '/':
-		for s.i < n && regularTab[in[s.i]] {
-			s.i++
+		for i < n && regularTab[in[i]] {
+			i++
 		}
-		return tokName, start, nil
+		return tokName, start, i, nil
 	}
-	for s.i < n && regularTab[in[s.i]] {
-		s.i++
+	for i < n && regularTab[in[i]] {
+		i++
 	}
-	return tokKeyword, start, nil
+	return tokKeyword, start, i, nil
 }
 
 // spaceTab marks white space and regularTab the regular characters (neither

@@ -168,6 +168,7 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 		return malformed(r, "%v", err)
 	}
 	rdr, err := pdflib.NewReader(bytes.NewReader(in), int64(len(in)))
+	fromRebuilt := false // rdr reads a copy with a rebuilt table, not in
 	if err != nil {
 		rebuilt, ok := rebuildXref(in)
 		if !ok {
@@ -177,14 +178,14 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 		if err2 != nil {
 			return malformed(r, "cannot read the PDF structure (%v), nor rebuild its cross-reference table (%v)", err, err2)
 		}
-		rdr = rdr2
+		rdr, fromRebuilt = rdr2, true
 		r.Warn("the PDF's cross-reference table is broken (%v); it was rebuilt by scanning the file's objects", err)
 	}
 	root := rdr.Trailer().Key("Root")
 	if root.Kind() != pdflib.Dict {
 		return malformed(r, "the trailer has no document catalog (/Root)")
 	}
-	pages := int(root.Key("Pages").Key("Count").Int64())
+	pages := int(pageCount(in, rdr, root, fromRebuilt))
 	sigs, err := findSignatures(root, in, &scan)
 	if err != nil {
 		return malformed(r, "%v", err)

@@ -2,9 +2,6 @@ package pdf
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/accord-network/accord/formats/pdf/pdftest"
 	"github.com/accord-network/accord/internal/pdfsign"
+	"github.com/accord-network/accord/internal/pki/pkitest"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -23,71 +21,40 @@ import (
 // revFixture is a listed CA, a signer it issued, a responder it
 // authorised and an unauthorised certificate, for embedded revocation data.
 type revFixture struct {
-	ca, leaf, responder, stranger   *x509.Certificate
-	caKey, leafKey, respKey, strKey crypto.Signer
-	signedAt                        time.Time
+	ca                        *pkitest.CA
+	leaf, responder, stranger *x509.Certificate
+	leafKey, respKey, strKey  crypto.Signer
+	signedAt                  time.Time
 }
 
 func newRevFixture(t *testing.T) *revFixture {
 	f := &revFixture{signedAt: time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)}
-	ca, caKey := crlCA(t)
-	leaf, leafKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "Port of Rotterdam", UnknownExtKeyUsage: ekuDocSigning, Parent: ca, ParentKey: caKey})
-	resp, respKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "NL OCSP", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}, Parent: ca, ParentKey: caKey})
-	str, strKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "Someone", Parent: ca, ParentKey: caKey})
+	ca := pkitest.NewCA(t, pkix.Name{CommonName: "NL Document CA", Country: []string{"NL"}})
+	leaf, leafKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "Port of Rotterdam", UnknownExtKeyUsage: ekuDocSigning, Parent: ca.Cert, ParentKey: ca.Key})
+	resp, respKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "NL OCSP", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}, Parent: ca.Cert, ParentKey: ca.Key})
+	str, strKey := trustlisttest.Cert(t, trustlisttest.CertOptions{CommonName: "Someone", Parent: ca.Cert, ParentKey: ca.Key})
 	f.ca, f.leaf, f.responder, f.stranger = ca, leaf, resp, str
-	f.caKey, f.leafKey, f.respKey, f.strKey = caKey, leafKey, respKey, strKey
+	f.leafKey, f.respKey, f.strKey = leafKey, respKey, strKey
 	return f
-}
-
-// crlCA makes a self-signed CA whose key usage allows signing CRLs.
-func crlCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "NL Document CA", Country: []string{"NL"}},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour),
-		BasicConstraintsValid: true, IsCA: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, key
 }
 
 // ocsp makes a response about the signer, signed by the CA (responder nil)
 // or by responder with key.
 func (f *revFixture) ocsp(t *testing.T, status int, revokedAt, thisUpdate time.Time, responder *x509.Certificate, key crypto.Signer) []byte {
 	t.Helper()
-	tmpl := ocsp.Response{Status: status, SerialNumber: f.leaf.SerialNumber, ThisUpdate: thisUpdate, NextUpdate: thisUpdate.Add(2 * time.Hour),
-		RevokedAt: revokedAt, ProducedAt: thisUpdate}
-	if responder == nil {
-		responder, key = f.ca, f.caKey
-	} else {
-		tmpl.Certificate = responder
-	}
-	b, err := ocsp.CreateResponse(f.ca, responder, tmpl, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return f.ca.OCSP(t, ocsp.Response{Status: status, SerialNumber: f.leaf.SerialNumber, ThisUpdate: thisUpdate, NextUpdate: thisUpdate.Add(2 * time.Hour),
+		RevokedAt: revokedAt, ProducedAt: thisUpdate}, responder, key)
 }
 
+// crl makes the CA's CRL, valid from just after the signing time for a
+// day, listing revoked (revoked at at) if it is not nil.
 func (f *revFixture) crl(t *testing.T, revoked *big.Int, at time.Time) []byte {
 	t.Helper()
-	l := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: f.signedAt.Add(time.Minute), NextUpdate: f.signedAt.Add(24 * time.Hour)}
+	var entries []x509.RevocationListEntry
 	if revoked != nil {
-		l.RevokedCertificateEntries = []x509.RevocationListEntry{{SerialNumber: revoked, RevocationTime: at}}
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: revoked, RevocationTime: at})
 	}
-	b, err := x509.CreateRevocationList(rand.Reader, l, f.ca, f.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return f.ca.CRL(t, f.signedAt.Add(time.Minute), f.signedAt.Add(24*time.Hour), entries...)
 }
 
 // verify signs a document embedding the data and verifies it with the CA
@@ -100,8 +67,8 @@ func (f *revFixture) verify(t *testing.T, ocsps, crls [][]byte) *verify.Result {
 // from a listed TSA when stamped.
 func (f *revFixture) verifyStamped(t *testing.T, ocsps, crls [][]byte, stamped bool) *verify.Result {
 	t.Helper()
-	o := pdfsign.Options{Key: f.leafKey, Cert: f.leaf, Chain: []*x509.Certificate{f.ca}, Date: f.signedAt, OCSP: ocsps, CRLs: crls}
-	entries := []*trustlist.Entry{pdfEntry(t, f.ca, true, "NL Document CA")}
+	o := pdfsign.Options{Key: f.leafKey, Cert: f.leaf, Chain: []*x509.Certificate{f.ca.Cert}, Date: f.signedAt, OCSP: ocsps, CRLs: crls}
+	entries := []*trustlist.Entry{pdfEntry(t, f.ca.Cert, true, "NL Document CA")}
 	if stamped {
 		tsaC, tsaKey := tsaCert(t, "NL TSA", true, nil, nil)
 		o.TSA = tsa{signer: tsaC, key: tsaKey, bag: []*x509.Certificate{tsaC}, at: f.signedAt}.serve(t)

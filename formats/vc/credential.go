@@ -7,10 +7,13 @@
 // with contexts bundled in the binary (internal/jsonld), RDF dataset
 // canonicalization, the per-statement signatures and the issuer's base
 // signature with the key an anchor lists for the proof's DID verification
-// method (a did_key trust entry). BBS proofs and credential status are
-// reported as skipped checks with the reason, never passed
-// (spec/openattestation.md §11). Import it for its side effect of
-// registering the "vc" format with verify.
+// method (a did_key trust entry). BBS proofs are reported as skipped checks
+// with the reason, never passed. Credential status: a TransferableRecords
+// title is asked of its token registry when an RPC endpoint is configured;
+// a Bitstring Status List / StatusList2021 entry is fetched when the
+// verifier may go online (verify.Options.Fetcher); otherwise the credential
+// cannot be checked (spec/openattestation.md §11). Import it for its side
+// effect of registering the "vc" format with verify.
 package vc
 
 import (
@@ -66,6 +69,8 @@ type Status struct {
 	ChainID       string
 	ListURL       string // BitstringStatusList / StatusList2021
 	ListIndex     string
+	Purpose       string // statusPurpose: revocation, suspension, …
+	Size          string // statusSize (Bitstring Status List; "" means 1)
 }
 
 // Proof is one proof of a credential.
@@ -208,7 +213,8 @@ func readStatuses(v any) []Status {
 			continue
 		}
 		s := Status{Type: str(m["type"]), TokenRegistry: str(m["tokenRegistry"]), TokenID: str(m["tokenId"]),
-			ListURL: str(m["statusListCredential"]), ListIndex: str(m["statusListIndex"])}
+			ListURL: str(m["statusListCredential"]), ListIndex: str(m["statusListIndex"]),
+			Purpose: str(m["statusPurpose"]), Size: str(m["statusSize"])}
 		if n, ok := m["tokenNetwork"].(map[string]any); ok {
 			s.ChainID = str(n["chainId"])
 		}

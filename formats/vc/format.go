@@ -80,14 +80,21 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: nothing binds the credential to %s", clip(c.Issuer))
 	}
 	for _, p := range c.Proofs {
-		if p.Suite() == SuiteECDSASD {
+		switch p.Suite() {
+		case SuiteECDSASD:
 			verifySD(r, c, p, env)
+			continue
+		case SuiteECDSARDFC:
+			verifyRDFC(r, c, p, env)
 			continue
 		}
 		why := unsupported(p)
 		r.Add(verify.CheckIntegrity, verify.Skip, "not checked: %s", why)
 		r.Add(verify.CheckSignature, verify.Skip, "%s", why)
 		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the signature of %s was not verified, so nothing binds the credential to it", clip(c.Issuer))
+		// First, so that it is the headline: no status or chain answer
+		// can make up for a signature this verifier cannot check.
+		r.MarkCannotCheck("cannot be checked: the credential is signed with %s, which this verifier does not support", clip(p.Suite()))
 	}
 	statusCheck(ctx, r, c, env)
 	expiryCheck(r, c, env)
@@ -116,8 +123,8 @@ func describe(c *Credential) string {
 // statusCheck reports the credential's status. A TransferableRecords
 // status is asked of its token registry when an RPC endpoint for its chain
 // is configured; any status that cannot be asked marks the result
-// cannot-check with the reason, never passed (spec/openattestation.md
-// §11.4).
+// cannot-check with the reason, never passed; a status list is fetched
+// when the verifier may go online (spec/openattestation.md §11.7).
 func statusCheck(ctx context.Context, r *verify.Result, c *Credential, env *verify.Env) {
 	switch {
 	case len(c.Statuses) == 0 && c.derived():
@@ -126,18 +133,17 @@ func statusCheck(ctx context.Context, r *verify.Result, c *Credential, env *veri
 		r.Add(CheckStatus, verify.Skip, "the credential declares no credentialStatus")
 	}
 	for i := range c.Statuses {
-		oneStatus(ctx, r, &c.Statuses[i], env)
+		oneStatus(ctx, r, c, &c.Statuses[i], env)
 	}
 }
 
 // oneStatus reports one credentialStatus entry.
-func oneStatus(ctx context.Context, r *verify.Result, s *Status, env *verify.Env) {
+func oneStatus(ctx context.Context, r *verify.Result, c *Credential, s *Status, env *verify.Env) {
 	switch {
 	case s.Type == "TransferableRecords":
 		titleStatus(ctx, r, s, env)
-	case s.ListURL != "":
-		r.Add(CheckStatus, verify.Skip, "not fetched: the credential's revocation status is bit %s of status list %s (%s), which is online", clip(s.ListIndex), clip(s.ListURL), clip(s.Type))
-		r.MarkCannotCheck("cannot be checked offline: the credential's revocation status is in status list %s", clip(s.ListURL))
+	case s.Type == StatusBitstring || s.Type == Status2021:
+		listStatus(ctx, r, c, s, env)
 	default:
 		r.Add(CheckStatus, verify.Skip, "credentialStatus of unknown type %q is not checked", clip(s.Type))
 		r.MarkCannotCheck("cannot be checked: the credential's status is of a type this verifier does not know (%s)", clip(s.Type))

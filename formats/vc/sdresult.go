@@ -104,9 +104,41 @@ func pointers(p []string) string {
 	return b.String()
 }
 
+// issuerSig is a proof's issuer signature, checked with a key: the
+// ecdsa-sd-2023 base signature or an ecdsa-rdfc-2019 proof.
+type issuerSig struct {
+	suite  string
+	covers string // what the signature covers, for the pass message
+	// verify checks the signature with key; errCurve when the key is on a
+	// curve the suite does not use.
+	verify func(key *ecdsa.PublicKey) error
+}
+
+// errCurve: the key's curve is not the one the proof is made with.
+var errCurve = errors.New("the key is on a curve this proof is not made with")
+
+// sdSig is an ecdsa-sd-2023 base signature (P-256 only).
+func sdSig(d *sdVerifyData) issuerSig {
+	return issuerSig{suite: SuiteECDSASD,
+		covers: fmt.Sprintf("the proof options, the proof key and the %d mandatory statements", len(d.mandatory)),
+		verify: func(k *ecdsa.PublicKey) error {
+			if k.Curve != elliptic.P256() {
+				return errCurve
+			}
+			return d.checkBase(k)
+		}}
+}
+
 // sdIssuer finds the issuer's key in the trust lists, checks the base
 // signature with it and records the issuer checks.
 func sdIssuer(r *verify.Result, d *sdVerifyData, vm string, env *verify.Env, signed verify.SigningTime) {
+	issuerCheck(r, sdSig(d), vm, env, signed)
+}
+
+// issuerCheck finds the key of verification method vm in the trust lists
+// (a did_key entry allowed for vc, preferring one in force), checks the
+// proof's signature with it and records the issuer checks.
+func issuerCheck(r *verify.Result, sig issuerSig, vm string, env *verify.Env, signed verify.SigningTime) {
 	all := env.Trust.Find(trustlist.Query{KID: []byte(vm), Kind: trustlist.EntryDIDKey})
 	var usable []trustlist.Match
 	for _, m := range all {
@@ -115,7 +147,7 @@ func sdIssuer(r *verify.Result, d *sdVerifyData, vm string, env *verify.Env, sig
 		}
 	}
 	if len(usable) == 0 {
-		sdUnlisted(r, d, vm, env, all)
+		sdUnlisted(r, sig, vm, env, all)
 		return
 	}
 	m := usable[0]
@@ -126,19 +158,23 @@ func sdIssuer(r *verify.Result, d *sdVerifyData, vm string, env *verify.Env, sig
 		}
 	}
 	key, ok := m.Entry.PublicKey().(*ecdsa.PublicKey)
-	if !ok || key.Curve != elliptic.P256() {
-		r.Add(verify.CheckSignature, verify.Fail, "%s is listed by %s with a key that is not P-256; ecdsa-sd-2023 proofs are P-256 signatures", clip(vm), m.Country)
+	if !ok {
+		r.Add(verify.CheckSignature, verify.Fail, "%s is listed by %s with a key that is not an ECDSA key; %s proofs are ECDSA signatures", clip(vm), m.Country, sig.suite)
 		return
 	}
 	if dk, err := didKeyP256(vm); err == nil && !dk.Equal(key) {
 		r.Add(verify.CheckSignature, verify.Fail, "%s is listed by %s with a different key than the did:key itself names", clip(vm), m.Country)
 		return
 	}
-	if err := d.checkBase(key); err != nil {
-		r.Add(verify.CheckSignature, verify.Fail, "%v (%s as listed by %s): the credential was not signed by the listed key, or its mandatory fields were altered", err, clip(vm), m.Country)
+	switch err := sig.verify(key); {
+	case errors.Is(err, errCurve):
+		r.Add(verify.CheckSignature, verify.Fail, "%s is listed by %s with a key on %s, which %s proofs are not made with", clip(vm), m.Country, key.Curve.Params().Name, sig.suite)
+		return
+	case err != nil:
+		r.Add(verify.CheckSignature, verify.Fail, "%v (%s as listed by %s): the credential was not signed by the listed key, or what it signed was altered", err, clip(vm), m.Country)
 		return
 	}
-	r.Add(verify.CheckSignature, verify.Pass, "the issuer's P-256 signature over the proof options, the proof key and the %d mandatory statements verifies with %s as listed by %s", len(d.mandatory), clip(vm), m.Country)
+	r.Add(verify.CheckSignature, verify.Pass, "the issuer's %s signature over %s verifies with %s as listed by %s", key.Curve.Params().Name, sig.covers, clip(vm), m.Country)
 	r.Add(verify.CheckKeyUsage, verify.Pass, "%s may sign verifiable credentials", clip(vm))
 	env.IssuerChecks(r, m, signed)
 }
@@ -147,12 +183,12 @@ func sdIssuer(r *verify.Result, d *sdVerifyData, vm string, env *verify.Env, sig
 // did:key names its own key, so the signature can still be checked (and a
 // forgery told apart from an unknown issuer); a did:web key is taken only
 // from a trust list: DID documents are never fetched.
-func sdUnlisted(r *verify.Result, d *sdVerifyData, vm string, env *verify.Env, other []trustlist.Match) {
+func sdUnlisted(r *verify.Result, sig issuerSig, vm string, env *verify.Env, other []trustlist.Match) {
 	if k, err := didKeyP256(vm); err == nil {
-		if err := d.checkBase(k); err != nil {
+		if err := sig.verify(k); err != nil {
 			r.Add(verify.CheckSignature, verify.Fail, "%v (the key the did:key names)", err)
 		} else {
-			r.Add(verify.CheckSignature, verify.Pass, "the issuer's P-256 signature verifies with the key the did:key names")
+			r.Add(verify.CheckSignature, verify.Pass, "the issuer's P-256 signature over %s verifies with the key the did:key names", sig.covers)
 		}
 	} else {
 		r.Add(verify.CheckSignature, verify.Skip, "not checked: the key of %s is taken only from a trust list entry (DID documents are not fetched), and no admitted list names it", clip(vm))

@@ -10,19 +10,25 @@ import (
 // COUNTRYCODEUCI (over co + ci), each SHA-256 truncated to 128 bits, as
 // the EU DCC reference verifier computes them.
 func RevocationQueries(d *Decoded) []trustlist.RevocationQuery {
-	var qs []trustlist.RevocationQuery
+	n := 0
+	for _, group := range [...]string{"v", "t", "r"} {
+		n += 2 * len(d.DCC.Group(group))
+	}
+	qs := make([]trustlist.RevocationQuery, 0, n+1)
 	if len(d.Signature) > 0 && d.HasAlg {
 		qs = append(qs, trustlist.RevocationQuery{Type: trustlist.HashSignature, Hash: trustlist.DCCSignatureHash(d.Alg, d.Signature)})
 	}
-	for _, group := range []string{"v", "t", "r"} {
+	var buf [128]byte // co + ci of a typical entry, without an allocation
+	for _, group := range [...]string{"v", "t", "r"} {
 		for _, e := range d.DCC.Group(group) {
 			ci, co := e.CI, e.CO
 			if ci == "" {
 				continue
 			}
+			coci := append(append(buf[:0], co...), ci...)
 			qs = append(qs,
-				trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: trustlist.RevocationHash([]byte(ci))},
-				trustlist.RevocationQuery{Type: trustlist.HashCountryCodeUCI, Hash: trustlist.RevocationHash([]byte(co + ci))})
+				trustlist.RevocationQuery{Type: trustlist.HashUCI, Hash: trustlist.RevocationHash(coci[len(co):])},
+				trustlist.RevocationQuery{Type: trustlist.HashCountryCodeUCI, Hash: trustlist.RevocationHash(coci)})
 		}
 	}
 	return qs

@@ -63,6 +63,7 @@ func nodeCommand() *cli.Command {
 					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
 					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
 					ethRPCFlag(),
+					statusOnlineFlag(),
 				},
 				Action: nodeRun,
 			},
@@ -148,6 +149,9 @@ func nodeRun(c *cli.Context) error {
 	} else if chains != nil {
 		defer chains.Close()
 		cfg.Chains = chains
+	}
+	if f := statusFetcher(c, nodeStatusMaxAge); f != nil {
+		cfg.Fetcher = f
 	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {
 		cfg.Logger.Warn("--mdns advertises LAN addresses, but the node listens on loopback only; add e.g. --listen /ip4/0.0.0.0/tcp/4001")

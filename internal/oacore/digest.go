@@ -1,8 +1,8 @@
 package oacore
 
 import (
-	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -153,7 +153,13 @@ func DigestV2(doc *ojson.Value) (string, error) {
 }
 
 // DigestV2Hash returns the digest and the number of visible leaves.
-func DigestV2Hash(doc *ojson.Value) (Hash, int, error) {
+func DigestV2Hash(doc *ojson.Value) (Hash, int, error) { return DigestV2Visit(doc, nil) }
+
+// DigestV2Visit is DigestV2Hash that hands each leaf to visit (when not
+// nil) right after hashing it, in document order, so that a caller can
+// rewrite the leaf in place (unsalt it) without walking the data again.
+// Leaves after an error are not visited.
+func DigestV2Visit(doc *ojson.Value, visit func(leaf *ojson.Value)) (Hash, int, error) {
 	data := doc.Get("data")
 	if data.Kind() != ojson.Object {
 		return Hash{}, 0, errors.New("data is missing or not an object")
@@ -167,9 +173,10 @@ func DigestV2Hash(doc *ojson.Value) (Hash, int, error) {
 		if cap(dg.buf) > 1<<20 || cap(dg.hashes) > 1<<14 {
 			dg.buf, dg.hashes = nil, nil // do not keep a huge document's buffers
 		}
+		dg.visit = nil
 		digesters.Put(dg)
 	}()
-	dg.hashes, dg.path = dg.hashes[:0], dg.path[:0]
+	dg.hashes, dg.path, dg.visit = dg.hashes[:0], dg.path[:0], visit
 	for _, o := range obf {
 		h, _ := ParseHash(o)
 		dg.hashes = append(dg.hashes, h)
@@ -182,7 +189,7 @@ func DigestV2Hash(doc *ojson.Value) (Hash, int, error) {
 
 // digesters recycles digesters (keccak state and buffers) across documents.
 var digesters = sync.Pool{New: func() any {
-	return &digester{st: crypto.NewKeccakState(), hashes: make([]Hash, 0, 128), buf: make([]byte, 0, 4096)}
+	return &digester{st: NewKeccakState(), hashes: make([]Hash, 0, 128), buf: make([]byte, 0, 4096)}
 }}
 
 // digester hashes v2 leaves without allocating per leaf: the JSON-escaped
@@ -193,6 +200,7 @@ type digester struct {
 	buf    []byte
 	hashes []Hash
 	out    Hash
+	visit  func(*ojson.Value)
 }
 
 func (d *digester) sum(b []byte) Hash {
@@ -209,6 +217,9 @@ func (d *digester) leaf(v *ojson.Value) {
 	d.buf = ojson.AppendValue(d.buf, v)
 	d.buf = append(d.buf, '}')
 	d.hashes = append(d.hashes, d.sum(d.buf))
+	if d.visit != nil {
+		d.visit(v)
+	}
 }
 
 func (d *digester) child(key string, idx int, v *ojson.Value, depth int) error {
@@ -257,10 +268,24 @@ func (d *digester) walkV2(v *ojson.Value, depth int) error {
 	return nil
 }
 
+// compareHash orders hashes as bytes.Compare does, a word at a time.
+func compareHash(a, b Hash) int {
+	for i := 0; i < len(a); i += 8 {
+		x, y := binary.BigEndian.Uint64(a[i:]), binary.BigEndian.Uint64(b[i:])
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
 // digest is keccak256(JSON.stringify(sortBy(hex hashes))). Lowercase hex
 // strings sort as their bytes do.
 func (d *digester) digest() Hash {
-	slices.SortFunc(d.hashes, func(a, b Hash) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(d.hashes, compareHash)
 	buf := append(d.buf[:0], '[')
 	for i, h := range d.hashes {
 		if i > 0 {
@@ -431,32 +456,28 @@ func DigestV3(doc *ojson.Value) (string, error) {
 
 // UUIDv4 reports whether s is a version-4 UUID (validator.js isUUID(s, 4)).
 func UUIDv4(s string) bool {
-	if len(s) != 36 {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' || s[14] != '4' {
+		return false
+	}
+	switch s[19] {
+	case '8', '9', 'a', 'b', 'A', 'B':
+	default:
 		return false
 	}
 	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		case 14:
-			if c != '4' {
-				return false
-			}
-		case 19:
-			if !strings.ContainsRune("89abAB", rune(c)) {
-				return false
-			}
-		default:
-			if ojson.HexVal(c) < 0 {
-				return false
-			}
+		if !isHex[s[i]] && i != 8 && i != 13 && i != 18 && i != 23 {
+			return false
 		}
 	}
 	return true
 }
+
+var isHex = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = ojson.HexVal(byte(c)) >= 0
+	}
+	return t
+}()
 
 // UUIDFromBytes formats 16 random bytes as a version-4 UUID.
 func UUIDFromBytes(b [16]byte) string {

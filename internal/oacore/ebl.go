@@ -274,14 +274,14 @@ func validateDCSA(b *ojson.Value, p *problems) {
 			p.add("documentParties.notifyParties[%d].partyName is required", i)
 		}
 	}
-	for _, port := range []string{"portOfLoading", "portOfDischarge"} {
-		if v := p.required(b, "transports", port, "UNLocationCode"); v != nil {
-			p.locode("transports."+port+".UNLocationCode", v)
+	for _, port := range [...][2]string{{"portOfLoading", "transports.portOfLoading.UNLocationCode"}, {"portOfDischarge", "transports.portOfDischarge.UNLocationCode"}} {
+		if v := p.required(b, "transports", port[0], "UNLocationCode"); v != nil {
+			p.locode(port[1], v)
 		}
 	}
-	for _, place := range []string{"placeOfReceipt", "placeOfDelivery"} {
-		if v := b.Path("transports", place, "UNLocationCode"); v != nil {
-			p.locode("transports."+place+".UNLocationCode", v)
+	for _, place := range [...][2]string{{"placeOfReceipt", "transports.placeOfReceipt.UNLocationCode"}, {"placeOfDelivery", "transports.placeOfDelivery.UNLocationCode"}} {
+		if v := b.Path("transports", place[0], "UNLocationCode"); v != nil {
+			p.locode(place[1], v)
 		}
 	}
 	vv := b.Path("transports", "vesselVoyages").Elems()

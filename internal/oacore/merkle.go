@@ -10,8 +10,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"golang.org/x/crypto/sha3"
+
+	"github.com/accord-network/accord/internal/ojson"
 )
 
 // Hash is a 32-byte keccak256 digest.
@@ -21,7 +25,44 @@ type Hash [32]byte
 func (h Hash) Hex() string { return hex.EncodeToString(h[:]) }
 
 // Keccak is keccak256 of the concatenated inputs.
-func Keccak(b ...[]byte) Hash { return Hash(crypto.Keccak256Hash(b...)) }
+func Keccak(b ...[]byte) Hash {
+	h := hashers.Get().(*hasher)
+	h.st.Reset()
+	for _, x := range b {
+		h.st.Write(x)
+	}
+	h.st.Read(h.out[:])
+	out := h.out
+	hashers.Put(h)
+	return out
+}
+
+// NewKeccakState returns the keccak256 state this package hashes with:
+// golang.org/x/crypto's legacy Keccak-256, which measured about a fifth
+// faster than go-ethereum's on the machines we run on (benchmarks that
+// compare against a hashing floor use it too).
+func NewKeccakState() crypto.KeccakState {
+	return sha3.NewLegacyKeccak256().(crypto.KeccakState)
+}
+
+// hasher is a keccak state with room for the inputs of Combine and
+// PersonalHash and for the digest, recycled so that hashing a node
+// allocates nothing.
+type hasher struct {
+	st  crypto.KeccakState
+	buf [64]byte
+	out Hash
+}
+
+var hashers = sync.Pool{New: func() any { return &hasher{st: NewKeccakState()} }}
+
+// sum hashes h.buf[:n].
+func (h *hasher) sum(n int) Hash {
+	h.st.Reset()
+	h.st.Write(h.buf[:n])
+	h.st.Read(h.out[:])
+	return h.out
+}
 
 // ParseHash decodes a 64-digit hex hash (either case, optional 0x).
 func ParseHash(s string) (Hash, error) {
@@ -32,8 +73,12 @@ func ParseHash(s string) (Hash, error) {
 	if len(s) != 64 {
 		return h, fmt.Errorf("hash %q is not 64 hex digits", Clip(s))
 	}
-	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("hash %q is not hex", Clip(s))
+	for i := range h {
+		hi, lo := ojson.HexVal(s[2*i]), ojson.HexVal(s[2*i+1])
+		if hi < 0 || lo < 0 {
+			return Hash{}, fmt.Errorf("hash %q is not hex", Clip(s))
+		}
+		h[i] = byte(hi<<4 | lo)
 	}
 	return h, nil
 }
@@ -41,10 +86,15 @@ func ParseHash(s string) (Hash, error) {
 // Combine is OpenAttestation's sorted-pair node hash: keccak256 of the two
 // 32-byte children concatenated in ascending byte order.
 func Combine(a, b Hash) Hash {
-	if bytes.Compare(a[:], b[:]) > 0 {
+	if compareHash(a, b) > 0 {
 		a, b = b, a
 	}
-	return Keccak(a[:], b[:])
+	h := hashers.Get().(*hasher)
+	copy(h.buf[:32], a[:])
+	copy(h.buf[32:], b[:])
+	out := h.sum(64)
+	hashers.Put(h)
+	return out
 }
 
 // FoldProof walks a merkle proof from the target hash up to the root.
@@ -107,5 +157,12 @@ func Clip(s string) string {
 // PersonalHash is the EIP-191 personal_sign hash of a 32-byte message:
 // keccak256("\x19Ethereum Signed Message:\n32" || root).
 func PersonalHash(root Hash) Hash {
-	return Keccak([]byte("\x19Ethereum Signed Message:\n32"), root[:])
+	h := hashers.Get().(*hasher)
+	n := copy(h.buf[:], personalPrefix)
+	n += copy(h.buf[n:], root[:])
+	out := h.sum(n)
+	hashers.Put(h)
+	return out
 }
+
+const personalPrefix = "\x19Ethereum Signed Message:\n32"

@@ -91,3 +91,34 @@ func TestParseJSONErrors(t *testing.T) {
 		t.Errorf("oversized: %v", err)
 	}
 }
+
+// TestStringWordBoundaries puts each byte the string fast path must stop at
+// (quote, backslash, control character, non-ASCII, invalid UTF-8) at every
+// position of the eight-byte words it scans.
+func TestStringWordBoundaries(t *testing.T) {
+	for k := 0; k < 20; k++ {
+		pad := strings.Repeat("a", k)
+		cases := []struct {
+			in, want string
+			ok       bool
+		}{
+			{`"` + pad + `"`, pad, true},
+			{`"` + pad + `\n"`, pad + "\n", true},
+			{`"` + pad + `\"x"`, pad + `"x`, true},
+			{`"` + pad + "é" + `"`, pad + "é", true},
+			{`"` + pad + "\x01" + `"`, "", false},
+			{`"` + pad + "\xff" + `"`, "", false},
+			{`"` + pad + "\xed\xa0\x80" + `"`, "", false}, // an encoded surrogate is not UTF-8
+			{`"` + pad, "", false},
+		}
+		for _, c := range cases {
+			v, err := Parse([]byte(c.in))
+			if (err == nil) != c.ok {
+				t.Fatalf("Parse(%q): err %v, want ok=%v", c.in, err, c.ok)
+			}
+			if s, _ := v.Str(); c.ok && s != c.want {
+				t.Fatalf("Parse(%q) = %q, want %q", c.in, s, c.want)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package ojson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -23,8 +24,17 @@ func Parse(in []byte) (*Value, error) {
 // values built for the same document (an unsalted copy, say) share its
 // chunks.
 func (s *Slab) Parse(in []byte) (*Value, error) {
+	v, _, err := s.ParseText(in)
+	return v, err
+}
+
+// ParseText is Parse that also returns the copy of in (without a byte order
+// mark) that the parsed strings are cut from, for a caller that keeps the
+// text: keeping it costs nothing more, and parsing it again gives the same
+// values.
+func (s *Slab) ParseText(in []byte) (*Value, string, error) {
 	if len(in) > MaxDocumentSize {
-		return nil, fmt.Errorf("document of %d bytes exceeds the %d byte limit", len(in), MaxDocumentSize)
+		return nil, "", fmt.Errorf("document of %d bytes exceeds the %d byte limit", len(in), MaxDocumentSize)
 	}
 	in = bytes.TrimPrefix(in, []byte("\xef\xbb\xbf"))
 	st := stacks.Get().(*stack)
@@ -49,9 +59,9 @@ func (s *Slab) Parse(in []byte) (*Value, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return v, nil
+	return v, p.src, nil
 }
 
 // stack is a parser's scratch space, recycled across documents.
@@ -78,6 +88,10 @@ func (p *parser) errf(format string, args ...any) error {
 }
 
 func (p *parser) ws() {
+	// Indentation: eight spaces at a time.
+	for p.i+8 <= len(p.in) && binary.LittleEndian.Uint64(p.in[p.i:]) == ones*' ' {
+		p.i += 8
+	}
 	for p.i < len(p.in) {
 		switch p.in[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -104,11 +118,15 @@ func (p *parser) value(depth int) (*Value, error) {
 		}
 		return p.array(depth + 1)
 	case c == '"':
+		raw := p.i
 		s, err := p.str()
 		if err != nil {
 			return nil, err
 		}
-		return p.slab.String(s), nil
+		v := p.slab.String(s)
+		// Written without escapes: JSON.stringify writes it back as it is.
+		v.b = p.i-raw == len(s)+2
+		return v, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case p.lit("true"):
@@ -368,12 +386,21 @@ func (p *parser) str() (string, error) {
 	p.i++ // "
 	start := p.i
 	// Fast path: no escapes; UTF-8 is checked only when a byte ≥ 0x80 occurs.
-	var high byte
+	// Eight bytes at a time while none of them ends the fast path.
+	var high uint64
+	for p.i+8 <= len(p.in) {
+		w := binary.LittleEndian.Uint64(p.in[p.i:])
+		if stopsString(w) {
+			break
+		}
+		high |= w
+		p.i += 8
+	}
 	for p.i < len(p.in) {
 		c := p.in[p.i]
 		if c == '"' {
 			p.i++
-			if high >= utf8.RuneSelf && !utf8.ValidString(p.src[start:p.i-1]) {
+			if high&0x8080808080808080 != 0 && !utf8.ValidString(p.src[start:p.i-1]) {
 				return "", fmt.Errorf("at byte %d: string is not valid UTF-8", start)
 			}
 			return p.src[start : p.i-1], nil
@@ -384,11 +411,27 @@ func (p *parser) str() (string, error) {
 		if c < 0x20 {
 			return "", p.errf("control character in string (must be escaped)")
 		}
-		high |= c
+		high |= uint64(c)
 		p.i++
 	}
 	return p.strEscaped(start)
 }
+
+// Word-at-a-time byte tests (eight bytes in a little-endian uint64).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasLess reports whether a byte of w is below n (n <= 0x80).
+func hasLess(w uint64, n byte) bool { return (w-ones*uint64(n))&^w&highs != 0 }
+
+// hasByte reports whether a byte of w equals c.
+func hasByte(w uint64, c byte) bool { return hasLess(w^(ones*uint64(c)), 1) }
+
+// stopsString reports whether a byte of w is '"', '\\' or a control
+// character: one the string fast path must look at.
+func stopsString(w uint64) bool { return hasLess(w, 0x20) || hasByte(w, '"') || hasByte(w, '\\') }
 
 // strEscaped is the rest of str once an escape was seen at p.i.
 func (p *parser) strEscaped(start int) (string, error) {

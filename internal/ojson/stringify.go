@@ -36,55 +36,49 @@ func appendValue(b []byte, v *Value, indent, cur string) []byte {
 	case Number:
 		return AppendNumber(b, v.n)
 	case String:
-		return AppendString(b, v.s)
-	case Array:
-		if len(v.arr) == 0 {
-			return append(b, "[]"...)
+		if v.b { // nothing to escape (as parsed)
+			b = append(b, '"')
+			b = append(b, v.s...)
+			return append(b, '"')
 		}
-		b = append(b, '[')
-		next := cur + indent
-		for i, e := range v.arr {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if indent != "" {
-				b = append(b, '\n')
-				b = append(b, next...)
-			}
-			b = appendValue(b, e, indent, next)
+		return AppendString(b, v.s)
+	}
+	// An object or an array: the same layout, objects with "key": before
+	// each value.
+	obj := v.kind != Array
+	n, open, close := len(v.arr), byte('['), byte(']')
+	if obj {
+		n, open, close = len(v.obj), '{', '}'
+	}
+	if n == 0 {
+		return append(b, open, close)
+	}
+	b = append(b, open)
+	next := cur + indent
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ',')
 		}
 		if indent != "" {
 			b = append(b, '\n')
-			b = append(b, cur...)
+			b = append(b, next...)
 		}
-		return append(b, ']')
-	default:
-		if len(v.obj) == 0 {
-			return append(b, "{}"...)
-		}
-		b = append(b, '{')
-		next := cur + indent
-		for i, m := range v.obj {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if indent != "" {
-				b = append(b, '\n')
-				b = append(b, next...)
-			}
-			b = AppendString(b, m.Key)
+		e := v.Elem(i)
+		if obj {
+			b = AppendString(b, v.obj[i].Key)
 			b = append(b, ':')
 			if indent != "" {
 				b = append(b, ' ')
 			}
-			b = appendValue(b, m.Value, indent, next)
+			e = v.obj[i].Value
 		}
-		if indent != "" {
-			b = append(b, '\n')
-			b = append(b, cur...)
-		}
-		return append(b, '}')
+		b = appendValue(b, e, indent, next)
 	}
+	if indent != "" {
+		b = append(b, '\n')
+		b = append(b, cur...)
+	}
+	return append(b, close)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -105,7 +99,7 @@ func AppendStringBody(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != 0xED {
+		if !needsLook[c] {
 			i++
 			continue
 		}
@@ -145,6 +139,16 @@ func AppendStringBody(b []byte, s string) []byte {
 	}
 	return append(b, s[start:]...)
 }
+
+// needsLook marks the bytes AppendStringBody must look at: those it escapes
+// and 0xED, the first byte of an encoded lone surrogate.
+var needsLook = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'], t[0xED] = true, true, true
+	return t
+}()
 
 // AppendNumber formats f as ECMAScript Number::toString (radix 10) does,
 // which is what JSON.stringify and String(n) use. Non-finite numbers are

@@ -43,7 +43,7 @@ const (
 // be reproduced byte for byte.
 type Value struct {
 	kind Kind
-	b    bool
+	b    bool // Bool: the value; String: s needs no escaping in JSON
 	n    float64
 	s    string
 	obj  []Member
@@ -104,6 +104,15 @@ func (v *Value) Elems() []*Value {
 		return nil
 	}
 	return v.arr
+}
+
+// Elem returns element i of an Array value, or nil when v is not an array
+// or i is out of range.
+func (v *Value) Elem(i int) *Value {
+	if v == nil || v.kind != Array || i < 0 || i >= len(v.arr) {
+		return nil
+	}
+	return v.arr[i]
 }
 
 // Container reports whether v is an object or array with at least one
@@ -203,56 +212,99 @@ func (v *Value) MarshalJSON() ([]byte, error) { return Stringify(v), nil }
 // parsed document costs a few allocations instead of several per node. The
 // zero Slab is ready to use. Lists it hands out have their capacity cut to
 // their length, so appending to one never writes into a neighbour.
+//
+// A slab from NewRecyclingSlab keeps its chunks, so that Reset can hand
+// the same memory out again for the next document.
 type Slab struct {
-	vs []Value
-	ms []Member
-	ps []*Value
+	vs      chunks[Value]
+	ms      chunks[Member]
+	ps      chunks[*Value]
+	recycle bool
 }
 
 const (
 	slabValues  = 64
 	slabMembers = 128
 	slabElems   = 64
+	// recycledMax bounds what a recycling slab keeps across Reset, in
+	// chunks of each kind: a huge document's memory is not kept.
+	recycledMax = 16
 )
 
-func (s *Slab) value() *Value {
-	if len(s.vs) == 0 {
-		s.vs = make([]Value, slabValues)
+// NewRecyclingSlab returns a Slab whose memory Reset recycles.
+func NewRecyclingSlab() *Slab { return &Slab{recycle: true} }
+
+// Reset zeroes every value, member and element list s handed out and lets s
+// hand that memory out again. Every Value from s is invalid afterwards: use
+// it only when nothing holds one. It does nothing for a slab that was not
+// made by NewRecyclingSlab.
+func (s *Slab) Reset() {
+	if !s.recycle {
+		return
 	}
-	v := &s.vs[0]
-	s.vs = s.vs[1:]
+	s.vs.reset()
+	s.ms.reset()
+	s.ps.reset()
+}
+
+// chunks is a run of same-sized chunks that lists are cut from.
+type chunks[T any] struct {
+	cur   []T   // the free part of the current chunk
+	used  [][]T // whole chunks handed out from (recycling slabs only)
+	spare [][]T // zeroed chunks ready to be handed out again
+}
+
+// refill starts a new chunk of size n.
+func (c *chunks[T]) refill(n int, recycle bool) {
+	if k := len(c.spare); k > 0 {
+		c.cur, c.spare = c.spare[k-1], c.spare[:k-1]
+	} else {
+		c.cur = make([]T, n)
+	}
+	if recycle {
+		c.used = append(c.used, c.cur)
+	}
+}
+
+// take cuts a list of n (a list of its own when n is large).
+func (c *chunks[T]) take(n, size int, recycle bool) []T {
+	if n == 0 {
+		return []T{}
+	}
+	if n > size/4 {
+		return make([]T, n)
+	}
+	if len(c.cur) < n {
+		c.refill(size, recycle)
+	}
+	l := c.cur[:n:n]
+	c.cur = c.cur[n:]
+	return l
+}
+
+func (c *chunks[T]) reset() {
+	for _, ch := range c.used {
+		if len(c.spare) < recycledMax {
+			clear(ch)
+			c.spare = append(c.spare, ch)
+		}
+	}
+	clear(c.used)
+	c.used, c.cur = c.used[:0], nil
+}
+
+func (s *Slab) value() *Value {
+	if len(s.vs.cur) == 0 {
+		s.vs.refill(slabValues, s.recycle)
+	}
+	v := &s.vs.cur[0]
+	s.vs.cur = s.vs.cur[1:]
 	return v
 }
 
-func (s *Slab) members(n int) []Member {
-	if n == 0 {
-		return []Member{}
-	}
-	if n > slabMembers/4 {
-		return make([]Member, n)
-	}
-	if len(s.ms) < n {
-		s.ms = make([]Member, slabMembers)
-	}
-	m := s.ms[:n:n]
-	s.ms = s.ms[n:]
-	return m
-}
+func (s *Slab) members(n int) []Member { return s.ms.take(n, slabMembers, s.recycle) }
 
-func (s *Slab) elems(n int) []*Value {
-	if n == 0 {
-		return []*Value{}
-	}
-	if n > slabElems/4 {
-		return make([]*Value, n)
-	}
-	if len(s.ps) < n {
-		s.ps = make([]*Value, slabElems)
-	}
-	e := s.ps[:n:n]
-	s.ps = s.ps[n:]
-	return e
-}
+func (s *Slab) elems(n int) []*Value { return s.ps.take(n, slabElems, s.recycle) }
 
 // String returns a String value from the slab.
 func (s *Slab) String(str string) *Value {

@@ -371,108 +371,185 @@ func (si *SignerInfo) VerifyParts(contentType asn1.ObjectIdentifier, signer *Cer
 
 // BERToDER re-encodes BER with indefinite lengths as DER definite lengths.
 // It does not sort SETs or merge constructed strings: it changes only length
-// encodings, so DER input comes back unchanged.
+// encodings, so DER input comes back unchanged (the same slice, not a copy:
+// callers must not modify it). It walks the input twice, once to learn each
+// constructed element's new length and once to write the result into one
+// allocation; input whose lengths are all definite and minimal is returned
+// after the first walk.
 func BERToDER(ber []byte) ([]byte, error) {
 	if len(ber) > MaxCMSSize {
 		return nil, fmt.Errorf("%d bytes exceeds %d", len(ber), MaxCMSSize)
 	}
-	out, rest, err := berElement(ber, 0)
+	var w berWalk
+	n, rest, err := w.size(ber, 0)
 	if err != nil {
 		return nil, err
 	}
 	if len(rest) != 0 {
 		return nil, errors.New("trailing data after the BER element")
 	}
+	if !w.changed {
+		return ber, nil
+	}
+	out, _ := w.write(make([]byte, 0, n), ber)
 	return out, nil
 }
 
-func berElement(b []byte, depth int) (out, rest []byte, err error) {
-	if depth > 64 {
-		return nil, nil, errors.New("BER nested too deep")
-	}
+// berWalk carries what BERToDER's first walk (size) learns to its second
+// (write): each constructed element's DER content length, in document order.
+type berWalk struct {
+	bodies []int
+	next   int
+	// changed: some length is indefinite or not in its shortest form.
+	changed bool
+}
+
+// berHeader reads an element's identifier and length octets: the
+// identifier's length, the content length (-1 when indefinite), where the
+// content starts, and whether the length is in DER's (shortest) form.
+func berHeader(b []byte) (tagLen, l, start int, minimal bool, err error) {
 	if len(b) < 2 {
-		return nil, nil, errors.New("truncated BER")
+		return 0, 0, 0, false, errors.New("truncated BER")
 	}
 	i := 1
 	if b[0]&0x1f == 0x1f { // high tag number form
 		for ; i < len(b) && b[i]&0x80 != 0; i++ {
 			if i > 4 {
-				return nil, nil, errors.New("BER tag too long")
+				return 0, 0, 0, false, errors.New("BER tag too long")
 			}
 		}
 		i++
 	}
 	if i >= len(b) {
-		return nil, nil, errors.New("truncated BER")
+		return 0, 0, 0, false, errors.New("truncated BER")
 	}
-	hdr := b[:i]
-	constructed := b[0]&0x20 != 0
-	l := int(b[i])
+	tagLen = i
+	l = int(b[i])
 	i++
-	if l == 0x80 { // indefinite
-		if !constructed {
-			return nil, nil, errors.New("indefinite length on a primitive")
+	switch {
+	case l == 0x80:
+		if b[0]&0x20 == 0 {
+			return 0, 0, 0, false, errors.New("indefinite length on a primitive")
 		}
-		var body []byte
-		rest := b[i:]
-		for {
-			if len(rest) >= 2 && rest[0] == 0 && rest[1] == 0 {
-				rest = rest[2:]
-				break
-			}
-			var child []byte
-			if child, rest, err = berElement(rest, depth+1); err != nil {
-				return nil, nil, err
-			}
-			body = append(body, child...)
-		}
-		return appendTLV(hdr, body), rest, nil
-	}
-	if l > 0x80 {
+		return tagLen, -1, i, false, nil
+	case l > 0x80:
 		n := l & 0x7f
 		if n > 4 || i+n > len(b) {
-			return nil, nil, errors.New("bad BER length")
+			return 0, 0, 0, false, errors.New("bad BER length")
 		}
 		l = 0
 		for _, c := range b[i : i+n] {
 			l = l<<8 | int(c)
 		}
+		minimal = l >= 0x80 && b[i] != 0
 		i += n
+	default:
+		minimal = true
 	}
 	if l < 0 || l > len(b)-i {
-		return nil, nil, errors.New("BER length exceeds the data")
+		return 0, 0, 0, false, errors.New("BER length exceeds the data")
 	}
-	content, rest := b[i:i+l], b[i+l:]
-	if !constructed {
-		return appendTLV(hdr, content), rest, nil
-	}
-	var body []byte
-	for len(content) > 0 {
-		var child []byte
-		if child, content, err = berElement(content, depth+1); err != nil {
-			return nil, nil, err
-		}
-		body = append(body, child...)
-	}
-	return appendTLV(hdr, body), rest, nil
+	return tagLen, l, i, minimal, nil
 }
 
-func appendTLV(hdr, body []byte) []byte {
-	out := make([]byte, 0, len(hdr)+6+len(body))
-	out = append(out, hdr...)
-	switch l := len(body); {
+// derLenLen is the size of a DER length of l (what appendDERLen writes).
+func derLenLen(l int) int {
+	switch {
 	case l < 0x80:
-		out = append(out, byte(l))
+		return 1
 	case l < 1<<8:
-		out = append(out, 0x81, byte(l))
+		return 2
 	case l < 1<<16:
-		out = append(out, 0x82, byte(l>>8), byte(l))
+		return 3
 	case l < 1<<24:
-		out = append(out, 0x83, byte(l>>16), byte(l>>8), byte(l))
-	default:
-		out = append(out, 0x84, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
+		return 4
 	}
-	return append(out, body...)
+	return 5
+}
+
+func appendDERLen(out []byte, l int) []byte {
+	switch {
+	case l < 0x80:
+		return append(out, byte(l))
+	case l < 1<<8:
+		return append(out, 0x81, byte(l))
+	case l < 1<<16:
+		return append(out, 0x82, byte(l>>8), byte(l))
+	case l < 1<<24:
+		return append(out, 0x83, byte(l>>16), byte(l>>8), byte(l))
+	}
+	return append(out, 0x84, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
+}
+
+func isEOC(b []byte) bool { return len(b) >= 2 && b[0] == 0 && b[1] == 0 }
+
+// size checks the element at the start of b and returns its DER size and
+// what follows it, recording constructed elements' content lengths.
+func (w *berWalk) size(b []byte, depth int) (int, []byte, error) {
+	if depth > 64 {
+		return 0, nil, errors.New("BER nested too deep")
+	}
+	tagLen, l, i, minimal, err := berHeader(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !minimal {
+		w.changed = true
+	}
+	var content, rest []byte
+	if l >= 0 {
+		content, rest = b[i:i+l], b[i+l:]
+		if b[0]&0x20 == 0 { // primitive
+			return tagLen + derLenLen(l) + l, rest, nil
+		}
+	} else {
+		content = b[i:]
+	}
+	slot := len(w.bodies)
+	w.bodies = append(w.bodies, 0)
+	body := 0
+	for {
+		if l < 0 && isEOC(content) {
+			rest = content[2:]
+			break
+		}
+		if l >= 0 && len(content) == 0 {
+			break
+		}
+		n, after, err := w.size(content, depth+1)
+		if err != nil {
+			return 0, nil, err
+		}
+		body += n
+		content = after
+	}
+	w.bodies[slot] = body
+	return tagLen + derLenLen(body) + body, rest, nil
+}
+
+// write appends the DER form of the element at the start of b (which size
+// accepted) and returns what follows it.
+func (w *berWalk) write(out, b []byte) ([]byte, []byte) {
+	tagLen, l, i, _, _ := berHeader(b)
+	out = append(out, b[:tagLen]...)
+	if b[0]&0x20 == 0 {
+		out = appendDERLen(out, l)
+		return append(out, b[i:i+l]...), b[i+l:]
+	}
+	out = appendDERLen(out, w.bodies[w.next])
+	w.next++
+	if l < 0 {
+		rest := b[i:]
+		for !isEOC(rest) {
+			out, rest = w.write(out, rest)
+		}
+		return out, rest[2:]
+	}
+	content := b[i : i+l]
+	for len(content) > 0 {
+		out, content = w.write(out, content)
+	}
+	return out, b[i+l:]
 }
 
 // SigningTime returns the signingTime signed attribute, when present.

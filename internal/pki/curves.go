@@ -183,6 +183,16 @@ func (nc *namedCurve) decodePoint(b []byte) (x, y *big.Int, err error) {
 // through crypto/ecdsa's own parser; brainpool keys are built by hand, which
 // crypto/ecdsa verifies with its generic code path for other curves.
 func (nc *namedCurve) publicKey(point []byte) (*ecdsa.PublicKey, error) {
+	if c := nc.curve(); (c == elliptic.P256() || c == elliptic.P384() || c == elliptic.P521()) && len(point) == 1+2*nc.byteLen() && point[0] == 4 {
+		// An uncompressed NIST point: crypto/ecdsa checks its range and
+		// that it lies on the curve, in constant-time field arithmetic
+		// much faster than decodePoint's big integers.
+		k, err := ecdsa.ParseUncompressedPublicKey(c, point)
+		if err != nil {
+			return nil, fmt.Errorf("EC point is not on %s: %w", nc.name, err)
+		}
+		return k, nil
+	}
 	x, y, err := nc.decodePoint(point)
 	if err != nil {
 		return nil, err

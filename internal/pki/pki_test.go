@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -371,5 +372,37 @@ func TestPSSParams(t *testing.T) {
 	}
 	if _, err := ParseSignatureAlgorithm(oidRSAPSS, der[:len(der)-1]); err == nil {
 		t.Fatal("truncated parameters accepted")
+	}
+}
+
+// TestNISTPointOffCurve pins that a NIST key whose point is not on its
+// curve, or whose coordinate is out of range, is refused (the fast path
+// through crypto/ecdsa keeps decodePoint's checks).
+func TestNISTPointOffCurve(t *testing.T) {
+	for _, c := range []elliptic.Curve{elliptic.P256(), elliptic.P384(), elliptic.P521()} {
+		key, err := ecdsa.GenerateKey(c, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParsePublicKeyInfo(spki); err != nil {
+			t.Fatalf("%s: a valid key: %v", c.Params().Name, err)
+		}
+		bad := bytes.Clone(spki)
+		bad[len(bad)-1] ^= 1 // y changed: off the curve
+		if _, err := ParsePublicKeyInfo(bad); err == nil {
+			t.Errorf("%s: a point off the curve was accepted", c.Params().Name)
+		}
+		l := (c.Params().BitSize + 7) / 8
+		high := bytes.Clone(spki)
+		for i := len(high) - 2*l; i < len(high)-l; i++ {
+			high[i] = 0xff // x = 2^k - 1 >= p
+		}
+		if _, err := ParsePublicKeyInfo(high); err == nil {
+			t.Errorf("%s: a coordinate out of range was accepted", c.Params().Name)
+		}
 	}
 }

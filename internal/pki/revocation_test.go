@@ -2,9 +2,6 @@ package pki
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
@@ -12,37 +9,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
-)
 
-// testCert makes a P-256 certificate signed by parent (self-signed when nil).
-func testCert(t testing.TB, cn string, serial int64, ca bool, eku []x509.ExtKeyUsage, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
-		BasicConstraintsValid: true, IsCA: ca, ExtKeyUsage: eku,
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	if ca {
-		tmpl.KeyUsage |= x509.KeyUsageCertSign | x509.KeyUsageCRLSign
-	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, key
-}
+	"github.com/accord-network/accord/internal/pki/pkitest"
+)
 
 func mustParse(t testing.TB, c *x509.Certificate) *Certificate {
 	t.Helper()
@@ -65,36 +34,21 @@ type revocationVectors struct {
 func makeRevocationVectors(t testing.TB) revocationVectors {
 	t.Helper()
 	var v revocationVectors
-	var caKey, respKey *ecdsa.PrivateKey
-	v.ca, caKey = testCert(t, "Test CA", 1, true, nil, nil, nil)
-	v.leaf, _ = testCert(t, "Signer", 77, false, nil, v.ca, caKey)
-	v.responder, respKey = testCert(t, "Test OCSP", 78, false, []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}, v.ca, caKey)
+	ca := pkitest.NewCA(t, pkix.Name{CommonName: "Test CA"})
+	v.ca = ca.Cert
+	v.leaf, _ = ca.Issue(t, "Signer", 77)
+	var respKey crypto.Signer
+	v.responder, respKey = ca.Issue(t, "Test OCSP", 78, x509.ExtKeyUsageOCSPSigning)
 	v.now = time.Now().UTC().Truncate(time.Second)
-	mk := func(tmpl ocsp.Response, responder *x509.Certificate, key crypto.Signer) []byte {
-		b, err := ocsp.CreateResponse(v.ca, responder, tmpl, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	base := ocsp.Response{SerialNumber: big.NewInt(77), ThisUpdate: v.now.Add(-time.Hour), NextUpdate: v.now.Add(time.Hour), ProducedAt: v.now}
 	good := base
 	good.Status = ocsp.Good
-	v.good = mk(good, v.ca, caKey)
+	v.good = ca.OCSP(t, good, nil, nil)
 	rev := base
 	rev.Status, rev.RevokedAt, rev.RevocationReason = ocsp.Revoked, v.now.Add(-30*time.Minute), ocsp.KeyCompromise
-	v.revoked = mk(rev, v.ca, caKey)
-	del := good
-	del.Certificate = v.responder
-	v.delegated = mk(del, v.responder, respKey)
-	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number: big.NewInt(1), ThisUpdate: v.now.Add(-time.Hour), NextUpdate: v.now.Add(time.Hour),
-		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: big.NewInt(5), RevocationTime: v.now.Add(-2 * time.Hour)}},
-	}, v.ca, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.crl = crl
+	v.revoked = ca.OCSP(t, rev, nil, nil)
+	v.delegated = ca.OCSP(t, good, v.responder, respKey)
+	v.crl = ca.CRL(t, v.now.Add(-time.Hour), v.now.Add(time.Hour), x509.RevocationListEntry{SerialNumber: big.NewInt(5), RevocationTime: v.now.Add(-2 * time.Hour)})
 	return v
 }
 

@@ -83,17 +83,16 @@ func plainReason(name string) string {
 	return "A check failed: " + strings.ToLower(checkLabel(name)) + "."
 }
 
-// verdictText is the verdict headline.
+// verdictText is the verdict headline (verify.Verdict.Headline, the CLI's
+// words), marked ✓ or ✗ where the document was found valid or not.
 func verdictText(r *verify.Result) string {
-	switch r.Verdict() {
+	switch v := r.Verdict(); v {
 	case verify.VerdictValid:
-		return "✓ VALID"
-	case verify.VerdictUnreadable:
-		return "COULD NOT READ — scan again"
-	case verify.VerdictNotChecked:
-		return "NOT CHECKED — try again"
+		return "✓ " + v.Headline()
+	case verify.VerdictUnreadable, verify.VerdictNotChecked:
+		return v.Headline()
 	}
-	return "✗ NOT VALID"
+	return "✗ " + verify.VerdictInvalid.Headline()
 }
 
 func verdictTitle(r *verify.Result) string {

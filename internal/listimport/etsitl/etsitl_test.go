@@ -1,47 +1,19 @@
 package etsitl
 
 import (
-	"encoding/pem"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/accord-network/accord/fixtures"
-
 	"github.com/accord-network/accord/internal/listimport"
-	"github.com/accord-network/accord/internal/pki"
+	"github.com/accord-network/accord/internal/listimport/etsitl/etsitltest"
 	"github.com/accord-network/accord/trustlist"
 )
 
-const dir = "../../../../shared/fixtures/etsi-tl"
-
-func read(t testing.TB, rel string) []byte {
-	t.Helper()
-	return fixtures.ReadShared(t, "etsi-tl", rel)
-}
-
-func roots(t testing.TB, glob string) []*pki.Certificate {
-	files, _ := filepath.Glob(filepath.Join(dir, glob))
-	var out []*pki.Certificate
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		blk, _ := pem.Decode(b)
-		if blk == nil {
-			t.Fatalf("%s: not PEM", f)
-		}
-		c, err := pki.Parse(blk.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		t.Skip("no roots")
-	}
-	return out
-}
+var (
+	read  = etsitltest.Read
+	roots = etsitltest.Roots
+)
 
 // The real LOTL 248 verifies against the Official Journal's 2019 signers;
 // through its pointers the real DK, FI, IE and SE lists verify; the
@@ -118,11 +90,7 @@ func TestRealLists(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, p := range []string{"tl/DK-tl-sn22.xml", "negative/eu-lotl-no-sig.xml"} {
-		if b, err := os.ReadFile(filepath.Join(dir, p)); err == nil {
-			f.Add(b)
-		}
-	}
+	etsitltest.AddSeeds(f, "tl/DK-tl-sn22.xml", "negative/eu-lotl-no-sig.xml")
 	f.Add([]byte(`<TrustServiceStatusList><SchemeInformation><SchemeTerritory>EU</SchemeTerritory></SchemeInformation></TrustServiceStatusList>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = ParseList(b, listimport.Options{}, nil)

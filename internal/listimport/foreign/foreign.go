@@ -33,15 +33,17 @@ import (
 
 // Errors a refusal wraps.
 var (
-	ErrFormat      = errors.New("format not supported for pinned foreign lists")
-	ErrNotPinned   = errors.New("no source pin for this format")
-	ErrUntrusted   = errors.New("signature not verified against the pinned roots or a held LOTL's pointers")
-	ErrRollback    = errors.New("sequence number not newer than the held list (rollback)")
-	ErrStale       = errors.New("list is past its NextUpdate (stale)")
-	ErrClosed      = errors.New("list has no NextUpdate (closed or malformed)")
-	ErrNoLOTL      = errors.New("national list needs a held LOTL naming its signer")
-	ErrUnchanged   = errors.New("the same list is already held")
-	ErrMaxTerritry = errors.New("too many held lists")
+	ErrFormat    = errors.New("format not supported for pinned foreign lists")
+	ErrNotPinned = errors.New("no source pin for this format")
+	ErrUntrusted = errors.New("signature not verified against the pinned roots or a held LOTL's pointers")
+	ErrRollback  = errors.New("sequence number not newer than the held list (rollback)")
+	ErrStale     = errors.New("list is past its NextUpdate (stale)")
+	ErrClosed    = errors.New("list has no NextUpdate (closed or malformed)")
+	ErrNoLOTL    = errors.New("national list needs a held LOTL naming its signer")
+	ErrUnchanged = errors.New("the same list is already held")
+	// ErrMaxTerritory: a list for a new slot (format, territory) would
+	// make the Held keep more than MaxLists lists.
+	ErrMaxTerritory = errors.New("too many held lists")
 	// ErrEnvelope: a foreign list envelope's claims (slot, seq, dates)
 	// differ from what its file says. It wraps trustlist.ErrMalformed: no
 	// honest node sends one.
@@ -246,7 +248,7 @@ func (h *Held) accept(format string, raw []byte, o Options, check func(*List) er
 		return nil, "", err
 	}
 	if _, ok := h.lists[l.Key()]; !ok && len(h.lists) >= MaxLists {
-		return nil, "", ErrMaxTerritry
+		return nil, "", fmt.Errorf("%w (at most %d)", ErrMaxTerritory, MaxLists)
 	}
 	h.lists[l.Key()] = l
 	return l, warn, nil

@@ -1,52 +1,23 @@
 package foreign
 
 import (
-	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/accord-network/accord/fixtures"
-
 	"github.com/accord-network/accord/internal/listimport/etsitl"
-	"github.com/accord-network/accord/internal/pki"
+	"github.com/accord-network/accord/internal/listimport/etsitl/etsitltest"
 	"github.com/accord-network/accord/trustlist"
 )
 
-const dir = "../../../../shared/fixtures/etsi-tl"
-
-func read(t testing.TB, rel string) []byte {
-	t.Helper()
-	return fixtures.ReadShared(t, "etsi-tl", rel)
-}
-
-func roots(t testing.TB, glob string) []*pki.Certificate {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, glob))
-	if len(files) == 0 {
-		t.Skipf("shared fixtures absent (%s)", glob)
-	}
-	var out []*pki.Certificate
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blk, _ := pem.Decode(b)
-		if blk == nil {
-			t.Fatalf("%s: not PEM", f)
-		}
-		c, err := pki.Parse(blk.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
-	}
-	return out
-}
+var (
+	read  = etsitltest.Read
+	roots = etsitltest.Roots
+)
 
 // LOTL 248 was issued 2019-09-04 with NextUpdate 2020-03-04; the national
 // lists of the fixture set are fresh at this instant too.
@@ -189,25 +160,9 @@ func TestPinRequired(t *testing.T) {
 }
 
 func FuzzAccept(f *testing.F) {
-	for _, rel := range []string{"lotl/eu-lotl-248.xml", "tl/IE-tl-sn18.xml", "negative/eu-lotl-no-sig.xml"} {
-		if b, err := os.ReadFile(filepath.Join(dir, rel)); err == nil {
-			f.Add(b)
-		}
-	}
+	etsitltest.AddSeeds(f, "lotl/eu-lotl-248.xml", "tl/IE-tl-sn18.xml", "negative/eu-lotl-no-sig.xml")
 	f.Add([]byte("<TrustServiceStatusList/>"))
-	var oj []*pki.Certificate
-	files, _ := filepath.Glob(filepath.Join(dir, "certs/oj-2019/*.pem"))
-	for _, fn := range files {
-		b, _ := os.ReadFile(fn)
-		if blk, _ := pem.Decode(b); blk != nil {
-			if c, err := pki.Parse(blk.Bytes); err == nil {
-				oj = append(oj, c)
-			}
-		}
-	}
-	if len(oj) == 0 {
-		f.Skip("shared fixtures absent (certs/oj-2019)")
-	}
+	oj := roots(f, "certs/oj-2019/*.pem")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := NewHeld()
 		if err := h.PinSource(Pin{Format: etsitl.Format, Roots: oj}); err != nil {
@@ -220,17 +175,30 @@ func FuzzAccept(f *testing.F) {
 	})
 }
 
-// Saved pins and lists reopen with the same lists held, so a rollback is
-// still refused after a restart.
-func TestSaveReopen(t *testing.T) {
+// heldLOTLAndIE holds the real LOTL 248 and, through it, the IE list.
+func heldLOTLAndIE(t *testing.T) (*Held, *List) {
+	t.Helper()
 	h := pinned(t, "certs/oj-2019/*.pem")
-	o := Options{Now: when}
-	accept(t, h, "lotl/eu-lotl-248.xml", o)
-	accept(t, h, "tl/IE-tl-sn18.xml", o)
+	accept(t, h, "lotl/eu-lotl-248.xml", Options{Now: when})
+	return h, accept(t, h, "tl/IE-tl-sn18.xml", Options{Now: when})
+}
+
+// savedLOTLAndIE saves heldLOTLAndIE's pin and lists to a new folder.
+func savedLOTLAndIE(t *testing.T) string {
+	t.Helper()
+	h, _ := heldLOTLAndIE(t)
 	d := t.TempDir()
 	if err := h.Save(d); err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// Saved pins and lists reopen with the same lists held, so a rollback is
+// still refused after a restart.
+func TestSaveReopen(t *testing.T) {
+	o := Options{Now: when}
+	d := savedLOTLAndIE(t)
 	h2, warns, err := Load(d, o)
 	if err != nil || len(warns) != 0 {
 		t.Fatalf("load: %v %v", err, warns)
@@ -255,10 +223,7 @@ func TestSaveReopen(t *testing.T) {
 // Installed national lists answer Set.Find by thumbprint and kid with their
 // territory as country and their seq and NextUpdate; the LOTL adds nothing.
 func TestInstallFind(t *testing.T) {
-	h := pinned(t, "certs/oj-2019/*.pem")
-	o := Options{Now: when}
-	accept(t, h, "lotl/eu-lotl-248.xml", o)
-	ie := accept(t, h, "tl/IE-tl-sn18.xml", o)
+	h, ie := heldLOTLAndIE(t)
 	es := ie.Entries()
 	if len(es) == 0 {
 		t.Fatal("IE list mapped no entries")
@@ -289,14 +254,8 @@ func TestInstallFind(t *testing.T) {
 
 // A list refused on reload is dropped from the folder by the next Save.
 func TestSaveDropsRefused(t *testing.T) {
-	h := pinned(t, "certs/oj-2019/*.pem")
 	o := Options{Now: when}
-	accept(t, h, "lotl/eu-lotl-248.xml", o)
-	accept(t, h, "tl/IE-tl-sn18.xml", o)
-	d := t.TempDir()
-	if err := h.Save(d); err != nil {
-		t.Fatal(err)
-	}
+	d := savedLOTLAndIE(t)
 	if err := os.Remove(filepath.Join(d, "etsi-tl_EU_lotl.xml")); err != nil {
 		t.Fatal(err)
 	}
@@ -309,5 +268,23 @@ func TestSaveDropsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(d, "etsi-tl_IE.xml")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("refused IE list still saved: %v", err)
+	}
+}
+
+// A Held keeps at most MaxLists lists: a list for a new slot is refused
+// once it is full, while a newer list for a held slot still replaces it.
+func TestMaxLists(t *testing.T) {
+	h := pinned(t, "certs/oj-2019/*.pem")
+	o := Options{Now: time.Date(2019, 8, 20, 0, 0, 0, 0, time.UTC)}
+	accept(t, h, "lotl/eu-lotl-247-pivot.xml", o)
+	for i := 1; len(h.lists) < MaxLists; i++ {
+		h.lists[fmt.Sprintf("filler-%d", i)] = &List{}
+	}
+	if _, _, err := h.Accept(etsitl.Format, read(t, "tl/IE-tl-sn18.xml"), Options{Now: when}); !errors.Is(err, ErrMaxTerritory) {
+		t.Fatalf("list for a new slot in a full Held: %v", err)
+	}
+	accept(t, h, "lotl/eu-lotl-248.xml", Options{Now: when})
+	if n := len(h.lists); n != MaxLists {
+		t.Fatalf("held %d lists, want %d", n, MaxLists)
 	}
 }

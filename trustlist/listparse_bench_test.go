@@ -1,0 +1,153 @@
+package trustlist
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/accord-network/accord/internal/cputime"
+)
+
+// benchList is a signed list of n eth entries under a one-key ES256
+// descriptor, as BenchmarkParseVerifyList1000 (package trustlist_test) makes.
+func benchList(b *testing.B, n int) (*Descriptor, *List) {
+	return benchListOf(b, n, func(i int, at time.Time) (*Entry, error) {
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], uint64(i))
+		h := sha256.Sum256(append([]byte("NL"), buf[:]...))
+		return NewEthEntry(h[:20], []DocType{DocOA}, fmt.Sprintf("Issuer %d", i), "", at.Add(-time.Hour), at.Add(24*time.Hour*365))
+	})
+}
+
+// benchX509List is a signed list of n x509 entries (distinct P-256
+// certificates of about 400 bytes, as DSCs are), under the same descriptor.
+func benchX509List(b *testing.B, n int) (*Descriptor, *List) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return benchListOf(b, n, func(i int, at time.Time) (*Entry, error) {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), Subject: pkix.Name{Country: []string{"NL"}, CommonName: fmt.Sprintf("DSC %d", i)},
+			NotBefore: at.Add(-time.Hour), NotAfter: at.Add(24 * time.Hour * 365)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		if err != nil {
+			return nil, err
+		}
+		return NewX509Entry(der, false, []DocType{DocHCert}, "")
+	})
+}
+
+func benchListOf(b *testing.B, n int, entry func(i int, at time.Time) (*Entry, error)) (*Descriptor, *List) {
+	at := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	k, err := GenerateKey(AlgES256, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := SignDescriptor(&Descriptor{Country: "NL", Name: "NL anchor", Version: 1, Threshold: 1, Keys: []*PublicKey{k.Public()}, IssuedAt: at}, []*PrivateKey{k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	entries := make([]*Entry, n)
+	for i := range entries {
+		if entries[i], err = entry(i, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l, err := SignList(&List{Country: "NL", DescriptorVersion: 1, Seq: 1, IssuedAt: at, NextUpdate: at.Add(time.Hour), Entries: entries}, []*PrivateKey{k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d, l
+}
+
+func benchCPU(b *testing.B) func() {
+	start := cputime.Now()
+	return func() { b.ReportMetric(float64(cputime.Now()-start)/float64(b.N), "cpu-ns/op") }
+}
+
+// BenchmarkAcceptParseVerifyList1000 is what Set.Accept does with a list
+// before its chain checks: decode the COSE envelope and the payload in its
+// deterministic encoding, check every entry (spec/trustlist.md §1.3) and
+// that no (kind, kid) is listed twice, hash the payload, verify the
+// signatures. Entries are not built (a list that becomes a head builds
+// them for the index: BenchmarkAcceptParseVerifyBuildList1000). Compare
+// with BenchmarkParseVerifyList1000Floor (package trustlist_test).
+func BenchmarkAcceptParseVerifyList1000(b *testing.B) {
+	d, l := benchList(b, 1000)
+	raw := l.Raw()
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer benchCPU(b)()
+	for i := 0; i < b.N; i++ {
+		p, err := parseList(raw, nil, true)
+		if err != nil || p.Verify(d) != nil || p.entryCount() != 1000 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAcceptParseVerifyBuildList1000 is BenchmarkAcceptParseVerifyList1000
+// for a list that becomes its anchor's head: its entries are built too.
+func BenchmarkAcceptParseVerifyBuildList1000(b *testing.B) {
+	d, l := benchList(b, 1000)
+	raw := l.Raw()
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer benchCPU(b)()
+	for i := 0; i < b.N; i++ {
+		p, err := parseList(raw, nil, true)
+		if err != nil || p.Verify(d) != nil || len(p.entries()) != 1000 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAcceptParseVerifyX509List1000 is BenchmarkAcceptParseVerifyList1000
+// for a list of 1,000 certificates: each entry's kid and thumbprint are
+// checked against SHA-256 of its certificate (spec/trustlist.md §1.3), a
+// second pass over most of the list's bytes that the floor does not make.
+// Its floor: BenchmarkAcceptParseVerifyX509List1000Floor.
+func BenchmarkAcceptParseVerifyX509List1000(b *testing.B) {
+	d, l := benchX509List(b, 1000)
+	raw := l.Raw()
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer benchCPU(b)()
+	for i := 0; i < b.N; i++ {
+		p, err := parseList(raw, nil, true)
+		if err != nil || p.Verify(d) != nil || p.entryCount() != 1000 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAcceptParseVerifyX509List1000Floor is the signature check of that
+// list alone: SHA-256 over the whole signed list and one raw P-256 verify.
+func BenchmarkAcceptParseVerifyX509List1000Floor(b *testing.B) {
+	_, l := benchX509List(b, 1000)
+	raw := l.Raw()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	h := sha256.Sum256(raw)
+	sig, _ := ecdsa.SignASN1(rand.Reader, k, h[:])
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer benchCPU(b)()
+	for i := 0; i < b.N; i++ {
+		h := sha256.Sum256(raw)
+		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sig) {
+			b.Fatal("verify")
+		}
+	}
+}
