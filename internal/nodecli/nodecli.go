@@ -7,6 +7,7 @@ package nodecli
 
 import (
 	"io"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -51,11 +52,17 @@ func readBounded(r io.Reader, limit int64) ([]byte, error) { return clibase.Read
 func readInput(path string) ([]byte, error)                { return clibase.ReadInput(path) }
 func storeErr(dir string, err error) error                 { return clibase.StoreErr(dir, err) }
 
+// nodeStatusMaxAge is how long a node reuses a fetched status list: an
+// issuer's revocation reaches a node's verdicts within it.
+const nodeStatusMaxAge = 5 * time.Minute
+
 var (
-	optionalDirFlag = clibase.OptionalDirFlag
-	dataFlag        = clibase.DataFlag
-	jsonFlag        = clibase.JSONFlag
-	ethRPCFlag      = clibase.EthRPCFlag
-	chainReader     = clibase.ChainReader
-	newVerifyClient = clibase.NewVerifyClient
+	statusOnlineFlag = clibase.StatusOnlineFlag
+	statusFetcher    = clibase.StatusFetcher
+	optionalDirFlag  = clibase.OptionalDirFlag
+	dataFlag         = clibase.DataFlag
+	jsonFlag         = clibase.JSONFlag
+	ethRPCFlag       = clibase.EthRPCFlag
+	chainReader      = clibase.ChainReader
+	newVerifyClient  = clibase.NewVerifyClient
 )
