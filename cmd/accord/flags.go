@@ -1,12 +1,9 @@
 package main
 
 import (
-	"time"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/internal/clibase"
-	"github.com/accord-network/accord/internal/httpfetch"
 )
 
 // Flags that several commands take are defined once, in internal/clibase
@@ -35,13 +32,3 @@ func jsonFlag(usage string) *cli.BoolFlag { return clibase.JSONFlag(usage) }
 
 // machineJSON is the usage of most commands' --json.
 const machineJSON = "machine-readable output"
-
-// statusOnlineFlagName is --status-online (see clibase.StatusOnlineFlag).
-const statusOnlineFlagName = clibase.StatusOnlineFlagName
-
-func statusOnlineFlag() *cli.BoolFlag { return clibase.StatusOnlineFlag() }
-
-// statusFetcher is the status list fetcher --status-online asks for, or nil.
-func statusFetcher(c *cli.Context, maxAge time.Duration) *httpfetch.Fetcher {
-	return clibase.StatusFetcher(c, maxAge)
-}

@@ -63,7 +63,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "region", Usage: "with --arrival: the region whose rules apply"},
 			&cli.StringFlag{Name: "lang", Value: "en", Usage: "with --arrival: language of the rule descriptions"},
 			ethRPCFlag(),
-			statusOnlineFlag(),
+			clibase.StatusOnlineFlag(),
 		},
 		Action: verifyAction,
 	}
@@ -98,10 +98,10 @@ func verifyAction(c *cli.Context) error {
 		defer chains.Close()
 		opts.Chains = chains
 	}
-	if c.Bool(statusOnlineFlagName) && c.String("node") != "" {
+	if c.Bool(clibase.StatusOnlineFlagName) && c.String("node") != "" {
 		return usageErr("--status-online applies to verifying here; a node fetches status lists when it runs with `accord node run --status-online`")
 	}
-	if f := statusFetcher(c, 0); f != nil {
+	if f := clibase.StatusFetcher(c, 0); f != nil {
 		opts.Fetcher = f
 	}
 	var check checkFunc

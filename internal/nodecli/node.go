@@ -20,6 +20,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/p2p"
 	"github.com/accord-network/accord/trustlist"
 )
@@ -63,7 +64,7 @@ func nodeCommand() *cli.Command {
 					&cli.BoolFlag{Name: "verbose", Usage: "log debug events too (sync rounds, dial failures)"},
 					&cli.StringFlag{Name: "log-format", Usage: "log format on stderr: text or json", Value: "text"},
 					ethRPCFlag(),
-					statusOnlineFlag(),
+					clibase.StatusOnlineFlag(),
 				},
 				Action: nodeRun,
 			},
@@ -150,7 +151,7 @@ func nodeRun(c *cli.Context) error {
 		defer chains.Close()
 		cfg.Chains = chains
 	}
-	if f := statusFetcher(c, nodeStatusMaxAge); f != nil {
+	if f := clibase.StatusFetcher(c, clibase.NodeStatusMaxAge); f != nil {
 		cfg.Fetcher = f
 	}
 	if cfg.MDNS && loopbackOnly(cfg.Listen) {

@@ -7,7 +7,6 @@ package nodecli
 
 import (
 	"io"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -52,17 +51,11 @@ func readBounded(r io.Reader, limit int64) ([]byte, error) { return clibase.Read
 func readInput(path string) ([]byte, error)                { return clibase.ReadInput(path) }
 func storeErr(dir string, err error) error                 { return clibase.StoreErr(dir, err) }
 
-// nodeStatusMaxAge is how long a node reuses a fetched status list: an
-// issuer's revocation reaches a node's verdicts within it.
-const nodeStatusMaxAge = 5 * time.Minute
-
 var (
-	statusOnlineFlag = clibase.StatusOnlineFlag
-	statusFetcher    = clibase.StatusFetcher
-	optionalDirFlag  = clibase.OptionalDirFlag
-	dataFlag         = clibase.DataFlag
-	jsonFlag         = clibase.JSONFlag
-	ethRPCFlag       = clibase.EthRPCFlag
-	chainReader      = clibase.ChainReader
-	newVerifyClient  = clibase.NewVerifyClient
+	optionalDirFlag = clibase.OptionalDirFlag
+	dataFlag        = clibase.DataFlag
+	jsonFlag        = clibase.JSONFlag
+	ethRPCFlag      = clibase.EthRPCFlag
+	chainReader     = clibase.ChainReader
+	newVerifyClient = clibase.NewVerifyClient
 )
