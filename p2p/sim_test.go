@@ -735,7 +735,9 @@ func (s *simNet) phasePropagation(res *simResult) {
 		res.listBytes = len(l.Raw())
 		got := s.waitHold(nodes, l.Seq, 10*time.Minute)
 		res.propWall += time.Since(start)
-		res.prop.add(spread(got, start, origin))
+		sp := spread(got, start, origin)
+		s.tb.Logf("%s: list %d reached %d nodes: p50 %s p99 %s p100 %s", time.Now().Format(time.TimeOnly), l.Seq, len(nodes), ms(sp.p50), ms(sp.p99), ms(sp.p100))
+		res.prop.add(sp)
 	}
 	res.propCPU = cputime.Now() - cpu0
 	res.load = loadAvg()

@@ -121,6 +121,15 @@ func (r *cborReader) uint() (uint64, error) {
 }
 
 func (r *cborReader) int() (int64, error) {
+	// A time in seconds since the epoch: an unsigned 4-byte argument.
+	if off := r.off; off+5 <= len(r.b) && r.b[off] == 0x1a {
+		a := binary.BigEndian.Uint32(r.b[off+1:])
+		if a <= math.MaxUint16 {
+			return 0, errNotCanonical
+		}
+		r.off = off + 5
+		return int64(a), nil
+	}
 	m, a, err := r.head()
 	if err != nil || (m != 0 && m != 1) || a > math.MaxInt64 {
 		return 0, errNotCanonical
@@ -142,6 +151,18 @@ func (r *cborReader) null() bool {
 
 // raw reads a byte or text string of major type want as a view.
 func (r *cborReader) raw(want byte) ([]byte, error) {
+	// Strings under 24 bytes (kids, addresses, names, tokens) have their
+	// length in the initial byte.
+	if off := r.off; off < len(r.b) {
+		if ib := r.b[off]; ib>>5 == want && ib&0x1f < 24 {
+			end := off + 1 + int(ib&0x1f)
+			if end > len(r.b) {
+				return nil, errNotCanonical
+			}
+			r.off = end
+			return r.b[off+1 : end : end], nil
+		}
+	}
 	m, a, err := r.head()
 	if err != nil || m != want || a > uint64(len(r.b)-r.off) {
 		return nil, errNotCanonical

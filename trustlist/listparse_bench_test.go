@@ -151,3 +151,23 @@ func BenchmarkAcceptParseVerifyX509List1000Floor(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListPayloadWalk1000 is the acceptance path's reading of a
+// 1,000-entry payload alone: decoding, the canonical-form check, every
+// entry's checks and their uniqueness, without the envelope, the hashes
+// or the signature.
+func BenchmarkListPayloadWalk1000(b *testing.B) {
+	_, l := benchList(b, 1000)
+	p := l.Payload()
+	b.SetBytes(int64(len(p)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer benchCPU(b)()
+	for i := 0; i < b.N; i++ {
+		var offs entryOffsets
+		if _, err := decodeListPayload(p, &offs); err != nil || offs.err != nil || len(offs.offs) != 1000 {
+			b.Fatal(err, offs.err)
+		}
+		offs.uniq.release()
+	}
+}

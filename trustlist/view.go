@@ -35,6 +35,33 @@ type View struct {
 	mu      sync.Mutex
 	loaded  map[string]*viewAnchor
 	loadErr error
+
+	// found caches Find's candidates (before the query's filters) per
+	// lookup, and pubsOf each anchor's publications once loaded: the store
+	// does not change while the View is open (it holds the shared lock), so
+	// a bulk verification reads bbolt and takes mu once per key, not once
+	// per document on every worker.
+	found  sync.Map // findKey → []*Match
+	pubsOf sync.Map // country → *pubState
+}
+
+// findKey names the candidates of q (what Find gathers before applying q's
+// filters: its cases are those of candidates), or "" for a query that is
+// not cached.
+func findKey(q Query) string {
+	switch {
+	case q.KID != nil:
+		return idxKID + string(q.KID)
+	case q.Thumbprint != nil:
+		return idxThumb + string(q.Thumbprint)
+	case q.Address != nil:
+		return idxAddr + string(q.Address)
+	case q.CA != nil && *q.CA:
+		return "ca:" + q.Country
+	case q.Country != "":
+		return "country:" + q.Country
+	}
+	return ""
 }
 
 // viewAnchor is one anchor's state as a View loaded and verified it.
@@ -220,6 +247,12 @@ func (v *View) Err() error {
 
 // Find is Set.Find over the store: the same query, the same matches.
 func (v *View) Find(q Query) []Match {
+	key := findKey(q)
+	if key != "" {
+		if c, ok := v.found.Load(key); ok {
+			return append(filterMatches(c.([]*Match), q), v.foreign.Find(q)...)
+		}
+	}
 	ccs, err := v.candidates(q)
 	var cands []*Match
 	for _, cc := range ccs {
@@ -243,6 +276,8 @@ func (v *View) Find(q Query) []Match {
 	}
 	if err != nil {
 		v.noteErr(err)
+	} else if key != "" {
+		v.found.Store(key, cands)
 	}
 	out := filterMatches(cands, q)
 	return append(out, v.foreign.Find(q)...)
@@ -477,6 +512,9 @@ func logObject(tx *bolt.Tx, ref objRef, check bool) ([]byte, error) {
 // pubs returns cc's publications, loading and verifying them on first use
 // (nil if it has none or they fail to load: see Err).
 func (v *View) pubs(cc string) *pubState {
+	if p, ok := v.pubsOf.Load(cc); ok {
+		return p.(*pubState)
+	}
 	a := v.anchor(cc)
 	if a == nil || a.err != nil {
 		return nil
@@ -495,6 +533,7 @@ func (v *View) pubs(cc string) *pubState {
 		p = &pubState{}
 	}
 	a.pubs = p
+	v.pubsOf.Store(cc, p)
 	return p
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/accord-network/accord/trustlist"
 )
@@ -49,7 +50,17 @@ func Register(f Format) {
 	formats[f.Name()] = f
 	order = append(order, f.Name())
 	sort.SliceStable(order, func(i, j int) bool { return priority(formats[order[i]]) < priority(formats[order[j]]) })
+	snap := make([]Format, 0, len(order))
+	for _, n := range order {
+		snap = append(snap, formats[n])
+	}
+	detectOrder.Store(&snap)
 }
+
+// detectOrder is the formats in detection order, replaced whole by each
+// Register: Detect, which runs for every document, reads it without a lock
+// shared by every worker of a bulk run.
+var detectOrder atomic.Pointer[[]Format]
 
 // Prioritizer may be implemented by a Format to be detected before others
 // (lower first; default 100). Formats with unambiguous magic bytes (PDF)
@@ -84,7 +95,11 @@ func Lookup(name string) (Format, bool) {
 
 // Detect returns the first registered format that recognises in.
 func Detect(in []byte) (Format, error) {
-	for _, f := range Formats() {
+	fs := detectOrder.Load()
+	if fs == nil {
+		return nil, ErrUnknownFormat
+	}
+	for _, f := range *fs {
 		if f.Detect(in) {
 			return f, nil
 		}

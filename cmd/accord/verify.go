@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -321,12 +322,17 @@ func (r *verifyRun) Run(ctx context.Context) int {
 		workers = runtime.NumCPU()
 	}
 	results := make([]*verify.Result, len(r.inputs))
-	done := make(chan int, len(r.inputs))
+	// Inputs go to the workers in batches: a goroutine per document would
+	// grow a fresh stack through the whole verification every time, a cost
+	// of its own per document in a folder of thousands. A worker reports
+	// each batch when it is done with it ([lo, hi) on done), not each
+	// document: the printing goroutine is then woken once a batch.
+	batch := max(1, min(64, len(r.inputs)/(4*workers)))
+	if r.progress != nil || !r.many {
+		batch = 1 // a terminal shows each result as it comes
+	}
+	done := make(chan [2]int, len(r.inputs)/batch+1)
 	go func() {
-		// Inputs go to the workers in batches: a goroutine per document
-		// would grow a fresh stack through the whole verification every
-		// time, a cost of its own per document in a folder of thousands.
-		batch := max(1, min(64, len(r.inputs)/(4*workers)))
 		var g errgroup.Group
 		g.SetLimit(workers)
 		for lo := 0; lo < len(r.inputs); lo += batch {
@@ -334,14 +340,22 @@ func (r *verifyRun) Run(ctx context.Context) int {
 			g.Go(func() error {
 				for i := lo; i < hi; i++ {
 					results[i] = r.verifyInput(ctx, r.inputs[i])
-					done <- i
 				}
+				done <- [2]int{lo, hi}
 				return nil
 			})
 		}
 		_ = g.Wait()
 		close(done)
 	}()
+	// Output is buffered and written when the printing goroutine has
+	// nothing more to print for now (a write a document would be a system
+	// call each on the one goroutine that prints for every worker).
+	out := bufio.NewWriterSize(r.out, 64<<10)
+	defer out.Flush()
+	w := r.out
+	r.out = out
+	defer func() { r.out = w }()
 
 	var bar *progressbar.ProgressBar
 	if r.progress != nil {
@@ -354,8 +368,10 @@ func (r *verifyRun) Run(ctx context.Context) int {
 	var need []attention
 	ready := make([]bool, len(r.inputs))
 	next := 0
-	for i := range done {
-		ready[i] = true
+	for span := range done {
+		for i := span[0]; i < span[1]; i++ {
+			ready[i] = true
+		}
 		for next < len(r.inputs) && ready[next] {
 			res := results[next]
 			results[next] = nil // keep only what the closing block needs
@@ -377,9 +393,13 @@ func (r *verifyRun) Run(ctx context.Context) int {
 			}
 			r.print(res)
 			if bar != nil {
+				_ = out.Flush() // before the bar is drawn again
 				_ = bar.Add(1)
 			}
 			next++
+		}
+		if len(done) == 0 {
+			_ = out.Flush() // nothing more to print until a worker is done
 		}
 	}
 	if bar != nil {

@@ -1,4 +1,4 @@
-package hcert
+package hcert_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/formats/qr"
 	"github.com/accord-network/accord/internal/hc1"
 	"github.com/accord-network/accord/trustlist"
@@ -88,14 +89,14 @@ func parseClock(s string) (time.Time, error) {
 
 // stepOrder ranks the decoding steps, to tell whether a failure came
 // before or after a given step.
-var stepOrder = map[Step]int{StepPrefix: 1, StepBase45: 2, StepZlib: 3, StepCOSE: 4, StepCWT: 5, StepDCC: 6}
+var stepOrder = map[hcert.Step]int{hcert.StepPrefix: 1, hcert.StepBase45: 2, hcert.StepZlib: 3, hcert.StepCOSE: 4, hcert.StepCWT: 5, hcert.StepDCC: 6}
 
 // passed reports whether decoding got past step s.
-func passed(err error, s Step) bool {
+func passed(err error, s hcert.Step) bool {
 	if err == nil {
 		return true
 	}
-	return stepOrder[StepOf(err)] > stepOrder[s]
+	return stepOrder[hcert.StepOf(err)] > stepOrder[s]
 }
 
 // pictureDecode reads the QR code of a case's 2DCODE picture.
@@ -236,9 +237,9 @@ func evaluate(t *testing.T, c *dccCase) map[string]flagOutcome {
 	}
 
 	d, derr := Decode([]byte(c.PREFIX))
-	set("EXPECTEDUNPREFIX", passed(derr, StepPrefix), "%v", derr)
-	set("EXPECTEDB45DECODE", passed(derr, StepBase45), "%v", derr)
-	set("EXPECTEDCOMPRESSION", passed(derr, StepZlib) && d.Compressed, "error %v, zlib present %v", derr, d.Compressed)
+	set("EXPECTEDUNPREFIX", passed(derr, hcert.StepPrefix), "%v", derr)
+	set("EXPECTEDB45DECODE", passed(derr, hcert.StepBase45), "%v", derr)
+	set("EXPECTEDCOMPRESSION", passed(derr, hcert.StepZlib) && d.Compressed, "error %v, zlib present %v", derr, d.Compressed)
 	decodeOK, decodeWhy := derr == nil, fmt.Sprint(derr)
 	if decodeOK && c.CBOR != "" {
 		if eq, why := sameCBOR(c.CBOR, d); !eq {
@@ -267,7 +268,7 @@ func evaluate(t *testing.T, c *dccCase) map[string]flagOutcome {
 	}
 	set("EXPECTEDVALIDOBJECT", validObject, "decode: %v; DCC has ver, nam and dob: %v", derr, validObject)
 
-	res, verr := Format{}.Verify(context.Background(), []byte(c.PREFIX), env)
+	res, verr := hcert.Format{}.Verify(context.Background(), []byte(c.PREFIX), env)
 	if (verr == nil) != (derr == nil) {
 		t.Errorf("Verify and Decode disagree: %v vs %v", verr, derr)
 	}
@@ -290,10 +291,10 @@ func evaluate(t *testing.T, c *dccCase) map[string]flagOutcome {
 			// The signature did not verify, so the verifier names no
 			// signer; the step itself (do this DSC's EKUs allow this DCC
 			// type?) is still defined for TESTCTX.CERTIFICATE.
-			st, detail = keyUsageVerdict(&d.DCC, e.Certificate(), &verify.TextBuf{})
+			st, detail = hcert.KeyUsageVerdict(&d.DCC, e.Certificate(), &verify.TextBuf{})
 			detail = "(judged on TESTCTX.CERTIFICATE, which did not verify the signature) " + detail
 		}
-		if check == verify.CheckSchema && st == verify.Skip && !schemaCheck {
+		if check == verify.CheckSchema && st == verify.Skip && !hcert.SchemaCheck() {
 			out[flag] = flagOutcome{why: detail}
 			continue
 		}
@@ -305,7 +306,7 @@ func evaluate(t *testing.T, c *dccCase) map[string]flagOutcome {
 		if f := res.FirstFailure(); f != nil {
 			first = f.Name + ": " + f.Detail
 		}
-		if !schemaCheck {
+		if !hcert.SchemaCheck() {
 			out["EXPECTEDRESULTS"] = flagOutcome{why: "overall validity needs the schema check"}
 		} else {
 			set("EXPECTEDRESULTS", res.Valid, "valid=%v %s", res.Valid, first)
@@ -336,14 +337,14 @@ func encodeRoundTrip(t *testing.T, c *dccCase) (bool, string) {
 		return false, err.Error()
 	}
 	s := trustlisttest.TrustOne(t, c.Country, e)
-	res, err := Format{}.Verify(context.Background(), []byte(hc1doc), &verify.Env{Trust: s, At: now})
+	res, err := hcert.Format{}.Verify(context.Background(), []byte(hc1doc), &verify.Env{Trust: s, At: now})
 	if err != nil {
 		return false, "verify: " + err.Error()
 	}
 	if st := res.Check(verify.CheckSignature); st == nil || st.Status != verify.Pass {
 		return false, "signature check of the re-encoded DCC did not pass"
 	}
-	if eq, why := sameJSON(c.JSON, res.Claims.(*Claims).Map()); !eq {
+	if eq, why := sameJSON(c.JSON, res.Claims.(*hcert.Claims).Map()); !eq {
 		return false, why
 	}
 	return true, ""

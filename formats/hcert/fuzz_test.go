@@ -1,4 +1,4 @@
-package hcert
+package hcert_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/verify"
 )
 
@@ -34,12 +35,12 @@ func FuzzHC1(f *testing.F) {
 	}
 	env := &verify.Env{Trust: d.set, At: now}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		r, err := Format{}.Verify(context.Background(), in, env)
+		r, err := hcert.Format{}.Verify(context.Background(), in, env)
 		if r == nil {
 			t.Fatal("nil result")
 		}
 		if err != nil {
-			if !errors.Is(err, verify.ErrMalformed) || StepOf(err) == "" || strings.Contains(err.Error(), "\n") {
+			if !errors.Is(err, verify.ErrMalformed) || hcert.StepOf(err) == "" || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("bad error %q", err)
 			}
 			return

@@ -1,4 +1,4 @@
-package hcert
+package hcert_test
 
 import (
 	"bytes"
@@ -24,6 +24,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/accord-network/accord/formats/base45"
+	"github.com/accord-network/accord/formats/hcert"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/trustlist/trustlisttest"
 	"github.com/accord-network/accord/verify"
@@ -116,7 +117,7 @@ func (d *dsc) issue(t testing.TB, payload string) string {
 
 func run(t testing.TB, trust verify.TrustedMaterial, in []byte) (*verify.Result, error) {
 	t.Helper()
-	r, err := Format{}.Verify(context.Background(), in, &verify.Env{Trust: trust, At: now})
+	r, err := hcert.Format{}.Verify(context.Background(), in, &verify.Env{Trust: trust, At: now})
 	if r != nil {
 		r.Finish()
 	}
@@ -145,7 +146,7 @@ func TestRoundTripAllAlgorithms(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			d := newDSC(t, alg)
 			hc1doc := d.issue(t, vaccJSON)
-			if !strings.HasPrefix(hc1doc, "HC1:") || !(Format{}).Detect([]byte(hc1doc)) {
+			if !strings.HasPrefix(hc1doc, "HC1:") || !(hcert.Format{}).Detect([]byte(hc1doc)) {
 				t.Fatalf("bad HC1 %q", hc1doc[:10])
 			}
 			r, err := run(t, d.set, []byte(hc1doc))
@@ -169,7 +170,7 @@ func TestRoundTripAllAlgorithms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !(Format{}).Detect(cose) {
+			if !(hcert.Format{}).Detect(cose) {
 				t.Fatal("raw COSE not detected")
 			}
 			r, err = run(t, d.set, cose)
@@ -278,7 +279,7 @@ func hc1doc(cose []byte) []byte {
 	zw := zlib.NewWriter(&buf)
 	zw.Write(cose)
 	zw.Close()
-	return []byte(Prefix + base45.Encode(buf.Bytes()))
+	return []byte(hcert.Prefix + base45.Encode(buf.Bytes()))
 }
 
 func TestGeneratedFixtures(t *testing.T) {
@@ -291,7 +292,7 @@ func TestGeneratedFixtures(t *testing.T) {
 	}
 	type want struct {
 		valid   bool
-		step    Step // decode failure step, if any
+		step    hcert.Step // decode failure step, if any
 		checks  map[string]verify.Status
 		contain string // substring of the first failure or decode error
 	}
@@ -305,9 +306,9 @@ func TestGeneratedFixtures(t *testing.T) {
 		{name: "valid ES256", parts: base, want: want{valid: true}},
 		{name: "tag 61 around tag 18", parts: func() coseParts { p := base(); p.tags = []uint64{61, 18}; return p }, want: want{valid: true}},
 		{name: "untagged", parts: func() coseParts { p := base(); p.untagged = true; return p }, want: want{valid: true}},
-		{name: "tag 61 alone", parts: func() coseParts { p := base(); p.tags = []uint64{61}; return p }, want: want{step: StepCOSE, contain: "tags [61]"}},
-		{name: "tag 98 (COSE_Sign)", parts: func() coseParts { p := base(); p.tags = []uint64{98}; return p }, want: want{step: StepCOSE, contain: "tags [98]"}},
-		{name: "tag 18 around tag 61", parts: func() coseParts { p := base(); p.tags = []uint64{18, 61}; return p }, want: want{step: StepCOSE}},
+		{name: "tag 61 alone", parts: func() coseParts { p := base(); p.tags = []uint64{61}; return p }, want: want{step: hcert.StepCOSE, contain: "tags [61]"}},
+		{name: "tag 98 (COSE_Sign)", parts: func() coseParts { p := base(); p.tags = []uint64{98}; return p }, want: want{step: hcert.StepCOSE, contain: "tags [98]"}},
+		{name: "tag 18 around tag 61", parts: func() coseParts { p := base(); p.tags = []uint64{18, 61}; return p }, want: want{step: hcert.StepCOSE}},
 		{name: "oversized signature (300 bytes)", parts: func() coseParts { p := base(); p.sig = bytes.Repeat([]byte{0x42}, 300); return p },
 			want: want{checks: map[string]verify.Status{verify.CheckSignature: verify.Fail}, contain: "300 bytes, must be 64"}},
 		{name: "DER ECDSA signature", parts: func() coseParts { p := base(); p.der = true; return p },
@@ -332,7 +333,7 @@ func TestGeneratedFixtures(t *testing.T) {
 			want: want{checks: map[string]verify.Status{verify.CheckSignature: verify.Skip, verify.CheckIssuerTrusted: verify.Fail}, contain: "16 bytes"}},
 		{name: "kid of 64 bytes", parts: func() coseParts { p := base(); p.prot[4] = bytes.Repeat(kid, 8); return p },
 			want: want{checks: map[string]verify.Status{verify.CheckSignature: verify.Skip, verify.CheckIssuerTrusted: verify.Fail}, contain: "64 bytes"}},
-		{name: "kid not a byte string", parts: func() coseParts { p := base(); p.prot[4] = "kid"; return p }, want: want{step: StepCOSE, contain: "kid is a text string"}},
+		{name: "kid not a byte string", parts: func() coseParts { p := base(); p.prot[4] = "kid"; return p }, want: want{step: hcert.StepCOSE, contain: "kid is a text string"}},
 		{name: "no kid anywhere", parts: func() coseParts { p := base(); delete(p.prot, 4); return p },
 			want: want{checks: map[string]verify.Status{verify.CheckSignature: verify.Fail}, contain: "no kid"}},
 		{name: "kid only in unprotected header", parts: func() coseParts { p := base(); delete(p.prot, 4); p.unprot = map[any]any{4: kid}; return p }, want: want{valid: true}},
@@ -377,9 +378,9 @@ func TestGeneratedFixtures(t *testing.T) {
 		{name: "no exp", parts: func() coseParts { p := base(); p.payload = cwtPayload(t, now.Unix()-10, nil, vaccJSON); return p },
 			want: want{checks: map[string]verify.Status{verify.CheckNotExpired: verify.Fail}, contain: "no exp"}},
 		{name: "exp is text", parts: func() coseParts { p := base(); p.payload = cwtPayload(t, now.Unix(), "tomorrow", vaccJSON); return p },
-			want: want{step: StepCWT, contain: "not a number"}},
-		{name: "payload not a map", parts: func() coseParts { p := base(); p.payload = []byte{0x01}; return p }, want: want{step: StepCWT}},
-		{name: "no hcert claim", parts: func() coseParts { p := base(); p.payload, _ = encMode.Marshal(map[int]any{1: "NL"}); return p }, want: want{step: StepCWT, contain: "-260"}},
+			want: want{step: hcert.StepCWT, contain: "not a number"}},
+		{name: "payload not a map", parts: func() coseParts { p := base(); p.payload = []byte{0x01}; return p }, want: want{step: hcert.StepCWT}},
+		{name: "no hcert claim", parts: func() coseParts { p := base(); p.payload, _ = encMode.Marshal(map[int]any{1: "NL"}); return p }, want: want{step: hcert.StepCWT, contain: "-260"}},
 		{name: "schema violation", parts: func() coseParts {
 			p := base()
 			p.payload = cwtPayload(t, now.Unix()-10, now.Unix()+3600, strings.Replace(vaccJSON, `"dn":2`, `"dn":"two"`, 1))
@@ -387,15 +388,15 @@ func TestGeneratedFixtures(t *testing.T) {
 		}, want: want{checks: map[string]verify.Status{verify.CheckSchema: verify.Fail, verify.CheckSignature: verify.Pass}, contain: "/v/0/dn"}},
 		{name: "key not listed", parts: base, trust: ps.set,
 			want: want{checks: map[string]verify.Status{verify.CheckSignature: verify.Skip, verify.CheckIssuerTrusted: verify.Fail}, contain: "not listed"}},
-		{name: "HC2 prefix", raw: []byte("HC2:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH"), want: want{step: StepPrefix, contain: `"HC2:" is not supported`}},
-		{name: "HL0 prefix", raw: []byte("HL0:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH"), want: want{step: StepPrefix, contain: `"HL0:"`}},
-		{name: "HC1 text longer than any QR code", raw: append([]byte("HC1:"), bytes.Repeat([]byte("NCF"), MaxText/3+1)...), want: want{step: StepBase45, contain: "more than any DCC"}},
-		{name: "bad base45", raw: []byte("HC1:NCF~~~"), want: want{step: StepBase45, contain: "not in the base45 alphabet"}},
+		{name: "HC2 prefix", raw: []byte("HC2:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH"), want: want{step: hcert.StepPrefix, contain: `"HC2:" is not supported`}},
+		{name: "HL0 prefix", raw: []byte("HL0:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH"), want: want{step: hcert.StepPrefix, contain: `"HL0:"`}},
+		{name: "HC1 text longer than any QR code", raw: append([]byte("HC1:"), bytes.Repeat([]byte("NCF"), hcert.MaxText/3+1)...), want: want{step: hcert.StepBase45, contain: "more than any DCC"}},
+		{name: "bad base45", raw: []byte("HC1:NCF~~~"), want: want{step: hcert.StepBase45, contain: "not in the base45 alphabet"}},
 		{name: "zlib stream truncated", raw: func() []byte {
 			h := hc1doc(base().build(t))
 			b, _ := base45.Decode(string(h[4:]))
-			return []byte(Prefix + base45.Encode(b[:len(b)/2]))
-		}(), want: want{step: StepZlib}},
+			return []byte(hcert.Prefix + base45.Encode(b[:len(b)/2]))
+		}(), want: want{step: hcert.StepZlib}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := c.raw
@@ -408,7 +409,7 @@ func TestGeneratedFixtures(t *testing.T) {
 			}
 			r, err := run(t, trust, in)
 			if c.want.step != "" {
-				if err == nil || StepOf(err) != c.want.step || !errors.Is(err, verify.ErrMalformed) {
+				if err == nil || hcert.StepOf(err) != c.want.step || !errors.Is(err, verify.ErrMalformed) {
 					t.Fatalf("want a %s decode error wrapping ErrMalformed, got %v", c.want.step, err)
 				}
 				if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), c.want.contain) {
@@ -451,13 +452,13 @@ func TestZlibBomb(t *testing.T) {
 		zw.Write(zero)
 	}
 	zw.Close()
-	in := []byte(Prefix + base45.Encode(buf.Bytes()))
+	in := []byte(hcert.Prefix + base45.Encode(buf.Bytes()))
 	t.Logf("bomb: %d bytes of HC1 inflating to 256 MiB", len(in))
 	var before, after runtimeMem
 	before.read()
 	_, err := run(t, nil, in)
 	after.read()
-	if StepOf(err) != StepZlib || !strings.Contains(err.Error(), "exceeds") {
+	if hcert.StepOf(err) != hcert.StepZlib || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("want a zlib bound error, got %v", err)
 	}
 	if grew := after.total - before.total; grew > 64<<20 {
@@ -568,15 +569,15 @@ func TestCSCAChain(t *testing.T) {
 	set := trustlisttest.TrustOne(t, "NL", entry(ca, true), entry(chained, false), entry(loose, false))
 	r, err := run(t, set, []byte((&dsc{key: k, cert: chained}).issue(t, vaccJSON)))
 	mustValid(t, r, err)
-	if status(r, CheckIssuerChain) != verify.Pass {
-		t.Fatalf("chain: %+v", r.Check(CheckIssuerChain))
+	if status(r, hcert.CheckIssuerChain) != verify.Pass {
+		t.Fatalf("chain: %+v", r.Check(hcert.CheckIssuerChain))
 	}
 	r, err = run(t, set, []byte((&dsc{key: k2, cert: loose}).issue(t, vaccJSON)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status(r, CheckIssuerChain) != verify.Fail || r.Valid {
-		t.Fatalf("a DSC outside the CSCA must fail: %+v", r.Check(CheckIssuerChain))
+	if status(r, hcert.CheckIssuerChain) != verify.Fail || r.Valid {
+		t.Fatalf("a DSC outside the CSCA must fail: %+v", r.Check(hcert.CheckIssuerChain))
 	}
 	// A CSCA's kid is not a document signer.
 	caDoc := coseParts{prot: map[any]any{1: AlgES256, 4: KID(ca)}, payload: cwtPayload(t, now.Unix()-5, now.Unix()+60, vaccJSON), key: caKey}
@@ -590,7 +591,7 @@ func TestCSCAChain(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	f := Format{}
+	f := hcert.Format{}
 	for _, in := range []string{"HC1:NCF", "  HC1:NCF\n", "HC2:NCFOXN", "HL0:NCF", "\xd2\x84\x43\xa1", "\xd8\x3d\xd2\x84", "\x84\x43\xa1\x01"} {
 		if !f.Detect([]byte(in)) {
 			t.Errorf("Detect(%q) = false", in)
@@ -608,7 +609,7 @@ func TestDetect(t *testing.T) {
 		t.Fatal("bare base45 not detected")
 	}
 	_, err := run(t, d.set, []byte(bare))
-	if StepOf(err) != StepPrefix || !strings.Contains(err.Error(), "missing") {
+	if hcert.StepOf(err) != hcert.StepPrefix || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("bare base45: %v", err)
 	}
 }
@@ -618,7 +619,7 @@ func TestVerifierIntegration(t *testing.T) {
 	v := verify.New(d.set, verify.Options{At: now})
 	r, err := v.Verify(context.Background(), []byte(d.issue(t, vaccJSON)))
 	mustValid(t, r, err)
-	if r.Format != Name {
+	if r.Format != hcert.Name {
 		t.Fatalf("format %q", r.Format)
 	}
 }

@@ -1,4 +1,4 @@
-package hcert
+package hcert_test
 
 import (
 	"github.com/accord-network/accord/internal/hc1"

@@ -1,4 +1,4 @@
-package hcert
+package hcert_test
 
 import (
 	"os"

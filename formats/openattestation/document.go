@@ -194,6 +194,7 @@ func fromValue(in []byte, root *ojson.Value) (*Document, error) {
 		if pf != nil && pf.Kind() != ojson.Array {
 			return nil, malformed("signature.proof is not an array")
 		}
+		d.Proof = make([]string, 0, len(pf.Elems()))
 		for i, e := range pf.Elems() {
 			s, ok := e.Str()
 			if !ok {
@@ -285,7 +286,7 @@ func (d *Document) v2Slow(in []byte) {
 func str(v *ojson.Value) string { s, _ := v.Str(); return s }
 
 func v2Issuers(data, proofs *ojson.Value) []IssuerInfo {
-	var out []IssuerInfo
+	out := make([]IssuerInfo, 0, len(data.Get("issuers").Elems()))
 	for _, is := range data.Get("issuers").Elems() {
 		in := IssuerInfo{Name: str(is.Get("name"))}
 		switch {

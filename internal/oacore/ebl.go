@@ -324,7 +324,7 @@ func validateDCSA(b *ojson.Value, p *problems) {
 
 // EBLSummary returns the fields a port officer reads first.
 func EBLSummary(body *ojson.Value, kind EBLKind) []verify.Field {
-	var f []verify.Field
+	f := make([]verify.Field, 0, 12) // the fields below, and the merkle root the caller adds
 	add := func(label, value string) {
 		if strings.TrimSpace(value) != "" {
 			f = append(f, verify.Field{Label: label, Value: value})

@@ -122,3 +122,46 @@ func TestStringWordBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestRecyclingSlab: a recycling slab, reset between documents, parses each
+// to what a fresh slab gives, and Reset leaves nothing of the earlier one.
+func TestRecyclingSlab(t *testing.T) {
+	docs := []string{
+		`{"a":[1,2,{"b":"c"}],"d":{"e":null,"f":true},"g":"\u00e9x"}`,
+		`[{"x":"` + strings.Repeat("y", 300) + `"},[],{},[[["z"]]]]`,
+		`{"1":"one","0":"zero","k":[` + strings.Repeat(`{"m":1},`, 200) + `{}]}`,
+		`"just a string"`,
+	}
+	s := NewRecyclingSlab()
+	for round := 0; round < 3; round++ {
+		for _, d := range docs {
+			got, err := s.Parse([]byte(d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := Parse([]byte(d))
+			if g, w := string(Stringify(got)), string(Stringify(want)); g != w {
+				t.Fatalf("round %d: recycled parse gives %s, want %s", round, g, w)
+			}
+			s.Reset()
+			if got.Kind() != Null || len(got.Members()) != 0 {
+				t.Fatalf("round %d: a value survived Reset: %s", round, Stringify(got))
+			}
+		}
+	}
+	var plain Slab // Reset does nothing to a slab that does not recycle
+	v, _ := plain.Parse([]byte(docs[0]))
+	plain.Reset()
+	if string(Stringify(v)) != string(Stringify(mustParse(t, docs[0]))) {
+		t.Fatal("Reset changed a non-recycling slab's values")
+	}
+}
+
+func mustParse(t *testing.T, s string) *Value {
+	t.Helper()
+	v, err := Parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
