@@ -47,7 +47,7 @@ const MaxForeignObjectSize = trustlist.MaxObjectSize
 // maxForeignFile bounds a foreign list file a node imports (POST
 // /v1/foreign): its envelope adds the format, territory, seq and dates, well
 // under 4 KiB, and must stay within MaxForeignObjectSize.
-const maxForeignFile = MaxForeignObjectSize - 4<<10
+const maxForeignFile = foreign.MaxNetworkFile
 
 // opForeign asks for the list a peer holds in one slot (syncRequest.Country
 // = the slot, as heads names it): one frame, or none.

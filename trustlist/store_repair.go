@@ -25,7 +25,9 @@ type RepairReport struct {
 	Reasons   map[Reason]int
 	// Anchors is the rebuilt trusted state.
 	Anchors []AnchorInfo
-	// Backup is where the old store.db was moved ("" if there was none);
+	// Backup is where the old store.db was moved ("" if there was none or
+	// it was empty): store.db.damaged-STAMP when it could not be read,
+	// else store.db.before-repair-STAMP;
 	// OldObjects where the old objects/ directory was moved.
 	Backup, OldObjects string
 }
@@ -186,7 +188,15 @@ func repairInstall(dir string, recs []record, set *Set, rep *RepairReport) error
 	}
 	db := filepath.Join(dir, storeDB)
 	if fi, err := os.Stat(db); err == nil {
-		rep.Backup = freeName(db + ".damaged-" + stamp)
+		// The copy is named for what was found: ".damaged-" only when the
+		// old store.db could not be read; a store rebuilt while readable
+		// (emptied of nothing, behind its mirror, or healthy) is kept as
+		// ".before-repair-", like objects/.
+		suffix := ".before-repair-"
+		if rep.StoreError != "" {
+			suffix = ".damaged-"
+		}
+		rep.Backup = freeName(db + suffix + stamp)
 		if fi.Size() == 0 {
 			rep.Backup = ""
 			os.Remove(db)

@@ -100,6 +100,18 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		ts.Fatalf("no node serving on %s after 60 s", args[0])
 	},
 
+	// padfile OUT IN N: OUT is IN followed by N newlines (a large but still
+	// well-signed XML list: whitespace after the root is outside the signature).
+	"padfile": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 3 {
+			ts.Fatalf("usage: padfile OUT IN N")
+		}
+		n, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		in, err := os.ReadFile(ts.MkAbs(args[1]))
+		ts.Check(err)
+		ts.Check(os.WriteFile(ts.MkAbs(args[0]), append(in, bytes.Repeat([]byte{'\n'}, n)...), 0o644))
+	},
 	"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
 			ts.Fatalf("usage: flipbyte FILE NEEDLE")

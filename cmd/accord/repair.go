@@ -20,7 +20,9 @@ func trustRepairCommand() *cli.Command {
 		UsageText: "accord trust repair --dir DATA",
 		Description: "Every object of the old store.db (as far as it can be read) and of objects/ is verified again,\n" +
 			"in dependency order, under the store's policy; what verifies becomes the new store. The old\n" +
-			"store.db and objects/ are kept beside it. Stop the node that uses DATA first.",
+			"store.db and objects/ are kept beside it: store.db.damaged-TIME when store.db could not be read,\n" +
+			"else store.db.before-repair-TIME (a healthy store is rebuilt the same; nothing is lost), and\n" +
+			"objects.before-repair-TIME. Stop the node that uses DATA first.",
 		Flags:  []cli.Flag{dirFlag("trust store directory (a node's --data)")},
 		Action: trustRepair,
 	}

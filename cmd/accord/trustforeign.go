@@ -142,6 +142,11 @@ func trustImportForeign(c *cli.Context) error {
 			if warn != "" {
 				fmt.Fprintf(c.App.ErrWriter, "accord: warning: %s\n", warn)
 			}
+			if len(raw) > foreign.MaxNetworkFile {
+				fmt.Fprintf(c.App.ErrWriter, "accord: warning: %s is %d bytes, over the %d bytes (16 MiB less 4 KiB) a foreign list may have on the network: "+
+					"it is held and used here, but a node never sends it to peers; give each node the file with `accord trust import --format %s`\n",
+					filepath.Base(path), len(raw), foreign.MaxNetworkFile, format)
+			}
 		}
 	}
 	if err := h.Save(dir); err != nil {

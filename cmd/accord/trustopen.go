@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -66,10 +63,8 @@ func warnEmpty(c *cli.Context, dir string, anchors int) {
 // store.db while it writes, so an unlocked reader could see a torn index
 // (spec/verify.md §3.1).
 func busyHint(dir string) string {
-	if b, err := os.ReadFile(filepath.Join(dir, clibase.NodeURLFile)); err == nil {
-		if u := strings.TrimSpace(string(b)); strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
-			return "verify through that node with `accord verify --node " + u + "`"
-		}
+	if u, ok := clibase.RecordedNodeURL(dir); ok {
+		return "verify through that node with `accord verify --node " + u + "`"
 	}
 	return "verify through that node with `accord verify --node URL`, or stop it"
 }

@@ -1,6 +1,10 @@
 package clibase
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/accord-network/accord/internal/evm"
@@ -38,6 +42,23 @@ func JSONFlag(usage string) *cli.BoolFlag {
 // URL its HTTP API serves, so that commands run beside the data directory
 // find the node that holds it (and its operator token).
 const NodeURLFile = "node.url"
+
+// RecordedNodeURL returns the URL the node on data directory dir recorded in
+// dir/node.url, and false when there is none or it is not an http(s) URL.
+// It is the one reader of that file: `accord verify --trust DIR` names the
+// node that holds the store with it, and the node client commands given
+// --data DIR talk to that node when --node is not given.
+func RecordedNodeURL(dir string) (string, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, NodeURLFile))
+	if err != nil {
+		return "", false
+	}
+	u := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return "", false
+	}
+	return u, true
+}
 
 // ethRPCFlagName is the name of EthRPCFlag.
 const ethRPCFlagName = "eth-rpc"

@@ -292,10 +292,10 @@ func nodeGet(c *cli.Context, path string, tok opToken, v any) error {
 	defer resp.Body.Close()
 	b, err := readBounded(resp.Body, 64<<20)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		return inputErr("node %s: GET %s: %s %s", c.String("node"), path, resp.Status, strings.TrimSpace(string(b)))
+		return inputErr("node %s: GET %s: %s %s", nodeAddr(c), path, resp.Status, strings.TrimSpace(string(b)))
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return inputErr("node %s: GET %s: %v", c.String("node"), path, err)
+		return inputErr("node %s: GET %s: %v", nodeAddr(c), path, err)
 	}
 	return nil
 }
@@ -319,7 +319,7 @@ func nodePost(c *cli.Context, path string, needsOperator bool) error {
 		return err
 	}
 	if needsOperator && tok.token == "" {
-		return needToken(c.String("node"))
+		return needToken(nodeAddr(c))
 	}
 	refused, malformed := 0, 0
 	for i, f := range c.Args().Slice() {
@@ -331,7 +331,7 @@ func nodePost(c *cli.Context, path string, needsOperator bool) error {
 		resp.Body.Close()
 		var sr p2p.SubmitResponse
 		if err := json.Unmarshal(body, &sr); err != nil || sr.Outcome == "" {
-			return inputErr("node %s: %s %s", c.String("node"), resp.Status, strings.TrimSpace(string(body)))
+			return inputErr("node %s: %s %s", nodeAddr(c), resp.Status, strings.TrimSpace(string(body)))
 		}
 		fmt.Fprintln(c.App.Writer, submitLine(f, sr))
 		if resp.StatusCode >= 400 {

@@ -32,8 +32,9 @@ var nodeClient = &http.Client{Timeout: 60 * time.Second}
 // nodeClientFlags are the flags of the commands that talk to a running node.
 func nodeClientFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "node", Usage: "base URL of a node's HTTP API", Value: "http://127.0.0.1:8080", EnvVars: []string{"ACCORD_NODE"}},
-		dataFlag("the node's data directory, to read its operator token (DATA/operator.token)", false),
+		&cli.StringFlag{Name: "node", Usage: "base URL of a node's HTTP API (default: the URL in DATA/node.url with --data, else " + defaultNode + ")",
+			EnvVars: []string{"ACCORD_NODE"}},
+		dataFlag("the node's data directory, to read its operator token (DATA/operator.token) and URL (DATA/node.url)", false),
 		&cli.StringFlag{Name: "token-file", Usage: "file holding the node's operator token (or set " + nodeTokenEnv + ")"},
 	}
 }
@@ -68,7 +69,7 @@ func operatorToken(c *cli.Context) (opToken, error) {
 		}
 		return opToken{tok, filepath.Join(d, p2p.OperatorTokenFile)}, nil
 	}
-	return discoverToken(c.String("node"))
+	return discoverToken(nodeAddr(c))
 }
 
 // discoverToken looks for the data directory of the node at nodeURL in the
@@ -147,7 +148,7 @@ func needToken(node string) error {
 func nodeDo(c *cli.Context, method, path, ctype string, body io.Reader, tok opToken) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(c.Context, method, nodeURL(c, path), body)
 	if err != nil {
-		return nil, usageErr("--node %s: %v", c.String("node"), err)
+		return nil, usageErr("--node %s: %v", nodeAddr(c), err)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -157,21 +158,39 @@ func nodeDo(c *cli.Context, method, path, ctype string, body io.Reader, tok opTo
 	}
 	resp, err := nodeClient.Do(req)
 	if err != nil {
-		return nil, inputErr("cannot reach node %s: %v (is `accord node run` listening there?)", c.String("node"), err)
+		return nil, inputErr("cannot reach node %s: %v (is `accord node run` listening there?)", nodeAddr(c), err)
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
 		resp.Body.Close()
 		if tok.token == "" {
-			return nil, needToken(c.String("node"))
+			return nil, needToken(nodeAddr(c))
 		}
 		return nil, inputErr("node %s refused the operator token from %s (401 Unauthorized): it is not that node's token; "+
-			"use the one in that node's DATA/%s", c.String("node"), tok.source, p2p.OperatorTokenFile)
+			"use the one in that node's DATA/%s", nodeAddr(c), tok.source, p2p.OperatorTokenFile)
 	}
 	return resp, nil
 }
 
+// defaultNode is --node when neither it nor --data names a node.
+const defaultNode = "http://127.0.0.1:8080"
+
+// nodeAddr is the node a client command talks to: --node (or $ACCORD_NODE)
+// when given and not empty; else, with --data DIR, the URL that node recorded in
+// DIR/node.url; else the default, 127.0.0.1:8080.
+func nodeAddr(c *cli.Context) string {
+	if n := c.String("node"); c.IsSet("node") && n != "" {
+		return n
+	}
+	if d := c.String("data"); d != "" {
+		if u, ok := clibase.RecordedNodeURL(d); ok {
+			return u
+		}
+	}
+	return defaultNode
+}
+
 func nodeURL(c *cli.Context, path string) string {
-	return strings.TrimRight(c.String("node"), "/") + path
+	return strings.TrimRight(nodeAddr(c), "/") + path
 }
 
 // writeNodeURL records the HTTP API's URL in the data directory (see NodeURLFile).

@@ -87,6 +87,13 @@ var territoryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 // national lists).
 const MaxLists = 256
 
+// MaxNetworkFile bounds a foreign list file the network carries: its
+// envelope (format, territory, seq and dates, well under 4 KiB) must stay
+// within trustlist.MaxObjectSize, the bound on every object a node fetches
+// (spec/network.md §3). A larger list (up to listimport.MaxSourceSize) is
+// still accepted and held locally, but never sent to peers.
+const MaxNetworkFile = trustlist.MaxObjectSize - 4<<10
+
 // Pin is an operator's pin of a foreign list signer: the format and the root
 // certificates trusted to sign that format's lists (etsi-tl: the LOTL
 // signers the Official Journal publishes; dccg: countries' upload
