@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -98,6 +99,20 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 			}
 		}
 		ts.Fatalf("no node serving on %s after 60 s", args[0])
+	},
+
+	// freeport VAR: VAR is a TCP port on 127.0.0.1 that was free a moment
+	// ago (the kernel's choice), so scripts that need a fixed listen address
+	// do not collide with other processes on the machine.
+	"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: freeport VAR")
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		port := l.Addr().(*net.TCPAddr).Port
+		ts.Check(l.Close())
+		ts.Setenv(args[0], strconv.Itoa(port))
 	},
 
 	// padfile OUT IN N: OUT is IN followed by N newlines (a large but still
