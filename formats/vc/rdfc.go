@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
-	"time"
 
 	"github.com/mr-tron/base58"
 
@@ -104,19 +103,9 @@ func verifyRDFC(r *verify.Result, c *Credential, p Proof, env *verify.Env) {
 	case err != nil:
 		r.Add(verify.CheckIntegrity, verify.Fail, "the %s proof does not hold for this credential: %v", p.Suite(), err)
 	}
-	if err != nil {
-		r.Add(verify.CheckSignature, verify.Skip, "not checked: the statements the issuer's signature covers could not be established")
-		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the credential's integrity was not established")
+	signed, ok := proofBound(r, c, p, err == nil)
+	if !ok {
 		return
-	}
-	if why := sdBinding(c, p); why != "" {
-		r.Add(verify.CheckSignature, verify.Fail, "%s", why)
-		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the proof does not speak for the credential's issuer")
-		return
-	}
-	signed := verify.SigningTime{Source: "the proof's created date (the signer's claim)"}
-	if t, err := time.Parse(time.RFC3339, p.Created); err == nil {
-		signed.Time = t
 	}
 	issuerCheck(r, d.issuerSig(), p.VerificationMethod, env, signed)
 	switch sig := r.Check(verify.CheckSignature); {

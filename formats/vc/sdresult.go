@@ -22,21 +22,33 @@ const SuiteECDSASD = "ecdsa-sd-2023"
 // the listed key), the issuer's listing, and what a derived proof withheld.
 func verifySD(r *verify.Result, c *Credential, p Proof, env *verify.Env) {
 	d, ok := sdIntegrity(r, c, p)
+	signed, ok := proofBound(r, c, p, ok)
+	if !ok {
+		return
+	}
+	sdIssuer(r, d, p.VerificationMethod, env, signed)
+}
+
+// proofBound records why the signature and the issuer's listing are not
+// checked when integrity was not established (ok false) or proof p cannot
+// speak for the credential's issuer, and returns false then; otherwise it
+// returns the signing time the proof claims, for the issuer check.
+func proofBound(r *verify.Result, c *Credential, p Proof, ok bool) (verify.SigningTime, bool) {
 	if !ok {
 		r.Add(verify.CheckSignature, verify.Skip, "not checked: the statements the issuer's signature covers could not be established")
 		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the credential's integrity was not established")
-		return
+		return verify.SigningTime{}, false
 	}
 	if why := sdBinding(c, p); why != "" {
 		r.Add(verify.CheckSignature, verify.Fail, "%s", why)
 		r.Add(verify.CheckIssuerTrusted, verify.Skip, "not looked up: the proof does not speak for the credential's issuer")
-		return
+		return verify.SigningTime{}, false
 	}
 	signed := verify.SigningTime{Source: "the proof's created date (the signer's claim)"}
 	if t, err := time.Parse(time.RFC3339, p.Created); err == nil {
 		signed.Time = t
 	}
-	sdIssuer(r, d, p.VerificationMethod, env, signed)
+	return signed, true
 }
 
 // sdBinding says why proof p cannot speak for the credential's issuer, or
