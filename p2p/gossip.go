@@ -226,7 +226,7 @@ func (n *Node) validate(topic string) pubsub.ValidatorEx {
 		var head uint64
 		if kind == trustlist.KindList {
 			// Already held, byte for byte: skip the full verification.
-			if held := n.Set().ListAt(f.Country, f.Seq); held != nil && bytes.Equal(held.Raw(), m.Data) {
+			if held := n.Set().ListRaw(f.Country, f.Seq); held != nil && bytes.Equal(held, m.Data) {
 				n.metrics.message(topic, "ignore", string(trustlist.Duplicate))
 				return pubsub.ValidationIgnore
 			}

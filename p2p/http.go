@@ -111,12 +111,12 @@ func (n *Node) apiMux() *http.ServeMux {
 			writeError(w, http.StatusBadRequest, "seq %q is not a number", r.PathValue("seq"))
 			return
 		}
-		l := n.Set().ListAt(cc, seq)
-		if l == nil {
+		raw := n.Set().ListRaw(cc, seq) // not ListAt: that builds the list's entries
+		if raw == nil {
 			writeError(w, http.StatusNotFound, "no list %s seq %d held", cc, seq)
 			return
 		}
-		writeCOSE(w, l.Raw())
+		writeCOSE(w, raw)
 	})
 	post("/v1/lists", public, bodyObject, n.submitLimits, func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readBody(w, r, int64(n.cfg.MaxObjectSize))

@@ -115,8 +115,8 @@ func (n *Node) heads() *syncHeads {
 	for _, a := range set.Anchors() {
 		hi := headInfo{Country: a.Country, Version: a.Version, Seq: a.Seq, Hash: a.ListHash, Lists: a.History,
 			Evidence: len(set.Evidence(a.Country)), Descriptors: len(set.Descriptors(a.Country))}
-		if ls := set.Lists(a.Country); len(ls) > 0 {
-			hi.Low = ls[0].Seq
+		if seqs := set.ListSeqs(a.Country); len(seqs) > 0 {
+			hi.Low = seqs[0]
 		}
 		hi.PubDigest, hi.PubCount = pubDigest(set, a.Country)
 		h.Anchors = append(h.Anchors, hi)
@@ -163,14 +163,19 @@ func (n *Node) handleSync(s network.Stream) {
 			objs = append(objs, d.Raw())
 		}
 	case opLists:
-		ls := set.Lists(req.Country)
+		// Raw bytes only: Lists would build every history list's entries.
+		seqs := set.ListSeqs(req.Country)
 		size := 0
-		for i := len(ls) - 1; i >= 0 && len(objs) < maxBatchObjects; i-- {
-			if l := ls[i]; l.Seq >= req.From && l.Seq <= req.To {
-				if size += len(l.Raw()); size > maxBatchBytes && len(objs) > 0 {
+		for i := len(seqs) - 1; i >= 0 && len(objs) < maxBatchObjects; i-- {
+			if seq := seqs[i]; seq >= req.From && seq <= req.To {
+				raw := set.ListRaw(req.Country, seq)
+				if raw == nil {
+					continue // dropped since ListSeqs (the anchor was replaced)
+				}
+				if size += len(raw); size > maxBatchBytes && len(objs) > 0 {
 					break
 				}
-				objs = append(objs, l.Raw())
+				objs = append(objs, raw)
 			}
 		}
 	case opEndorsements:
@@ -276,8 +281,8 @@ func (n *Node) missesLists(h headInfo) bool {
 	if head == nil || head.Seq < h.Seq {
 		return true
 	}
-	ls := n.Set().Lists(h.Country)
-	return len(ls) > 0 && h.Low > 0 && ls[0].Seq > h.Low
+	seqs := n.Set().ListSeqs(h.Country)
+	return len(seqs) > 0 && h.Low > 0 && seqs[0] > h.Low
 }
 
 func (n *Node) hasPeersBesides(p peer.ID) bool {

@@ -430,11 +430,11 @@ func (r *syncRound) backfill(h headInfo) error {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		ls := set.Lists(h.Country)
-		if len(ls) == 0 || h.Low == 0 || ls[0].Seq <= h.Low {
+		seqs := set.ListSeqs(h.Country)
+		if len(seqs) == 0 || h.Low == 0 || seqs[0] <= h.Low {
 			return nil
 		}
-		low := ls[0].Seq
+		low := seqs[0]
 		batch := r.batchSize()
 		if batch == 0 {
 			return errBudget
@@ -454,7 +454,7 @@ func (r *syncRound) backfill(h headInfo) error {
 		if ferr != nil {
 			return ferr
 		}
-		if ls := set.Lists(h.Country); ls[0].Seq >= low {
+		if seqs := set.ListSeqs(h.Country); len(seqs) == 0 || seqs[0] >= low {
 			return nil // nothing linked
 		}
 	}
@@ -474,7 +474,7 @@ func (r *syncRound) fetchLists(country string, from, to uint64) ([][]byte, error
 		if len(objs) == maxBatchObjects {
 			return invalid(req.Op, "more than %d lists", maxBatchObjects)
 		}
-		if held := set.ListAt(country, pk.Number); held != nil && bytes.Equal(held.Raw(), o) {
+		if held := set.ListRaw(country, pk.Number); held != nil && bytes.Equal(held, o) {
 			r.skip()
 			return nil
 		}

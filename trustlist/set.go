@@ -3,6 +3,7 @@ package trustlist
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -787,6 +788,36 @@ func (s *Set) Lists(country string) []*List {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out
+}
+
+// ListSeqs returns the seqs of every held list of an anchor, oldest first.
+// Unlike Lists it builds no list's entries: for callers (p2p sync) that
+// need only which lists are held.
+func (s *Set) ListSeqs(country string) []uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a := s.anchors[country]
+	if a == nil {
+		return nil
+	}
+	out := make([]uint64, 0, len(a.lists))
+	for seq := range a.lists {
+		out = append(out, seq)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ListRaw returns the signed bytes of the held list of an anchor with the
+// given seq, or nil. Unlike ListAt it builds none of the list's entries:
+// for callers (p2p sync) that pass the list on as it is.
+func (s *Set) ListRaw(country string, seq uint64) []byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if a := s.anchors[country]; a != nil && a.lists[seq] != nil {
+		return a.lists[seq].Raw()
+	}
+	return nil
 }
 
 // Endorsements returns every held endorsement.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -154,6 +155,18 @@ func TestRollbackOfOlderSeq(t *testing.T) {
 	}
 	if got := len(s.Lists("NL")); got != 3 || s.Head("NL").Seq != 3 {
 		t.Fatalf("history %d head %d", got, s.Head("NL").Seq)
+	}
+	// The raw-only accessors p2p sync serves from agree with Lists.
+	if got := s.ListSeqs("NL"); !slices.Equal(got, []uint64{1, 2, 3}) {
+		t.Fatalf("ListSeqs = %v, want [1 2 3]", got)
+	}
+	for _, l := range []*trustlist.List{l1, l2, l3} {
+		if got := s.ListRaw("NL", l.Seq); !bytes.Equal(got, l.Raw()) {
+			t.Fatalf("ListRaw(NL, %d) is not the list accepted", l.Seq)
+		}
+	}
+	if s.ListRaw("NL", 4) != nil || s.ListRaw("DE", 1) != nil || s.ListSeqs("DE") != nil {
+		t.Fatal("ListRaw/ListSeqs return something for a list not held")
 	}
 }
 
