@@ -211,10 +211,13 @@ func (r *cborReader) arenaString(v []byte) string {
 		return string(v)
 	}
 	if cap(r.arena)-len(r.arena) < len(v) {
-		// The first arena holds a list header's text; later ones its entries'.
+		// The first arena holds a list header's text; later ones its
+		// entries', each twice the last up to 64 KiB: sized from the payload
+		// instead, a list of certificates (mostly DER, little text) kept a
+		// 64 KiB arena for a few KiB of names.
 		size := 256
 		if cap(r.arena) > 0 {
-			size = max(4096, min(len(r.b)/4, 64<<10))
+			size = max(4096, min(2*cap(r.arena), 64<<10))
 		}
 		r.arena = make([]byte, 0, max(size, len(v)))
 	}
