@@ -3,7 +3,6 @@ package dccschema
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -99,27 +98,19 @@ func tree(i int) (*node, error) {
 
 func compileRelease(rel release, formats bool) (*node, error) {
 	c := &compiler{docs: map[string]map[string]any{}, done: map[string]*node{}, formats: formats}
-	files, err := schemaFS.ReadDir(rel.dir)
-	if err != nil {
-		return nil, fmt.Errorf("dccschema: embedded schema %s: %w", rel.version, err)
-	}
-	for _, f := range files {
-		if !strings.HasSuffix(f.Name(), ".json") {
-			continue
-		}
-		raw, err := schemaFS.ReadFile(path.Join(rel.dir, f.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("dccschema: embedded schema %s: %w", rel.version, err)
-		}
+	err := releaseFiles(rel, func(name string, raw []byte) (string, error) {
 		var doc map[string]any
 		if err := json.Unmarshal(raw, &doc); err != nil {
-			return nil, fmt.Errorf("dccschema: embedded schema %s/%s: %w", rel.version, f.Name(), err)
+			return "", err
 		}
 		id, _ := doc["$id"].(string)
-		if id == "" {
-			return nil, fmt.Errorf("dccschema: embedded schema %s/%s has no $id", rel.version, f.Name())
+		if id != "" {
+			c.docs[id] = doc
 		}
-		c.docs[id] = doc
+		return id, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	root, err := c.ref(rel.main, rel.main)
 	if err != nil {

@@ -30,7 +30,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -88,16 +87,7 @@ var dccDate = &jsonschema.Format{Name: "date", Validate: func(v any) error {
 	if !ok {
 		return nil
 	}
-	if len(s) > 10 && (s[10] == 'T' || s[10] == 't') {
-		if _, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s)); err != nil {
-			return fmt.Errorf("neither a date (YYYY-MM-DD) nor an RFC 3339 date-time")
-		}
-		return nil
-	}
-	if _, err := time.Parse("2006-01-02", s); err != nil {
-		return fmt.Errorf("not a calendar date of the form YYYY-MM-DD")
-	}
-	return nil
+	return checkDCCDate(s)
 }}
 
 type compiled struct {
@@ -129,29 +119,19 @@ func compileAll(formats bool) (*compiled, error) {
 			c.AssertFormat()
 			c.RegisterFormat(dccDate)
 		}
-		files, err := schemaFS.ReadDir(rel.dir)
-		if err != nil {
-			return nil, fmt.Errorf("dccschema: embedded schema %s: %w", rel.version, err)
-		}
-		for _, f := range files {
-			if !strings.HasSuffix(f.Name(), ".json") {
-				continue
-			}
-			raw, err := schemaFS.ReadFile(path.Join(rel.dir, f.Name()))
-			if err != nil {
-				return nil, fmt.Errorf("dccschema: embedded schema %s: %w", rel.version, err)
-			}
+		err := releaseFiles(rel, func(name string, raw []byte) (string, error) {
 			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 			if err != nil {
-				return nil, fmt.Errorf("dccschema: embedded schema %s/%s: %w", rel.version, f.Name(), err)
+				return "", err
 			}
 			id, _ := doc.(map[string]any)["$id"].(string)
-			if id == "" {
-				return nil, fmt.Errorf("dccschema: embedded schema %s/%s has no $id", rel.version, f.Name())
+			if id != "" {
+				err = c.AddResource(id, doc)
 			}
-			if err := c.AddResource(id, doc); err != nil {
-				return nil, fmt.Errorf("dccschema: embedded schema %s/%s: %w", rel.version, f.Name(), err)
-			}
+			return id, err
+		})
+		if err != nil {
+			return nil, err
 		}
 		sch, err := c.Compile(rel.main)
 		if err != nil {
@@ -160,6 +140,33 @@ func compileAll(formats bool) (*compiled, error) {
 		out.schemas[i] = sch
 	}
 	return out, nil
+}
+
+// releaseFiles calls add with the name and bytes of each JSON file of
+// release rel's embedded schemas; add returns the file's $id ("" if it has
+// none, which is an error).
+func releaseFiles(rel release, add func(name string, raw []byte) (id string, err error)) error {
+	files, err := schemaFS.ReadDir(rel.dir)
+	if err != nil {
+		return fmt.Errorf("dccschema: embedded schema %s: %w", rel.version, err)
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name(), ".json") {
+			continue
+		}
+		raw, err := schemaFS.ReadFile(path.Join(rel.dir, f.Name()))
+		if err != nil {
+			return fmt.Errorf("dccschema: embedded schema %s: %w", rel.version, err)
+		}
+		id, err := add(f.Name(), raw)
+		if err != nil {
+			return fmt.Errorf("dccschema: embedded schema %s/%s: %w", rel.version, f.Name(), err)
+		}
+		if id == "" {
+			return fmt.Errorf("dccschema: embedded schema %s/%s has no $id", rel.version, f.Name())
+		}
+	}
+	return nil
 }
 
 // Versions returns the schema releases embedded, oldest first.
