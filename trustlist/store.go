@@ -184,6 +184,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 			return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 		}
 	}
+	releaseMappedPages(db, filepath.Join(dir, storeDB))
 	return st, nil
 }
 
