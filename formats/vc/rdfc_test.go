@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mr-tron/base58"
 
@@ -23,31 +21,10 @@ import (
 // SHA-256(canonical credential), signed with P-256 and SHA-256.
 func signRDFC(t testing.TB, doc map[string]any, issuer *ecdsa.PrivateKey, vm string) []byte {
 	t.Helper()
-	proof := map[string]any{"type": "DataIntegrityProof", "cryptosuite": SuiteECDSARDFC, "created": time.Now().UTC().Format(time.RFC3339),
-		"verificationMethod": vm, "proofPurpose": "assertionMethod"}
-	cfg := map[string]any{"@context": doc["@context"]}
-	for k, v := range proof {
-		cfg[k] = v
-	}
-	pq, err := canonicalize(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dq, err := canonicalize(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proof, pq, dq := proofOptions(t, doc, SuiteECDSARDFC, vm)
 	a, b := sha256Of([]byte(joinAll(pq))), sha256Of([]byte(joinAll(dq)))
 	proof["proofValue"] = "z" + base58.Encode(sign64(t, issuer, append(a, b...)))
-	out := map[string]any{"proof": proof}
-	for k, v := range doc {
-		out[k] = v
-	}
-	j, err := json.Marshal(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
+	return withProof(t, doc, proof)
 }
 
 // TestRDFCVectors checks the ecdsa-rdfc-2019 signature format against the

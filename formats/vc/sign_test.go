@@ -59,20 +59,7 @@ func sign64(t testing.TB, k *ecdsa.PrivateKey, msg []byte) []byte {
 // vm) to doc and returns the credential as JSON.
 func signBase(t testing.TB, doc map[string]any, issuer *ecdsa.PrivateKey, vm string) []byte {
 	t.Helper()
-	proof := map[string]any{"type": "DataIntegrityProof", "cryptosuite": SuiteECDSASD, "created": time.Now().UTC().Format(time.RFC3339),
-		"verificationMethod": vm, "proofPurpose": "assertionMethod"}
-	cfg := map[string]any{"@context": doc["@context"]}
-	for k, v := range proof {
-		cfg[k] = v
-	}
-	pq, err := canonicalize(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	quads, err := canonicalize(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proof, pq, quads := proofOptions(t, doc, SuiteECDSASD, vm)
 	hmacKey := make([]byte, 32)
 	rand.Read(hmacKey)
 	labelled, err := relabel(quads, hmacLabeler(hmacKey))
@@ -95,6 +82,34 @@ func signBase(t testing.TB, doc map[string]any, issuer *ecdsa.PrivateKey, vm str
 		t.Fatal(err)
 	}
 	proof["proofValue"] = "u" + base64.RawURLEncoding.EncodeToString(append(append([]byte(nil), headerBase...), payload...))
+	return withProof(t, doc, proof)
+}
+
+// proofOptions returns a Data Integrity proof of suite by verification
+// method vm, created now, without its proofValue, and the canonical
+// statements of its options (with doc's @context) and of doc.
+func proofOptions(t testing.TB, doc map[string]any, suite, vm string) (proof map[string]any, options, statements []string) {
+	t.Helper()
+	proof = map[string]any{"type": "DataIntegrityProof", "cryptosuite": suite, "created": time.Now().UTC().Format(time.RFC3339),
+		"verificationMethod": vm, "proofPurpose": "assertionMethod"}
+	cfg := map[string]any{"@context": doc["@context"]}
+	for k, v := range proof {
+		cfg[k] = v
+	}
+	options, err := canonicalize(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	statements, err = canonicalize(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proof, options, statements
+}
+
+// withProof returns doc with proof as JSON.
+func withProof(t testing.TB, doc, proof map[string]any) []byte {
+	t.Helper()
 	out := map[string]any{"proof": proof}
 	for k, v := range doc {
 		out[k] = v
