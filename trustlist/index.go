@@ -106,8 +106,6 @@ func lookupKey(k string) []byte {
 	return append(out, k[1:]...)
 }
 
-func ownedPrefix(country string) []byte { return append([]byte(country), 0) }
-
 // indexBuckets returns the index's buckets in tx, creating them.
 func indexBuckets(tx *bolt.Tx) (meta, anchors, keys, owned *bolt.Bucket, err error) {
 	ib, err := tx.CreateBucketIfNotExists([]byte(bucketIndex))
