@@ -139,6 +139,14 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 	}
 	r := &syncRound{n: n, ctx: ctx, p: p, budget: n.cfg.SyncBudget}
 	defer func() { st = r.stats(); n.endSyncRound(p, st, err) }()
+	// The round's commits update the store's verified index once, when it
+	// ends (a catch-up commits hundreds of lists in many batches).
+	release := n.store.DeferIndex()
+	defer func() {
+		if ierr := release(); ierr != nil {
+			n.log.Error("store index write failed", "err", ierr)
+		}
+	}()
 	for _, step := range []func() error{
 		r.fetchHeads,
 		r.syncRotations,
