@@ -361,7 +361,7 @@ func checkString(n *node, s []byte) *failure {
 	return nil
 }
 
-// checkDCCDate is the "date" format of dccDate.
+// checkDCCDate is the "date" format as assertFormat describes it.
 func checkDCCDate(s string) error {
 	if len(s) > 10 && (s[10] == 'T' || s[10] == 't') {
 		if _, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s)); err != nil {
