@@ -36,6 +36,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ErrInvalid is wrapped by every error that reports a payload not matching
@@ -120,7 +121,7 @@ func Versions() []string {
 	return out
 }
 
-var semverRE = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`)
+var semverRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`) })
 
 // pick returns the index into releases for a payload version string.
 func pick(ver any, present bool) (int, error) {
@@ -131,7 +132,7 @@ func pick(ver any, present bool) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("%w: ver: must be a string like \"1.3.0\", got %s", ErrInvalid, jsonType(ver))
 	}
-	m := semverRE.FindStringSubmatch(s)
+	m := semverRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("%w: ver: %q is not a version of the form MAJOR.MINOR.PATCH", ErrInvalid, clip(s))
 	}
