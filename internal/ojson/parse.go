@@ -207,7 +207,9 @@ func (p *parser) object(depth int) (*Value, error) {
 			}
 		} else {
 			for i := range cur {
-				if cur[i].Key == k {
+				// Keys of one length mostly differ in their last byte
+				// ("line1", "line2"): test it before comparing them whole.
+				if c := cur[i].Key; len(c) == len(k) && (k == "" || c[len(c)-1] == k[len(k)-1]) && c == k {
 					dup = i
 					break
 				}
