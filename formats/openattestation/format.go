@@ -354,7 +354,7 @@ func signingTime(d *Document) verify.SigningTime {
 	for _, k := range cands {
 		if s := str(d.data.Get(k)); s != "" {
 			if t, err := signingTimeOf(s); err == nil {
-				return verify.SigningTime{Time: t, Trusted: false, Source: k + " in the document (issuer's claim)"}
+				return verify.SigningTime{Time: t, Trusted: false, Source: dateSource(k)}
 			}
 		}
 	}
@@ -373,6 +373,22 @@ var (
 	v2DateKeys = []string{"issueDate", "issuanceDate", "issuedOn"}
 	v3DateKeys = []string{"issuanceDate", "validFrom"}
 )
+
+// dateSource says where the signing time read from key came from (a
+// constant: signingTime runs for every document).
+func dateSource(key string) string {
+	switch key {
+	case "issueDate":
+		return "issueDate in the document (issuer's claim)"
+	case "issuanceDate":
+		return "issuanceDate in the document (issuer's claim)"
+	case "issuedOn":
+		return "issuedOn in the document (issuer's claim)"
+	case "validFrom":
+		return "validFrom in the document (issuer's claim)"
+	}
+	return key + " in the document (issuer's claim)"
+}
 
 // signingTimeOf reads an issue date claim. A date without a time of day
 // stands for the whole day; its last second is used, so that a key listed
