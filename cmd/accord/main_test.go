@@ -39,8 +39,15 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI behaviour pinned down in testdata/*.txt.
 func TestScripts(t *testing.T) {
 	shared, _ := filepath.Abs("../../../shared/fixtures")
+	fixturesDir, _ := filepath.Abs("../../fixtures")
 	testscript.Run(t, testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: scriptCmds,
-		Setup: func(env *testscript.Env) error { env.Setenv("SHARED", shared); return nil },
+		// $FIXTURES: the module's own fixtures folder (fixtures/), for the
+		// files the scripts share with other packages' tests.
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("SHARED", shared)
+			env.Setenv("FIXTURES", fixturesDir)
+			return nil
+		},
 		// [shared]: the real-data fixtures in ../shared/fixtures ($SHARED) are present.
 		Condition: func(cond string) (bool, error) {
 			if cond != "shared" {
