@@ -225,7 +225,7 @@ func (e *Entry) check() error {
 		if e.CA {
 			return bad("only x509 entries can be CAs")
 		}
-		if _, err := ParsePublicKey(e.Data); err != nil {
+		if err := checkCOSEKey(e.Data); err != nil {
 			return bad("key: %v", err)
 		}
 		sum := sha256.Sum256(e.Data)

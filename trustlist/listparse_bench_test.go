@@ -45,6 +45,18 @@ func benchX509List(b *testing.B, n int) (*Descriptor, *List) {
 	})
 }
 
+// benchCOSEKeyList is a signed list of n cose_key entries (distinct P-256
+// keys, 77-byte COSE_Keys), under the same descriptor.
+func benchCOSEKeyList(b *testing.B, n int) (*Descriptor, *List) {
+	return benchListOf(b, n, func(i int, at time.Time) (*Entry, error) {
+		k, err := GenerateKey(AlgES256, nil)
+		if err != nil {
+			return nil, err
+		}
+		return NewCOSEKeyEntry(k.Public(), []DocType{DocHCert}, fmt.Sprintf("Issuer %d", i), at.Add(-time.Hour), at.Add(24*time.Hour*365))
+	})
+}
+
 func benchListOf(b *testing.B, n int, entry func(i int, at time.Time) (*Entry, error)) (*Descriptor, *List) {
 	at := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	k, err := GenerateKey(AlgES256, nil)
@@ -129,6 +141,30 @@ func BenchmarkAcceptParseVerifyX509List1000(b *testing.B) {
 // list alone: SHA-256 over the whole signed list and one raw P-256 verify.
 func BenchmarkAcceptParseVerifyX509List1000Floor(b *testing.B) {
 	_, l := benchX509List(b, 1000)
+	benchFloor(b, l)
+}
+
+// BenchmarkAcceptParseVerifyCOSEKeyList1000 is BenchmarkAcceptParseVerifyList1000
+// for a list of 1,000 cose_key entries: each entry's key must be a canonical
+// COSE_Key of a valid P-256 point, and its kid and thumbprint SHA-256 of it.
+// Its floor: BenchmarkAcceptParseVerifyCOSEKeyList1000Floor.
+func BenchmarkAcceptParseVerifyCOSEKeyList1000(b *testing.B) {
+	d, l := benchCOSEKeyList(b, 1000)
+	benchAccept(b, d, l, false)
+}
+
+// BenchmarkAcceptParseVerifyCOSEKeyList1000Floor is the signature check of
+// that list alone: SHA-256 over the whole signed list and one raw P-256 verify.
+func BenchmarkAcceptParseVerifyCOSEKeyList1000Floor(b *testing.B) {
+	_, l := benchCOSEKeyList(b, 1000)
+	benchFloor(b, l)
+}
+
+// benchFloor measures list l's signature checks alone (spec/trustlist.md
+// §1.3, cost): SHA-256 over its whole signed encoding (a little more than
+// the Sig_structure an ES256 signature covers) and one raw P-256 verify of
+// a digest, the one signature its one-key descriptor requires.
+func benchFloor(b *testing.B, l *List) {
 	raw := l.Raw()
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	h := sha256.Sum256(raw)
