@@ -200,3 +200,53 @@ func BenchmarkListPayloadWalk1000(b *testing.B) {
 		offs.uniq.release()
 	}
 }
+
+// The ratio benchmarks alternate the acceptance parse and signature check of
+// a list with its floor (benchFloor's work) in each iteration, and report
+// the CPU time of each and their ratio: on a loaded machine both then see
+// the same load, where separate benchmarks run minutes apart may not.
+func BenchmarkAcceptRatioList1000(b *testing.B) {
+	d, l := benchList(b, 1000)
+	benchRatio(b, d, l)
+}
+
+// BenchmarkAcceptRatioX509List1000 is BenchmarkAcceptRatioList1000 for a
+// list of 1,000 certificates.
+func BenchmarkAcceptRatioX509List1000(b *testing.B) {
+	d, l := benchX509List(b, 1000)
+	benchRatio(b, d, l)
+}
+
+// BenchmarkAcceptRatioCOSEKeyList1000 is BenchmarkAcceptRatioList1000 for
+// a list of 1,000 P-256 cose_key entries.
+func BenchmarkAcceptRatioCOSEKeyList1000(b *testing.B) {
+	d, l := benchCOSEKeyList(b, 1000)
+	benchRatio(b, d, l)
+}
+
+func benchRatio(b *testing.B, d *Descriptor, l *List) {
+	raw := l.Raw()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	h := sha256.Sum256(raw)
+	sig, _ := ecdsa.SignASN1(rand.Reader, k, h[:])
+	var accept, floor time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := cputime.Now()
+		p, err := parseList(raw, nil, true)
+		if err != nil || p.Verify(d) != nil || p.entryCount() != 1000 {
+			b.Fatal(err)
+		}
+		t1 := cputime.Now()
+		h := sha256.Sum256(raw)
+		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sig) {
+			b.Fatal("verify")
+		}
+		t2 := cputime.Now()
+		accept += t1 - t0
+		floor += t2 - t1
+	}
+	b.ReportMetric(float64(accept)/float64(b.N), "accept-cpu-ns/op")
+	b.ReportMetric(float64(floor)/float64(b.N), "floor-cpu-ns/op")
+	b.ReportMetric(float64(accept)/float64(floor), "x-floor")
+}
