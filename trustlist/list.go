@@ -734,8 +734,8 @@ func (s *listEntries) add(r *cborReader) error {
 	if err := r.entry(e); err != nil {
 		return err
 	}
-	if err := e.check(); err != nil && s.err == nil {
-		s.err = err
+	if s.err == nil { // one failed entry fails the list: later ones are read, not checked
+		s.err = e.check()
 	}
 	e.ready()
 	return nil
