@@ -20,6 +20,11 @@ type node struct {
 	types     typeSet
 	props     []prop // sorted by name
 	required  []string
+	// keys are the names an object's keys are looked up in: the properties
+	// and then the required names that are not properties (whose schema is
+	// nil), each with its bit in reqAll (0 for an optional property).
+	keys      []key
+	reqAll    uint64
 	pattern   *regexp.Regexp
 	match     func([]byte) bool // pattern's test (matcherFor)
 	maxLength int               // -1: none
@@ -63,13 +68,71 @@ var annotations = map[string]bool{
 	"description": true, "examples": true, "valueset-uri": true,
 }
 
-// prop returns the compiled schema of a property, or nil.
-func (n *node) prop(name []byte) *node {
-	i := sort.Search(len(n.props), func(i int) bool { return n.props[i].name >= string(name) })
-	if i < len(n.props) && n.props[i].name == string(name) {
-		return n.props[i].n
+// key is a name an object's keys are looked up in (node.keys).
+type key struct {
+	name string
+	n    *node  // the property's schema; nil: any value
+	req  uint64 // the name's bit in reqAll; 0: not required
+}
+
+// lookup returns the entry of keys for an object key, or nil. The keys of
+// a DCC schema object are few and short, so comparing lengths first and
+// then bytes beats a search or a hash.
+func (n *node) lookup(name []byte) *key {
+	for i := range n.keys {
+		k := &n.keys[i]
+		if len(k.name) == len(name) && k.name == string(name) {
+			return k
+		}
 	}
 	return nil
+}
+
+// prop returns the compiled schema of a property, or nil.
+func (n *node) prop(name []byte) *node {
+	if k := n.lookup(name); k != nil {
+		return k.n
+	}
+	return nil
+}
+
+// index fills n.keys and n.reqAll from n.props and n.required. A schema
+// object requiring more than 64 names is refused: its checks would need
+// another representation, never a weaker one.
+func (n *node) index() error {
+	if len(n.required) > 64 {
+		return fmt.Errorf("required lists %d names; the compiled checks handle at most 64", len(n.required))
+	}
+	n.keys = n.keys[:0]
+	for _, p := range n.props {
+		n.keys = append(n.keys, key{name: p.name, n: p.n})
+	}
+	for i, r := range n.required {
+		bit := uint64(1) << i
+		n.reqAll |= bit
+		found := false
+		for j := range n.keys {
+			if n.keys[j].name == r {
+				n.keys[j].req |= bit
+				found = true
+			}
+		}
+		if !found {
+			n.keys = append(n.keys, key{name: r, req: bit})
+		}
+	}
+	return nil
+}
+
+// missing returns the first of n.required (in the schema's order) whose
+// bit is not in have.
+func (n *node) missing(have uint64) string {
+	for i, r := range n.required {
+		if have&(uint64(1)<<i) == 0 {
+			return r
+		}
+	}
+	return ""
 }
 
 // compiler turns the JSON documents of one release into nodes.
@@ -254,7 +317,7 @@ func (c *compiler) fill(n *node, base string, m map[string]any) error {
 			return fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	return nil
+	return n.index()
 }
 
 func stringList(v any) ([]string, error) {

@@ -97,7 +97,9 @@ func decodeDCC(d *Decoded) error {
 	}
 	d.jsonForm = m
 	d.SchemaErr = dccschema.ValidateValue(m)
-	_ = typedMode.Unmarshal(d.DCCRaw, &d.DCC) // mismatches leave fields empty (see DCC)
+	dcc := new(DCC)                        // not &d.DCC: d does not escape
+	_ = typedMode.Unmarshal(d.DCCRaw, dcc) // mismatches leave fields empty (see DCC)
+	d.DCC = *dcc
 	return nil
 }
 

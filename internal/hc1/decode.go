@@ -379,16 +379,20 @@ func decodeCOSE(b []byte, d *Decoded) error {
 	}{{"protected", &prot}, {"unprotected", &unprot}} {
 		if h.h.Alg != nil && !d.HasAlg && d.AlgText == "" {
 			switch h.h.Alg[0] >> 5 {
+			// The decoder writes into locals, not into d, so that d (often
+			// on the caller's stack) does not escape to the heap.
 			case 0, 1:
-				if err := headerMode.Unmarshal(h.h.Alg, &d.Alg); err != nil {
+				var alg int64
+				if err := headerMode.Unmarshal(h.h.Alg, &alg); err != nil {
 					return stepErr(StepCOSE, "%s header: alg: %v", h.name, err)
 				}
-				d.HasAlg, d.AlgFrom = true, h.name
+				d.Alg, d.HasAlg, d.AlgFrom = alg, true, h.name
 			case 3:
-				if err := headerMode.Unmarshal(h.h.Alg, &d.AlgText); err != nil {
+				var alg string
+				if err := headerMode.Unmarshal(h.h.Alg, &alg); err != nil {
 					return stepErr(StepCOSE, "%s header: alg: %v", h.name, err)
 				}
-				d.AlgFrom = h.name
+				d.AlgText, d.AlgFrom = alg, h.name
 			default:
 				return stepErr(StepCOSE, "%s header: alg is %s, not an integer", h.name, cborKind(h.h.Alg[0]))
 			}
@@ -397,10 +401,11 @@ func decodeCOSE(b []byte, d *Decoded) error {
 			if h.h.KID[0]>>5 != 2 {
 				return stepErr(StepCOSE, "%s header: kid is %s, not a byte string", h.name, cborKind(h.h.KID[0]))
 			}
-			if err := headerMode.Unmarshal(h.h.KID, &d.KID); err != nil {
+			var kid []byte
+			if err := headerMode.Unmarshal(h.h.KID, &kid); err != nil {
 				return stepErr(StepCOSE, "%s header: kid: %v", h.name, err)
 			}
-			d.KIDFrom = h.name
+			d.KID, d.KIDFrom = kid, h.name
 			if d.KID == nil {
 				d.KID = []byte{}
 			}
@@ -449,9 +454,11 @@ func decodeCWT(d *Decoded) error {
 		return stepErr(StepCWT, "CWT claims: %v", err)
 	}
 	if c.Iss != nil {
-		if err := headerMode.Unmarshal(c.Iss, &d.Issuer); err != nil {
+		var iss string // a local: d does not escape
+		if err := headerMode.Unmarshal(c.Iss, &iss); err != nil {
 			return stepErr(StepCWT, "iss (claim 1) is not text: %v", err)
 		}
+		d.Issuer = iss
 	}
 	var err error
 	if c.Exp != nil {
