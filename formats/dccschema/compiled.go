@@ -17,9 +17,9 @@ import (
 
 // node is one compiled schema object. A nil *node accepts everything.
 type node struct {
-	types     typeSet
-	props     []prop // sorted by name
-	required  []string
+	types    typeSet
+	props    []prop // sorted by name
+	required []string
 	// keys are the names an object's keys are looked up in: the properties
 	// and then the required names that are not properties (whose schema is
 	// nil), each with its bit in reqAll (0 for an optional property).
