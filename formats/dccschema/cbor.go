@@ -280,25 +280,38 @@ func (c *checker) check(n *node, t int) *failure {
 			}
 		}
 	case cborscan.Object:
-		if n.reqAll != 0 {
-			// Keys are distinct (cborscan refuses duplicates), so each
-			// required name's bit is set once at most.
-			var have uint64
-			for i := t + 1; i < tk.End; i = c.toks[i+1].End {
-				if k := n.lookup(c.toks[i].Text); k != nil {
-					have |= k.req
+		if len(n.keys) == 0 {
+			break
+		}
+		// One pass looks every key up: the required names it finds (keys
+		// are distinct, so each bit is set once at most) and, for the
+		// first keys, their schemas, so the second pass need not look
+		// them up again.
+		var have uint64
+		var schemas [16]*node
+		for i, j := t+1, 0; i < tk.End; i, j = c.toks[i+1].End, j+1 {
+			if k := n.lookup(c.toks[i].Text); k != nil {
+				have |= k.req
+				if j < len(schemas) {
+					schemas[j] = k.n
 				}
-			}
-			if have != n.reqAll {
-				if c.quiet > 0 { // inside oneOf: no message, no allocation
-					return quietFailure
-				}
-				return fail("missing property '%s'", n.missing(have))
 			}
 		}
+		if have != n.reqAll {
+			if c.quiet > 0 { // inside oneOf: no message, no allocation
+				return quietFailure
+			}
+			return fail("missing property '%s'", n.missing(have))
+		}
 		if len(n.props) > 0 {
-			for i := t + 1; i < tk.End; i = c.toks[i+1].End {
-				if f := c.check(n.prop(c.toks[i].Text), i+1); f != nil {
+			for i, j := t+1, 0; i < tk.End; i, j = c.toks[i+1].End, j+1 {
+				var s *node
+				if j < len(schemas) {
+					s = schemas[j]
+				} else {
+					s = n.prop(c.toks[i].Text)
+				}
+				if f := c.check(s, i+1); f != nil {
 					return f.at(string(c.toks[i].Text))
 				}
 			}
