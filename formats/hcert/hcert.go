@@ -105,7 +105,11 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 			verify.Claims{Country: d.Issuer, Source: "CWT iss"})
 		r.Summary = append(r.Summary, verify.Field{Label: "Listed by", Value: listedBy(m, t)})
 		checkKeyUsage(r, &d, key.cert, t)
-		env.DocumentNotRevoked(r, m.Country, d.KID, hc1.RevocationQueries(&d)...)
+		// The revocation hashes (three SHA-256 for one entry) are computed
+		// only when the anchor has published revocations to look them up in.
+		env.DocumentNotRevokedHashed(r, m.Country, d.KID, hc1.RevocationQueryCount(&d), func(qs []trustlist.RevocationQuery) []trustlist.RevocationQuery {
+			return hc1.AppendRevocationQueries(qs, &d)
+		})
 	} else {
 		r.Add(verify.CheckKeyUsage, verify.Skip, "no listed DSC verified the signature, so its key usage is not known")
 	}
