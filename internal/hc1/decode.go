@@ -130,6 +130,9 @@ type Decoded struct {
 	// jsonForm is the DCC's JSON form when decoding needed it (a payload
 	// with tags or floats); JSON builds it otherwise.
 	jsonForm map[string]any
+	// issuer is the iss claim's text in Payload, as the fast path found
+	// it (nil: none).
+	issuer []byte
 }
 
 // limits are the decoding bounds shared by every CBOR decoder of a DCC.
@@ -281,7 +284,7 @@ func DecodeWith(in []byte, d *Decoded, sc *Scratch) error {
 	tp := cborscan.Get()
 	defer cborscan.Put(tp)
 	if fastDecode(cose, d, tp) {
-		dccFromTokens(d, *tp)
+		fastFinish(d, *tp)
 		return nil
 	}
 	if err := decodeCOSE(cose, d); err != nil {
