@@ -81,18 +81,19 @@ type simStats struct {
 	syncIn, syncOut     atomic.Int64
 	otherIn, otherOut   atomic.Int64
 	listCopies          atomic.Int64
+	iwants              atomic.Int64 // message IDs this node asked for by IWANT (each answer is a copy)
 }
 
-type simCounts struct{ gossipIn, gossipOut, syncIn, syncOut, otherIn, otherOut, copies int64 }
+type simCounts struct{ gossipIn, gossipOut, syncIn, syncOut, otherIn, otherOut, copies, iwants int64 }
 
 func (s *simStats) snapshot() simCounts {
 	return simCounts{s.gossipIn.Load(), s.gossipOut.Load(), s.syncIn.Load(), s.syncOut.Load(),
-		s.otherIn.Load(), s.otherOut.Load(), s.listCopies.Load()}
+		s.otherIn.Load(), s.otherOut.Load(), s.listCopies.Load(), s.iwants.Load()}
 }
 
 func (c simCounts) minus(o simCounts) simCounts {
 	return simCounts{c.gossipIn - o.gossipIn, c.gossipOut - o.gossipOut, c.syncIn - o.syncIn, c.syncOut - o.syncOut,
-		c.otherIn - o.otherIn, c.otherOut - o.otherOut, c.copies - o.copies}
+		c.otherIn - o.otherIn, c.otherOut - o.otherOut, c.copies - o.copies, c.iwants - o.iwants}
 }
 
 func (c simCounts) bytesIn() int64 { return c.gossipIn + c.syncIn + c.otherIn }
@@ -168,7 +169,11 @@ func (simTracer) DeliverMessage(*pubsub.Message)           {}
 func (simTracer) RejectMessage(*pubsub.Message, string)    {}
 func (simTracer) DuplicateMessage(*pubsub.Message)         {}
 func (simTracer) ThrottlePeer(peer.ID)                     {}
-func (simTracer) SendRPC(*pubsub.RPC, peer.ID)             {}
+func (t simTracer) SendRPC(rpc *pubsub.RPC, _ peer.ID) {
+	for _, w := range rpc.GetControl().GetIwant() {
+		t.stats.iwants.Add(int64(len(w.GetMessageIDs())))
+	}
+}
 func (simTracer) DropRPC(*pubsub.RPC, peer.ID)             {}
 func (simTracer) UndeliverableMessage(*pubsub.Message)     {}
 func (simTracer) OnNewOutboundStream(peer.ID, protocol.ID) {}
@@ -341,6 +346,9 @@ func (s *simNet) upErr(sn *simNode, bootstrap []*simNode) error {
 		n.Close()
 		return fmt.Errorf("node %d: pin: %w", sn.idx, err)
 	}
+	// As Node.Pin does (without publishing the descriptor): syncs that ran
+	// on connect, before the pin, fetched nothing of this anchor.
+	n.goSyncAll()
 	s.mu.Lock()
 	sn.node = n
 	s.online[sn.idx] = true
@@ -521,15 +529,32 @@ func (s *simNet) waitReady(nodes []*simNode) {
 	s.tb.Helper()
 	need := min(s.cfg.bootstrap, len(nodes)-1)
 	ready := 0 // nodes[:ready] were ready once: poll only the rest
-	waitFor(s.tb, 10*time.Minute, "peers and gossip meshes", func() bool {
+	waitFor(s.tb, 10*time.Minute, "peers", func() bool {
 		for ; ready < len(nodes); ready++ {
-			sn := nodes[ready]
-			if len(sn.node.Host().Network().Peers()) < need || len(sn.node.mesh.peers(TopicLists)) == 0 {
+			if len(nodes[ready].node.Host().Network().Peers()) < need {
 				return false
 			}
 		}
 		return true
 	})
+	// A node whose peers all have full meshes is pruned by each of them,
+	// and may not graft again for the prune backoff (1 minute); it gets
+	// lists by IHAVE/IWANT gossip meanwhile. Wait up to 10 s for meshes,
+	// then go on and say how many nodes have none.
+	noMesh := func() (k int) {
+		for _, sn := range nodes {
+			if len(sn.node.mesh.peers(TopicLists)) == 0 {
+				k++
+			}
+		}
+		return k
+	}
+	for deadline := time.Now().Add(10 * time.Second); noMesh() > 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if k := noMesh(); k > 0 {
+		s.tb.Logf("simulated %s: %d of %d nodes have no gossip mesh yet (pruned by their peers: they get lists by gossip and sync)", s.elapsed(), k, len(nodes))
+	}
 }
 
 // publish signs the anchor's next list and submits it at sn.
@@ -673,6 +698,7 @@ func hops(got map[*simNode]simArrival, origin *simNode) (longest int, mean float
 type simTraffic struct {
 	copiesAvg           float64
 	copiesMax           int64
+	iwantsAvg           float64 // of copiesAvg, at most this many were answers to IWANT
 	gossipKB, syncKB    float64 // received per node, average
 	inKBMax             float64 // most received by one node
 	idleGossipKBPerNode float64 // gossip received per node in an idle window of the same length
@@ -681,7 +707,7 @@ type simTraffic struct {
 // perList divides the traffic of k lists by k.
 func (tr simTraffic) perList(k int) simTraffic {
 	f := float64(k)
-	tr.copiesAvg, tr.gossipKB, tr.syncKB, tr.inKBMax = tr.copiesAvg/f, tr.gossipKB/f, tr.syncKB/f, tr.inKBMax/f
+	tr.copiesAvg, tr.iwantsAvg, tr.gossipKB, tr.syncKB, tr.inKBMax = tr.copiesAvg/f, tr.iwantsAvg/f, tr.gossipKB/f, tr.syncKB/f, tr.inKBMax/f
 	tr.copiesMax = (tr.copiesMax + int64(k) - 1) / int64(k)
 	return tr
 }
@@ -691,13 +717,14 @@ func traffic(before, after []simCounts) simTraffic {
 	for i := range before {
 		d := after[i].minus(before[i])
 		tr.copiesAvg += float64(d.copies)
+		tr.iwantsAvg += float64(d.iwants)
 		tr.copiesMax = max(tr.copiesMax, d.copies)
 		tr.gossipKB += float64(d.gossipIn) / 1024
 		tr.syncKB += float64(d.syncIn) / 1024
 		tr.inKBMax = max(tr.inKBMax, float64(d.bytesIn())/1024)
 	}
 	k := float64(len(before))
-	tr.copiesAvg, tr.gossipKB, tr.syncKB = tr.copiesAvg/k, tr.gossipKB/k, tr.syncKB/k
+	tr.copiesAvg, tr.iwantsAvg, tr.gossipKB, tr.syncKB = tr.copiesAvg/k, tr.iwantsAvg/k, tr.gossipKB/k, tr.syncKB/k
 	return tr
 }
 
@@ -1149,8 +1176,8 @@ func (r simResult) report() string {
 	fmt.Fprintf(&b, "propagation of %d lists (load average %s): p50 %s p95 %s p99 %s p100 %s; arrived by %v; hops max %d mean %.1f; wall %s, process CPU %s of which the lists %s (%.1f ms per node per list)\n",
 		r.prop.lists, r.load, ms(r.prop.p50), ms(r.prop.p95), ms(r.prop.p99), ms(r.prop.p100), r.prop.bySource, r.prop.hopsMax, r.prop.hopsAvg, ms(r.propWall), ms(r.propCPU),
 		ms(listCPU), float64(listCPU)/float64(time.Millisecond)/float64(r.nodes)/float64(max(1, r.prop.lists)))
-	fmt.Fprintf(&b, "  per node per list: %.2f list copies (max %d), gossip in %.1f KB (idle network %.1f KB over the same time), sync in %.1f KB, max in %.1f KB\n",
-		r.propTraffic.copiesAvg, r.propTraffic.copiesMax, r.propTraffic.gossipKB, r.propTraffic.idleGossipKBPerNode, r.propTraffic.syncKB, r.propTraffic.inKBMax)
+	fmt.Fprintf(&b, "  per node per list: %.2f list copies by gossip (max %d; at most %.2f of them asked for by IWANT), %.2f bodies counting sync's bytes as list bodies, gossip in %.1f KB (idle network %.1f KB over the same time), sync in %.1f KB, max in %.1f KB\n",
+		r.propTraffic.copiesAvg, r.propTraffic.copiesMax, r.propTraffic.iwantsAvg, r.propTraffic.copiesAvg+r.propTraffic.syncKB*1024/float64(max(1, r.listBytes)), r.propTraffic.gossipKB, r.propTraffic.idleGossipKBPerNode, r.propTraffic.syncKB, r.propTraffic.inKBMax)
 	fmt.Fprintf(&b, "catch-up: %d nodes offline for one version, restarted: p50 %s p100 %s after restart; %.1f KB sync in per node; by %v\n",
 		r.offline, ms(r.catchUp.p50), ms(r.catchUp.p100), r.catchUpSyncKB, r.catchUp.bySource)
 	fmt.Fprintf(&b, "churn: %d left and %d joined while a list spread: stayers p50 %s p95 %s p100 %s (by %v); joiners p100 %s\n",
