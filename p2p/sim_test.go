@@ -158,17 +158,17 @@ func (t simTracer) RecvRPC(rpc *pubsub.RPC) {
 		}
 	}
 }
-func (simTracer) AddPeer(peer.ID, protocol.ID)             {}
-func (simTracer) RemovePeer(peer.ID)                       {}
-func (simTracer) Join(string)                              {}
-func (simTracer) Leave(string)                             {}
-func (simTracer) Graft(peer.ID, string)                    {}
-func (simTracer) Prune(peer.ID, string)                    {}
-func (simTracer) ValidateMessage(*pubsub.Message)          {}
-func (simTracer) DeliverMessage(*pubsub.Message)           {}
-func (simTracer) RejectMessage(*pubsub.Message, string)    {}
-func (simTracer) DuplicateMessage(*pubsub.Message)         {}
-func (simTracer) ThrottlePeer(peer.ID)                     {}
+func (simTracer) AddPeer(peer.ID, protocol.ID)          {}
+func (simTracer) RemovePeer(peer.ID)                    {}
+func (simTracer) Join(string)                           {}
+func (simTracer) Leave(string)                          {}
+func (simTracer) Graft(peer.ID, string)                 {}
+func (simTracer) Prune(peer.ID, string)                 {}
+func (simTracer) ValidateMessage(*pubsub.Message)       {}
+func (simTracer) DeliverMessage(*pubsub.Message)        {}
+func (simTracer) RejectMessage(*pubsub.Message, string) {}
+func (simTracer) DuplicateMessage(*pubsub.Message)      {}
+func (simTracer) ThrottlePeer(peer.ID)                  {}
 func (t simTracer) SendRPC(rpc *pubsub.RPC, _ peer.ID) {
 	for _, w := range rpc.GetControl().GetIwant() {
 		t.stats.iwants.Add(int64(len(w.GetMessageIDs())))
