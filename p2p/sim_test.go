@@ -263,6 +263,7 @@ type simNet struct {
 	linkMu  sync.Mutex   // held while the links change
 	linked  map[int]bool // nodes in the mocknet, linked with their online neighbours
 	conns   []network.Conn
+	links   int // mocknet links now
 	t0      time.Time
 }
 
@@ -378,6 +379,7 @@ func (s *simNet) link(sn *simNode, with []*simNode) error {
 			if _, err := s.mn.LinkPeers(sn.id, s.nodes[i].id); err != nil {
 				return fmt.Errorf("node %d: link: %w", sn.idx, err)
 			}
+			s.links++
 		}
 	}
 	s.linked[sn.idx] = true
@@ -398,7 +400,9 @@ func (s *simNet) unlink(sn *simNode) {
 	delete(s.linked, sn.idx)
 	for i := range sn.nbrs {
 		if s.linked[i] {
-			_ = s.mn.UnlinkPeers(sn.id, s.nodes[i].id)
+			if s.mn.UnlinkPeers(sn.id, s.nodes[i].id) == nil {
+				s.links--
+			}
 		}
 	}
 }
@@ -506,7 +510,7 @@ func (s *simNet) startWave(k int) error {
 	nbrs := make([][]*simNode, k)
 	nodes := make([]*simNode, k)
 	for i := range k {
-		nodes[i], nbrs[i] = s.newNode(), s.randomOnline(s.cfg.links)
+		nodes[i], nbrs[i] = s.newNode(), s.randomOnline(max(s.cfg.links, s.cfg.bootstrap))
 	}
 	s.linkMu.Lock()
 	for i, sn := range nodes {
@@ -527,11 +531,14 @@ func (s *simNet) elapsed() time.Duration { return time.Since(s.t0).Round(time.Mi
 
 func (s *simNet) waitReady(nodes []*simNode) {
 	s.tb.Helper()
-	need := min(s.cfg.bootstrap, len(nodes)-1)
 	ready := 0 // nodes[:ready] were ready once: poll only the rest
 	waitFor(s.tb, 10*time.Minute, "peers", func() bool {
 		for ; ready < len(nodes); ready++ {
-			if len(nodes[ready].node.Host().Network().Peers()) < need {
+			sn := nodes[ready]
+			s.linkMu.Lock()
+			need := min(s.cfg.bootstrap, len(sn.nbrs))
+			s.linkMu.Unlock()
+			if len(sn.node.Host().Network().Peers()) < need {
 				return false
 			}
 		}
@@ -731,6 +738,7 @@ func traffic(before, after []simCounts) simTraffic {
 // simResult is everything one simulation run measured.
 type simResult struct {
 	nodes, entries int
+	links          int // mocknet links after set-up: the topology (who can dial whom)
 	listBytes      int
 	setup          time.Duration
 	heapPerNodeKB  float64 // heap in use after set-up, per node, less the mocknet's links
@@ -776,7 +784,8 @@ func runSim(tb testing.TB, cfg simConfig) simResult {
 	res.setup = time.Since(t0)
 	heap := (float64(heapInuse()) - float64(heap0)) / 1024
 	res.rssMB = rssMB()
-	res.linkKBPerNode = perLink * float64(cfg.nodes*(cfg.nodes-1)/2) / 1024 / float64(cfg.nodes)
+	res.links = s.links
+	res.linkKBPerNode = perLink * float64(s.links) / 1024 / float64(cfg.nodes)
 	res.heapPerNodeKB = heap/float64(cfg.nodes) - res.linkKBPerNode
 	res.goroutinesPer = float64(runtime.NumGoroutine()-g0) / float64(cfg.nodes)
 
@@ -1169,7 +1178,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float
 // report is the run as the table of spec/network.md §8.
 func (r simResult) report() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "nodes %d, list %d entries (%d bytes), set-up %s\n", r.nodes, r.entries, r.listBytes, r.setup.Round(time.Second))
+	fmt.Fprintf(&b, "nodes %d (%d links, %.1f per node), list %d entries (%d bytes), set-up %s\n", r.nodes, r.links, 2*float64(r.links)/float64(r.nodes), r.entries, r.listBytes, r.setup.Round(time.Second))
 	fmt.Fprintf(&b, "memory: heap %.0f KB/node (besides %.0f KB/node of mocknet links), %.1f goroutines/node, process RSS %.0f MB; idle CPU %s per node per second (GOMAXPROCS %d)\n",
 		r.heapPerNodeKB, r.linkKBPerNode, r.goroutinesPer, r.rssMB, r.idleCPU, runtime.GOMAXPROCS(0))
 	listCPU := r.propCPU - time.Duration(float64(r.idleCPU)*float64(r.nodes)*r.propWall.Seconds())
