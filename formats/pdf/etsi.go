@@ -3,7 +3,6 @@ package pdf
 import (
 	"strings"
 
-
 	"github.com/accord-network/accord/verify"
 )
 

@@ -15,9 +15,9 @@ type sigDict struct {
 	// revisions use it.
 	lib pdflib.Value
 
-	subFilter, typ                          string // names
+	subFilter, typ                         string // names
 	name, reason, location, contactInfo, m string // text strings
-	contents                                []byte // /Contents, decoded
+	contents                               []byte // /Contents, decoded
 	// rangeOK says /ByteRange is an array of four elements; isInt says
 	// which are integers, br holds them.
 	rangeOK   bool
