@@ -28,15 +28,15 @@ import (
 // root.Key("Pages").Key("Count").Int64() would.
 func pageCount(in []byte, rdr *pdflib.Reader, root pdflib.Value, rebuilt bool) int64 {
 	if !rebuilt {
-		if n, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr()); ok {
+		if n, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr().GetID(), root.GetPtr().GetGen()); ok {
 			return n
 		}
 	}
 	return root.Key("Pages").Key("Count").Int64()
 }
 
-func pageCountDirect(in []byte, startxref int64, root pdflib.Ptr) (int64, bool) {
-	cat, ok := objectDict(in, startxref, root.GetID(), root.GetGen(), "/Pages")
+func pageCountDirect(in []byte, startxref int64, rootID uint32, rootGen uint16) (int64, bool) {
+	cat, ok := objectDict(in, startxref, rootID, rootGen, "/Pages")
 	if !ok {
 		return 0, false
 	}
