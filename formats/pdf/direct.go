@@ -47,23 +47,30 @@ type dval struct {
 	kind pdflib.Kind // Null, Bool, Integer, String, Name, Array, Dict or Indirect
 	num  int64       // Integer
 	b    []byte      // String (decoded) or Name (without the slash)
-	elem []dval      // Array elements or Dict values
-	keys [][]byte    // Dict keys (without the slash), beside elem
+	elem []dval      // Array elements or Dict entries
+	key  []byte      // the key (without the slash) of a Dict entry
 	ref  [2]uint32   // Indirect: id, generation
 	obj  uint32      // the object the value was read from (the library's GetPtr().GetID())
 	// escaped: a Name with # escapes, not decoded
 	escaped bool
 }
 
-type xrefEntry struct {
-	off int64
-	gen uint16
+// xrefSub is a cross-reference subsection: count entries for the objects
+// from first, the first entry after white space at in[at:].
+type xrefSub struct {
+	first, count int64
+	at           int
 }
 
-// directReader holds the file's cross-reference table and the objects read.
+// directReader holds where the file's cross-reference sections are and the
+// objects read.
 type directReader struct {
-	in      []byte
-	table   []xrefEntry
+	in       []byte
+	sections [][]xrefSub // newest first
+	// stack holds the values of the containers being parsed; each gets one
+	// slice of the right length when it closes.
+	stack   []dval
+	size    int64 // the newest trailer's /Size
 	trailer dval
 	cache   map[uint32]dval
 	values  int
@@ -100,7 +107,7 @@ func readDirect(in []byte, scan *scanInfo) (*document, bool) {
 	if rootRef.kind != pdflib.Indirect {
 		return nil, false
 	}
-	pages, ok := pageCountDirect(in, startxref, rootRef.ref[0], uint16(rootRef.ref[1]))
+	pages, ok := pageCountWith(in, d.lookup, rootRef.ref[0], uint16(rootRef.ref[1]))
 	if !ok {
 		return nil, false
 	}
@@ -233,10 +240,11 @@ func (d *directReader) readXrefChain(startxref int64) bool {
 		if err != nil || tok != tokKeyword || string(d.in[s:e]) != "xref" {
 			return false
 		}
-		trailerAt, ok := d.readXrefSection(e)
+		subs, trailerAt, ok := d.readXrefSection(e)
 		if !ok {
 			return false
 		}
+		d.sections = append(d.sections, subs)
 		t, end := d.value(trailerAt, 0, 0)
 		if d.failed || t.kind != pdflib.Dict {
 			return false
@@ -250,9 +258,7 @@ func (d *directReader) readXrefChain(startxref int64) bool {
 			if !ok || size.kind != pdflib.Integer {
 				return false
 			}
-			if size.num < int64(len(d.table)) {
-				defer func() { d.table = d.table[:size.num] }()
-			}
+			d.size = size.num
 		}
 		prev, ok := t.get("Prev")
 		switch {
@@ -265,63 +271,101 @@ func (d *directReader) readXrefChain(startxref int64) bool {
 	}
 }
 
-// readXrefSection reads the subsections after "xref" (ending at i) into
-// d.table and returns where the trailer dictionary starts.
-func (d *directReader) readXrefSection(i int) (trailer int, ok bool) {
+// readXrefSection checks the subsections after "xref" (ending at i) as
+// the library reads them (each entry an unsigned integer, another and f or
+// n) and returns them and where the trailer dictionary starts.
+func (d *directReader) readXrefSection(i int) (subs []xrefSub, trailer int, ok bool) {
 	in := d.in
 	s := &scanner{in: in, i: i}
 	for {
 		tok, start, end, err := scanToken(in, s.i)
 		if err != nil || tok != tokKeyword {
-			return 0, false
+			return nil, 0, false
 		}
 		s.i = end
 		if string(in[start:end]) == "trailer" {
-			return end, true
+			return subs, end, true
 		}
 		first := number(in[start:end])
 		tok, start, end, err = scanToken(in, s.i)
 		if err != nil || tok != tokKeyword || first < 0 {
-			return 0, false
+			return nil, 0, false
 		}
 		s.i = end
 		count := number(in[start:end])
 		if count < 0 || first+count > directMaxObjects {
-			return 0, false
+			return nil, 0, false
 		}
-		if need := int(first + count); need > len(d.table) {
-			d.table = slices.Grow(d.table, need-len(d.table))[:need]
-		}
-		for k := range count {
-			var f [3][]byte
+		subs = append(subs, xrefSub{first: first, count: count, at: s.i})
+		for range count {
 			if s.fixedXrefEntry() {
-				j := s.i - 18
-				f = [3][]byte{in[j : j+10], in[j+11 : j+16], in[j+17 : j+18]}
-			} else {
-				for n := range f {
-					tok, start, end, err := scanToken(in, s.i)
-					if err != nil || tok != tokKeyword {
-						return 0, false
-					}
-					f[n], s.i = in[start:end], end
-				}
+				continue // digits, digits, f or n: nothing more to check
 			}
-			off, gen := number(f[0]), number(f[1])
-			if off < 0 || gen < 0 || gen > 65535 || (string(f[2]) != "n" && string(f[2]) != "f") {
-				return 0, false
-			}
-			if x := &d.table[first+k]; string(f[2]) == "n" && x.off == 0 {
-				*x = xrefEntry{off: off, gen: uint16(gen)}
+			if _, _, _, ok := s.xrefEntry(); !ok {
+				return nil, 0, false
 			}
 		}
 	}
 }
 
+// xrefEntry reads one cross-reference entry: its offset, its generation
+// and whether it is in use, n (false for f). ok is false when it is not
+// two unsigned integers and f or n.
+func (s *scanner) xrefEntry() (off, gen int64, inUse, ok bool) {
+	var f [3][]byte
+	if s.fixedXrefEntry() {
+		j := s.i - 18
+		f = [3][]byte{s.in[j : j+10], s.in[j+11 : j+16], s.in[j+17 : j+18]}
+	} else {
+		for n := range f {
+			tok, start, end, err := scanToken(s.in, s.i)
+			if err != nil || tok != tokKeyword {
+				return 0, 0, false, false
+			}
+			f[n], s.i = s.in[start:end], end
+		}
+	}
+	off, gen = number(f[0]), number(f[1])
+	if off < 0 || gen < 0 || (string(f[2]) != "n" && string(f[2]) != "f") {
+		return 0, 0, false, false
+	}
+	return off, gen, string(f[2]) == "n", true
+}
+
+// lookup finds object id as the library's table has it: the first in-use
+// entry with a non-zero offset, newest section first; none for ids at or
+// beyond the newest /Size.
+func (d *directReader) lookup(id uint32) (off int64, gen uint16, ok bool) {
+	if int64(id) >= d.size {
+		return 0, 0, false
+	}
+	for _, subs := range d.sections {
+		for _, sub := range subs {
+			k := int64(id) - sub.first
+			if k < 0 || k >= sub.count {
+				continue
+			}
+			s := &scanner{in: d.in, i: sub.at}
+			for range k {
+				s.xrefEntry() // checked by readXrefSection
+			}
+			o, g, inUse, _ := s.xrefEntry()
+			if inUse && o != 0 {
+				if g > 65535 {
+					return 0, 0, false
+				}
+				return o, uint16(g), true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
 // get returns the value of key in dictionary v (the last occurrence), not
 // resolved.
 func (v dval) get(key string) (dval, bool) {
-	for i := len(v.keys) - 1; i >= 0; i-- {
-		if string(v.keys[i]) == key {
+	for i := len(v.elem) - 1; i >= 0; i-- {
+		if string(v.elem[i].key) == key {
 			return v.elem[i], true
 		}
 	}
@@ -359,10 +403,11 @@ func (d *directReader) resolve(v dval) dval {
 	if o, ok := d.cache[id]; ok {
 		return o
 	}
-	if int(id) >= len(d.table) || d.table[id].off == 0 || uint32(d.table[id].gen) != gen {
+	off, g, ok := d.lookup(id)
+	if !ok || uint32(g) != gen {
 		return d.fail() // a dangling reference: the library's null, and its own quirks
 	}
-	i := int(d.table[id].off)
+	i := int(off)
 	if i >= len(d.in) {
 		return d.fail()
 	}
@@ -406,12 +451,14 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 	switch tok {
 	case tokOpenDict:
 		v.kind = pdflib.Dict
+		base := len(d.stack)
 		for {
 			tok, s, e, err := scanToken(in, end)
 			switch {
 			case err != nil:
 				return d.fail(), end
 			case tok == tokCloseDict:
+				v.elem = d.pop(base)
 				return v, e
 			case tok != tokName || bytes.IndexByte(in[s:e], '#') >= 0:
 				return d.fail(), end
@@ -420,23 +467,26 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 			if d.failed {
 				return x, next
 			}
-			v.keys, v.elem, end = append(v.keys, in[s+1:e]), append(v.elem, x), next
+			x.key = in[s+1 : e]
+			d.stack, end = append(d.stack, x), next
 		}
 	case tokOpenArray:
 		v.kind = pdflib.Array
+		base := len(d.stack)
 		for {
 			tok, _, e, err := scanToken(in, end)
 			switch {
 			case err != nil:
 				return d.fail(), end
 			case tok == tokCloseArray:
+				v.elem = d.pop(base)
 				return v, e
 			}
 			x, next := d.value(end, obj, depth+1)
 			if d.failed {
 				return x, next
 			}
-			v.elem, end = append(v.elem, x), next
+			d.stack, end = append(d.stack, x), next
 		}
 	case tokName:
 		// A name with # escapes (the library decodes them) is kept
@@ -485,6 +535,16 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 		return d.fail(), end
 	}
 	return v, end
+}
+
+// pop returns the values pushed since base, in a slice of their own.
+func (d *directReader) pop(base int) []dval {
+	if len(d.stack) == base {
+		return nil
+	}
+	out := slices.Clone(d.stack[base:])
+	d.stack = d.stack[:base]
+	return out
 }
 
 // decodeHex decodes a hex string's digits as the library does: white space

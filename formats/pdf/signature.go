@@ -148,7 +148,7 @@ func (j *sigJob) parseCMS() bool {
 // checkRevocationData, not by pdfsign.)
 func (j *sigJob) runLibrary() bool {
 	o := libOutcome{integrityOK: true}
-	integrityOK, err := j.cms.verify(j.in[:j.br[1]], j.in[j.br[2]:j.br[2]+j.br[3]])
+	integrityOK, err := j.cms.verify(hashChunks(j.in[:j.br[1]], j.in[j.br[2]:j.br[2]+j.br[3]])...)
 	o.integrityOK, o.sigOK = integrityOK, err == nil
 	if err != nil {
 		o.sigErr = err.Error()
@@ -350,4 +350,30 @@ func pdfDate(s string) (time.Time, bool) {
 		}
 	}
 	return t.UTC(), true
+}
+
+// hashChunk is the most of the signed bytes hashed in one call.
+const hashChunk = 64 << 10
+
+// hashChunks splits the signed byte ranges into slices of at most
+// hashChunk bytes, hashed one after the other (no copy): the SHA-256
+// assembly cannot be preempted, so hashing a large file in one call holds
+// up every garbage collection's stop-the-world until it returns, while the
+// other threads spin.
+func hashChunks(parts ...[]byte) [][]byte {
+	n := 0
+	for _, p := range parts {
+		n += (len(p) + hashChunk - 1) / hashChunk
+	}
+	out := make([][]byte, 0, n)
+	for _, p := range parts {
+		for len(p) > hashChunk {
+			out = append(out, p[:hashChunk])
+			p = p[hashChunk:]
+		}
+		if len(p) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
