@@ -2,9 +2,8 @@ package pdf
 
 import (
 	"bytes"
+	"math"
 	"slices"
-
-	pdflib "github.com/digitorus/pdf"
 )
 
 // Reading a signed PDF without the PDF library (the direct reader).
@@ -42,18 +41,33 @@ const (
 	directMaxValues  = 1 << 14 // values parsed in one document
 )
 
-// dval is a value read by the direct reader.
+// dval is a value read by the direct reader. Strings and names are kept
+// as offsets into the file (56 bytes a value, one allocation a container).
 type dval struct {
-	kind pdflib.Kind // Null, Bool, Integer, String, Name, Array, Dict or Indirect
-	num  int64       // Integer
-	b    []byte      // String (decoded) or Name (without the slash)
-	elem []dval      // Array elements or Dict entries
-	key  []byte      // the key (without the slash) of a Dict entry
-	ref  [2]uint32   // Indirect: id, generation
-	obj  uint32      // the object the value was read from (the library's GetPtr().GetID())
+	elem   []dval // Array elements or Dict entries
+	num    int64  // Integer; Indirect: the object number
+	s, e   int32  // String: the token, delimiters included; Name: without the slash
+	ks, ke int32  // the key (without the slash) of a Dict entry
+	obj    uint32 // the object the value was read from (the library's GetPtr().GetID())
+	gen    uint16 // Indirect: the generation
+	kind   dkind
 	// escaped: a Name with # escapes, not decoded
 	escaped bool
 }
+
+// dkind is the kind of a dval, as pdflib.Kind names them.
+type dkind uint8
+
+const (
+	kNull dkind = iota
+	kBool
+	kInteger
+	kString
+	kName
+	kArray
+	kDict
+	kIndirect
+)
 
 // xrefSub is a cross-reference subsection: count entries for the objects
 // from first, the first entry after white space at in[at:].
@@ -85,7 +99,7 @@ func (d *directReader) fail() dval {
 // readDirect reads the document directly (see above); false means the
 // library must read it.
 func readDirect(in []byte, scan *scanInfo) (*document, bool) {
-	if scan.objStmAt >= 0 || scan.mayHaveImages {
+	if scan.objStmAt >= 0 || scan.mayHaveImages || len(in) > math.MaxInt32 {
 		return nil, false
 	}
 	d := &directReader{in: in}
@@ -93,21 +107,21 @@ func readDirect(in []byte, scan *scanInfo) (*document, bool) {
 	if !ok || !d.readXrefChain(startxref) {
 		return nil, false
 	}
-	if _, enc := d.trailer.get("Encrypt"); enc {
+	if _, enc := d.get(d.trailer, "Encrypt"); enc {
 		return nil, false
 	}
 	root := d.key(d.trailer, "Root")
-	if d.failed || root.kind != pdflib.Dict {
+	if d.failed || root.kind != kDict {
 		return nil, false
 	}
-	if _, dss := root.get("DSS"); dss {
+	if _, dss := d.get(root, "DSS"); dss {
 		return nil, false
 	}
-	rootRef, _ := d.trailer.get("Root")
-	if rootRef.kind != pdflib.Indirect {
+	rootRef, _ := d.get(d.trailer, "Root")
+	if rootRef.kind != kIndirect {
 		return nil, false
 	}
-	pages, ok := pageCountWith(in, d.lookup, rootRef.ref[0], uint16(rootRef.ref[1]))
+	pages, ok := pageCountWith(in, d.lookup, uint32(rootRef.num), rootRef.gen)
 	if !ok {
 		return nil, false
 	}
@@ -246,7 +260,7 @@ func (d *directReader) readXrefChain(startxref int64) bool {
 		}
 		d.sections = append(d.sections, subs)
 		t, end := d.value(trailerAt, 0, 0)
-		if d.failed || t.kind != pdflib.Dict {
+		if d.failed || t.kind != kDict {
 			return false
 		}
 		if tok, s, e, err := scanToken(d.in, end); err != nil || tok == tokKeyword && string(d.in[s:e]) == "stream" {
@@ -254,17 +268,17 @@ func (d *directReader) readXrefChain(startxref int64) bool {
 		}
 		if first {
 			d.trailer = t
-			size, ok := t.get("Size")
-			if !ok || size.kind != pdflib.Integer {
+			size, ok := d.get(t, "Size")
+			if !ok || size.kind != kInteger {
 				return false
 			}
 			d.size = size.num
 		}
-		prev, ok := t.get("Prev")
+		prev, ok := d.get(t, "Prev")
 		switch {
-		case !ok || prev.kind == pdflib.Null:
+		case !ok || prev.kind == kNull:
 			return true
-		case prev.kind != pdflib.Integer:
+		case prev.kind != kInteger:
 			return false
 		}
 		off = prev.num
@@ -363,9 +377,9 @@ func (d *directReader) lookup(id uint32) (off int64, gen uint16, ok bool) {
 
 // get returns the value of key in dictionary v (the last occurrence), not
 // resolved.
-func (v dval) get(key string) (dval, bool) {
+func (d *directReader) get(v dval, key string) (dval, bool) {
 	for i := len(v.elem) - 1; i >= 0; i-- {
-		if string(v.elem[i].key) == key {
+		if string(d.in[v.elem[i].ks:v.elem[i].ke]) == key {
 			return v.elem[i], true
 		}
 	}
@@ -375,10 +389,10 @@ func (v dval) get(key string) (dval, bool) {
 // key returns v.Key(key) as the library resolves it: a missing key or a
 // value that is not a dictionary gives null.
 func (d *directReader) key(v dval, key string) dval {
-	if v.kind != pdflib.Dict {
+	if v.kind != kDict {
 		return dval{}
 	}
-	x, ok := v.get(key)
+	x, ok := d.get(v, key)
 	if !ok {
 		return dval{}
 	}
@@ -387,7 +401,7 @@ func (d *directReader) key(v dval, key string) dval {
 
 // index returns v.Index(i), resolved.
 func (d *directReader) index(v dval, i int) dval {
-	if v.kind != pdflib.Array || i < 0 || i >= len(v.elem) {
+	if v.kind != kArray || i < 0 || i >= len(v.elem) {
 		return dval{}
 	}
 	return d.resolve(v.elem[i])
@@ -396,15 +410,15 @@ func (d *directReader) index(v dval, i int) dval {
 // resolve reads the object a reference names; other values are returned
 // as they are.
 func (d *directReader) resolve(v dval) dval {
-	if v.kind != pdflib.Indirect || d.failed {
+	if v.kind != kIndirect || d.failed {
 		return v
 	}
-	id, gen := v.ref[0], v.ref[1]
+	id, gen := uint32(v.num), v.gen
 	if o, ok := d.cache[id]; ok {
 		return o
 	}
 	off, g, ok := d.lookup(id)
-	if !ok || uint32(g) != gen {
+	if !ok || g != gen {
 		return d.fail() // a dangling reference: the library's null, and its own quirks
 	}
 	i := int(off)
@@ -426,7 +440,7 @@ func (d *directReader) resolve(v dval) dval {
 	if tok, s, e, err := scanToken(d.in, end); err != nil || tok != tokKeyword || string(d.in[s:e]) != "endobj" {
 		return d.fail() // a stream, or what the library reads otherwise
 	}
-	if o.kind != pdflib.Dict && o.kind != pdflib.Array {
+	if o.kind != kDict && o.kind != kArray {
 		return d.fail()
 	}
 	if d.cache == nil {
@@ -450,7 +464,7 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 	v := dval{obj: obj}
 	switch tok {
 	case tokOpenDict:
-		v.kind = pdflib.Dict
+		v.kind = kDict
 		base := len(d.stack)
 		for {
 			tok, s, e, err := scanToken(in, end)
@@ -467,11 +481,11 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 			if d.failed {
 				return x, next
 			}
-			x.key = in[s+1 : e]
+			x.ks, x.ke = int32(s+1), int32(e)
 			d.stack, end = append(d.stack, x), next
 		}
 	case tokOpenArray:
-		v.kind = pdflib.Array
+		v.kind = kArray
 		base := len(d.stack)
 		for {
 			tok, _, e, err := scanToken(in, end)
@@ -491,12 +505,11 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 	case tokName:
 		// A name with # escapes (the library decodes them) is kept
 		// undecoded: reading it (name) declines the file.
-		v.kind, v.b, v.escaped = pdflib.Name, in[start+1:end], bytes.IndexByte(in[start:end], '#') >= 0
+		v.kind, v.s, v.e, v.escaped = kName, int32(start+1), int32(end), bytes.IndexByte(in[start:end], '#') >= 0
 	case tokString:
-		v.kind = pdflib.String
+		v.kind, v.s, v.e = kString, int32(start), int32(end)
 		if in[start] == '<' {
-			v.b = decodeHex(in[start+1 : end-1])
-			break
+			break // decoded when read (str)
 		}
 		// A literal string of printable ASCII without escapes: its bytes,
 		// and its own text (PDFDocEncoding is ASCII there).
@@ -505,14 +518,13 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 				return d.fail(), end
 			}
 		}
-		v.b = in[start+1 : end-1]
 	case tokKeyword:
 		switch t := in[start:end]; {
 		case string(t) == "true" || string(t) == "false":
-			v.kind = pdflib.Bool
+			v.kind = kBool
 		case string(t) == "null":
 		case number(t) >= 0:
-			v.kind, v.num = pdflib.Integer, number(t)
+			v.kind, v.num = kInteger, number(t)
 			// "id gen R" is a reference, as the library reads it.
 			tok2, s2, e2, err2 := scanToken(in, end)
 			if err2 != nil || tok2 != tokKeyword || number(in[s2:e2]) < 0 {
@@ -526,7 +538,7 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 			if v.num > maxObjectNumber || g > 65535 {
 				return d.fail(), e3
 			}
-			v = dval{kind: pdflib.Indirect, ref: [2]uint32{uint32(v.num), uint32(g)}, obj: obj}
+			v = dval{kind: kIndirect, num: v.num, gen: uint16(g), obj: obj}
 			end = e3
 		default:
 			return d.fail(), end // a real, a signed number, R alone or another keyword
@@ -535,6 +547,15 @@ func (d *directReader) value(i int, obj uint32, depth int) (dval, int) {
 		return d.fail(), end
 	}
 	return v, end
+}
+
+// str returns the bytes of a String: a literal's as written (the reader
+// keeps only literals without escapes), a hex string's decoded.
+func (d *directReader) str(v dval) []byte {
+	if d.in[v.s] == '<' {
+		return decodeHex(d.in[v.s+1 : v.e-1])
+	}
+	return d.in[v.s+1 : v.e-1]
 }
 
 // pop returns the values pushed since base, in a slice of their own.
@@ -574,7 +595,7 @@ func decodeHex(h []byte) []byte {
 // (pdfsign's DocMDP check needs the library's value) or a key the
 // verification reads is not of a kind read the same way.
 func (d *directReader) sigDict(v dval) (sigDict, bool) {
-	if _, ok := v.get("Reference"); ok {
+	if _, ok := d.get(v, "Reference"); ok {
 		return sigDict{}, false
 	}
 	s := sigDict{
@@ -587,10 +608,10 @@ func (d *directReader) sigDict(v dval) (sigDict, bool) {
 		m:           d.text(v, "M"),
 		contents:    d.text2(v, "Contents"),
 	}
-	if a := d.key(v, "ByteRange"); a.kind == pdflib.Array && len(a.elem) == 4 {
+	if a := d.key(v, "ByteRange"); a.kind == kArray && len(a.elem) == 4 {
 		s.rangeOK = true
 		for i := range s.br {
-			if e := d.index(a, i); e.kind == pdflib.Integer {
+			if e := d.index(a, i); e.kind == kInteger {
 				s.isInt[i], s.br[i] = true, e.num
 			}
 		}
@@ -600,12 +621,12 @@ func (d *directReader) sigDict(v dval) (sigDict, bool) {
 
 // name returns v.Key(key).Name().
 func (d *directReader) name(v dval, key string) string {
-	if x := d.key(v, key); x.kind == pdflib.Name {
+	if x := d.key(v, key); x.kind == kName {
 		if x.escaped {
 			d.fail()
 			return ""
 		}
-		return string(x.b)
+		return string(d.in[x.s:x.e])
 	}
 	return ""
 }
@@ -614,22 +635,23 @@ func (d *directReader) name(v dval, key string) string {
 // strings only when they are printable ASCII too).
 func (d *directReader) text(v dval, key string) string {
 	x := d.key(v, key)
-	if x.kind != pdflib.String {
+	if x.kind != kString {
 		return ""
 	}
-	for _, c := range x.b {
+	b := d.str(x)
+	for _, c := range b {
 		if c < 0x20 || c > 0x7e {
 			d.fail()
 			return ""
 		}
 	}
-	return string(x.b)
+	return string(b)
 }
 
 // text2 returns v.Key(key).RawString() as bytes.
 func (d *directReader) text2(v dval, key string) []byte {
-	if x := d.key(v, key); x.kind == pdflib.String {
-		return x.b
+	if x := d.key(v, key); x.kind == kString {
+		return d.str(x)
 	}
 	return nil
 }
@@ -645,7 +667,7 @@ type directFinder struct {
 }
 
 func (f *directFinder) walkFields(arr dval, depth int) bool {
-	if arr.kind != pdflib.Array {
+	if arr.kind != kArray {
 		return !f.d.failed
 	}
 	if depth > 32 {
@@ -673,16 +695,16 @@ func (f *directFinder) add(field dval) bool {
 	var ft string
 	var v, holder dval
 	n := field
-	for depth := 0; depth < 32 && n.kind == pdflib.Dict; depth++ {
+	for depth := 0; depth < 32 && n.kind == kDict; depth++ {
 		if ft == "" {
 			ft = f.d.name(n, "FT")
 		}
-		if v.kind != pdflib.Dict {
-			if x := f.d.key(n, "V"); x.kind == pdflib.Dict {
+		if v.kind != kDict {
+			if x := f.d.key(n, "V"); x.kind == kDict {
 				v, holder = x, n
 			}
 		}
-		if ft != "" && v.kind == pdflib.Dict {
+		if ft != "" && v.kind == kDict {
 			break
 		}
 		n = f.d.key(n, "Parent")
@@ -690,7 +712,7 @@ func (f *directFinder) add(field dval) bool {
 	if f.d.failed {
 		return false
 	}
-	if ft != "Sig" || v.kind != pdflib.Dict {
+	if ft != "Sig" || v.kind != kDict {
 		return true
 	}
 	id := v.obj

@@ -57,6 +57,17 @@ func prescan(in []byte) (info scanInfo, err error) {
 				i++
 			}
 			s.i = i
+		} else if i+1 < len(in) && (in[i] == '<' || in[i] == '>') && in[i+1] == in[i] {
+			// "<<" and ">>" as next reads them.
+			start, tok, s.i = i, tokOpenDict, i+2
+			if in[i] == '>' {
+				tok = tokCloseDict
+			}
+		} else if i < len(in) && (in[i] == '[' || in[i] == ']') {
+			start, tok, s.i = i, tokOpenArray, i+1
+			if in[i] == ']' {
+				tok = tokCloseArray
+			}
 		} else {
 			s.i = i
 			var err error
@@ -147,8 +158,8 @@ func prescan(in []byte) (info scanInfo, err error) {
 				}
 			}
 		}
-		if length.state != 0 || tok == tokName {
-			length.see(tok, text)
+		if length.state != 0 || tok == tokName && len(text) == len("/Length") && text[1] == 'L' {
+			length.see(tok, text) // (with state 0, see ignores every other name)
 		}
 		if tok == tokKeyword {
 			prevKw, lastKw = lastKw, [2]int{start, s.i}
