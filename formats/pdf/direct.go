@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"slices"
+	"sync"
 )
 
 // Reading a signed PDF without the PDF library (the direct reader).
@@ -87,13 +88,31 @@ type directReader struct {
 	size    int64 // the newest trailer's /Size
 	trailer dval
 	cache   map[uint32]dval
-	values  int
-	failed  bool // something the library might read differently: use it
+	// seen and seenValue are directFinder's.
+	seen, seenValue map[uint32]bool
+	values          int
+	failed          bool // something the library might read differently: use it
 }
 
 func (d *directReader) fail() dval {
 	d.failed = true
 	return dval{}
+}
+
+// directPool keeps directReaders, whose containers and maps are reused
+// from one document to the next.
+var directPool = sync.Pool{New: func() any {
+	return &directReader{cache: map[uint32]dval{}, seen: map[uint32]bool{}, seenValue: map[uint32]bool{}}
+}}
+
+// release empties d (keeping its capacity) and returns it to directPool.
+func (d *directReader) release() {
+	clear(d.stack[:cap(d.stack)])
+	clear(d.cache)
+	clear(d.seen)
+	clear(d.seenValue)
+	*d = directReader{stack: d.stack[:0], cache: d.cache, seen: d.seen, seenValue: d.seenValue}
+	directPool.Put(d)
 }
 
 // readDirect reads the document directly (see above); false means the
@@ -102,7 +121,9 @@ func readDirect(in []byte, scan *scanInfo) (*document, bool) {
 	if scan.objStmAt >= 0 || scan.mayHaveImages || len(in) > math.MaxInt32 {
 		return nil, false
 	}
-	d := &directReader{in: in}
+	d := directPool.Get().(*directReader)
+	d.in = in
+	defer d.release()
 	startxref, ok := libraryStartxref(in)
 	if !ok || !d.readXrefChain(startxref) {
 		return nil, false
@@ -126,7 +147,7 @@ func readDirect(in []byte, scan *scanInfo) (*document, bool) {
 		return nil, false
 	}
 	doc := &document{pages: int(pages)}
-	f := &directFinder{d: d, seen: map[uint32]bool{}, seenValue: map[uint32]bool{}}
+	f := &directFinder{d: d, seen: d.seen, seenValue: d.seenValue}
 	if !f.walkFields(d.key(d.key(root, "AcroForm"), "Fields"), 0) || d.failed {
 		return nil, false
 	}
@@ -442,9 +463,6 @@ func (d *directReader) resolve(v dval) dval {
 	}
 	if o.kind != kDict && o.kind != kArray {
 		return d.fail()
-	}
-	if d.cache == nil {
-		d.cache = map[uint32]dval{}
 	}
 	d.cache[id] = o
 	return o
