@@ -592,22 +592,40 @@ func (d *directReader) pop(base int) []dval {
 func decodeHex(h []byte) []byte {
 	out := make([]byte, 0, len(h)/2)
 	hi := -1
-	for _, c := range h {
-		x := unhex(c)
-		switch {
-		case x < 0:
+	for i := 0; i < len(h); i++ {
+		if hi < 0 && i+1 < len(h) {
+			// Two digits at once, the usual case.
+			if a, b := hexValue[h[i]], hexValue[h[i+1]]; a|b < 16 {
+				out = append(out, a<<4|b)
+				i++
+				continue
+			}
+		}
+		switch x := hexValue[h[i]]; {
+		case x > 15: // white space
 		case hi < 0:
-			hi = x
+			hi = int(x)
 		default:
-			out = append(out, byte(hi<<4|x))
+			out = append(out, byte(hi)<<4|x)
 			hi = -1
 		}
 	}
 	if hi >= 0 {
-		out = append(out, byte(hi<<4))
+		out = append(out, byte(hi)<<4)
 	}
 	return out
 }
+
+// hexValue maps a hex digit to its value and every other byte to 0xff.
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		t[c] = 0xff
+		if v := unhex(byte(c)); v >= 0 {
+			t[c] = byte(v)
+		}
+	}
+	return t
+}()
 
 // sigDict reads a signature dictionary. False when it has a /Reference
 // (pdfsign's DocMDP check needs the library's value) or a key the

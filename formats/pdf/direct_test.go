@@ -135,3 +135,22 @@ func FuzzDirectAgreesWithLibrary(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeHex pins decodeHex to the library's reading of hex strings:
+// white space skipped, a final odd digit followed by 0.
+func TestDecodeHex(t *testing.T) {
+	for in, want := range map[string]string{
+		"":            "",
+		"41":          "A",
+		"4 1":         "A",
+		"414":         "A@",
+		" 4\n1\t42 ":  "AB",
+		"7":           "p",
+		"6162636465f": "abcde\xf0",
+		"FFfe":        "\xff\xfe",
+	} {
+		if got := string(decodeHex([]byte(in))); got != want {
+			t.Errorf("decodeHex(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
