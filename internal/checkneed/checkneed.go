@@ -45,12 +45,19 @@ type Need struct {
 	Group string
 }
 
-var needs = map[Cause]Need{
-	Chain:       {Chain, "give that network's endpoint with --eth-rpc NETWORK=URL, or check it online", "needs the blockchain: --eth-rpc"},
-	Anchor:      {Anchor, "an anchor must list the token registry: list add --contract NETWORK:0xADDRESS --use vc", "needs an anchor to list the token registry"},
-	StatusList:  {StatusList, "fetch it with --status-online; the issuer's server then learns that this credential is checked", "needs the issuer's status list: --status-online"},
-	StatusRetry: {StatusRetry, "try again later, or ask the issuer about its status list", "the issuer's status list could not be used"},
-	Unsupported: {Unsupported, "check it with the issuer's own tools: this verifier does not support it", "not checkable by this verifier"},
+// needOf is the one table of hints (a switch: nothing is built at start-up).
+func needOf(c Cause) Need {
+	switch c {
+	case Chain:
+		return Need{c, "give that network's endpoint with --eth-rpc NETWORK=URL, or check it online", "needs the blockchain: --eth-rpc"}
+	case Anchor:
+		return Need{c, "an anchor must list the token registry: list add --contract NETWORK:0xADDRESS --use vc", "needs an anchor to list the token registry"}
+	case StatusList:
+		return Need{c, "fetch it with --status-online; the issuer's server then learns that this credential is checked", "needs the issuer's status list: --status-online"}
+	case StatusRetry:
+		return Need{c, "try again later, or ask the issuer about its status list", "the issuer's status list could not be used"}
+	}
+	return Need{Unsupported, "check it with the issuer's own tools: this verifier does not support it", "not checkable by this verifier"}
 }
 
 // Of returns what r needs, or the zero Need when r is not a document that
@@ -60,7 +67,7 @@ func Of(r *verify.Result) Need {
 	if r == nil || r.CannotCheck == "" {
 		return Need{}
 	}
-	return needs[causeOf(r.Format, r.CannotCheck)]
+	return needOf(causeOf(r.Format, r.CannotCheck))
 }
 
 func causeOf(format, why string) Cause {

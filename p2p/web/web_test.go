@@ -88,7 +88,7 @@ func TestPasteAndUpload(t *testing.T) {
 	}
 	page = body(t, resp)
 	for _, want := range []string{"✓ VALID", "Musterfrau", "Ministry of Health NL", "issuer_trusted", "not_revoked",
-		"Health certificate (EU Digital COVID Certificate)", "Issuer is on a trusted list", "Issuer's key is not revoked"} {
+		"Health certificate (EU Digital COVID Certificate)", "Issuer is on a trusted list", "Issuer&#39;s key is not revoked"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("valid result lacks %q", want)
 		}
