@@ -110,7 +110,7 @@ func agree(t *testing.T, cose []byte) (fast bool) {
 	if !fastDecode(cose, &f, &toks) {
 		return false
 	}
-	dccFromTokens(&f, toks)
+	fastFinish(&f, toks)
 	if err := decodeCOSE(cose, &g); err != nil {
 		t.Fatalf("fast path accepted what the general path refuses at COSE: %v", err)
 	}
@@ -123,6 +123,9 @@ func agree(t *testing.T, cose []byte) (fast bool) {
 		t.Fatalf("schema verdicts differ: fast %s, general %s", fe, ge)
 	}
 	f.jsonForm, g.jsonForm = nil, nil
+	if f.dccText != string(f.DCCRaw) {
+		t.Fatalf("the fast path's DCC text %q is not its DCC %q", f.dccText, f.DCCRaw)
+	}
 	f.dccText, g.dccText = "", ""
 	if !reflect.DeepEqual(f, g) {
 		t.Fatalf("fields differ:\nfast    %+v\ngeneral %+v", f, g)
