@@ -3,6 +3,7 @@ module github.com/accord-network/accord
 go 1.26.8
 
 require (
+	filippo.io/nistec v0.0.4
 	github.com/ProtonMail/go-crypto v1.5.2
 	github.com/beevik/etree v1.8.1
 	github.com/digitorus/pdf v0.2.0

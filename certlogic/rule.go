@@ -2,7 +2,6 @@ package certlogic
 
 import (
 	"bytes"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,14 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
-
-// printer renders schema validation messages in English.
-var printer = message.NewPrinter(language.English)
 
 // Rule is an EU DCC business rule (validation-rule.schema.json).
 type Rule struct {
@@ -58,35 +50,10 @@ const (
 	CertRecovery     = "Recovery"
 )
 
-//go:embed schema/validation-rule.schema.json
-var ruleSchemaJSON []byte
-
-var (
-	ruleSchemaOnce sync.Once
-	ruleSchema     *jsonschema.Schema
-	ruleSchemaErr  error
-)
-
-func compiledRuleSchema() (*jsonschema.Schema, error) {
-	ruleSchemaOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(ruleSchemaJSON))
-		if err != nil {
-			ruleSchemaErr = err
-			return
-		}
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		const id = "https://webgate.acceptance.ec.europa.eu/dgcg-json-api/validation-rule.schema.json"
-		if err := c.AddResource(id, doc); err != nil {
-			ruleSchemaErr = err
-			return
-		}
-		ruleSchema, ruleSchemaErr = c.Compile(id)
-	})
-	return ruleSchema, ruleSchemaErr
-}
-
-var identifierRE = regexp.MustCompile(`^(GR|VR|TR|RR|IR)-([A-Z]{2})-\d{4}$`)
+// identifierRE is compiled on first use, not at every process start.
+var identifierRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(GR|VR|TR|RR|IR)-([A-Z]{2})-\d{4}$`)
+})
 
 // ValidateRule checks a rule's JSON against the EU DCC validation-rule schema
 // and the constraints the schema cannot express: the Identifier's country is
@@ -94,22 +61,14 @@ var identifierRE = regexp.MustCompile(`^(GR|VR|TR|RR|IR)-([A-Z]{2})-\d{4}$`)
 // Logic is an expression the evaluator accepts structurally. It returns the
 // parsed rule.
 func ValidateRule(raw []byte) (*Rule, error) {
-	sch, err := compiledRuleSchema()
-	if err != nil {
-		return nil, fmt.Errorf("rule schema: %w", err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("rule: not JSON: %w", err)
-	}
-	if err := sch.Validate(doc); err != nil {
-		return nil, fmt.Errorf("rule does not match the EU DCC validation-rule schema: %s", schemaMessage(err))
+	if err := checkRuleSchema(raw); err != nil {
+		return nil, err
 	}
 	r, err := ParseRule(raw)
 	if err != nil {
 		return nil, err
 	}
-	if m := identifierRE.FindStringSubmatch(r.Identifier); m == nil || m[2] != r.Country {
+	if m := identifierRE().FindStringSubmatch(r.Identifier); m == nil || m[2] != r.Country {
 		return nil, fmt.Errorf("rule %s: the Identifier's country must be the rule's Country %s", r.Identifier, r.Country)
 	}
 	if r.Engine != "CERTLOGIC" {
@@ -119,33 +78,6 @@ func ValidateRule(raw []byte) (*Rule, error) {
 		return nil, fmt.Errorf("rule %s: ValidFrom %s is not before ValidTo %s", r.Identifier, r.ValidFrom, r.ValidTo)
 	}
 	return r, nil
-}
-
-func schemaMessage(err error) string {
-	var ve *jsonschema.ValidationError
-	if errors.As(err, &ve) {
-		var parts []string
-		for _, leaf := range leaves(ve) {
-			loc := "/" + strings.Join(leaf.InstanceLocation, "/")
-			parts = append(parts, fmt.Sprintf("%s: %s", loc, leaf.ErrorKind.LocalizedString(printer)))
-		}
-		if len(parts) > 0 {
-			sort.Strings(parts)
-			return strings.Join(parts, "; ")
-		}
-	}
-	return err.Error()
-}
-
-func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(ve.Causes) == 0 {
-		return []*jsonschema.ValidationError{ve}
-	}
-	var out []*jsonschema.ValidationError
-	for _, c := range ve.Causes {
-		out = append(out, leaves(c)...)
-	}
-	return out
 }
 
 // ParseRule decodes a rule's JSON and its Logic without the schema check

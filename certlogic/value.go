@@ -9,6 +9,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -113,14 +114,16 @@ func IsFalsy(v any) bool {
 // The date and date-time formats plusTime accepts (spec §plusTime): a date,
 // partial or full, optionally followed by a time with seconds, optional
 // fraction, and an optional offset Z, ±h, ±hh, ±hmm, ±hhmm, ±h:mm or ±hh:mm.
-var dateTimeRE = regexp.MustCompile(`^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{1,2}(?::?\d{2})?)?)?)?)?$`)
+var dateTimeRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{1,2}(?::?\d{2})?)?)?)?)?$`)
+})
 
 // ParseDateTime parses a date(-time) string as plusTime does: a missing time
 // is midnight, a missing offset is UTC, sub-millisecond digits are dropped,
 // and a partial date (YYYY or YYYY-MM) is read as dccDateOfBirth reads it
 // (the last day it can mean).
 func ParseDateTime(s string) (DateTime, error) {
-	m := dateTimeRE.FindStringSubmatch(s)
+	m := dateTimeRE().FindStringSubmatch(s)
 	if m == nil {
 		return DateTime{}, fmt.Errorf("not a date or date-time in an allowed format: %q", s)
 	}

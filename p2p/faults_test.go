@@ -82,24 +82,28 @@ func TestSubmitOnFullDisk(t *testing.T) {
 	}
 }
 
-// fixedPort returns a loopback TCP listen address on a free port, so that a
-// restarted node is found again at the same address.
-func fixedPort(t testing.TB) string {
+// boundTCP is the TCP address n listens on, for a restart at the same
+// address. Nodes start on tcp/0 and are asked which port they got: a port
+// picked free beforehand can be taken by another process before the node
+// binds it.
+func boundTCP(t testing.TB, n *Node) string {
 	t.Helper()
-	n := startNode(t, testConfig(t.TempDir()))
-	addr := n.Host().Addrs()[0].String()
-	n.Close()
-	return addr
+	for _, a := range n.Host().Addrs() {
+		if strings.Contains(a.String(), "/tcp/") {
+			return a.String()
+		}
+	}
+	t.Fatalf("node listens on no TCP address: %v", n.Host().Addrs())
+	return ""
 }
 
 // TestAlonePeerComesBack: a node whose only peer goes away says so (degraded)
 // and redials it when it returns, without a restart.
 func TestAlonePeerComesBack(t *testing.T) {
-	listen := fixedPort(t)
 	adir := t.TempDir()
 	acfg := testConfig(adir)
-	acfg.Listen = []string{listen}
 	a := startNode(t, acfg)
+	acfg.Listen = []string{boundTCP(t, a)} // it comes back at the same address
 	bcfg := testConfig(t.TempDir())
 	bcfg.Bootstrap = a.Addrs()
 	b := startNode(t, bcfg)

@@ -34,7 +34,7 @@ func newMetrics(n *Node) *metrics {
 		Name: "accord_sync_peer_penalties_total", Help: "Peers penalised and disconnected for serving invalid objects by sync, by request.",
 	}, []string{"op"})
 	m.verifies = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "accord_verify_total", Help: "Documents verified through POST /v1/verify, by outcome.",
+		Name: "accord_verify_total", Help: "Documents verified through POST /v1/verify and the web page, by outcome: valid, invalid, cannot_check, not_checked or malformed (unreadable input).",
 	}, []string{"outcome"})
 	m.verifyTime = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "accord_verify_seconds", Help: "Latency of POST /v1/verify.",

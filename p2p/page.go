@@ -22,15 +22,22 @@ func (n *Node) Verify(ctx context.Context, in []byte, opts verify.Options) (*ver
 	}
 	res, err := verify.New(n.Set(), opts).Verify(ctx, in)
 	n.metrics.verifyTime.Observe(time.Since(start).Seconds())
-	switch {
-	case err != nil:
-		n.metrics.verifies.WithLabelValues("malformed").Inc()
-	case res.Valid:
-		n.metrics.verifies.WithLabelValues("valid").Inc()
-	default:
-		n.metrics.verifies.WithLabelValues("invalid").Inc()
-	}
+	n.metrics.verifies.WithLabelValues(verifyOutcome(res)).Inc()
 	return res, err
+}
+
+// verifyOutcome is the accord_verify_total label of a result: its verdict
+// (spec/verify.md, Verdicts), except that an unreadable input keeps the
+// series' older name "malformed". A document that cannot be checked here is
+// counted apart from a not valid one: it is no sign of forgery.
+func verifyOutcome(res *verify.Result) string {
+	if res == nil {
+		return "malformed"
+	}
+	if v := res.Verdict(); v != verify.VerdictUnreadable {
+		return string(v)
+	}
+	return "malformed"
 }
 
 // Handler returns everything the node serves over HTTP: the API and the

@@ -7,10 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -86,15 +86,6 @@ type soak struct {
 	stats  map[string]int
 }
 
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func (s *soak) cfg(sn *soakNode) Config {
 	cfg := Config{DataDir: sn.dir, Listen: []string{sn.listen}, Bootstrap: sn.boot, SyncTimeout: 20 * time.Second}
 	cfg.StoreOptions.WriteFault = func() error {
@@ -115,6 +106,9 @@ func (s *soak) start(sn *soakNode) {
 		n, err := New(context.Background(), s.cfg(sn))
 		if err == nil {
 			sn.n, sn.upSince = n, time.Now()
+			if strings.HasSuffix(sn.listen, "/tcp/0") {
+				sn.listen = boundTCP(s.t, n) // restarts come back at the same address
+			}
 			return
 		}
 		if try < 3 && (errors.Is(err, trustlist.ErrStoreBehind) || errors.Is(err, trustlist.ErrStoreDamaged)) {
@@ -179,7 +173,7 @@ func runSoak(t *testing.T, p soakParams) {
 		entries[a.Country] = entry(t, a.Country+" DSC")
 	}
 	for i := 0; i < p.nodes; i++ {
-		sn := &soakNode{dir: t.TempDir(), listen: fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", freePort(t))}
+		sn := &soakNode{dir: t.TempDir(), listen: "/ip4/127.0.0.1/tcp/0"}
 		s.nodes = append(s.nodes, sn)
 	}
 	for i, sn := range s.nodes {

@@ -5,11 +5,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/internal/cputime"
 	"github.com/accord-network/accord/trustlist"
 	tt "github.com/accord-network/accord/trustlist/trustlisttest"
 )
@@ -33,10 +35,7 @@ func countries(n int) []string {
 func bigEntries(b testing.TB, seed string, n int) []*trustlist.Entry {
 	out := make([]*trustlist.Entry, n)
 	for i := range out {
-		var buf [8]byte
-		binary.BigEndian.PutUint64(buf[:], uint64(i))
-		h := sha256.Sum256(append([]byte(seed), buf[:]...))
-		out[i] = tt.Must(trustlist.NewEthEntry(h[:20], []trustlist.DocType{trustlist.DocOA}, fmt.Sprintf("Issuer %d", i), "", now.Add(-time.Hour), now.Add(24*time.Hour*365)))
+		out[i] = tt.Must(trustlist.BenchEthEntry(seed, i, now))
 	}
 	return out
 }
@@ -140,24 +139,88 @@ func benchImport(b *testing.B, batch bool) {
 }
 
 // BenchmarkParseVerifyList1000Floor is the floor for BenchmarkParseVerifyList1000,
-// measured in the same run: the list's signature checks alone, i.e. SHA-256 over
-// the signed bytes (the whole encoded list) and one raw P-256 verify (the
-// anchor's one ES256 key).
+// measured in the same run: the list's signature checks alone (SHA-256 over
+// the whole encoded list and one raw P-256 verify).
 func BenchmarkParseVerifyList1000Floor(b *testing.B) {
 	_, keys := anchorKeys(b, "NL", 1, 1)
 	l := signList(b, "NL", 1, 1, nil, keys, now, time.Hour, bigEntries(b, "NL", 1000)...)
-	raw := l.Raw()
+	trustlist.BenchSignatureFloor(b, l.Raw())
+}
+
+// BenchmarkStoreCatchUp200x1000 is the store's side of a fresh node catching
+// up: 200 anchors' lists of 1,000 X.509 entries each (the same 1,000
+// certificates in every list, as in p2p's BenchmarkCatchUp) imported into an
+// empty store in commits of batch lists, with and without fsync. floor-cpu-ns
+// is the same run's list signature checks of the 200 lists (SHA-256 over each
+// list and one P-256 verify: what accepting them cannot avoid).
+// Run: go test -run X -bench StoreCatchUp -benchtime 1x ./trustlist
+func BenchmarkStoreCatchUp200x1000(b *testing.B) {
+	certs := make([]*trustlist.Entry, 1000)
+	for i := range certs {
+		c, _ := tt.Cert(b, tt.CertOptions{CommonName: fmt.Sprintf("DSC %d", i), Country: "NL"})
+		certs[i] = tt.Must(trustlist.NewX509Entry(c.Raw, false, []trustlist.DocType{trustlist.DocHCert}, fmt.Sprintf("DSC %d", i)))
+	}
+	var descs, lists [][]byte
+	for _, cc := range countries(200) {
+		d, keys := anchorKeys(b, cc, 1, 1)
+		descs = append(descs, d.Raw())
+		lists = append(lists, signList(b, cc, 1, 1, nil, keys, now.Add(-time.Minute), time.Hour, certs...).Raw())
+	}
+	floor := signatureFloor(b, lists)
+	for _, noSync := range []bool{false, true} {
+		for _, batch := range []int{4, 16, 200} {
+			b.Run(fmt.Sprintf("nosync=%v/batch=%d", noSync, batch), func(b *testing.B) {
+				var cpu time.Duration
+				for range b.N {
+					b.StopTimer()
+					dir := b.TempDir()
+					st := tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{NoSync: noSync}))
+					for _, d := range descs {
+						tt.Must(st.Pin(d))
+					}
+					b.StartTimer()
+					start := cputime.Now()
+					for i := 0; i < len(lists); i += batch {
+						ds, err := st.ImportAll(lists[i:min(i+batch, len(lists))], now)
+						if err != nil {
+							b.Fatal(err)
+						}
+						for _, d := range ds {
+							if d.Outcome != trustlist.Accepted {
+								b.Fatalf("%+v", d)
+							}
+						}
+					}
+					cpu += cputime.Now() - start
+					b.StopTimer()
+					st.Close()
+					if fi, err := os.Stat(filepath.Join(dir, "store.db")); err == nil {
+						b.Logf("store.db %.1f MB", float64(fi.Size())/1e6)
+					}
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(floor), "floor-cpu-ns")
+			})
+		}
+	}
+}
+
+// signatureFloor is the CPU time of the signature checks of lists: a
+// SHA-256 over each and one P-256 verify each.
+func signatureFloor(b *testing.B, lists [][]byte) time.Duration {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	h := sha256.Sum256(raw)
-	sig, _ := ecdsa.SignASN1(rand.Reader, k, h[:])
-	b.SetBytes(int64(len(raw)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer reportCPU(b)()
-	for i := 0; i < b.N; i++ {
+	sigs := make([][]byte, len(lists))
+	for i, raw := range lists {
 		h := sha256.Sum256(raw)
-		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sig) {
+		sigs[i], _ = ecdsa.SignASN1(rand.Reader, k, h[:])
+	}
+	start := cputime.Now()
+	for i, raw := range lists {
+		h := sha256.Sum256(raw)
+		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sigs[i]) {
 			b.Fatal("verify")
 		}
 	}
+	return cputime.Now() - start
 }

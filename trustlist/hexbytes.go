@@ -29,8 +29,9 @@ func (b *HexBytes) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ParseHash decodes a SHA-256 hash given in hex (as `sha256sum` prints it;
-// surrounding space and a trailing file name are ignored).
+// ParseHash decodes a SHA-256 hash given as 64 hex digits in either case (as
+// `sha256sum` prints it; surrounding space and a trailing file name are
+// ignored), spec/trustlist.md §1.
 func ParseHash(s string) ([]byte, error) {
 	if f := strings.Fields(s); len(f) > 0 {
 		s = f[0]

@@ -88,10 +88,23 @@ func TestTrustEcosystemCountryCodes(t *testing.T) {
 			t.Errorf("%s refused", cc)
 		}
 	}
-	for _, cc := range []string{"ZZ", "XX", "de", "EUR", "AA"} {
+	for _, cc := range []string{"ZZ", "XX", "de", "EUR", "AA", "A", "", "AD\x00", "ZW ", "ZX"} {
 		if ValidCountry(cc) {
-			t.Errorf("%s accepted", cc)
+			t.Errorf("%q accepted", cc)
 		}
+	}
+	// Exactly the 249 officially assigned codes and XK, EU, UN; the first
+	// and last of the table.
+	n := 0
+	for a := 'A'; a <= 'Z'; a++ {
+		for b := 'A'; b <= 'Z'; b++ {
+			if ValidCountry(string([]rune{a, b})) {
+				n++
+			}
+		}
+	}
+	if n != 249+3 || !ValidCountry("AD") || !ValidCountry("ZW") {
+		t.Errorf("%d codes accepted, want 252 (AD %v, ZW %v)", n, ValidCountry("AD"), ValidCountry("ZW"))
 	}
 }
 

@@ -1,6 +1,7 @@
 package trustlist
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 
+	"filippo.io/nistec"
 	"github.com/veraison/go-cose"
 )
 
@@ -94,8 +96,8 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 	if len(b) > 1024 {
 		return nil, fmt.Errorf("%w: COSE_Key of %d bytes", ErrMalformed, len(b))
 	}
-	var k cose.Key
-	if err := k.UnmarshalCBOR(b); err != nil {
+	k, err := decodeCOSEKey(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: COSE_Key: %v", ErrMalformed, err)
 	}
 	if _, hasD := k.Params[int64(-4)]; hasD {
@@ -113,6 +115,68 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 		return nil, fmt.Errorf("%w: COSE_Key is not in canonical form", ErrMalformed)
 	}
 	return p, nil
+}
+
+// decodeCOSEKey is go-cose's Key.UnmarshalCBOR with its panics made errors:
+// go-cose v1.3.0 panics on an EC2 or OKP key whose crv is not an integer
+// ({1: 2, -1: h'30'}), and keys come from lists and descriptors any peer
+// can send (TestParsePublicKeyNoPanic).
+func decodeCOSEKey(b []byte) (k *cose.Key, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			k, err = nil, fmt.Errorf("malformed key parameters (%v)", r)
+		}
+	}()
+	k = new(cose.Key)
+	if err := k.UnmarshalCBOR(b); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// The canonical COSE_Key encodings (NewPublicKey's, deterministic CBOR): a
+// P-256 key is {1: 2, 3: -7, -1: 1, -2: x, -3: y} and an Ed25519 key
+// {1: 1, 3: -8, -1: 6, -2: x}, coordinates 32-byte strings. Each key has
+// exactly one, so a COSE_Key is canonical exactly when it is one of these
+// with its coordinates filled in.
+var (
+	coseKeyP256Head    = []byte{0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20}
+	coseKeyP256Mid     = []byte{0x22, 0x58, 0x20}
+	coseKeyEd25519Head = []byte{0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20}
+)
+
+const (
+	coseKeyP256Len    = 10 + 32 + 3 + 32
+	coseKeyEd25519Len = 10 + 32
+)
+
+// checkCOSEKey reports whether ParsePublicKey accepts b, without building
+// the key: b must be one of the two canonical encodings above, and a P-256
+// point must be on the curve, its coordinates below the field prime
+// (filippo.io/nistec, the package crypto/ecdsa's own check is a copy of,
+// without allocating). A list's cose_key entries are
+// checked with it (FuzzCheckCOSEKey pins that it agrees with
+// ParsePublicKey): a list of 1,000 keys then costs 1,000 point checks, not
+// 1,000 generic decodes and re-encodings.
+func checkCOSEKey(b []byte) error {
+	switch {
+	case len(b) == coseKeyP256Len && bytes.HasPrefix(b, coseKeyP256Head) && bytes.Equal(b[42:45], coseKeyP256Mid):
+		var pt [65]byte
+		pt[0] = 4 // uncompressed point
+		copy(pt[1:33], b[10:42])
+		copy(pt[33:], b[45:])
+		var p nistec.P256Point
+		if _, err := p.SetBytes(pt[:]); err != nil {
+			return fmt.Errorf("%w: COSE_Key: P-256 point: %v", ErrMalformed, err)
+		}
+		return nil
+	case len(b) == coseKeyEd25519Len && bytes.HasPrefix(b, coseKeyEd25519Head):
+		return nil
+	}
+	if _, err := ParsePublicKey(b); err != nil { // for its error message
+		return err
+	}
+	return fmt.Errorf("%w: COSE_Key is not in canonical form", ErrMalformed)
 }
 
 // PrivateKey is an anchor signing key. It never leaves its file except to sign.
@@ -173,8 +237,8 @@ func (k *PrivateKey) MarshalPrivateKey() ([]byte, error) {
 
 // ParsePrivateKey decodes a COSE_Key with its private part.
 func ParsePrivateKey(b []byte) (*PrivateKey, error) {
-	var ck cose.Key
-	if err := ck.UnmarshalCBOR(b); err != nil {
+	ck, err := decodeCOSEKey(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: private COSE_Key: %v", ErrMalformed, err)
 	}
 	priv, err := ck.PrivateKey()

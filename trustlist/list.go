@@ -225,7 +225,7 @@ func (e *Entry) check() error {
 		if e.CA {
 			return bad("only x509 entries can be CAs")
 		}
-		if _, err := ParsePublicKey(e.Data); err != nil {
+		if err := checkCOSEKey(e.Data); err != nil {
 			return bad("key: %v", err)
 		}
 		sum := sha256.Sum256(e.Data)
@@ -734,8 +734,8 @@ func (s *listEntries) add(r *cborReader) error {
 	if err := r.entry(e); err != nil {
 		return err
 	}
-	if err := e.check(); err != nil && s.err == nil {
-		s.err = err
+	if s.err == nil { // one failed entry fails the list: later ones are read, not checked
+		s.err = e.check()
 	}
 	e.ready()
 	return nil

@@ -190,14 +190,19 @@ func (r *cborReader) bytes() ([]byte, error) {
 
 func (r *cborReader) text() (string, error) {
 	v, err := r.raw(3)
-	if err != nil || !utf8.Valid(v) {
+	if err != nil {
+		return "", errNotCanonical
+	}
+	// The tokens every entry repeats (kind, status, uses) are ASCII
+	// constants: valid UTF-8 without looking.
+	if s, ok := internText(v); ok {
+		return s, nil
+	}
+	if !utf8.Valid(v) {
 		return "", errNotCanonical
 	}
 	if r.view {
 		return unsafe.String(unsafe.SliceData(v), len(v)), nil
-	}
-	if s, ok := internText(v); ok {
-		return s, nil
 	}
 	return r.arenaString(v), nil
 }

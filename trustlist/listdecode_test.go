@@ -72,8 +72,36 @@ func fullListPayload(t testing.TB) []byte {
 	return p
 }
 
+// coseKeyListPayload is a valid list payload of two cose_key entries, a
+// P-256 and an Ed25519 key.
+func coseKeyListPayload(t testing.TB) []byte {
+	at := time.Unix(1700000000, 0)
+	var entries []*Entry
+	for _, alg := range []KeyAlg{AlgES256, AlgEdDSA} {
+		k, err := GenerateKey(alg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := NewCOSEKeyEntry(k.Public(), []DocType{DocHCert}, "k", at, at.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	l := &List{Country: "NL", DescriptorVersion: 1, Seq: 1, IssuedAt: at, NextUpdate: at.Add(time.Hour), Entries: entries}
+	w, err := l.wire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func listPayloadSeeds(t testing.TB) [][]byte {
-	out := [][]byte{fullListPayload(t)}
+	out := [][]byte{fullListPayload(t), coseKeyListPayload(t)}
 	dir := fixtures.Dir(t, "trustlist")
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/veraison/go-cose"
@@ -92,7 +93,7 @@ type ruleHead struct {
 	Version    string `json:"Version"`
 }
 
-var ruleIDRE = regexp.MustCompile(`^(GR|VR|TR|RR|IR)-[A-Z]{2}-\d{4}$`)
+var ruleIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(GR|VR|TR|RR|IR)-[A-Z]{2}-\d{4}$`) })
 
 func (rs *RuleSet) check() error {
 	if err := rs.PublicationHeader.check(); err != nil {
@@ -110,7 +111,7 @@ func (rs *RuleSet) check() error {
 		if err := json.Unmarshal(raw, &h); err != nil {
 			return fmt.Errorf("%w: rule %d is not a JSON rule object: %v", ErrMalformed, i+1, err)
 		}
-		if !ruleIDRE.MatchString(h.Identifier) || h.Country != rs.Country || h.Identifier[3:5] != rs.Country {
+		if !ruleIDRE().MatchString(h.Identifier) || h.Country != rs.Country || h.Identifier[3:5] != rs.Country {
 			return fmt.Errorf("%w: rule %d (%q) is not a rule of %s: an anchor publishes only its own country's rules", ErrMalformed, i+1, h.Identifier, rs.Country)
 		}
 		k := h.Identifier + "@" + h.Version
@@ -184,7 +185,7 @@ type valueSetsWire struct {
 
 func (w *valueSetsWire) kind() string { return w.Type }
 
-var valueSetNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var valueSetNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 func (vs *ValueSets) check() error {
 	if err := vs.PublicationHeader.check(); err != nil {
@@ -194,7 +195,7 @@ func (vs *ValueSets) check() error {
 		return fmt.Errorf("%w: %d value sets (at most %d)", ErrMalformed, len(vs.Sets), MaxValueSets)
 	}
 	for name, codes := range vs.Sets {
-		if !valueSetNameRE.MatchString(name) {
+		if !valueSetNameRE().MatchString(name) {
 			return fmt.Errorf("%w: value set name %q", ErrMalformed, name)
 		}
 		if len(codes) > MaxValueSetCodes {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/accord-network/accord/fixtures"
 	"github.com/accord-network/accord/fixtures/world"
 	_ "github.com/accord-network/accord/formats/all" // every document format
 	"github.com/accord-network/accord/trustlist"
@@ -73,12 +74,9 @@ func exampleStore() (dir string, documents [][]byte) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ebl, err := os.ReadFile("testdata/ebl-amoy.json") // tradetrust-website src/test/fixture/amoy (Apache-2.0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	registry, _ := hex.DecodeString("71D28767662cB233F887aD2Bb65d048d760bA694")
-	contract, err := trustlist.NewContractEntry(80002, registry, []trustlist.DocType{trustlist.DocOA}, "TradeTrust demo carrier", "",
+	ebl := fixtures.AmoyEBL() // tradetrust-website src/test/fixture/amoy (Apache-2.0)
+	registry, _ := hex.DecodeString(fixtures.AmoyRegistry)
+	contract, err := trustlist.NewContractEntry(fixtures.AmoyChainID, registry, []trustlist.DocType{trustlist.DocOA}, "TradeTrust demo carrier", "",
 		time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(10, 0, 0))
 	if err != nil {
 		log.Fatal(err)

@@ -17,7 +17,8 @@ import (
 // The zero value is ready to use. A TextBuf is not safe for concurrent use;
 // keep one per verification.
 type TextBuf struct {
-	b []byte
+	b    []byte
+	done int // bytes written to chunks given up for a larger one
 }
 
 // textChunk is the size of a fresh buffer: the details of a typical
@@ -27,9 +28,24 @@ const textChunk = 1536
 // reserve makes room for n more bytes without moving bytes handed out.
 func (t *TextBuf) reserve(n int) {
 	if cap(t.b)-len(t.b) < n {
+		t.done += len(t.b)
 		t.b = make([]byte, 0, max(textChunk, n))
 	}
 }
+
+// Grow makes room for n more bytes in one piece, as one allocation of
+// about n bytes rather than of the default chunk: a format that knows how
+// much text a verification writes (Len of a similar one) allocates that
+// much and no more.
+func (t *TextBuf) Grow(n int) {
+	if cap(t.b)-len(t.b) < n {
+		t.done += len(t.b)
+		t.b = make([]byte, 0, n)
+	}
+}
+
+// Len returns the number of bytes written to t.
+func (t *TextBuf) Len() int { return t.done + len(t.b) }
 
 // cut returns the bytes appended since start as a string.
 func (t *TextBuf) cut(start int) string {

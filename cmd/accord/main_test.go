@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,8 +39,15 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI behaviour pinned down in testdata/*.txt.
 func TestScripts(t *testing.T) {
 	shared, _ := filepath.Abs("../../../shared/fixtures")
+	fixturesDir, _ := filepath.Abs("../../fixtures")
 	testscript.Run(t, testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: scriptCmds,
-		Setup: func(env *testscript.Env) error { env.Setenv("SHARED", shared); return nil },
+		// $FIXTURES: the module's own fixtures folder (fixtures/), for the
+		// files the scripts share with other packages' tests.
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("SHARED", shared)
+			env.Setenv("FIXTURES", fixturesDir)
+			return nil
+		},
 		// [shared]: the real-data fixtures in ../shared/fixtures ($SHARED) are present.
 		Condition: func(cond string) (bool, error) {
 			if cond != "shared" {
@@ -101,18 +108,28 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		ts.Fatalf("no node serving on %s after 60 s", args[0])
 	},
 
-	// freeport VAR: VAR is a TCP port on 127.0.0.1 that was free a moment
-	// ago (the kernel's choice), so scripts that need a fixed listen address
-	// do not collide with other processes on the machine.
-	"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
-		if len(args) != 1 {
-			ts.Fatalf("usage: freeport VAR")
+	// nodelisten URL VAR: VAR is the TCP listen multiaddr (without /p2p/)
+	// of the node serving URL, as its GET /v1/status reports it. A script
+	// that needs a port a node holds starts the node on tcp/0 and asks it:
+	// a port picked free beforehand can be taken by another process before
+	// the node binds it.
+	"nodelisten": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: nodelisten URL VAR")
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		resp, err := http.Get(args[0] + "/v1/status")
 		ts.Check(err)
-		port := l.Addr().(*net.TCPAddr).Port
-		ts.Check(l.Close())
-		ts.Setenv(args[0], strconv.Itoa(port))
+		var st p2p.Status
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		ts.Check(err)
+		for _, a := range st.Addrs {
+			if strings.Contains(a, "/tcp/") {
+				ts.Setenv(args[1], strings.SplitN(a, "/p2p/", 2)[0])
+				return
+			}
+		}
+		ts.Fatalf("node %s reports no TCP listen address: %v", args[0], st.Addrs)
 	},
 
 	// padfile OUT IN N: OUT is IN followed by N newlines (a large but still

@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/accord-network/accord/internal/atomicfile"
 )
 
 // The commands that run a libp2p host live in a second program, accord-node
@@ -104,7 +108,8 @@ func runNodeProgram(c *cli.Context) error {
 // development build (`go run ./cmd/accord`, `go build` in a checkout) whose
 // source tree is still there and a go command is at hand, built from that
 // same tree into the user's cache (Go's build cache makes it quick after the
-// first time); else on $PATH.
+// first time, and a build whose sources are unchanged is reused after
+// only a `go env`); else on $PATH.
 func findNodeProgram(log io.Writer) (string, error) {
 	if p := os.Getenv(nodeProgramEnv); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -150,8 +155,10 @@ func sourceTree() string {
 }
 
 // buildNodeProgram builds cmd/accord-node from the source tree root into
-// the user's cache directory and returns its path. go build relinks only
-// when a source changed.
+// the user's cache directory and returns its path. It runs go build only
+// when the build's inputs changed since the cached build (nodeBuildKey,
+// recorded beside it): even with nothing to rebuild, go build would take
+// seconds to find that out across libp2p's packages.
 func buildNodeProgram(log io.Writer, gocmd, root string) (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -159,16 +166,78 @@ func buildNodeProgram(log io.Writer, gocmd, root string) (string, error) {
 	}
 	sum := sha256.Sum256([]byte(root))
 	out := filepath.Join(cache, "accord", hex.EncodeToString(sum[:8]), nodeProgramName+exeSuffix())
-	if _, err := os.Stat(out); err != nil {
-		fmt.Fprintf(log, "accord: building %s (the node program) from %s, once\n", nodeProgramName, root)
+	stamp := out + ".key"
+	key, keyErr := nodeBuildKey(gocmd, root)
+	if keyErr == nil && nodeBuildFresh(out, stamp, key) {
+		return out, nil
 	}
+	fmt.Fprintf(log, "accord: building %s (the node program) from %s; it is rebuilt only when its sources change\n", nodeProgramName, root)
+	_ = os.Remove(stamp) // a build that fails half-way leaves no stamp of freshness
 	build := exec.Command(gocmd, "build", "-o", out, "./cmd/"+nodeProgramName)
 	build.Dir = root
 	build.Stdout, build.Stderr = log, log
 	if err := build.Run(); err != nil {
 		return "", fmt.Errorf("build %s from %s: %w (or install it: `go install github.com/accord-network/accord/cmd/...`)", nodeProgramName, root, err)
 	}
+	if keyErr == nil {
+		// Not recording the key only costs a go build next time.
+		_ = atomicfile.WriteFileNoSync(stamp, []byte(key), 0o644)
+	}
 	return out, nil
+}
+
+// nodeBuildFresh reports whether the program at out was built from inputs
+// with this key.
+func nodeBuildFresh(out, stamp, key string) bool {
+	st, err := os.Stat(out)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	b, err := os.ReadFile(stamp)
+	return err == nil && string(b) == key
+}
+
+// nodeBuildKey hashes what a build of the node program from root depends
+// on: the go command's version and build settings, and every file of the
+// module tree a build may read (Go sources, go.mod, go.sum and embedded
+// files; tests, testdata and hidden or _-prefixed entries, which go build
+// ignores, are left out). Modules outside the tree are fixed by go.sum.
+func nodeBuildKey(gocmd, root string) (string, error) {
+	h := sha256.New()
+	env, err := exec.Command(gocmd, "env", "GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "GOAMD64", "GOWORK", "CC").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env: %w", err)
+	}
+	fmt.Fprintf(h, "%s\n%s\x00", gocmd, env)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) || d.IsDir() && name == "testdata" {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !d.Type().IsRegular() || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
+		n, err := io.Copy(h, f)
+		fmt.Fprintf(h, "\x00%d\x00", n)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func exeSuffix() string {

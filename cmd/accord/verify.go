@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/accord-network/accord/formats/pdf"
-	"github.com/accord-network/accord/formats/vc"
+	"github.com/accord-network/accord/internal/checkneed"
 	"github.com/accord-network/accord/internal/clibase"
 	"github.com/accord-network/accord/verify"
 )
@@ -312,7 +312,7 @@ type verifyRun struct {
 type attention struct {
 	name, reason string
 	verdict      verify.Verdict
-	need         string // cannot check: what it needs (cannotCheckNeed)
+	need         string // cannot check: what it needs (checkneed.Need.Group)
 }
 
 // Run verifies everything and returns the exit status.
@@ -384,7 +384,7 @@ func (r *verifyRun) Run(ctx context.Context) int {
 				}
 			}
 			if v != verify.VerdictValid {
-				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v, need: cannotCheckNeed(res).group})
+				need = append(need, attention{name: res.Input, reason: reason(res), verdict: v, need: checkneed.Of(res).Group})
 			}
 			if bar != nil {
 				// The bar is the last line of the terminal: clear it, print
@@ -521,7 +521,7 @@ func reason(r *verify.Result) string {
 		return r.Error
 	}
 	if r.CannotCheck != "" {
-		return r.CannotCheck + " (" + cannotCheckNeed(r).hint + ")"
+		return r.CannotCheck + " (" + checkneed.Of(r).Hint + ")"
 	}
 	if c := r.Check(verify.CheckSignature); c != nil && c.Status == verify.Skip {
 		return "signature not checked: " + c.Detail
@@ -581,39 +581,6 @@ func printResult(w io.Writer, r *verify.Result, indent string, quiet bool) {
 		fmt.Fprintf(w, "%s  part %d:\n", indent, i+1)
 		printResult(w, part, indent+"    ", false)
 	}
-}
-
-// checkNeed is what a result that cannot be checked needs: the hint after
-// its reason, and the heading of its group in the closing block.
-type checkNeed struct{ hint, group string }
-
-var (
-	needChain  = checkNeed{"give that network's endpoint with --eth-rpc NETWORK=URL, or check it online", "needs the blockchain: --eth-rpc"}
-	needAnchor = checkNeed{"an anchor must list the token registry: list add --contract NETWORK:0xADDRESS --use vc", "needs an anchor to list the token registry"}
-	needStatus = checkNeed{"fetch it with --status-online; the issuer's server then learns that this credential is checked", "needs the issuer's status list: --status-online"}
-	needRetry  = checkNeed{"try again later, or ask the issuer about its status list", "the issuer's status list could not be used"}
-	needOther  = checkNeed{"this verifier cannot check it: check it with the issuer's own tools", "not checkable by this verifier"}
-)
-
-// cannotCheckNeed classifies a result that cannot be checked by its reason
-// (Result.CannotCheck, written by formats/openattestation and formats/vc).
-func cannotCheckNeed(r *verify.Result) checkNeed {
-	why := r.CannotCheck
-	switch {
-	case why == "":
-		return checkNeed{}
-	case r.Format != vc.FormatName:
-		return needChain
-	case strings.Contains(why, "no admitted anchor lists"):
-		return needAnchor
-	case strings.Contains(why, "transferable record's title"):
-		return needChain
-	case strings.Contains(why, "status list") && strings.HasPrefix(why, "cannot be checked offline"):
-		return needStatus
-	case strings.Contains(why, "status list") && !strings.Contains(why, "cannot be verified here"):
-		return needRetry
-	}
-	return needOther
 }
 
 // groupNeed says what every cannot-check document of the closing block

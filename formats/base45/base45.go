@@ -10,6 +10,7 @@ package base45
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Alphabet is the RFC 9285 alphabet; a character's index is its value.
@@ -66,30 +67,35 @@ func AppendDecode[T ~string | ~[]byte](dst []byte, s T) ([]byte, error) {
 	if len(s)%3 == 1 {
 		return dst, fmt.Errorf("%w: length %d leaves a single character at the end (lengths must be 0 or 2 modulo 3)", ErrInvalid, len(s))
 	}
-	i := 0
-	for ; i+3 <= len(s); i += 3 {
+	// Grow once and write by index: a QR payload is hundreds of triplets.
+	start := len(dst)
+	dst = slices.Grow(dst, DecodedLen(len(s)))
+	out := dst[start : start+DecodedLen(len(s))]
+	i, j := 0, 0
+	for ; i+3 <= len(s); i, j = i+3, j+2 {
 		a, b, c := decodeTable[s[i]], decodeTable[s[i+1]], decodeTable[s[i+2]]
 		if a > 44 || b > 44 || c > 44 {
-			return dst, badChar(s, i, 3)
+			return dst[:start+j], badChar(s, i, 3)
 		}
 		n := uint(a) + uint(b)*45 + uint(c)*2025
 		if n > 0xffff {
-			return dst, fmt.Errorf("%w: triplet %q at offset %d has value %d > 65535", ErrInvalid, s[i:i+3], i, n)
+			return dst[:start+j], fmt.Errorf("%w: triplet %q at offset %d has value %d > 65535", ErrInvalid, s[i:i+3], i, n)
 		}
-		dst = append(dst, byte(n>>8), byte(n))
+		out[j], out[j+1] = byte(n>>8), byte(n)
 	}
 	if i < len(s) {
 		a, b := decodeTable[s[i]], decodeTable[s[i+1]]
 		if a > 44 || b > 44 {
-			return dst, badChar(s, i, 2)
+			return dst[:start+j], badChar(s, i, 2)
 		}
 		n := uint(a) + uint(b)*45
 		if n > 0xff {
-			return dst, fmt.Errorf("%w: final pair %q at offset %d has value %d > 255", ErrInvalid, s[i:i+2], i, n)
+			return dst[:start+j], fmt.Errorf("%w: final pair %q at offset %d has value %d > 255", ErrInvalid, s[i:i+2], i, n)
 		}
-		dst = append(dst, byte(n))
+		out[j] = byte(n)
+		j++
 	}
-	return dst, nil
+	return dst[:start+j], nil
 }
 
 func badChar[T ~string | ~[]byte](s T, i, n int) error {

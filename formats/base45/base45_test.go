@@ -118,6 +118,13 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		b, err := Decode(s)
+		// AppendDecode keeps what dst held, and on error what was decoded
+		// before the bad position (a prefix of a full decode).
+		prefix := []byte("prefix")
+		app, aerr := AppendDecode(prefix[:len(prefix):len(prefix)], []byte(s))
+		if (aerr == nil) != (err == nil) || !bytes.HasPrefix(app, prefix) || (err == nil && !bytes.Equal(app[len(prefix):], b)) {
+			t.Fatalf("AppendDecode(%q, %q) = %q, %v; Decode gives %q, %v", prefix, s, app, aerr, b, err)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) {
 				t.Fatalf("error does not wrap ErrInvalid: %v", err)

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/accord-network/accord/internal/cborscan"
+	"github.com/accord-network/accord/internal/rfc3339"
 )
 
 // ErrNotPlain is returned by ValidateCBOR for a payload that uses CBOR the
@@ -280,17 +281,38 @@ func (c *checker) check(n *node, t int) *failure {
 			}
 		}
 	case cborscan.Object:
-		for _, req := range n.required {
-			if !c.has(t, req) {
-				if c.quiet > 0 { // inside oneOf: no message, no allocation
-					return quietFailure
+		if len(n.keys) == 0 {
+			break
+		}
+		// One pass looks every key up: the required names it finds (keys
+		// are distinct, so each bit is set once at most) and, for the
+		// first keys, their schemas, so the second pass need not look
+		// them up again.
+		var have uint64
+		var schemas [16]*node
+		for i, j := t+1, 0; i < tk.End; i, j = c.toks[i+1].End, j+1 {
+			if k := n.lookup(c.toks[i].Text); k != nil {
+				have |= k.req
+				if j < len(schemas) {
+					schemas[j] = k.n
 				}
-				return fail("missing property '%s'", req)
 			}
 		}
+		if have != n.reqAll {
+			if c.quiet > 0 { // inside oneOf: no message, no allocation
+				return quietFailure
+			}
+			return fail("missing property '%s'", n.missing(have))
+		}
 		if len(n.props) > 0 {
-			for i := t + 1; i < tk.End; i = c.toks[i+1].End {
-				if f := c.check(n.prop(c.toks[i].Text), i+1); f != nil {
+			for i, j := t+1, 0; i < tk.End; i, j = c.toks[i+1].End, j+1 {
+				var s *node
+				if j < len(schemas) {
+					s = schemas[j]
+				} else {
+					s = n.prop(c.toks[i].Text)
+				}
+				if f := c.check(s, i+1); f != nil {
 					return f.at(string(c.toks[i].Text))
 				}
 			}
@@ -326,16 +348,6 @@ func (c *checker) check(n *node, t int) *failure {
 	return c.check(n.ref, t)
 }
 
-// has reports whether object token t has key k.
-func (c *checker) has(t int, k string) bool {
-	for i := t + 1; i < c.toks[t].End; i = c.toks[i+1].End {
-		if string(c.toks[i].Text) == k {
-			return true
-		}
-	}
-	return false
-}
-
 func checkString(n *node, s []byte) *failure {
 	if n.maxLength >= 0 {
 		if l := utf8.RuneCount(s); l > n.maxLength {
@@ -361,7 +373,7 @@ func checkString(n *node, s []byte) *failure {
 	return nil
 }
 
-// checkDCCDate is the "date" format of dccDate.
+// checkDCCDate is the "date" format as assertFormat describes it.
 func checkDCCDate(s string) error {
 	if len(s) > 10 && (s[10] == 'T' || s[10] == 't') {
 		if _, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s)); err != nil {
@@ -369,71 +381,38 @@ func checkDCCDate(s string) error {
 		}
 		return nil
 	}
-	if _, err := time.Parse("2006-01-02", s); err != nil {
+	if !isDate(s) {
 		return errors.New("not a calendar date of the form YYYY-MM-DD")
 	}
 	return nil
 }
 
-// checkDateTime is the JSON Schema "date-time" format (RFC 3339 §5.6) as
-// the generic validator asserts it: a full-date, T or t, a partial-time
-// with an optional fraction, and Z, z or a numeric offset; a leap second
-// only at 23:59 UTC.
-func checkDateTime(s string) error {
-	if len(s) < 20 {
-		return errors.New("less than 20 characters long")
+// isDate reports whether s is a calendar date YYYY-MM-DD, exactly as
+// time.Parse("2006-01-02", s) accepts it (TestIsDate holds it to that):
+// four digits of year, two of month (01–12), two of a day that exists in
+// that month, nothing else.
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
 	}
-	if s[10] != 't' && s[10] != 'T' {
-		return errors.New("11th character must be t or T")
+	var v [8]int
+	for i, j := range [8]int{0, 1, 2, 3, 5, 6, 8, 9} {
+		if s[j] < '0' || s[j] > '9' {
+			return false
+		}
+		v[i] = int(s[j] - '0')
 	}
-	if _, err := time.Parse("2006-01-02", s[:10]); err != nil {
-		return errors.New("invalid date element")
+	year := v[0]*1000 + v[1]*100 + v[2]*10 + v[3]
+	month, day := v[4]*10+v[5], v[6]*10+v[7]
+	if month < 1 || month > 12 || day < 1 {
+		return false
 	}
-	return checkTime(s[11:])
+	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		days = 29
+	}
+	return day <= days
 }
 
-func checkTime(str string) error {
-	if len(str) < 9 || str[2] != ':' || str[5] != ':' {
-		return errors.New("invalid time element")
-	}
-	h, e1 := strconv.Atoi(str[0:2])
-	m, e2 := strconv.Atoi(str[3:5])
-	sec, e3 := strconv.Atoi(str[6:8])
-	if e1 != nil || e2 != nil || e3 != nil || h < 0 || m < 0 || sec < 0 || h > 23 || m > 59 || sec > 60 {
-		return errors.New("invalid hour/min/sec")
-	}
-	str = str[8:]
-	if rem, ok := strings.CutPrefix(str, "."); ok {
-		d := 0
-		for d < len(rem) && rem[d] >= '0' && rem[d] <= '9' {
-			d++
-		}
-		if d == 0 {
-			return errors.New("no digits in second fraction")
-		}
-		str = rem[d:]
-	}
-	if str != "z" && str != "Z" {
-		if len(str) != 6 || (str[0] != '+' && str[0] != '-') || str[3] != ':' {
-			return errors.New("invalid offset")
-		}
-		zh, e1 := strconv.Atoi(str[1:3])
-		zm, e2 := strconv.Atoi(str[4:6])
-		if e1 != nil || e2 != nil || zh < 0 || zm < 0 || zh > 23 || zm > 59 {
-			return errors.New("invalid offset")
-		}
-		sign := 1
-		if str[0] == '+' {
-			sign = -1
-		}
-		hm := h*60 + m + sign*(zh*60+zm)
-		if hm < 0 {
-			hm += 24 * 60
-		}
-		h, m = hm/60, hm%60
-	}
-	if sec >= 60 && (h != 23 || m != 59) {
-		return errors.New("invalid leap second")
-	}
-	return nil
-}
+// checkDateTime is the JSON Schema "date-time" format.
+func checkDateTime(s string) error { return rfc3339.DateTime(s) }

@@ -17,9 +17,14 @@ import (
 
 // node is one compiled schema object. A nil *node accepts everything.
 type node struct {
-	types     typeSet
-	props     []prop // sorted by name
-	required  []string
+	types    typeSet
+	props    []prop // sorted by name
+	required []string
+	// keys are the names an object's keys are looked up in: the properties
+	// and then the required names that are not properties (whose schema is
+	// nil), each with its bit in reqAll (0 for an optional property).
+	keys      []key
+	reqAll    uint64
 	pattern   *regexp.Regexp
 	match     func([]byte) bool // pattern's test (matcherFor)
 	maxLength int               // -1: none
@@ -63,13 +68,71 @@ var annotations = map[string]bool{
 	"description": true, "examples": true, "valueset-uri": true,
 }
 
-// prop returns the compiled schema of a property, or nil.
-func (n *node) prop(name []byte) *node {
-	i := sort.Search(len(n.props), func(i int) bool { return n.props[i].name >= string(name) })
-	if i < len(n.props) && n.props[i].name == string(name) {
-		return n.props[i].n
+// key is a name an object's keys are looked up in (node.keys).
+type key struct {
+	name string
+	n    *node  // the property's schema; nil: any value
+	req  uint64 // the name's bit in reqAll; 0: not required
+}
+
+// lookup returns the entry of keys for an object key, or nil. The keys of
+// a DCC schema object are few and short, so comparing lengths first and
+// then bytes beats a search or a hash.
+func (n *node) lookup(name []byte) *key {
+	for i := range n.keys {
+		k := &n.keys[i]
+		if len(k.name) == len(name) && k.name == string(name) {
+			return k
+		}
 	}
 	return nil
+}
+
+// prop returns the compiled schema of a property, or nil.
+func (n *node) prop(name []byte) *node {
+	if k := n.lookup(name); k != nil {
+		return k.n
+	}
+	return nil
+}
+
+// index fills n.keys and n.reqAll from n.props and n.required. A schema
+// object requiring more than 64 names is refused: its checks would need
+// another representation, never a weaker one.
+func (n *node) index() error {
+	if len(n.required) > 64 {
+		return fmt.Errorf("required lists %d names; the compiled checks handle at most 64", len(n.required))
+	}
+	n.keys = n.keys[:0]
+	for _, p := range n.props {
+		n.keys = append(n.keys, key{name: p.name, n: p.n})
+	}
+	for i, r := range n.required {
+		bit := uint64(1) << i
+		n.reqAll |= bit
+		found := false
+		for j := range n.keys {
+			if n.keys[j].name == r {
+				n.keys[j].req |= bit
+				found = true
+			}
+		}
+		if !found {
+			n.keys = append(n.keys, key{name: r, req: bit})
+		}
+	}
+	return nil
+}
+
+// missing returns the first of n.required (in the schema's order) whose
+// bit is not in have.
+func (n *node) missing(have uint64) string {
+	for i, r := range n.required {
+		if have&(uint64(1)<<i) == 0 {
+			return r
+		}
+	}
+	return ""
 }
 
 // compiler turns the JSON documents of one release into nodes.
@@ -113,8 +176,67 @@ func compileRelease(rel release, formats bool) (*node, error) {
 		return nil, err
 	}
 	root, err := c.ref(rel.main, rel.main)
+	if err == nil {
+		root, err = skipRefs(root)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dccschema: compile schema %s: %w", rel.version, err)
+	}
+	return root, nil
+}
+
+// refOnly reports whether n asserts nothing of its own but its $ref: then
+// checking a value against n is checking it against n.ref.
+func (n *node) refOnly() bool {
+	return n.ref != nil && n.types == 0 && len(n.props) == 0 && len(n.required) == 0 && len(n.keys) == 0 &&
+		n.pattern == nil && n.maxLength < 0 && !n.hasMin && !n.hasMax && n.format == "" &&
+		n.items == nil && n.minItems == 0 && n.maxItems < 0 && len(n.oneOf) == 0
+}
+
+// skipRefs points every reference in the tree under root (property, items,
+// oneOf branch, $ref) past the ref-only nodes it names, to the node that
+// asserts something: the published schemas name most property schemas by
+// $ref alone, and each such hop was one more call per value checked. The
+// checks are the same; only the path to them is shorter.
+func skipRefs(root *node) (*node, error) {
+	var cycle bool
+	through := func(n *node) *node {
+		for hops := 0; n != nil && n.refOnly(); hops++ {
+			if hops > 64 {
+				cycle = true
+				return n
+			}
+			n = n.ref
+		}
+		return n
+	}
+	seen := map[*node]bool{}
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		for i := range n.props {
+			n.props[i].n = through(n.props[i].n)
+			walk(n.props[i].n)
+		}
+		for i := range n.keys {
+			n.keys[i].n = through(n.keys[i].n)
+		}
+		n.items = through(n.items)
+		walk(n.items)
+		for i := range n.oneOf {
+			n.oneOf[i] = through(n.oneOf[i])
+			walk(n.oneOf[i])
+		}
+		n.ref = through(n.ref)
+		walk(n.ref)
+	}
+	root = through(root)
+	walk(root)
+	if cycle {
+		return nil, fmt.Errorf("a cycle of $ref with no assertion")
 	}
 	return root, nil
 }
@@ -254,7 +376,7 @@ func (c *compiler) fill(n *node, base string, m map[string]any) error {
 			return fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	return nil
+	return n.index()
 }
 
 func stringList(v any) ([]string, error) {

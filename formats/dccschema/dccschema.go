@@ -10,8 +10,14 @@
 // supported minor). A major version other than 1 is refused with
 // ErrUnsupportedVersion.
 //
-// The schemas are compiled once, on first use, and the compiled form is safe
-// for concurrent use.
+// Each release is compiled on first use, and only the release a payload
+// names, into a tree of checks (compiled.go) that understands exactly the
+// JSON Schema 2020-12 keywords the published schemas use; the compiled form
+// is safe for concurrent use. The package tests hold the checks to a
+// general JSON Schema validator (github.com/santhosh-tekuri/jsonschema/v6)
+// on the EU DCC test data and under fuzzing; that library is not linked by
+// this package, since its initialisation compiles its meta-schemas at every
+// process start.
 //
 // Besides the schema itself, Validate enforces the rule of the eHN DCC
 // specification that a certificate holds exactly one of the groups v
@@ -25,15 +31,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // ErrInvalid is wrapped by every error that reports a payload not matching
@@ -72,75 +75,15 @@ var releases = []release{
 // assertFormat makes the "format" keyword (date, date-time) an assertion.
 // JSON Schema 2020-12 treats format as an annotation unless asked; the eHN
 // schema repository validates its own examples with ajv-formats, i.e. with
-// formats asserted, and so do we, with one leniency (see dccDate). It is a
-// variable only so that the package tests can measure the other choice
-// against the public test data.
+// formats asserted, and so do we, with one leniency: the "date" format is
+// asserted as deployed DCCs use it (checkDCCDate), an RFC 3339 full-date
+// ("2021-05-18", a real calendar day) or an RFC 3339 date-time whose date
+// part is one. Issuers in production (PL, SG in the public test data,
+// signed and expected valid) put a full timestamp into dt and fr; the
+// reference test suite accepts them because it never asserts formats. It
+// is a variable only so that the package tests can measure the other
+// choice against the public test data.
 var assertFormat = true
-
-// dccDate is the "date" format as deployed DCCs use it: an RFC 3339
-// full-date ("2021-05-18", a real calendar day), or an RFC 3339 date-time
-// whose date part is one. Issuers in production (PL, SG in the public test
-// data, signed and expected valid) put a full timestamp into dt and fr; the
-// reference test suite accepts them because it never asserts formats.
-var dccDate = &jsonschema.Format{Name: "date", Validate: func(v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return nil
-	}
-	return checkDCCDate(s)
-}}
-
-type compiled struct {
-	schemas []*jsonschema.Schema // parallel to releases
-}
-
-// printer renders validation messages in English.
-var printer = message.NewPrinter(language.English)
-
-var (
-	compileOnce sync.Once
-	compiledSet *compiled
-	compileErr  error
-)
-
-// schemasFor returns the compiled schemas, compiling them on first use.
-func schemasFor() (*compiled, error) {
-	compileOnce.Do(func() { compiledSet, compileErr = compileAll(assertFormat) })
-	return compiledSet, compileErr
-}
-
-func compileAll(formats bool) (*compiled, error) {
-	out := &compiled{schemas: make([]*jsonschema.Schema, len(releases))}
-	for i, rel := range releases {
-		// One compiler per release: several releases reuse the same $id.
-		c := jsonschema.NewCompiler()
-		c.DefaultDraft(jsonschema.Draft2020)
-		if formats {
-			c.AssertFormat()
-			c.RegisterFormat(dccDate)
-		}
-		err := releaseFiles(rel, func(name string, raw []byte) (string, error) {
-			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-			if err != nil {
-				return "", err
-			}
-			id, _ := doc.(map[string]any)["$id"].(string)
-			if id != "" {
-				err = c.AddResource(id, doc)
-			}
-			return id, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		sch, err := c.Compile(rel.main)
-		if err != nil {
-			return nil, fmt.Errorf("dccschema: compile schema %s: %w", rel.version, err)
-		}
-		out.schemas[i] = sch
-	}
-	return out, nil
-}
 
 // releaseFiles calls add with the name and bytes of each JSON file of
 // release rel's embedded schemas; add returns the file's $id ("" if it has
@@ -178,7 +121,7 @@ func Versions() []string {
 	return out
 }
 
-var semverRE = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`)
+var semverRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`) })
 
 // pick returns the index into releases for a payload version string.
 func pick(ver any, present bool) (int, error) {
@@ -189,7 +132,7 @@ func pick(ver any, present bool) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("%w: ver: must be a string like \"1.3.0\", got %s", ErrInvalid, jsonType(ver))
 	}
-	m := semverRE.FindStringSubmatch(s)
+	m := semverRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("%w: ver: %q is not a version of the form MAJOR.MINOR.PATCH", ErrInvalid, clip(s))
 	}
@@ -212,7 +155,7 @@ func decode(dcc []byte) (map[string]any, error) {
 	if len(dcc) > MaxPayload {
 		return nil, fmt.Errorf("%w: payload of %d bytes exceeds the %d byte limit", ErrInvalid, len(dcc), MaxPayload)
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(dcc))
+	doc, err := unmarshalJSON(dcc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %v", ErrInvalid, err)
 	}
@@ -221,6 +164,21 @@ func decode(dcc []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: payload must be a JSON object, got %s", ErrInvalid, jsonType(doc))
 	}
 	return obj, nil
+}
+
+// unmarshalJSON decodes one JSON value with numbers as json.Number, as the
+// generic validator's loader does, and refuses anything after it.
+func unmarshalJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("invalid character after top-level value")
+	}
+	return doc, nil
 }
 
 // Version reports which embedded schema release Validate uses for dcc (for
@@ -273,21 +231,17 @@ func validateObject(obj map[string]any) error {
 	if err != nil {
 		return err
 	}
-	set, err := schemasFor()
-	if err != nil {
-		return err
-	}
 	rel := releases[i]
 	if err := exactlyOneGroup(obj); err != nil {
 		return fmt.Errorf("%w: %v (schema %s)", ErrInvalid, err, rel.version)
 	}
-	if err := set.schemas[i].Validate(any(obj)); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			loc, msg := leaf(ve)
-			return fmt.Errorf("%w: %s: %s (schema %s)", ErrInvalid, loc, msg, rel.version)
-		}
-		return fmt.Errorf("%w: %v (schema %s)", ErrInvalid, oneLine(err.Error()), rel.version)
+	root, err := tree(i)
+	if err != nil {
+		return err
+	}
+	var c valueChecker
+	if f := c.checkValue(root, obj); f != nil {
+		return fmt.Errorf("%w: %s: %s (schema %s)", ErrInvalid, f.location(), oneLine(f.msg), rel.version)
 	}
 	return nil
 }
@@ -308,35 +262,6 @@ func exactlyOneGroup(obj map[string]any) error {
 	default:
 		return fmt.Errorf("/: exactly one of v, t or r is allowed, found %s", strings.Join(found, " and "))
 	}
-}
-
-// leaf finds the most specific failure: the deepest instance location among
-// the error's leaves, and renders it on one line.
-func leaf(ve *jsonschema.ValidationError) (string, string) {
-	best := ve
-	bestDepth := -1
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			d := len(e.InstanceLocation)
-			// Deepest first; ties broken by location so that the message
-			// does not depend on map iteration order inside the validator.
-			if d > bestDepth || (d == bestDepth && strings.Join(e.InstanceLocation, "/") < strings.Join(best.InstanceLocation, "/")) {
-				best, bestDepth = e, d
-			}
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	loc := "/" + strings.Join(best.InstanceLocation, "/")
-	msg := ""
-	if best.ErrorKind != nil {
-		msg = best.ErrorKind.LocalizedString(printer)
-	}
-	return loc, oneLine(msg)
 }
 
 // oneLine flattens and bounds a message so that it fits one line.

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/accord-network/accord/formats/base45"
@@ -73,7 +74,9 @@ func (Format) Detect(in []byte) bool {
 // verify.ErrMalformed, and a *StepError naming the step) only when in
 // cannot be decoded.
 func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
-	r := &verify.Result{Format: Name, Checks: make([]verify.Check, 0, 12)}
+	// A listed signer's document gets 11 checks, any other fewer (a
+	// country of arrival's rules add theirs by append).
+	r := &verify.Result{Format: Name, Checks: make([]verify.Check, 0, 11)}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -86,7 +89,12 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	}
 	// The details of passing checks and the summary are cut from one
 	// buffer: in bulk they are built for every document and read for few.
+	// It is sized by what the last verification wrote (see textHint).
 	t := r.Text()
+	if h := textHint.Load(); h > 0 {
+		t.Grow(int(h))
+	}
+	defer func() { textHint.Store(nextTextHint(textHint.Load(), t.Len())) }()
 	addCheck(r, verify.CheckDecoded, verify.Pass, describe(&d, t))
 	if len(d.KID) != 8 && d.KID != nil {
 		r.Warn("kid is %d bytes; EU DCC kids are 8 bytes (the first 8 bytes of the DSC's SHA-256)", len(d.KID))
@@ -105,7 +113,11 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 			verify.Claims{Country: d.Issuer, Source: "CWT iss"})
 		r.Summary = append(r.Summary, verify.Field{Label: "Listed by", Value: listedBy(m, t)})
 		checkKeyUsage(r, &d, key.cert, t)
-		env.DocumentNotRevoked(r, m.Country, d.KID, hc1.RevocationQueries(&d)...)
+		// The revocation hashes (three SHA-256 for one entry) are computed
+		// only when the anchor has published revocations to look them up in.
+		env.DocumentNotRevokedHashed(r, m.Country, d.KID, hc1.RevocationQueryCount(&d), func(qs []trustlist.RevocationQuery) []trustlist.RevocationQuery {
+			return hc1.AppendRevocationQueries(qs, &d)
+		})
 	} else {
 		r.Add(verify.CheckKeyUsage, verify.Skip, "no listed DSC verified the signature, so its key usage is not known")
 	}
@@ -116,6 +128,28 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 		env.ApplyArrival(r, verify.ArrivalInput{Payload: d.JSON(), IssuerCountry: d.Issuer, Expires: d.Expires, IssuedAt: d.IssuedAt, KID: d.KID})
 	}
 	return r, nil
+}
+
+// textHint is about the most text recent verifications wrote, plus
+// textSlack for a document with longer names: the next one's text buffer
+// is allocated at that size instead of verify's default chunk. It sizes a
+// buffer only; what is checked and written does not depend on it.
+var textHint atomic.Int32
+
+const (
+	textSlack   = 64
+	maxTextHint = 4096
+)
+
+// nextTextHint follows the upper envelope of the text sizes: up at once to
+// a larger one, down by an eighth of the difference after a smaller one, so
+// that documents of varying names settle on a buffer that fits them all.
+func nextTextHint(hint int32, used int) int32 {
+	want := int32(min(used+textSlack, maxTextHint))
+	if want >= hint {
+		return want
+	}
+	return hint - (hint-want+7)/8
 }
 
 func describe(d *hc1.Decoded, t *verify.TextBuf) string {

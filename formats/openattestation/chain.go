@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -28,10 +29,12 @@ const (
 // isRevoked; the same selectors serve every published version
 // (@govtechsg/document-store 2.x–3.x, @tradetrust-tt 4.x). The token
 // registry and TitleEscrow functions are internal/titleescrow's.
-var chainABI = mustABI(`[
+var chainABI = sync.OnceValue(func() abi.ABI {
+	return mustABI(`[
  {"type":"function","name":"isIssued","stateMutability":"view","inputs":[{"name":"document","type":"bytes32"}],"outputs":[{"name":"","type":"bool"}]},
  {"type":"function","name":"isRevoked","stateMutability":"view","inputs":[{"name":"document","type":"bytes32"}],"outputs":[{"name":"","type":"bool"}]}
 ]`)
+})
 
 func mustABI(s string) abi.ABI {
 	a, err := abi.JSON(strings.NewReader(s))
@@ -205,7 +208,7 @@ func callChain(ctx context.Context, env *verify.Env, c *onChain, r *verify.Resul
 }
 
 func pack(name string, args ...any) []byte {
-	b, err := chainABI.Pack(name, args...)
+	b, err := chainABI().Pack(name, args...)
 	if err != nil {
 		panic(fmt.Sprintf("openattestation: abi pack %s: %v", name, err)) // static ABI: a bug, not input
 	}
@@ -214,7 +217,7 @@ func pack(name string, args ...any) []byte {
 
 // unpackBool reads a bool return; ok is false for a malformed answer.
 func unpackBool(name string, c verify.ContractCall) (v, ok bool) {
-	out, err := chainABI.Unpack(name, c.Result)
+	out, err := chainABI().Unpack(name, c.Result)
 	if err != nil || len(out) != 1 {
 		return false, false
 	}
@@ -323,7 +326,7 @@ func domainCheck(r *verify.Result, is IssuerInfo, m trustlist.Match) {
 	case docDomain != "" && listDomain != "" && docDomain != listDomain:
 		r.Add(CheckIssuerDomain, verify.Fail, "the document claims domain %s but the %s trust list binds this issuer to %s", docDomain, m.Country, listDomain)
 	case docDomain != "" && listDomain != "":
-		addText(r, CheckIssuerDomain, verify.Pass, "", "domain "+docDomain+" matches the trust list entry")
+		addText(r, CheckIssuerDomain, verify.Pass, "", r.Text().Join("domain ", docDomain, " matches the trust list entry"))
 	case docDomain != "":
 		r.Add(CheckIssuerDomain, verify.Skip, "the document claims domain %s; the trust list entry names no domain, so the claim is not verified", docDomain)
 		r.Warn("domain %s named in the document is not vouched for by the trust list", docDomain)

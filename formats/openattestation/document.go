@@ -376,6 +376,12 @@ func (d *Document) CheckIntegrity() error {
 	if d.TargetHash == "" {
 		return fmt.Errorf("targetHash is missing")
 	}
+	if err := lowerHash("targetHash", d.TargetHash); err != nil {
+		return err
+	}
+	if err := lowerHash("merkleRoot", d.MerkleRoot); err != nil {
+		return err
+	}
 	if digest != d.TargetHash {
 		return fmt.Errorf("the document's fields hash to %s, not the targetHash %s: a field was altered, added or removed, or an obfuscated hash was dropped", digest[:16]+"…", clip(d.TargetHash))
 	}
@@ -387,7 +393,12 @@ func (d *Document) CheckIntegrity() error {
 	if err != nil {
 		return fmt.Errorf("merkleRoot: %v", err)
 	}
-	proof := make([]oacore.Hash, len(d.Proof))
+	var small [16]oacore.Hash // a batch of up to 65,536 documents
+	proof := small[:0]
+	if len(d.Proof) > len(small) {
+		proof = make([]oacore.Hash, 0, len(d.Proof))
+	}
+	proof = proof[:len(d.Proof)]
 	for i, p := range d.Proof {
 		if proof[i], err = oacore.ParseHash(p); err != nil {
 			return fmt.Errorf("merkle proof step %d: %v", i, err)
@@ -397,6 +408,20 @@ func (d *Document) CheckIntegrity() error {
 		return fmt.Errorf("the merkle proof (%d steps) leads to %s, not the merkleRoot %s", len(proof), got.Hex()[:16]+"…", clip(d.MerkleRoot))
 	}
 	return nil
+}
+
+// lowerHash refuses a targetHash or merkleRoot that is not 64 lowercase hex
+// digits: the reference compares both as strings with the lowercase hex it
+// computes, so another spelling of the same hash does not verify there
+// either (spec/openattestation.md §4). Saying so beats "a field was altered".
+func lowerHash(name, s string) error {
+	if oacore.IsLowerHex64(s) {
+		return nil
+	}
+	if len(s) == 64 && strings.ToLower(s) != s {
+		return fmt.Errorf("%s %s has uppercase hex digits: OpenAttestation writes hashes in lowercase, and its verifiers compare them as written", name, clip(s))
+	}
+	return fmt.Errorf("%s %q is not 64 lowercase hex digits", name, clip(s))
 }
 
 // rootHash returns the merkle root as bytes.

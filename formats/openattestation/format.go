@@ -107,11 +107,15 @@ func addText(r *verify.Result, name string, st verify.Status, fragment, detail s
 
 func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r *verify.Result) {
 	integrity := d.CheckIntegrity() // also counts the fields
-	// The passing details are concatenated, not formatted: they are built
-	// for every document and read for few.
-	desc := "OpenAttestation v" + strconv.Itoa(d.Version) + " wrapped document, " + strconv.Itoa(d.Fields) + " fields"
+	// The passing details are joined in the result's text buffer, not
+	// formatted: they are built for every document and read for few.
+	t := r.Text()
+	fields, obfuscated := t.Int(int64(d.Fields)), t.Int(int64(d.Obfuscated))
+	var desc string
 	if d.Obfuscated > 0 {
-		desc += ", " + strconv.Itoa(d.Obfuscated) + " obfuscated"
+		desc = t.Join("OpenAttestation v", strconv.Itoa(d.Version), " wrapped document, ", fields, " fields, ", obfuscated, " obfuscated")
+	} else {
+		desc = t.Join("OpenAttestation v", strconv.Itoa(d.Version), " wrapped document, ", fields, " fields")
 	}
 	addText(r, verify.CheckDecoded, verify.Pass, "", desc)
 
@@ -119,8 +123,8 @@ func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r 
 	if err := integrity; err != nil {
 		add(r, verify.CheckIntegrity, verify.Fail, FragmentIntegrity, "%s", err.Error())
 	} else {
-		addText(r, verify.CheckIntegrity, verify.Pass, FragmentIntegrity, "target hash "+short(d.TargetHash)+" matches the "+strconv.Itoa(d.Fields)+
-			" fields and "+strconv.Itoa(d.Obfuscated)+" obfuscated hashes; the merkle proof leads to root "+short(d.MerkleRoot))
+		addText(r, verify.CheckIntegrity, verify.Pass, FragmentIntegrity, t.Join("target hash ", short(d.TargetHash), " matches the ", fields,
+			" fields and ", obfuscated, " obfuscated hashes; the merkle proof leads to root ", short(d.MerkleRoot)))
 	}
 	if d.Version == 2 {
 		switch {
@@ -238,8 +242,9 @@ func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *ve
 		skipIdentity(r, "signature did not verify")
 		return
 	}
-	signerHex := signer.Hex()
-	addText(r, verify.CheckSignature, verify.Pass, FragmentStatus, "merkle root signed by "+signerHex+" (EIP-191 personal_sign, "+orDash(is.IdentityType)+")")
+	t := r.Text()
+	signerHex := signer.appendHex(t)
+	addText(r, verify.CheckSignature, verify.Pass, FragmentStatus, t.Join("merkle root signed by ", signerHex, " (EIP-191 personal_sign, ", orDash(is.IdentityType), ")"))
 	revocationCheck(r, is)
 	f.trustChecks(r, env, signer, signerHex, is, signed)
 	if r.Issuer != nil && env != nil {
@@ -281,27 +286,15 @@ func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, 
 		env = &verify.Env{Trust: emptyTrust{}, At: time.Now()}
 	}
 	all := env.Trust.Find(trustlist.Query{Address: signer[:], Kind: trustlist.EntryEth})
-	var oa []trustlist.Match
-	for _, m := range all {
-		if m.Entry.Allows(trustlist.DocOA) {
-			oa = append(oa, m)
+	// Among the entries listed for oa documents, prefer one that is usable
+	// now and, when the document names a domain, one bound to that domain
+	// (a key may be listed by several anchors).
+	var m trustlist.Match
+	best := -1
+	for _, c := range all {
+		if !c.Entry.Allows(trustlist.DocOA) {
+			continue
 		}
-	}
-	switch {
-	case len(all) == 0:
-		env.NotListed(r, fmt.Sprintf("%s is not in any admitted trust list (unknown issuer)", signerHex))
-		return
-	case len(oa) == 0:
-		m := all[0]
-		r.Add(verify.CheckKeyUsage, verify.Fail, "%s is listed by %s (%s) but not for OpenAttestation documents (uses: %v)", signerHex, m.Country, m.Entry.Name, m.Entry.Uses)
-		env.NotListed(r, fmt.Sprintf("%s is not listed for oa documents", signerHex))
-		return
-	}
-	// Prefer an entry that is usable now and, when the document names a
-	// domain, one bound to that domain (a key may be listed by several
-	// anchors).
-	m, best := oa[0], -1
-	for _, c := range oa {
 		score := 0
 		if c.Entry.ValidAt(env.At) && !c.Entry.RevokedBy(env.At) && !c.Equivocated {
 			score += 2
@@ -313,7 +306,17 @@ func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, 
 			m, best = c, score
 		}
 	}
-	addText(r, verify.CheckKeyUsage, verify.Pass, "", signerHex+" may sign oa documents")
+	switch {
+	case len(all) == 0:
+		env.NotListed(r, fmt.Sprintf("%s is not in any admitted trust list (unknown issuer)", signerHex))
+		return
+	case best < 0:
+		m := all[0]
+		r.Add(verify.CheckKeyUsage, verify.Fail, "%s is listed by %s (%s) but not for OpenAttestation documents (uses: %v)", signerHex, m.Country, m.Entry.Name, m.Entry.Uses)
+		env.NotListed(r, fmt.Sprintf("%s is not listed for oa documents", signerHex))
+		return
+	}
+	addText(r, verify.CheckKeyUsage, verify.Pass, "", r.Text().Join(signerHex, " may sign oa documents"))
 	env.IssuerChecks(r, m, signed)
 	domainCheck(r, is, m)
 }
@@ -344,16 +347,14 @@ func short(h string) string {
 // signingTime is the document's own issue date: the issuer's claim, not
 // trusted (a holder of a stolen key could backdate it).
 func signingTime(d *Document) verify.SigningTime {
-	var cands []string
+	cands := v2DateKeys
 	if d.Version == 3 {
-		cands = []string{"issuanceDate", "validFrom"}
-	} else {
-		cands = []string{"issueDate", "issuanceDate", "issuedOn"}
+		cands = v3DateKeys
 	}
 	for _, k := range cands {
 		if s := str(d.data.Get(k)); s != "" {
 			if t, err := signingTimeOf(s); err == nil {
-				return verify.SigningTime{Time: t, Trusted: false, Source: k + " in the document (issuer's claim)"}
+				return verify.SigningTime{Time: t, Trusted: false, Source: dateSource(k)}
 			}
 		}
 	}
@@ -365,6 +366,28 @@ func signingTime(d *Document) verify.SigningTime {
 		}
 	}
 	return verify.SigningTime{}
+}
+
+// The keys signingTime reads the issue date from, in order.
+var (
+	v2DateKeys = []string{"issueDate", "issuanceDate", "issuedOn"}
+	v3DateKeys = []string{"issuanceDate", "validFrom"}
+)
+
+// dateSource says where the signing time read from key came from (a
+// constant: signingTime runs for every document).
+func dateSource(key string) string {
+	switch key {
+	case "issueDate":
+		return "issueDate in the document (issuer's claim)"
+	case "issuanceDate":
+		return "issuanceDate in the document (issuer's claim)"
+	case "issuedOn":
+		return "issuedOn in the document (issuer's claim)"
+	case "validFrom":
+		return "validFrom in the document (issuer's claim)"
+	}
+	return key + " in the document (issuer's claim)"
 }
 
 // signingTimeOf reads an issue date claim. A date without a time of day

@@ -134,3 +134,24 @@ func BenchmarkECDSAP256Verify(b *testing.B) {
 	}
 	cpu.report(b, 0)
 }
+
+// BenchmarkReadDirect200Pages is the direct reader alone on the 200-page
+// file (compare with BenchmarkSHA256_200Pages): the objects a verification
+// reads, without the PDF library.
+func BenchmarkReadDirect200Pages(b *testing.B) {
+	doc, _ := benchDoc(b, 200)
+	scan, err := precheck(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPU()
+	for i := 0; i < b.N; i++ {
+		if _, ok := readDirect(doc, &scan); !ok {
+			b.Fatal("not read directly")
+		}
+	}
+	cpu.report(b, len(doc))
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	pdflib "github.com/digitorus/pdf"
@@ -17,7 +18,9 @@ import (
 // maxDescribed bounds how many changed objects are named one by one.
 const maxDescribed = 12
 
-var reObjHeader = regexp.MustCompile(`(?:^|[^0-9])([0-9]{1,10})[ \t\r\n\f\x00]+([0-9]{1,5})[ \t\r\n\f\x00]+obj\b`)
+var reObjHeader = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:^|[^0-9])([0-9]{1,10})[ \t\r\n\f\x00]+([0-9]{1,5})[ \t\r\n\f\x00]+obj\b`)
+})
 
 // unsignedChanges adds the document-level check that nothing follows the
 // end of the last signature's byte range. Trailing whitespace (some writers
@@ -154,7 +157,7 @@ func describeChanges(in []byte, rdr *pdflib.Reader, from, to int64) (ch changes)
 			added = append(added, s)
 		}
 	}
-	for _, m := range reObjHeader.FindAllSubmatch(tail, -1) {
+	for _, m := range reObjHeader().FindAllSubmatch(tail, -1) {
 		id64, err := strconv.ParseUint(string(m[1]), 10, 32)
 		if err != nil {
 			continue
@@ -335,7 +338,7 @@ func addedIsHarmless(what string) bool {
 	return what == "a font" || what == "an image"
 }
 
-var reXrefEntry = regexp.MustCompile(`^(\d{10}) (\d{5}) ([nf])`)
+var reXrefEntry = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{10}) (\d{5}) ([nf])`) })
 
 // misplacedXrefEntries reads the classic cross-reference sections in tail
 // (the bytes from offset from on) and returns the objects whose entry
@@ -373,7 +376,7 @@ func misplacedXrefEntries(in, tail []byte, from int64) map[uint32]bool {
 				id, left = a, b
 				continue
 			}
-			m := reXrefEntry.FindStringSubmatch(ln)
+			m := reXrefEntry().FindStringSubmatch(ln)
 			if m == nil {
 				break
 			}
@@ -395,7 +398,7 @@ func objectAt(in []byte, pos int64, id int) bool {
 	if pos < 0 || pos >= int64(len(in)) {
 		return false
 	}
-	m := reObjHeader.FindSubmatch(in[pos:min(int64(len(in)), pos+40)])
+	m := reObjHeader().FindSubmatch(in[pos:min(int64(len(in)), pos+40)])
 	if m == nil {
 		return false
 	}
@@ -406,7 +409,7 @@ func objectAt(in []byte, pos int64, id int) bool {
 // headerIDs returns the object numbers defined by "id gen obj" headers in b.
 func headerIDs(b []byte) map[uint32]bool {
 	out := map[uint32]bool{}
-	for _, m := range reObjHeader.FindAllSubmatch(b, -1) {
+	for _, m := range reObjHeader().FindAllSubmatch(b, -1) {
 		if id, err := strconv.ParseUint(string(m[1]), 10, 32); err == nil {
 			out[uint32(id)] = true
 		}

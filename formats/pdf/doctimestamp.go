@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	pdflib "github.com/digitorus/pdf"
-
 	"github.com/accord-network/accord/verify"
 )
 
@@ -16,8 +14,8 @@ import (
 // "tsa"), never as a document signature, and a trusted one is proof that
 // everything it covers existed at its genTime.
 
-func isDocTimestamp(v pdflib.Value) bool {
-	return v.Key("SubFilter").Name() == "ETSI.RFC3161" || v.Key("Type").Name() == "DocTimeStamp"
+func isDocTimestamp(v *sigDict) bool {
+	return v.subFilter == "ETSI.RFC3161" || v.typ == "DocTimeStamp"
 }
 
 // proof is a trusted document timestamp: the bytes up to end existed at
@@ -37,9 +35,10 @@ func signedBytes(in []byte, br [4]int64) []byte {
 
 // proofsOfExistence checks every document timestamp among sigs and returns
 // the trusted ones.
-func proofsOfExistence(sigs []pdflib.Value, in []byte, t *trust) []proof {
+func proofsOfExistence(sigs []sigDict, in []byte, t *trust) []proof {
 	var out []proof
-	for _, v := range sigs {
+	for i := range sigs {
+		v := &sigs[i]
 		if !isDocTimestamp(v) {
 			continue
 		}
@@ -47,7 +46,7 @@ func proofsOfExistence(sigs []pdflib.Value, in []byte, t *trust) []proof {
 		if err != nil {
 			continue
 		}
-		tc := t.checkTimestampToken([]byte(v.Key("Contents").RawString()), signedBytes(in, br))
+		tc := t.checkTimestampToken(v.contents, signedBytes(in, br))
 		if tc.Trusted {
 			out = append(out, proof{end: br[2] + br[3], at: tc.GenTime, tsa: tc.TSA})
 		}
@@ -70,7 +69,7 @@ func proofFor(poe []proof, end int64) (proof, bool) {
 
 // verifyDocTimestamp verifies a document timestamp as a timestamp.
 func (j *sigJob) verifyDocTimestamp() {
-	token := []byte(j.v.Key("Contents").RawString())
+	token := j.v.contents
 	tc := j.t.checkTimestampToken(token, signedBytes(j.in, j.br))
 	part, label := j.part, j.label
 	j.part.Claims = map[string]any{"sub_filter": j.sub, "byte_range": j.br, "document_timestamp": true}

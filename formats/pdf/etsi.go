@@ -3,8 +3,6 @@ package pdf
 import (
 	"strings"
 
-	pdflib "github.com/digitorus/pdf"
-
 	"github.com/accord-network/accord/verify"
 )
 
@@ -123,12 +121,11 @@ func padesLevel(p *verify.Result, hasDSS bool, poeAfter bool) string {
 
 // addIndications records each signature part's ETSI indication and PAdES
 // level in its claims and summary.
-func addIndications(r *verify.Result, root pdflib.Value, sigs []pdflib.Value, ends []int64, poe []proof) {
+func addIndications(r *verify.Result, hasDSS bool, sigs []sigDict, ends []int64, poe []proof) {
 	docModified := false
 	if c := r.Check(CheckUnsignedChanges); c != nil && c.Status == verify.Fail {
 		docModified = true
 	}
-	hasDSS := root.Key("DSS").Kind() == pdflib.Dict
 	for i, p := range r.Parts {
 		if i >= len(sigs) {
 			break // QR code parts
@@ -147,7 +144,7 @@ func addIndications(r *verify.Result, root pdflib.Value, sigs []pdflib.Value, en
 		if sub != "" {
 			label += " / " + sub
 		}
-		if !isDocTimestamp(sigs[i]) {
+		if !isDocTimestamp(&sigs[i]) {
 			later := false
 			for _, q := range poe {
 				if q.end > ends[i] {

@@ -47,6 +47,20 @@ func prescan(in []byte) (info scanInfo, err error) {
 		for i < len(in) && spaceTab[in[i]] {
 			i++
 		}
+		if j := digitsEnd(in, i); j > i || i < len(in) && in[i] == 'R' && (i+1 == len(in) || !regularTab[in[i+1]]) {
+			// An unsigned integer or R, most of the keywords inside
+			// objects: no check applies to it (objectKeyword accepts it),
+			// only the /Length tracking and the "obj" number follow it.
+			if j == i {
+				j++
+			}
+			s.i = j
+			if length.state != 0 {
+				length.see(tokKeyword, in[i:j])
+			}
+			prevKw, lastKw = lastKw, [2]int{i, j}
+			continue
+		}
 		if i < len(in) && (regularTab[in[i]] || in[i] == '/') {
 			start, tok = i, tokKeyword
 			if in[i] == '/' {
@@ -57,6 +71,17 @@ func prescan(in []byte) (info scanInfo, err error) {
 				i++
 			}
 			s.i = i
+		} else if i+1 < len(in) && (in[i] == '<' || in[i] == '>') && in[i+1] == in[i] {
+			// "<<" and ">>" as next reads them.
+			start, tok, s.i = i, tokOpenDict, i+2
+			if in[i] == '>' {
+				tok = tokCloseDict
+			}
+		} else if i < len(in) && (in[i] == '[' || in[i] == ']') {
+			start, tok, s.i = i, tokOpenArray, i+1
+			if in[i] == ']' {
+				tok = tokCloseArray
+			}
 		} else {
 			s.i = i
 			var err error
@@ -147,8 +172,8 @@ func prescan(in []byte) (info scanInfo, err error) {
 				}
 			}
 		}
-		if length.state != 0 || tok == tokName {
-			length.see(tok, text)
+		if length.state != 0 || tok == tokName && len(text) == len("/Length") && text[1] == 'L' {
+			length.see(tok, text) // (with state 0, see ignores every other name)
 		}
 		if tok == tokKeyword {
 			prevKw, lastKw = lastKw, [2]int{start, s.i}
@@ -160,6 +185,19 @@ func prescan(in []byte) (info scanInfo, err error) {
 		return info, fmt.Errorf("the file ends inside an open %s", containerName(stack[len(stack)-1]))
 	}
 	return info, nil
+}
+
+// digitsEnd returns the end of the token at in[i:] when it is made of
+// decimal digits only, and i otherwise.
+func digitsEnd(in []byte, i int) int {
+	j := i
+	for j < len(in) && in[j]-'0' < 10 {
+		j++
+	}
+	if j < len(in) && regularTab[in[j]] {
+		return i // a longer keyword or a real: the general path reads it
+	}
+	return j
 }
 
 // lengthTracker follows the tokens of an object for a direct /Length

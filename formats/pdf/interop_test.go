@@ -16,13 +16,13 @@ import (
 // pdfsigReport runs poppler's pdfsig on doc and returns, per signature, the
 // "Signature Validation" verdict and whether pdfsig says the signature
 // covers the total document.
-func pdfsigReport(t *testing.T, bin string, doc []byte) (valid []bool, total []bool) {
+func pdfsigReport(t *testing.T, doc []byte) (valid []bool, total []bool) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "doc.pdf")
 	if err := os.WriteFile(p, doc, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, "-nocert", p).CombinedOutput()
+	out, err := exec.Command("pdfsig", "-nocert", p).CombinedOutput()
 	if err != nil && len(out) == 0 {
 		t.Fatalf("pdfsig: %v", err)
 	}
@@ -45,10 +45,7 @@ func pdfsigReport(t *testing.T, bin string, doc []byte) (valid []bool, total []b
 // whether the last one covers the whole file. pdfsig does not know our trust
 // lists, so only integrity and the signature itself are compared.
 func TestPdfsigAgrees(t *testing.T) {
-	bin, err := exec.LookPath("pdfsig")
-	if err != nil {
-		t.Skip("pdfsig not installed (Debian: apt-get install poppler-utils); skipping the poppler interop test")
-	}
+	needTools(t, "apt-get install poppler-utils", "pdfsig")
 	a, b := newSigner(t, "Signer A"), newSigner(t, "Signer B")
 	set := trustlisttest.TrustOne(t, "NL", pdfEntry(t, a.cert, false, "A"), pdfEntry(t, b.cert, false, "B"))
 	one := a.sign(t, pdftest.Document(pdftest.Options{Pages: 3}), "one")
@@ -76,7 +73,7 @@ func TestPdfsigAgrees(t *testing.T) {
 		SetStrict(true)
 		defer SetStrict(false)
 		t.Run(tc.name, func(t *testing.T) {
-			pv, pt := pdfsigReport(t, bin, tc.doc)
+			pv, pt := pdfsigReport(t, tc.doc)
 			r, err := run(t, set, tc.doc)
 			if err != nil {
 				t.Fatal(err)

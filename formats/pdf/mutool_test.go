@@ -2,11 +2,7 @@ package pdf
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,47 +18,12 @@ import (
 // (.ci/run installs mupdf-tools and openssl).
 func mutoolSign(t *testing.T, in []byte, field int) (signed []byte, ca *x509.Certificate) {
 	t.Helper()
-	for _, tool := range []string{"mutool", "openssl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("SKIP: %s not installed (apt-get install mupdf-tools openssl)", tool)
-		}
-	}
-	dir := t.TempDir()
-	sh := func(name string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "signer.ext"), []byte("keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh("openssl", "req", "-x509", "-newkey", "rsa:3072", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30",
-		"-subj", "/CN=MuPDF Test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
-	sh("openssl", "req", "-newkey", "rsa:3072", "-nodes", "-keyout", "signer.key", "-out", "signer.csr", "-subj", "/CN=MuPDF Signer")
-	sh("openssl", "x509", "-req", "-in", "signer.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "signer.pem", "-days", "30", "-extfile", "signer.ext")
-	sh("openssl", "pkcs12", "-export", "-inkey", "signer.key", "-in", "signer.pem", "-certfile", "ca.pem", "-passout", "pass:pw", "-out", "signer.p12")
-	if err := os.WriteFile(filepath.Join(dir, "in.pdf"), in, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh("mutool", "sign", "-s", "signer.p12", "-P", "pw", "-o", "out.pdf", "in.pdf", fmt.Sprint(field))
-	out, err := os.ReadFile(filepath.Join(dir, "out.pdf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatal("no CA certificate")
-	}
-	if ca, err = x509.ParseCertificate(blk.Bytes); err != nil {
-		t.Fatal(err)
-	}
-	return out, ca
+	needTools(t, "apt-get install mupdf-tools openssl", "mutool", "openssl")
+	d := newToolDir(t)
+	ca = d.opensslSigner("MuPDF", 3072)
+	d.write("in.pdf", in)
+	d.run("mutool", "sign", "-s", "signer.p12", "-P", "pw", "-o", "out.pdf", "in.pdf", fmt.Sprint(field))
+	return d.read("out.pdf"), ca
 }
 
 // TestMuPDFSigned: a PDF signed by MuPDF is read and its signature verified

@@ -28,15 +28,24 @@ import (
 // root.Key("Pages").Key("Count").Int64() would.
 func pageCount(in []byte, rdr *pdflib.Reader, root pdflib.Value, rebuilt bool) int64 {
 	if !rebuilt {
-		if n, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr()); ok {
+		if n, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr().GetID(), root.GetPtr().GetGen()); ok {
 			return n
 		}
 	}
 	return root.Key("Pages").Key("Count").Int64()
 }
 
-func pageCountDirect(in []byte, startxref int64, root pdflib.Ptr) (int64, bool) {
-	cat, ok := objectDict(in, startxref, root.GetID(), root.GetGen(), "/Pages")
+func pageCountDirect(in []byte, startxref int64, rootID uint32, rootGen uint16) (int64, bool) {
+	return pageCountWith(in, func(id uint32) (int64, uint16, bool) { return xrefLookup(in, startxref, id) }, rootID, rootGen)
+}
+
+// xrefFinder finds an object's offset and generation as the library's
+// cross-reference table has them.
+type xrefFinder func(id uint32) (offset int64, gen uint16, ok bool)
+
+// pageCountWith reads the page count with the objects find finds.
+func pageCountWith(in []byte, find xrefFinder, rootID uint32, rootGen uint16) (int64, bool) {
+	cat, ok := objectDict(in, find, rootID, rootGen, "/Pages")
 	if !ok {
 		return 0, false
 	}
@@ -44,7 +53,7 @@ func pageCountDirect(in []byte, startxref int64, root pdflib.Ptr) (int64, bool) 
 	if !ok || !pages.ref {
 		return 0, false
 	}
-	pd, ok := objectDict(in, startxref, pages.id, pages.gen, "/Count")
+	pd, ok := objectDict(in, find, pages.id, pages.gen, "/Count")
 	if !ok {
 		return 0, false
 	}
@@ -182,9 +191,9 @@ func skipContainer(in []byte, i int) int {
 }
 
 // objectDict returns the dictionary of object id (generation gen) found
-// through the classic cross-reference tables from startxref.
-func objectDict(in []byte, startxref int64, id uint32, gen uint16, wanted ...string) (shallowDict, bool) {
-	off, g, ok := xrefLookup(in, startxref, id)
+// through find.
+func objectDict(in []byte, find xrefFinder, id uint32, gen uint16, wanted ...string) (shallowDict, bool) {
+	off, g, ok := find(id)
 	if !ok || g != gen || off <= 0 || off >= int64(len(in)) {
 		return shallowDict{}, false
 	}

@@ -71,7 +71,7 @@ func TestPageCountAgreesWithLibrary(t *testing.T) {
 		if !ok {
 			continue
 		}
-		got, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr())
+		got, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr().GetID(), root.GetPtr().GetGen())
 		if ok {
 			direct++
 			if got != want {
@@ -119,7 +119,7 @@ func TestPageCountByOffsetRefuses(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		root := rdr.Trailer().Key("Root")
-		if n, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr()); ok {
+		if n, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr().GetID(), root.GetPtr().GetGen()); ok {
 			t.Errorf("%s: read by offset as %d pages", name, n)
 		}
 	}
@@ -139,7 +139,7 @@ func FuzzPageCount(f *testing.F) {
 		if !ok {
 			return
 		}
-		if got, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr()); ok && got != want {
+		if got, ok := pageCountDirect(in, rdr.XrefInformation.StartPos, root.GetPtr().GetID(), root.GetPtr().GetGen()); ok && got != want {
 			t.Fatalf("page count %d read by offset, the library reads %d", got, want)
 		}
 	})

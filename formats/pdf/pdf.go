@@ -154,8 +154,15 @@ func precheck(in []byte) (info scanInfo, err error) {
 	return prescan(in)
 }
 
-// verifyInProcess verifies in with the PDF library in this process.
-func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *verify.Result, err error) {
+// verifyInProcess verifies in in this process: read directly when the
+// file has the shape readDirect reads, with the PDF library otherwise.
+func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
+	return verifyRead(ctx, in, env, true)
+}
+
+// verifyRead verifies in in this process; direct false makes the PDF
+// library read every file (tests compare both readings).
+func verifyRead(ctx context.Context, in []byte, env *verify.Env, direct bool) (res *verify.Result, err error) {
 	r := &verify.Result{Format: Name}
 	defer func() {
 		if p := recover(); p != nil {
@@ -167,51 +174,35 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	if err != nil {
 		return malformed(r, "%v", err)
 	}
-	rdr, err := pdflib.NewReader(bytes.NewReader(in), int64(len(in)))
-	fromRebuilt := false // rdr reads a copy with a rebuilt table, not in
-	if err != nil {
-		rebuilt, ok := rebuildXref(in)
-		if !ok {
-			return malformed(r, "cannot read the PDF structure: %v", err)
+	var doc *document
+	ok := false
+	if direct {
+		doc, ok = readDirect(in, &scan)
+	}
+	if !ok {
+		if doc, err = readWithLibrary(in, &scan, r); err != nil {
+			return malformed(r, "%v", err)
 		}
-		rdr2, err2 := pdflib.NewReader(bytes.NewReader(rebuilt), int64(len(rebuilt)))
-		if err2 != nil {
-			return malformed(r, "cannot read the PDF structure (%v), nor rebuild its cross-reference table (%v)", err, err2)
-		}
-		rdr, fromRebuilt = rdr2, true
-		r.Warn("the PDF's cross-reference table is broken (%v); it was rebuilt by scanning the file's objects", err)
 	}
-	root := rdr.Trailer().Key("Root")
-	if root.Kind() != pdflib.Dict {
-		return malformed(r, "the trailer has no document catalog (/Root)")
+	rdr, sigs, nFinal := doc.rdr, doc.sigs, doc.nFinal
+	r.Add(verify.CheckDecoded, verify.Pass, "PDF %s, %d page(s), %d signature(s)", pdfVersion(in), doc.pages, len(sigs))
+	if doc.title != "" {
+		r.Summary = append(r.Summary, verify.Field{Label: "Title", Value: doc.title})
 	}
-	pages := int(pageCount(in, rdr, root, fromRebuilt))
-	sigs, err := findSignatures(root, in, &scan)
-	if err != nil {
-		return malformed(r, "%v", err)
-	}
-	removed := removedSignatures(in, sigs, &scan)
-	nFinal := len(sigs)
-	sigs = append(sigs, removed...)
-	r.Add(verify.CheckDecoded, verify.Pass, "PDF %s, %d page(s), %d signature(s)", pdfVersion(in), pages, len(sigs))
-	title := rdr.Trailer().Key("Info").Key("Title").Text()
-	if title != "" {
-		r.Summary = append(r.Summary, verify.Field{Label: "Title", Value: title})
-	}
-	r.Summary = append(r.Summary, verify.Field{Label: "Pages", Value: fmt.Sprint(pages)},
+	r.Summary = append(r.Summary, verify.Field{Label: "Pages", Value: fmt.Sprint(doc.pages)},
 		verify.Field{Label: "Signatures", Value: fmt.Sprint(len(sigs))})
 
 	trust := newTrust(env)
 	opts := trust.pdfsignOptions(env)
 	poe := proofsOfExistence(sigs, in, trust)
-	vd := readDSS(root)
+	vd := doc.validationData()
 	var lastEnd int64
 	ends := make([]int64, len(sigs))
-	for i, sv := range sigs {
+	for i := range sigs {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		part, end := verifySignature(i+1, len(sigs), sv, in, trust, opts, env, poe, vd)
+		part, end := verifySignature(i+1, len(sigs), &sigs[i], in, trust, opts, env, poe, vd)
 		if env != nil {
 			part.At = env.At
 		}
@@ -231,7 +222,7 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 	}
 	if len(sigs) > 0 {
 		unsignedChanges(r, in, rdr, lastEnd)
-		addIndications(r, root, sigs, ends, poe)
+		addIndications(r, doc.hasDSS, sigs, ends, poe)
 		if r.Issuer == nil {
 			for _, p := range r.Parts {
 				if p.Issuer != nil {
@@ -247,8 +238,8 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 		qrParts = verifyEmbeddedQR(ctx, rdr, in, env, r)
 	}
 	stamps := 0
-	for _, v := range sigs {
-		if isDocTimestamp(v) {
+	for i := range sigs {
+		if isDocTimestamp(&sigs[i]) {
 			stamps++
 		}
 	}
@@ -264,6 +255,64 @@ func verifyInProcess(ctx context.Context, in []byte, env *verify.Env) (res *veri
 		}
 	}
 	return r, nil
+}
+
+// document is what verifyInProcess reads from a PDF before it verifies the
+// signatures.
+type document struct {
+	rdr    *pdflib.Reader // nil when read directly (readDirect)
+	pages  int            // the page tree's /Count
+	title  string         // the document information's /Title
+	sigs   []sigDict      // the signatures found, then those a later revision removed
+	nFinal int            // sigs[:nFinal] are referenced by the final revision
+	hasDSS bool           // the catalog has a /DSS dictionary
+	root   pdflib.Value   // the catalog, when read through the library
+}
+
+// validationData reads the catalog's /DSS (nil when there is none; the
+// direct reader reads only documents without one).
+func (d *document) validationData() *validationData {
+	if d.rdr == nil {
+		return nil
+	}
+	return readDSS(d.root)
+}
+
+// readWithLibrary reads the document through the PDF library, rebuilding a
+// broken cross-reference table (with a warning on r).
+func readWithLibrary(in []byte, scan *scanInfo, r *verify.Result) (*document, error) {
+	rdr, err := pdflib.NewReader(bytes.NewReader(in), int64(len(in)))
+	fromRebuilt := false // rdr reads a copy with a rebuilt table, not in
+	if err != nil {
+		rebuilt, ok := rebuildXref(in)
+		if !ok {
+			return nil, fmt.Errorf("cannot read the PDF structure: %v", err)
+		}
+		rdr2, err2 := pdflib.NewReader(bytes.NewReader(rebuilt), int64(len(rebuilt)))
+		if err2 != nil {
+			return nil, fmt.Errorf("cannot read the PDF structure (%v), nor rebuild its cross-reference table (%v)", err, err2)
+		}
+		rdr, fromRebuilt = rdr2, true
+		r.Warn("the PDF's cross-reference table is broken (%v); it was rebuilt by scanning the file's objects", err)
+	}
+	root := rdr.Trailer().Key("Root")
+	if root.Kind() != pdflib.Dict {
+		return nil, errors.New("the trailer has no document catalog (/Root)")
+	}
+	doc := &document{rdr: rdr, pages: int(pageCount(in, rdr, root, fromRebuilt))}
+	found, err := findSignatures(root, in, scan)
+	if err != nil {
+		return nil, err
+	}
+	removed := removedSignatures(in, found, scan)
+	doc.nFinal = len(found)
+	for _, v := range append(found, removed...) {
+		doc.sigs = append(doc.sigs, sigDictFromLibrary(v))
+	}
+	doc.title = rdr.Trailer().Key("Info").Key("Title").Text()
+	doc.hasDSS = root.Key("DSS").Kind() == pdflib.Dict
+	doc.root = root
+	return doc, nil
 }
 
 func lastBytes(b []byte, n int) []byte {
@@ -673,16 +722,15 @@ func ekuName(e x509.ExtKeyUsage) string {
 
 // byteRange reads and checks a signature's /ByteRange: two ranges, the first
 // starting at 0, the gap between them exactly the /Contents hex string.
-func byteRange(v pdflib.Value, in []byte) (br [4]int64, err error) {
-	a := v.Key("ByteRange")
-	if a.Kind() != pdflib.Array || a.Len() != 4 {
+func byteRange(v *sigDict, in []byte) (br [4]int64, err error) {
+	if !v.rangeOK {
 		return br, errors.New("/ByteRange is not an array of four integers")
 	}
 	for i := range br {
-		if a.Index(i).Kind() != pdflib.Integer {
+		if !v.isInt[i] {
 			return br, errors.New("/ByteRange is not an array of four integers")
 		}
-		br[i] = a.Index(i).Int64()
+		br[i] = v.br[i]
 		if br[i] < 0 {
 			return br, errors.New("/ByteRange has a negative value")
 		}

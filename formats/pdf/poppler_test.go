@@ -3,11 +3,7 @@ package pdf
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,51 +19,15 @@ import (
 // when a tool is missing (.ci/run installs poppler-utils, libnss3-tools).
 func popplerSign(t *testing.T, in []byte) (signed []byte, ca *x509.Certificate) {
 	t.Helper()
-	for _, tool := range []string{"pdfsig", "certutil", "pk12util", "openssl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("SKIP: %s not installed (apt-get install poppler-utils libnss3-tools openssl)", tool)
-		}
-	}
-	dir := t.TempDir()
-	sh := func(name string, args ...string) {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-		}
-	}
-	write := func(name, s string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("ca.ext", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
-	write("signer.ext", "keyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection\n")
-	sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30",
-		"-subj", "/CN=Poppler Test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
-	sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "signer.key", "-out", "signer.csr", "-subj", "/CN=Poppler Signer")
-	sh("openssl", "x509", "-req", "-in", "signer.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "signer.pem", "-days", "30", "-extfile", "signer.ext")
-	sh("openssl", "pkcs12", "-export", "-inkey", "signer.key", "-in", "signer.pem", "-certfile", "ca.pem", "-name", "Poppler Signer", "-passout", "pass:pw", "-out", "signer.p12")
-	sh("mkdir", "nss")
-	sh("certutil", "-N", "-d", "sql:nss", "--empty-password")
-	sh("pk12util", "-i", "signer.p12", "-d", "sql:nss", "-W", "pw")
-	write("in.pdf", string(in))
-	sh("pdfsig", "-nssdir", "sql:nss", "-add-signature", "-nick", "Poppler Signer", "-reason", "Signed with poppler", "in.pdf", "out.pdf")
-	out, err := os.ReadFile(filepath.Join(dir, "out.pdf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatal("no CA certificate")
-	}
-	ca, err = x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out, ca
+	needTools(t, "apt-get install poppler-utils libnss3-tools openssl", "pdfsig", "certutil", "pk12util", "openssl")
+	d := newToolDir(t)
+	ca = d.opensslSigner("Poppler", 2048)
+	d.run("mkdir", "nss")
+	d.run("certutil", "-N", "-d", "sql:nss", "--empty-password")
+	d.run("pk12util", "-i", "signer.p12", "-d", "sql:nss", "-W", "pw")
+	d.write("in.pdf", in)
+	d.run("pdfsig", "-nssdir", "sql:nss", "-add-signature", "-nick", "Poppler Signer", "-reason", "Signed with poppler", "in.pdf", "out.pdf")
+	return d.read("out.pdf"), ca
 }
 
 // TestPopplerSigned: a PDF signed by poppler's pdfsig verifies, its CA

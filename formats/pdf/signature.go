@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	pdflib "github.com/digitorus/pdf"
 	pdfverify "github.com/digitorus/pdfsign/verify"
 
 	"github.com/accord-network/accord/verify"
@@ -24,7 +23,7 @@ const CheckTimestamp = "timestamp"
 type sigJob struct {
 	part    *verify.Result
 	label   string
-	v       pdflib.Value
+	v       *sigDict
 	in      []byte
 	t       *trust
 	opts    *pdfverify.VerifyOptions
@@ -51,7 +50,7 @@ type libOutcome struct {
 // verifySignature verifies signature n of total and returns its result and
 // the end of the byte range it covers. The steps run in order and each
 // records its checks; a step that makes the rest meaningless stops it.
-func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env, poe []proof, vd *validationData) (*verify.Result, int64) {
+func verifySignature(n, total int, v *sigDict, in []byte, t *trust, opts *pdfverify.VerifyOptions, env *verify.Env, poe []proof, vd *validationData) (*verify.Result, int64) {
 	j := &sigJob{part: &verify.Result{Format: Name}, label: fmt.Sprintf("signature %d of %d", n, total), v: v, in: in, t: t, opts: opts, env: env, poe: poe, vd: vd}
 	j.describe()
 	if !j.checkByteRange() {
@@ -92,10 +91,10 @@ func verifySignature(n, total int, v pdflib.Value, in []byte, t *trust, opts *pd
 
 // describe records the signature's summary fields.
 func (j *sigJob) describe() {
-	j.sub = j.v.Key("SubFilter").Name()
+	j.sub = j.v.subFilter
 	j.part.Summary = append(j.part.Summary, verify.Field{Label: "Signature", Value: fmt.Sprintf("%s (%s)", j.label, j.sub)})
 	for _, f := range [][2]string{{"Reason", "Reason"}, {"Location", "Location"}, {"ContactInfo", "Contact"}} {
-		if s := j.v.Key(f[0]).Text(); s != "" {
+		if s := j.v.text(f[0]); s != "" {
 			j.part.Summary = append(j.part.Summary, verify.Field{Label: f[1], Value: s})
 		}
 	}
@@ -122,14 +121,14 @@ func (j *sigJob) checkByteRange() bool {
 
 // parseCMS reads the CMS in /Contents and its signer certificate.
 func (j *sigJob) parseCMS() bool {
-	cms, err := openSignatureCMS([]byte(j.v.Key("Contents").RawString()))
+	cms, err := openSignatureCMS(j.v.contents)
 	if err != nil {
 		j.part.Add(verify.CheckSignature, verify.Error, "%s: cannot use the CMS signature in /Contents: %v", j.label, err)
 		return false
 	}
 	leaf := cms.leaf
 	j.part.Summary = append(j.part.Summary, verify.Field{Label: "Signer", Value: certName(leaf)})
-	if name := j.v.Key("Name").Text(); name != "" && name != certName(leaf) {
+	if name := j.v.name; name != "" && name != certName(leaf) {
 		j.part.Summary = append(j.part.Summary, verify.Field{Label: "Name", Value: name})
 	}
 	tp := sha256.Sum256(leaf.Raw)
@@ -149,7 +148,7 @@ func (j *sigJob) parseCMS() bool {
 // checkRevocationData, not by pdfsign.)
 func (j *sigJob) runLibrary() bool {
 	o := libOutcome{integrityOK: true}
-	integrityOK, err := j.cms.verify(j.in[:j.br[1]], j.in[j.br[2]:j.br[2]+j.br[3]])
+	integrityOK, err := j.cms.verify(hashChunks(j.in[:j.br[1]], j.in[j.br[2]:j.br[2]+j.br[3]])...)
 	o.integrityOK, o.sigOK = integrityOK, err == nil
 	if err != nil {
 		o.sigErr = err.Error()
@@ -162,11 +161,11 @@ func (j *sigJob) runLibrary() bool {
 	// stands even when it cannot read a CMS that the PKI layer reads. It
 	// hashes the document again, so it runs only when there is something
 	// for it to judge: a DocMDP reference.
-	if j.v.Key("Reference").Kind() == pdflib.Null {
+	if !j.v.reference {
 		j.lib = o
 		return true
 	}
-	signer, _ := pdfverify.VerifySignature(j.v, bytes.NewReader(j.in), int64(len(j.in)), j.opts)
+	signer, _ := pdfverify.VerifySignature(j.v.lib, bytes.NewReader(j.in), int64(len(j.in)), j.opts)
 	if signer != nil {
 		j.signer = signer
 		for _, e := range signer.ValidationErrors {
@@ -228,7 +227,7 @@ func (j *sigJob) signingTime() verify.SigningTime {
 		j.recordTime(st)
 		return st
 	}
-	m, hasM := pdfDate(j.v.Key("M").Text())
+	m, hasM := pdfDate(j.v.m)
 	switch {
 	case hasM:
 		st.Time = m
@@ -351,4 +350,30 @@ func pdfDate(s string) (time.Time, bool) {
 		}
 	}
 	return t.UTC(), true
+}
+
+// hashChunk is the most of the signed bytes hashed in one call.
+const hashChunk = 64 << 10
+
+// hashChunks splits the signed byte ranges into slices of at most
+// hashChunk bytes, hashed one after the other (no copy): the SHA-256
+// assembly cannot be preempted, so hashing a large file in one call holds
+// up every garbage collection's stop-the-world until it returns, while the
+// other threads spin.
+func hashChunks(parts ...[]byte) [][]byte {
+	n := 0
+	for _, p := range parts {
+		n += (len(p) + hashChunk - 1) / hashChunk
+	}
+	out := make([][]byte, 0, n)
+	for _, p := range parts {
+		for len(p) > hashChunk {
+			out = append(out, p[:hashChunk])
+			p = p[hashChunk:]
+		}
+		if len(p) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"sync"
 )
 
 // Rebuilding a broken cross-reference table (spec/pdf.md §Malformed input),
@@ -16,9 +17,11 @@ import (
 // table and trailer are appended to a copy of the file for the library to
 // read. The signed bytes are the original file's.
 
-var reObjAtLine = regexp.MustCompile(`(?m)^[ \t]*([0-9]{1,10})[ \t\r\n]+([0-9]{1,5})[ \t\r\n]+obj\b`)
+var reObjAtLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^[ \t]*([0-9]{1,10})[ \t\r\n]+([0-9]{1,5})[ \t\r\n]+obj\b`)
+})
 
-var reCatalog = regexp.MustCompile(`/Type\s*/Catalog\b`)
+var reCatalog = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`/Type\s*/Catalog\b`) })
 
 // maxRebuiltObjects bounds the objects a rebuilt table may hold.
 const maxRebuiltObjects = 1 << 20
@@ -29,7 +32,7 @@ func rebuildXref(in []byte) ([]byte, bool) {
 	at := map[uint64]int{}
 	root := uint64(0)
 	found := false
-	ms := reObjAtLine.FindAllSubmatchIndex(in, maxRebuiltObjects)
+	ms := reObjAtLine().FindAllSubmatchIndex(in, maxRebuiltObjects)
 	for k, m := range ms {
 		id, err := strconv.ParseUint(string(in[m[2]:m[3]]), 10, 32)
 		if err != nil || id == 0 || id > maxObjectNumber {
@@ -48,7 +51,7 @@ func rebuildXref(in []byte) ([]byte, bool) {
 		if s := bytes.Index(body, []byte("stream")); s >= 0 {
 			body = body[:s]
 		}
-		if reCatalog.Match(body) {
+		if reCatalog().Match(body) {
 			root, found = id, true
 		}
 	}

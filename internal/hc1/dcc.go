@@ -88,7 +88,7 @@ func decodeDCC(d *Decoded) error {
 	toks, ok := cborscan.Scan(*tp, d.DCCRaw)
 	*tp = toks
 	if ok && toks[0].Kind == cborscan.Object {
-		dccFromTokens(d, toks)
+		dccFromTokens(d, toks, d.DCCRaw, string(d.DCCRaw))
 		return nil
 	}
 	m, err := jsonForm(d.DCCRaw)
@@ -97,16 +97,28 @@ func decodeDCC(d *Decoded) error {
 	}
 	d.jsonForm = m
 	d.SchemaErr = dccschema.ValidateValue(m)
-	_ = typedMode.Unmarshal(d.DCCRaw, &d.DCC) // mismatches leave fields empty (see DCC)
+	dcc := new(DCC)                        // not &d.DCC: d does not escape
+	_ = typedMode.Unmarshal(d.DCCRaw, dcc) // mismatches leave fields empty (see DCC)
+	d.DCC = *dcc
 	return nil
 }
 
 // dccFromTokens takes the schema verdict and the fields of a plain DCC
-// from its tokens.
-func dccFromTokens(d *Decoded, toks []cborscan.Token) {
+// from its tokens; raw holds DCCRaw, and str holds the bytes of raw.
+func dccFromTokens(d *Decoded, toks []cborscan.Token, raw []byte, str string) {
 	d.SchemaErr = dccschema.ValidateTokens(toks)
-	d.dccText = string(d.DCCRaw)
-	fillDCC(&d.DCC, toks, d.DCCRaw, d.dccText)
+	d.dccText = substring(str, raw, d.DCCRaw)
+	fillDCC(&d.DCC, toks, raw, str)
+}
+
+// substring returns the part of str that b is of raw (b lies within raw,
+// and str holds the bytes of raw).
+func substring(str string, raw, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
+	return str[off : off+len(b)]
 }
 
 // DCCString returns DCCRaw as a string. The DCC's text fields are
@@ -126,12 +138,7 @@ func fillDCC(c *DCC, toks []cborscan.Token, raw []byte, str string) {
 		if toks[i].Kind != cborscan.String {
 			return ""
 		}
-		t := toks[i].Text
-		if len(t) == 0 {
-			return ""
-		}
-		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(t))) - uintptr(unsafe.Pointer(unsafe.SliceData(raw))))
-		return str[off : off+len(t)]
+		return substring(str, raw, toks[i].Text)
 	}
 	forEach(toks, 0, func(k []byte, v int) {
 		switch string(k) {

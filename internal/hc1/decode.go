@@ -130,6 +130,9 @@ type Decoded struct {
 	// jsonForm is the DCC's JSON form when decoding needed it (a payload
 	// with tags or floats); JSON builds it otherwise.
 	jsonForm map[string]any
+	// issuer is the iss claim's text in Payload, as the fast path found
+	// it (nil: none).
+	issuer []byte
 }
 
 // limits are the decoding bounds shared by every CBOR decoder of a DCC.
@@ -281,7 +284,7 @@ func DecodeWith(in []byte, d *Decoded, sc *Scratch) error {
 	tp := cborscan.Get()
 	defer cborscan.Put(tp)
 	if fastDecode(cose, d, tp) {
-		dccFromTokens(d, *tp)
+		fastFinish(d, *tp)
 		return nil
 	}
 	if err := decodeCOSE(cose, d); err != nil {
@@ -379,16 +382,20 @@ func decodeCOSE(b []byte, d *Decoded) error {
 	}{{"protected", &prot}, {"unprotected", &unprot}} {
 		if h.h.Alg != nil && !d.HasAlg && d.AlgText == "" {
 			switch h.h.Alg[0] >> 5 {
+			// The decoder writes into locals, not into d, so that d (often
+			// on the caller's stack) does not escape to the heap.
 			case 0, 1:
-				if err := headerMode.Unmarshal(h.h.Alg, &d.Alg); err != nil {
+				var alg int64
+				if err := headerMode.Unmarshal(h.h.Alg, &alg); err != nil {
 					return stepErr(StepCOSE, "%s header: alg: %v", h.name, err)
 				}
-				d.HasAlg, d.AlgFrom = true, h.name
+				d.Alg, d.HasAlg, d.AlgFrom = alg, true, h.name
 			case 3:
-				if err := headerMode.Unmarshal(h.h.Alg, &d.AlgText); err != nil {
+				var alg string
+				if err := headerMode.Unmarshal(h.h.Alg, &alg); err != nil {
 					return stepErr(StepCOSE, "%s header: alg: %v", h.name, err)
 				}
-				d.AlgFrom = h.name
+				d.AlgText, d.AlgFrom = alg, h.name
 			default:
 				return stepErr(StepCOSE, "%s header: alg is %s, not an integer", h.name, cborKind(h.h.Alg[0]))
 			}
@@ -397,10 +404,11 @@ func decodeCOSE(b []byte, d *Decoded) error {
 			if h.h.KID[0]>>5 != 2 {
 				return stepErr(StepCOSE, "%s header: kid is %s, not a byte string", h.name, cborKind(h.h.KID[0]))
 			}
-			if err := headerMode.Unmarshal(h.h.KID, &d.KID); err != nil {
+			var kid []byte
+			if err := headerMode.Unmarshal(h.h.KID, &kid); err != nil {
 				return stepErr(StepCOSE, "%s header: kid: %v", h.name, err)
 			}
-			d.KIDFrom = h.name
+			d.KID, d.KIDFrom = kid, h.name
 			if d.KID == nil {
 				d.KID = []byte{}
 			}
@@ -449,9 +457,11 @@ func decodeCWT(d *Decoded) error {
 		return stepErr(StepCWT, "CWT claims: %v", err)
 	}
 	if c.Iss != nil {
-		if err := headerMode.Unmarshal(c.Iss, &d.Issuer); err != nil {
+		var iss string // a local: d does not escape
+		if err := headerMode.Unmarshal(c.Iss, &iss); err != nil {
 			return stepErr(StepCWT, "iss (claim 1) is not text: %v", err)
 		}
+		d.Issuer = iss
 	}
 	var err error
 	if c.Exp != nil {

@@ -208,7 +208,9 @@ func fastClaims(f *Decoded, toks *[]cborscan.Token) bool {
 			if !ok || !utf8.Valid(iss) {
 				return false
 			}
-			f.Issuer = string(iss)
+			// Issuer becomes a substring of the payload's string
+			// (DecodeWith): one allocation for all the claims' text.
+			f.issuer = iss
 		case 4, 6:
 			major, sec, ok := r.head()
 			if !ok || major != 0 || sec > maxNumericDate {
@@ -239,4 +241,17 @@ func fastClaims(f *Decoded, toks *[]cborscan.Token) bool {
 		}
 	}
 	return f.DCCRaw != nil && r.off == len(r.b)
+}
+
+// fastFinish completes what fastDecode took apart, with toks the DCC's
+// tokens: one string holds the text of every claim, of which the issuer
+// and the DCC's text fields are substrings, and the DCC's schema verdict
+// and fields are taken from the tokens.
+func fastFinish(d *Decoded, toks []cborscan.Token) {
+	text := string(d.Payload)
+	if d.issuer != nil {
+		d.Issuer = substring(text, d.Payload, d.issuer)
+		d.issuer = nil
+	}
+	dccFromTokens(d, toks, d.Payload, text)
 }

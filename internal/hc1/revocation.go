@@ -10,11 +10,29 @@ import (
 // COUNTRYCODEUCI (over co + ci), each SHA-256 truncated to 128 bits, as
 // the EU DCC reference verifier computes them.
 func RevocationQueries(d *Decoded) []trustlist.RevocationQuery {
+	return AppendRevocationQueries(make([]trustlist.RevocationQuery, 0, RevocationQueryCount(d)), d)
+}
+
+// RevocationQueryCount is how many queries RevocationQueries returns for d,
+// without hashing anything.
+func RevocationQueryCount(d *Decoded) int {
 	n := 0
-	for _, group := range [...]string{"v", "t", "r"} {
-		n += 2 * len(d.DCC.Group(group))
+	if len(d.Signature) > 0 && d.HasAlg {
+		n++
 	}
-	qs := make([]trustlist.RevocationQuery, 0, n+1)
+	for _, group := range [...]string{"v", "t", "r"} {
+		for _, e := range d.DCC.Group(group) {
+			if e.CI != "" {
+				n += 2
+			}
+		}
+	}
+	return n
+}
+
+// AppendRevocationQueries appends RevocationQueries(d) to dst.
+func AppendRevocationQueries(dst []trustlist.RevocationQuery, d *Decoded) []trustlist.RevocationQuery {
+	qs := dst
 	if len(d.Signature) > 0 && d.HasAlg {
 		qs = append(qs, trustlist.RevocationQuery{Type: trustlist.HashSignature, Hash: trustlist.DCCSignatureHash(d.Alg, d.Signature)})
 	}

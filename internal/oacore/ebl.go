@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -76,7 +77,7 @@ func isEquipRef(s string) bool {
 // \s is space, \t, \n, \f, \r).
 func isDocRefDCSA(s string) bool {
 	if !utf8.ValidString(s) {
-		return docRefDCSA.MatchString(s) // as the pattern treats invalid bytes
+		return docRefDCSA().MatchString(s) // as the pattern treats invalid bytes
 	}
 	n := utf8.RuneCountInString(s)
 	if n < 1 || n > 20 || strings.ContainsRune(s, '\n') {
@@ -86,7 +87,7 @@ func isDocRefDCSA(s string) bool {
 	return !space(s[0]) && !space(s[len(s)-1])
 }
 
-var docRefDCSA = regexp.MustCompile(`^\S(.{0,18}\S)?$`)
+var docRefDCSA = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\S(.{0,18}\S)?$`) })
 
 // Body returns the object holding the bill-of-lading fields of a document
 // of the given version whose (unsalted) data or credential is data.
@@ -160,13 +161,12 @@ func (p *problems) add(format string, args ...any) {
 
 func (p *problems) required(obj *ojson.Value, path ...string) *ojson.Value {
 	v := obj.Path(path...)
-	name := strings.Join(path, ".")
 	switch {
 	case v == nil || v.Kind() == ojson.Null:
-		p.absent("%s is required", name)
+		p.absent("%s is required", strings.Join(path, "."))
 		return nil
 	case v.Kind() == ojson.String && strings.TrimSpace(str(v)) == "":
-		p.add("%s is empty", name)
+		p.add("%s is empty", strings.Join(path, "."))
 		return nil
 	}
 	return v

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/ProtonMail/go-crypto/brainpool"
 	"golang.org/x/crypto/cryptobyte"
@@ -35,16 +36,18 @@ func hexInt(s string) *big.Int {
 // brainpool curves have a ≠ −3, so crypto/elliptic's generic CurveParams
 // arithmetic (which assumes a = −3) must not be used on them; the
 // implementation used here (ProtonMail/go-crypto/brainpool) maps each point to
-// the isomorphic twisted curve t1, which has a = −3, and back.
-var curves []*namedCurve
+// the isomorphic twisted curve t1, which has a = −3, and back. The table is
+// built on first use (its big.Int parameters are not needed at process
+// start).
+var curves = sync.OnceValue(buildCurves)
 
-func init() {
+func buildCurves() []*namedCurve {
 	nist := func(name string, oid asn1.ObjectIdentifier, c elliptic.Curve) *namedCurve {
 		p := c.Params()
 		return &namedCurve{name: name, oid: oid, curve: func() elliptic.Curve { return c },
 			p: p.P, a: new(big.Int).Sub(p.P, big.NewInt(3)), b: p.B, gx: p.Gx, gy: p.Gy, n: p.N}
 	}
-	curves = []*namedCurve{
+	return []*namedCurve{
 		nist("P-256", asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}, elliptic.P256()),
 		nist("P-384", asn1.ObjectIdentifier{1, 3, 132, 0, 34}, elliptic.P384()),
 		nist("P-521", asn1.ObjectIdentifier{1, 3, 132, 0, 35}, elliptic.P521()),
@@ -75,7 +78,7 @@ func init() {
 // CurveName returns the name of a public key's curve as this package knows it
 // ("P-256", "brainpoolP256r1", …), or "" for a curve it does not know.
 func CurveName(c elliptic.Curve) string {
-	for _, nc := range curves {
+	for _, nc := range curves() {
 		if nc.curve() == c {
 			return nc.name
 		}
@@ -84,7 +87,7 @@ func CurveName(c elliptic.Curve) string {
 }
 
 func curveByOID(oid asn1.ObjectIdentifier) *namedCurve {
-	for _, nc := range curves {
+	for _, nc := range curves() {
 		if nc.oid.Equal(oid) {
 			return nc
 		}
@@ -120,7 +123,7 @@ func curveFromExplicit(der []byte) (*namedCurve, error) {
 		return nil, errors.New("malformed explicit EC parameters")
 	}
 	ai, bi := new(big.Int).SetBytes(a), new(big.Int).SetBytes(b)
-	for _, nc := range curves {
+	for _, nc := range curves() {
 		if nc.p.Cmp(p) != 0 || nc.a.Cmp(ai) != 0 || nc.b.Cmp(bi) != 0 || nc.n.Cmp(n) != 0 {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -24,12 +25,15 @@ import (
 
 // ABI holds the functions a verifier calls: the token registry's ERC-721
 // ownerOf and TitleEscrow's beneficiary / holder. The selectors serve every
-// published token registry (4.x and 5.x).
-var ABI = mustABI(`[
+// published token registry (4.x and 5.x). It is parsed on first use, not
+// at every process start.
+var ABI = sync.OnceValue(func() abi.ABI {
+	return mustABI(`[
  {"type":"function","name":"ownerOf","stateMutability":"view","inputs":[{"name":"tokenId","type":"uint256"}],"outputs":[{"name":"","type":"address"}]},
  {"type":"function","name":"beneficiary","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"address"}]},
  {"type":"function","name":"holder","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"address"}]}
 ]`)
+})
 
 func mustABI(s string) abi.ABI {
 	a, err := abi.JSON(strings.NewReader(s))
@@ -51,7 +55,7 @@ func OwnerOfCall(registry common.Address, token *big.Int) verify.ContractCall {
 // UnpackAddress reads the address a call of ABI function name returned; ok
 // is false for a malformed answer.
 func UnpackAddress(name string, c verify.ContractCall) (common.Address, bool) {
-	out, err := ABI.Unpack(name, c.Result)
+	out, err := ABI().Unpack(name, c.Result)
 	if err != nil || len(out) != 1 {
 		return common.Address{}, false
 	}
@@ -60,7 +64,7 @@ func UnpackAddress(name string, c verify.ContractCall) (common.Address, bool) {
 }
 
 func pack(name string, args ...any) []byte {
-	b, err := ABI.Pack(name, args...)
+	b, err := ABI().Pack(name, args...)
 	if err != nil {
 		panic(fmt.Sprintf("titleescrow: abi pack %s: %v", name, err)) // static ABI: a bug, not input
 	}

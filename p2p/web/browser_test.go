@@ -61,10 +61,10 @@ func TestBrowser(t *testing.T) {
 	entries := tt.Must(is.Entries())
 	var anchors []*tt.Anchor
 	// SG also lists the token registry of TradeTrust's own Amoy e-BL
-	// (testdata/ebl-amoy.json, tradetrust-website src/test/fixture/amoy,
+	// (fixtures.AmoyEBL, tradetrust-website src/test/fixture/amoy,
 	// Apache-2.0): the node has no endpoint for Amoy, so it cannot check it.
-	amoy := tt.Must(hex.DecodeString("71D28767662cB233F887aD2Bb65d048d760bA694"))
-	entries["SG"] = append(entries["SG"], tt.Must(trustlist.NewContractEntry(80002, amoy, []trustlist.DocType{trustlist.DocOA},
+	amoy := tt.Must(hex.DecodeString(fixtures.AmoyRegistry))
+	entries["SG"] = append(entries["SG"], tt.Must(trustlist.NewContractEntry(fixtures.AmoyChainID, amoy, []trustlist.DocType{trustlist.DocOA},
 		"TradeTrust demo carrier", "", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(10, 0, 0))))
 	for _, cc := range []string{"NL", "SG", "KE"} {
 		a := tt.NewAnchor(t, cc)
@@ -120,6 +120,8 @@ func TestBrowser(t *testing.T) {
 		VerdictClass string `json:"verdictClass,omitempty"`
 		// Why is what the verdict's explanation must say.
 		Why string `json:"why,omitempty"`
+		// Hint is what the page must say to do next (cannot check: per cause).
+		Hint string `json:"hint,omitempty"`
 		// Arrival is the country chosen in the selector; Entry what the entry decision must say.
 		Arrival string `json:"arrival,omitempty"`
 		Entry   string `json:"entry,omitempty"`
@@ -133,7 +135,7 @@ func TestBrowser(t *testing.T) {
 		{Name: "qr-photo-valid-mobile", File: write("qr.png", docs.QR), Field: "photo", Expect: "VALID", Mobile: true},
 		{Name: "ebl-valid", File: write("bl.json", docs.EBL), Expect: "VALID"},
 		{Name: "ebl-tampered", File: write("bl-tampered.json", docs.EBLTampered), Expect: "NOT VALID", Unverified: true, VerdictClass: "v-invalid"},
-		{Name: "ebl-cannot-check-mobile", File: tt.Must(filepath.Abs("testdata/ebl-amoy.json")), Expect: "CANNOT CHECK", Why: "token registry 0x71D28767662cB233F887aD2Bb65d048d760bA694 on Polygon Amoy", Mobile: true, Unverified: true, VerdictClass: "v-cannot_check"},
+		{Name: "ebl-cannot-check-mobile", File: tt.Must(fixtures.WriteAmoyEBL(dir)), Expect: "CANNOT CHECK", Why: "token registry 0x71D28767662cB233F887aD2Bb65d048d760bA694 on Polygon Amoy", Hint: "--eth-rpc NETWORK=URL", Mobile: true, Unverified: true, VerdictClass: "v-cannot_check"},
 		{Name: "pdf-valid", File: write("origin.pdf", docs.PDF), Expect: "VALID"},
 		{Name: "pdf-tampered-mobile", File: write("origin-tampered.pdf", docs.PDFTampered), Expect: "NOT VALID", Mobile: true},
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accord-network/accord/internal/checkneed"
 	"github.com/accord-network/accord/trustlist"
 	"github.com/accord-network/accord/verify"
 )
@@ -82,6 +83,7 @@ func HandlerWith(b Backend, o Options) http.Handler {
 		"plainReason": plainReason,
 		"verdictText": verdictText,
 		"verdict":     func(r *verify.Result) string { return string(r.Verdict()) },
+		"needHint":    func(r *verify.Result) string { return checkneed.Of(r).Hint },
 		"statusWord":  statusWord,
 		"ruleWord":    ruleWord,
 	}).ParseFS(assets, "templates/*.html"))

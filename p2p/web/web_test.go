@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"html/template"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -87,7 +88,7 @@ func TestPasteAndUpload(t *testing.T) {
 	}
 	page = body(t, resp)
 	for _, want := range []string{"✓ VALID", "Musterfrau", "Ministry of Health NL", "issuer_trusted", "not_revoked",
-		"Health certificate (EU Digital COVID Certificate)", "Issuer is on a trusted list", "Issuer&#39;s key is not revoked"} {
+		"Health certificate (EU Digital COVID Certificate)", "Issuer is on a trusted list", "Issuer's key is not revoked"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("valid result lacks %q", want)
 		}
@@ -163,9 +164,12 @@ func TestAnchorsView(t *testing.T) {
 }
 
 // cannotCheckBackend verifies for real, then records that a check the
-// document needs could not be made, as formats/vc does when a credential's
-// status list was not fetched.
-type cannotCheckBackend struct{ backend }
+// document needs could not be made, with a reason and format as
+// formats/openattestation and formats/vc write them.
+type cannotCheckBackend struct {
+	backend
+	format, reason string
+}
 
 const statusReason = "cannot be checked offline: the credential's status list https://issuer.example/status/1 was not fetched"
 
@@ -174,13 +178,15 @@ func (b cannotCheckBackend) Verify(ctx context.Context, in []byte, opts verify.O
 	if err != nil {
 		return r, err
 	}
-	r.MarkCannotCheck(statusReason)
+	r.Format = b.format
+	r.MarkCannotCheck("%s", b.reason)
 	return r.Finish(), nil
 }
 
 // TestCannotCheckPage: a document that could not be checked here is shown
-// as CANNOT CHECK with its reason and a neutral mark and colour, never as
-// NOT VALID (spec/verify.md, Verdicts).
+// as CANNOT CHECK with its reason, a neutral mark and colour, never as
+// NOT VALID (spec/verify.md, Verdicts), and what it needs by cause: the
+// hint the CLI prints (internal/checkneed).
 func TestCannotCheckPage(t *testing.T) {
 	cert2, key := tt.Cert(t, tt.CertOptions{CommonName: "NL DSC", Country: "NL"})
 	e := tt.Must(trustlist.NewX509Entry(cert2.Raw, false, []trustlist.DocType{trustlist.DocHCert}, "Ministry of Health NL"))
@@ -189,7 +195,23 @@ func TestCannotCheckPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.HandlerWith(cannotCheckBackend{backend{set}}, web.Options{Node: "node test"}))
+	for _, c := range []struct{ format, reason, hint string }{
+		{"vc", statusReason, "To check it: fetch it with --status-online"},
+		{"oa", "cannot be checked offline: issuance is recorded in token registry 0x71D28767662cB233F887aD2Bb65d048d760bA694 on Polygon Amoy",
+			"To check it: give that network's endpoint with --eth-rpc NETWORK=URL"},
+		{"vc", "cannot be checked offline: the holder of this transferable record is recorded in title escrow 0xAB on Polygon Amoy", "--eth-rpc NETWORK=URL"},
+		{"vc", "cannot be checked: this transferable record's title is recorded as token 1 in token registry 0xAB on Polygon Amoy, which no admitted anchor lists for vc credentials",
+			"To check it: an anchor must list the token registry"},
+		{"vc", "cannot be checked: the credential is signed with bbs-2023, which this verifier does not support", "To check it: check it with the issuer's own tools"},
+	} {
+		t.Run(c.format+" "+c.hint, func(t *testing.T) {
+			cannotCheckPage(t, cannotCheckBackend{backend{set}, c.format, c.reason}, hc1, c.reason, c.hint)
+		})
+	}
+}
+
+func cannotCheckPage(t *testing.T, b cannotCheckBackend, hc1, reason, hint string) {
+	srv := httptest.NewServer(web.HandlerWith(b, web.Options{Node: "node test"}))
 	defer srv.Close()
 	resp, err := http.PostForm(srv.URL+"/verify", url.Values{"text": {hc1}})
 	if err != nil {
@@ -200,8 +222,9 @@ func TestCannotCheckPage(t *testing.T) {
 		"<title>" + "Cannot check",
 		`class="verdict v-cannot_check"`,
 		verify.VerdictCannotCheck.Headline(),
-		"status list https://issuer.example/status/1 was not fetched",
+		template.HTMLEscapeString(reason),
 		"neither valid nor a sign of forgery",
+		template.HTMLEscapeString(hint),
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page[:min(3000, len(page))])

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accord-network/accord/internal/listimport"
@@ -81,7 +82,7 @@ func checkFormat(format string) error {
 	return fmt.Errorf("%w: %q (supported: %s)", ErrFormat, format, strings.Join(Formats(), ", "))
 }
 
-var territoryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+var territoryRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z]{2}$`) })
 
 // MaxLists bounds the lists one Held keeps (the EU has one LOTL and about 31
 // national lists).
@@ -305,7 +306,7 @@ func verifyETSI(pin Pin, raw []byte, held etsitl.Pointers, now time.Time) (*List
 		return nil, err
 	}
 	src := el.Source
-	if !territoryRE.MatchString(el.Territory) {
+	if !territoryRE().MatchString(el.Territory) {
 		return nil, fmt.Errorf("%s: SchemeTerritory %q is not two capital letters", src.Name, el.Territory)
 	}
 	if src.Signature != trustlist.SourceVerified {

@@ -81,6 +81,7 @@ async function look(page, name, size, out) {
       out.verdictClass = await page.getAttribute('.verdict', 'class');
       out.entry = ((await page.$('.verdict .entry')) ? (await page.textContent('.verdict .entry')).trim() : '');
       out.why = ((await page.$('.verdict .why')) ? (await page.textContent('.verdict .why')).trim() : '');
+      out.hint = ((await page.$('.verdict .hint')) ? (await page.textContent('.verdict .hint')).trim() : '');
       out.operator = ((await page.$('.bar .operator')) ? (await page.textContent('.bar .operator')).trim() : '');
       out.unverified = await page.locator('.unv').count();
       out.background = await page.evaluate(() => getComputedStyle(document.querySelector('.verdict')).backgroundColor);
@@ -99,7 +100,8 @@ async function look(page, name, size, out) {
       }
       out.external = external;
       const verdictOK = out.verdict.includes(c.expect) && (c.expect !== 'VALID' || !out.verdict.includes('NOT')) &&
-        (c.expect !== 'CANNOT CHECK' || !out.verdict.includes('✗')) && (!c.why || out.why.includes(c.why));
+        (c.expect !== 'CANNOT CHECK' || !out.verdict.includes('✗')) && (!c.why || out.why.includes(c.why)) &&
+        (!c.hint || out.hint.includes(c.hint));
       const operatorOK = !c.operator || out.operator === c.operator;
       const unverifiedOK = !c.unverified || out.unverified > 0;
       const entryOK = !c.entry || out.entry.includes(c.entry);
