@@ -595,8 +595,12 @@ func (s *simNet) waitHold(nodes []*simNode, seq uint64, timeout time.Duration) m
 	s.tb.Helper()
 	got := map[*simNode]simArrival{}
 	unlogged := map[*simNode]time.Time{} // holds it, but its log line is not written yet
-	waitFor(s.tb, timeout, fmt.Sprintf("seq %d at %d nodes", seq, len(nodes)), func() bool {
+	deadline := time.Now().Add(timeout)
+	waitFor(s.tb, timeout+time.Minute, fmt.Sprintf("seq %d at %d nodes", seq, len(nodes)), func() bool {
 		now := time.Now()
+		if now.After(deadline) {
+			s.tb.Fatalf("seq %d reached %d of %d nodes in %s; missing: %s", seq, len(got), len(nodes), timeout, s.describe(nodes, got))
+		}
 		for _, sn := range nodes {
 			if _, ok := got[sn]; ok || sn.node == nil || !holds(sn.node, s.anchor.Country, seq) {
 				continue
@@ -612,6 +616,44 @@ func (s *simNet) waitHold(nodes []*simNode, seq uint64, timeout time.Duration) m
 		return len(got) == len(nodes)
 	})
 	return got
+}
+
+// describe names up to 10 of nodes that are not in got, with their peers
+// and their neighbours (linked nodes) online.
+func (s *simNet) describe(nodes []*simNode, got map[*simNode]simArrival) string {
+	var b strings.Builder
+	k := 0
+	for _, sn := range nodes {
+		if _, ok := got[sn]; ok || sn.node == nil {
+			continue
+		}
+		if k++; k > 10 {
+			break
+		}
+		s.linkMu.Lock()
+		nbrs, up := len(sn.nbrs), 0
+		for i := range sn.nbrs {
+			if s.linked[i] {
+				up++
+			}
+		}
+		s.linkMu.Unlock()
+		fmt.Fprintf(&b, "node %d (%d peers, %d in its mesh, %d of %d neighbours up); ", sn.idx,
+			len(sn.node.Host().Network().Peers()), len(sn.node.mesh.peers(TopicLists)), up, nbrs)
+	}
+	return b.String()
+}
+
+// upLinked starts sn linked with cfg.links random online nodes other than
+// not (besides its earlier neighbours), dialling cfg.bootstrap of them.
+func (s *simNet) upLinked(sn *simNode, not ...*simNode) error {
+	nb := s.randomOnline(max(s.cfg.links, s.cfg.bootstrap), not...)
+	s.linkMu.Lock()
+	for _, o := range nb {
+		sn.nbrs[o.idx], o.nbrs[sn.idx] = true, true
+	}
+	s.linkMu.Unlock()
+	return s.upErr(sn, nb[:min(len(nb), s.cfg.bootstrap)])
 }
 
 func (s *simNet) counts(nodes []*simNode) []simCounts {
@@ -874,7 +916,7 @@ func (s *simNet) phasePropagation(res *simResult) {
 		l, _ := s.publish(origin)
 		lists = append(lists, l.Raw())
 		res.listBytes = len(l.Raw())
-		got := s.waitHold(nodes, l.Seq, 10*time.Minute)
+		got := s.waitHold(nodes, l.Seq, 2*time.Minute)
 		res.propWall += time.Since(start)
 		sp := spread(got, start, origin)
 		s.tb.Logf("%s: list %d reached %d nodes: p50 %s p99 %s p100 %s", time.Now().Format(time.TimeOnly), l.Seq, len(nodes), ms(sp.p50), ms(sp.p99), ms(sp.p100))
@@ -907,7 +949,9 @@ func (s *simNet) phaseCatchUp(res *simResult) {
 	s.waitHold(stayed, l.Seq, 5*time.Minute)
 	start := time.Now()
 	for _, sn := range away {
-		s.up(sn, s.randomOnline(s.cfg.bootstrap, away...))
+		if err := s.upLinked(sn, away...); err != nil {
+			s.tb.Fatal(err)
+		}
 	}
 	got := s.waitHold(away, l.Seq, 5*time.Minute)
 	res.catchUp = spread(got, start, nil)
@@ -956,7 +1000,7 @@ func (s *simNet) phaseChurn(res *simResult) {
 		go func(sn *simNode, at time.Duration) {
 			defer wg.Done()
 			time.Sleep(at)
-			if err := s.upErr(sn, s.randomOnline(s.cfg.bootstrap, leaving...)); err != nil {
+			if err := s.upLinked(sn, leaving...); err != nil {
 				errs <- err
 			}
 		}(joiners[i], mrand.N(window))
@@ -1111,7 +1155,7 @@ func (s *simNet) phaseAdversity(res *simResult) {
 				}(mrand.N(20 * s.cfg.latency))
 			}
 		}
-		got := s.waitHold(stay, l.Seq, 10*time.Minute)
+		got := s.waitHold(stay, l.Seq, 2*time.Minute)
 		wg.Wait()
 		res.adv.add(spread(got, start, origin))
 	}
@@ -1258,7 +1302,9 @@ func TestSimNetwork(t *testing.T) {
 			if c.sp.p99 >= 2*time.Second {
 				t.Errorf("%s: p99 %s of simulated time, want under 2 s", c.phase, c.sp.p99)
 			}
-			if c.copies > 3 {
+			// The origin's flood publish adds (its peers)/N copies per node:
+			// over half a copy at 20 nodes, under 0.03 at 1,000.
+			if c.copies > 3 && cfg.nodes >= 50 {
 				t.Errorf("%s: %.2f copies of each list per node, want at most 3", c.phase, c.copies)
 			}
 		}
