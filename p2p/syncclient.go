@@ -30,8 +30,11 @@ type SyncBudget struct {
 // anchors × 1,000 certificates (87 MB, a few thousand signatures) in one round.
 var DefaultSyncBudget = SyncBudget{Bytes: 256 << 20, Objects: 16384, Signatures: 32768}
 
-// syncWorkers is how many anchors one sync round fetches at a time.
-const syncWorkers = 4
+// syncWorkers is how many anchors one sync round fetches at a time. Each
+// waits for its lists' import, and imports waiting together are committed
+// together (importer.go): this many is also the largest batch a catch-up
+// hands the store.
+const syncWorkers = 16
 
 // fetchWait is how long a sync round waits for another round's download of
 // an anchor's lists before it downloads them too (spec/network.md §4).
@@ -136,6 +139,14 @@ func (n *Node) SyncWith(ctx context.Context, p peer.ID) (st SyncStats, err error
 	}
 	r := &syncRound{n: n, ctx: ctx, p: p, budget: n.cfg.SyncBudget}
 	defer func() { st = r.stats(); n.endSyncRound(p, st, err) }()
+	// The round's commits update the store's verified index once, when it
+	// ends (a catch-up commits hundreds of lists in many batches).
+	release := n.store.DeferIndex()
+	defer func() {
+		if ierr := release(); ierr != nil {
+			n.log.Error("store index write failed", "err", ierr)
+		}
+	}()
 	for _, step := range []func() error{
 		r.fetchHeads,
 		r.syncRotations,

@@ -1,9 +1,17 @@
 package trustlist_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/accord-network/accord/internal/cputime"
 	"github.com/accord-network/accord/trustlist"
 	tt "github.com/accord-network/accord/trustlist/trustlisttest"
 )
@@ -137,4 +145,82 @@ func BenchmarkParseVerifyList1000Floor(b *testing.B) {
 	_, keys := anchorKeys(b, "NL", 1, 1)
 	l := signList(b, "NL", 1, 1, nil, keys, now, time.Hour, bigEntries(b, "NL", 1000)...)
 	trustlist.BenchSignatureFloor(b, l.Raw())
+}
+
+// BenchmarkStoreCatchUp200x1000 is the store's side of a fresh node catching
+// up: 200 anchors' lists of 1,000 X.509 entries each (the same 1,000
+// certificates in every list, as in p2p's BenchmarkCatchUp) imported into an
+// empty store in commits of batch lists, with and without fsync. floor-cpu-ns
+// is the same run's list signature checks of the 200 lists (SHA-256 over each
+// list and one P-256 verify: what accepting them cannot avoid).
+// Run: go test -run X -bench StoreCatchUp -benchtime 1x ./trustlist
+func BenchmarkStoreCatchUp200x1000(b *testing.B) {
+	certs := make([]*trustlist.Entry, 1000)
+	for i := range certs {
+		c, _ := tt.Cert(b, tt.CertOptions{CommonName: fmt.Sprintf("DSC %d", i), Country: "NL"})
+		certs[i] = tt.Must(trustlist.NewX509Entry(c.Raw, false, []trustlist.DocType{trustlist.DocHCert}, fmt.Sprintf("DSC %d", i)))
+	}
+	var descs, lists [][]byte
+	for _, cc := range countries(200) {
+		d, keys := anchorKeys(b, cc, 1, 1)
+		descs = append(descs, d.Raw())
+		lists = append(lists, signList(b, cc, 1, 1, nil, keys, now.Add(-time.Minute), time.Hour, certs...).Raw())
+	}
+	floor := signatureFloor(b, lists)
+	for _, noSync := range []bool{false, true} {
+		for _, batch := range []int{4, 16, 200} {
+			b.Run(fmt.Sprintf("nosync=%v/batch=%d", noSync, batch), func(b *testing.B) {
+				var cpu time.Duration
+				for range b.N {
+					b.StopTimer()
+					dir := b.TempDir()
+					st := tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{NoSync: noSync}))
+					for _, d := range descs {
+						tt.Must(st.Pin(d))
+					}
+					b.StartTimer()
+					start := cputime.Now()
+					for i := 0; i < len(lists); i += batch {
+						ds, err := st.ImportAll(lists[i:min(i+batch, len(lists))], now)
+						if err != nil {
+							b.Fatal(err)
+						}
+						for _, d := range ds {
+							if d.Outcome != trustlist.Accepted {
+								b.Fatalf("%+v", d)
+							}
+						}
+					}
+					cpu += cputime.Now() - start
+					b.StopTimer()
+					st.Close()
+					if fi, err := os.Stat(filepath.Join(dir, "store.db")); err == nil {
+						b.Logf("store.db %.1f MB", float64(fi.Size())/1e6)
+					}
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(floor), "floor-cpu-ns")
+			})
+		}
+	}
+}
+
+// signatureFloor is the CPU time of the signature checks of lists: a
+// SHA-256 over each and one P-256 verify each.
+func signatureFloor(b *testing.B, lists [][]byte) time.Duration {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sigs := make([][]byte, len(lists))
+	for i, raw := range lists {
+		h := sha256.Sum256(raw)
+		sigs[i], _ = ecdsa.SignASN1(rand.Reader, k, h[:])
+	}
+	start := cputime.Now()
+	for i, raw := range lists {
+		h := sha256.Sum256(raw)
+		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sigs[i]) {
+			b.Fatal("verify")
+		}
+	}
+	return cputime.Now() - start
 }

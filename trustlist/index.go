@@ -30,8 +30,9 @@ import (
 //	anchors  country → anchorRecord
 //	keys     lookup key ‖ country → "" (a lookup key is its kind byte, a
 //	         uvarint length and the key bytes)
-//	owned    country ‖ 0x00 ‖ uint32 → lookup key: the keys an anchor
-//	         added, so they can be removed when its head changes
+//	owned    country → the lookup keys its head list added, concatenated
+//	         (so they can be removed when its head changes): one record per
+//	         anchor, not one per key
 const (
 	bucketIndex = "index"
 	idxMetaB    = "meta"
@@ -41,7 +42,8 @@ const (
 	idxMetaKey  = "v"
 	// indexFormat changes whenever what the index records, or the rules
 	// that produce it, change: an index of another format is rebuilt.
-	indexFormat = 2
+	// Format 3: owned holds one record per anchor (format 2: one per key).
+	indexFormat = 3
 	// idxCA marks an anchor whose head list holds CA entries (lookups of
 	// all CAs, as PDF chain building makes, load only those anchors).
 	idxCA = "c"
@@ -104,8 +106,6 @@ func lookupKey(k string) []byte {
 	return append(out, k[1:]...)
 }
 
-func ownedPrefix(country string) []byte { return append([]byte(country), 0) }
-
 // indexBuckets returns the index's buckets in tx, creating them.
 func indexBuckets(tx *bolt.Tx) (meta, anchors, keys, owned *bolt.Bucket, err error) {
 	ib, err := tx.CreateBucketIfNotExists([]byte(bucketIndex))
@@ -123,7 +123,9 @@ func indexBuckets(tx *bolt.Tx) (meta, anchors, keys, owned *bolt.Bucket, err err
 
 // writeIndex brings the index in tx up to date with s for the countries
 // marked dirty, then records the log position and policy. s.mu is held.
-func writeIndex(tx *bolt.Tx, s *Set) error {
+// logged holds the records this transaction appended (their refs need no
+// lookup).
+func writeIndex(tx *bolt.Tx, s *Set, logged loggedRefs) error {
 	meta, anchors, keys, owned, err := indexBuckets(tx)
 	if err != nil {
 		return err
@@ -133,25 +135,36 @@ func writeIndex(tx *bolt.Tx, s *Set) error {
 		ccs = append(ccs, cc)
 	}
 	sort.Strings(ccs)
-	var puts [][]byte
+	var dels, puts [][]byte
 	for _, cc := range ccs {
-		if err := indexCountry(tx, anchors, keys, owned, s, cc, &puts); err != nil {
+		if err := indexCountry(tx, anchors, owned, s, cc, logged, &dels, &puts); err != nil {
 			return fmt.Errorf("index %s: %w", cc, err)
 		}
 	}
 	// In key order: bbolt inserts into a node's sorted slice, so 200,000
 	// keys in random order cost quadratic copying, in order nothing.
-	sort.Slice(puts, func(i, j int) bool { return bytes.Compare(puts[i], puts[j]) < 0 })
-	for _, k := range puts {
-		if err := keys.Put(k, []byte{}); err != nil {
-			return err
-		}
+	if err := applySorted(dels, keys.Delete); err != nil {
+		return err
+	}
+	if err := applySorted(puts, func(k []byte) error { return keys.Put(k, []byte{}) }); err != nil {
+		return err
 	}
 	return writeIndexMeta(tx, meta, s.policy)
 }
 
+// applySorted calls f on each key in ascending order.
+func applySorted(ks [][]byte, f func([]byte) error) error {
+	sort.Slice(ks, func(i, j int) bool { return bytes.Compare(ks[i], ks[j]) < 0 })
+	for _, k := range ks {
+		if err := f(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // rebuildIndex replaces the index in tx with one built from s. s.mu is held.
-func rebuildIndex(tx *bolt.Tx, s *Set) error {
+func rebuildIndex(tx *bolt.Tx, s *Set, logged loggedRefs) error {
 	if tx.Bucket([]byte(bucketIndex)) != nil {
 		if err := tx.DeleteBucket([]byte(bucketIndex)); err != nil {
 			return err
@@ -160,7 +173,7 @@ func rebuildIndex(tx *bolt.Tx, s *Set) error {
 	for cc := range s.anchors {
 		s.markDirty(cc)
 	}
-	return writeIndex(tx, s)
+	return writeIndex(tx, s, logged)
 }
 
 func writeIndexMeta(tx *bolt.Tx, meta *bolt.Bucket, p Policy) error {
@@ -196,14 +209,18 @@ func tailHash(v []byte) []byte {
 	return h[:]
 }
 
-// indexCountry rewrites what the index holds of one anchor.
-// The lookup keys to add are appended to puts (written by the caller).
-func indexCountry(tx *bolt.Tx, anchors, keys, owned *bolt.Bucket, s *Set, cc string, puts *[][]byte) error {
-	if err := dropOwned(keys, owned, cc); err != nil {
-		return err
-	}
+// indexCountry rewrites what the index holds of one anchor. The lookup
+// keys its old head added are appended to dels and those of its head now to
+// puts (the caller applies them, all anchors' together, in key order); a
+// key both lists hold is left alone.
+func indexCountry(tx *bolt.Tx, anchors, owned *bolt.Bucket, s *Set, cc string, logged loggedRefs, dels, puts *[][]byte) error {
+	old := ownedKeys(owned.Get([]byte(cc)))
 	a := s.anchors[cc]
 	if a == nil || a.current == nil {
+		addKeys(dels, old, nil, cc)
+		if err := owned.Delete([]byte(cc)); err != nil {
+			return err
+		}
 		return anchors.Delete([]byte(cc))
 	}
 	rec := anchorRecord{Name: a.current.Name, Version: a.current.Version, Pinned: a.pinned, Equivocated: a.equivocated}
@@ -216,25 +233,42 @@ func indexCountry(tx *bolt.Tx, anchors, keys, owned *bolt.Bucket, s *Set, cc str
 	}
 	sort.Slice(vs, func(i, j int) bool { return vs[i] < vs[j] })
 	for _, v := range vs {
-		r, err := refOf(tx, a.versions[v].Raw())
+		r, err := logged.refOf(tx, a.versions[v].Raw())
 		if err != nil {
 			return fmt.Errorf("descriptor v%d: %w", v, err)
 		}
 		r.Version = v
 		rec.Descriptors = append(rec.Descriptors, r)
 	}
+	var now map[string]bool
+	var ownedNow []byte
 	if h := a.head; h != nil {
-		r, err := refOf(tx, h.Raw())
+		r, err := logged.refOf(tx, h.Raw())
 		if err != nil {
 			return fmt.Errorf("list seq %d: %w", h.Seq, err)
 		}
 		rec.Head, rec.HeadHash, rec.Entries = &r, h.Hash(), h.entryCount()
-		if err := putKeys(puts, owned, cc, h.entries()); err != nil {
-			return err
+		now, ownedNow = headKeys(h.entries())
+	}
+	addKeys(dels, old, now, cc)
+	was := make(map[string]bool, len(old))
+	for _, k := range old {
+		was[k] = true
+	}
+	for k := range now {
+		if !was[k] {
+			*puts = append(*puts, append(lookupKey(k), cc...))
 		}
 	}
+	if ownedNow == nil {
+		if err := owned.Delete([]byte(cc)); err != nil {
+			return err
+		}
+	} else if err := owned.Put([]byte(cc), ownedNow); err != nil {
+		return err
+	}
 	if p := s.pubs[cc]; p != nil {
-		if err := pubRefs(tx, p, &rec); err != nil {
+		if err := pubRefs(tx, p, logged, &rec); err != nil {
 			return err
 		}
 	}
@@ -245,16 +279,26 @@ func indexCountry(tx *bolt.Tx, anchors, keys, owned *bolt.Bucket, s *Set, cc str
 	return anchors.Put([]byte(cc), b)
 }
 
-func pubRefs(tx *bolt.Tx, p *pubState, rec *anchorRecord) error {
+// addKeys appends to out the keys bucket key of every lookup key in ks
+// that keep does not hold.
+func addKeys(out *[][]byte, ks []string, keep map[string]bool, cc string) {
+	for _, k := range ks {
+		if !keep[k] {
+			*out = append(*out, append(lookupKey(k), cc...))
+		}
+	}
+}
+
+func pubRefs(tx *bolt.Tx, p *pubState, logged loggedRefs, rec *anchorRecord) error {
 	if p.rules != nil {
-		r, err := refOf(tx, p.rules.Raw())
+		r, err := logged.refOf(tx, p.rules.Raw())
 		if err != nil {
 			return fmt.Errorf("rule set: %w", err)
 		}
 		rec.Rules = &r
 	}
 	if p.valueSets != nil {
-		r, err := refOf(tx, p.valueSets.Raw())
+		r, err := logged.refOf(tx, p.valueSets.Raw())
 		if err != nil {
 			return fmt.Errorf("value sets: %w", err)
 		}
@@ -262,7 +306,7 @@ func pubRefs(tx *bolt.Tx, p *pubState, rec *anchorRecord) error {
 	}
 	if p.revs != nil {
 		for _, d := range p.revs.deltas {
-			r, err := refOf(tx, d.Raw())
+			r, err := logged.refOf(tx, d.Raw())
 			if err != nil {
 				return fmt.Errorf("revocation delta seq %d: %w", d.Seq, err)
 			}
@@ -272,54 +316,79 @@ func pubRefs(tx *bolt.Tx, p *pubState, rec *anchorRecord) error {
 	return nil
 }
 
-// putKeys indexes the entries of cc's head list: the lookup keys go to
-// puts, the record of what cc owns to owned.
-func putKeys(puts *[][]byte, owned *bolt.Bucket, cc string, entries []*Entry) error {
-	seen := make(map[string]bool, 2*len(entries))
-	var n uint32
-	add := func(k string) error {
-		if seen[k] {
-			return nil
+// headKeys returns the lookup keys of a head list's entries, as a set and
+// as the owned record that lists them (each as lookupKey encodes it).
+func headKeys(entries []*Entry) (map[string]bool, []byte) {
+	set := make(map[string]bool, 2*len(entries))
+	var rec []byte
+	add := func(k string) {
+		if !set[k] {
+			set[k] = true
+			rec = append(rec, lookupKey(k)...)
 		}
-		seen[k] = true
-		lk := lookupKey(k)
-		*puts = append(*puts, append(lk[:len(lk):len(lk)], cc...))
-		ok := binary.BigEndian.AppendUint32(ownedPrefix(cc), n)
-		n++
-		return owned.Put(ok, lk)
 	}
 	for _, e := range entries {
 		for _, k := range indexKeys(e) {
-			if err := add(k); err != nil {
-				return err
-			}
+			add(k)
 		}
 		if e.CA {
-			if err := add(idxCA); err != nil {
-				return err
-			}
+			add(idxCA)
 		}
 	}
-	return nil
+	if rec == nil {
+		rec = []byte{}
+	}
+	return set, rec
 }
 
-// dropOwned removes the lookup keys cc added.
-func dropOwned(keys, owned *bolt.Bucket, cc string) error {
-	pre := ownedPrefix(cc)
-	var dead [][]byte
-	c := owned.Cursor()
-	for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-		if err := keys.Delete(append(append([]byte(nil), v...), cc...)); err != nil {
-			return err
+// ownedKeys decodes an owned record into its lookup keys. A record that
+// does not decode yields the keys before the damage: the rest stay in the
+// keys bucket, where CheckIndex reports them and a rebuild removes them.
+func ownedKeys(rec []byte) []string {
+	var out []string
+	for len(rec) > 0 {
+		n, w := binary.Uvarint(rec[1:])
+		if w <= 0 || uint64(len(rec)-1-w) < n {
+			break
 		}
-		dead = append(dead, append([]byte(nil), k...))
+		out = append(out, string(rec[0])+string(rec[1+w:1+w+int(n)]))
+		rec = rec[1+w+int(n):]
 	}
-	for _, k := range dead {
-		if err := owned.Delete(k); err != nil {
-			return err
-		}
+	return out
+}
+
+// loggedRefs are the objects a commit appended to the log, by the address
+// and length of their bytes: the index refers to them without finding them
+// in the log again (two more SHA-256 passes over each list otherwise).
+type loggedRefs map[rawID]objRef
+
+type rawID struct {
+	p *byte
+	n int
+}
+
+func idOf(raw []byte) rawID {
+	if len(raw) == 0 {
+		return rawID{}
 	}
-	return nil
+	return rawID{&raw[0], len(raw)}
+}
+
+// note records that raw was logged at seq.
+func (l loggedRefs) note(raw []byte, seq uint64) {
+	if len(raw) == 0 {
+		return
+	}
+	h := sha256.Sum256(raw)
+	l[idOf(raw)] = objRef{Seq: seq, Hash: h[:]}
+}
+
+// refOf is refOf for an object of this commit, else the log lookup.
+func (l loggedRefs) refOf(tx *bolt.Tx, raw []byte) (objRef, error) {
+	if r, ok := l[idOf(raw)]; ok && len(raw) > 0 {
+		return r, nil
+	}
+	return refOf(tx, raw)
 }
 
 // refOf finds raw in the log (it was logged as an object, a pin or a
@@ -417,7 +486,7 @@ func (st *Store) ensureIndex() {
 		return
 	}
 	st.indexStale = true
-	err = contain(func() error { return st.db.Update(func(tx *bolt.Tx) error { return rebuildIndex(tx, s) }) })
+	err = contain(func() error { return st.db.Update(func(tx *bolt.Tx) error { return rebuildIndex(tx, s, nil) }) })
 	if err != nil {
 		st.noteWrite(fmt.Errorf("%w: rebuild index: %w", ErrStoreWrite, err))
 		return
@@ -516,5 +585,33 @@ func indexKeysAgree(tx *bolt.Tx, s *Set) (int, string) {
 	if problem == "" && len(want) > 0 {
 		problem = fmt.Sprintf("%d lookup keys of the head lists are missing from the index", len(want))
 	}
+	if problem == "" {
+		problem = ownedAgree(tx, s)
+	}
 	return n, problem
+}
+
+// ownedAgree compares each anchor's owned record (the keys the next head
+// change removes) with the lookup keys of its head list.
+func ownedAgree(tx *bolt.Tx, s *Set) string {
+	ob := tx.Bucket([]byte(bucketIndex)).Bucket([]byte(idxOwnedB))
+	if n := ob.Stats().KeyN; n > len(s.anchors) {
+		return fmt.Sprintf("the index records owned keys of %d anchors, the log admits %d", n, len(s.anchors))
+	}
+	for cc, a := range s.anchors {
+		var want map[string]bool
+		if a.head != nil {
+			want, _ = headKeys(a.head.entries())
+		}
+		got := ownedKeys(ob.Get([]byte(cc)))
+		if len(got) != len(want) {
+			return fmt.Sprintf("%s: the index records %d owned lookup keys, the head list has %d", cc, len(got), len(want))
+		}
+		for _, k := range got {
+			if !want[k] {
+				return fmt.Sprintf("%s: the index records an owned lookup key the head list does not have", cc)
+			}
+		}
+	}
+	return ""
 }

@@ -169,7 +169,7 @@ func BenchmarkAcceptParseVerifyCOSEKeyList1000Floor(b *testing.B) {
 }
 
 // benchSignatureFloor is the floor of a list's parse and verify, measured in
-// the same run (spec/trustlist.md §1.3, cost): its signature checks alone,
+// the same run (spec/trustlist.md §3.3, cost): its signature checks alone,
 // SHA-256 over the signed bytes (the whole encoded list, raw, a little more
 // than the Sig_structure an ES256 signature covers) and one raw P-256 verify
 // (the anchor's one ES256 key). The external benchmarks use it too

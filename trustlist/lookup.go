@@ -55,24 +55,41 @@ const (
 	idxAddr  = "a"
 )
 
+// headIndex is what the lookup index holds of one anchor's head list: the
+// fields every match of the list shares, once (a Match without its Entry),
+// and the entries. A lookup makes the Match of an entry it finds; the index
+// does not hold 200,000 copies of 200 headers.
+type headIndex struct {
+	hdr     *Match
+	entries []*Entry
+}
+
+// headRef is an entry of a head list in the lookup index.
+type headRef struct {
+	e   *Entry
+	hdr *Match
+}
+
 // reindex rebuilds the lookup entries of one anchor from its head list. It is
 // called with s.mu held. Cost is O(entries of that anchor); lookups are a map
 // access plus a scan of the (usually single) entries sharing a key.
 func (s *Set) reindex(country string) {
 	s.markDirty(country)
-	for _, m := range s.byCountry[country] {
-		for _, k := range indexKeys(m.Entry) {
-			list := s.index[k]
-			kept := list[:0]
-			for _, x := range list {
-				if x.Country != country {
-					kept = append(kept, x)
+	if old := s.byCountry[country]; old != nil {
+		for _, e := range old.entries {
+			for _, k := range indexKeys(e) {
+				list := s.index[k]
+				kept := list[:0]
+				for _, x := range list {
+					if x.hdr != old.hdr {
+						kept = append(kept, x)
+					}
 				}
-			}
-			if len(kept) == 0 {
-				delete(s.index, k)
-			} else {
-				s.index[k] = kept
+				if len(kept) == 0 {
+					delete(s.index, k)
+				} else {
+					s.index[k] = kept
+				}
 			}
 		}
 	}
@@ -81,28 +98,45 @@ func (s *Set) reindex(country string) {
 	if a == nil || a.head == nil {
 		return
 	}
-	all := headMatches(a.current.Name, a.head, a.equivocated, a.admittedUntil)
-	for _, m := range all {
-		for _, k := range indexKeys(m.Entry) {
-			s.index[k] = append(s.index[k], m)
+	hi := headEntries(a.current.Name, a.head, a.equivocated, a.admittedUntil)
+	for _, e := range hi.entries {
+		for _, k := range indexKeys(e) {
+			s.index[k] = append(s.index[k], headRef{e, hi.hdr})
 		}
 	}
-	s.byCountry[country] = all
+	s.byCountry[country] = hi
 }
 
-// headMatches makes the matches of an anchor's head list h: name is the
+// headEntries makes the index of an anchor's head list h: name is the
 // anchor's display name (its current descriptor's).
-func headMatches(name string, h *List, equivocated bool, admittedUntil time.Time) []*Match {
-	entries := h.entries()
-	all := make([]*Match, len(entries))
-	ms := make([]Match, len(entries)) // one allocation, not one per entry
-	for i, e := range entries {
-		ms[i] = Match{Entry: e, Country: h.Country, Anchor: name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
-			ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: equivocated,
-			AdmittedUntil: admittedUntil}
-		all[i] = &ms[i]
+func headEntries(name string, h *List, equivocated bool, admittedUntil time.Time) *headIndex {
+	return &headIndex{hdr: &Match{Country: h.Country, Anchor: name, DescriptorVersion: h.DescriptorVersion, Seq: h.Seq,
+		ListHash: h.Hash(), IssuedAt: h.IssuedAt, NextUpdate: h.NextUpdate, Equivocated: equivocated,
+		AdmittedUntil: admittedUntil}, entries: h.entries()}
+}
+
+// matches makes a Match for every entry of the list.
+func (hi *headIndex) matches() []*Match {
+	out := make([]*Match, len(hi.entries))
+	ms := make([]Match, len(hi.entries)) // one allocation, not one per entry
+	for i, e := range hi.entries {
+		ms[i] = *hi.hdr
+		ms[i].Entry = e
+		out[i] = &ms[i]
 	}
-	return all
+	return out
+}
+
+// refMatches makes the matches of index refs.
+func refMatches(refs []headRef) []*Match {
+	out := make([]*Match, len(refs))
+	ms := make([]Match, len(refs))
+	for i, r := range refs {
+		ms[i] = *r.hdr
+		ms[i].Entry = r.e
+		out[i] = &ms[i]
+	}
+	return out
 }
 
 func indexKeys(e *Entry) []string {
@@ -126,25 +160,26 @@ func (s *Set) Find(q Query) []Match {
 	var cands []*Match
 	switch {
 	case q.KID != nil:
-		cands = s.index[idxKID+string(q.KID)]
+		cands = refMatches(s.index[idxKID+string(q.KID)])
 		if len(q.KID) == 20 {
-			cands = append(append([]*Match(nil), cands...), s.index[idxAddr+string(q.KID)]...)
+			cands = append(cands, refMatches(s.index[idxAddr+string(q.KID)])...)
 		}
 	case q.Thumbprint != nil:
-		cands = s.index[idxThumb+string(q.Thumbprint)]
+		cands = refMatches(s.index[idxThumb+string(q.Thumbprint)])
 	case q.Address != nil:
-		cands = s.index[idxAddr+string(q.Address)]
+		cands = refMatches(s.index[idxAddr+string(q.Address)])
 	case q.Country != "":
-		cands = s.byCountry[q.Country]
+		if hi := s.byCountry[q.Country]; hi != nil {
+			cands = hi.matches()
+		}
 	default:
 		for _, a := range s.anchorsSorted() {
-			cands = append(cands, s.byCountry[a]...)
+			cands = append(cands, s.byCountry[a].matches()...)
 		}
 	}
 	if len(cands) > 1 && q.Country == "" {
 		// Several anchors list the key: in country order, as documented
 		// (the index keeps them in the order their lists arrived).
-		cands = append([]*Match(nil), cands...)
 		sort.SliceStable(cands, func(i, j int) bool { return cands[i].Country < cands[j].Country })
 	}
 	if f := s.foreignCands(q); len(f) > 0 {

@@ -91,8 +91,8 @@ type Set struct {
 	anchors      map[string]*anchor
 	pending      map[string]*Descriptor             // by hash: descriptors waiting for endorsements
 	endorsements map[string]map[string]*Endorsement // subject hash → endorser country → endorsement
-	index        map[string][]*Match                // lookup key → matches (head lists only), shared with byCountry
-	byCountry    map[string][]*Match                // country → all its head entries
+	index        map[string][]headRef               // lookup key → head list entries holding it (lookup.go)
+	byCountry    map[string]*headIndex              // country → its head list's entries and shared match header
 	pubs         map[string]*pubState               // country → rules, value sets, revocations (publication.go)
 	foreign      map[string][]*Match                // slot → entries of an accepted foreign list (foreign.go)
 	dirty        map[string]bool                    // anchors whose indexed state changed since a store last wrote its index (index.go)
@@ -101,7 +101,7 @@ type Set struct {
 // NewSet returns an empty Set under policy p.
 func NewSet(p Policy) *Set {
 	return &Set{policy: p, anchors: map[string]*anchor{}, pending: map[string]*Descriptor{},
-		endorsements: map[string]map[string]*Endorsement{}, index: map[string][]*Match{}, byCountry: map[string][]*Match{}}
+		endorsements: map[string]map[string]*Endorsement{}, index: map[string][]headRef{}, byCountry: map[string]*headIndex{}}
 }
 
 // Policy returns the set's policy.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -100,6 +101,12 @@ type Store struct {
 	// indexStale is set when the index could not be rebuilt at open; the
 	// next commit rebuilds it whole rather than updating it.
 	indexStale bool
+	// deferIndex counts DeferIndex holds (under mu). While it is positive,
+	// commits leave the index behind the log; indexBehind says one did, and
+	// pendingRefs holds the refs of what they logged.
+	deferIndex  int
+	indexBehind bool
+	pendingRefs loggedRefs
 }
 
 // StoreHealth describes whether a store is taking writes (Store.Health).
@@ -175,11 +182,12 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	noteWalked(filepath.Join(dir, storeDB))
 	// Restore mirror files a crash may have lost between commit and write
 	// (only for records that verified: garbage is never mirrored).
+	var buf []byte
 	for i, r := range recs {
 		if !ok[i] {
 			continue
 		}
-		if err := writeMirror(dir, r); err != nil {
+		if err := writeMirrorBuf(dir, r, &buf); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open trust store %s: %w", dir, err)
 		}
@@ -200,7 +208,11 @@ func openDB(path string, readOnly bool, precheck func(string) error) (db *bolt.D
 	}
 	err = contain(func() error {
 		var oerr error
-		db, oerr = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
+		o := &bolt.Options{Timeout: timeout, ReadOnly: readOnly}
+		if !readOnly {
+			o.InitialMmapSize = writerMmapSize
+		}
+		db, oerr = bolt.Open(path, 0o600, o)
 		return oerr
 	})
 	switch {
@@ -217,6 +229,14 @@ func openDB(path string, readOnly bool, precheck func(string) error) (db *bolt.D
 	}
 	return nil, err
 }
+
+// writerMmapSize is the address space a writer maps store.db with from the
+// start (virtual memory only: pages count as resident when read). bbolt
+// remaps whenever the file outgrows its mapping, and a remap in the middle of
+// a commit first copies every key and value the transaction has touched out
+// of the old mapping: a catch-up of 200 lists of 1,000 keys grew the file
+// through a dozen remaps, each copying the commit's index and lists again.
+const writerMmapSize = 256 << 20
 
 // contain runs f, turning a panic (bbolt asserts on garbled pages) or a
 // memory fault in the map of a damaged file into ErrStoreDamaged.
@@ -236,8 +256,74 @@ func (st *Store) Dir() string { return st.dir }
 // Set returns the trusted state. It is live: imports show up in it.
 func (st *Store) Set() *Set { return st.set }
 
-// Close releases the store.
-func (st *Store) Close() error { return st.db.Close() }
+// Close brings the verified index up to date (DeferIndex) and releases the
+// store.
+func (st *Store) Close() error {
+	st.mu.Lock()
+	st.deferIndex = 0
+	ierr := st.flushIndexLocked()
+	st.mu.Unlock()
+	if err := st.db.Close(); err != nil {
+		return err
+	}
+	return ierr
+}
+
+// DeferIndex lets the commits made until release leave the verified index
+// behind the log, and brings it up to date once, when the last hold is
+// released (or at Close): a node catching up hundreds of lists commits them
+// in many batches, and each batch rewriting the index pages of every key
+// cost more than the batch itself. Nothing a reader can see changes: no
+// reader uses the index while a writer holds the store (spec/trustlist.md
+// §5.2), and an index behind its log is stale, never used, and rebuilt by
+// the next writer's open if the process dies first. Every commit is still
+// durable when it returns. release reports a failed index write (the store
+// keeps working; the next commit rewrites the index whole).
+func (st *Store) DeferIndex() (release func() error) {
+	st.mu.Lock()
+	st.deferIndex++
+	st.mu.Unlock()
+	var once sync.Once
+	return func() error {
+		var err error
+		once.Do(func() {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if st.deferIndex > 0 { // Close may have ended every hold
+				st.deferIndex--
+			}
+			if st.deferIndex == 0 {
+				err = st.flushIndexLocked()
+			}
+		})
+		return err
+	}
+}
+
+// flushIndexLocked writes the index the deferred commits left behind, in a
+// transaction of its own (st.mu held).
+func (st *Store) flushIndexLocked() error {
+	if !st.indexBehind {
+		return nil
+	}
+	st.set.mu.Lock()
+	defer st.set.mu.Unlock()
+	err := contain(func() error {
+		return st.db.Update(func(tx *bolt.Tx) error { return st.indexLocked(tx, st.pendingRefs) })
+	})
+	st.indexBehind, st.pendingRefs = false, nil
+	if err != nil {
+		st.indexStale = true
+		err = fmt.Errorf("%w: write index: %w", ErrStoreWrite, err)
+		st.noteWrite(err)
+		return err
+	}
+	st.set.dirty, st.indexStale = nil, false
+	if st.dir != "" {
+		noteWalked(filepath.Join(st.dir, storeDB))
+	}
+	return nil
+}
 
 // Pin verifies and pins a descriptor and records the pin durably.
 //
@@ -438,11 +524,18 @@ func (st *Store) commit(recs []record) error {
 			return fmt.Errorf("%w: %w", ErrStoreWrite, err)
 		}
 	}
+	deferred := st.deferIndex > 0 && st.set != nil
+	logged := make(loggedRefs, len(recs))
 	err := contain(func() error {
 		return st.db.Update(func(tx *bolt.Tx) error {
 			lg, seen := tx.Bucket([]byte(bucketLog)), tx.Bucket([]byte(bucketSeen))
+			lg.FillPercent = 1.0 // append-only: full pages, no splits to come
 			for i := range recs {
-				h := sha256.Sum256(append([]byte{recs[i].kind}, recs[i].raw...))
+				// One copy of the record: hashed for seen, then stored
+				// (bbolt keeps the slice until the commit).
+				v := append(make([]byte, 0, 1+len(recs[i].raw)), recs[i].kind)
+				v = append(v, recs[i].raw...)
+				h := sha256.Sum256(v)
 				// A replacement is an act, not an object: replacing back
 				// and forth must log each one, or replay ends elsewhere.
 				if recs[i].kind != recordReplace && seen.Get(h[:]) != nil {
@@ -456,20 +549,33 @@ func (st *Store) commit(recs []record) error {
 				recs[i].seq = n
 				var k [8]byte
 				binary.BigEndian.PutUint64(k[:], n)
-				if err := lg.Put(k[:], append([]byte{recs[i].kind}, recs[i].raw...)); err != nil {
+				if err := lg.Put(k[:], v); err != nil {
 					return err
 				}
 				if err := seen.Put(h[:], k[:]); err != nil {
 					return err
 				}
+				logged.note(recs[i].raw, n)
 			}
-			return st.indexLocked(tx)
+			if deferred {
+				return nil
+			}
+			return st.indexLocked(tx, logged)
 		})
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreWrite, err)
 	}
-	if st.set != nil {
+	switch {
+	case deferred:
+		st.indexBehind = true
+		if st.pendingRefs == nil {
+			st.pendingRefs = loggedRefs{}
+		}
+		for k, r := range logged {
+			st.pendingRefs[k] = r
+		}
+	case st.set != nil:
 		st.set.dirty, st.indexStale = nil, false
 	}
 	if st.dir != "" {
@@ -480,14 +586,14 @@ func (st *Store) commit(recs []record) error {
 
 // indexLocked updates the verified index in the commit's transaction, so
 // it never differs from the log it is committed with (st.set.mu is held).
-func (st *Store) indexLocked(tx *bolt.Tx) error {
+func (st *Store) indexLocked(tx *bolt.Tx, logged loggedRefs) error {
 	switch {
 	case st.set == nil:
 		return nil
 	case st.indexStale:
-		return rebuildIndex(tx, st.set)
+		return rebuildIndex(tx, st.set, logged)
 	}
-	return writeIndex(tx, st.set)
+	return writeIndex(tx, st.set, logged)
 }
 
 // mirror writes the committed records as files for concurrent readers. The
@@ -527,11 +633,19 @@ func readLog(db *bolt.DB) ([]record, error) {
 			if b == nil {
 				return nil
 			}
+			copied := 0
+			defer releaseMapped(db, tx.Size())
 			return b.ForEach(func(k, v []byte) error {
 				if len(k) != 8 || len(v) < 1 {
 					return fmt.Errorf("%w: malformed log record", ErrStoreDamaged)
 				}
 				recs = append(recs, record{seq: binary.BigEndian.Uint64(k), kind: v[0], raw: append([]byte(nil), v[1:]...)})
+				// The records are copied out: the file's pages need not
+				// stay resident beside the copies (a 150 MB store.db).
+				if copied += len(v); copied >= releaseEvery {
+					releaseMapped(db, tx.Size())
+					copied = 0
+				}
 				return nil
 			})
 		})
@@ -541,6 +655,10 @@ func readLog(db *bolt.DB) ([]record, error) {
 	}
 	return recs, nil
 }
+
+// releaseEvery is how many bytes of log records readLog copies between
+// releases of the mapping's resident pages.
+const releaseEvery = 8 << 20
 
 // replay feeds records into s in order and returns how many were refused.
 func replay(s *Set, recs []record) int {
@@ -603,15 +721,48 @@ func mirrorName(r record) string {
 	return fmt.Sprintf("%012d-%s-%x.cose", r.seq, kind, h[:6])
 }
 
-func writeMirror(dir string, r record) error {
+func writeMirror(dir string, r record) error { return writeMirrorBuf(dir, r, nil) }
+
+// writeMirrorBuf is writeMirror comparing an existing file through *buf
+// (reused across calls when non-nil): opening a store checks every mirror
+// file, and reading each into a fresh slice left the size of the whole
+// store as garbage at the moment the heap is largest.
+func writeMirrorBuf(dir string, r record, buf *[]byte) error {
 	path := filepath.Join(dir, objectsDir, mirrorName(r))
-	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, r.raw) {
+	if mirrorHolds(path, r.raw, buf) {
 		return nil
 	}
 	// No fsync: the log in store.db is the durable copy. A mirror file lost
 	// or torn by a crash fails verification on read and is rewritten the
 	// next time a writer opens the store.
 	return atomicfile.WriteFileNoSync(path, r.raw, 0o644)
+}
+
+// mirrorHolds reports whether the file at path holds exactly raw.
+func mirrorHolds(path string, raw []byte, buf *[]byte) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() != int64(len(raw)) {
+		return false
+	}
+	var b []byte
+	if buf != nil {
+		if cap(*buf) < len(raw)+1 {
+			*buf = make([]byte, len(raw)+1)
+		}
+		b = (*buf)[:len(raw)+1]
+	} else {
+		b = make([]byte, len(raw)+1)
+	}
+	// One byte more than raw: a file that grew since Stat is not raw.
+	n, err := io.ReadFull(f, b)
+	if (err != io.ErrUnexpectedEOF && err != io.EOF) || n != len(raw) {
+		return false
+	}
+	return bytes.Equal(b[:n], raw)
 }
 
 // LoadDir returns the trusted state of the store in dir without taking it for

@@ -22,10 +22,19 @@ func releaseMappedPages(db *bolt.DB, path string) {
 	if err != nil || fi.Size() == 0 {
 		return
 	}
+	releaseMapped(db, fi.Size())
+}
+
+// releaseMapped gives up the resident pages of the first size bytes of
+// bbolt's mapping (at most the mapping's length). Reads through the mapping
+// after it fault the pages back in from the page cache: the same bytes.
+// readLog calls it as it goes, so that a replay of a large store does not
+// hold the whole file resident beside the heap it builds.
+func releaseMapped(db *bolt.DB, size int64) {
 	info := db.Info()
-	if info == nil || info.Data == 0 {
+	if info == nil || info.Data == 0 || size <= 0 {
 		return
 	}
 	// The advice is only advice: an error leaves the pages resident, as before.
-	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, info.Data, uintptr(fi.Size()), syscall.MADV_DONTNEED)
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, info.Data, uintptr(size), syscall.MADV_DONTNEED)
 }

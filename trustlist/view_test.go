@@ -18,11 +18,49 @@ import (
 // viewStore builds a store of three anchors (NL with a CA and eth entries
 // and a second list, DE with revocations and a rule set, FR with no list)
 // and returns its directory and the kids worth looking up.
-func viewStore(t *testing.T) (string, map[string][]byte) {
+func viewStore(t *testing.T) (string, map[string][]byte) { return viewStoreMode(t, viewOneByOne) }
+
+// How viewStoreMode commits its objects.
+const (
+	viewOneByOne      = "one commit each"
+	viewBatched       = "batched" // ImportAll: a list superseded in its own batch
+	viewDeferred      = "deferred index, released"
+	viewDeferredClose = "deferred index, written by Close"
+)
+
+func viewStoreMode(t *testing.T, mode string) (string, map[string][]byte) {
 	t.Helper()
 	dir := t.TempDir()
 	st := tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{}))
 	defer st.Close()
+	switch mode {
+	case viewDeferred:
+		release := st.DeferIndex()
+		defer func() {
+			if err := release(); err != nil {
+				t.Fatal(err)
+			}
+		}()
+	case viewDeferredClose:
+		st.DeferIndex()
+	}
+	importAll := func(raws ...[]byte) {
+		t.Helper()
+		if mode == viewBatched {
+			ds, err := st.ImportAll(raws, now)
+			for _, d := range ds {
+				if err != nil || d.Err() != nil {
+					t.Fatal(d, err)
+				}
+			}
+			return
+		}
+		for _, raw := range raws {
+			if d, err := st.Import(raw, now); err != nil || d.Err() != nil {
+				t.Fatal(d, err)
+			}
+		}
+	}
 	kids := map[string][]byte{}
 
 	dNL, kNL := anchorKeys(t, "NL", 3, 2)
@@ -32,28 +70,18 @@ func viewStore(t *testing.T) (string, map[string][]byte) {
 	eth := bigEntries(t, "NL", 5)
 	l1 := signList(t, "NL", 1, 1, nil, kNL[:2], now.Add(-time.Hour), time.Hour*48, eth[:2]...)
 	l2 := signList(t, "NL", 1, 2, l1.Hash(), kNL[:2], now.Add(-time.Minute), time.Hour*48, append(eth, caEntry)...)
-	for _, l := range []*trustlist.List{l1, l2} {
-		if d, err := st.Import(l.Raw(), now); err != nil || d.Err() != nil {
-			t.Fatal(d, err)
-		}
-	}
+	importAll(l1.Raw(), l2.Raw())
 	kids["nl-eth"], kids["nl-ca"], kids["nl-ca-thumb"] = eth[3].Data, caEntry.KID, caEntry.Thumbprint
 
 	dDE, kDE := anchorKeys(t, "DE", 1, 1)
 	tt.Must(st.Pin(dDE.Raw()))
 	deEth := bigEntries(t, "DE", 3)
 	deEth = append(deEth, eth[0]) // the same key listed by two anchors
-	if d, err := st.Import(signList(t, "DE", 1, 1, nil, kDE, now.Add(-time.Minute), time.Hour, deEth...).Raw(), now); err != nil || d.Err() != nil {
-		t.Fatal(d, err)
-	}
 	kids["shared"] = eth[0].Data
 	b := trustlist.NewRevocationBatch(trustlist.HashUCI, nil, now.Add(time.Hour), "sold", hashes(4, 7))
 	r1 := revDelta(t, hdr("DE", 1, 1), nil, kDE, nil, b)
-	for _, raw := range [][]byte{r1.Raw(), ruleSet(t, hdr("DE", 1, 1), kDE, `{"Identifier":"VR-DE-0001","Type":"Acceptance","Country":"DE","Version":"1.0.0","Logic":{"===":[1,1]}}`)} {
-		if d, err := st.Import(raw, now); err != nil || d.Err() != nil {
-			t.Fatal(d, err)
-		}
-	}
+	importAll(signList(t, "DE", 1, 1, nil, kDE, now.Add(-time.Minute), time.Hour, deEth...).Raw(), r1.Raw(),
+		ruleSet(t, hdr("DE", 1, 1), kDE, `{"Identifier":"VR-DE-0001","Type":"Acceptance","Country":"DE","Version":"1.0.0","Logic":{"===":[1,1]}}`))
 	dFR, _ := anchorKeys(t, "FR", 1, 1)
 	tt.Must(st.Pin(dFR.Raw()))
 	return dir, kids
@@ -82,8 +110,20 @@ func viewQueries(kids map[string][]byte) []trustlist.Query {
 
 // TestViewAnswersAsTheReplay: every lookup through the index gives exactly
 // what a full replay of the store gives, rules and revocations included.
+// It holds for an index written by every kind of commit: one object per
+// commit, batches (a list superseded within its own batch), and commits
+// that leave the index behind (Store.DeferIndex) until released or closed.
 func TestViewAnswersAsTheReplay(t *testing.T) {
-	dir, kids := viewStore(t)
+	for _, mode := range []string{viewOneByOne, viewBatched, viewDeferred, viewDeferredClose} {
+		t.Run(mode, func(t *testing.T) { testViewAnswersAsTheReplay(t, mode) })
+	}
+}
+
+func testViewAnswersAsTheReplay(t *testing.T, mode string) {
+	dir, kids := viewStoreMode(t, mode)
+	if c, err := trustlist.CheckIndex(dir); err != nil || c.Problem != "" || c.Keys == 0 {
+		t.Fatalf("CheckIndex: %+v, %v", c, err)
+	}
 	set := tt.Must(trustlist.LoadDir(dir))
 	v := tt.Must(trustlist.OpenView(dir))
 	defer v.Close()
@@ -342,5 +382,59 @@ func TestViewConcurrentLookups(t *testing.T) {
 		if n := <-done; n != first {
 			t.Fatalf("workers found %d and %d matches for the same queries", first, n)
 		}
+	}
+}
+
+// TestDeferIndexCrash: a process that dies while commits left the index
+// behind (Store.DeferIndex) leaves a store whose log holds every
+// acknowledged import and whose index is stale: no reader uses it, and the
+// next writer's open rebuilds it to agree with the replay. (The crash is the
+// store directory copied while the writer holds it: every commit is on disk,
+// the deferred index write is not.)
+func TestDeferIndexCrash(t *testing.T) {
+	dir := t.TempDir()
+	st := tt.Must(trustlist.OpenStore(dir, trustlist.StoreOptions{}))
+	d, keys := anchorKeys(t, "NL", 1, 1)
+	tt.Must(st.Pin(d.Raw()))
+	release := st.DeferIndex()
+	eth := bigEntries(t, "NL", 3)
+	l1 := signList(t, "NL", 1, 1, nil, keys, now.Add(-time.Hour), time.Hour*48, eth[:2]...)
+	l2 := signList(t, "NL", 1, 2, l1.Hash(), keys, now.Add(-time.Minute), time.Hour*48, eth...)
+	for _, l := range []*trustlist.List{l1, l2} {
+		if d, err := st.Import(l.Raw(), now); err != nil || d.Err() != nil {
+			t.Fatal(d, err)
+		}
+	}
+	crashed := t.TempDir()
+	if err := os.CopyFS(crashed, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := trustlist.CheckIndex(dir); err != nil || c.Problem != "" || c.Keys != 3 {
+		t.Fatalf("after release: CheckIndex %+v, %v", c, err)
+	}
+
+	if v, err := trustlist.OpenView(crashed); !errors.Is(err, trustlist.ErrIndexStale) {
+		if v != nil {
+			v.Close()
+		}
+		t.Fatalf("OpenView of a store that died with its index behind: %v, want ErrIndexStale", err)
+	}
+	if h := tt.Must(trustlist.LoadDir(crashed)).Head("NL"); h == nil || h.Seq != 2 {
+		t.Fatalf("the log lost an acknowledged import: head %+v", h)
+	}
+	tt.Must(trustlist.OpenStore(crashed, trustlist.StoreOptions{})).Close()
+	if c, err := trustlist.CheckIndex(crashed); err != nil || c.Problem != "" || c.Keys != 3 {
+		t.Fatalf("after the next writer's open: CheckIndex %+v, %v", c, err)
+	}
+	v := tt.Must(trustlist.OpenView(crashed))
+	defer v.Close()
+	if m := v.Find(trustlist.Query{Address: eth[2].Data}); len(m) != 1 || m[0].Seq != 2 {
+		t.Fatalf("view after rebuild: %+v", m)
 	}
 }

@@ -400,3 +400,20 @@ func BenchmarkSideBySide(b *testing.B) {
 	b.ReportMetric(floorCPU, "floor-cpu-ns/doc")
 	b.ReportMetric(theirsCPU/floorCPU, "x-faster-floor-cpu")
 }
+
+// BenchmarkParseJSON is the JSON parse alone of the benchmark e-BL (the
+// recycled slab Verify parses into), the first step of BenchmarkVerifyEBL.
+func BenchmarkParseJSON(b *testing.B) {
+	bt := benchBatch(b)
+	sl := ojson.NewRecyclingSlab()
+	b.SetBytes(int64(len(bt.docs[0])))
+	b.ReportAllocs()
+	var cpu0 = cputime.Now()
+	for b.Loop() {
+		if _, _, err := sl.ParseText(bt.docs[0]); err != nil {
+			b.Fatal(err)
+		}
+		sl.Reset()
+	}
+	b.ReportMetric(float64((cputime.Now()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}

@@ -326,7 +326,7 @@ func domainCheck(r *verify.Result, is IssuerInfo, m trustlist.Match) {
 	case docDomain != "" && listDomain != "" && docDomain != listDomain:
 		r.Add(CheckIssuerDomain, verify.Fail, "the document claims domain %s but the %s trust list binds this issuer to %s", docDomain, m.Country, listDomain)
 	case docDomain != "" && listDomain != "":
-		addText(r, CheckIssuerDomain, verify.Pass, "", "domain "+docDomain+" matches the trust list entry")
+		addText(r, CheckIssuerDomain, verify.Pass, "", r.Text().Join("domain ", docDomain, " matches the trust list entry"))
 	case docDomain != "":
 		r.Add(CheckIssuerDomain, verify.Skip, "the document claims domain %s; the trust list entry names no domain, so the claim is not verified", docDomain)
 		r.Warn("domain %s named in the document is not vouched for by the trust list", docDomain)

@@ -393,7 +393,12 @@ func (d *Document) CheckIntegrity() error {
 	if err != nil {
 		return fmt.Errorf("merkleRoot: %v", err)
 	}
-	proof := make([]oacore.Hash, len(d.Proof))
+	var small [16]oacore.Hash // a batch of up to 65,536 documents
+	proof := small[:0]
+	if len(d.Proof) > len(small) {
+		proof = make([]oacore.Hash, 0, len(d.Proof))
+	}
+	proof = proof[:len(d.Proof)]
 	for i, p := range d.Proof {
 		if proof[i], err = oacore.ParseHash(p); err != nil {
 			return fmt.Errorf("merkle proof step %d: %v", i, err)

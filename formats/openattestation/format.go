@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accord-network/accord/internal/oacore"
@@ -72,7 +73,15 @@ func (*Format) Detect(in []byte) bool {
 
 // Verify implements verify.Format.
 func (f *Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
-	r := &verify.Result{Format: FormatName, Checks: make([]verify.Check, 0, 16)} // room for a DID-signed document's checks
+	r := &verify.Result{Format: FormatName, Checks: make([]verify.Check, 0, 13)} // room for a DID-signed e-BL's checks
+	// The details of passing checks are cut from one buffer (see
+	// verifyDoc), sized by what recent verifications wrote (textHint):
+	// fresh memory is most of what a verification costs beyond its floor.
+	t := r.Text()
+	if h := textHint.Load(); h > 0 {
+		t.Grow(int(h))
+	}
+	defer func() { textHint.Store(nextTextHint(textHint.Load(), t.Len())) }()
 	// The parsed values live only while the document is verified: they
 	// come from a recycled slab, and the result keeps the data as text
 	// (Data parses it again when it is read). Strings are cut from a fresh
@@ -92,6 +101,28 @@ func (f *Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verif
 	return r, nil
 }
 
+// textHint is about the most text recent verifications wrote, plus
+// textSlack for a document with longer names: the next one's text buffer
+// is allocated at that size instead of verify's default chunk. It sizes a
+// buffer only; what is checked and written does not depend on it.
+var textHint atomic.Int32
+
+const (
+	textSlack   = 64
+	maxTextHint = 4096
+)
+
+// nextTextHint follows the upper envelope of the text sizes: up at once to
+// a larger one, down by an eighth of the difference after a smaller one, so
+// that documents of varying lengths settle on a buffer that fits them all.
+func nextTextHint(hint int32, used int) int32 {
+	want := int32(min(used+textSlack, maxTextHint))
+	if want >= hint {
+		return want
+	}
+	return hint - (hint-want+7)/8
+}
+
 // slabs recycles the memory of parsed documents across verifications.
 var slabs = sync.Pool{New: func() any { return ojson.NewRecyclingSlab() }}
 
@@ -107,11 +138,15 @@ func addText(r *verify.Result, name string, st verify.Status, fragment, detail s
 
 func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r *verify.Result) {
 	integrity := d.CheckIntegrity() // also counts the fields
-	// The passing details are concatenated, not formatted: they are built
-	// for every document and read for few.
-	desc := "OpenAttestation v" + strconv.Itoa(d.Version) + " wrapped document, " + strconv.Itoa(d.Fields) + " fields"
+	// The passing details are joined in the result's text buffer, not
+	// formatted: they are built for every document and read for few.
+	t := r.Text()
+	fields, obfuscated := t.Int(int64(d.Fields)), t.Int(int64(d.Obfuscated))
+	var desc string
 	if d.Obfuscated > 0 {
-		desc += ", " + strconv.Itoa(d.Obfuscated) + " obfuscated"
+		desc = t.Join("OpenAttestation v", strconv.Itoa(d.Version), " wrapped document, ", fields, " fields, ", obfuscated, " obfuscated")
+	} else {
+		desc = t.Join("OpenAttestation v", strconv.Itoa(d.Version), " wrapped document, ", fields, " fields")
 	}
 	addText(r, verify.CheckDecoded, verify.Pass, "", desc)
 
@@ -119,8 +154,8 @@ func (f *Format) verifyDoc(ctx context.Context, d *Document, env *verify.Env, r 
 	if err := integrity; err != nil {
 		add(r, verify.CheckIntegrity, verify.Fail, FragmentIntegrity, "%s", err.Error())
 	} else {
-		addText(r, verify.CheckIntegrity, verify.Pass, FragmentIntegrity, "target hash "+short(d.TargetHash)+" matches the "+strconv.Itoa(d.Fields)+
-			" fields and "+strconv.Itoa(d.Obfuscated)+" obfuscated hashes; the merkle proof leads to root "+short(d.MerkleRoot))
+		addText(r, verify.CheckIntegrity, verify.Pass, FragmentIntegrity, t.Join("target hash ", short(d.TargetHash), " matches the ", fields,
+			" fields and ", obfuscated, " obfuscated hashes; the merkle proof leads to root ", short(d.MerkleRoot)))
 	}
 	if d.Version == 2 {
 		switch {
@@ -238,8 +273,9 @@ func (f *Format) issuerChecks(d *Document, is IssuerInfo, env *verify.Env, r *ve
 		skipIdentity(r, "signature did not verify")
 		return
 	}
-	signerHex := signer.Hex()
-	addText(r, verify.CheckSignature, verify.Pass, FragmentStatus, "merkle root signed by "+signerHex+" (EIP-191 personal_sign, "+orDash(is.IdentityType)+")")
+	t := r.Text()
+	signerHex := signer.appendHex(t)
+	addText(r, verify.CheckSignature, verify.Pass, FragmentStatus, t.Join("merkle root signed by ", signerHex, " (EIP-191 personal_sign, ", orDash(is.IdentityType), ")"))
 	revocationCheck(r, is)
 	f.trustChecks(r, env, signer, signerHex, is, signed)
 	if r.Issuer != nil && env != nil {
@@ -281,27 +317,15 @@ func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, 
 		env = &verify.Env{Trust: emptyTrust{}, At: time.Now()}
 	}
 	all := env.Trust.Find(trustlist.Query{Address: signer[:], Kind: trustlist.EntryEth})
-	var oa []trustlist.Match
-	for _, m := range all {
-		if m.Entry.Allows(trustlist.DocOA) {
-			oa = append(oa, m)
+	// Among the entries listed for oa documents, prefer one that is usable
+	// now and, when the document names a domain, one bound to that domain
+	// (a key may be listed by several anchors).
+	var m trustlist.Match
+	best := -1
+	for _, c := range all {
+		if !c.Entry.Allows(trustlist.DocOA) {
+			continue
 		}
-	}
-	switch {
-	case len(all) == 0:
-		env.NotListed(r, fmt.Sprintf("%s is not in any admitted trust list (unknown issuer)", signerHex))
-		return
-	case len(oa) == 0:
-		m := all[0]
-		r.Add(verify.CheckKeyUsage, verify.Fail, "%s is listed by %s (%s) but not for OpenAttestation documents (uses: %v)", signerHex, m.Country, m.Entry.Name, m.Entry.Uses)
-		env.NotListed(r, fmt.Sprintf("%s is not listed for oa documents", signerHex))
-		return
-	}
-	// Prefer an entry that is usable now and, when the document names a
-	// domain, one bound to that domain (a key may be listed by several
-	// anchors).
-	m, best := oa[0], -1
-	for _, c := range oa {
 		score := 0
 		if c.Entry.ValidAt(env.At) && !c.Entry.RevokedBy(env.At) && !c.Equivocated {
 			score += 2
@@ -313,7 +337,17 @@ func (f *Format) trustChecks(r *verify.Result, env *verify.Env, signer Address, 
 			m, best = c, score
 		}
 	}
-	addText(r, verify.CheckKeyUsage, verify.Pass, "", signerHex+" may sign oa documents")
+	switch {
+	case len(all) == 0:
+		env.NotListed(r, fmt.Sprintf("%s is not in any admitted trust list (unknown issuer)", signerHex))
+		return
+	case best < 0:
+		m := all[0]
+		r.Add(verify.CheckKeyUsage, verify.Fail, "%s is listed by %s (%s) but not for OpenAttestation documents (uses: %v)", signerHex, m.Country, m.Entry.Name, m.Entry.Uses)
+		env.NotListed(r, fmt.Sprintf("%s is not listed for oa documents", signerHex))
+		return
+	}
+	addText(r, verify.CheckKeyUsage, verify.Pass, "", r.Text().Join(signerHex, " may sign oa documents"))
 	env.IssuerChecks(r, m, signed)
 	domainCheck(r, is, m)
 }
@@ -344,16 +378,14 @@ func short(h string) string {
 // signingTime is the document's own issue date: the issuer's claim, not
 // trusted (a holder of a stolen key could backdate it).
 func signingTime(d *Document) verify.SigningTime {
-	var cands []string
+	cands := v2DateKeys
 	if d.Version == 3 {
-		cands = []string{"issuanceDate", "validFrom"}
-	} else {
-		cands = []string{"issueDate", "issuanceDate", "issuedOn"}
+		cands = v3DateKeys
 	}
 	for _, k := range cands {
 		if s := str(d.data.Get(k)); s != "" {
 			if t, err := signingTimeOf(s); err == nil {
-				return verify.SigningTime{Time: t, Trusted: false, Source: k + " in the document (issuer's claim)"}
+				return verify.SigningTime{Time: t, Trusted: false, Source: dateSource(k)}
 			}
 		}
 	}
@@ -365,6 +397,28 @@ func signingTime(d *Document) verify.SigningTime {
 		}
 	}
 	return verify.SigningTime{}
+}
+
+// The keys signingTime reads the issue date from, in order.
+var (
+	v2DateKeys = []string{"issueDate", "issuanceDate", "issuedOn"}
+	v3DateKeys = []string{"issuanceDate", "validFrom"}
+)
+
+// dateSource says where the signing time read from key came from (a
+// constant: signingTime runs for every document).
+func dateSource(key string) string {
+	switch key {
+	case "issueDate":
+		return "issueDate in the document (issuer's claim)"
+	case "issuanceDate":
+		return "issuanceDate in the document (issuer's claim)"
+	case "issuedOn":
+		return "issuedOn in the document (issuer's claim)"
+	case "validFrom":
+		return "validFrom in the document (issuer's claim)"
+	}
+	return key + " in the document (issuer's claim)"
 }
 
 // signingTimeOf reads an issue date claim. A date without a time of day

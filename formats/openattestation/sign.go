@@ -7,10 +7,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/accord-network/accord/internal/oacore"
+	"github.com/accord-network/accord/verify"
 )
 
 // Address is a 20-byte Ethereum address.
@@ -19,6 +21,19 @@ type Address [20]byte
 // Hex returns the EIP-55 checksummed form.
 func (a Address) Hex() string {
 	var out [42]byte
+	a.checksummed(&out)
+	return string(out[:])
+}
+
+// appendHex is Hex written into t.
+func (a Address) appendHex(t *verify.TextBuf) string {
+	var out [42]byte
+	a.checksummed(&out)
+	return t.Join(unsafe.String(&out[0], len(out))) // Join copies out
+}
+
+// checksummed writes a's EIP-55 form into out.
+func (a Address) checksummed(out *[42]byte) {
 	out[0], out[1] = '0', 'x'
 	hex.Encode(out[2:], a[:])
 	sum := oacore.Keccak(out[2:])
@@ -34,7 +49,6 @@ func (a Address) Hex() string {
 			}
 		}
 	}
-	return string(out[:])
 }
 
 // ParseAddress reads a 0x-prefixed 40-hex-digit address (any case).

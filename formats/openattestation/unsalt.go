@@ -24,7 +24,16 @@ func unsaltString(v *ojson.Value) (salted bool, err error) {
 	if len(s) < 37 || s[36] != ':' || !oacore.UUIDv4(s[:36]) {
 		return false, nil
 	}
-	rest := strings.TrimFunc(s[37:], isJSSpace)
+	rest := s[37:]
+	if n := len(rest); n == 0 || !plainByte(rest[0]) || !plainByte(rest[n-1]) {
+		// Only a first or last byte that is a control character, a space
+		// or not ASCII may start or end JavaScript white space.
+		rest = strings.TrimFunc(rest, isJSSpace)
+	}
+	if val, ok := strings.CutPrefix(rest, "string:"); ok { // most salted values
+		v.SetString(val)
+		return true, nil
+	}
 	typ, val, _ := strings.Cut(rest, ":")
 	switch typ {
 	case "string":
@@ -66,6 +75,10 @@ func jsNumber(s string) (float64, error) {
 	}
 	return f, nil
 }
+
+// plainByte reports whether c is printable ASCII other than a space: a
+// byte that neither is nor begins a white space character.
+func plainByte(c byte) bool { return c > ' ' && c < 0x80 }
 
 // isJSSpace is ECMAScript's WhiteSpace and LineTerminator (String.prototype.trim).
 func isJSSpace(r rune) bool {

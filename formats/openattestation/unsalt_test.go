@@ -2,6 +2,8 @@ package openattestation
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/accord-network/accord/internal/oacore"
@@ -21,6 +23,10 @@ func TestUnsalt(t *testing.T) {
 		{"ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:  trailing  ", `"  trailing"`, true, false},                          // JS trim of "type:value"
 		{"ee7f3323-1634-3fea-8c87-c1b3c2b4ce1c:string:x", `"ee7f3323-1634-3fea-8c87-c1b3c2b4ce1c:string:x"`, false, false}, // not v4
 		{"no salt", `"no salt"`, false, false},
+		{"ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c: string:x\u00a0", `"x"`, true, false},  // leading space, trailing NBSP
+		{"ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:x\u3000\t", `"x"`, true, false}, // ideographic space, tab
+		{"ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:café", `"café"`, true, false},   // non-ASCII last byte, kept
+		{"ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string", `""`, true, false},            // no value: the empty string
 		{"ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:date:2020", "", true, true},
 		{"ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:number:abc", "", true, true},
 		{"ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:", "", true, true},
@@ -45,13 +51,59 @@ func FuzzSalt(f *testing.F) {
 	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:x", "W3sidmFsdWUiOiIxIiwicGF0aCI6ImEifV0=")
 	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:number:1e3", "")
 	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:", "!!!")
+	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c: string:x\u00a0", "")
+	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:x\u2029", "")
+	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:string:é", "")
+	f.Add("ee7f3323-1634-4fea-8c87-c1b3c2b4ce1c:boolean:true\t", "")
 	f.Fuzz(func(t *testing.T, salted, salts string) {
 		v := ojson.NewString(salted)
-		if isSalted, err := unsaltString(v); err == nil && !isSalted && v.Kind() != ojson.String {
+		isSalted, err := unsaltString(v)
+		if err == nil && !isSalted && v.Kind() != ojson.String {
 			t.Fatal("unsalted string changed")
 		} else if err != nil && !isSalted {
 			t.Fatal("error on an unsalted string")
 		}
 		_, _ = oacore.DecodeSalts(salts)
+		// unsaltString's fast paths give what trimming and cutting the
+		// whole "type:value" gives.
+		if err == nil && isSalted {
+			if want, ok := unsaltReference(salted); ok && string(ojson.Stringify(v)) != want {
+				t.Fatalf("%q unsalts to %s, want %s", salted, ojson.Stringify(v), want)
+			}
+		}
 	})
+}
+
+// unsaltReference is the reference unsalt of a string salted as "string",
+// "boolean" or "null" (JSON.stringify of the value), in the plain steps
+// unsaltString shortcuts: trim "type:value" as String.prototype.trim does,
+// then cut at the first ':'.
+func unsaltReference(s string) (string, bool) {
+	typ, val, _ := strings.Cut(strings.TrimFunc(s[37:], isJSSpace), ":")
+	switch typ {
+	case "string":
+		return string(ojson.Stringify(ojson.NewString(val))), true
+	case "boolean":
+		return strconv.FormatBool(val == "true"), true
+	case "null", "undefined":
+		return "null", true
+	}
+	return "", false
+}
+
+// TestNextTextHint: the text buffer hint jumps up to a larger need at once,
+// comes down slowly, and stays within its cap.
+func TestNextTextHint(t *testing.T) {
+	if h := nextTextHint(0, 916); h != 980 {
+		t.Fatalf("first hint %d, want 980", h)
+	}
+	if h := nextTextHint(980, 100); h != 980-(980-164+7)/8 {
+		t.Fatalf("after a short text: %d", h)
+	}
+	if h := nextTextHint(980, 2000); h != 2064 {
+		t.Fatalf("after a long text: %d, want 2064", h)
+	}
+	if h := nextTextHint(980, 1<<20); h != maxTextHint {
+		t.Fatalf("after a huge text: %d, want %d", h, maxTextHint)
+	}
 }

@@ -291,13 +291,35 @@ func (d *digester) digest() Hash {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, '"')
-		buf = hex.AppendEncode(buf, h[:])
-		buf = append(buf, '"')
+		buf = appendHexQuoted(buf, &h)
 	}
 	buf = append(buf, ']')
 	d.buf = buf
 	return d.sum(buf)
+}
+
+// hexPairs holds the two lowercase hex digits of every byte.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&15]}
+	}
+	return t
+}()
+
+// appendHexQuoted appends h as 64 lowercase hex digits in double quotes (a
+// byte at a time through hexPairs: the digest writes one per leaf).
+func appendHexQuoted(buf []byte, h *Hash) []byte {
+	n := len(buf)
+	buf = slices.Grow(buf, 2*len(h)+2)[:n+2*len(h)+2]
+	out := buf[n:]
+	out[0] = '"'
+	for i, c := range h {
+		p := hexPairs[c]
+		out[1+2*i], out[2+2*i] = p[0], p[1]
+	}
+	out[len(out)-1] = '"'
+	return buf
 }
 
 // Salt is one v3 salt: the random value for the leaf at Path.

@@ -161,13 +161,12 @@ func (p *problems) add(format string, args ...any) {
 
 func (p *problems) required(obj *ojson.Value, path ...string) *ojson.Value {
 	v := obj.Path(path...)
-	name := strings.Join(path, ".")
 	switch {
 	case v == nil || v.Kind() == ojson.Null:
-		p.absent("%s is required", name)
+		p.absent("%s is required", strings.Join(path, "."))
 		return nil
 	case v.Kind() == ojson.String && strings.TrimSpace(str(v)) == "":
-		p.add("%s is empty", name)
+		p.add("%s is empty", strings.Join(path, "."))
 		return nil
 	}
 	return v

@@ -1,6 +1,7 @@
 package oacore
 
 import (
+	"encoding/hex"
 	"errors"
 	"regexp"
 	"testing"
@@ -60,4 +61,15 @@ func FuzzEBLPatterns(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAppendHexQuoted: the digest's hex writer gives what encoding/hex does.
+func TestAppendHexQuoted(t *testing.T) {
+	for _, seed := range []string{"", "a", "digest", "\xff\x00"} {
+		h := Keccak([]byte(seed))
+		got := string(appendHexQuoted([]byte("x"), &h))
+		if want := `x"` + hex.EncodeToString(h[:]) + `"`; got != want {
+			t.Fatalf("%q: %s, want %s", seed, got, want)
+		}
+	}
 }

@@ -45,10 +45,16 @@ func (s *Slab) ParseText(in []byte) (*Value, string, error) {
 	}()
 	p := parser{in: in, src: string(in), slab: s, mstack: st.m[:0], estack: st.e[:0]}
 	defer func() {
-		// Hold no values of this document (an error leaves some behind).
+		// Hold no values of this document: the containers leave their
+		// members on the stack (clearing them here once, up to the
+		// deepest use, costs less than clearing each container's).
 		st.m, st.e = p.mstack[:0], p.estack[:0]
-		clear(st.m[:cap(st.m)])
-		clear(st.e[:cap(st.e)])
+		if p.failed {
+			// Unfinished containers left members past the marks.
+			p.mhigh, p.ehigh = cap(st.m), cap(st.e)
+		}
+		clear(st.m[:p.mhigh])
+		clear(st.e[:p.ehigh])
 	}()
 	p.ws()
 	v, err := p.value(0)
@@ -59,6 +65,7 @@ func (s *Slab) ParseText(in []byte) (*Value, string, error) {
 		}
 	}
 	if err != nil {
+		p.failed = true
 		return nil, "", err
 	}
 	return v, p.src, nil
@@ -81,6 +88,10 @@ type parser struct {
 	// a finished container copies its part into the slab.
 	mstack []Member
 	estack []*Value
+	// The high-water marks of mstack and estack: how much of them holds
+	// references.
+	mhigh, ehigh int
+	failed       bool
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -196,7 +207,9 @@ func (p *parser) object(depth int) (*Value, error) {
 			}
 		} else {
 			for i := range cur {
-				if cur[i].Key == k {
+				// Keys of one length mostly differ in their last byte
+				// ("line1", "line2"): test it before comparing them whole.
+				if c := cur[i].Key; len(c) == len(k) && (k == "" || c[len(c)-1] == k[len(k)-1]) && c == k {
 					dup = i
 					break
 				}
@@ -227,10 +240,10 @@ func (p *parser) object(depth int) (*Value, error) {
 		}
 		return nil, p.errf("expected ',' or '}' in object")
 	}
+	p.mhigh = max(p.mhigh, len(p.mstack))
 	cur := p.mstack[base:]
 	v := p.slab.Object(len(cur))
-	copy(v.obj, cur)
-	clear(cur) // drop references held by the stack
+	copy(v.obj, cur) // the stack's references are dropped once, by ParseText
 	if indexKeys {
 		// ECMAScript property order: integer indexes ascending, then strings
 		// in insertion order.
@@ -302,10 +315,10 @@ func (p *parser) array(depth int) (*Value, error) {
 		}
 		if p.in[p.i] == ']' {
 			p.i++
+			p.ehigh = max(p.ehigh, len(p.estack))
 			cur := p.estack[base:]
 			v := p.slab.Array(len(cur))
 			copy(v.arr, cur)
-			clear(cur)
 			return v, nil
 		}
 		return nil, p.errf("expected ',' or ']' in array")

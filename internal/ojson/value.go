@@ -283,10 +283,13 @@ func (c *chunks[T]) take(n, size int, recycle bool) []T {
 }
 
 func (c *chunks[T]) reset() {
-	for _, ch := range c.used {
+	for i, ch := range c.used {
 		if len(c.spare) < recycledMax {
+			if i == len(c.used)-1 {
+				ch = ch[:len(ch)-len(c.cur)] // the free tail is still zero
+			}
 			clear(ch)
-			c.spare = append(c.spare, ch)
+			c.spare = append(c.spare, ch[:cap(ch)])
 		}
 	}
 	clear(c.used)
