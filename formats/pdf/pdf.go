@@ -745,12 +745,20 @@ func byteRange(v *sigDict, in []byte) (br [4]int64, err error) {
 		return br, fmt.Errorf("the unsigned gap of /ByteRange (bytes %d-%d) is not exactly the /Contents hex string", br[1], br[2])
 	}
 	for _, c := range in[br[1]+1 : br[2]-1] {
-		if !isHex(c) {
+		if !gapTab[c] {
 			return br, fmt.Errorf("the unsigned gap of /ByteRange (bytes %d-%d) holds more than the /Contents hex string", br[1], br[2])
 		}
 	}
 	return br, nil
 }
+
+// gapTab marks the bytes isHex accepts.
+var gapTab = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isHex(byte(c))
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ' ' || c == '\n' || c == '\r' || c == '\t'
