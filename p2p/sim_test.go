@@ -699,6 +699,17 @@ func spread(got map[*simNode]simArrival, start time.Time, except *simNode) simSp
 	return sp
 }
 
+// spreadSince summarises arrival delays, each after its node's own start.
+func spreadSince(got map[*simNode]simArrival, starts map[*simNode]time.Time) simSpread {
+	sp := simSpread{bySource: map[string]int{}, lists: 1}
+	for sn, a := range got {
+		sp.delays = append(sp.delays, max(0, a.at.Sub(starts[sn])))
+		sp.bySource[a.source]++
+	}
+	sp.sortDelays()
+	return sp
+}
+
 func (sp *simSpread) sortDelays() {
 	ds := sp.delays
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
@@ -820,8 +831,9 @@ type simResult struct {
 	idleCPU     time.Duration // process CPU per node per second with nothing to send
 
 	offline       int
-	catchUp       simSpread // from the restarts, for the returning nodes
-	catchUpSyncKB float64   // sync bytes received per returning node
+	catchUp       simSpread     // each from its node's own restart, for the returning nodes
+	restartSpan   time.Duration // from the first restart to the last (they run one after another)
+	catchUpSyncKB float64       // sync bytes received per returning node
 
 	churnLeft, churnJoined int
 	churn                  simSpread // for the nodes online throughout
@@ -947,14 +959,22 @@ func (s *simNet) phaseCatchUp(res *simResult) {
 	stayed := s.onlineNodes()
 	l, _ := s.publish(stayed[mrand.IntN(len(stayed))])
 	s.waitHold(stayed, l.Seq, 5*time.Minute)
-	start := time.Now()
+	// Each node's catch-up counts from its own restart. The restarts run
+	// one after another and each takes simulated time (its dials), so
+	// counting from the first one added k × that to the last node's
+	// figure: at 1,000 nodes (100 restarts) p50 5 s and p100 10 s that were
+	// the harness's, not the sync client's.
+	restarted := make(map[*simNode]time.Time, len(away))
+	first := time.Now()
 	for _, sn := range away {
+		restarted[sn] = time.Now()
 		if err := s.upLinked(sn, away...); err != nil {
 			s.tb.Fatal(err)
 		}
 	}
+	res.restartSpan = time.Since(first)
 	got := s.waitHold(away, l.Seq, 5*time.Minute)
-	res.catchUp = spread(got, start, nil)
+	res.catchUp = spreadSince(got, restarted)
 	var syncIn int64
 	for _, sn := range away {
 		syncIn += sn.stats.syncIn.Load()
@@ -1262,8 +1282,8 @@ func (r simResult) report() string {
 		ms(listCPU), float64(listCPU)/float64(time.Millisecond)/float64(r.nodes)/float64(max(1, r.prop.lists)))
 	fmt.Fprintf(&b, "  per node per list: %.2f list copies by gossip (max %d; at most %.2f of them asked for by IWANT), %.2f bodies counting sync's bytes as list bodies, gossip in %.1f KB (idle network %.1f KB over the same time), sync in %.1f KB, max in %.1f KB\n",
 		r.propTraffic.copiesAvg, r.propTraffic.copiesMax, r.propTraffic.iwantsAvg, r.propTraffic.copiesAvg+r.propTraffic.syncKB*1024/float64(max(1, r.listBytes)), r.propTraffic.gossipKB, r.propTraffic.idleGossipKBPerNode, r.propTraffic.syncKB, r.propTraffic.inKBMax)
-	fmt.Fprintf(&b, "catch-up: %d nodes offline for one version, restarted: p50 %s p100 %s after restart; %.1f KB sync in per node; by %v\n",
-		r.offline, ms(r.catchUp.p50), ms(r.catchUp.p100), r.catchUpSyncKB, r.catchUp.bySource)
+	fmt.Fprintf(&b, "catch-up: %d nodes offline for one version, restarted one after another over %s: p50 %s p99 %s p100 %s after each one's restart; %.1f KB sync in per node; by %v\n",
+		r.offline, ms(r.restartSpan), ms(r.catchUp.p50), ms(r.catchUp.p99), ms(r.catchUp.p100), r.catchUpSyncKB, r.catchUp.bySource)
 	fmt.Fprintf(&b, "churn: %d left and %d joined while a list spread: stayers p50 %s p95 %s p100 %s (by %v); joiners p100 %s\n",
 		r.churnLeft, r.churnJoined, ms(r.churn.p50), ms(r.churn.p95), ms(r.churn.p100), r.churn.bySource, ms(r.churnJoin.p100))
 	fmt.Fprintf(&b, "adversity: %d hostile nodes spamming (%d forged lists sent, %d rejections, %d accepted), %d honest nodes dropped during the first of %d lists: p50 %s p95 %s p99 %s p100 %s (by %v); per node per list %.2f copies, sync in %.1f KB\n",
