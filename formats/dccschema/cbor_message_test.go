@@ -2,23 +2,18 @@ package dccschema
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/internal/jsonvalue"
 )
 
 // cborOf re-encodes a JSON payload as the plain CBOR an HC1 carries.
 func cborOf(t *testing.T, js []byte) []byte {
 	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(js))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
+	v, err := jsonvalue.Decode(js)
+	if err != nil {
 		t.Fatal(err)
 	}
 	raw, ok := plainCBOR(v)
@@ -66,35 +61,24 @@ func TestValidateCBORNamesField(t *testing.T) {
 // TestValidateCBORNamesFieldTestData: an EU DCC test-data payload with dob
 // removed, re-encoded as CBOR, is refused naming dob.
 func TestValidateCBORNamesFieldTestData(t *testing.T) {
-	root, err := fixtures.Root()
-	if err != nil {
-		t.Skipf("../shared/fixtures is absent: %v", err)
-	}
-	dir := filepath.Join(root, "..", "shared", "fixtures", "dcc-testdata", "common", "2DCode", "raw")
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Skipf("EU DCC test data absent: %v", err)
-	}
-	var payload []byte // the first payload with a dob that the schema accepts
-	for _, e := range ents {
-		file, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
+	cases, _ := loadCases(t) // skips when ../shared is absent
+	var payload []byte       // the first payload with a dob that the schema accepts
+	for _, tc := range cases {
+		if !bytes.Contains(tc.json, []byte(`"dob"`)) {
 			continue
 		}
-		var c map[string]json.RawMessage
-		if json.Unmarshal(file, &c) != nil || !bytes.Contains(c["JSON"], []byte(`"dob"`)) {
-			continue
-		}
-		if ValidateCBOR(cborOf(t, c["JSON"])) == nil {
-			payload = c["JSON"]
-			break
+		if v, err := jsonvalue.Decode(tc.json); err == nil {
+			if raw, ok := plainCBOR(v); ok && ValidateCBOR(raw) == nil {
+				payload = tc.json
+				break
+			}
 		}
 	}
 	if payload == nil {
-		t.Fatalf("no payload of %s passes the schema", dir)
+		t.Fatal("no EU DCC test-data payload with a dob passes the schema")
 	}
 	js := edit(t, string(payload), "dob", nil)
-	err = ValidateCBOR(cborOf(t, js))
+	err := ValidateCBOR(cborOf(t, js))
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "missing property 'dob'") {
 		t.Fatalf("ValidateCBOR without dob = %v, want a failure naming dob", err)
 	}
