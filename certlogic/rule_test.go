@@ -38,32 +38,19 @@ func TestNationalRuleTests(t *testing.T) {
 // expr-as-text field the analysis tool added (the schema forbids it), and
 // that the schema still refuses them with it.
 func TestGatewayRulesValidate(t *testing.T) {
-	root := filepath.Join(fixtures.Shared(t, "certlogic"), "dcc-rules", "per-country")
 	n := 0
-	for _, cc := range []string{"FI", "IE", "FR"} {
-		files, _ := filepath.Glob(filepath.Join(root, cc, "*.json"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var versions []map[string]json.RawMessage
-			if err := json.Unmarshal(b, &versions); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			for _, v := range versions {
-				withText, _ := json.Marshal(v)
-				if _, err := ValidateRule(withText); err == nil || !strings.Contains(err.Error(), "expr-as-text") {
-					t.Errorf("%s: a rule with expr-as-text validated (err %v)", f, err)
-				}
-				delete(v, "expr-as-text")
-				clean, _ := json.Marshal(v)
-				if _, err := ValidateRule(clean); err != nil {
-					t.Errorf("%s: %v", f, err)
-				}
-				n++
-			}
+	for _, v := range gatewayRuleVersions[map[string]json.RawMessage](t) {
+		name := string(v["Identifier"]) + " " + string(v["Version"])
+		withText, _ := json.Marshal(v)
+		if _, err := ValidateRule(withText); err == nil || !strings.Contains(err.Error(), "expr-as-text") {
+			t.Errorf("%s: a rule with expr-as-text validated (err %v)", name, err)
 		}
+		delete(v, "expr-as-text")
+		clean, _ := json.Marshal(v)
+		if _, err := ValidateRule(clean); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		n++
 	}
 	if n != 52 {
 		t.Errorf("validated %d rule versions; the fixtures hold 52", n)

@@ -1,12 +1,10 @@
 package certlogic
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"sort"
@@ -15,6 +13,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/accord-network/accord/internal/jsonvalue"
 	"github.com/accord-network/accord/internal/rfc3339"
 )
 
@@ -53,7 +52,7 @@ var ruleSchemaAnnotations = map[string]bool{"$schema": true, "$id": true, "title
 
 // compiledRuleSchema compiles the embedded schema once.
 var compiledRuleSchema = sync.OnceValues(func() (*schemaNode, error) {
-	doc, err := decodeJSON(ruleSchemaJSON)
+	doc, err := jsonvalue.Decode(ruleSchemaJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -63,21 +62,6 @@ var compiledRuleSchema = sync.OnceValues(func() (*schemaNode, error) {
 	}
 	return compileSchema(m)
 })
-
-// decodeJSON decodes one JSON value, numbers as json.Number, and refuses
-// anything after it.
-func decodeJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("invalid character after top-level value")
-	}
-	return doc, nil
-}
 
 // compileSchema compiles schema object m.
 func compileSchema(m map[string]any) (*schemaNode, error) {
@@ -117,29 +101,9 @@ func (n *schemaNode) keyword(k string, v any) error {
 		}
 		n.noAdditional = true
 	case "required":
-		a, ok := v.([]any)
-		if !ok {
-			return errors.New("not an array")
-		}
-		for _, e := range a {
-			s, ok := e.(string)
-			if !ok {
-				return errors.New("not an array of strings")
-			}
-			n.required = append(n.required, s)
-		}
+		n.required, err = stringArray(v, "not an array of strings")
 	case "enum":
-		a, ok := v.([]any)
-		if !ok {
-			return errors.New("not an array")
-		}
-		for _, e := range a {
-			s, ok := e.(string)
-			if !ok {
-				return errors.New("only strings are supported")
-			}
-			n.enum = append(n.enum, s)
-		}
+		n.enum, err = stringArray(v, "only strings are supported")
 	case "items":
 		n.items, err = subSchema(v)
 	case "contains":
@@ -299,7 +263,7 @@ func checkRuleSchema(raw []byte) error {
 	if err != nil {
 		return fmt.Errorf("rule schema: %w", err)
 	}
-	doc, err := decodeJSON(raw)
+	doc, err := jsonvalue.Decode(raw)
 	if err != nil {
 		return fmt.Errorf("rule: not JSON: %w", err)
 	}
@@ -310,4 +274,22 @@ func checkRuleSchema(raw []byte) error {
 		return fmt.Errorf("rule does not match the EU DCC validation-rule schema: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// stringArray returns schema value v as the strings of a JSON array, or
+// an error: "not an array", or notString when an element is not a string.
+func stringArray(v any, notString string) ([]string, error) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, errors.New("not an array")
+	}
+	out := make([]string, 0, len(a))
+	for _, e := range a {
+		s, ok := e.(string)
+		if !ok {
+			return nil, errors.New(notString)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

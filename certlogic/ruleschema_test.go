@@ -60,8 +60,14 @@ func agreeRule(t *testing.T, what string, raw []byte) {
 // uploaded to the EU gateway (../shared/fixtures/certlogic), as JSON
 // objects.
 func gatewayRules(t testing.TB) []map[string]any {
+	return gatewayRuleVersions[map[string]any](t)
+}
+
+// gatewayRuleVersions reads every rule version of the shared gateway rule
+// files (FI, IE, FR) as a T each.
+func gatewayRuleVersions[T any](t testing.TB) []T {
 	root := filepath.Join(fixtures.Shared(t, "certlogic"), "dcc-rules", "per-country")
-	var out []map[string]any
+	var out []T
 	for _, cc := range []string{"FI", "IE", "FR"} {
 		files, _ := filepath.Glob(filepath.Join(root, cc, "*.json"))
 		for _, f := range files {
@@ -69,7 +75,7 @@ func gatewayRules(t testing.TB) []map[string]any {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var versions []map[string]any
+			var versions []T
 			if err := json.Unmarshal(b, &versions); err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}

@@ -1,10 +1,6 @@
 package p2p
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	crand "crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -108,7 +104,7 @@ func BenchmarkCatchUp(b *testing.B) {
 		bytesTotal += len(lists[i])
 	}
 	b.Logf("source holds %d anchors × %d entries, %.1f MB of signed lists", nAnchors, nEntries, float64(bytesTotal)/1e6)
-	floor := signatureFloor(b, lists)
+	floor := trustlisttest.SignatureFloor(b, lists)
 	for _, tr := range []string{"tcp", "mocknet"} {
 		b.Run("transport="+tr, func(b *testing.B) {
 			for range b.N {
@@ -180,30 +176,6 @@ func catchUpPair(b *testing.B, transport string, anchors []*trustlisttest.Anchor
 		}
 	}
 	return src, fresh
-}
-
-// signatureFloor is the CPU time of the signature checks of lists: a
-// SHA-256 over each list and one P-256 verify each.
-func signatureFloor(b *testing.B, lists [][]byte) time.Duration {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sigs := make([][]byte, len(lists))
-	for i, raw := range lists {
-		h := sha256.Sum256(raw)
-		if sigs[i], err = ecdsa.SignASN1(crand.Reader, k, h[:]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	start := cputime.Now()
-	for i, raw := range lists {
-		h := sha256.Sum256(raw)
-		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sigs[i]) {
-			b.Fatal("verify")
-		}
-	}
-	return cputime.Now() - start
 }
 
 // rssMB reads the process's resident set size from /proc (Linux).

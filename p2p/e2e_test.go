@@ -37,8 +37,12 @@ type proc struct {
 
 func buildAccord(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "accord")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/accord-network/accord/cmd/accord")
+	// accord runs `accord node ...` through accord-node, which it finds
+	// beside itself: build both, so that no node start waits for a build.
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "accord")
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+		"github.com/accord-network/accord/cmd/accord", "github.com/accord-network/accord/cmd/accord-node")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("go build: %v", err)

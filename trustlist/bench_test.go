@@ -1,10 +1,6 @@
 package trustlist_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -168,7 +164,7 @@ func BenchmarkStoreCatchUp200x1000(b *testing.B) {
 		descs = append(descs, d.Raw())
 		lists = append(lists, signList(b, cc, 1, 1, nil, keys, now.Add(-time.Minute), time.Hour, certs...).Raw())
 	}
-	floor := signatureFloor(b, lists)
+	floor := tt.SignatureFloor(b, lists)
 	for _, noSync := range []bool{false, true} {
 		for _, batch := range []int{4, 16, 200, -16} {
 			name := fmt.Sprintf("nosync=%v/batch=%d", noSync, batch)
@@ -219,23 +215,4 @@ func BenchmarkStoreCatchUp200x1000(b *testing.B) {
 			})
 		}
 	}
-}
-
-// signatureFloor is the CPU time of the signature checks of lists: a
-// SHA-256 over each and one P-256 verify each.
-func signatureFloor(b *testing.B, lists [][]byte) time.Duration {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	sigs := make([][]byte, len(lists))
-	for i, raw := range lists {
-		h := sha256.Sum256(raw)
-		sigs[i], _ = ecdsa.SignASN1(rand.Reader, k, h[:])
-	}
-	start := cputime.Now()
-	for i, raw := range lists {
-		h := sha256.Sum256(raw)
-		if !ecdsa.VerifyASN1(&k.PublicKey, h[:], sigs[i]) {
-			b.Fatal("verify")
-		}
-	}
-	return cputime.Now() - start
 }

@@ -340,7 +340,7 @@ func (c *checker) check(n *node, t int) *failure {
 				}
 			}
 			if matched == 0 {
-				return c.fail("oneOf failed, none matched")
+				return noneMatched(n.oneOf, func(s *node) *failure { return c.check(s, t) })
 			}
 			return c.fail("oneOf failed, subschemas %s matched", strings.Join(names, ", "))
 		}

@@ -26,17 +26,17 @@
 package dccschema
 
 import (
-	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/accord-network/accord/internal/jsonvalue"
 )
 
 // ErrInvalid is wrapped by every error that reports a payload not matching
@@ -155,7 +155,7 @@ func decode(dcc []byte) (map[string]any, error) {
 	if len(dcc) > MaxPayload {
 		return nil, fmt.Errorf("%w: payload of %d bytes exceeds the %d byte limit", ErrInvalid, len(dcc), MaxPayload)
 	}
-	doc, err := unmarshalJSON(dcc)
+	doc, err := jsonvalue.Decode(dcc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %v", ErrInvalid, err)
 	}
@@ -164,21 +164,6 @@ func decode(dcc []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: payload must be a JSON object, got %s", ErrInvalid, jsonType(doc))
 	}
 	return obj, nil
-}
-
-// unmarshalJSON decodes one JSON value with numbers as json.Number, as the
-// generic validator's loader does, and refuses anything after it.
-func unmarshalJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("invalid character after top-level value")
-	}
-	return doc, nil
 }
 
 // Version reports which embedded schema release Validate uses for dcc (for

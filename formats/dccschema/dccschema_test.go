@@ -446,20 +446,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte(vaccination))
 	f.Add([]byte(`{"ver":"1.0.0"}`))
 	f.Add([]byte(`{"ver":"9.9.9","v":[{}]}`))
-	if root, err := fixtures.Root(); err == nil {
-		dir := filepath.Join(root, "..", "shared", "fixtures", "dcc-testdata", "common", "2DCode", "raw")
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				continue
-			}
-			var c map[string]json.RawMessage
-			if json.Unmarshal(raw, &c) == nil && len(c["JSON"]) > 0 {
-				f.Add([]byte(c["JSON"]))
-			}
-		}
-	}
+	addTestDataSeeds(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		err := Validate(in)
 		if err != nil {
@@ -481,6 +468,25 @@ func BenchmarkJSONDecodeOnly(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := decode(payload); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// addTestDataSeeds adds the JSON payload of every EU DCC test-data file
+// (../shared/fixtures/dcc-testdata) to f's seed corpus, when shared is there.
+func addTestDataSeeds(f *testing.F) {
+	if root, err := fixtures.Root(); err == nil {
+		dir := filepath.Join(root, "..", "shared", "fixtures", "dcc-testdata", "common", "2DCode", "raw")
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				continue
+			}
+			var c map[string]json.RawMessage
+			if json.Unmarshal(raw, &c) == nil && len(c["JSON"]) > 0 {
+				f.Add([]byte(c["JSON"]))
+			}
 		}
 	}
 }

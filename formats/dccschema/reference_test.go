@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -16,7 +14,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/accord-network/accord/fixtures"
+	"github.com/accord-network/accord/internal/jsonvalue"
 )
 
 // The reference: the published schemas compiled by a general JSON Schema
@@ -241,7 +239,7 @@ func TestAgreesWithLibraryOnTestData(t *testing.T) {
 			if payload == nil {
 				continue
 			}
-			doc, err := unmarshalJSON(payload)
+			doc, err := jsonvalue.Decode(payload)
 			if err != nil {
 				continue
 			}
@@ -275,7 +273,7 @@ func TestAgreesWithLibraryOnTestData(t *testing.T) {
 // TestAgreesWithLibraryOnExamples compares the verdicts on the package's
 // own examples, including numbers of every Go type (ValidateValue).
 func TestAgreesWithLibraryOnExamples(t *testing.T) {
-	doc, err := unmarshalJSON([]byte(vaccination))
+	doc, err := jsonvalue.Decode([]byte(vaccination))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,20 +290,7 @@ func TestAgreesWithLibraryOnExamples(t *testing.T) {
 func FuzzAgreesWithLibrary(f *testing.F) {
 	f.Add([]byte(vaccination))
 	f.Add([]byte(`{"ver":"1.0.0","v":[{"dn":1.0}]}`))
-	if root, err := fixtures.Root(); err == nil {
-		dir := filepath.Join(root, "..", "shared", "fixtures", "dcc-testdata", "common", "2DCode", "raw")
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				continue
-			}
-			var c map[string]json.RawMessage
-			if json.Unmarshal(raw, &c) == nil && len(c["JSON"]) > 0 {
-				f.Add([]byte(c["JSON"]))
-			}
-		}
-	}
+	addTestDataSeeds(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(in))
 		if err != nil {

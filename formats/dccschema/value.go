@@ -144,7 +144,7 @@ func (c *valueChecker) checkValue(n *node, v any) *failure {
 			if c.quiet > 0 {
 				return quietFailure
 			}
-			return c.noneMatched(n.oneOf, v)
+			return noneMatched(n.oneOf, func(s *node) *failure { return c.checkValue(s, v) })
 		default:
 			return c.fail("oneOf failed, subschemas %s matched", strings.Join(names, ", "))
 		}
@@ -152,14 +152,19 @@ func (c *valueChecker) checkValue(n *node, v any) *failure {
 	return c.checkValue(n.ref, v)
 }
 
-// noneMatched describes a oneOf that no alternative matched: by the
-// alternatives' own failure when they all fail alike (a DCC without dob
-// misses it in each alternative), else by listing them.
-func (c *valueChecker) noneMatched(alts []*node, v any) *failure {
+// noneMatched describes a oneOf that no alternative matched, for both
+// checkers (check is the checker's non-quiet check of the value against one
+// alternative): by the alternatives' own failure when they all fail alike (a
+// DCC without dob misses it in each alternative), else by listing them. It
+// decides no verdict: it is called only once every alternative has failed.
+func noneMatched(alts []*node, check func(*node) *failure) *failure {
 	var first *failure
 	var msgs []string
 	for _, s := range alts {
-		f := c.checkValue(s, v)
+		f := check(s)
+		if f == nil { // not reached: every alternative failed quietly
+			continue
+		}
 		d := f.location() + ": " + f.msg
 		if first == nil {
 			first = f

@@ -9,6 +9,3 @@ var KeyUsageVerdict = keyUsageVerdict
 
 // SchemaCheck reports whether this build evaluates the DCC schema.
 func SchemaCheck() bool { return schemaCheck }
-
-// NextTextHint is nextTextHint.
-var NextTextHint = nextTextHint

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/accord-network/accord/formats/base45"
@@ -89,12 +88,10 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	}
 	// The details of passing checks and the summary are cut from one
 	// buffer: in bulk they are built for every document and read for few.
-	// It is sized by what the last verification wrote (see textHint).
+	// It is sized by what recent verifications wrote (see textSizer).
 	t := r.Text()
-	if h := textHint.Load(); h > 0 {
-		t.Grow(int(h))
-	}
-	defer func() { textHint.Store(nextTextHint(textHint.Load(), t.Len())) }()
+	textSizer.Grow(t)
+	defer textSizer.Record(t)
 	addCheck(r, verify.CheckDecoded, verify.Pass, describe(&d, t))
 	if len(d.KID) != 8 && d.KID != nil {
 		r.Warn("kid is %d bytes; EU DCC kids are 8 bytes (the first 8 bytes of the DSC's SHA-256)", len(d.KID))
@@ -130,27 +127,9 @@ func (Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.R
 	return r, nil
 }
 
-// textHint is about the most text recent verifications wrote, plus
-// textSlack for a document with longer names: the next one's text buffer
-// is allocated at that size instead of verify's default chunk. It sizes a
-// buffer only; what is checked and written does not depend on it.
-var textHint atomic.Int32
-
-const (
-	textSlack   = 64
-	maxTextHint = 4096
-)
-
-// nextTextHint follows the upper envelope of the text sizes: up at once to
-// a larger one, down by an eighth of the difference after a smaller one, so
-// that documents of varying names settle on a buffer that fits them all.
-func nextTextHint(hint int32, used int) int32 {
-	want := int32(min(used+textSlack, maxTextHint))
-	if want >= hint {
-		return want
-	}
-	return hint - (hint-want+7)/8
-}
+// textSizer sizes each verification's text buffer by what recent HC1
+// verifications wrote; it decides memory only, never a check.
+var textSizer verify.TextSizer
 
 func describe(d *hc1.Decoded, t *verify.TextBuf) string {
 	var text, iss, issEnd, ver string

@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/accord-network/accord/internal/oacore"
@@ -75,13 +74,11 @@ func (*Format) Detect(in []byte) bool {
 func (f *Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verify.Result, error) {
 	r := &verify.Result{Format: FormatName, Checks: make([]verify.Check, 0, 13)} // room for a DID-signed e-BL's checks
 	// The details of passing checks are cut from one buffer (see
-	// verifyDoc), sized by what recent verifications wrote (textHint):
+	// verifyDoc), sized by what recent verifications wrote (textSizer):
 	// fresh memory is most of what a verification costs beyond its floor.
 	t := r.Text()
-	if h := textHint.Load(); h > 0 {
-		t.Grow(int(h))
-	}
-	defer func() { textHint.Store(nextTextHint(textHint.Load(), t.Len())) }()
+	textSizer.Grow(t)
+	defer textSizer.Record(t)
 	// The parsed values live only while the document is verified: they
 	// come from a recycled slab, and the result keeps the data as text
 	// (Data parses it again when it is read). Strings are cut from a fresh
@@ -101,27 +98,9 @@ func (f *Format) Verify(ctx context.Context, in []byte, env *verify.Env) (*verif
 	return r, nil
 }
 
-// textHint is about the most text recent verifications wrote, plus
-// textSlack for a document with longer names: the next one's text buffer
-// is allocated at that size instead of verify's default chunk. It sizes a
-// buffer only; what is checked and written does not depend on it.
-var textHint atomic.Int32
-
-const (
-	textSlack   = 64
-	maxTextHint = 4096
-)
-
-// nextTextHint follows the upper envelope of the text sizes: up at once to
-// a larger one, down by an eighth of the difference after a smaller one, so
-// that documents of varying lengths settle on a buffer that fits them all.
-func nextTextHint(hint int32, used int) int32 {
-	want := int32(min(used+textSlack, maxTextHint))
-	if want >= hint {
-		return want
-	}
-	return hint - (hint-want+7)/8
-}
+// textSizer sizes each verification's text buffer by what recent
+// OpenAttestation verifications wrote; it decides memory only, never a check.
+var textSizer verify.TextSizer
 
 // slabs recycles the memory of parsed documents across verifications.
 var slabs = sync.Pool{New: func() any { return ojson.NewRecyclingSlab() }}

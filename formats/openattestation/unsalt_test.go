@@ -90,20 +90,3 @@ func unsaltReference(s string) (string, bool) {
 	}
 	return "", false
 }
-
-// TestNextTextHint: the text buffer hint jumps up to a larger need at once,
-// comes down slowly, and stays within its cap.
-func TestNextTextHint(t *testing.T) {
-	if h := nextTextHint(0, 916); h != 980 {
-		t.Fatalf("first hint %d, want 980", h)
-	}
-	if h := nextTextHint(980, 100); h != 980-(980-164+7)/8 {
-		t.Fatalf("after a short text: %d", h)
-	}
-	if h := nextTextHint(980, 2000); h != 2064 {
-		t.Fatalf("after a long text: %d, want 2064", h)
-	}
-	if h := nextTextHint(980, 1<<20); h != maxTextHint {
-		t.Fatalf("after a huge text: %d, want %d", h, maxTextHint)
-	}
-}
