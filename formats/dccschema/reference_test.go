@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/accord-network/accord/internal/jsonvalue"
+	"github.com/accord-network/accord/internal/jsonvalue/jsonvaluetest"
 )
 
 // The reference: the published schemas compiled by a general JSON Schema
@@ -188,44 +188,6 @@ var mutations = []any{
 	strings.Repeat("é", 81), []any{}, []any{"x"}, map[string]any{},
 }
 
-// mutate calls f with every payload made from doc by replacing one value
-// (and by deleting one property) with each mutation, at the paths want
-// accepts.
-func mutate(doc any, want func(path string) bool, f func(path string, v any)) {
-	var walk func(path string, cur any, set func(any))
-	walk = func(path string, cur any, set func(any)) {
-		if path != "" && want(path) {
-			for _, m := range mutations {
-				set(m)
-				f(path, doc)
-			}
-			set(cur)
-		}
-		switch x := cur.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				e := x[k]
-				if want(path + "/" + k + " deleted") {
-					delete(x, k)
-					f(path+"/"+k+" deleted", doc)
-					x[k] = e
-				}
-				walk(path+"/"+k, e, func(v any) { x[k] = v })
-			}
-		case []any:
-			for i, e := range x {
-				walk(fmt.Sprintf("%s/%d", path, i), e, func(v any) { x[i] = v })
-			}
-		}
-	}
-	walk("", doc, func(any) {})
-}
-
 // TestAgreesWithLibraryOnTestData compares the compiled checks with the
 // library on every payload of the EU DCC test data (its JSON field and the
 // payload inside its signed COSE), and on every payload made from a test
@@ -257,8 +219,8 @@ func TestAgreesWithLibraryOnTestData(t *testing.T) {
 				seen[k] = true
 				return true
 			}
-			mutate(doc, want, func(path string, v any) {
-				if agreeValue(t, fmt.Sprintf("%s %s %s", tc.rel, view, path), v) {
+			jsonvaluetest.Mutate(doc, mutations, want, func(path string) {
+				if agreeValue(t, fmt.Sprintf("%s %s %s", tc.rel, view, path), doc) {
 					mutated++
 				}
 			})
@@ -277,7 +239,7 @@ func TestAgreesWithLibraryOnExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mutate(doc, func(string) bool { return true }, func(path string, v any) { agreeValue(t, path, v) })
+	jsonvaluetest.Mutate(doc, mutations, func(string) bool { return true }, func(path string) { agreeValue(t, path, doc) })
 	v := doc.(map[string]any)["v"].([]any)[0].(map[string]any)
 	for _, dn := range []any{uint8(1), int16(9), int64(10), uint64(0), float32(2), float64(2.5), math.NaN(), math.Inf(1), 1e300, struct{}{}, []byte("x")} {
 		v["dn"] = dn
